@@ -1,0 +1,85 @@
+# dyn: one binary for the ML jobs of five services. See README.md.
+# Sources are found by wildcard so that a new file under lib/ or cmd/ needs no edit here.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS = libcjson openblas stb libarchive libmd sqlite3 cairo libutf8proc
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS ?= $(OPT)
+DYN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter -pthread -Ilib -DDYN_VERSION='"$(VERSION)"' \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN)
+# libcsv and libstemmer ship no .pc file on Debian 12.
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcsv -lstemmer -lm -pthread
+
+BUILD ?= build
+LIB_SRC := $(sort $(wildcard lib/*/*.c))
+CMD_SRC := $(sort $(wildcard cmd/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/t_*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: dyn
+
+dyn: $(CMD_OBJ) $(BUILD)/libdyn.a
+	$(CC) $(CFLAGS) $(DYN_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libdyn.a $(LIBS)
+
+$(BUILD)/libdyn.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DYN_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdyn.a tests/unit/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
+
+units: $(UNIT_BIN)
+
+# The test suite: C unit tests of lib/ and shell tests of the binary; ends with "N passed, N failed".
+check: dyn units
+	@DYN=$(CURDIR)/dyn UNITDIR=$(CURDIR)/$(BUILD)/tests sh tests/run.sh
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build tree.
+check-asan:
+	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+bench: dyn
+	sh bench/run.sh
+
+install: dyn
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 dyn $(DESTDIR)$(BINDIR)/dyn
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/
+	install -m 644 completions/dyn.bash $(DESTDIR)$(BASHCOMPDIR)/dyn
+	install -m 644 completions/_dyn $(DESTDIR)$(ZSHCOMPDIR)/_dyn
+	install -m 644 completions/dyn.fish $(DESTDIR)$(FISHCOMPDIR)/dyn.fish
+
+format:
+	clang-format -i $(LIB_SRC) $(CMD_SRC) $(UNIT_SRC) lib/*/*.h tests/unit/*.h
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -Ilib -D__GNUC__ lib cmd
+
+clean:
+	rm -rf build build-asan dyn
+
+.PHONY: all units check check-asan bench install format lint clean
+-include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -1,0 +1,104 @@
+/* dyn: the entry point. Global options, the table of commands, and dispatch. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+struct global_opts global = {.seed = 0, .threads = 0};
+
+const struct cmd dyn_commands[] = {
+	{"fit", cmd_fit, "train a model and add it to the store", 0},
+	{"predict", cmd_predict, "predict with a stored model, streaming rows", 0},
+	{"models", cmd_models, "list, show and remove stored models", 0},
+	{"help", cmd_help, "show the manual of a command", 0},
+	{"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
+	{NULL, NULL, NULL, 0},
+};
+
+static int show_version;
+
+static const struct opt global_options[] = {
+	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
+	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
+	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
+	OPT_LONG_(0, "seed", &global.seed, "N", "random seed (default 0)"),
+	OPT_BOOL_('q', "quiet", &global.quiet, "no summaries or progress on stderr"),
+	OPT_BOOL_('v', "verbose", &global.verbose, "more detail on stderr"),
+	OPT_BOOL_(0, "no-progress", &global.no_progress, "no progress display"),
+	OPT_BOOL_(0, "version", &show_version, "print the version and exit"),
+	OPT_END_(),
+};
+
+static const char dyn_usage[] = "dyn [GLOBAL OPTIONS] COMMAND [ARGS]";
+
+void dyn_main_help(FILE *fp)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const struct cmd *c;
+	opt_help(&sb, dyn_usage, global_options);
+	strbuf_adds(&sb, "\nCommands:\n");
+	for (c = dyn_commands; c->name; c++)
+		if (!(c->flags & CMD_HIDDEN))
+			strbuf_addf(&sb, "    %-12s%s\n", c->name, c->summary);
+	strbuf_adds(&sb, "\n'dyn help COMMAND' shows a command's manual; every command takes -h.\n");
+	fputs(sb.buf, fp);
+	strbuf_release(&sb);
+}
+
+int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **argv)
+{
+	const struct cmd *c;
+	for (c = cmds; c->name; c++)
+		if (!strcmp(c->name, argv[0]))
+			return c->fn(argc, argv);
+	return usage_error("'%s' is not a %s command (see 'dyn %s%s-h')", argv[0], parent, parent,
+			   *parent ? " " : "");
+}
+
+static int env_threads(void)
+{
+	const char *s = getenv("DYN_THREADS");
+	long v;
+	if (!s || !*s)
+		return 0;
+	if (parse_long(s, &v) < 0 || v < 1 || v > 1024) {
+		fprintf(stderr, "dyn: DYN_THREADS: expected an integer from 1 to 1024, got \"%s\"\n", s);
+		return -1;
+	}
+	global.threads = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct err e = ERR_INIT;
+	int n;
+
+	/* A closed pipe is a write error reported by finish_stdout, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	if (env_threads() < 0)
+		return DYN_EUSAGE;
+	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);
+	if (n == OPT_PARSE_HELP) {
+		dyn_main_help(stdout);
+		return finish_stdout(0);
+	}
+	if (n < 0)
+		return report(&e);
+	if (show_version) {
+		printf("dyn %s\n", DYN_VERSION);
+		return finish_stdout(0);
+	}
+	if (global.threads < 0 || global.threads > 1024)
+		return usage_error("option --threads: expected an integer from 1 to 1024");
+	if (global.format && output_format(0) < 0)
+		return usage_error("option --format: expected table, csv, json or ndjson, got \"%s\"",
+				   global.format);
+	if (n == 0) {
+		dyn_main_help(stderr);
+		return DYN_EUSAGE;
+	}
+	return run_subcommand(dyn_commands, "", n, argv);
+}

@@ -1,0 +1,124 @@
+/* Helpers shared by the commands: error reporting, option parsing, output set-up. */
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "io/output.h"
+
+int report(const struct err *e)
+{
+	fprintf(stderr, "dyn: %s\n", e->msg[0] ? e->msg : "unknown error");
+	return e->code ? e->code : DYN_EDATA;
+}
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("dyn: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return DYN_EUSAGE;
+}
+
+int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char *usage, int *rc)
+{
+	struct err e = ERR_INIT;
+	int n;
+	/* Hidden: the shell completions ask each command for its options. */
+	if (argc == 2 && !strcmp(argv[1], "--list-options")) {
+		struct strbuf sb = STRBUF_INIT;
+		opt_list(&sb, opts);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		*rc = finish_stdout(0);
+		return -1;
+	}
+	n = opt_parse(argc, argv, opts, 0, &e);
+	if (n == OPT_PARSE_HELP) {
+		struct strbuf sb = STRBUF_INIT;
+		opt_help(&sb, usage, opts);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		*rc = finish_stdout(0);
+		return -1;
+	}
+	if (n < 0) {
+		*rc = report(&e);
+		return -1;
+	}
+	return n;
+}
+
+const char *store_path(void)
+{
+	static struct strbuf sb = STRBUF_INIT;
+	const char *s;
+	if (global.store && *global.store)
+		return global.store;
+	s = getenv("DYN_STORE");
+	if (s && *s)
+		return s;
+	if (sb.len)
+		return sb.buf;
+	s = getenv("XDG_DATA_HOME");
+	if (s && *s) {
+		strbuf_addf(&sb, "%s/dyn", s);
+	} else {
+		const char *home = getenv("HOME");
+		strbuf_addf(&sb, "%s/.local/share/dyn", home && *home ? home : ".");
+	}
+	return sb.buf;
+}
+
+int output_format(int is_doc)
+{
+	enum out_format f;
+	if (global.format) {
+		if (out_format_parse(global.format, &f) < 0)
+			return -1;
+		return (int)f;
+	}
+	if (isatty(STDOUT_FILENO))
+		return OUT_TABLE;
+	return is_doc ? OUT_JSON : OUT_CSV;
+}
+
+struct progress *cmd_progress(const char *label)
+{
+	if (global.quiet || global.no_progress || !isatty(STDERR_FILENO))
+		return NULL;
+	return progress_new(stderr, label);
+}
+
+void summary(const char *fmt, ...)
+{
+	va_list ap;
+	if (global.quiet || (!global.verbose && !isatty(STDERR_FILENO)))
+		return;
+	fputs("dyn: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int finish_stdout(int rc)
+{
+	int bad = fflush(stdout) != 0 || ferror(stdout);
+	int saved = errno;
+	if (fclose(stdout) != 0 && !bad) {
+		bad = 1;
+		saved = errno;
+	}
+	if (bad) {
+		/* A reader that went away (dyn predict ... | head) is not an error worth a message. */
+		if (saved == EPIPE)
+			return rc;
+		fprintf(stderr, "dyn: standard output: %s\n", strerror(saved));
+		return rc ? rc : DYN_EDATA;
+	}
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* Allocation that fails loudly: every heap allocation in dyn goes through these. */
+#ifndef DYN_BASE_MEM_H
+#define DYN_BASE_MEM_H
+
+#include <stddef.h>
+
+/* Each returns memory owned by the caller (free with free()); on exhaustion, prints
+ * "dyn: out of memory" and aborts: there is no sane recovery mid-computation. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *ptr, size_t size);
+/* n * size with an overflow check. */
+void *xmallocarray(size_t n, size_t size);
+void *xreallocarray(void *ptr, size_t n, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+/* Grows array x (of *alloc elements) so that it holds at least nr elements. */
+#define ALLOC_GROW(x, nr, alloc)                                                                   \
+	do {                                                                                       \
+		if ((nr) > (alloc)) {                                                              \
+			size_t ag_new_ = (alloc) < 16 ? 16 : (alloc) * 2;                           \
+			if (ag_new_ < (nr))                                                        \
+				ag_new_ = (nr);                                                    \
+			(x) = xreallocarray((x), ag_new_, sizeof(*(x)));                           \
+			(alloc) = ag_new_;                                                         \
+		}                                                                                  \
+	} while (0)
+
+#define FREE_AND_NULL(p)                                                                           \
+	do {                                                                                       \
+		free(p);                                                                           \
+		(p) = NULL;                                                                        \
+	} while (0)
+
+#endif

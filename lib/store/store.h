@@ -1,0 +1,62 @@
+/* The model store: $DYN_STORE/index.json (the catalogue) and models/ID.safetensors, written
+ * atomically (temporary file, fsync, rename) under an flock(2) lock on $DYN_STORE/.lock.
+ * Readers never take the lock: they only ever see whole files. */
+#ifndef DYN_STORE_STORE_H
+#define DYN_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+
+/* cJSON documents travel through cmd/ as opaque pointers; only lib/ includes cJSON.h. */
+struct cJSON;
+
+struct store;
+
+/* Opens (creating if missing, with parents) the store at dir. *out is owned by the caller:
+ * store_free. Errors name the directory. */
+int store_open(struct store **out, const char *dir, struct err *e);
+void store_free(struct store **s);
+const char *store_dir(const struct store *s);
+
+/* Model ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}; nothing else becomes a path. */
+bool store_valid_id(const char *id);
+
+/* Reads and validates index.json (a missing file is an empty catalogue). *index is owned by
+ * the caller (cJSON_Delete). A corrupt index is a DYN_EDATA error naming the file. */
+int store_read_index(struct store *s, struct cJSON **index, struct err *e);
+
+/* Finds the entry of model id in index (borrowed pointer into index), or sets a DYN_ENOTFOUND
+ * error "model \"ID\" not found" and returns NULL. */
+struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e);
+
+/* Adds a model: under the lock, writes the model file bytes, completes entry (fills "id",
+ * "file", "sha256", "created_at" when absent) and appends it to index.json. entry is consumed.
+ * If id is NULL, a fresh id "<prefix>-xxxxxx" is generated under the lock and returned in
+ * *id_out (owned by caller). An existing id is a DYN_EUSAGE error unless replace is set; a
+ * replaced model's old file is removed only after the new index is in place. */
+int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
+		    const void *file, size_t len, struct cJSON *entry, char **id_out, struct err *e);
+
+/* Removes models by id under the lock (one index rewrite for all). A missing id is a
+ * DYN_ENOTFOUND error and nothing is removed, unless force. */
+int store_remove(struct store *s, const char *const *ids, size_t n, bool force, struct err *e);
+
+/* Reads the model file of an entry and checks its size and sha256 against the entry; a
+ * mismatch is a DYN_EDATA error ("model \"ID\": file ... does not match its index entry").
+ * *buf is owned by the caller (free). */
+int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
+		     struct err *e);
+
+/* Writes len bytes to path atomically: temporary file in the same directory, fsync, rename,
+ * fsync of the directory. Used by the store and by any command that writes result files. */
+int atomic_write(const char *path, const void *data, size_t len, struct err *e);
+
+/* SHA-256 of a buffer as 64 lowercase hex digits plus NUL. */
+void sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
+void utc_now(char out[21]);
+
+#endif

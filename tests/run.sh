@@ -1,0 +1,46 @@
+#!/bin/sh
+# The one test runner: C unit tests (build/tests/t_*) and shell tests (tests/tNNNN-*.sh).
+# Each prints "ok - ..." / "not ok - ..." lines; a program that exits non-zero without a
+# "not ok" line (a crash, a sanitizer report) counts as one more failure.
+# Usage: DYN=/path/to/dyn UNITDIR=build/tests sh tests/run.sh [TEST...]
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+: "${DYN:=$here/../dyn}"
+: "${UNITDIR:=$here/../build/tests}"
+export DYN
+out=$(mktemp -d "${TMPDIR:-/tmp}/dyn-tests.XXXXXX")
+trap 'rm -rf "$out"' EXIT INT TERM
+
+if [ $# -gt 0 ]; then
+	set -- "$@"
+else
+	set -- $(ls "$UNITDIR"/t_* 2>/dev/null | grep -v '\.d$') $(ls "$here"/t[0-9]*.sh)
+fi
+
+pass=0
+fail=0
+for t in "$@"; do
+	name=$(basename "$t")
+	log="$out/$name.log"
+	case "$t" in
+	*.sh) (cd "$here" && sh "$t") >"$log" 2>&1 ;;
+	*) (cd "$here" && "$t") >"$log" 2>&1 ;;
+	esac
+	rc=$?
+	p=$(grep -c '^ok - ' "$log")
+	f=$(grep -c '^not ok - ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc" >>"$log"
+	fi
+	if [ "$f" -gt 0 ]; then
+		echo "FAIL $name ($p passed, $f failed)"
+		sed 's/^/    /' "$log" | grep -v '^    ok - ' | tail -n 60
+	else
+		echo "PASS $name ($p)"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
