@@ -379,6 +379,8 @@ void lbfgs_minimize(size_t n, double *w, const struct lbfgs_fn *fn, const struct
 		t = x, x = xt, xt = t;
 		t = g, g = gt, gt = t;
 		iter++;
+		if (fn->iter_done)
+			fn->iter_done(fn->arg, iter, fnew);
 		pgmax = owl ? pseudo_gradient(&L, x, g, pg) : fabs(g[cblas_idamax((int)n, g, 1)]);
 		if (pg == gt) /* plain L-BFGS: pg aliases g, which just moved */
 			pg = g;

@@ -24,6 +24,8 @@
 struct lbfgs_fn {
 	double (*eval)(void *arg, const double *w, double *g);
 	void *arg;
+	/* Optional (may be NULL): called after each iteration with the objective reached. */
+	void (*iter_done)(void *arg, int iter, double f);
 };
 
 struct lbfgs_opts {

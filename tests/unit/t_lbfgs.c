@@ -59,7 +59,7 @@ int main(void)
 	{
 		size_t n = 10;
 		double x[10];
-		struct lbfgs_fn fn = {rosenbrock, &n};
+		struct lbfgs_fn fn = {rosenbrock, &n, NULL};
 
 		for (size_t i = 0; i < n; i++)
 			x[i] = i % 2 ? 1.2 : -1.2;
@@ -80,7 +80,7 @@ int main(void)
 		double a[6] = {1e-3, 1e-2, 1e-1, 1, 10, 1e3}, c[6] = {1, -2, 3, -4, 5, -6},
 		       x[6] = {0};
 		struct quad q = {6, a, c, 0};
-		struct lbfgs_fn fn = {quadratic, &q};
+		struct lbfgs_fn fn = {quadratic, &q, NULL};
 
 		lbfgs_opts_init(&o);
 		o.gtol = 1e-12;
@@ -112,7 +112,7 @@ int main(void)
 		double a[6] = {0.5, 1, 2, 4, 1, 3}, c[6] = {0.1, -2, 0.3, -4, 0.5, 0.2}, x[6] = {0};
 		unsigned char mask[6] = {1, 1, 1, 1, 1, 0};
 		struct quad q = {6, a, c, 0};
-		struct lbfgs_fn fn = {quadratic, &q};
+		struct lbfgs_fn fn = {quadratic, &q, NULL};
 		double l1 = 0.8, want[6];
 
 		for (int j = 0; j < 6; j++) {
@@ -147,7 +147,7 @@ int main(void)
 	{
 		/* Minimum of -x - 0.5 log(1 - x) at x = 0.5; the first trial steps past 1. */
 		double x[1] = {0};
-		struct lbfgs_fn fn = {barrier, NULL};
+		struct lbfgs_fn fn = {barrier, NULL, NULL};
 
 		lbfgs_opts_init(&o);
 		o.gtol = 1e-10;
