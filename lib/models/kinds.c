@@ -3,6 +3,9 @@
 
 #include "models/model.h"
 
+extern const struct model_kind model_logreg;
+
 const struct model_kind *const model_kinds[] = {
+	&model_logreg,
 	NULL,
 };
