@@ -42,11 +42,13 @@ $(BUILD)/libdyn.a: $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DYN_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdyn.a tests/unit/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
 
 units: $(UNIT_BIN)
 
