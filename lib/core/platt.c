@@ -129,7 +129,8 @@ void platt_couple(const double *r, size_t k, double *p, double *work)
 		for (size_t t = 0; t < k; t++) {
 			double diff = (-Qp[t] + pQp) / Q[t * k + t];
 			p[t] += diff;
-			pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) / (1 + diff) / (1 + diff);
+			pQp = (pQp + diff * (diff * Q[t * k + t] + 2 * Qp[t])) / (1 + diff) /
+			      (1 + diff);
 			for (size_t j = 0; j < k; j++) {
 				Qp[j] = (Qp[j] + diff * Q[t * k + j]) / (1 + diff);
 				p[j] /= 1 + diff;

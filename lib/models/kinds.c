@@ -2,7 +2,9 @@
 #include <stddef.h>
 
 #include "models/model.h"
+#include "models/svc.h"
 
 const struct model_kind *const model_kinds[] = {
-	NULL,
+    &model_svc,
+    NULL,
 };
