@@ -35,7 +35,7 @@ int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 
 /* Prints "dyn: MSG" for e and returns its exit code. */
-int report(const struct err *e);
+int report_err(const struct err *e);
 /* Prints "dyn: MSG" (a usage error) and returns DYN_EUSAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

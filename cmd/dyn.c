@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		return finish_stdout(0);
 	}
 	if (n < 0)
-		return report(&e);
+		return report_err(&e);
 	if (show_version) {
 		printf("dyn %s\n", DYN_VERSION);
 		return finish_stdout(0);

@@ -6,7 +6,7 @@
 #include "cmd.h"
 #include "io/output.h"
 
-int report(const struct err *e)
+int report_err(const struct err *e)
 {
 	fprintf(stderr, "dyn: %s\n", e->msg[0] ? e->msg : "unknown error");
 	return e->code ? e->code : DYN_EDATA;
@@ -46,7 +46,7 @@ int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char 
 		return -1;
 	}
 	if (n < 0) {
-		*rc = report(&e);
+		*rc = report_err(&e);
 		return -1;
 	}
 	return n;
