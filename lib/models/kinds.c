@@ -5,6 +5,6 @@
 #include "models/svc.h"
 
 const struct model_kind *const model_kinds[] = {
-    &model_svc,
-    NULL,
+	&model_svc,
+	NULL,
 };

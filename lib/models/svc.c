@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/kernel.h"
+#include "core/rng.h"
 #include "core/platt.h"
 #include "core/smo.h"
 #include "models/model.h"
@@ -73,25 +74,6 @@ static void svc_free_state(void *p)
 	free(s->nsv_class);
 	free(s->start);
 	free(s);
-}
-
-/* A small deterministic generator (splitmix64) for the cross-validation folds. */
-static uint64_t svc_rand(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static void svc_shuffle(size_t *v, size_t n, uint64_t seed)
-{
-	for (size_t i = n; i > 1; i--) {
-		size_t j = (size_t)(svc_rand(&seed) % i);
-		size_t t = v[i - 1];
-		v[i - 1] = v[j];
-		v[j] = t;
-	}
 }
 
 /* K = kernel(A rows, B rows), na x nb row-major: one dgemm then the kernel function. */
@@ -452,7 +434,9 @@ static int svc_fit(struct model *m, const struct dataset *ds, const struct model
 			t.perm[p] = xmallocarray(mm, sizeof(size_t));
 			for (size_t q = 0; q < mm; q++)
 				t.perm[p][q] = q;
-			svc_shuffle(t.perm[p], mm, t.seed * 0x100000001b3ULL + p + 1);
+			struct rng rng;
+			rng_init(&rng, t.seed * 1000003 + p);
+			rng_shuffle(&rng, t.perm[p], mm);
 		}
 	pthread_mutex_init(&t.mu, NULL);
 	t.njobs = np * (CV_FOLDS + 1);

@@ -197,10 +197,13 @@ static void check_case(const struct svc_ref *r)
 	      "%s: decision values of %d rows within 1e-3 of libsvm (max rel diff %.2g)", r->name,
 	      SVC_REF_ROWS, maxd);
 	/* Platt's A, B come from a 5-fold CV whose folds depend on the RNG (libsvm's rand() vs
-	 * ours): the sigmoids differ slightly, so probabilities agree only to a few hundredths. */
-	check(maxp <= 0.02,
-	      "%s: probabilities of %d rows within 0.02 of svm-predict -b 1 (max diff %.3f)",
-	      r->name, SVC_REF_ROWS, maxp);
+	 * ours), so the sigmoids differ and probabilities agree only to a few hundredths. The
+	 * tolerance is the spread measured over our fold seeds 1..7: up to 0.023 on breast cancer
+	 * (569 rows) and 0.044 on iris (100 rows per pair, 20-row folds). */
+	double ptol = n >= 500 ? 0.03 : 0.05;
+	check(maxp <= ptol,
+	      "%s: probabilities of %d rows within %g of svm-predict -b 1 (max diff %.3f)", r->name,
+	      SVC_REF_ROWS, ptol, maxp);
 	long vote_ok = 0, prob_ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		int *votes = xcalloc(k, sizeof(int));
