@@ -19,7 +19,7 @@ const struct cmd dyn_commands[] = {
 
 static int show_version;
 
-static const struct opt global_options[] = {
+const struct opt global_options[] = {
 	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
 	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
 	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),

@@ -173,7 +173,9 @@ int cmd_fit(int argc, char **argv)
 	have_params = 1;
 	opts = build_options(kind, &a, &names);
 	snprintf(usage, sizeof(usage), "dyn fit %s [OPTIONS] [DATA...]", kind->name);
-	n = parse_cmd_options(argc - 1, argv + 1, opts, usage, &rc);
+	argv++;
+	argc--;
+	n = parse_cmd_options(argc, argv, opts, usage, &rc);
 	if (n < 0)
 		goto out;
 
