@@ -24,10 +24,12 @@
  *
  * The SVM minimizes 1/2 ||w||^2 + C sum_i c_i max(0, 1 - y_i w.x_i)^2 per class against the
  * rest, with the bias as a regularized weight of a constant feature (LinearSVC's objective).
- * Its probabilities are not calibrated: each class's decision value f_c goes through a
- * sigmoid and the k values are normalized to sum 1 (for two classes p = sigmoid(f), as in
- * scikit-learn's one-vs-rest LogisticRegression). They order classes as the decision values
- * do, so the predicted class is the SVM's; a Platt fit would cost a cross-validation per fit.
+ * Its probabilities come from one Platt sigmoid sigmoid(A f + B) fitted on the training
+ * decision values of all classes pooled (one-vs-rest targets, Platt's smoothed labels), then
+ * normalized over the classes; for two classes p = sigmoid(A f + B) of the one problem. The
+ * fit is on the training rows (no inner cross-validation, to keep fit fast), so the
+ * probabilities lean confident; they order classes exactly as the decision values do, so the
+ * predicted class is the SVM's.
  */
 
 enum { MODEL_LOGREG, MODEL_SVM };
@@ -40,37 +42,38 @@ enum { CW_NONE, CW_BALANCED };
 	"none|1-1|1-2|1-3|1-4|1-5|1-6|2-2|2-3|2-4|2-5|2-6|3-3|3-4|3-5|3-6|4-4|4-5|4-6|5-5|5-6|6-6"
 
 static const struct param_spec text_params[] = {
-	{"model", PARAM_CHOICE, "logreg", NAN, NAN, 0, "logreg|svm",
-	 "classifier: logistic regression or linear SVM"},
-	{"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
-	 "inverse of the regularization strength"},
-	{"max_iter", PARAM_INT, "1000", 1, 1e6, 0, NULL, "iterations (passes for svm) of the solver"},
-	{"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL, "stopping tolerance"},
-	{"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
-	 "balanced weighs each class by n / (classes x its rows)"},
-	{"ngram_word", PARAM_CHOICE, "1-2", NAN, NAN, 0, WORD_RANGES,
-	 "word n-gram lengths, from-to, or none"},
-	{"ngram_char", PARAM_CHOICE, "2-5", NAN, NAN, 0, CHAR_RANGES,
-	 "character n-gram lengths inside word boundaries, from-to, or none"},
-	{"min_df", PARAM_NUM, "1", 0, 1e9, PARAM_MIN_OPEN, NULL,
-	 "drop terms in fewer documents than this (a fraction of them when below 1)"},
-	{"max_features", PARAM_INT, "0", 0, 1e9, 0, NULL,
-	 "keep the most frequent terms of each n-gram kind (0: all)"},
-	{"sublinear_tf", PARAM_BOOL, "false", NAN, NAN, 0, NULL, "term frequency 1 + ln(tf)"},
-	{"stem", PARAM_CHOICE, "none", NAN, NAN, 0, "none|auto|english|russian",
-	 "Snowball stemming of words (auto: by script)"},
-	{"invalid_utf8", PARAM_CHOICE, "error", NAN, NAN, 0, "error|replace",
-	 "invalid UTF-8 in a text is an error, or each bad byte becomes U+FFFD"},
-	/* The services passed {"solver": "lbfgs"}; dyn has one solver per model. */
-	{"solver", PARAM_CHOICE, "auto", NAN, NAN, PARAM_HIDDEN, "auto|lbfgs", "solver"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+    {"model", PARAM_CHOICE, "logreg", NAN, NAN, 0, "logreg|svm",
+     "classifier: logistic regression or linear SVM"},
+    {"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
+     "inverse of the regularization strength"},
+    {"max_iter", PARAM_INT, "1000", 1, 1e6, 0, NULL, "iterations (passes for svm) of the solver"},
+    {"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL, "stopping tolerance"},
+    {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
+     "balanced weighs each class by n / (classes x its rows)"},
+    {"ngram_word", PARAM_CHOICE, "1-2", NAN, NAN, 0, WORD_RANGES,
+     "word n-gram lengths, from-to, or none"},
+    {"ngram_char", PARAM_CHOICE, "2-5", NAN, NAN, 0, CHAR_RANGES,
+     "character n-gram lengths inside word boundaries, from-to, or none"},
+    {"min_df", PARAM_NUM, "1", 0, 1e9, PARAM_MIN_OPEN, NULL,
+     "drop terms in fewer documents than this (a fraction of them when below 1)"},
+    {"max_features", PARAM_INT, "0", 0, 1e9, 0, NULL,
+     "keep the most frequent terms of each n-gram kind (0: all)"},
+    {"sublinear_tf", PARAM_BOOL, "false", NAN, NAN, 0, NULL, "term frequency 1 + ln(tf)"},
+    {"stem", PARAM_CHOICE, "none", NAN, NAN, 0, "none|auto|english|russian",
+     "Snowball stemming of words (auto: by script)"},
+    {"invalid_utf8", PARAM_CHOICE, "error", NAN, NAN, 0, "error|replace",
+     "invalid UTF-8 in a text is an error, or each bad byte becomes U+FFFD"},
+    /* The services passed {"solver": "lbfgs"}; dyn has one solver per model. */
+    {"solver", PARAM_CHOICE, "auto", NAN, NAN, PARAM_HIDDEN, "auto|lbfgs", "solver"},
+    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
 struct text_state {
 	struct tfidf v;
 	int svm;
-	size_t D, kp; /* features; weight vectors */
-	double *W;    /* kp x (D + 1), row-major: weights then intercept */
+	size_t D, kp;	 /* features; weight vectors */
+	double *W;	 /* kp x (D + 1), row-major: weights then intercept */
+	double platt[2]; /* svm: A, B of sigmoid(A f + B) */
 };
 
 static void state_free(void *p)
@@ -223,6 +226,70 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	return 0;
 }
 
+/* Platt's sigmoid fit (with Lin, Lin and Weng's safeguards) of targets t_j on decision values
+ * f_j: minimizes sum log1pexp(z_j) - t_j z_j, z_j = A f_j + B, by Newton with backtracking. */
+static void platt_fit(const double *f, const unsigned char *pos, size_t m, double *A, double *B)
+{
+	double np = 0, nn = 0;
+	for (size_t j = 0; j < m; j++)
+		pos[j] ? np++ : nn++;
+	double tp = (np + 1) / (np + 2), tn = 1 / (nn + 2);
+	double a = 0, b = log((np + 1) / (nn + 1)), fval = 0;
+	for (size_t j = 0; j < m; j++) {
+		double z = a * f[j] + b;
+		fval += mat_log1pexp(z) - (pos[j] ? tp : tn) * z;
+	}
+	for (int it = 0; it < 100; it++) {
+		double h11 = 1e-12, h22 = 1e-12, h21 = 0, g1 = 0, g2 = 0;
+		for (size_t j = 0; j < m; j++) {
+			double p = mat_sigmoid(a * f[j] + b), t = pos[j] ? tp : tn, w = p * (1 - p);
+			h11 += f[j] * f[j] * w;
+			h22 += w;
+			h21 += f[j] * w;
+			g1 += f[j] * (p - t);
+			g2 += p - t;
+		}
+		if (fabs(g1) < 1e-5 * (double)m && fabs(g2) < 1e-5 * (double)m)
+			break;
+		double det = h11 * h22 - h21 * h21;
+		double da = -(h22 * g1 - h21 * g2) / det, db = -(-h21 * g1 + h11 * g2) / det;
+		double gd = g1 * da + g2 * db, step = 1;
+		while (step >= 1e-10) {
+			double na = a + step * da, nb = b + step * db, nf = 0;
+			for (size_t j = 0; j < m; j++) {
+				double z = na * f[j] + nb;
+				nf += mat_log1pexp(z) - (pos[j] ? tp : tn) * z;
+			}
+			if (nf < fval + 1e-4 * step * gd) {
+				a = na, b = nb, fval = nf;
+				break;
+			}
+			step /= 2;
+		}
+		if (step < 1e-10)
+			break;
+	}
+	*A = a;
+	*B = b;
+}
+
+/* The training decision values of every class, pooled, calibrated by one sigmoid. */
+static void svm_calibrate(struct text_state *st, const struct csr *X, const int *y)
+{
+	size_t n = X->nrows, kp = st->kp, D1 = st->D + 1, m = n * kp;
+	double *f = xmallocarray(m ? m : 1, sizeof(*f));
+	unsigned char *pos = xmallocarray(m ? m : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		for (size_t c = 0; c < kp; c++) {
+			size_t cls = kp == 1 ? 1 : c;
+			f[i * kp + c] = csr_row_dot(X, i, st->W + c * D1) + st->W[c * D1 + st->D];
+			pos[i * kp + c] = (size_t)y[i] == cls;
+		}
+	platt_fit(f, pos, m, &st->platt[0], &st->platt[1]);
+	free(f);
+	free(pos);
+}
+
 static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, const int *y,
 		   const double *cw, const struct fit_ctx *ctx, struct err *e)
 {
@@ -244,6 +311,7 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	/* two classes: one problem, kept as the second class's row */
 	memcpy(st->W, k == 2 ? W + D1 : W, st->kp * D1 * sizeof(double));
 	free(W);
+	svm_calibrate(st, X, y);
 	cJSON_AddNumberToObject(m->info, "iterations", info.max_iter_used);
 	cJSON_AddBoolToObject(m->info, "converged", info.unconverged == 0);
 	if (info.unconverged)
@@ -291,8 +359,8 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	cw = xmallocarray(k, sizeof(*cw));
 	for (size_t c = 0; c < k; c++)
 		cw[c] = params_choice(&m->params, "class_weight") == CW_BALANCED && count[c]
-				? (double)n / ((double)k * (double)count[c])
-				: 1.0;
+			    ? (double)n / ((double)k * (double)count[c])
+			    : 1.0;
 	cJSON_Delete(m->info);
 	m->info = cJSON_CreateObject();
 	cJSON_AddNumberToObject(m->info, "features", (double)st->D);
@@ -315,8 +383,7 @@ out:
 	return ret;
 }
 
-static int text_predict(const struct model *m, const struct batch *b, double *proba,
-			struct err *e)
+static int text_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
 {
 	const struct text_state *st = m->state;
 	size_t k = m->k, kp = st->kp, D1 = st->D + 1;
@@ -331,6 +398,10 @@ static int text_predict(const struct model *m, const struct batch *b, double *pr
 		double s[k > 1 ? k : 1];
 		for (size_t c = 0; c < kp; c++)
 			s[c] = csr_row_dot(&X, i, st->W + c * D1) + st->W[c * D1 + st->D];
+		if (st->svm) {
+			for (size_t c = 0; c < kp; c++)
+				s[c] = st->platt[0] * s[c] + st->platt[1];
+		}
 		if (kp == 1) {
 			p[0] = mat_sigmoid(-s[0]);
 			p[1] = mat_sigmoid(s[0]);
@@ -368,6 +439,10 @@ static int text_save(const struct model *m, struct st_file *f, struct err *e)
 		st_add(f, name, ST_F64, 1, &nt, b->idf ? (const void *)b->idf : (const void *)"");
 	}
 	st_add(f, "coef", ST_F64, 2, shape, st->W);
+	if (st->svm) {
+		size_t two = 2;
+		st_add(f, "platt", ST_F64, 1, &two, st->platt);
+	}
 	if (m->info) {
 		char *s = cJSON_PrintUnformatted(m->info);
 		st_set_meta(f, "text.info", s);
@@ -401,8 +476,9 @@ static int text_load(struct model *m, const struct st_file *f, struct err *e)
 	st->D = st->v.nfeatures;
 	st->kp = m->k == 2 ? 1 : m->k;
 	if (m->k < 2 || m->d != 1) {
-		err_set(e, DYN_EDATA, "text: a text model has one text column and two or more "
-				      "classes");
+		err_set(e, DYN_EDATA,
+			"text: a text model has one text column and two or more "
+			"classes");
 		goto out;
 	}
 	if (!(t = st_get(f, "coef", ST_F64, 2, e)))
@@ -419,6 +495,20 @@ static int text_load(struct model *m, const struct st_file *f, struct err *e)
 			err_set(e, DYN_EDATA, "tensor \"coef\": invalid value at %zu", i);
 			goto out;
 		}
+	if (st->svm) {
+		if (!(t = st_get(f, "platt", ST_F64, 1, e)))
+			goto out;
+		if (t->shape[0] != 2) {
+			err_set(e, DYN_EDATA, "tensor \"platt\": expected 2 values, got %zu",
+				t->shape[0]);
+			goto out;
+		}
+		memcpy(st->platt, t->data, sizeof(st->platt));
+		if (!isfinite(st->platt[0]) || !isfinite(st->platt[1])) {
+			err_set(e, DYN_EDATA, "tensor \"platt\": invalid value");
+			goto out;
+		}
+	}
 	const char *info = st_get_meta(f, "text.info");
 	if (info) {
 		cJSON_Delete(m->info);
@@ -434,14 +524,14 @@ out:
 }
 
 const struct model_kind model_text = {
-	.name = "text",
-	.summary = "text classification: TF-IDF of word and char n-grams, logistic regression "
-		   "or linear SVM",
-	.input = INPUT_TEXT,
-	.params = text_params,
-	.fit = text_fit,
-	.predict = text_predict,
-	.save = text_save,
-	.load = text_load,
-	.free_state = state_free,
+    .name = "text",
+    .summary = "text classification: TF-IDF of word and char n-grams, logistic regression "
+	       "or linear SVM",
+    .input = INPUT_TEXT,
+    .params = text_params,
+    .fit = text_fit,
+    .predict = text_predict,
+    .save = text_save,
+    .load = text_load,
+    .free_state = state_free,
 };
