@@ -186,6 +186,22 @@ static void test_ids(void)
 	check(!store_valid_id(NULL), "NULL id invalid");
 }
 
+static void test_helpers(void)
+{
+	char hex[65], now[21];
+	/* FIPS 180-2 test vectors. */
+	sha256_hex("abc", 3, hex);
+	check(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+	      "sha256(\"abc\")");
+	sha256_hex("", 0, hex);
+	check(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+	      "sha256(\"\")");
+	utc_now(now);
+	check(strlen(now) == 20 && now[4] == '-' && now[7] == '-' && now[10] == 'T' &&
+		  now[13] == ':' && now[16] == ':' && now[19] == 'Z' && !strncmp(now, "20", 2),
+	      "utc_now: %s", now);
+}
+
 static void test_round_trip(void)
 {
 	char *dir = path_of(root, "rt"), *gen = NULL, *idout = NULL;
@@ -654,6 +670,7 @@ int main(void)
 	}
 	test_open();
 	test_ids();
+	test_helpers();
 	test_round_trip();
 	test_replace();
 	test_remove();
