@@ -283,6 +283,9 @@ static int read_whole(const char *path, struct strbuf *sb, bool *missing, struct
 		err_set(e, DYN_EDATA, "\"%s\": not a regular file", path);
 		goto out;
 	}
+	/* One allocation for the usual case; strbuf_read_fd still copes if the file grew. */
+	if (st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
+		strbuf_grow(sb, (size_t)st.st_size);
 	if (strbuf_read_fd(sb, fd) < 0) {
 		err_sys(e, "\"%s\": cannot read", path);
 		goto out;
