@@ -483,16 +483,9 @@ struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e)
 
 static int index_write(struct store *s, const cJSON *index, bool *renamed, struct err *e)
 {
-	char *txt = cJSON_Print(index);
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
-	if (!txt) {
-		*renamed = false;
-		return err_set(e, DYN_EDATA, "\"%s\": cannot format the catalogue", s->index_path);
-	}
-	strbuf_adds(&sb, txt);
-	strbuf_addch(&sb, '\n');
-	cJSON_free(txt);
+	store_json_print(&sb, index);
 	ret = atomic_write_impl(s->index_path, sb.buf, sb.len, renamed, e);
 	strbuf_release(&sb);
 	return ret;
