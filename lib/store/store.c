@@ -36,6 +36,21 @@ static char *path_join(const char *a, const char *b)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Makes a new directory entry durable: files later renamed into a directory whose own entry
+ * was lost in a power failure would be lost with it. Best effort: failure changes nothing now. */
+static void fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 /* mkdir -p: each missing component is created with mode 0777 (minus the umask). */
 static int mkdir_p(const char *dir, struct err *e)
 {
@@ -50,7 +65,9 @@ static int mkdir_p(const char *dir, struct err *e)
 		if (p[i - 1] == '/')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+		if (mkdir(p, 0777) == 0) {
+			fsync_parent(p);
+		} else if (errno != EEXIST) {
 			err_sys(e, "\"%s\": cannot create directory", p);
 			goto out;
 		}
