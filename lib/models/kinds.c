@@ -3,6 +3,11 @@
 
 #include "models/model.h"
 
+extern const struct model_kind model_logreg;
+extern const struct model_kind model_svc;
+
 const struct model_kind *const model_kinds[] = {
+	&model_logreg,
+	&model_svc,
 	NULL,
 };
