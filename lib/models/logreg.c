@@ -33,9 +33,9 @@ static const struct param_spec logreg_params[] = {
     {"penalty", PARAM_CHOICE, "l2", NAN, NAN, 0, "l2|l1|none", "regularization"},
     {"max_iter", PARAM_INT, "100", 1, 1e6, 0, NULL, "iterations of the solver"},
     {"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL,
-     "stop when the largest gradient component of the scaled objective is below this"},
+     "stopping tolerance on the largest gradient component"},
     {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
-     "balanced weighs each class by n / (classes x its rows)"},
+     "balanced: weigh rows by n / (classes x rows of their class)"},
     {"fit_intercept", PARAM_BOOL, "true", NAN, NAN, 0, NULL, "learn an intercept"},
     /* The services passed {"solver": "lbfgs"}; dyn has one solver for this model. */
     {"solver", PARAM_CHOICE, "auto", NAN, NAN, PARAM_HIDDEN, "auto|lbfgs", "solver"},
@@ -100,9 +100,11 @@ static double problem_eval(void *arg, const double *w, double *g)
 		mat_gemm(false, false, n, kp, P->d1, 1, P->Z, P->d1, w, kp, 0, P->S, kp);
 	if (kp == 1) {
 		for (size_t i = 0; i < n; i++) {
-			double z = P->S[i], yi = P->y[i] == 1;
-			f += P->sw[i] * (mat_log1pexp(z) - yi * z);
-			P->S[i] = P->sw[i] * (mat_sigmoid(z) - yi);
+			/* log(1 + e^z) and the sigmoid from one exp(-|z|), stable both ways. */
+			double z = P->S[i], yi = P->y[i] == 1, t = exp(-fabs(z));
+			double sig = z >= 0 ? 1 / (1 + t) : t / (1 + t);
+			f += P->sw[i] * (fmax(z, 0) + log1p(t) - yi * z);
+			P->S[i] = P->sw[i] * (sig - yi);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -202,7 +204,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	st = state_new(d, kp);
 	mat_col_stats(ds->X, n, d, d, st->mean, st->scale);
 	/* The one standardized copy of X of this fit, with a column of ones for the intercept. */
-	Z = xmallocarray(n, d1 * sizeof(double));
+	Z = mat_alloc(n * d1);
 	mat_standardize(Z, d1, ds->X, n, d, d, st->mean, st->scale);
 	if (intercept)
 		for (size_t i = 0; i < n; i++)
@@ -227,7 +229,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	w = xcalloc(nw, sizeof(*w));
 	warm_used = warm_point(m, st, warm, intercept, w);
-	S = xmallocarray(n, kp * sizeof(double));
+	S = mat_alloc(n * kp);
 	P.n = n;
 	P.d = d;
 	P.d1 = d1;
