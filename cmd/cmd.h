@@ -61,6 +61,8 @@ int finish_stdout(int rc);
 int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **argv);
 
 extern const struct cmd dyn_commands[];
+/* Global options: accepted before the command and, for convenience, among its options. */
+extern const struct opt global_options[];
 void dyn_main_help(FILE *fp);
 
 #endif

@@ -19,7 +19,7 @@ const struct cmd dyn_commands[] = {
 
 static int show_version;
 
-static const struct opt global_options[] = {
+const struct opt global_options[] = {
 	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
 	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
 	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
@@ -76,8 +76,8 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int n;
 
-	/* A closed pipe is a write error reported by finish_stdout, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE keeps its default: "dyn predict ... | head" ends quietly, as cat and grep do,
+	 * and stops reading its input at once. */
 	if (env_threads() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);

@@ -64,6 +64,7 @@ struct predictor {
 	char **text;
 	struct strbuf keys; /* key and kept fields of each row, NUL-separated */
 	size_t *key_off;    /* per row: offset of its first string in keys */
+	size_t *rownum;     /* per row: its 1-based number across the inputs */
 	double *proba;
 	size_t n;
 };
@@ -89,7 +90,10 @@ static int flush_batch(struct predictor *pr, struct err *e)
 		const double *p = pr->proba + i * k;
 		const char *s = pr->keys.buf + pr->key_off[i];
 		if (pr->with_key) {
-			out_str(pr->w, s);
+			if (pr->a->key)
+				out_str(pr->w, s);
+			else
+				out_int(pr->w, (long long)pr->rownum[i]);
 			s += strlen(s) + 1;
 		}
 		/* Partial selection of the ntop most probable classes (ties: lower index first). */
@@ -215,7 +219,6 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 	size_t f, i, row = 0;
 	struct rec_reader *r = NULL;
 	int ret = -1, got;
-	size_t key_alloc = 0;
 
 	pr->nkeep = split_cols(a->keep, &keep);
 	keep_cols = xcalloc(pr->nkeep + 1, sizeof(long));
@@ -269,7 +272,11 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 			}
 		}
 		if (!pr->w) {
-			pr->w = open_writer(pr, rec_service_shape(r) && !global.format, fmt,
+			int service = rec_service_shape(r) && !global.format;
+			/* The services answered {"predictions": [{"label", "probability"}]}, no key. */
+			if (service)
+				pr->with_key = 0;
+			pr->w = open_writer(pr, service, fmt,
 					    a->key ? a->key : "row", keep);
 			out_set_linebuffered(pr->w, fmt != OUT_TABLE && ninputs == 1 &&
 							   !strcmp(inputs[0], "-"));
@@ -277,14 +284,12 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 		while ((got = rec_next(r, e)) > 0) {
 			size_t n = pr->n, len;
 			row++;
-			ALLOC_GROW(pr->key_off, n + 1, key_alloc);
 			pr->key_off[n] = pr->keys.len;
+			pr->rownum[n] = row;
 			if (pr->with_key) {
 				if (a->key) {
 					const char *s = rec_field(r, (size_t)key_col, &len);
 					strbuf_add(&pr->keys, s ? s : "", s ? len : 0);
-				} else {
-					strbuf_addf(&pr->keys, "%zu", row);
 				}
 				strbuf_addch(&pr->keys, '\0');
 			}
@@ -382,6 +387,7 @@ int cmd_predict(int argc, char **argv)
 		pr.text = xcalloc(1, sizeof(char *));
 		pr.text[0] = xstrdup(a.text);
 		pr.key_off = xcalloc(1, sizeof(size_t));
+		pr.rownum = xcalloc(1, sizeof(size_t));
 		pr.proba = xmallocarray(m->k, sizeof(double));
 		pr.n = 1;
 		if (flush_batch(&pr, &e) < 0) {
@@ -395,6 +401,8 @@ int cmd_predict(int argc, char **argv)
 		else
 			pr.X = xmallocarray(BATCH, m->d * sizeof(double));
 		pr.proba = xmallocarray(BATCH, m->k * sizeof(double));
+		pr.key_off = xmallocarray(BATCH, sizeof(size_t));
+		pr.rownum = xmallocarray(BATCH, sizeof(size_t));
 		if (predict_inputs(&pr, argv + 1, (size_t)(n - 1), &ro, fmt, &e) < 0) {
 			rc = report_err(&e);
 			if (pr.w)
@@ -414,6 +422,7 @@ out:
 	free(pr.text);
 	free(pr.proba);
 	free(pr.key_off);
+	free(pr.rownum);
 	strbuf_release(&pr.keys);
 	model_free(&m);
 	store_free(&store);

@@ -66,7 +66,7 @@ static char **split_list(const char *s, size_t *n)
 static void free_list(char **v, size_t n)
 {
 	size_t i;
-	for (i = 0; i < n; i++)
+	for (i = 0; v && i < n; i++)
 		free(v[i]);
 	free(v);
 }

@@ -2,9 +2,12 @@
 #include <stddef.h>
 
 #include "models/model.h"
-#include "models/svc.h"
+
+extern const struct model_kind model_logreg;
+extern const struct model_kind model_svc;
 
 const struct model_kind *const model_kinds[] = {
+	&model_logreg,
 	&model_svc,
 	NULL,
 };

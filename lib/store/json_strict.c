@@ -70,7 +70,8 @@ int store_json_parse(const char *buf, size_t len, struct cJSON **out, struct err
 	if (i == len)
 		return err_set(e, DYN_EDATA, "empty JSON document");
 	if (nul)
-		return err_set(e, DYN_EDATA, "NUL byte at line %zu", line_of(buf, (size_t)(nul - buf)));
+		return err_set(e, DYN_EDATA, "NUL byte at line %zu",
+			       line_of(buf, (size_t)(nul - buf)));
 	bad = utf8_check((const unsigned char *)buf, len);
 	if (bad < len)
 		return err_set(e, DYN_EDATA, "invalid UTF-8 at line %zu", line_of(buf, bad));
@@ -82,7 +83,8 @@ int store_json_parse(const char *buf, size_t len, struct cJSON **out, struct err
 		if (off > len)
 			off = len;
 		if (off >= len)
-			err_set(e, DYN_EDATA, "unexpected end of JSON at line %zu", line_of(buf, len));
+			err_set(e, DYN_EDATA, "unexpected end of JSON at line %zu",
+				line_of(buf, len));
 		else
 			err_set(e, DYN_EDATA, "invalid JSON at line %zu", line_of(buf, off));
 		free(copy);

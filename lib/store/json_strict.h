@@ -1,5 +1,6 @@
 /* Strict JSON for the store's own files (index.json, safetensors headers): cJSON behind checks
- * it does not make itself (whole input consumed, no NUL bytes, valid UTF-8). Internal to lib/store. */
+ * it does not make itself (whole input consumed, no NUL bytes, valid UTF-8). Internal to lib/store.
+ */
 #ifndef DYN_STORE_JSON_STRICT_H
 #define DYN_STORE_JSON_STRICT_H
 

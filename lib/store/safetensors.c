@@ -14,8 +14,8 @@ static const struct {
 	const char *name;
 	size_t size;
 } st_dtypes[] = {
-	[ST_F64] = {"F64", 8}, [ST_F32] = {"F32", 4}, [ST_I64] = {"I64", 8},
-	[ST_I32] = {"I32", 4}, [ST_U8] = {"U8", 1},
+    [ST_F64] = {"F64", 8}, [ST_F32] = {"F32", 4}, [ST_I64] = {"I64", 8},
+    [ST_I32] = {"I32", 4}, [ST_U8] = {"U8", 1},
 };
 
 static int st_dtype_parse(const char *s, enum st_dtype *out)
@@ -259,7 +259,8 @@ static int st_parse_meta(struct st_file *f, const cJSON *meta, struct err *e)
 {
 	const cJSON *m;
 	if (!cJSON_IsObject(meta))
-		return err_set(e, DYN_EDATA, "safetensors header: \"__metadata__\" is not an object");
+		return err_set(e, DYN_EDATA,
+			       "safetensors header: \"__metadata__\" is not an object");
 	cJSON_ArrayForEach(m, meta)
 	{
 		if (!cJSON_IsString(m))
@@ -268,15 +269,16 @@ static int st_parse_meta(struct st_file *f, const cJSON *meta, struct err *e)
 				       m->string);
 		if (st_get_meta(f, m->string))
 			return err_set(e, DYN_EDATA,
-				       "safetensors header: metadata \"%s\" appears twice", m->string);
+				       "safetensors header: metadata \"%s\" appears twice",
+				       m->string);
 		st_set_meta(f, m->string, m->valuestring);
 	}
 	return 0;
 }
 
 /* Reads one tensor's description (dtype, shape, offsets) into f->t[f->n] without data. */
-static int st_parse_tensor(struct st_file *f, const cJSON *obj, uint64_t dlen,
-			   struct st_desc *d, struct err *e)
+static int st_parse_tensor(struct st_file *f, const cJSON *obj, uint64_t dlen, struct st_desc *d,
+			   struct err *e)
 {
 	const char *name = obj->string;
 	const cJSON *dtype = NULL, *shape = NULL, *offs = NULL, *c;
@@ -296,32 +298,37 @@ static int st_parse_tensor(struct st_file *f, const cJSON *obj, uint64_t dlen,
 									  : NULL;
 		if (!slot)
 			return err_set(e, DYN_EDATA,
-				       "safetensors header: tensor \"%s\": unknown field \"%s\"", name,
-				       c->string);
-		if (*slot)
-			return err_set(e, DYN_EDATA,
-				       "safetensors header: tensor \"%s\": field \"%s\" appears twice",
+				       "safetensors header: tensor \"%s\": unknown field \"%s\"",
 				       name, c->string);
+		if (*slot)
+			return err_set(
+			    e, DYN_EDATA,
+			    "safetensors header: tensor \"%s\": field \"%s\" appears twice", name,
+			    c->string);
 		*slot = c;
 	}
 	if (!dtype || !shape || !offs)
 		return err_set(e, DYN_EDATA, "safetensors header: tensor \"%s\": missing \"%s\"",
-			       name, !dtype ? "dtype" : !shape ? "shape" : "data_offsets");
+			       name,
+			       !dtype	? "dtype"
+			       : !shape ? "shape"
+					: "data_offsets");
 	if (!cJSON_IsString(dtype) || st_dtype_parse(dtype->valuestring, &t.dtype) < 0)
-		return err_set(e, DYN_EDATA,
-			       "safetensors header: tensor \"%s\": unsupported dtype%s%s%s (expected "
-			       "F64, F32, I64, I32 or U8)",
-			       name, cJSON_IsString(dtype) ? " \"" : "",
-			       cJSON_IsString(dtype) ? dtype->valuestring : "",
-			       cJSON_IsString(dtype) ? "\"" : "");
+		return err_set(
+		    e, DYN_EDATA,
+		    "safetensors header: tensor \"%s\": unsupported dtype%s%s%s (expected "
+		    "F64, F32, I64, I32 or U8)",
+		    name, cJSON_IsString(dtype) ? " \"" : "",
+		    cJSON_IsString(dtype) ? dtype->valuestring : "",
+		    cJSON_IsString(dtype) ? "\"" : "");
 	if (!cJSON_IsArray(shape))
-		return err_set(e, DYN_EDATA, "safetensors header: tensor \"%s\": shape is not an array",
-			       name);
+		return err_set(e, DYN_EDATA,
+			       "safetensors header: tensor \"%s\": shape is not an array", name);
 	t.ndim = (size_t)cJSON_GetArraySize(shape);
 	if (t.ndim > ST_MAX_DIMS)
 		return err_set(e, DYN_EDATA,
-			       "safetensors header: tensor \"%s\": %zu dimensions (at most %d)", name,
-			       t.ndim, ST_MAX_DIMS);
+			       "safetensors header: tensor \"%s\": %zu dimensions (at most %d)",
+			       name, t.ndim, ST_MAX_DIMS);
 	i = 0;
 	cJSON_ArrayForEach(c, shape)
 	{
@@ -340,20 +347,22 @@ static int st_parse_tensor(struct st_file *f, const cJSON *obj, uint64_t dlen,
 			       "non-negative integers",
 			       name);
 	if (v[0] > v[1] || v[1] > dlen)
-		return err_set(e, DYN_EDATA,
-			       "safetensors header: tensor \"%s\": data_offsets [%llu, %llu] outside "
-			       "the %llu-byte data buffer",
-			       name, (unsigned long long)v[0], (unsigned long long)v[1],
-			       (unsigned long long)dlen);
+		return err_set(
+		    e, DYN_EDATA,
+		    "safetensors header: tensor \"%s\": data_offsets [%llu, %llu] outside "
+		    "the %llu-byte data buffer",
+		    name, (unsigned long long)v[0], (unsigned long long)v[1],
+		    (unsigned long long)dlen);
 	if (st_nbytes(t.dtype, t.ndim, t.shape, &t.nbytes) < 0)
-		return err_set(e, DYN_EDATA, "safetensors header: tensor \"%s\": shape is too large",
-			       name);
-	if (t.nbytes != v[1] - v[0])
 		return err_set(e, DYN_EDATA,
-			       "safetensors header: tensor \"%s\": its shape and dtype %s make %zu bytes "
-			       "but data_offsets [%llu, %llu] hold %llu",
-			       name, st_dtypes[t.dtype].name, t.nbytes, (unsigned long long)v[0],
-			       (unsigned long long)v[1], (unsigned long long)(v[1] - v[0]));
+			       "safetensors header: tensor \"%s\": shape is too large", name);
+	if (t.nbytes != v[1] - v[0])
+		return err_set(
+		    e, DYN_EDATA,
+		    "safetensors header: tensor \"%s\": its shape and dtype %s make %zu bytes "
+		    "but data_offsets [%llu, %llu] hold %llu",
+		    name, st_dtypes[t.dtype].name, t.nbytes, (unsigned long long)v[0],
+		    (unsigned long long)v[1], (unsigned long long)(v[1] - v[0]));
 	d->name = name;
 	d->begin = v[0];
 	d->end = v[1];
@@ -378,8 +387,9 @@ int st_parse(struct st_file *f, const void *buf, size_t len, struct err *e)
 	st_release(f);
 	st_init(&nf);
 	if (len < 8) {
-		err_set(e, DYN_EDATA, "safetensors: truncated file (%zu bytes, less than the 8-byte "
-				      "header length)",
+		err_set(e, DYN_EDATA,
+			"safetensors: truncated file (%zu bytes, less than the 8-byte "
+			"header length)",
 			len);
 		goto out;
 	}

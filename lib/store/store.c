@@ -166,7 +166,8 @@ static int atomic_write_impl(const char *path, const void *data, size_t len, boo
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
 	struct strbuf tmp = STRBUF_INIT;
 	const unsigned char *p = data;
 	int fd = -1, dfd = -1, tries, ret = -1;
@@ -581,7 +582,8 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
 		*id_out = NULL;
 	if (id && !store_valid_id(id)) {
 		err_set(e, DYN_EUSAGE,
-			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", id);
+			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+			id);
 		goto out;
 	}
 	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX)) {
@@ -724,8 +726,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	if (!id)
 		id = "?";
 	if (!file || !safe_model_file(file)) {
-		err_set(e, DYN_EDATA, "model \"%s\": its index entry has no valid \"file\" (models/NAME)",
-			id);
+		err_set(e, DYN_EDATA,
+			"model \"%s\": its index entry has no valid \"file\" (models/NAME)", id);
 		goto out;
 	}
 	if (!want || !is_sha256_hex(want)) {

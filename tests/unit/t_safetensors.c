@@ -59,10 +59,11 @@ static void test_round_trip(void)
 	      a.len);
 	check(!memcmp(a.buf + 8, "{\"__metadata__\":{\"kind\":\"logreg\"", 32),
 	      "header starts with the metadata");
-	check(strstr(a.buf + 8, "\"bias\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}") !=
-		      NULL,
+	check(strstr(a.buf + 8,
+		     "\"bias\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}") != NULL,
 	      "first tensor in name order at offset 0");
-	check(a.buf[8 + hlen - 1] == ' ' || a.buf[8 + hlen - 1] == '}', "header padded with spaces");
+	check(a.buf[8 + hlen - 1] == ' ' || a.buf[8 + hlen - 1] == '}',
+	      "header padded with spaces");
 
 	st_init(&g);
 	ok = st_parse(&g, a.buf, a.len, &e) == 0;
@@ -70,7 +71,7 @@ static void test_round_trip(void)
 	check(g.n == 6 && g.nmeta == 2, "six tensors and two metadata entries");
 	t = st_get(&g, "weights", ST_F64, 2, &e);
 	check(t && t->shape[0] == 2 && t->shape[1] == 3 && t->nbytes == 48 &&
-		      !memcmp(t->data, f64v, 48),
+		  !memcmp(t->data, f64v, 48),
 	      "F64 2x3 bit-exact (including -0.0, 1e-300)");
 	t = st_get(&g, "bias", ST_F32, 1, &e);
 	check(t && t->shape[0] == 4 && !memcmp(t->data, f32v, 16), "F32 bit-exact");
@@ -82,7 +83,8 @@ static void test_round_trip(void)
 	check(t && !memcmp(t->data, u8v, 5), "U8 bit-exact");
 	t = st_get(&g, "empty", ST_F64, 2, &e);
 	check(t && t->nbytes == 0 && t->shape[0] == 0 && t->shape[1] == 3, "empty tensor 0x3");
-	check(st_get_meta(&g, "kind") && !strcmp(st_get_meta(&g, "kind"), "logreg"), "metadata kind");
+	check(st_get_meta(&g, "kind") && !strcmp(st_get_meta(&g, "kind"), "logreg"),
+	      "metadata kind");
 	check(st_get_meta(&g, "note") && !strcmp(st_get_meta(&g, "note"), st_get_meta(&f, "note")),
 	      "metadata with quotes, backslash, newline and UTF-8");
 	check(st_get_meta(&g, "nope") == NULL, "absent metadata is NULL");
@@ -90,13 +92,14 @@ static void test_round_trip(void)
 	st_serialize(&g, &b);
 	check(a.len == b.len && !memcmp(a.buf, b.buf, a.len), "re-serialized bytes identical");
 
-	check(st_get(&g, "nope", ST_F64, 1, &e) == NULL && !strcmp(e.msg, "tensor \"nope\" is missing"),
+	check(st_get(&g, "nope", ST_F64, 1, &e) == NULL &&
+		  !strcmp(e.msg, "tensor \"nope\" is missing"),
 	      "missing tensor: %s", e.msg);
 	check(st_get(&g, "weights", ST_F32, 2, &e) == NULL &&
-		      !strcmp(e.msg, "tensor \"weights\": expected dtype F32, got F64"),
+		  !strcmp(e.msg, "tensor \"weights\": expected dtype F32, got F64"),
 	      "wrong dtype: %s", e.msg);
 	check(st_get(&g, "weights", ST_F64, 1, &e) == NULL &&
-		      !strcmp(e.msg, "tensor \"weights\": expected 1 dimensions, got 2"),
+		  !strcmp(e.msg, "tensor \"weights\": expected 1 dimensions, got 2"),
 	      "wrong ndim: %s", e.msg);
 
 	/* Replacing a tensor and a metadata value. */
@@ -106,7 +109,8 @@ static void test_round_trip(void)
 		st_add(&f, "weights", ST_F64, 1, s1, &one);
 		st_set_meta(&f, "kind", "svc");
 		t = st_get(&f, "weights", ST_F64, 1, &e);
-		check(f.n == 6 && t && *(double *)t->data == 1 && !strcmp(st_get_meta(&f, "kind"), "svc"),
+		check(f.n == 6 && t && *(double *)t->data == 1 &&
+			  !strcmp(st_get_meta(&f, "kind"), "svc"),
 		      "st_add and st_set_meta replace existing names");
 	}
 	/* An empty file: no tensors, no metadata. */
@@ -115,7 +119,8 @@ static void test_round_trip(void)
 		struct strbuf zb = STRBUF_INIT;
 		st_init(&z);
 		st_serialize(&z, &zb);
-		check(zb.len == 16 && !memcmp(zb.buf + 8, "{}      ", 8), "empty file is {} padded");
+		check(zb.len == 16 && !memcmp(zb.buf + 8, "{}      ", 8),
+		      "empty file is {} padded");
 		check(st_parse(&z, zb.buf, zb.len, &e) == 0 && z.n == 0, "empty file parses");
 		st_release(&z);
 		strbuf_release(&zb);
@@ -127,33 +132,33 @@ static void test_round_trip(void)
 }
 
 static const char py_script[] =
-	"import json, sys, numpy as np\n"
-	"b = open(sys.argv[1], 'rb').read()\n"
-	"n = int.from_bytes(b[:8], 'little')\n"
-	"h = json.loads(b[8:8 + n].decode('utf-8'))\n"
-	"data = b[8 + n:]\n"
-	"dt = {'F64': '<f8', 'F32': '<f4', 'I64': '<i8', 'I32': '<i4', 'U8': 'u1'}\n"
-	"meta = h.pop('__metadata__', {})\n"
-	"print('aligned', (8 + n) % 8 == 0)\n"
-	"for k in sorted(meta): print('meta', k, json.dumps(meta[k]))\n"
-	"for name in sorted(h):\n"
-	"    t = h[name]; s, e = t['data_offsets']\n"
-	"    a = np.frombuffer(data[s:e], dtype=dt[t['dtype']]).reshape(t['shape'])\n"
-	"    v = [repr(float(x)) if a.dtype.kind == 'f' else str(int(x)) for x in a.ravel()]\n"
-	"    print(name, t['dtype'], list(a.shape), ' '.join(v))\n";
+    "import json, sys, numpy as np\n"
+    "b = open(sys.argv[1], 'rb').read()\n"
+    "n = int.from_bytes(b[:8], 'little')\n"
+    "h = json.loads(b[8:8 + n].decode('utf-8'))\n"
+    "data = b[8 + n:]\n"
+    "dt = {'F64': '<f8', 'F32': '<f4', 'I64': '<i8', 'I32': '<i4', 'U8': 'u1'}\n"
+    "meta = h.pop('__metadata__', {})\n"
+    "print('aligned', (8 + n) % 8 == 0)\n"
+    "for k in sorted(meta): print('meta', k, json.dumps(meta[k]))\n"
+    "for name in sorted(h):\n"
+    "    t = h[name]; s, e = t['data_offsets']\n"
+    "    a = np.frombuffer(data[s:e], dtype=dt[t['dtype']]).reshape(t['shape'])\n"
+    "    v = [repr(float(x)) if a.dtype.kind == 'f' else str(int(x)) for x in a.ravel()]\n"
+    "    print(name, t['dtype'], list(a.shape), ' '.join(v))\n";
 
 /* What the script above must print for build()'s file; the Python float reprs are the shortest
  * round-trip forms of the values written from C. */
 static const char py_expected[] =
-	"aligned True\n"
-	"meta kind \"logreg\"\n"
-	"meta note \"quote \\\" backslash \\\\ newline \\n cyrillic \\u0436\"\n"
-	"bias F32 [4] 0.5 -1.25 3.0 1.401298464324817e-45\n"
-	"bytes U8 [5] 0 1 127 128 255\n"
-	"classes I64 [3] -9223372036854775808 -1 9223372036854775807\n"
-	"empty F64 [0, 3] \n"
-	"scalar I32 [] -123456\n"
-	"weights F64 [2, 3] 0.1 -2.25 1e-300 -0.0 3.141592653589793 1e+308\n";
+    "aligned True\n"
+    "meta kind \"logreg\"\n"
+    "meta note \"quote \\\" backslash \\\\ newline \\n cyrillic \\u0436\"\n"
+    "bias F32 [4] 0.5 -1.25 3.0 1.401298464324817e-45\n"
+    "bytes U8 [5] 0 1 127 128 255\n"
+    "classes I64 [3] -9223372036854775808 -1 9223372036854775807\n"
+    "empty F64 [0, 3] \n"
+    "scalar I32 [] -123456\n"
+    "weights F64 [2, 3] 0.1 -2.25 1e-300 -0.0 3.141592653589793 1e+308\n";
 
 static void test_python(void)
 {
@@ -257,13 +262,15 @@ static void test_bad_headers(void)
 				      "header length)"),
 	      "3-byte file: %s", e.msg);
 	r = st_parse(&f, huge, sizeof(huge), &e);
-	check(r < 0 && !strcmp(e.msg, "safetensors: header length 18446744073709551615 is too large"),
+	check(r < 0 &&
+		  !strcmp(e.msg, "safetensors: header length 18446744073709551615 is too large"),
 	      "huge header length: %s", e.msg);
 	huge[0] = 100;
 	memset(huge + 1, 0, 7);
 	r = st_parse(&f, huge, sizeof(huge), &e);
-	check(r < 0 && !strcmp(e.msg, "safetensors: truncated file (header of 100 bytes, file of 16 "
-				      "bytes)"),
+	check(r < 0 &&
+		  !strcmp(e.msg, "safetensors: truncated file (header of 100 bytes, file of 16 "
+				 "bytes)"),
 	      "header beyond the file: %s", e.msg);
 	st_release(&f);
 
@@ -274,13 +281,15 @@ static void test_bad_headers(void)
 	BAD("{\"\xff\":1}", 0, "safetensors header: invalid UTF-8 at line 1");
 	BAD("{\"a\":1}", 0, "safetensors header: tensor \"a\" is not an object");
 	BAD("{\"a\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2,
-	    "safetensors header: tensor \"a\": unsupported dtype \"F16\" (expected F64, F32, I64, I32 "
+	    "safetensors header: tensor \"a\": unsupported dtype \"F16\" (expected F64, F32, I64, "
+	    "I32 "
 	    "or U8)");
 	BAD("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8,
 	    "safetensors header: tensor \"a\": its shape and dtype F64 make 16 bytes but "
 	    "data_offsets [0, 8] hold 8");
 	BAD("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,16]}}", 8,
-	    "safetensors header: tensor \"a\": data_offsets [0, 16] outside the 8-byte data buffer");
+	    "safetensors header: tensor \"a\": data_offsets [0, 16] outside the 8-byte data "
+	    "buffer");
 	BAD("{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[16,0]}}", 16,
 	    "safetensors header: tensor \"a\": data_offsets [16, 0] outside the 16-byte data "
 	    "buffer");
@@ -300,23 +309,27 @@ static void test_bad_headers(void)
 	    "\"data_offsets\":[0,1]}}",
 	    1, "safetensors header: tensor \"a\": shape is too large");
 	BAD("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0]}}", 1,
-	    "safetensors header: tensor \"a\": data_offsets is not a pair of non-negative integers");
+	    "safetensors header: tensor \"a\": data_offsets is not a pair of non-negative "
+	    "integers");
 	BAD("{\"a\":{\"dtype\":\"U8\",\"shape\":[1]}}", 1,
 	    "safetensors header: tensor \"a\": missing \"data_offsets\"");
 	BAD("{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1],\"x\":1}}", 1,
 	    "safetensors header: tensor \"a\": unknown field \"x\"");
-	BAD("{\"__metadata__\":{\"k\":1}}", 0, "safetensors header: metadata \"k\" is not a string");
+	BAD("{\"__metadata__\":{\"k\":1}}", 0,
+	    "safetensors header: metadata \"k\" is not a string");
 	BAD("{\"__metadata__\":[]}", 0, "safetensors header: \"__metadata__\" is not an object");
 	BAD("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", 0,
 	    "safetensors header: metadata \"k\" appears twice");
 	/* Legal but unusual: unpadded header, tensors out of order, a gap in the buffer. */
 	{
-		static const char h[] = "{\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]},"
-					"\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}";
+		static const char h[] =
+		    "{\"b\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[4,6]},"
+		    "\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}";
 		struct strbuf sb = STRBUF_INIT;
 		make_file(&sb, h, sizeof(h) - 1, 6);
 		st_init(&f);
-		check(st_parse(&f, sb.buf, sb.len, &e) == 0 && f.n == 2, "unpadded, unordered, gap: ok");
+		check(st_parse(&f, sb.buf, sb.len, &e) == 0 && f.n == 2,
+		      "unpadded, unordered, gap: ok");
 		st_release(&f);
 		strbuf_release(&sb);
 	}
@@ -375,7 +388,8 @@ static void test_corruption(void)
 		e.code = 0;
 		e.msg[0] = '\0';
 		if (st_parse(&g, copy, a.len, &e) == 0) {
-			/* Whatever is accepted must be consistent: it serializes and parses back. */
+			/* Whatever is accepted must be consistent: it serializes and parses back.
+			 */
 			accepted++;
 			strbuf_reset(&b);
 			st_serialize(&g, &b);
@@ -388,8 +402,9 @@ static void test_corruption(void)
 		st_release(&g);
 		free(copy);
 	}
-	check(bad_flip == 0, "600 corrupted copies: errors are clean, accepted ones consistent "
-			     "(%zu accepted, %zu bad)",
+	check(bad_flip == 0,
+	      "600 corrupted copies: errors are clean, accepted ones consistent "
+	      "(%zu accepted, %zu bad)",
 	      accepted, bad_flip);
 	strbuf_release(&a);
 	strbuf_release(&b);
