@@ -36,6 +36,30 @@ size_t text_utf8_bad_offset(const char *s, size_t len)
 	return 0;
 }
 
+void text_utf8_repair(const char *s, size_t len, struct strbuf *out)
+{
+	size_t i = 0;
+	strbuf_grow(out, len);
+	while (i < len) {
+		size_t start = i;
+		while (i < len && (unsigned char)s[i] < 0x80)
+			i++;
+		strbuf_add(out, s + start, i - start);
+		if (i >= len)
+			break;
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+						      (utf8proc_ssize_t)(len - i), &cp);
+		if (k < 0) {
+			strbuf_add(out, "\xef\xbf\xbd", 3);
+			i++;
+		} else {
+			strbuf_add(out, s + i, (size_t)k);
+			i += (size_t)k;
+		}
+	}
+}
+
 int text_fold(const char *s, size_t len, enum text_utf8 mode, struct strbuf *out, struct err *e)
 {
 	strbuf_grow(out, len + 8);

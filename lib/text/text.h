@@ -30,6 +30,8 @@ enum text_utf8 {
 int text_fold(const char *s, size_t len, enum text_utf8 mode, struct strbuf *out, struct err *e);
 /* 0 when s is valid UTF-8, else the 1-based offset of the first bad byte. */
 size_t text_utf8_bad_offset(const char *s, size_t len);
+/* Appends s to out with each byte that is not part of valid UTF-8 replaced by U+FFFD. */
+void text_utf8_repair(const char *s, size_t len, struct strbuf *out);
 
 /* Settings of a vectorizer. A block is off when its nmin is 0. */
 struct tfidf_opts {
