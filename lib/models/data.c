@@ -86,15 +86,14 @@ static int pick_label(const struct rec_reader *r, const struct load_opts *o, lon
 	if (*col < 0)
 		*col = rec_colindex(r, "y");
 	if (*col < 0)
-		return err_set(
-		    e, DYN_EUSAGE,
-		    "%s: no column \"label\" or \"y\": name the label column with --label",
-		    rec_name(r));
+		return err_set(e, DYN_EUSAGE,
+			       "%s: no column \"label\" or \"y\": name the label column with --label",
+			       rec_name(r));
 	return 0;
 }
 
-int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
-		 const struct load_opts *o, char sha256[65], struct err *e)
+int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths,
+		 size_t npaths, const struct load_opts *o, char sha256[65], struct err *e)
 {
 	static const char *const stdin_path[] = {"-"};
 	struct strmap labels;
@@ -142,15 +141,13 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 				goto out;
 			}
 			if (cols[f] == label_col) {
-				err_set(e, DYN_EUSAGE,
-					"%s: column \"%s\" is both the label and a feature",
+				err_set(e, DYN_EUSAGE, "%s: column \"%s\" is both the label and a feature",
 					rec_name(r), feat[f]);
 				goto out;
 			}
 		}
 		if (!nfeat) {
-			err_set(e, DYN_EDATA, "%s: no feature columns besides the label",
-				rec_name(r));
+			err_set(e, DYN_EDATA, "%s: no feature columns besides the label", rec_name(r));
 			goto out;
 		}
 		while ((got = rec_next(r, e)) > 0) {
@@ -158,15 +155,14 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 			const char *lab = rec_field(r, (size_t)label_col, &len);
 			size_t n = ds->n;
 			if (!lab || !len) {
-				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": missing label",
-					rec_name(r), rec_line(r),
-					rec_colname(r, (size_t)label_col));
+				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": missing label", rec_name(r),
+					rec_line(r), rec_colname(r, (size_t)label_col));
 				goto out;
 			}
 			ALLOC_GROW(ds->y, n + 1, yalloc);
 			ds->y[n] = (int)strmap_intern(&labels, lab, len);
 			if (input == INPUT_TEXT) {
-				/* its own length: len still holds the label's, hashed below */
+				/* its own length: len holds the label's, hashed below */
 				size_t tlen = 0;
 				const char *t = rec_field(r, (size_t)cols[0], &tlen);
 				size_t bad = t ? text_utf8_bad_offset(t, tlen) : 0;
@@ -183,8 +179,8 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 					text_utf8_repair(t, tlen, &fixed);
 					ds->text[n] = strbuf_detach(&fixed, &tlen);
 				} else {
-					ds->text[n] = xstrndup(t ? t : "", t ? tlen : 0);
 					tlen = t ? tlen : 0;
+					ds->text[n] = xstrndup(t ? t : "", tlen);
 				}
 				SHA256Update(&sha, (const uint8_t *)ds->text[n], tlen + 1);
 			} else {
@@ -210,8 +206,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	}
 	if (labels.n < 2) {
 		err_set(e, DYN_EDATA,
-			"%s: only one class (\"%s\") in the label column: a classifier needs two "
-			"or more",
+			"%s: only one class (\"%s\") in the label column: a classifier needs two or more",
 			rec_name(r), labels.keys[0]);
 		goto out;
 	}
