@@ -144,7 +144,7 @@ int main(int argc, char **argv)
 			else if (!strcmp(k, "--max-iter"))
 				so.max_iter = (int)x;
 			else if (!strcmp(k, "--threads"))
-				so.threads = (int)x;
+				so.threads = o.threads = (int)x;
 		} else {
 			fprintf(stderr, "bad option %s\n", k);
 			return 2;

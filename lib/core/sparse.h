@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* nrows x ncols; row i holds indices/data[indptr[i] .. indptr[i+1]), column indices ascending.
+/* nrows x ncols; row i holds indices/data[indptr[i] .. indptr[i+1]): distinct column indices in
+ * the order they were added (csr_sort_indices sorts them; nothing here needs it).
  * Embedded value: csr_init / csr_release (frees the arrays it owns). */
 struct csr {
 	size_t nrows, ncols;

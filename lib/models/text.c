@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -74,7 +75,26 @@ struct text_state {
 	size_t D, kp;	 /* features; weight vectors */
 	double *W;	 /* kp x (D + 1), row-major: weights then intercept */
 	double platt[2]; /* svm: A, B of sigmoid(A f + B) */
+	double *Wt;	 /* D x kp: W's weights transposed, so a term's kp weights are adjacent */
 };
+
+/* Threads for a call without a context (predict): the machine's, within reason. */
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
+}
+
+/* The predict-side copy of the weights. */
+static void state_ready(struct text_state *st)
+{
+	free(st->Wt);
+	st->Wt = xmallocarray(st->D ? st->D : 1, st->kp * sizeof(double));
+	for (size_t c = 0; c < st->kp; c++)
+		for (size_t j = 0; j < st->D; j++)
+			st->Wt[j * st->kp + c] = st->W[c * (st->D + 1) + j];
+	st->v.o.threads = default_threads();
+}
 
 static void state_free(void *p)
 {
@@ -83,6 +103,7 @@ static void state_free(void *p)
 		return;
 	tfidf_release(&st->v);
 	free(st->W);
+	free(st->Wt);
 	free(st);
 }
 
@@ -339,6 +360,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		return err_set(e, DYN_EDATA, "text: need rows of at least two classes");
 	}
 	opts_from_params(&m->params, &o);
+	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
 	if (o.word_min == 0 && o.char_min == 0) {
 		state_free(st);
 		return err_set(e, DYN_EUSAGE,
@@ -370,6 +392,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	if (st->svm ? fit_svm(m, st, &X, ds->y, cw, ctx, e) < 0
 		    : fit_logreg(m, st, &X, ds->y, cw, ctx, e) < 0)
 		goto out;
+	state_ready(st);
 	state_free(m->state);
 	m->state = st;
 	st = NULL;
@@ -397,7 +420,13 @@ static int text_predict(const struct model *m, const struct batch *b, double *pr
 		double *p = proba + i * k;
 		double s[k > 1 ? k : 1];
 		for (size_t c = 0; c < kp; c++)
-			s[c] = csr_row_dot(&X, i, st->W + c * D1) + st->W[c * D1 + st->D];
+			s[c] = st->W[c * D1 + st->D];
+		for (size_t q = X.indptr[i]; q < X.indptr[i + 1]; q++) {
+			const double *wt = st->Wt + (size_t)X.indices[q] * kp;
+			double x = X.data[q];
+			for (size_t c = 0; c < kp; c++)
+				s[c] += x * wt[c];
+		}
 		if (st->svm) {
 			for (size_t c = 0; c < kp; c++)
 				s[c] = st->platt[0] * s[c] + st->platt[1];
@@ -509,6 +538,7 @@ static int text_load(struct model *m, const struct st_file *f, struct err *e)
 			goto out;
 		}
 	}
+	state_ready(st);
 	const char *info = st_get_meta(f, "text.info");
 	if (info) {
 		cJSON_Delete(m->info);

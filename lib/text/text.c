@@ -2,6 +2,7 @@
  * idf and normalization follow scikit-learn's TfidfVectorizer (see text.h) so that the same
  * settings give the same matrix; case folding is utf8proc's full Unicode folding. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -579,11 +580,9 @@ static int block_on(const struct tfidf_opts *o, int bi)
 	return bi == TFIDF_WORD ? o->word_min > 0 : o->char_min > 0;
 }
 
-static const struct term_map *sort_map; /* qsort has no context argument */
-
-static int cmp_term(const void *a, const void *b)
+static int cmp_term(const void *a, const void *b, void *arg)
 {
-	const struct term_map *m = sort_map;
+	const struct term_map *m = arg;
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 	return strcmp(m->bytes + m->off[x], m->bytes + m->off[y]);
 }
@@ -593,13 +592,13 @@ struct freq_ent {
 	uint32_t id;
 };
 
-static int cmp_freq(const void *a, const void *b)
+static int cmp_freq(const void *a, const void *b, void *arg)
 {
 	const struct freq_ent *x = a, *y = b;
+	const struct term_map *m = arg;
 	if (x->tf != y->tf)
 		return x->tf > y->tf ? -1 : 1;
-	return strcmp(sort_map->bytes + sort_map->off[x->id],
-		      sort_map->bytes + sort_map->off[y->id]);
+	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
 }
 
 /* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. */
@@ -678,19 +677,18 @@ static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *con
 	for (size_t id = 0; id < m->n; id++)
 		if ((double)df[id] >= min_count)
 			keep[nkeep++] = (uint32_t)id;
-	sort_map = m;
 	if (o->max_features && nkeep > o->max_features) {
 		fe = xmallocarray(nkeep, sizeof(*fe));
 		for (size_t q = 0; q < nkeep; q++) {
 			fe[q].id = keep[q];
 			fe[q].tf = tot[keep[q]];
 		}
-		qsort(fe, nkeep, sizeof(*fe), cmp_freq);
+		qsort_r(fe, nkeep, sizeof(*fe), cmp_freq, m);
 		nkeep = o->max_features;
 		for (size_t q = 0; q < nkeep; q++)
 			keep[q] = fe[q].id;
 	}
-	qsort(keep, nkeep, sizeof(*keep), cmp_term);
+	qsort_r(keep, nkeep, sizeof(*keep), cmp_term, m);
 
 	newid = xmallocarray(m->n ? m->n : 1, sizeof(*newid));
 	for (size_t id = 0; id < m->n; id++)
@@ -727,7 +725,6 @@ static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *con
 	}
 	ret = 0;
 out:
-	sort_map = NULL;
 	csr_release(&raw);
 	term_map_free(&m);
 	free(df);
@@ -767,30 +764,64 @@ static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], 
 		}
 		csr_add_row(X, q, idx, val);
 	}
-	csr_sort_indices(X);
 	free(idx);
 	free(val);
+}
+
+struct fit_job {
+	struct tfidf *v;
+	int bi;
+	const char *const *docs;
+	size_t n;
+	struct csr cn;
+	struct err e;
+	int rc;
+};
+
+static void *fit_job_run(void *arg)
+{
+	struct fit_job *j = arg;
+	struct scratch s;
+	scratch_init(&s);
+	j->rc = fit_block(j->v, j->bi, &s, j->docs, j->n, &j->cn, &j->e);
+	scratch_release(&s);
+	return NULL;
 }
 
 int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char *const *docs,
 			size_t n, struct csr *X, struct err *e)
 {
-	struct scratch s;
-	struct csr cn[TFIDF_NBLOCKS];
+	struct fit_job job[TFIDF_NBLOCKS];
 	struct csr *cp[TFIDF_NBLOCKS] = {NULL, NULL};
-	int ret = -1;
+	pthread_t th;
+	int threaded = 0, ret = -1;
 
 	tfidf_release(v);
 	v->o = *o;
 	v->n_docs = n;
-	scratch_init(&s);
+	/* The blocks have their own vocabularies: with two threads each learns one. */
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-		if (!block_on(o, bi))
-			continue;
-		if (fit_block(v, bi, &s, docs, n, &cn[bi], e) < 0)
-			goto out;
-		cp[bi] = &cn[bi];
+		memset(&job[bi], 0, sizeof(job[bi]));
+		job[bi].v = v;
+		job[bi].bi = bi;
+		job[bi].docs = docs;
+		job[bi].n = n;
 	}
+	if (o->threads > 1 && block_on(o, TFIDF_WORD) && block_on(o, TFIDF_CHAR))
+		threaded = pthread_create(&th, NULL, fit_job_run, &job[TFIDF_WORD]) == 0;
+	for (int bi = threaded ? TFIDF_CHAR : 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			fit_job_run(&job[bi]);
+	if (threaded)
+		pthread_join(th, NULL);
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi) && job[bi].rc == 0)
+			cp[bi] = &job[bi].cn;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi) && job[bi].rc < 0) {
+			*e = job[bi].e;
+			goto out;
+		}
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	if (!v->nfeatures) {
 		err_set(e, DYN_EDATA,
@@ -805,12 +836,12 @@ out:
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
 		if (cp[bi])
 			csr_release(cp[bi]);
-	scratch_release(&s);
 	return ret;
 }
 
-int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, struct csr *X,
-		    struct err *e)
+/* Transforms docs[0..n) serially; document numbers in errors start at first + 1. */
+static int transform_range(const struct tfidf *v, const char *const *docs, size_t n, size_t first,
+			   struct csr *X, struct err *e)
 {
 	struct scratch s;
 	struct csr cn[TFIDF_NBLOCKS];
@@ -829,7 +860,7 @@ int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, st
 		cp[bi] = &cn[bi];
 		for (size_t d = 0; d < n; d++) {
 			if (analyze(&s, &v->o, bi, docs[d], e) < 0) {
-				err_prefix(e, "document %zu", d + 1);
+				err_prefix(e, "document %zu", first + d + 1);
 				goto out;
 			}
 			for (size_t g = 0; g < s.ngram; g++) {
@@ -857,6 +888,73 @@ out:
 	free(idx);
 	free(val);
 	scratch_release(&s);
+	return ret;
+}
+
+struct transform_job {
+	const struct tfidf *v;
+	const char *const *docs;
+	size_t n, first;
+	struct csr X;
+	struct err e;
+	int rc;
+};
+
+static void *transform_job_run(void *arg)
+{
+	struct transform_job *j = arg;
+	j->rc = transform_range(j->v, j->docs + j->first, j->n, j->first, &j->X, &j->e);
+	return NULL;
+}
+
+/* Below this many documents per thread, starting threads costs more than it saves. */
+#define TFIDF_MIN_DOCS_PER_THREAD 64
+
+int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, struct csr *X,
+		    struct err *e)
+{
+	size_t nt = v->o.threads > 1 ? (size_t)v->o.threads : 1;
+	if (nt > n / TFIDF_MIN_DOCS_PER_THREAD)
+		nt = n / TFIDF_MIN_DOCS_PER_THREAD;
+	if (nt <= 1)
+		return transform_range(v, docs, n, 0, X, e);
+
+	struct transform_job *job = xcalloc(nt, sizeof(*job));
+	pthread_t *th = xcalloc(nt, sizeof(*th));
+	unsigned char *started = xcalloc(nt, 1);
+	int ret = 0;
+	for (size_t t = 0; t < nt; t++) {
+		job[t].v = v;
+		job[t].docs = docs;
+		job[t].first = n * t / nt;
+		job[t].n = n * (t + 1) / nt - job[t].first;
+	}
+	for (size_t t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, transform_job_run, &job[t]) == 0;
+	transform_job_run(&job[0]);
+	for (size_t t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			transform_job_run(&job[t]);
+	}
+	csr_init(X, v->nfeatures);
+	for (size_t t = 0; t < nt; t++) {
+		if (job[t].rc < 0 && ret == 0) {
+			*e = job[t].e;
+			ret = -1;
+		}
+		if (job[t].rc == 0) {
+			if (ret == 0)
+				csr_append(X, &job[t].X);
+			csr_release(&job[t].X);
+		}
+	}
+	if (ret < 0)
+		csr_release(X);
+	free(job);
+	free(th);
+	free(started);
 	return ret;
 }
 
