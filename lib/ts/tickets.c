@@ -30,6 +30,7 @@ void ts_data_release(struct ts_data *d)
 	}
 	free(d->q);
 	free(d->slots);
+	free(d->tree_name);
 	ts_data_init(d);
 }
 
@@ -256,7 +257,6 @@ int ts_data_load_queues(struct ts_data *d, const char *path, const struct rec_op
 
 	if (rec_open(&r, path, ro, e) < 0)
 		goto out;
-	d->tree_name = path && strcmp(path, "-") ? path : "stdin";
 	c_id = rec_colindex(r, "id");
 	c_name = rec_colindex(r, "name");
 	c_level = rec_colindex(r, "level");
@@ -266,7 +266,8 @@ int ts_data_load_queues(struct ts_data *d, const char *path, const struct rec_op
 			rec_name(r));
 		goto out;
 	}
-	d->tree_name = rec_name(r);
+	free(d->tree_name);
+	d->tree_name = xstrdup(rec_name(r));
 	while ((rc = rec_next(r, e)) > 0) {
 		size_t len, plen;
 		const char *s = field(r, c_id, &len), *p;
@@ -329,8 +330,9 @@ int ts_data_load_queues(struct ts_data *d, const char *path, const struct rec_op
 			continue;
 		pi = ts_data_find(d, parent[i]);
 		if (pi < 0) {
-			tree_error(d, lines, i, e, "parent \"%s\" of queue \"%s\" is not in the file",
-				   parent[i], d->q[i].id);
+			tree_error(d, lines, i, e,
+				   "parent \"%s\" of queue \"%s\" is not in the file", parent[i],
+				   d->q[i].id);
 			goto out;
 		}
 		d->q[i].parent = pi;
@@ -387,9 +389,8 @@ static int cover_day(struct ts_queue *q, long day, struct err *e, const struct r
 	lo = q->cap ? (day < q->base ? day : q->base) : day;
 	hi = q->cap ? (day >= q->base + (long)q->cap ? day : q->base + (long)q->cap - 1) : day;
 	if (hi - lo >= TS_MAX_SPAN)
-		return err_set(e, DYN_EDATA,
-			       "%s:%zu: queue \"%s\": dates span more than %ld days", rec_name(r),
-			       rec_line(r), q->id, TS_MAX_SPAN);
+		return err_set(e, DYN_EDATA, "%s:%zu: queue \"%s\": dates span more than %ld days",
+			       rec_name(r), rec_line(r), q->id, TS_MAX_SPAN);
 	/* Room to grow in the direction the data goes, so that appending is amortized O(1). */
 	ncap = (size_t)(hi - lo + 1) + (size_t)(hi - lo + 1) / 2 + 64;
 	nbase = q->cap && day < q->base ? hi - (long)ncap + 1 : lo;
@@ -457,7 +458,8 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 			qi = find_n(d, sid, ilen);
 			if (qi < 0) {
 				if (!ilen) {
-					err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": empty queue id",
+					err_set(e, DYN_EDATA,
+						"%s:%zu: column \"%s\": empty queue id",
 						rec_name(r), rec_line(r), cn_id);
 					k.kind = 5;
 				} else if (text_field(r, c_id, sid, ilen, e) < 0) {
@@ -467,7 +469,8 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 					quote_field(&sb, sid, ilen);
 					err_set(e, DYN_EDATA,
 						"%s:%zu: column \"%s\": queue %s is not in %s",
-						rec_name(r), rec_line(r), cn_id, sb.buf, d->tree_name);
+						rec_name(r), rec_line(r), cn_id, sb.buf,
+						d->tree_name);
 					k.kind = 5;
 				} else {
 					qi = (long)add_queue(d, sid, ilen);
@@ -485,7 +488,8 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 			if (parse_double(sv, vlen, &v, false) < 0) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
-				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": expected a count, got %s",
+				err_set(e, DYN_EDATA,
+					"%s:%zu: column \"%s\": expected a count, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
 				k.kind = 3;
 			} else if (v < 0) {
@@ -505,9 +509,9 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 			}
 		}
 		if (k.kind >= 0) {
-			size_t *cnt[] = {&d->issues.bad_dates,   &d->issues.negative,
+			size_t *cnt[] = {&d->issues.bad_dates,	 &d->issues.negative,
 					 &d->issues.non_integer, &d->issues.bad_values,
-					 &d->issues.duplicates,  &d->issues.unknown_queues};
+					 &d->issues.duplicates,	 &d->issues.unknown_queues};
 			if (!o->lenient)
 				goto out;
 			issue(&d->issues, k.kind, cnt[k.kind], e);
@@ -526,7 +530,8 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 				char ds[TS_DATE_LEN];
 				ts_date_format(day, ds);
 				err_set(e, DYN_EDATA,
-					"%s:%zu: duplicate row for queue \"%s\" on %s (use --duplicates "
+					"%s:%zu: duplicate row for queue \"%s\" on %s (use "
+					"--duplicates "
 					"sum to add them up)",
 					rec_name(r), rec_line(r), q->id, ds);
 				if (!o->lenient)
@@ -565,6 +570,49 @@ out:
 	strbuf_release(&sb);
 	rec_free(&r);
 	return ret;
+}
+
+int ts_data_load(struct ts_data *d, const char *queues, char *const *paths, size_t npaths,
+		 const struct ts_load_opts *o, struct err *e)
+{
+	if (queues && ts_data_load_queues(d, queues, &o->rec, e) < 0)
+		return -1;
+	if (!npaths)
+		return ts_data_load_tickets(d, "-", o, e);
+	for (size_t i = 0; i < npaths; i++)
+		if (ts_data_load_tickets(d, paths[i], o, e) < 0)
+			return -1;
+	return 0;
+}
+
+int ts_data_select(const struct ts_data *d, const char *const *ids, size_t nids, size_t **out,
+		   size_t *n, struct err *e)
+{
+	size_t k = 0;
+	unsigned char *taken;
+	if (!nids) {
+		*out = ts_data_sorted(d);
+		*n = d->nq;
+		return 0;
+	}
+	*out = xmallocarray(nids, sizeof(**out));
+	taken = xcalloc(d->nq ? d->nq : 1, 1);
+	for (size_t i = 0; i < nids; i++) {
+		long qi = ts_data_find(d, ids[i]);
+		if (qi < 0) {
+			free(taken);
+			FREE_AND_NULL(*out);
+			return err_set(e, DYN_ENOTFOUND, "queue \"%s\": not found%s%s", ids[i],
+				       d->has_tree ? " in " : "", d->has_tree ? d->tree_name : "");
+		}
+		if (!taken[qi]) {
+			taken[qi] = 1;
+			(*out)[k++] = (size_t)qi;
+		}
+	}
+	free(taken);
+	*n = k;
+	return 0;
 }
 
 static int id_cmp(const char *a, const char *b)

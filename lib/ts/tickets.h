@@ -18,8 +18,8 @@ struct ts_queue {
 	size_t *child; /* owned: indices of the direct children */
 	size_t nchild;
 	size_t ndesc, nleaves; /* all descendants; leaf queues in the subtree (itself if a leaf) */
-	long height;           /* "depth": levels below the queue (0 for a leaf) */
-	bool in_tree;          /* listed in the queues file */
+	long height;	       /* "depth": levels below the queue (0 for a leaf) */
+	bool in_tree;	       /* listed in the queues file */
 	/* Daily counts: val[d - base] for days base .. base + cap - 1; first..last is the range
 	 * that has rows (first > last when none). seen[] counts the rows of each day. */
 	long base, first, last;
@@ -40,8 +40,8 @@ struct ts_data {
 	size_t nq, alloc;
 	size_t *slots, nslots; /* open-addressing hash of queue ids: index + 1, 0 empty */
 	bool has_tree;
-	const char *tree_name; /* the queues file name for messages (not owned) */
-	size_t rows;           /* ticket rows read */
+	char *tree_name;       /* owned: the queues file name for messages */
+	size_t rows;	       /* ticket rows read */
 	long min_day, max_day; /* over all rows; min_day > max_day when none */
 	struct ts_issues issues;
 };
@@ -69,6 +69,16 @@ struct ts_load_opts {
  * dups is TS_DUP_SUM), a queue id missing from the queues file. */
 int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_load_opts *o,
 			 struct err *e);
+
+/* Loads the queues file (when queues is not NULL), then each ticket file in turn (stdin when
+ * npaths is 0). */
+int ts_data_load(struct ts_data *d, const char *queues, char *const *paths, size_t npaths,
+		 const struct ts_load_opts *o, struct err *e);
+
+/* The queues named in ids[0..nids), in that order (duplicates dropped), or when nids is 0 all
+ * queues ordered by id. Unknown ids are DYN_ENOTFOUND. *out is owned by the caller. */
+int ts_data_select(const struct ts_data *d, const char *const *ids, size_t nids, size_t **out,
+		   size_t *n, struct err *e);
 
 /* Index of the queue with this id, or -1. */
 long ts_data_find(const struct ts_data *d, const char *id);
