@@ -16,8 +16,8 @@ struct idlist {
 
 static struct stats_args {
 	int check, rollup;
-	const char *by, *gran, *from, *to, *queues, *id_col, *date_col, *value_col;
-	const char *missing, *dups, *input_format, *delimiter;
+	const char *by, *gran, *queues;
+	struct ts_query_args q;
 	struct idlist ids;
 } args;
 
@@ -49,76 +49,25 @@ static const struct opt stats_options[] = {
     OPT_GROUP_("Selection"),
     OPT_CALLBACK_(0, "queue", "ID[,ID...]", "only these queues (repeatable)", opt_queue, &args.ids,
 		  0),
-    OPT_STRING_(0, "from", &args.from, "DATE", "first day to include (YYYY-MM-DD)"),
-    OPT_STRING_(0, "to", &args.to, "DATE", "last day to include (YYYY-MM-DD)"),
+    OPT_STRING_(0, "from", &args.q.from, "DATE", "first day to include (YYYY-MM-DD)"),
+    OPT_STRING_(0, "to", &args.q.to, "DATE", "last day to include (YYYY-MM-DD)"),
     OPT_BOOL_(0, "rollup", &args.rollup, "a queue's load includes its descendants' load"),
     OPT_GROUP_("Input"),
     OPT_STRING_(0, "queues", &args.queues, "FILE", "queue structure CSV: id,name,level,parent_id"),
-    OPT_STRING_(0, "id-col", &args.id_col, "COL", "queue id column (default queueId)"),
-    OPT_STRING_(0, "date-col", &args.date_col, "COL", "date column (default date)"),
-    OPT_STRING_(0, "value-col", &args.value_col, "COL", "count column (default new_tickets)"),
-    OPT_STRING_(0, "missing", &args.missing, "MODE",
+    OPT_STRING_(0, "id-col", &args.q.id_col, "COL", "queue id column (default queueId)"),
+    OPT_STRING_(0, "date-col", &args.q.date_col, "COL", "date column (default date)"),
+    OPT_STRING_(0, "value-col", &args.q.value_col, "COL", "count column (default new_tickets)"),
+    OPT_STRING_(0, "missing", &args.q.missing, "MODE",
 		"zero (default): a day without a row has no tickets; skip: it is unknown"),
-    OPT_STRING_(0, "duplicates", &args.dups, "MODE",
+    OPT_STRING_(0, "duplicates", &args.q.dups, "MODE",
 		"error (default) or sum, for repeated (queue, date) rows"),
-    OPT_STRING_(0, "input-format", &args.input_format, "FMT",
+    OPT_STRING_(0, "input-format", &args.q.input_format, "FMT",
 		"csv, json or ndjson (default: guess)"),
-    OPT_STRING_(0, "delimiter", &args.delimiter, "C", "CSV field delimiter (default ,)"),
+    OPT_STRING_(0, "delimiter", &args.q.delimiter, "C", "CSV field delimiter (default ,)"),
     OPT_END_(),
 };
 
 static const char stats_usage[] = "dyn stats [OPTIONS] [DATA...]";
-
-/* Options shared with the data loader. */
-static int load_options(struct ts_load_opts *lo, enum ts_missing *missing, long *from, long *to)
-{
-	memset(lo, 0, sizeof(*lo));
-	lo->id_col = args.id_col;
-	lo->date_col = args.date_col;
-	lo->value_col = args.value_col;
-	*missing = TS_MISSING_ZERO;
-	if (args.missing && !strcmp(args.missing, "skip"))
-		*missing = TS_MISSING_SKIP;
-	else if (args.missing && strcmp(args.missing, "zero"))
-		return usage_error("option --missing: expected zero or skip, got \"%s\"",
-				   args.missing);
-	lo->dups = TS_DUP_ERROR;
-	if (args.dups && !strcmp(args.dups, "sum"))
-		lo->dups = TS_DUP_SUM;
-	else if (args.dups && strcmp(args.dups, "error"))
-		return usage_error("option --duplicates: expected error or sum, got \"%s\"",
-				   args.dups);
-	if (args.input_format) {
-		if (!strcmp(args.input_format, "csv"))
-			lo->rec.format = REC_CSV;
-		else if (!strcmp(args.input_format, "json"))
-			lo->rec.format = REC_JSON;
-		else if (!strcmp(args.input_format, "ndjson"))
-			lo->rec.format = REC_NDJSON;
-		else
-			return usage_error(
-			    "option --input-format: expected csv, json or ndjson, got \"%s\"",
-			    args.input_format);
-	}
-	if (args.delimiter) {
-		if (!strcmp(args.delimiter, "\\t") || !strcmp(args.delimiter, "tab"))
-			lo->rec.delimiter = '\t';
-		else if (strlen(args.delimiter) == 1)
-			lo->rec.delimiter = args.delimiter[0];
-		else
-			return usage_error("option --delimiter: expected one character, got \"%s\"",
-					   args.delimiter);
-	}
-	*from = LONG_MIN / 2;
-	*to = LONG_MAX / 2;
-	if (args.from && ts_date_parse(args.from, strlen(args.from), from) < 0)
-		return usage_error("option --from: expected YYYY-MM-DD, got \"%s\"", args.from);
-	if (args.to && ts_date_parse(args.to, strlen(args.to), to) < 0)
-		return usage_error("option --to: expected YYYY-MM-DD, got \"%s\"", args.to);
-	if (*from > *to)
-		return usage_error("option --from: %s is after --to %s", args.from, args.to);
-	return 0;
-}
 
 static void out_date(struct out_writer *w, long day)
 {
@@ -513,8 +462,10 @@ int cmd_stats(int argc, char **argv)
 	if (n < 0)
 		goto out_args;
 	memset(&c, 0, sizeof(c));
-	if ((rc = load_options(&lo, &c.missing, &c.from, &c.to)))
+	if (ts_query_parse(&args.q, &lo, &c.missing, &c.from, &c.to, &e) < 0) {
+		rc = report(&e);
 		goto out_args;
+	}
 	if (args.by) {
 		static const char *const names[] = {"summary", "level", "series", "weekday",
 						    "week"};
@@ -567,11 +518,11 @@ int cmd_stats(int argc, char **argv)
 			ts_date_format(d.min_day, a);
 			ts_date_format(d.max_day, b);
 		}
-		if (args.from || args.to)
+		if (args.q.from || args.q.to)
 			fprintf(stderr,
 				"dyn: no ticket rows between %s and %s (the data covers %s..%s)\n",
-				args.from ? args.from : "the start", args.to ? args.to : "the end",
-				a, b);
+				args.q.from ? args.q.from : "the start",
+				args.q.to ? args.q.to : "the end", a, b);
 		else
 			fprintf(stderr, "dyn: no ticket rows for the selected queues\n");
 		rc = DYN_EDATA;

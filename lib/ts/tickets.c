@@ -1,6 +1,7 @@
 /* Ticket data: loading the queue tree and the daily counts, and the series built on them
  * (see tickets.h). Rows are hashed to their queue and stored in a dense per-queue array of
  * days, so that 10^7 rows take one pass and no sort. */
+#include <limits.h>
 #include <math.h>
 
 #include "base/base.h"
@@ -570,6 +571,61 @@ out:
 	strbuf_release(&sb);
 	rec_free(&r);
 	return ret;
+}
+
+int ts_query_parse(const struct ts_query_args *a, struct ts_load_opts *lo, enum ts_missing *missing,
+		   long *from, long *to, struct err *e)
+{
+	memset(lo, 0, sizeof(*lo));
+	lo->id_col = a->id_col;
+	lo->date_col = a->date_col;
+	lo->value_col = a->value_col;
+	*missing = TS_MISSING_ZERO;
+	if (a->missing && !strcmp(a->missing, "skip"))
+		*missing = TS_MISSING_SKIP;
+	else if (a->missing && strcmp(a->missing, "zero"))
+		return err_set(e, DYN_EUSAGE, "option --missing: expected zero or skip, got \"%s\"",
+			       a->missing);
+	lo->dups = TS_DUP_ERROR;
+	if (a->dups && !strcmp(a->dups, "sum"))
+		lo->dups = TS_DUP_SUM;
+	else if (a->dups && strcmp(a->dups, "error"))
+		return err_set(e, DYN_EUSAGE,
+			       "option --duplicates: expected error or sum, got \"%s\"", a->dups);
+	if (a->input_format) {
+		if (!strcmp(a->input_format, "csv"))
+			lo->rec.format = REC_CSV;
+		else if (!strcmp(a->input_format, "json"))
+			lo->rec.format = REC_JSON;
+		else if (!strcmp(a->input_format, "ndjson"))
+			lo->rec.format = REC_NDJSON;
+		else
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "option --input-format: expected csv, json or ndjson, got \"%s\"",
+			    a->input_format);
+	}
+	if (a->delimiter) {
+		if (!strcmp(a->delimiter, "\\t") || !strcmp(a->delimiter, "tab"))
+			lo->rec.delimiter = '\t';
+		else if (strlen(a->delimiter) == 1)
+			lo->rec.delimiter = a->delimiter[0];
+		else
+			return err_set(e, DYN_EUSAGE,
+				       "option --delimiter: expected one character, got \"%s\"",
+				       a->delimiter);
+	}
+	*from = LONG_MIN / 2;
+	*to = LONG_MAX / 2;
+	if (a->from && ts_date_parse(a->from, strlen(a->from), from) < 0)
+		return err_set(e, DYN_EUSAGE, "option --from: expected YYYY-MM-DD, got \"%s\"",
+			       a->from);
+	if (a->to && ts_date_parse(a->to, strlen(a->to), to) < 0)
+		return err_set(e, DYN_EUSAGE, "option --to: expected YYYY-MM-DD, got \"%s\"",
+			       a->to);
+	if (*from > *to)
+		return err_set(e, DYN_EUSAGE, "option --from: %s is after --to %s", a->from, a->to);
+	return 0;
 }
 
 int ts_data_load(struct ts_data *d, const char *queues, char *const *paths, size_t npaths,

@@ -56,6 +56,7 @@ int ts_data_load_queues(struct ts_data *d, const char *path, const struct rec_op
 			struct err *e);
 
 enum ts_dup_mode { TS_DUP_ERROR, TS_DUP_SUM };
+enum ts_missing { TS_MISSING_ZERO, TS_MISSING_SKIP };
 
 struct ts_load_opts {
 	const char *id_col, *date_col, *value_col; /* NULL: queueId, date, new_tickets */
@@ -69,6 +70,17 @@ struct ts_load_opts {
  * dups is TS_DUP_SUM), a queue id missing from the queues file. */
 int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_load_opts *o,
 			 struct err *e);
+
+/* The data options both commands take, as given on the command line. */
+struct ts_query_args {
+	const char *id_col, *date_col, *value_col, *missing, *dups, *input_format, *delimiter;
+	const char *from, *to;
+};
+
+/* Checks and converts them (usage errors name the option). from/to default to an unbounded
+ * range. */
+int ts_query_parse(const struct ts_query_args *a, struct ts_load_opts *lo, enum ts_missing *missing,
+		   long *from, long *to, struct err *e);
 
 /* Loads the queues file (when queues is not NULL), then each ticket file in turn (stdin when
  * npaths is 0). */
@@ -86,7 +98,6 @@ long ts_data_find(const struct ts_data *d, const char *id);
 /* Queue indices ordered by id (numerically when both ids are integers). Owned by the caller. */
 size_t *ts_data_sorted(const struct ts_data *d);
 
-enum ts_missing { TS_MISSING_ZERO, TS_MISSING_SKIP };
 enum ts_gran { TS_DAY, TS_WEEK, TS_MONTH };
 
 int ts_gran_parse(const char *s, enum ts_gran *g);
