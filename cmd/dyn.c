@@ -21,7 +21,7 @@ const struct cmd dyn_commands[] = {
 
 static int show_version;
 
-static const struct opt global_options[] = {
+const struct opt global_options[] = {
 	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
 	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
 	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		return finish_stdout(0);
 	}
 	if (n < 0)
-		return report(&e);
+		return report_err(&e);
 	if (show_version) {
 		printf("dyn %s\n", DYN_VERSION);
 		return finish_stdout(0);

@@ -37,7 +37,8 @@ struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e);
  * *id_out (owned by caller). An existing id is a DYN_EUSAGE error unless replace is set; a
  * replaced model's old file is removed only after the new index is in place. */
 int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
-		    const void *file, size_t len, struct cJSON *entry, char **id_out, struct err *e);
+		    const void *file, size_t len, struct cJSON *entry, char **id_out,
+		    struct err *e);
 
 /* Removes models by id under the lock (one index rewrite for all). A missing id is a
  * DYN_ENOTFOUND error and nothing is removed, unless force. */
