@@ -445,7 +445,7 @@ int cmd_forecast(int argc, char **argv)
 	if (n < 0)
 		goto out_args;
 	if (ts_query_parse(&args.q, &lo, &b.missing, &b.from, &b.to, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out_args;
 	}
 	b.gran = TS_DAY;
@@ -504,7 +504,7 @@ int cmd_forecast(int argc, char **argv)
 	fmt = output_format(0);
 
 	if (ts_data_load(&d, args.queues, argv, (size_t)n, &lo, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out;
 	}
 	if (!args.all && !args.ids.n && d.nq != 1) {
@@ -513,7 +513,7 @@ int cmd_forecast(int argc, char **argv)
 		goto out;
 	}
 	if (ts_data_select(&d, (const char *const *)args.ids.v, args.ids.n, &ix, &nsel, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out;
 	}
 	if (shard_n > 1) {
@@ -588,7 +588,7 @@ int cmd_forecast(int argc, char **argv)
 				fprintf(stderr, "dyn: queue \"%s\": %s on %zu periods\n",
 					d.q[j->qi].id, j->fc.method, j->hist.n);
 			if (args.plot && !rc && write_plot(&b, j, &e) < 0)
-				rc = report(&e);
+				rc = report_err(&e);
 			written++;
 		}
 		release_job(j);
@@ -596,7 +596,7 @@ int cmd_forecast(int argc, char **argv)
 	for (long t = 0; t < nt; t++)
 		pthread_join(th[t], NULL);
 	if (out_finish(&w, &e) < 0 && !rc)
-		rc = report(&e);
+		rc = report_err(&e);
 	summary("%zu queues forecast, %zu failed, horizon %zu", written, failed, b.fo.horizon);
 	pthread_mutex_destroy(&b.mu);
 	pthread_cond_destroy(&b.cv);

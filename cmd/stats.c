@@ -147,8 +147,8 @@ static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, stru
 			if (!gap_queues++) {
 				ts_date_format(first_gap, a);
 				strbuf_addf(&gaps_sb,
-					    "queue \"%s\": %zu days without a row, the first %s",
-					    q->id, qgaps, a);
+					    "queue \"%s\": %zu day%s without a row, the first %s",
+					    q->id, qgaps, qgaps == 1 ? "" : "s", a);
 			}
 		}
 		if (q->first > d->min_day) {
@@ -463,7 +463,7 @@ int cmd_stats(int argc, char **argv)
 		goto out_args;
 	memset(&c, 0, sizeof(c));
 	if (ts_query_parse(&args.q, &lo, &c.missing, &c.from, &c.to, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out_args;
 	}
 	if (args.by) {
@@ -500,31 +500,28 @@ int cmd_stats(int argc, char **argv)
 	ts_data_init(&d);
 	lo.lenient = args.check;
 	if (ts_data_load(&d, args.queues, argv, (size_t)n, &lo, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out;
 	}
 	if (args.check) {
 		if (view_check(&d, stdout, (enum out_format)fmt, &e) < 0)
-			rc = report(&e);
+			rc = report_err(&e);
 		goto out;
 	}
 	if (ts_data_select(&d, (const char *const *)args.ids.v, args.ids.n, &ix, &nsel, &e) < 0) {
-		rc = report(&e);
+		rc = report_err(&e);
 		goto out;
 	}
-	if (!any_data(&d, ix, nsel, c.from, c.to, c.rollup)) {
+	/* Asking for a range with nothing in it is an error; a parent without rows of its own
+	 * still has a structure to show. */
+	if ((args.q.from || args.q.to) && !any_data(&d, ix, nsel, c.from, c.to, c.rollup)) {
 		char a[TS_DATE_LEN] = "", b[TS_DATE_LEN] = "";
 		if (d.min_day <= d.max_day) {
 			ts_date_format(d.min_day, a);
 			ts_date_format(d.max_day, b);
 		}
-		if (args.q.from || args.q.to)
-			fprintf(stderr,
-				"dyn: no ticket rows between %s and %s (the data covers %s..%s)\n",
-				args.q.from ? args.q.from : "the start",
-				args.q.to ? args.q.to : "the end", a, b);
-		else
-			fprintf(stderr, "dyn: no ticket rows for the selected queues\n");
+		fprintf(stderr, "dyn: no ticket rows between %s and %s (the data covers %s..%s)\n",
+			args.q.from ? args.q.from : "the start", args.q.to ? args.q.to : "the end", a, b);
 		rc = DYN_EDATA;
 		goto out;
 	}
@@ -584,7 +581,7 @@ int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (out_finish(&w, &e) < 0)
-		rc = report(&e);
+		rc = report_err(&e);
 	summary("%zu queues, %zu rows", nsel, d.rows);
 out:
 	free(c.scratch);
