@@ -184,11 +184,11 @@ static void run_job(const struct batch *b, struct job *j)
 	if (b->backtest) {
 		struct fc_opts so = b->fo;
 		if (n <= h + 1) {
-			j->rc =
-			    err_set(&j->err, DYN_EDATA,
-				    "queue \"%s\": %zu periods of history, --backtest needs more "
-				    "than the horizon (%zu) plus one",
-				    q->id, n, h);
+			err_set(&j->err, DYN_EDATA,
+				"queue \"%s\": %zu periods of history, --backtest needs more "
+				"than the horizon (%zu) plus one",
+				q->id, n, h);
+			j->rc = DYN_EDATA;
 			return;
 		}
 		n -= h;
@@ -564,7 +564,9 @@ int cmd_forecast(int argc, char **argv)
 				rc = j->rc;
 			failed++;
 		} else if (j->skipped) {
-			if (args.ids.n) {
+			/* Under --all, queues without rows (parents without --rollup) are
+			 * simply not forecast; a queue asked for is an error. */
+			if (!args.all) {
 				char a[TS_DATE_LEN] = "", z[TS_DATE_LEN] = "";
 				if (d.min_day <= d.max_day) {
 					ts_date_format(d.min_day, a);
