@@ -26,6 +26,15 @@ static struct forecast_args {
 	struct idlist ids;
 } args;
 
+static void free_ids(struct idlist *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		free(l->v[k]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* --queue ID[,ID...], repeatable. */
 static int opt_queue(const struct opt *o, const char *arg, struct err *e)
 {
 	struct idlist *l = o->cb_data;
@@ -442,8 +451,11 @@ int cmd_forecast(int argc, char **argv)
 	ts_data_init(&d);
 	args.horizon = -1;
 	n = parse_cmd_options(argc, argv, forecast_options, forecast_usage, &rc);
-	if (n < 0)
-		goto out_args;
+	if (n < 0) {
+		/* -h or a usage error, already answered (and stdout closed). */
+		free_ids(&args.ids);
+		return rc;
+	}
 	if (ts_query_parse(&args.q, &lo, &b.missing, &b.from, &b.to, &e) < 0) {
 		rc = report_err(&e);
 		goto out_args;
@@ -609,8 +621,6 @@ out:
 	strbuf_release(&colnames);
 	ts_data_release(&d);
 out_args:
-	for (k = 0; k < args.ids.n; k++)
-		free(args.ids.v[k]);
-	free(args.ids.v);
+	free_ids(&args.ids);
 	return finish_stdout(rc);
 }

@@ -21,6 +21,14 @@ static struct stats_args {
 	struct idlist ids;
 } args;
 
+static void free_ids(struct idlist *l)
+{
+	for (size_t k = 0; k < l->n; k++)
+		free(l->v[k]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
 /* --queue ID[,ID...], repeatable. */
 static int opt_queue(const struct opt *o, const char *arg, struct err *e)
 {
@@ -459,8 +467,11 @@ int cmd_stats(int argc, char **argv)
 
 	memset(&args, 0, sizeof(args));
 	n = parse_cmd_options(argc, argv, stats_options, stats_usage, &rc);
-	if (n < 0)
-		goto out_args;
+	if (n < 0) {
+		/* -h or a usage error, already answered (and stdout closed). */
+		free_ids(&args.ids);
+		return rc;
+	}
 	memset(&c, 0, sizeof(c));
 	if (ts_query_parse(&args.q, &lo, &c.missing, &c.from, &c.to, &e) < 0) {
 		rc = report_err(&e);
@@ -588,8 +599,6 @@ out:
 	free(ix);
 	ts_data_release(&d);
 out_args:
-	for (size_t k = 0; k < args.ids.n; k++)
-		free(args.ids.v[k]);
-	free(args.ids.v);
+	free_ids(&args.ids);
 	return finish_stdout(rc);
 }
