@@ -1,6 +1,13 @@
 /* Dual coordinate descent for the L2-loss linear SVM (see linsvm.h). Each binary problem
  * keeps its dual variables alpha_i >= 0 and the primal w = sum alpha_i y_i x_i up to date,
- * so that one coordinate step costs one sparse dot product and one sparse axpy. */
+ * so that one coordinate step costs one sparse dot product and one sparse axpy.
+ *
+ * The one-vs-rest problems of a group of classes are solved in lockstep: one pass visits the
+ * rows in one random order and, at row i, takes the coordinate step of every class of the
+ * group. Their weights are stored interleaved (feature-major), so the g weights of a feature
+ * share a cache line and a row's g dot products and g updates cost about one random memory
+ * access per non-zero instead of g. Each class keeps its own shrinking and stopping test
+ * (those of liblinear's solver), so each solves exactly its own problem. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,11 +22,11 @@ struct svm_problem {
 			    * instead of 12, and the solver is bound by memory traffic */
 	const double *qd0; /* x_i . x_i + 1 (the bias feature) */
 	const int *y;
-	size_t k;
+	size_t k, kp; /* classes; binary problems (1 for two classes) */
 	const struct linsvm_opts *o;
-	double *W;
-	size_t next;	 /* next class to solve (under lock) */
-	size_t nclasses; /* binary problems to solve */
+	double *W;   /* k x (d + 1) */
+	size_t next; /* next group to solve (under lock) */
+	size_t ngroups;
 	pthread_mutex_t lock;
 	int max_iter_used, unconverged;
 };
@@ -33,124 +40,207 @@ static uint64_t svm_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* Solves class c against the rest; w has d + 1 entries (bias last). */
-static int svm_solve_one(struct svm_problem *p, size_t c, double *w)
+/* Solves the problems cls[0..g) (class c against the rest) in lockstep; fills their rows of
+ * p->W. */
+static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, uint64_t seed)
 {
 	const struct csr *X = p->X;
 	const size_t *ip = X->indptr;
 	const uint32_t *ix = X->indices;
 	const float *xv = p->xv;
 	const struct linsvm_opts *o = p->o;
-	size_t n = X->nrows, d = X->ncols;
-	signed char *yy = xmallocarray(n ? n : 1, sizeof(*yy));
-	double *alpha = xcalloc(n ? n : 1, sizeof(*alpha));
-	double *diag = xmallocarray(n ? n : 1, sizeof(*diag));
-	size_t *index = xmallocarray(n ? n : 1, sizeof(*index));
-	uint64_t rs = o->seed * 0x2545F4914F6CDD1DULL + c + 1;
-	/* like liblinear: the positive class's C is weighted; the rest share C, except for
-	 * two classes, where each side has its own weight */
-	double pos_c = o->C, neg_c = o->C;
+	size_t n = X->nrows, d = X->ncols, n1 = n ? n : 1;
+	double *wt = xcalloc((d + 1) * g, sizeof(*wt)); /* (d + 1) x g, bias row last */
+	double *alpha = xcalloc(n1 * g, sizeof(*alpha));
+	double *diag = xmallocarray(n1 * g, sizeof(*diag));
+	signed char *yy = xmallocarray(n1 * g, sizeof(*yy));
+	unsigned char *shrunk = xcalloc(n1 * g, 1);
+	size_t *index = xmallocarray(n1, sizeof(*index));
+	size_t *nshrunk = xcalloc(g, sizeof(*nshrunk));
+	unsigned char *done = xcalloc(g, 1);
+	int *iters = xcalloc(g, sizeof(*iters));
+	double *pgmax_old = xmallocarray(g, sizeof(double)),
+	       *pgmax = xmallocarray(g, sizeof(double));
+	double *pgmin = xmallocarray(g, sizeof(double)), *dot = xmallocarray(g, sizeof(double));
+	double *delta = xmallocarray(g, sizeof(double));
+	size_t *live = xmallocarray(g, sizeof(*live)), *moved = xmallocarray(g, sizeof(*moved));
+	uint64_t rs = seed;
+	size_t ndone = 0, active = n;
 	int iter = 0;
 
-	if (o->weight) {
-		pos_c *= o->weight[c];
-		if (p->k == 2)
-			neg_c *= o->weight[1 - c];
+	for (size_t c = 0; c < g; c++) {
+		/* like liblinear: the positive class's C is weighted; the rest share C, except
+		 * for two classes, where each side has its own weight */
+		double pos_c = o->C, neg_c = o->C;
+		if (o->weight) {
+			pos_c *= o->weight[cls[c]];
+			if (p->k == 2)
+				neg_c *= o->weight[1 - cls[c]];
+		}
+		for (size_t i = 0; i < n; i++) {
+			int pos = (size_t)p->y[i] == cls[c];
+			yy[i * g + c] = pos ? 1 : -1;
+			/* squared hinge: D_ii = 1 / (2 C_i), no upper bound on alpha */
+			diag[i * g + c] = 0.5 / (pos ? pos_c : neg_c);
+		}
+		pgmax_old[c] = INFINITY;
 	}
-	memset(w, 0, (d + 1) * sizeof(*w));
-	for (size_t i = 0; i < n; i++) {
-		yy[i] = (size_t)p->y[i] == c ? 1 : -1;
-		double ci = yy[i] > 0 ? pos_c : neg_c;
-		/* squared hinge: D_ii = 1 / (2 C_i), no upper bound on alpha */
-		diag[i] = 0.5 / ci;
+	for (size_t i = 0; i < n; i++)
 		index[i] = i;
-	}
 
-	size_t active = n;
-	double pgmax_old = INFINITY;
-	while (iter < o->max_iter) {
-		double pgmax = -INFINITY, pgmin = INFINITY;
+	while (iter < o->max_iter && ndone < g) {
 		for (size_t s = 0; s + 1 < active; s++) {
 			size_t j = s + (size_t)(svm_rand(&rs) % (active - s));
 			size_t t = index[s];
 			index[s] = index[j];
 			index[j] = t;
 		}
+		for (size_t c = 0; c < g; c++) {
+			pgmax[c] = -INFINITY;
+			pgmin[c] = INFINITY;
+		}
 		for (size_t s = 0; s < active; s++) {
 			size_t i = index[s];
-			double yi = yy[i];
-			double dot = w[d];
-			for (size_t q = ip[i]; q < ip[i + 1]; q++)
-				dot += xv[q] * w[ix[q]];
-			double g = yi * dot - 1 + alpha[i] * diag[i];
-			double pg = 0;
-			if (alpha[i] == 0) {
-				if (g > pgmax_old) {
-					/* shrink: this coordinate is at its bound and likely to
-					 * stay */
-					active--;
-					index[s] = index[active];
-					index[active] = i;
-					s--;
-					continue;
-				}
-				if (g < 0)
-					pg = g;
-			} else {
-				pg = g;
+			const double *bias = wt + d * g;
+			size_t nl = 0, nm = 0;
+			/* only the classes still optimizing this row: late passes have few */
+			for (size_t c = 0; c < g; c++)
+				if (!done[c] && !shrunk[i * g + c])
+					live[nl++] = c;
+			if (nl == 0) {
+				/* every class is done or shrunk at this row: out of the pass */
+				active--;
+				index[s] = index[active];
+				index[active] = i;
+				s--;
+				continue;
 			}
-			if (pg > pgmax)
-				pgmax = pg;
-			if (pg < pgmin)
-				pgmin = pg;
-			if (fabs(pg) > 1e-12) {
-				double old = alpha[i];
-				double qd = p->qd0[i] + diag[i];
-				alpha[i] = fmax(old - g / qd, 0.0);
-				double delta = (alpha[i] - old) * yi;
-				for (size_t q = ip[i]; q < ip[i + 1]; q++)
-					w[ix[q]] += delta * xv[q];
-				w[d] += delta;
+			for (size_t l = 0; l < nl; l++)
+				dot[l] = bias[live[l]];
+			if (nl == g) {
+				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
+					const double *wj = wt + (size_t)ix[q] * g;
+					double x = xv[q];
+					for (size_t c = 0; c < g; c++)
+						dot[c] += x * wj[c];
+				}
+			} else {
+				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
+					const double *wj = wt + (size_t)ix[q] * g;
+					double x = xv[q];
+					for (size_t l = 0; l < nl; l++)
+						dot[l] += x * wj[live[l]];
+				}
+			}
+			for (size_t l = 0; l < nl; l++) {
+				size_t c = live[l], ic = i * g + c;
+				double yi = yy[ic];
+				double gr = yi * dot[l] - 1 + alpha[ic] * diag[ic];
+				double pg = 0;
+				if (alpha[ic] == 0) {
+					if (gr > pgmax_old[c]) {
+						/* shrink: at its bound and likely to stay there */
+						shrunk[ic] = 1;
+						nshrunk[c]++;
+						continue;
+					}
+					if (gr < 0)
+						pg = gr;
+				} else {
+					pg = gr;
+				}
+				if (pg > pgmax[c])
+					pgmax[c] = pg;
+				if (pg < pgmin[c])
+					pgmin[c] = pg;
+				if (fabs(pg) > 1e-12) {
+					double old = alpha[ic];
+					alpha[ic] = fmax(old - gr / (p->qd0[i] + diag[ic]), 0.0);
+					delta[nm] = (alpha[ic] - old) * yi;
+					moved[nm++] = c;
+				}
+			}
+			if (nm) {
+				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
+					double *wj = wt + (size_t)ix[q] * g;
+					double x = xv[q];
+					for (size_t l = 0; l < nm; l++)
+						wj[moved[l]] += x * delta[l];
+				}
+				for (size_t l = 0; l < nm; l++)
+					wt[d * g + moved[l]] += delta[l];
 			}
 		}
 		iter++;
-		if (pgmax - pgmin <= o->tol) {
-			if (active == n)
-				break;
-			/* converged on the active set: check once more on all coordinates */
-			active = n;
-			pgmax_old = INFINITY;
-			continue;
+		for (size_t c = 0; c < g; c++) {
+			if (done[c])
+				continue;
+			if (pgmax[c] - pgmin[c] <= o->tol) {
+				if (nshrunk[c] == 0) {
+					done[c] = 1;
+					iters[c] = iter;
+					ndone++;
+					continue;
+				}
+				/* converged on its active set: check once more on all rows */
+				for (size_t i = 0; i < n; i++)
+					shrunk[i * g + c] = 0;
+				nshrunk[c] = 0;
+				active = n;
+				pgmax_old[c] = INFINITY;
+				continue;
+			}
+			pgmax_old[c] = pgmax[c] <= 0 ? INFINITY : pgmax[c];
 		}
-		pgmax_old = pgmax <= 0 ? INFINITY : pgmax;
 	}
-	free(yy);
+	pthread_mutex_lock(&p->lock);
+	for (size_t c = 0; c < g; c++) {
+		double *w = p->W + cls[c] * (d + 1);
+		for (size_t j = 0; j <= d; j++)
+			w[j] = wt[j * g + c];
+		int it = done[c] ? iters[c] : iter;
+		if (it > p->max_iter_used)
+			p->max_iter_used = it;
+		if (!done[c])
+			p->unconverged++;
+	}
+	pthread_mutex_unlock(&p->lock);
+	free(wt);
 	free(alpha);
 	free(diag);
+	free(yy);
+	free(shrunk);
 	free(index);
-	return iter;
+	free(nshrunk);
+	free(done);
+	free(iters);
+	free(pgmax_old);
+	free(pgmax);
+	free(pgmin);
+	free(dot);
+	free(delta);
+	free(live);
+	free(moved);
 }
 
 static void *svm_worker(void *arg)
 {
 	struct svm_problem *p = arg;
-	size_t d1 = p->X->ncols + 1;
+	size_t *cls = xmallocarray(p->kp, sizeof(*cls));
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		size_t c = p->next++;
+		size_t grp = p->next++;
 		pthread_mutex_unlock(&p->lock);
-		if (c >= p->nclasses)
+		if (grp >= p->ngroups)
 			break;
-		/* for two classes the one problem is class 1 against class 0 */
-		size_t cls = p->k == 2 ? 1 : c;
-		int it = svm_solve_one(p, cls, p->W + cls * d1);
-		pthread_mutex_lock(&p->lock);
-		if (it > p->max_iter_used)
-			p->max_iter_used = it;
-		if (it >= p->o->max_iter)
-			p->unconverged++;
-		pthread_mutex_unlock(&p->lock);
+		/* group grp: classes grp, grp + ngroups, ...; for two classes the one problem is
+		 * class 1 against class 0 */
+		size_t g = 0;
+		for (size_t c = grp; c < p->kp; c += p->ngroups)
+			cls[g++] = p->k == 2 ? 1 : c;
+		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + grp + 1);
 	}
+	free(cls);
 	return NULL;
 }
 
@@ -174,11 +264,12 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 		qd0[i] = s;
 	}
 	struct svm_problem p = {.X = X, .xv = xv, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
-	p.nclasses = k == 2 ? 1 : k;
-	pthread_mutex_init(&p.lock, NULL);
+	p.kp = k == 2 ? 1 : k;
 	int nt = o->threads > 1 ? o->threads : 1;
-	if ((size_t)nt > p.nclasses)
-		nt = (int)p.nclasses;
+	if ((size_t)nt > p.kp)
+		nt = (int)p.kp;
+	p.ngroups = (size_t)nt;
+	pthread_mutex_init(&p.lock, NULL);
 	pthread_t *th = xmallocarray((size_t)nt, sizeof(*th));
 	int started = 0;
 	for (int t = 1; t < nt; t++) {

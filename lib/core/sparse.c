@@ -26,7 +26,7 @@ void csr_release(struct csr *a)
 	memset(a, 0, sizeof(*a));
 }
 
-static void csr_reserve(struct csr *a, size_t nnz)
+static void csr_grow(struct csr *a, size_t nnz)
 {
 	if (nnz > a->alloc) {
 		size_t n = a->alloc < 1024 ? 1024 : a->alloc * 2;
@@ -38,10 +38,23 @@ static void csr_reserve(struct csr *a, size_t nnz)
 	}
 }
 
+void csr_reserve(struct csr *a, size_t nrows, size_t nnz)
+{
+	if (nnz > a->alloc) {
+		a->indices = xreallocarray(a->indices, nnz, sizeof(*a->indices));
+		a->data = xreallocarray(a->data, nnz, sizeof(*a->data));
+		a->alloc = nnz;
+	}
+	if (nrows + 1 > a->rows_alloc) {
+		a->indptr = xreallocarray(a->indptr, nrows + 1, sizeof(*a->indptr));
+		a->rows_alloc = nrows + 1;
+	}
+}
+
 void csr_add_row(struct csr *a, size_t n, const uint32_t *idx, const double *val)
 {
 	ALLOC_GROW(a->indptr, a->nrows + 2, a->rows_alloc);
-	csr_reserve(a, a->nnz + n);
+	csr_grow(a, a->nnz + n);
 	if (n) {
 		memcpy(a->indices + a->nnz, idx, n * sizeof(*idx));
 		memcpy(a->data + a->nnz, val, n * sizeof(*val));

@@ -20,6 +20,8 @@ struct csr {
 
 void csr_init(struct csr *a, size_t ncols);
 void csr_release(struct csr *a);
+/* Makes room for nrows rows and nnz non-zeros in all (a hint: adding more still works). */
+void csr_reserve(struct csr *a, size_t nrows, size_t nnz);
 /* Appends a row of n entries (indices need not be sorted; duplicates are not allowed). */
 void csr_add_row(struct csr *a, size_t n, const uint32_t *idx, const double *val);
 /* Appends the rows of b (same ncols) to a. */

@@ -2,6 +2,7 @@
  * on them, multinomial logistic regression (L-BFGS on the sparse matrix) or a linear SVM (dual
  * coordinate descent, one-vs-rest). */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,7 +49,8 @@ static const struct param_spec text_params[] = {
     {"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
      "inverse of the regularization strength"},
     {"max_iter", PARAM_INT, "1000", 1, 1e6, 0, NULL, "iterations (passes for svm) of the solver"},
-    {"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL, "stopping tolerance"},
+    {"tol", PARAM_NUM, "auto", 0, INFINITY, PARAM_MIN_OPEN | PARAM_OR_CHOICE, "auto",
+     "stopping tolerance (auto: 1e-4 for logreg, 0.1 for svm)"},
     {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
      "balanced weighs each class by n / (classes x its rows)"},
     {"ngram_word", PARAM_CHOICE, "1-2", NAN, NAN, 0, WORD_RANGES,
@@ -131,6 +133,14 @@ static void opts_from_params(const struct params *p, struct tfidf_opts *o)
 	o->sublinear_tf = params_num(p, "sublinear_tf") != 0;
 	o->stem = (enum text_stem)params_choice(p, "stem");
 	o->invalid_utf8 = (enum text_utf8)params_choice(p, "invalid_utf8");
+}
+
+/* tol, or the solver's own default for "auto": 1e-4 for L-BFGS (scikit-learn's), 0.1 for the
+ * dual SVM solver (liblinear's default for its dual solvers; scikit-learn's LinearSVC asks for
+ * 1e-4, which costs several times the passes for the same held-out accuracy on text). */
+static double tol_of(const struct params *p, double automatic)
+{
+	return params_choice(p, "tol") == 0 ? automatic : params_num(p, "tol");
 }
 
 /* ---- logistic regression on a sparse matrix ---- */
@@ -226,7 +236,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	P.max_iter = (int)params_num(&m->params, "max_iter");
 	lbfgs_opts_init(&o);
 	o.max_iter = P.max_iter;
-	o.gtol = params_num(&m->params, "tol");
+	o.gtol = tol_of(&m->params, 1e-4);
 	o.ftol = fmin(o.ftol, o.gtol * o.gtol);
 	fn.eval = lr_eval;
 	fn.arg = &P;
@@ -320,7 +330,7 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	double *W = xmallocarray(k, D1 * sizeof(double));
 
 	o.C = params_num(&m->params, "C");
-	o.tol = params_num(&m->params, "tol");
+	o.tol = tol_of(&m->params, 0.1);
 	o.max_iter = (int)params_num(&m->params, "max_iter");
 	o.weight = cw;
 	o.seed = ctx ? ctx->seed : 0;
@@ -406,31 +416,46 @@ out:
 	return ret;
 }
 
-static int text_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
-{
-	const struct text_state *st = m->state;
-	size_t k = m->k, kp = st->kp, D1 = st->D + 1;
-	struct csr X;
+/* Probabilities of texts [first, first + n) of a batch, one document at a time: no matrix is
+ * built, so memory stays flat whatever the batch. */
+struct predict_job {
+	const struct model *m;
+	const char *const *text;
+	size_t first, n;
+	double *proba;
+	struct err e;
+	int rc;
+};
 
-	if (!b->text)
-		return err_set(e, DYN_EDATA, "text: the input has no texts");
-	if (tfidf_transform(&st->v, b->text, b->n, &X, e) < 0)
-		return -1;
-	for (size_t i = 0; i < b->n; i++) {
-		double *p = proba + i * k;
-		double s[k > 1 ? k : 1];
+static void *predict_run(void *arg)
+{
+	struct predict_job *j = arg;
+	const struct text_state *st = j->m->state;
+	size_t k = j->m->k, kp = st->kp, D1 = st->D + 1;
+	struct tfidf_row *r = tfidf_row_new();
+	double *s = xmallocarray(k, sizeof(*s));
+
+	j->rc = 0;
+	for (size_t i = j->first; i < j->first + j->n; i++) {
+		const uint32_t *idx;
+		const double *val;
+		size_t nnz;
+		double *p = j->proba + i * k;
+		if (tfidf_row(&st->v, r, j->text[i], &idx, &val, &nnz, &j->e) < 0) {
+			err_prefix(&j->e, "text %zu", i + 1);
+			j->rc = -1;
+			break;
+		}
 		for (size_t c = 0; c < kp; c++)
 			s[c] = st->W[c * D1 + st->D];
-		for (size_t q = X.indptr[i]; q < X.indptr[i + 1]; q++) {
-			const double *wt = st->Wt + (size_t)X.indices[q] * kp;
-			double x = X.data[q];
+		for (size_t q = 0; q < nnz; q++) {
+			const double *wt = st->Wt + (size_t)idx[q] * kp;
 			for (size_t c = 0; c < kp; c++)
-				s[c] += x * wt[c];
+				s[c] += val[q] * wt[c];
 		}
-		if (st->svm) {
+		if (st->svm)
 			for (size_t c = 0; c < kp; c++)
 				s[c] = st->platt[0] * s[c] + st->platt[1];
-		}
 		if (kp == 1) {
 			p[0] = mat_sigmoid(-s[0]);
 			p[1] = mat_sigmoid(s[0]);
@@ -446,8 +471,54 @@ static int text_predict(const struct model *m, const struct batch *b, double *pr
 				p[c] /= tot;
 		}
 	}
-	csr_release(&X);
-	return 0;
+	free(s);
+	tfidf_row_free(&r);
+	return NULL;
+}
+
+/* Below this many texts per thread, a thread costs more than it saves. */
+#define PREDICT_MIN_PER_THREAD 128
+
+static int text_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
+{
+	const struct text_state *st = m->state;
+	size_t nt = (size_t)(st->v.o.threads > 1 ? st->v.o.threads : 1);
+	int ret = 0;
+
+	if (!b->text)
+		return err_set(e, DYN_EDATA, "text: the input has no texts");
+	if (nt > b->n / PREDICT_MIN_PER_THREAD)
+		nt = b->n / PREDICT_MIN_PER_THREAD;
+	if (nt < 1)
+		nt = 1;
+	struct predict_job *job = xcalloc(nt, sizeof(*job));
+	pthread_t *th = xcalloc(nt, sizeof(*th));
+	unsigned char *started = xcalloc(nt, 1);
+	for (size_t t = 0; t < nt; t++) {
+		job[t].m = m;
+		job[t].text = b->text;
+		job[t].first = b->n * t / nt;
+		job[t].n = b->n * (t + 1) / nt - job[t].first;
+		job[t].proba = proba;
+	}
+	for (size_t t = 1; t < nt; t++)
+		started[t] = pthread_create(&th[t], NULL, predict_run, &job[t]) == 0;
+	predict_run(&job[0]);
+	for (size_t t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			predict_run(&job[t]);
+	}
+	for (size_t t = 0; t < nt && ret == 0; t++)
+		if (job[t].rc < 0) {
+			*e = job[t].e;
+			ret = -1;
+		}
+	free(job);
+	free(th);
+	free(started);
+	return ret;
 }
 
 static const char *const block_names[TFIDF_NBLOCKS] = {"word", "char"};

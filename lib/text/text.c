@@ -669,6 +669,9 @@ static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *con
 		}
 		csr_add_row(&raw, s->ntouched, ridx, rval);
 		count_reset(s);
+		if (d == 255 && n > 512)
+			/* reserve what the first documents promise, to grow by copies rarely */
+			csr_reserve(&raw, n, raw.nnz / 256 * n / 10 * 11);
 	}
 
 	/* prune: min_df as a count (>= 1) or a fraction of the documents, like sklearn */
@@ -709,20 +712,25 @@ static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *con
 	b->terms_len = tb.len;
 	b->terms = strbuf_detach(&tb, NULL);
 
-	csr_init(cnts, nkeep);
+	/* the count rows in place, renumbered and without the pruned terms: a copy of this
+	 * matrix would cost more (in fresh pages) than the counting did */
+	size_t wpos = 0, rstart = 0;
 	for (size_t d = 0; d < n; d++) {
-		size_t p = raw.indptr[d], q = 0, len = raw.indptr[d + 1] - p;
-		ALLOC_GROW(ridx, len, ralloc);
-		rval = xreallocarray(rval, ralloc ? ralloc : 1, sizeof(*rval));
-		for (size_t t = 0; t < len; t++) {
-			uint32_t nid = newid[raw.indices[p + t]];
+		size_t rend = raw.indptr[d + 1];
+		for (size_t p = rstart; p < rend; p++) {
+			uint32_t nid = newid[raw.indices[p]];
 			if (nid != UINT32_MAX) {
-				ridx[q] = nid;
-				rval[q++] = raw.data[p + t];
+				raw.indices[wpos] = nid;
+				raw.data[wpos++] = raw.data[p];
 			}
 		}
-		csr_add_row(cnts, q, ridx, rval);
+		raw.indptr[d + 1] = wpos;
+		rstart = rend;
 	}
+	raw.nnz = wpos;
+	raw.ncols = nkeep;
+	*cnts = raw;
+	csr_init(&raw, 0);
 	ret = 0;
 out:
 	csr_release(&raw);
@@ -743,8 +751,13 @@ static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], 
 {
 	uint32_t *idx = NULL;
 	double *val = NULL;
-	size_t alloc = 0;
+	size_t alloc = 0, total = 0;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (cnts[bi])
+			total += cnts[bi]->nnz;
 	csr_init(X, v->nfeatures);
+	/* one allocation of the final size: growing by copies costs more than the weighing */
+	csr_reserve(X, n, total);
 	for (size_t d = 0; d < n; d++) {
 		size_t tot = 0, base = 0;
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
@@ -840,54 +853,89 @@ out:
 }
 
 /* Transforms docs[0..n) serially; document numbers in errors start at first + 1. */
+struct tfidf_row {
+	struct scratch s;
+	uint32_t *idx;
+	double *val, *cnt;
+	size_t alloc;
+};
+
+struct tfidf_row *tfidf_row_new(void)
+{
+	struct tfidf_row *r = xcalloc(1, sizeof(*r));
+	scratch_init(&r->s);
+	return r;
+}
+
+void tfidf_row_free(struct tfidf_row **rp)
+{
+	struct tfidf_row *r = *rp;
+	if (!r)
+		return;
+	scratch_release(&r->s);
+	free(r->idx);
+	free(r->val);
+	free(r->cnt);
+	free(r);
+	*rp = NULL;
+}
+
+int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const uint32_t **idx,
+	      const double **val, size_t *nnz, struct err *e)
+{
+	struct scratch *s = &r->s;
+	size_t q = 0, base = 0;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		const struct tfidf_block *b = &v->b[bi];
+		if (block_on(&v->o, bi) && b->map) {
+			if (analyze(s, &v->o, bi, doc, e) < 0)
+				return -1;
+			for (size_t g = 0; g < s->ngram; g++) {
+				long id = term_map_find(b->map, gram_ptr(s, &s->gram[g], bi),
+							s->gram[g].len);
+				if (id >= 0)
+					count_add(s, (size_t)id);
+			}
+			if (q + s->ntouched + 1 > r->alloc) {
+				r->alloc = 2 * (q + s->ntouched + 1);
+				r->idx = xreallocarray(r->idx, r->alloc, sizeof(*r->idx));
+				r->val = xreallocarray(r->val, r->alloc, sizeof(*r->val));
+				r->cnt = xreallocarray(r->cnt, r->alloc, sizeof(*r->cnt));
+			}
+			for (size_t t = 0; t < s->ntouched; t++)
+				r->cnt[t] = s->cnt[s->touched[t]];
+			q += weigh_row(&v->o, b->idf, s->touched, r->cnt, s->ntouched, r->idx + q,
+				       r->val + q, (uint32_t)base);
+			count_reset(s);
+		}
+		base += b->nterms;
+	}
+	*idx = r->idx;
+	*val = r->val;
+	*nnz = q;
+	return 0;
+}
+
+/* Transforms docs[0..n) serially; document numbers in errors start at first + 1. */
 static int transform_range(const struct tfidf *v, const char *const *docs, size_t n, size_t first,
 			   struct csr *X, struct err *e)
 {
-	struct scratch s;
-	struct csr cn[TFIDF_NBLOCKS];
-	struct csr *cp[TFIDF_NBLOCKS] = {NULL, NULL};
-	uint32_t *idx = NULL;
-	double *val = NULL;
-	size_t alloc = 0;
-	int ret = -1;
-
-	scratch_init(&s);
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-		const struct tfidf_block *b = &v->b[bi];
-		if (!block_on(&v->o, bi) || !b->map)
-			continue;
-		csr_init(&cn[bi], b->nterms);
-		cp[bi] = &cn[bi];
-		for (size_t d = 0; d < n; d++) {
-			if (analyze(&s, &v->o, bi, docs[d], e) < 0) {
-				err_prefix(e, "document %zu", first + d + 1);
-				goto out;
-			}
-			for (size_t g = 0; g < s.ngram; g++) {
-				long id = term_map_find(b->map, gram_ptr(&s, &s.gram[g], bi),
-							s.gram[g].len);
-				if (id >= 0)
-					count_add(&s, (size_t)id);
-			}
-			ALLOC_GROW(idx, s.ntouched + 1, alloc);
-			val = xreallocarray(val, alloc, sizeof(*val));
-			for (size_t t = 0; t < s.ntouched; t++) {
-				idx[t] = s.touched[t];
-				val[t] = s.cnt[s.touched[t]];
-			}
-			csr_add_row(&cn[bi], s.ntouched, idx, val);
-			count_reset(&s);
+	struct tfidf_row *r = tfidf_row_new();
+	int ret = 0;
+	csr_init(X, v->nfeatures);
+	for (size_t d = 0; d < n; d++) {
+		const uint32_t *idx;
+		const double *val;
+		size_t nnz;
+		if (tfidf_row(v, r, docs[d], &idx, &val, &nnz, e) < 0) {
+			err_prefix(e, "document %zu", first + d + 1);
+			csr_release(X);
+			ret = -1;
+			break;
 		}
+		csr_add_row(X, nnz, idx, val);
 	}
-	weigh(v, cp, n, X);
-	ret = 0;
-out:
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cp[bi])
-			csr_release(cp[bi]);
-	free(idx);
-	free(val);
-	scratch_release(&s);
+	tfidf_row_free(&r);
 	return ret;
 }
 

@@ -84,6 +84,16 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, struct csr *X,
 		    struct err *e);
 
+/* Per-thread working memory for tfidf_row. Heap object: tfidf_row_new / tfidf_row_free. */
+struct tfidf_row;
+struct tfidf_row *tfidf_row_new(void);
+void tfidf_row_free(struct tfidf_row **r);
+/* The TF-IDF row of one document, without building a matrix (for streaming predictions):
+ * *nnz entries in *idx / *val, owned by r and valid until its next use. Errors as transform
+ * (without the document number). */
+int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const uint32_t **idx,
+	      const double **val, size_t *nnz, struct err *e);
+
 /* The name of feature j ("w:refund", "c: ref"), for descriptions. */
 const char *tfidf_term(const struct tfidf *v, size_t j, int *block);
 
