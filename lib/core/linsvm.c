@@ -71,7 +71,8 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	for (size_t c = 0; c < g; c++) {
 		/* like liblinear: the positive class's C is weighted; the rest share C, except
 		 * for two classes, where each side has its own weight */
-		double pos_c = o->C, neg_c = o->C;
+		double neg_c = o->C;
+		double pos_c = neg_c;
 		if (o->weight) {
 			pos_c *= o->weight[cls[c]];
 			if (p->k == 2)
