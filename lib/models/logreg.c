@@ -265,6 +265,15 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	for (size_t j = 0; j < d1; j++)
 		memcpy(st->W + j * kp, w + j * kp, kp * sizeof(double));
+	if (kp > 1 && intercept) {
+		/* Softmax is unchanged by a common shift of the intercepts and nothing penalizes
+		 * them: store the centred ones (as scikit-learn's solvers end with). */
+		double mean_b = 0;
+		for (size_t c = 0; c < kp; c++)
+			mean_b += st->W[d * kp + c] / (double)kp;
+		for (size_t c = 0; c < kp; c++)
+			st->W[d * kp + c] -= mean_b;
+	}
 	cJSON_Delete(m->info);
 	m->info = cJSON_CreateObject();
 	cJSON_AddNumberToObject(m->info, "iterations", r.iterations);

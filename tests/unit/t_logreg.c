@@ -219,6 +219,26 @@ static void compare(const char *name, const struct model *m, const struct datase
 	free(p);
 }
 
+/* The zero coefficients of m are exactly those of ref (n of them). */
+static void check_sparsity(const char *name, const struct model *m, const double *ref, size_t n)
+{
+	struct st_file f;
+	struct err e = ERR_INIT;
+	size_t same = 0, zeros = 0;
+
+	st_init(&f);
+	model_logreg.save(m, &f, &e);
+	const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
+	for (size_t j = 0; t && j < n; j++) {
+		double v;
+		memcpy(&v, (const char *)t->data + j * 8, 8);
+		same += (v == 0) == (ref[j] == 0);
+		zeros += v == 0;
+	}
+	check(same == n, "%s: same sparsity pattern as sklearn (%zu exact zeros)", name, zeros);
+	st_release(&f);
+}
+
 static void check_param_error(const char *json, const char *want)
 {
 	struct params p;
@@ -295,21 +315,28 @@ int main(void)
 	m = fit(&bc, "{\"C\": 0.1, \"penalty\": \"l1\", " TIGHT "}", NULL);
 	compare("l1 C=0.1", m, &bc, bc_l1_coef, bc_l1_intercept, bc_l1_proba, bc_rows, 10,
 		bc_l1_accuracy, 1e-4, 1e-5);
+	check_sparsity("l1", m, bc_l1_coef, 30);
+	model_free(&m);
+
+	m = fit(&iris, "{\"C\": 0.5, \"penalty\": \"l1\", " TIGHT "}", NULL);
+	compare("multinomial l1 C=0.5", m, &iris, iris_l1_coef, iris_l1_intercept, iris_l1_proba,
+		iris_rows, 10, iris_l1_accuracy, 1e-4, 1e-5);
+	check_sparsity("multinomial l1", m, iris_l1_coef, 12);
+	model_free(&m);
+
+	/* Separable data without a penalty has no minimizer: the fit still ends (on max_iter or
+	 * on the relative-decrease test, as scikit-learn's lbfgs) with finite weights. */
+	m = fit(&bc, "{\"penalty\": \"none\", \"max_iter\": 200}", NULL);
 	{
-		struct st_file f;
-		struct err e = ERR_INIT;
-		size_t same = 0, zeros = 0;
-		st_init(&f);
-		model_logreg.save(m, &f, &e);
-		const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
-		for (size_t j = 0; t && j < 30; j++) {
-			double v;
-			memcpy(&v, (const char *)t->data + j * 8, 8);
-			same += (v == 0) == (bc_l1_coef[j] == 0);
-			zeros += v == 0;
-		}
-		check(same == 30, "l1: same sparsity pattern as sklearn (%zu exact zeros)", zeros);
-		st_release(&f);
+		double *p = predict_all(m, &bc), bad = 0;
+		for (size_t i = 0; i < bc.n * 2; i++)
+			bad += !isfinite(p[i]);
+		check(m && isfinite(info_num(m, "objective")) && info_num(m, "iterations") <= 200 &&
+			  bad == 0,
+		      "separable, no penalty: ends with finite weights (objective %g, %g "
+		      "iterations)",
+		      info_num(m, "objective"), info_num(m, "iterations"));
+		free(p);
 	}
 	model_free(&m);
 
