@@ -12,7 +12,12 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/dyn-tests.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 
 if [ $# -gt 0 ]; then
-	set -- "$@"
+	abs=
+	for t in "$@"; do
+		case "$t" in /*) ;; *) t=$(pwd)/$t ;; esac
+		abs="$abs $t"
+	done
+	set -- $abs
 else
 	set -- $(ls "$UNITDIR"/t_* 2>/dev/null | grep -v '\.d$') $(ls "$here"/t[0-9]*.sh)
 fi

@@ -25,7 +25,7 @@ struct out_writer {
 	bool started; /* header (csv, table) or opening bracket (json) written */
 	size_t col;   /* next cell of the current row */
 	size_t rows;
-	int werrno;   /* errno of the first failed write, or -1 when unknown */
+	int werrno; /* errno of the first failed write, or -1 when unknown */
 	bool failed;
 	struct strbuf line;
 	/* table */

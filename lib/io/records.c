@@ -24,7 +24,7 @@ struct csv_fieldpos {
 struct rec_reader {
 	struct stream *st;
 	struct rec_opts opts;
-	char *name;       /* the current source, as messages name it */
+	char *name;	  /* the current source, as messages name it */
 	char *first_name; /* the source that fixed the columns */
 	bool done;
 
@@ -80,8 +80,8 @@ static int csv_term_fn(unsigned char c)
 	return c == '\n';
 }
 
-static const char *const compress_suffixes[] = {".gz", ".xz", ".zst", ".zstd", ".bz2", ".bz",
-						".lz4", ".lzma", ".z",   ".tgz"};
+static const char *const compress_suffixes[] = {".gz", ".xz",  ".zst",	".zstd", ".bz2",
+						".bz", ".lz4", ".lzma", ".z",	 ".tgz"};
 
 /* The format a name implies (".csv", ".tsv", ".json", ".ndjson", ".jsonl", under any
  * compression suffix), or REC_AUTO. */
@@ -442,8 +442,9 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 				goto out;
 			}
 			if (cJSON_GetArraySize(y) != cJSON_GetArraySize(x)) {
-				err_set(e, DYN_EDATA, "%s: \"y\" has %d values but \"X\" has %d rows",
-					r->name, cJSON_GetArraySize(y), cJSON_GetArraySize(x));
+				err_set(e, DYN_EDATA,
+					"%s: \"y\" has %d values but \"X\" has %d rows", r->name,
+					cJSON_GetArraySize(y), cJSON_GetArraySize(x));
 				goto out;
 			}
 			r->has_y = true;
@@ -506,8 +507,8 @@ static int json_next(struct rec_reader *r, struct err *e)
 			if (m < r->d)
 				r->jf[m] = c;
 		if (m != r->d)
-			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu values, got %zu", r->name,
-				       r->rline, r->d, m);
+			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu values, got %zu",
+				       r->name, r->rline, r->d, m);
 		if (r->has_y) {
 			r->jf[r->d] = r->ynext;
 			r->ynext = r->ynext ? r->ynext->next : NULL;
@@ -542,8 +543,9 @@ static int ndjson_line(struct rec_reader *r, struct err *e)
 		cJSON_Delete(r->doc);
 		r->doc = cJSON_ParseWithLengthOpts(p, len, &endp, 0);
 		if (r->doc && endp && !blank(endp, (size_t)(p + len - endp)))
-			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON: data after the object",
-				       r->name, r->rline);
+			return err_set(e, DYN_EDATA,
+				       "%s:%zu: malformed JSON: data after the object", r->name,
+				       r->rline);
 		if (!r->doc)
 			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON", r->name, r->rline);
 		if (!cJSON_IsObject(r->doc))
@@ -732,8 +734,8 @@ static int member_open(struct rec_reader *r, struct err *e)
 			k = !strcmp(cols[i], r->cols[i]);
 		cols_free(cols, n);
 		if (!k)
-			return err_set(e, DYN_EDATA, "%s: columns differ from those of \"%s\"", r->name,
-				       r->first_name);
+			return err_set(e, DYN_EDATA, "%s: columns differ from those of \"%s\"",
+				       r->name, r->first_name);
 		return 1;
 	}
 }
@@ -838,8 +840,8 @@ static int src_next(struct rec_reader *r, struct err *e)
 	case REC_CSV:
 		k = csv_row(r, e);
 		if (k == 1 && r->nf != r->ncols)
-			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu fields, got %zu", r->name,
-				       r->rline, r->ncols, r->nf);
+			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu fields, got %zu",
+				       r->name, r->rline, r->ncols, r->nf);
 		return k;
 	case REC_NDJSON:
 		if (r->pending)

@@ -12,8 +12,8 @@
 #include "base/base.h"
 
 /* Enough for every magic we look for (tar's "ustar" sits at offset 257). */
-#define PEEK_MIN 512
-#define PEEK_CAP 65536
+#define PEEK_MIN      512
+#define PEEK_CAP      65536
 #define ARCHIVE_BLOCK (1 << 20)
 
 struct stream {
@@ -26,7 +26,7 @@ struct stream {
 	struct archive *a;
 	bool compressed, archive;
 	bool first_pending; /* the first member's header was read while opening */
-	bool at_eof;        /* the (empty) compressed stream has no data */
+	bool at_eof;	    /* the (empty) compressed stream has no data */
 	char *member;
 };
 
@@ -148,7 +148,8 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		s->archive = true;
 		s->first_pending = true;
 		free(s->member);
-		s->member = xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+		s->member =
+		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
 		s->at_eof = archive_entry_filetype(entry) != AE_IFREG;
 		break;
 	}
@@ -251,7 +252,8 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 		if (archive_entry_filetype(entry) != AE_IFREG)
 			continue;
 		free(s->member);
-		s->member = xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+		s->member =
+		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
 		s->at_eof = false;
 		*name = s->member;
 		return 1;
