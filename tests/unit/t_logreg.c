@@ -412,6 +412,30 @@ int main(void)
 		model_free(&m);
 	}
 
+	/* The same through model_save / model_load (the kinds table and dyn's metadata). */
+	{
+		struct err e = ERR_INIT;
+		struct model *back = NULL;
+		void *buf = NULL;
+		size_t len = 0;
+		m = fit(&bc, "{\"C\": 0.5, \"class_weight\": \"balanced\"}", NULL);
+		check(model_save(m, &buf, &len, &e) == 0 &&
+			  model_load(&back, buf, len, "bc.safetensors", &e) == 0,
+		      "model_save / model_load%s%s", *e.msg ? ": " : "", e.msg);
+		if (back) {
+			double *p1 = predict_all(m, &bc), *p2 = predict_all(back, &bc);
+			check(back->kind == &model_logreg &&
+				  params_num(&back->params, "C") == 0.5 &&
+				  !memcmp(p1, p2, bc.n * 2 * sizeof(double)),
+			      "model_load gives the same kind, params and probabilities");
+			free(p1);
+			free(p2);
+		}
+		free(buf);
+		model_free(&back);
+		model_free(&m);
+	}
+
 	/* Concurrent predictions on one model agree with a single-threaded one. */
 	{
 		pthread_t th[2];
