@@ -38,6 +38,7 @@ int main(int argc, char **argv)
 	if (fread(ds.X, sizeof(double), ds.n * ds.d, fp) != ds.n * ds.d ||
 	    fread(ds.y, sizeof(int), ds.n, fp) != ds.n) {
 		fputs("logreg_fit: short file\n", stderr);
+		fclose(fp);
 		return 1;
 	}
 	fclose(fp);
