@@ -97,7 +97,10 @@ void mat_col_stats(const double *X, size_t n, size_t d, size_t ldx, double *mean
 		 * scikit-learn uses): below it the column is treated as constant. */
 		double ne = (double)n * DBL_EPSILON;
 		double bound = ne * v + (ne * mean[j]) * (ne * mean[j]);
-		scale[j] = v <= bound ? 1.0 : sqrt(v);
+		if (!isfinite(v) || !isfinite(mean[j]))
+			scale[j] = INFINITY; /* overflow or non-finite input: let callers see it */
+		else
+			scale[j] = v <= bound ? 1.0 : sqrt(v);
 	}
 }
 

@@ -203,6 +203,15 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	st = state_new(d, kp);
 	mat_col_stats(ds->X, n, d, d, st->mean, st->scale);
+	for (size_t j = 0; j < d; j++) {
+		if (!isfinite(st->mean[j]) || !isfinite(st->scale[j])) {
+			err_set(
+			    e, DYN_EDATA,
+			    "logreg: column \"%s\": values not finite or too large to standardize",
+			    ds->features ? ds->features[j] : "?");
+			goto out;
+		}
+	}
 	/* The one standardized copy of X of this fit, with a column of ones for the intercept. */
 	Z = mat_alloc(n * d1);
 	mat_standardize(Z, d1, ds->X, n, d, d, st->mean, st->scale);

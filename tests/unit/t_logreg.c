@@ -531,6 +531,24 @@ int main(void)
 		dataset_release(&wide);
 	}
 
+	/* Values too large to standardize are refused, naming the column. */
+	{
+		struct dataset big;
+		struct err e = ERR_INIT;
+		struct fit_ctx ctx = {1, 0, NULL, true};
+		size_t idx[4] = {0, 1, 50, 51};
+		dataset_subset(&big, &iris, idx, 4);
+		big.X[1 * 4 + 2] = 1e300;
+		big.X[2 * 4 + 2] = -1e300;
+		m = model_new(&model_logreg);
+		check(model_logreg.fit(m, &big, NULL, &ctx, &e) < 0 &&
+			  !strcmp(e.msg, "logreg: column \"petal_length\": values not finite or "
+					 "too large to standardize"),
+		      "overflowing column refused: %s", e.msg);
+		model_free(&m);
+		dataset_release(&big);
+	}
+
 	/* One class is refused with a message. */
 	{
 		struct dataset one;
