@@ -112,9 +112,10 @@ liblinear-predict -b 1 "$OUT/test.svm" "$OUT/ll.model" "$OUT/ll.out" >/dev/null
 # dyn's solver alone, on the same values held in memory.
 solver=""
 if [ -f build/libdyn.a ]; then
+	# The harness links the model table, hence every kind's libraries: take them from make.
+	libs=$(printf 'print-libs:\n\t@echo $(LIBS)\n' | make -s -f Makefile -f - print-libs)
 	cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags libcjson openblas) \
-		-o "$OUT/logreg_fit" bench/logreg_fit.c build/libdyn.a \
-		$(pkg-config --libs libcjson openblas) -lm -pthread
+		-o "$OUT/logreg_fit" bench/logreg_fit.c build/libdyn.a $libs
 	solver=$("$OUT/logreg_fit" "$OUT/train.bin" "$C" 0)
 fi
 
