@@ -78,8 +78,8 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int n;
 
-	/* A closed pipe is a write error reported by finish_stdout, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE keeps its default: "dyn predict ... | head" ends quietly, as cat and grep do,
+	 * and stops reading its input at once. */
 	if (env_threads() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);

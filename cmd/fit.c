@@ -151,7 +151,9 @@ int cmd_fit(int argc, char **argv)
 	void *file = NULL;
 	size_t flen = 0, i;
 	int rc = 0, n, have_params = 0, have_grid = 0;
-	char usage[128];
+	char usage[128], result[128];
+	double acc, auc;
+	const char *how;
 
 	memset(&a, 0, sizeof(a));
 	a.test_fraction = 0.2;
@@ -288,6 +290,10 @@ int cmd_fit(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	acc = doc_num(report, "accuracy");
+	auc = doc_num(report, "roc_auc");
+	how = doc_str(report, "evaluation.method");
+	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc, auc);
 	entry = model_entry(a.id, m, report, started, finished, (const char *const *)argv,
 			    (size_t)n, ds.n, sha, a.note);
 	report = NULL;
@@ -299,7 +305,8 @@ int cmd_fit(int argc, char **argv)
 	}
 	entry = NULL;
 	printf("%s\n", a.id ? a.id : new_id);
-	summary("trained %s model \"%s\" on %zu rows", kind->name, a.id ? a.id : new_id, ds.n);
+	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, a.id ? a.id : new_id, ds.n,
+		result);
 	rc = finish_stdout(0);
 out:
 	free(new_id);

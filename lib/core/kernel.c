@@ -50,6 +50,8 @@ void kernel_from_dots(const struct kernel *k, double xsq, const double *zsq, dou
 	}
 }
 
+#define KC_GEMV_ELEMS 8192
+
 struct kc_head {
 	float *data;
 	size_t len;	   /* entries [0, len) are valid */
@@ -144,11 +146,17 @@ static void compute_row(struct kcache *c, size_t i, size_t start, size_t len, fl
 	size_t m = len - start, d = c->d;
 	double *dots = c->dots + start;
 	const double *xi = c->X + i * d;
-	if (d > 0)
-		cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)m, (int)d, 1.0, c->X + start * d,
-			    (int)d, xi, 1, 0.0, dots, 1);
-	else
+	/* In slices small enough for OpenBLAS to run each on the calling thread (it threads a
+	 * gemv of 9216 elements or more): waking its threads for a few thousand multiply-adds
+	 * costs more than it saves, and fits already run their solvers in parallel. */
+	size_t slice = d > 0 && d < KC_GEMV_ELEMS ? KC_GEMV_ELEMS / d : 1;
+	if (d == 0)
 		memset(dots, 0, m * sizeof(double));
+	for (size_t r = 0; d > 0 && r < m; r += slice) {
+		size_t mr = m - r < slice ? m - r : slice;
+		cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)mr, (int)d, 1.0,
+			    c->X + (start + r) * d, (int)d, xi, 1, 0.0, dots + r, 1);
+	}
 	kernel_from_dots(&c->k, c->sq[i], c->sq + start, dots, m);
 	const signed char *s = c->s + start;
 	if (c->s[i] > 0) {

@@ -31,7 +31,7 @@ int nm_minimize(size_t n, double *x, double *fmin, nm_fn fn, void *ctx, const st
 		int *nevals)
 {
 	/* Vertex j is p[j*w .. j*w+n), its value p[j*w+n]; vertex n+1 is the centroid slot. */
-	size_t w = n + 1, np1 = n + 1;
+	size_t np1 = n + 1, w = np1;
 	double *p = xmallocarray((n + 2) * w, sizeof(*p));
 	double *trial = xmallocarray(n, sizeof(*trial));
 	double *cen = p + np1 * w;

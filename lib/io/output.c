@@ -319,15 +319,18 @@ void out_str(struct out_writer *w, const char *s)
 
 void out_num(struct out_writer *w, double v)
 {
-	struct strbuf sb = STRBUF_INIT;
+	char tmp[32];
 	if (!isfinite(v) && (w->f == OUT_JSON || w->f == OUT_NDJSON)) {
 		/* JSON has no NaN or infinity. */
 		cell(w, NULL, true);
 		return;
 	}
-	strbuf_add_double(&sb, v);
-	cell(w, sb.buf, true);
-	strbuf_release(&sb);
+	/* A table is read by people: six significant digits. Machine formats keep every bit. */
+	if (w->f == OUT_TABLE)
+		snprintf(tmp, sizeof(tmp), "%.6g", v);
+	else
+		fmt_double(tmp, v);
+	cell(w, tmp, true);
 }
 
 void out_int(struct out_writer *w, long long v)

@@ -21,8 +21,10 @@ enum { SCALE_STANDARD = 0, SCALE_NONE = 1 };
 enum { GAMMA_SCALE = 0, GAMMA_AUTO = 1 };
 enum { WEIGHT_BALANCED = 0, WEIGHT_NONE = 1 };
 
-#define CV_FOLDS      5
-#define PREDICT_BLOCK 256
+#define CV_FOLDS 5
+/* Rows per block in predict: the kernel block (rows x SVs) stays within about 32 MiB. */
+#define PREDICT_BLOCK	    256
+#define PREDICT_BLOCK_BYTES ((size_t)32 << 20)
 /* Probabilities are kept off 0 and 1, like libsvm, so that log-losses stay finite. */
 #define MIN_PROB 1e-7
 
@@ -558,6 +560,13 @@ static void decision_block(const struct svc_state *s, const double *Xs, const do
 	free(tmp);
 }
 
+static size_t block_rows(const struct svc_state *s)
+{
+	size_t per_row = (s->nsv + 1) * sizeof(double);
+	size_t blk = PREDICT_BLOCK_BYTES / per_row;
+	return blk < 1 ? 1 : blk > PREDICT_BLOCK ? PREDICT_BLOCK : blk;
+}
+
 static void standardize(const struct svc_state *s, const double *X, size_t nb, double *Xs,
 			double *xsq)
 {
@@ -579,7 +588,7 @@ static int svc_predict(const struct model *m, const struct batch *b, double *pro
 	size_t d = s->d, k = s->k, np = s->npairs;
 	if (b->d != d)
 		return err_set(e, DYN_EDATA, "svc: batch has %zu features, the model %zu", b->d, d);
-	size_t blk = PREDICT_BLOCK;
+	size_t blk = block_rows(s);
 	double *Xs = xmallocarray(blk * d + 1, sizeof(double));
 	double *xsq = xmallocarray(blk, sizeof(double));
 	double *K = xmallocarray(blk * s->nsv + 1, sizeof(double));
@@ -622,7 +631,7 @@ int svc_decision_values(const struct model *m, const struct batch *b, double *de
 	size_t d = s->d;
 	if (b->d != d)
 		return err_set(e, DYN_EDATA, "svc: batch has %zu features, the model %zu", b->d, d);
-	size_t blk = PREDICT_BLOCK;
+	size_t blk = block_rows(s);
 	double *Xs = xmallocarray(blk * d + 1, sizeof(double));
 	double *xsq = xmallocarray(blk, sizeof(double));
 	double *K = xmallocarray(blk * s->nsv + 1, sizeof(double));

@@ -451,8 +451,10 @@ static double ets_run(const struct ets_ctx *c, double alpha, double beta, double
  * (Schur-Cohn recursion on the polynomial rescaled to the unit circle). */
 static int ets_roots_inside(const double *a, size_t d, double r)
 {
-	double c[ETS_MAX_M + 3], nc[ETS_MAX_M + 3];
+	double c[ETS_MAX_M + 4], nc[ETS_MAX_M + 4];
 	double rk = 1;
+	if (d > ETS_MAX_M + 2)
+		return 0; /* degree m + 1 at most */
 	for (size_t i = 0; i <= d; i++) {
 		c[i] = a[i] * rk; /* coefficient of z^(d-i) times r^-i: roots of p(r w) / r^d */
 		rk /= r;
@@ -493,7 +495,7 @@ static int ets_params_ok(const struct ets_ctx *c, double alpha, double beta, dou
 		if (tr && (beta < alpha * (phi - 1) || beta > (1 + phi) * (2 - alpha)))
 			return 0;
 	} else if (c->m > 1) {
-		double d = 1 - 1 / phi - alpha, a[ETS_MAX_M + 3];
+		double d = 1 - 1 / phi - alpha, a[ETS_MAX_M + 4];
 		size_t i, mm = c->m;
 		if (!tr)
 			beta = 0;

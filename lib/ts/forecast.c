@@ -178,29 +178,38 @@ int fc_forecast(const double *y, size_t n, const struct fc_opts *o, struct fc_re
 		if (m > 1 && n > m) {
 			fc_lagwalk(y, n, m, h, mean, sd);
 			snprintf(r->method, sizeof(r->method), "SNaive");
-			ok = 1;
-		} else {
-			fallback = 1;
+			ok = fc_all_finite(mean, h) && fc_all_finite(sd, h);
 		}
+		fallback |= !ok;
 	}
 	if (!ok && meth != FC_MEAN && n >= 2) {
 		fc_lagwalk(y, n, 1, h, mean, sd);
 		snprintf(r->method, sizeof(r->method), "%s",
 			 fallback ? "Naive (fallback)" : "Naive");
 		ok = fc_all_finite(mean, h) && fc_all_finite(sd, h);
-		fallback = !ok;
+		fallback |= !ok;
 	}
 	if (!ok) {
 		fc_meanf(y, n, h, mean, sd);
 		snprintf(r->method, sizeof(r->method), "%s",
-			 meth == FC_MEAN ? "Mean" : "Mean (fallback)");
+			 meth == FC_MEAN && !fallback ? "Mean" : "Mean (fallback)");
+		ok = fc_all_finite(mean, h) && fc_all_finite(sd, h);
+	}
+	if (!ok) {
+		/* values near the limits of double overflow every estimate: repeat the last one */
+		for (i = 0; i < h; i++) {
+			mean[i] = y[n - 1];
+			sd[i] = 0;
+		}
+		snprintf(r->method, sizeof(r->method), "Last value (fallback)");
 	}
 
 	for (l = 0; l < o->nlevels; l++) {
 		double z = ts_qnorm(0.5 + o->levels[l] / 200);
 		for (i = 0; i < h; i++) {
-			r->lo[l * h + i] = mean[i] - z * sd[i];
-			r->hi[l * h + i] = mean[i] + z * sd[i];
+			double lo = mean[i] - z * sd[i], hi = mean[i] + z * sd[i];
+			r->lo[l * h + i] = isfinite(lo) ? lo : mean[i];
+			r->hi[l * h + i] = isfinite(hi) ? hi : mean[i];
 		}
 	}
 	if (o->nonnegative) {

@@ -101,6 +101,13 @@ static int load_csv(const char *path, const char *label, struct dataset *ds)
 	return 0;
 }
 
+static double *xmemdup_doubles(const double *v, size_t n)
+{
+	double *p = xmallocarray(n, sizeof(double));
+	memcpy(p, v, n * sizeof(double));
+	return p;
+}
+
 static struct model *new_model(const struct dataset *ds, const char *params)
 {
 	struct model *m = model_new(&model_svc);
@@ -357,6 +364,51 @@ static void check_params(void)
 	params_release(&p);
 }
 
+/* Degenerate data: 5 rows (folds of one row, some with one class), a constant feature,
+ * duplicated rows: the fit works and probabilities are finite and sum to 1. */
+static void check_tiny(void)
+{
+	double X[] = {0, 1, 0, 1, 0, 2, 0, 2, 0, 5, 0, 5, 0, 6, 0, 7, 0, 1};
+	int y[] = {0, 0, 0, 1, 1, 1, 2, 2, 0};
+	char *cls[] = {"a", "b", "c"};
+	struct dataset ds;
+	dataset_init(&ds);
+	ds.n = 9;
+	ds.d = 2;
+	ds.k = 3;
+	ds.X = xmemdup_doubles(X, 18);
+	ds.y = xmallocarray(9, sizeof(int));
+	memcpy(ds.y, y, sizeof(y));
+	ds.classes = xcalloc(3, sizeof(char *));
+	ds.features = xcalloc(2, sizeof(char *));
+	for (size_t c = 0; c < 3; c++)
+		ds.classes[c] = xstrdup(cls[c]);
+	ds.features[0] = xstrdup("const");
+	ds.features[1] = xstrdup("x");
+	struct model *m = new_model(&ds, "C=1");
+	check(fit(m, &ds, 2) == 0, "tiny: fit");
+	double proba[27];
+	struct batch b = dataset_batch(&ds);
+	struct err e = ERR_INIT;
+	check(m->kind->predict(m, &b, proba, &e) == 0, "tiny: predict");
+	bool ok = true;
+	for (size_t i = 0; i < 9; i++) {
+		double sum = 0;
+		for (size_t c = 0; c < 3; c++) {
+			ok = ok && isfinite(proba[i * 3 + c]) && proba[i * 3 + c] > 0;
+			sum += proba[i * 3 + c];
+		}
+		ok = ok && fabs(sum - 1) < 1e-9;
+	}
+	check(ok, "tiny: probabilities finite, positive, summing to 1");
+	b.d = 3;
+	check(m->kind->predict(m, &b, proba, &e) < 0 &&
+		  !strcmp(e.msg, "svc: batch has 3 features, the model 2"),
+	      "tiny: wrong width rejected: %s", e.msg);
+	model_free(&m);
+	dataset_release(&ds);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(svc_refs); i++)
@@ -364,5 +416,6 @@ int main(void)
 	check_roundtrip();
 	check_threads_and_gamma();
 	check_params();
+	check_tiny();
 	return check_done();
 }
