@@ -206,6 +206,8 @@ static void table_flush(struct out_writer *w)
 		size_t i = k % w->ncols;
 		table_cell(w, sb, i, c->text ? c->text : "", c->num);
 		if (i + 1 == w->ncols) {
+			while (sb->len && sb->buf[sb->len - 1] == ' ')
+				sb->buf[--sb->len] = '\0';
 			strbuf_addch(sb, '\n');
 			out_write(w, sb->buf, sb->len);
 			strbuf_reset(sb);

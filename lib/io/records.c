@@ -665,6 +665,9 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 		csv_set_delim(&r->csv, (unsigned char)r->delim);
 		csv_set_space_func(&r->csv, csv_space_fn);
 		csv_set_term_func(&r->csv, csv_term_fn);
+		/* libcsv grows its field buffer by this much at a time: the default (128 bytes)
+		 * makes a long field quadratic. */
+		csv_set_blk_size(&r->csv, 1 << 18);
 		k = csv_row(r, e);
 		if (k <= 0)
 			return k;
