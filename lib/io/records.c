@@ -304,6 +304,40 @@ static int csv_row(struct rec_reader *r, struct err *e)
 	}
 }
 
+/* ---- NDJSON ---- */
+
+/* Parses the next non-blank line into r->doc: 1, 0 at the end, -1 on error. */
+static int ndjson_line(struct rec_reader *r, struct err *e)
+{
+	char *p;
+	size_t len;
+	const char *endp = NULL;
+	for (;;) {
+		int k = buf_line(r, &p, &len, e);
+		if (k <= 0)
+			return k;
+		if (blank(p, len))
+			continue;
+		/* cJSON reads up to a NUL: end the line with one (there is a spare byte). */
+		if (p[len - 1] == '\n')
+			len--;
+		p[len] = '\0';
+		r->rline = r->line;
+		cJSON_Delete(r->doc);
+		r->doc = cJSON_ParseWithLengthOpts(p, len, &endp, 0);
+		if (r->doc && endp && !blank(endp, (size_t)(p + len - endp)))
+			return err_set(e, DYN_EDATA,
+				       "%s:%zu: malformed JSON: data after the object", r->name,
+				       r->rline);
+		if (!r->doc)
+			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON", r->name, r->rline);
+		if (!cJSON_IsObject(r->doc))
+			return err_set(e, DYN_EDATA, "%s:%zu: expected a JSON object", r->name,
+				       r->rline);
+		return 1;
+	}
+}
+
 /* ---- JSON ---- */
 
 static void json_need(struct rec_reader *r, size_t n)
@@ -414,6 +448,25 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 	if (r->doc && endp) {
 		while (endp < text.buf + text.len && isspace((unsigned char)*endp))
 			endp++;
+		if (endp != text.buf + text.len && r->opts.format == REC_AUTO &&
+		    cJSON_IsObject(r->doc) && *endp == '{') {
+			/* Objects one after the other: NDJSON under a .json name. Read it as such
+			 * from the text in memory. */
+			cJSON_Delete(r->doc);
+			r->doc = NULL;
+			free(r->buf);
+			r->buf = strbuf_detach(&text, &r->end);
+			r->cap = r->end + 1;
+			r->pos = r->scan = r->line = 0;
+			r->eof = true;
+			r->fmt = REC_NDJSON;
+			ret = ndjson_line(r, e);
+			if (ret == 1) {
+				*cols = keys_of(r->doc, n);
+				r->pending = true;
+			}
+			goto out;
+		}
 		if (endp != text.buf + text.len) {
 			err_set(e, DYN_EDATA, "%s:%zu: malformed JSON: data after the document",
 				r->name, line_at(text.buf, endp));
@@ -519,40 +572,6 @@ static int json_next(struct rec_reader *r, struct err *e)
 		return err_set(e, DYN_EDATA, "%s:%zu: expected an object", r->name, r->rline);
 	json_map_object(r, el);
 	return 1;
-}
-
-/* ---- NDJSON ---- */
-
-/* Parses the next non-blank line into r->doc: 1, 0 at the end, -1 on error. */
-static int ndjson_line(struct rec_reader *r, struct err *e)
-{
-	char *p;
-	size_t len;
-	const char *endp = NULL;
-	for (;;) {
-		int k = buf_line(r, &p, &len, e);
-		if (k <= 0)
-			return k;
-		if (blank(p, len))
-			continue;
-		/* cJSON reads up to a NUL: end the line with one (there is a spare byte). */
-		if (p[len - 1] == '\n')
-			len--;
-		p[len] = '\0';
-		r->rline = r->line;
-		cJSON_Delete(r->doc);
-		r->doc = cJSON_ParseWithLengthOpts(p, len, &endp, 0);
-		if (r->doc && endp && !blank(endp, (size_t)(p + len - endp)))
-			return err_set(e, DYN_EDATA,
-				       "%s:%zu: malformed JSON: data after the object", r->name,
-				       r->rline);
-		if (!r->doc)
-			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON", r->name, r->rline);
-		if (!cJSON_IsObject(r->doc))
-			return err_set(e, DYN_EDATA, "%s:%zu: expected a JSON object", r->name,
-				       r->rline);
-		return 1;
-	}
 }
 
 /* ---- sources ---- */

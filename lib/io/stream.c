@@ -282,8 +282,11 @@ ssize_t stream_read(struct stream *s, char *buf, size_t cap, struct err *e)
 	n = archive_read_data(s->a, buf, cap);
 	if (n < 0) {
 		if (s->archive) {
-			arch_err(e, s->member, s->a);
-			return err_prefix(e, "%s", s->name);
+			struct strbuf where = STRBUF_INIT;
+			strbuf_addf(&where, "%s:%s", s->name, s->member);
+			arch_err(e, where.buf, s->a);
+			strbuf_release(&where);
+			return -1;
 		}
 		return arch_err(e, s->name, s->a);
 	}

@@ -242,6 +242,9 @@ static void test_ndjson(void)
 	check_dump_str("n5.ndjson", "{\"a\": 1} 7\n",
 		       "ERR: n5.ndjson:1: malformed JSON: data after the object",
 		       "ndjson: trailing data");
+	check_dump_str("lines.json", "{\"a\": 1}\n\n{\"a\": 2}\n{\"a\": }\n",
+		       "a\n1:1\n3:2\nERR: lines.json:4: malformed JSON",
+		       "ndjson content under a .json name");
 	check_dump_str("n6.ndjson", "\n\n", "ERR: n6.ndjson: empty input", "ndjson: empty");
 }
 
