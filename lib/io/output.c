@@ -381,7 +381,7 @@ int out_finish(struct out_writer **wp, struct err *e)
 		break;
 	case OUT_JSON:
 		if (!w->started)
-			row_begin(w), w->rows = 0;
+			row_begin(w); /* the opening bracket */
 		out_write(w, w->rows ? "\n]" : "]", w->rows ? 2 : 1);
 		if (w->json_key)
 			out_write(w, "}", 1);

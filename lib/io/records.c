@@ -243,6 +243,15 @@ static void csv_split_fast(struct rec_reader *r, char *p, char *end)
 	}
 }
 
+/* A line of blanks holds no row (libcsv skips it too). */
+static bool csv_blank(const struct rec_reader *r, const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p == r->delim || !csv_is_space((unsigned char)*p))
+			return false;
+	return true;
+}
+
 static void csv_take_arena(struct rec_reader *r)
 {
 	r->nf = 0;
@@ -276,11 +285,7 @@ static int csv_row(struct rec_reader *r, struct err *e)
 			char *end = p + len;
 			if (end[-1] == '\n')
 				end--;
-			if (blank(p, (size_t)(end - p)) && r->delim != '\t' &&
-			    !memchr(p, r->delim, (size_t)(end - p)))
-				continue;
-			if (r->delim == '\t' && !memchr(p, '\t', (size_t)(end - p)) &&
-			    blank(p, (size_t)(end - p)))
+			if (csv_blank(r, p, end))
 				continue;
 			r->rline = r->line;
 			csv_split_fast(r, p, end);
@@ -346,8 +351,10 @@ static void json_need(struct rec_reader *r, size_t n)
 		size_t old = r->jfalloc;
 		r->jf = xreallocarray(r->jf, n, sizeof(*r->jf));
 		r->ftext = xreallocarray(r->ftext, n, sizeof(*r->ftext));
-		for (size_t i = old; i < n; i++)
+		for (size_t i = old; i < n; i++) {
+			r->jf[i] = NULL;
 			strbuf_init(&r->ftext[i]);
+		}
 		r->jfalloc = n;
 	}
 }

@@ -138,6 +138,13 @@ static void test_csv(void)
 	check_dump_str("unterm.csv", "a,b\n1,2\n3,\"x\ny\n",
 		       "a|b\n2:1|2\nERR: unterm.csv:3: unterminated quoted field",
 		       "csv: unterminated quote");
+	check_dump_str("t2.tsv", "a\tb\n\t\n \r\n1\t2\n", "a|b\n2:|\n4:1|2\n",
+		       "tsv: a tab alone is a row of empty fields, blank lines skipped");
+	check_dump_str("junk.csv", "a,b\n1,\"x\"y\n2,3\n",
+		       "a|b\nERR: junk.csv:2: unterminated quoted field",
+		       "csv: text after a closing quote is reported");
+	check_dump_str("inch.csv", "a,b\n12\" pipe,3\n", "a|b\n2:12\" pipe|3\n",
+		       "csv: a quote inside an unquoted field is kept");
 	check_dump_str("t.tsv", "a\tb c\n1\t x \n", "a|b c\n2:1|x\n", "tsv by extension");
 	{
 		struct rec_opts o = {REC_CSV, ';'};
