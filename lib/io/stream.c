@@ -179,7 +179,9 @@ int stream_open(struct stream **out, const char *path, struct err *e)
 		goto out;
 	}
 	s->peek = xmalloc(PEEK_CAP);
-	while (s->peek_len < PEEK_MIN) {
+	/* Text with a newline early on cannot be a tar header (a file name comes first): stop
+	 * there, so that a pipe feeding one line at a time is not kept waiting. */
+	while (s->peek_len < PEEK_MIN && !memchr(s->peek, '\n', s->peek_len)) {
 		ssize_t n = read_full(s->fd, s->peek + s->peek_len, PEEK_CAP - s->peek_len);
 		if (n < 0) {
 			err_sys(e, "%s", s->name);

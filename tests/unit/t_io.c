@@ -648,6 +648,33 @@ static void test_files(void)
 	free(m);
 }
 
+/* A pipe fed one line at a time (tail -f | dyn predict): each row is read as soon as its line
+ * is there, without waiting for more input. alarm() turns a hang into a failure. */
+static void test_interactive(void)
+{
+	int fds[2], saved = dup(0);
+	struct rec_reader *r = NULL;
+	struct err e = ERR_INIT;
+	const char *f;
+	if (pipe(fds) < 0)
+		return;
+	check(write(fds[1], "a,b\n1,2\n", 8) == 8, "write to pipe");
+	dup2(fds[0], 0);
+	close(fds[0]);
+	alarm(20);
+	check(rec_open(&r, "-", NULL, &e) == 0, "interactive: opens with one line of data");
+	check(r && rec_next(r, &e) == 1 && (f = rec_field(r, 1, NULL)) && !strcmp(f, "2"),
+	      "interactive: the first row comes without more input");
+	check(write(fds[1], "{\"x\": 3}\n", 9) == 9, "write to pipe");
+	close(fds[1]);
+	check(r && rec_next(r, &e) == -1 && strstr(e.msg, "stdin:3: expected 2 fields, got 1"),
+	      "interactive: then the next line");
+	alarm(0);
+	rec_free(&r);
+	dup2(saved, 0);
+	close(saved);
+}
+
 /* ---- robustness ---- */
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -746,6 +773,7 @@ int main(void)
 	test_compressed();
 	test_archives();
 	test_files();
+	test_interactive();
 	test_fuzz();
 	{
 		struct strbuf cmd = STRBUF_INIT;
