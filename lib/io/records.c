@@ -654,6 +654,10 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 			return -1;
 	if (r->end - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xef\xbb\xbf", 3))
 		r->pos += 3;
+	else if (r->end - r->pos >= 2 && (!memcmp(r->buf + r->pos, "\xff\xfe", 2) ||
+					  !memcmp(r->buf + r->pos, "\xfe\xff", 2)))
+		return err_set(e, DYN_EDATA,
+			       "%s: UTF-16 text is not supported (convert it to UTF-8)", r->name);
 
 	if (f == REC_AUTO || f == REC_JSON) {
 		/* The first non-blank byte tells JSON from CSV. */

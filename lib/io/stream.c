@@ -124,6 +124,11 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		s->peek_len = s->peek_pos = 0;
 		r = archive_read_open_fd(s->a, s->fd, ARCHIVE_BLOCK);
 	} else {
+		/* 7z keeps its directory at the end: libarchive must seek to read it. */
+		if (s->peek_len >= 6 && !memcmp(s->peek, "7z\xbc\xaf\x27\x1c", 6))
+			return err_set(
+			    e, DYN_EDATA,
+			    "%s: a 7z archive cannot be read from a pipe (give its path)", s->name);
 		r = archive_read_open(s->a, s, NULL, stream_arch_read, NULL);
 	}
 	if (r != ARCHIVE_OK)

@@ -155,6 +155,11 @@ static void test_csv(void)
 		free(p);
 	}
 	check_dump_str("noext", "x,y\n1,2\n", "x|y\n2:1|2\n", "csv sniffed without extension");
+	check_dump_str("u16.csv",
+		       "\xff\xfe"
+		       "a\x00",
+		       "ERR: u16.csv: UTF-16 text is not supported (convert it to UTF-8)",
+		       "csv: UTF-16 is refused");
 	check_dump_str("nul.csv", "a,b\n1,x\0y\n", "a|b\n2:1|x\n", "csv: NUL byte in a field");
 }
 
@@ -572,7 +577,13 @@ static void test_archives(void)
 			    kinds[i].name);
 		expect = strbuf_detach(&sb, NULL);
 		check_dump(p, expect, kinds[i].name);
-		if (kinds[i].format != ARCHIVE_FORMAT_7ZIP) {
+		if (kinds[i].format == ARCHIVE_FORMAT_7ZIP) {
+			got = dump_stdin_pipe(p);
+			check(!strcmp(got, "ERR: stdin: a 7z archive cannot be read from a pipe "
+					   "(give its path)"),
+			      "7z through a pipe is refused clearly");
+			free(got);
+		} else {
 			got = dump_stdin_pipe(p);
 			free(expect);
 			strbuf_addf(&sb, "k|v\n2:1|one\n3:2|two\n2:3|th\nree\nERR: stdin:b.csv:4: "
@@ -756,6 +767,82 @@ static void test_fuzz(void)
 	      bad_codes);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 || strbuf_read_fd(&sb, fd) < 0)
+		sb.len = 0;
+	if (fd >= 0)
+		close(fd);
+	*len = sb.len;
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Corrupted and truncated compressed files and archives: errors, never crashes. */
+static void test_fuzz_archives(void)
+{
+	static const struct {
+		const char *name;
+		int format, filter;
+	} kinds[] = {
+	    {"z.zip", ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE},
+	    {"z.tar.gz", ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP},
+	    {"z.csv.gz", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP},
+	    {"z.csv.xz", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_XZ},
+	    {"z.csv.bz2", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_BZIP2},
+	    {"z.csv.zst", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_ZSTD},
+	    {"z.7z", ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE},
+	};
+	const struct member m[] = {
+	    {"a.csv", "k,v\n1,\"one\ntwo\"\n2,3\n4,5\n6,7\n8,9\n10,11\n"},
+	    {"b.json", "[{\"k\": 1, \"v\": 2}, {\"k\": 3, \"v\": 4}]"},
+	};
+	size_t runs = 0, bad = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char *p = path_of(kinds[i].name), *orig;
+		size_t olen;
+		if (write_archive(p, kinds[i].format, kinds[i].filter, m,
+				  kinds[i].format == ARCHIVE_FORMAT_RAW ? 1 : 2) < 0) {
+			free(p);
+			continue;
+		}
+		orig = slurp(p, &olen);
+		for (int v = 0; v < 30 && olen > 8; v++) {
+			struct strbuf sb = STRBUF_INIT;
+			struct rec_reader *r;
+			struct err e = ERR_INIT;
+			char *q;
+			int k;
+			strbuf_add(&sb, orig, v % 2 ? olen : 6 + next_rand() % (olen - 6));
+			for (int j = 0; j < (v % 2 ? 1 + v % 4 : 0); j++)
+				sb.buf[6 + next_rand() % (sb.len - 6)] ^=
+				    (char)(1 + next_rand() % 255);
+			q = write_file(kinds[i].name, sb.buf, sb.len);
+			if (rec_open(&r, q, NULL, &e) < 0) {
+				bad += e.code != DYN_EDATA || !e.msg[0];
+			} else {
+				while ((k = rec_next(r, &e)) == 1)
+					for (size_t c = 0; c < rec_ncols(r); c++) {
+						double d;
+						if (rec_number(r, c, &d, &e) < 0)
+							bad += e.code != DYN_EDATA;
+					}
+				if (k < 0)
+					bad += e.code != DYN_EDATA || !e.msg[0];
+				rec_free(&r);
+			}
+			runs++;
+			free(q);
+			strbuf_release(&sb);
+		}
+		free(orig);
+		free(p);
+	}
+	check(runs == 30 * ARRAY_SIZE(kinds) && bad == 0,
+	      "%zu corrupted or truncated archives and compressed files: errors, no crash", runs);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -775,6 +862,7 @@ int main(void)
 	test_files();
 	test_interactive();
 	test_fuzz();
+	test_fuzz_archives();
 	{
 		struct strbuf cmd = STRBUF_INIT;
 		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
