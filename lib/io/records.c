@@ -649,7 +649,7 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 	r->delim = delim ? delim : tdelim;
 
 	/* A UTF-8 byte order mark says nothing about the data: skip it. */
-	while (r->end - r->pos < 3 && !r->eof)
+	while (r->end - r->pos < 3 && !r->eof && !memchr(r->buf + r->pos, '\n', r->end - r->pos))
 		if (buf_fill(r, e) < 0)
 			return -1;
 	if (r->end - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xef\xbb\xbf", 3))
