@@ -27,6 +27,7 @@ struct stream {
 	bool compressed, archive;
 	bool first_pending; /* the first member's header was read while opening */
 	bool at_eof;	    /* the (empty) compressed stream has no data */
+	off_t start;	    /* offset of fd when opened (-1: not seekable) */
 	char *member;
 };
 
@@ -119,7 +120,10 @@ static int stream_open_archive(struct stream *s, struct err *e)
 	archive_read_support_format_7zip(s->a);
 	archive_read_support_format_raw(s->a);
 	archive_read_support_format_empty(s->a);
-	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(s->fd, 0, SEEK_SET) == 0) {
+	/* Only a file read from its start can be handed to libarchive to seek in (standard
+	 * input may be a file already partly read by the shell). */
+	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && s->start == 0 &&
+	    lseek(s->fd, 0, SEEK_SET) == 0) {
 		/* Seekable: libarchive can use the zip central directory and 7z. */
 		s->peek_len = s->peek_pos = 0;
 		r = archive_read_open_fd(s->a, s->fd, ARCHIVE_BLOCK);
@@ -183,6 +187,7 @@ int stream_open(struct stream **out, const char *path, struct err *e)
 		err_set(e, DYN_EDATA, "%s: is a directory", s->name);
 		goto out;
 	}
+	s->start = lseek(s->fd, 0, SEEK_CUR);
 	s->peek = xmalloc(PEEK_CAP);
 	/* Text with a newline early on cannot be a tar header (a file name comes first): stop
 	 * there, so that a pipe feeding one line at a time is not kept waiting. */

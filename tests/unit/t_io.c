@@ -622,6 +622,8 @@ static void test_archives(void)
 	}
 }
 
+static char *slurp(const char *path, size_t *len);
+
 static void test_files(void)
 {
 	char *d = path_of("adir"), *m = path_of("missing.csv"), *got;
@@ -654,6 +656,35 @@ static void test_files(void)
 		dup2(saved, 0);
 		close(saved);
 		free(p);
+	}
+	{
+		/* Standard input: a gzip file whose first bytes were already read by someone
+		 * else (here: a junk line before the gzip data). */
+		const struct member gzm = {"data", "a\n7\n"};
+		char *p = path_of("skip.gz"), *data, *q;
+		size_t len;
+		struct strbuf cat = STRBUF_INIT;
+		int fd, saved = dup(0);
+		char junk[5];
+		write_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &gzm, 1);
+		data = slurp(p, &len);
+		strbuf_adds(&cat, "junk\n");
+		strbuf_add(&cat, data, len);
+		q = write_file("skip.bin", cat.buf, cat.len);
+		fd = open(q, O_RDONLY);
+		check(read(fd, junk, 5) == 5, "skip 5 bytes");
+		dup2(fd, 0);
+		close(fd);
+		got = dump("-");
+		check(!strcmp(got, "a\n2:7\n"),
+		      "stdin: compressed file read from its current offset");
+		free(got);
+		dup2(saved, 0);
+		close(saved);
+		free(data);
+		free(p);
+		free(q);
+		strbuf_release(&cat);
 	}
 	free(d);
 	free(m);
