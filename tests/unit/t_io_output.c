@@ -2,6 +2,7 @@
  * detection of write errors. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdint.h>
 
 #include "io/output.h"
 #include "base/base.h"
@@ -260,6 +261,71 @@ static void test_write_errors(void)
 	}
 }
 
+/* out_num writes exactly what strbuf_add_double writes (rec_field's text), only faster. */
+static void test_num_text(void)
+{
+	static const char *const cols[] = {"v"};
+	uint64_t s = 0x2545f4914f6cdd1dULL;
+	size_t bad = 0, n = 20000;
+	struct strbuf want = STRBUF_INIT;
+	struct capture c;
+	struct out_writer *w;
+	struct err e = ERR_INIT;
+	static const double special[] = {0.0,
+					 -0.0,
+					 1.0,
+					 -1.0,
+					 1e15,
+					 999999999999999.0,
+					 1e16,
+					 -123456789.0,
+					 0.1,
+					 1e-300,
+					 5e-324,
+					 1.7976931348623157e308,
+					 9007199254740993.0,
+					 0.30000000000000004,
+					 2.5};
+	cap_open(&c);
+	w = out_new(c.fp, OUT_CSV, 1, cols, NULL);
+	strbuf_adds(&want, "v\n");
+	for (size_t i = 0; i < n + ARRAY_SIZE(special); i++) {
+		double v;
+		if (i < ARRAY_SIZE(special)) {
+			v = special[i];
+		} else {
+			s ^= s << 13;
+			s ^= s >> 7;
+			s ^= s << 17;
+			switch (s % 4) {
+			case 0:
+				memcpy(&v, &s, sizeof(v));
+				if (!isfinite(v))
+					v = 1.5;
+				break;
+			case 1:
+				v = (double)(s >> 11) * 0x1p-53;
+				break;
+			case 2:
+				v = (double)((int64_t)s >> (s % 60));
+				break;
+			default:
+				v = (double)(s % 100000) / 1000.0;
+			}
+		}
+		out_num(w, v);
+		strbuf_add_double(&want, v);
+		strbuf_addch(&want, '\n');
+	}
+	out_finish(&w, &e);
+	fclose(c.fp);
+	if (!c.buf || strcmp(c.buf, want.buf))
+		bad++;
+	check(bad == 0, "out_num text equals strbuf_add_double on %zu doubles", n);
+	free(c.buf);
+	strbuf_release(&want);
+}
+
 int main(void)
 {
 	test_rows();
@@ -267,5 +333,6 @@ int main(void)
 	test_linebuffered();
 	test_doc();
 	test_write_errors();
+	test_num_text();
 	return check_done();
 }
