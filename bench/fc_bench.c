@@ -69,17 +69,19 @@ int main(int argc, char **argv)
 	double mase = 0, smape = 0, cov = 0;
 	if (argc < 4)
 		return 2;
-	f = fopen(argv[1], "r");
-	if (!f)
-		return 1;
 	horizon = (size_t)strtoul(argv[2], NULL, 10);
 	nth = (int)strtol(argv[3], NULL, 10);
 	if (argc > 4 && fc_method_parse(argv[4], &method))
 		return 2;
 	if (nth < 1 || nth > 64)
 		nth = 1;
-	if (!fgets(line, sizeof(line), f))
+	f = fopen(argv[1], "r");
+	if (!f)
 		return 1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return 1;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *p = line, *end;
 		long id = strtol(p, &end, 10);

@@ -3,7 +3,9 @@
 # last 28 days held out. Times R's forecast::ets (the reference), statsmodels' ETSModel over the
 # same model family, and dyn; prints each one's CPU and wall time, mean MASE, and the ratios.
 # Usage: sh bench/forecast.sh   (env: THREADS=N dyn threads, default nproc; SM_SERIES=N series
-# for statsmodels, default 20, as it needs ~3 s a series; R_SERIES=N, default all 200)
+# for statsmodels, default 20, as it needs ~3 s a series; R_SERIES=N, default all 200;
+# DYN=path of the dyn binary, default ./dyn; without a "dyn forecast" command, bench/fc_bench.c
+# makes the same library calls)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,8 +29,9 @@ timed() {
 }
 
 # dyn: the forecast command once it exists, else a driver over the same library call
-if "$root/dyn" forecast -h >/dev/null 2>&1; then
-	timed dyn "$root/dyn" --format csv --threads "$THREADS" forecast "$out/series.csv" --all \
+DYN=${DYN:-$root/dyn}
+if "$DYN" forecast -h >/dev/null 2>&1; then
+	timed dyn "$DYN" --format csv --threads "$THREADS" forecast "$out/series.csv" --all \
 		--horizon $H --method auto --backtest
 	dyn_mase=$(/usr/bin/python3 -c 'import csv,sys
 r=[float(x["mase"]) for x in csv.DictReader(open(sys.argv[1])) if x.get("mase") not in (None,"")]
