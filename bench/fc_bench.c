@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/mem.h"
 #include "ts/forecast.h"
 
 struct series {
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
 		if (!p)
 			continue;
 		if (id != last) {
-			all = realloc(all, (nseries + 1) * sizeof(*all));
+			all = xrealloc(all, (nseries + 1) * sizeof(*all));
 			memset(&all[nseries], 0, sizeof(*all));
 			nseries++;
 			last = id;
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
 		s = &all[nseries - 1];
 		if (s->n == s->cap) {
 			s->cap = s->cap ? 2 * s->cap : 1024;
-			s->y = realloc(s->y, s->cap * sizeof(double));
+			s->y = xrealloc(s->y, s->cap * sizeof(double));
 		}
 		s->y[s->n++] = strtod(p + 1, &end);
 	}

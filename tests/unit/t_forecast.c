@@ -184,7 +184,7 @@ static void test_fallbacks_and_errors(void)
 /* Long horizons through every interval formula (classes 1-3), weekly data with m = 52. */
 static void test_long_horizons(void)
 {
-	static const char *specs[] = {"AAdA", "MAdA", "MAdM", "MNM", "ANN", "MAN"};
+	static const char *specs[] = {"AAdA", "MAdA", "MAdM", "MNM", "ANN", "MAN", "MMN", "MMdM"};
 	double y[400];
 	for (int i = 0; i < 400; i++)
 		y[i] = 50 + 0.05 * i + 10 * sin(2 * M_PI * i / 7) + 3 * sin(i * 1.3) + (i % 3);
@@ -202,7 +202,8 @@ static void test_long_horizons(void)
 		for (size_t i = 7; i < 366; i += 7)
 			widening &= r.hi[366 + i] - r.lo[366 + i] >=
 				    r.hi[366 + i - 7] - r.lo[366 + i - 7] - 1e-9;
-		check(widening, "%s: 95%% intervals widen with the horizon", specs[k]);
+		if (specs[k][1] != 'M') /* simulated variances are noisy */
+			check(widening, "%s: 95%% intervals widen with the horizon", specs[k]);
 		fc_result_release(&r);
 	}
 	{
