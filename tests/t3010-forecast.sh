@@ -108,11 +108,6 @@ expect_success 'JSON and NDJSON output' '
 	dyn --format ndjson forecast --horizon 2 two.csv >out && test $(wc -l <out) -eq 2
 '
 
-# fontconfig (under cairo's text) keeps its configuration for the life of the process; that is
-# not a leak of ours, so LeakSanitizer is told to ignore it in the plot tests.
-printf "leak:libfontconfig.so\n" >lsan.supp
-export LSAN_OPTIONS="suppressions=$SCRATCH/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
-
 expect_success '--plot writes a PNG and an SVG' '
 	dyn --format csv forecast --queue 6 --horizon 60 --plot f.png --queues $T/queues.csv $T/tickets.csv >out &&
 	test $(wc -l <out) -eq 61 &&

@@ -7,14 +7,6 @@
 #include "ts/date.h"
 #include "ts/plot.h"
 
-/* fontconfig (under cairo's text) keeps its configuration for the life of the process; that is
- * not a leak of ours. LeakSanitizer reads this hook when the test is built with ASan. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:libfontconfig.so\n";
-}
-
 static long file_head(const char *path, unsigned char *buf, size_t n)
 {
 	FILE *fp = fopen(path, "rb");
