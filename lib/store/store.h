@@ -51,7 +51,9 @@ int store_remove(struct store *s, const char *const *ids, size_t n, bool force, 
 /* Reads the model file of an entry ("file" must be models/NAME) and checks its size (when the
  * entry has one) and sha256 against the entry; a mismatch is a DYN_EDATA error ("model \"ID\":
  * \"models/ID.safetensors\" does not match its index entry (sha256 differs)"), and so is a
- * missing file. *buf is owned by the caller (free). */
+ * missing file. Readers take no lock: if the model was replaced or removed since the caller
+ * read the index, the error says so ("model \"ID\" was replaced or removed while it was being
+ * read") instead. *buf is owned by the caller (free). */
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e);
 
