@@ -124,10 +124,11 @@ static char **copy_strings(char *const *v, size_t n)
 	return out;
 }
 
-static struct model *fit(const struct dataset *ds, const char *json, const struct model *warm)
+static struct model *fit_threads(const struct dataset *ds, const char *json,
+				 const struct model *warm, int threads)
 {
 	struct err e = ERR_INIT;
-	struct fit_ctx ctx = {1, 0, NULL, true};
+	struct fit_ctx ctx = {1, threads, NULL, true};
 	struct model *m = model_new(&model_logreg);
 
 	if (params_set_json(&m->params, "logreg", json, &e) < 0)
@@ -141,6 +142,35 @@ static struct model *fit(const struct dataset *ds, const char *json, const struc
 		model_free(&m);
 	}
 	return m;
+}
+
+static struct model *fit(const struct dataset *ds, const char *json, const struct model *warm)
+{
+	return fit_threads(ds, json, warm, 0);
+}
+
+/* src repeated reps times: the same optimum as src with C divided by reps, through the
+ * chunked, threaded evaluation that large inputs take. */
+static void replicate(struct dataset *dst, const struct dataset *src, size_t reps)
+{
+	size_t *idx = xmallocarray(src->n * reps, sizeof(*idx));
+	for (size_t i = 0; i < src->n * reps; i++)
+		idx[i] = i % src->n;
+	dataset_subset(dst, src, idx, src->n * reps);
+	free(idx);
+}
+
+static void save_coef(const struct model *m, double *out, size_t len)
+{
+	struct st_file f;
+	struct err e = ERR_INIT;
+	st_init(&f);
+	model_logreg.save(m, &f, &e);
+	const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
+	memset(out, 0, len * sizeof(double));
+	if (t && t->nbytes == len * sizeof(double))
+		memcpy(out, t->data, t->nbytes);
+	st_release(&f);
 }
 
 static double info_num(const struct model *m, const char *key)
@@ -339,6 +369,41 @@ int main(void)
 		free(p);
 	}
 	model_free(&m);
+
+	/* Large inputs: chunks of rows over threads, bit-identical whatever the thread count. */
+	{
+		struct dataset big;
+		double c1[30], c2[30], c3[30];
+		replicate(&big, &bc, 18);
+		struct model *m1 =
+		    fit_threads(&big, "{\"C\": 0.05555555555555555, " TIGHT "}", NULL, 1);
+		struct model *m3 =
+		    fit_threads(&big, "{\"C\": 0.05555555555555555, " TIGHT "}", NULL, 3);
+		compare("binary, 18 copies, C=1/18", m3, &big, bc_c1_coef, bc_c1_intercept,
+			bc_c1_proba, bc_rows, 10, bc_c1_accuracy, 1e-5, 1e-6);
+		struct model *m2 = fit_threads(&big, "{\"max_iter\": 20}", NULL, 2);
+		struct model *m5 = fit_threads(&big, "{\"max_iter\": 20}", NULL, 5);
+		save_coef(m2, c2, 30);
+		save_coef(m5, c3, 30);
+		save_coef(m1, c1, 30);
+		double c1b[30];
+		save_coef(m3, c1b, 30);
+		check(!memcmp(c1, c1b, sizeof(c1)) && !memcmp(c2, c3, sizeof(c2)) &&
+			  info_num(m2, "objective") == info_num(m5, "objective"),
+		      "1, 2, 3 and 5 threads give bit-identical fits");
+		model_free(&m1);
+		model_free(&m2);
+		model_free(&m3);
+		model_free(&m5);
+		dataset_release(&big);
+
+		replicate(&big, &iris, 40);
+		m = fit_threads(&big, "{\"C\": 0.025, " TIGHT "}", NULL, 2);
+		compare("multinomial, 40 copies, C=1/40", m, &big, iris_c1_coef, iris_c1_intercept,
+			iris_c1_proba, iris_rows, 10, iris_c1_accuracy, 1e-5, 1e-6);
+		model_free(&m);
+		dataset_release(&big);
+	}
 
 	/* The services' configuration is accepted; anything else is a usage error. */
 	{
