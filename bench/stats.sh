@@ -1,12 +1,14 @@
 #!/bin/sh
 # dyn stats --by summary vs GNU datamash (grouped mean, median and p95) on the same
 # 10,000,000 ticket rows, generated deterministically. Prints both times and the throughput
-# ratio (> 1 means dyn is faster). Usage: sh bench/stats.sh [ROWS]   (needs datamash, awk)
+# ratio (> 1 means dyn is faster). Usage: sh bench/stats.sh [ROWS]   (needs datamash, GNU time)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 DYN=${DYN:-$here/../dyn}
 rows=${1:-10000000}
-command -v datamash >/dev/null || { echo "bench/stats.sh: needs datamash (apt-get install datamash)" >&2; exit 1; }
+for t in datamash /usr/bin/time; do
+	command -v $t >/dev/null || { echo "bench/stats.sh: needs $t (sh tools/deps.sh tools/bench-packages)" >&2; exit 1; }
+done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dyn-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -33,21 +35,20 @@ awk -v rows="$rows" -v nq="$nq" 'BEGIN {
 }' >"$tmp/tickets.csv"
 n=$(($(wc -l <"$tmp/tickets.csv") - 1))
 
-now() { date +%s.%N; }
-t0=$(now)
-"$DYN" --format csv stats --by summary "$tmp/tickets.csv" >"$tmp/dyn.out"
-t1=$(now)
-LC_ALL=C datamash -t, -s -H -g 1 mean 3 median 3 perc:95 3 <"$tmp/tickets.csv" >"$tmp/datamash.out"
-t2=$(now)
+# Wall-clock and CPU (user + system) seconds of each, by GNU time.
+/usr/bin/time -f "%e %U %S" -o "$tmp/t.dyn" "$DYN" --format csv stats --by summary "$tmp/tickets.csv" >"$tmp/dyn.out"
+LC_ALL=C /usr/bin/time -f "%e %U %S" -o "$tmp/t.dm" datamash -t, -s -H -g 1 mean 3 median 3 perc:95 3 <"$tmp/tickets.csv" >"$tmp/datamash.out"
+read -r w1 u1 s1 <"$tmp/t.dyn"
+read -r w2 u2 s2 <"$tmp/t.dm"
 
 # The two must agree on what they both compute (mean, median, p95 of queue 1).
 dm=$(awk -F, 'NR > 1 && $1 == "1" { print $2, $3, $4 }' "$tmp/datamash.out")
 dy=$(awk -F, 'NR > 1 && $1 == "1" { print $13, $16, $19 }' "$tmp/dyn.out")
-awk -v t0="$t0" -v t1="$t1" -v t2="$t2" -v n="$n" -v dm="$dm" -v dy="$dy" 'BEGIN {
-	a = t1 - t0; b = t2 - t1
+awk -v w1="$w1" -v c1="$(echo "$u1 $s1" | awk '{ print $1 + $2 }')" -v w2="$w2" \
+	-v c2="$(echo "$u2 $s2" | awk '{ print $1 + $2 }')" -v n="$n" -v dm="$dm" -v dy="$dy" 'BEGIN {
 	printf "rows: %d\n", n
-	printf "dyn stats --by summary:  %.2f s  (%.1f M rows/s)\n", a, n / a / 1e6
-	printf "datamash mean/median/p95: %.2f s  (%.1f M rows/s)\n", b, n / b / 1e6
-	printf "throughput ratio dyn/datamash: %.2f\n", b / a
+	printf "dyn stats --by summary:   %.2f s wall, %.2f s CPU  (%.1f M rows/s)\n", w1, c1, n / w1 / 1e6
+	printf "datamash mean/median/p95: %.2f s wall, %.2f s CPU  (%.1f M rows/s)\n", w2, c2, n / w2 / 1e6
+	printf "throughput ratio dyn/datamash: %.2f (wall), %.2f (CPU)\n", w2 / w1, c2 / c1
 	printf "queue 1 (mean median p95): dyn %s, datamash %s\n", dy, dm
 }'

@@ -357,6 +357,9 @@ static int write_plot(const struct batch *b, const struct job *j, struct err *e)
 		    j->fc.method);
 	memset(&p, 0, sizeof(p));
 	p.title = title.buf;
+	p.ylabel = b->gran == TS_DAY	? "tickets per day"
+		   : b->gran == TS_WEEK ? "tickets per week"
+					: "tickets per month";
 	p.hist_day = j->hist.start + off;
 	p.hist = j->hist.v + off;
 	p.nhist = keep;

@@ -198,14 +198,17 @@ static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, stru
 	check_row(w, "gaps", (long long)gaps, gaps_sb.buf);
 	check_row(w, "late_starts", (long long)late, late_sb.buf);
 	check_row(w, "zero_days", (long long)zero_rows, NULL);
-	check_row(w, "duplicates", (long long)is->duplicates, is->first[4]);
-	check_row(w, "negative", (long long)is->negative, is->first[1]);
-	check_row(w, "non_integer", (long long)is->non_integer, is->first[2]);
-	check_row(w, "bad_dates", (long long)is->bad_dates, is->first[0]);
-	check_row(w, "bad_values", (long long)is->bad_values, is->first[3]);
-	check_row(w, "unknown_queues", (long long)is->unknown_queues, is->first[5]);
-	problems = (long)(is->duplicates + is->negative + is->non_integer + is->bad_dates +
-			  is->bad_values + is->unknown_queues);
+	check_row(w, "duplicates", (long long)is->count[TS_DUPLICATE], is->first[TS_DUPLICATE]);
+	check_row(w, "negative", (long long)is->count[TS_NEGATIVE], is->first[TS_NEGATIVE]);
+	check_row(w, "non_integer", (long long)is->count[TS_NON_INTEGER],
+		  is->first[TS_NON_INTEGER]);
+	check_row(w, "bad_dates", (long long)is->count[TS_BAD_DATE], is->first[TS_BAD_DATE]);
+	check_row(w, "bad_values", (long long)is->count[TS_BAD_VALUE], is->first[TS_BAD_VALUE]);
+	check_row(w, "unknown_queues", (long long)is->count[TS_UNKNOWN_QUEUE],
+		  is->first[TS_UNKNOWN_QUEUE]);
+	problems = 0;
+	for (int k = 0; k < TS_NISSUES; k++)
+		problems += (long)is->count[k];
 	out_str(w, "status");
 	out_int(w, problems);
 	out_str(w, problems ? "problems found" : "ok");
@@ -532,7 +535,8 @@ int cmd_stats(int argc, char **argv)
 			ts_date_format(d.max_day, b);
 		}
 		fprintf(stderr, "dyn: no ticket rows between %s and %s (the data covers %s..%s)\n",
-			args.q.from ? args.q.from : "the start", args.q.to ? args.q.to : "the end", a, b);
+			args.q.from ? args.q.from : "the start", args.q.to ? args.q.to : "the end",
+			a, b);
 		rc = DYN_EDATA;
 		goto out;
 	}

@@ -142,3 +142,10 @@ expect_success 'bundled sample: 36 queues, 4 levels, 25 leaves with data' '
 expect_success 'the sample generator is deterministic and matches the committed files' '
 	/usr/bin/python3 $T/gen.py . && cmp $T/queues.csv ./queues.csv && cmp $T/tickets.csv ./tickets.csv
 '
+
+expect_success 'NDJSON on stdin with --input-format, and JSON numbers as counts' '
+	printf "{\"queueId\": 7, \"date\": \"2024-03-01\", \"new_tickets\": 2}\n{\"queueId\": 7, \"date\": \"2024-03-03\", \"new_tickets\": 6}\n" |
+		dyn --format csv stats --input-format ndjson | cut -d, -f1,9-13 >out &&
+	printf "queue_id,first_date,last_date,days,total,mean\n7,2024-03-01,2024-03-03,3,8,2.6666666666666665\n" >exp &&
+	compare exp out
+'

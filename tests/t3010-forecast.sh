@@ -122,3 +122,16 @@ expect_success 'an unwritable plot file is a one-line error' '
 	must_fail 1 dyn forecast --queue 6 --plot /nonexistent/dir/f.png $T/tickets.csv &&
 	err_is "^dyn: /nonexistent/dir/f.png: No such file or directory$"
 '
+
+expect_success '--missing skip: unknown days inside the history are interpolated, not zeros' '
+	{ echo queueId,date,new_tickets; for d in 01 02 03 05 06 07 08 09 10 11 12 13 14; do echo "1,2024-01-$d,10"; done; } >gap.csv &&
+	dyn --format csv forecast --method mean --horizon 1 --missing skip gap.csv | tail -n 1 | cut -d, -f3 >out &&
+	echo 10 >exp && compare exp out &&
+	dyn --format csv forecast --method mean --horizon 1 gap.csv | tail -n 1 | cut -d, -f3 >out &&
+	awk "{ exit !(\$1 < 10) }" out
+'
+
+expect_success '-v names the method fitted to each queue on stderr' '
+	dyn -v --format csv forecast --method snaive --horizon 1 two.csv >out 2>err &&
+	grep -q "^dyn: queue \"1\": SNaive\|^dyn: queue \"1\": .*on 14 periods" err
+'

@@ -128,6 +128,9 @@ size_t fmt_double(char buf[32], double v)
 		return (size_t)snprintf(buf, 32, "nan");
 	if (isinf(v))
 		return (size_t)snprintf(buf, 32, v > 0 ? "inf" : "-inf");
+	/* Integers (counts, ids) skip the search below, which dominates writing many numbers. */
+	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+		return (size_t)snprintf(buf, 32, "%lld", (long long)v);
 	/* Shortest %.Ng that reads back exactly: readable output, still round-trip precise. */
 	for (prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, v);

@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sha2.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/sha256.h"
 #include "store/json_strict.h"
 #include "store/store.h"
 
@@ -264,11 +264,6 @@ int atomic_write(const char *path, const void *data, size_t len, struct err *e)
 {
 	bool renamed;
 	return atomic_write_impl(path, data, len, &renamed, e);
-}
-
-void sha256_hex(const void *data, size_t len, char out[65])
-{
-	SHA256Data(data, len, out);
 }
 
 void utc_now(char out[21])
@@ -721,6 +716,24 @@ static bool is_sha256_hex(const char *s)
 	return s[64] == '\0';
 }
 
+/* True when the index no longer holds this entry as it was (same file, same hash): a writer
+ * replaced or removed the model between the caller's read of the index and of the file. */
+static bool entry_stale(struct store *s, const char *id, const char *file, const char *sha)
+{
+	struct err ignored = ERR_INIT;
+	cJSON *index = NULL, *now;
+	const char *f, *h;
+	bool stale;
+	if (store_read_index(s, &index, &ignored) < 0)
+		return false;
+	now = models_find(index_models(index), id);
+	f = now ? entry_string(now, "file") : NULL;
+	h = now ? entry_string(now, "sha256") : NULL;
+	stale = !f || !h || strcmp(f, file) != 0 || strcmp(h, sha) != 0;
+	cJSON_Delete(index);
+	return stale;
+}
+
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e)
 {
@@ -749,6 +762,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	path = path_join(s->dir, file);
 	if (read_whole(path, &sb, &missing, e) < 0) {
+		if (missing && entry_stale(s, id, file, want))
+			goto stale;
 		if (missing)
 			err_set(e, DYN_EDATA, "model \"%s\": \"%s\" is missing", id, file);
 		else
@@ -756,6 +771,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 		goto out;
 	}
 	if (size && (!store_json_uint(size, &want_size) || want_size != sb.len)) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
 		err_set(e, DYN_EDATA,
 			"model \"%s\": \"%s\" does not match its index entry (size differs: %zu "
 			"bytes)",
@@ -764,6 +781,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	sha256_hex(sb.buf, sb.len, got);
 	if (strcmp(got, want) != 0) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
 		err_set(e, DYN_EDATA,
 			"model \"%s\": \"%s\" does not match its index entry (sha256 differs)", id,
 			file);
@@ -771,6 +790,10 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	*buf = strbuf_detach(&sb, len);
 	ret = 0;
+	goto out;
+stale:
+	/* Readers take no lock, so this race is theirs to report; rerunning sees the new index. */
+	err_set(e, DYN_EDATA, "model \"%s\" was replaced or removed while it was being read", id);
 out:
 	strbuf_release(&sb);
 	free(path);

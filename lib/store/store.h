@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/sha256.h"
 
 /* cJSON documents travel through cmd/ as opaque pointers; only lib/ includes cJSON.h. */
 struct cJSON;
@@ -51,7 +52,9 @@ int store_remove(struct store *s, const char *const *ids, size_t n, bool force, 
 /* Reads the model file of an entry ("file" must be models/NAME) and checks its size (when the
  * entry has one) and sha256 against the entry; a mismatch is a DYN_EDATA error ("model \"ID\":
  * \"models/ID.safetensors\" does not match its index entry (sha256 differs)"), and so is a
- * missing file. *buf is owned by the caller (free). */
+ * missing file. Readers take no lock: if the model was replaced or removed since the caller
+ * read the index, the error says so ("model \"ID\" was replaced or removed while it was being
+ * read") instead. *buf is owned by the caller (free). */
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e);
 
@@ -59,8 +62,6 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
  * fsync of the directory. Used by the store and by any command that writes result files. */
 int atomic_write(const char *path, const void *data, size_t len, struct err *e);
 
-/* SHA-256 of a buffer as 64 lowercase hex digits plus NUL. */
-void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void utc_now(char out[21]);

@@ -9,6 +9,9 @@
 #include "ts/ets.h"
 #include "ts/forecast.h"
 
+/* Far beyond any useful horizon; guards the allocations against a typo. */
+#define FC_MAX_HORIZON 100000
+
 int fc_method_parse(const char *s, enum fc_method *m)
 {
 	static const struct {
@@ -116,6 +119,9 @@ int fc_forecast(const double *y, size_t n, const struct fc_opts *o, struct fc_re
 		return err_set(e, DYN_EDATA, "forecast: empty series");
 	if (h < 1)
 		return err_set(e, DYN_EUSAGE, "forecast: horizon must be at least 1");
+	if (h > FC_MAX_HORIZON)
+		return err_set(e, DYN_EUSAGE, "forecast: horizon %zu is too large (at most %d)", h,
+			       FC_MAX_HORIZON);
 	if (o->nlevels > FC_MAX_LEVELS)
 		return err_set(e, DYN_EUSAGE, "forecast: at most %d interval levels",
 			       FC_MAX_LEVELS);

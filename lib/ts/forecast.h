@@ -51,8 +51,9 @@ int fc_forecast(const double *y, size_t n, const struct fc_opts *o, struct fc_re
 		struct err *e);
 
 /* Accuracy of a forecast against the actual values: MASE (scaled by the in-sample seasonal
- * naive MAE of y[0..n) with the given period), sMAPE (in percent, 0..200), and the share of
- * actuals inside the interval of each level. */
+ * naive MAE of y[0..n) with the given period; lag 1 when n <= period; NaN when that scale is 0
+ * and the errors are not all 0), sMAPE (in percent, 0..200; as in M4, 0/0 terms count as 0),
+ * and the share of actuals inside the interval of each level. actual has r->h values. */
 struct fc_accuracy {
 	double mase, smape;
 	double coverage[FC_MAX_LEVELS];

@@ -178,7 +178,7 @@ static void draw(cairo_t *cr, const struct ts_plot *p)
 			size_t rank = 0;
 			for (size_t m = 0; m < p->nlevels; m++)
 				if (p->levels[m] > p->levels[l] ||
-				    (p->levels[m] == p->levels[l] && m < l))
+				    (m < l && p->levels[m] == p->levels[l]))
 					rank++;
 			if (rank == r)
 				k = l;
@@ -233,6 +233,15 @@ static void draw(cairo_t *cr, const struct ts_plot *p)
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	cairo_set_font_size(cr, 18);
 	text_at(cr, ML, MT / 2, p->title ? p->title : "forecast", 0, 0.5);
+	if (p->ylabel) {
+		/* The unit of the y axis, written upwards along it. */
+		cairo_save(cr);
+		cairo_translate(cr, 20, MT + (H - MT - MB) / 2);
+		cairo_rotate(cr, -M_PI / 2);
+		cairo_set_font_size(cr, 14);
+		text_at(cr, 0, 0, p->ylabel, 0.5, 0.5);
+		cairo_restore(cr);
+	}
 	cairo_set_font_size(cr, 13);
 	{
 		struct strbuf sb = STRBUF_INIT;

@@ -9,6 +9,7 @@
 
 struct ts_plot {
 	const char *title;
+	const char *ylabel;   /* the unit of the values, e.g. "tickets per day"; NULL for none */
 	const long *hist_day; /* day numbers of the history points */
 	const double *hist;
 	size_t nhist;

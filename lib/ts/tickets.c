@@ -410,9 +410,9 @@ static int cover_day(struct ts_queue *q, long day, struct err *e, const struct r
 	return 0;
 }
 
-static void issue(struct ts_issues *is, int kind, size_t *count, const struct err *e)
+static void issue(struct ts_issues *is, enum ts_issue kind, const struct err *e)
 {
-	if (!(*count)++)
+	if (!is->count[kind]++)
 		memcpy(is->first[kind], e->msg, sizeof(is->first[kind]));
 }
 
@@ -445,9 +445,7 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 		size_t ilen, dlen, vlen;
 		const char *sid = field(r, c_id, &ilen), *sd = field(r, c_date, &dlen);
 		const char *sv = field(r, c_val, &vlen);
-		struct ts_err_kind {
-			int kind;
-		} k = {-1};
+		int kind = -1; /* enum ts_issue of a bad row */
 		struct ts_queue *q;
 		long day;
 		double v;
@@ -462,9 +460,9 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 					err_set(e, DYN_EDATA,
 						"%s:%zu: column \"%s\": empty queue id",
 						rec_name(r), rec_line(r), cn_id);
-					k.kind = 5;
+					kind = TS_UNKNOWN_QUEUE;
 				} else if (text_field(r, c_id, sid, ilen, e) < 0) {
-					k.kind = 5;
+					kind = TS_UNKNOWN_QUEUE;
 				} else if (d->has_tree) {
 					strbuf_reset(&sb);
 					quote_field(&sb, sid, ilen);
@@ -472,54 +470,51 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 						"%s:%zu: column \"%s\": queue %s is not in %s",
 						rec_name(r), rec_line(r), cn_id, sb.buf,
 						d->tree_name);
-					k.kind = 5;
+					kind = TS_UNKNOWN_QUEUE;
 				} else {
 					qi = (long)add_queue(d, sid, ilen);
 				}
 			}
 		}
-		if (k.kind < 0 && ts_date_parse(sd, dlen, &day) < 0) {
+		if (kind < 0 && ts_date_parse(sd, dlen, &day) < 0) {
 			strbuf_reset(&sb);
 			quote_field(&sb, sd, dlen);
 			err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": expected YYYY-MM-DD, got %s",
 				rec_name(r), rec_line(r), cn_date, sb.buf);
-			k.kind = 0;
+			kind = TS_BAD_DATE;
 		}
-		if (k.kind < 0) {
+		if (kind < 0) {
 			if (parse_double(sv, vlen, &v, false) < 0) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
 					"%s:%zu: column \"%s\": expected a count, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
-				k.kind = 3;
+				kind = TS_BAD_VALUE;
 			} else if (v < 0) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
 					"%s:%zu: column \"%s\": expected a count >= 0, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
-				k.kind = 1;
+				kind = TS_NEGATIVE;
 			} else if (v != floor(v)) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
 					"%s:%zu: column \"%s\": expected a whole count, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
-				k.kind = 2;
+				kind = TS_NON_INTEGER;
 			}
 		}
-		if (k.kind >= 0) {
-			size_t *cnt[] = {&d->issues.bad_dates,	 &d->issues.negative,
-					 &d->issues.non_integer, &d->issues.bad_values,
-					 &d->issues.duplicates,	 &d->issues.unknown_queues};
+		if (kind >= 0) {
 			if (!o->lenient)
 				goto out;
-			issue(&d->issues, k.kind, cnt[k.kind], e);
+			issue(&d->issues, (enum ts_issue)kind, e);
 			err_clear(e);
 			/* A negative or fractional count is still a count: --check reports it
 			 * and keeps the row; an unreadable one is dropped. */
-			if (k.kind != 1 && k.kind != 2)
+			if (kind != TS_NEGATIVE && kind != TS_NON_INTEGER)
 				continue;
 		}
 		q = &d->q[qi];
@@ -537,7 +532,7 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 					rec_name(r), rec_line(r), q->id, ds);
 				if (!o->lenient)
 					goto out;
-				issue(&d->issues, 4, &d->issues.duplicates, e);
+				issue(&d->issues, TS_DUPLICATE, e);
 				err_clear(e);
 			}
 			if (q->seen[at] < 255)

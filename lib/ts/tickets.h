@@ -30,9 +30,19 @@ struct ts_queue {
 };
 
 /* Problems found while loading; only --check (lenient loading) sees counts above 0. */
+enum ts_issue {
+	TS_BAD_DATE,
+	TS_NEGATIVE,
+	TS_NON_INTEGER,
+	TS_BAD_VALUE,
+	TS_DUPLICATE,
+	TS_UNKNOWN_QUEUE,
+	TS_NISSUES,
+};
+
 struct ts_issues {
-	size_t bad_dates, negative, non_integer, bad_values, duplicates, unknown_queues;
-	char first[6][1024]; /* the first message of each kind, in the order above */
+	size_t count[TS_NISSUES];
+	char first[TS_NISSUES][1024]; /* the first message of each kind */
 };
 
 struct ts_data {

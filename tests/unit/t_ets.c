@@ -33,8 +33,10 @@ static void test_against_r(void)
 		size_t n, i;
 		double *y = tsu_load(ref->file, &n), maxd_mean = 0, maxd_pi = 0;
 		if (!strcmp(ref->kind, "theta") || !strcmp(ref->kind, "snaive") ||
-		    !strcmp(ref->kind, "naive"))
+		    !strcmp(ref->kind, "naive")) {
+			free(y);
 			continue; /* in t_forecast */
+		}
 		check(y != NULL, "load %s", ref->file);
 		if (!y)
 			continue;

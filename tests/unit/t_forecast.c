@@ -153,6 +153,10 @@ static void test_fallbacks_and_errors(void)
 	check(fc_forecast(y, 20, &o, &r, &e) < 0 && e.code == DYN_EUSAGE &&
 		  !strcmp(e.msg, "forecast: horizon must be at least 1"),
 	      "horizon 0 is a usage error: %s", e.msg);
+	o.horizon = 1000000;
+	check(fc_forecast(y, 20, &o, &r, &e) < 0 && e.code == DYN_EUSAGE &&
+		  !strcmp(e.msg, "forecast: horizon 1000000 is too large (at most 100000)"),
+	      "absurd horizon is a usage error: %s", e.msg);
 	o.horizon = 3;
 	o.levels[1] = 100;
 	check(fc_forecast(y, 20, &o, &r, &e) < 0 && e.code == DYN_EUSAGE &&
@@ -174,6 +178,44 @@ static void test_fallbacks_and_errors(void)
 		check(fc_method_parse("theta", &m) == 0 && m == FC_THETA, "parse theta");
 		check(fc_method_parse("auto", &m) == 0 && m == FC_AUTO, "parse auto");
 		check(fc_method_parse("arima", &m) < 0, "reject arima");
+	}
+}
+
+/* Long horizons through every interval formula (classes 1-3), weekly data with m = 52. */
+static void test_long_horizons(void)
+{
+	static const char *specs[] = {"AAdA", "MAdA", "MAdM", "MNM", "ANN", "MAN", "MMN", "MMdM"};
+	double y[400];
+	for (int i = 0; i < 400; i++)
+		y[i] = 50 + 0.05 * i + 10 * sin(2 * M_PI * i / 7) + 3 * sin(i * 1.3) + (i % 3);
+	for (size_t k = 0; k < sizeof(specs) / sizeof(specs[0]); k++) {
+		struct fc_opts o;
+		struct fc_result r;
+		struct err e = ERR_INIT;
+		int widening = 1;
+		opts(&o, FC_ETS, 7, 366);
+		o.ets_model = specs[k];
+		fc_result_init(&r);
+		check(fc_forecast(y, 400, &o, &r, &e) == 0 && all_finite(&r) &&
+			  !strncmp(r.method, "ETS", 3),
+		      "%s, horizon 366: finite (%s)", specs[k], r.method);
+		for (size_t i = 7; i < 366; i += 7)
+			widening &= r.hi[366 + i] - r.lo[366 + i] >=
+				    r.hi[366 + i - 7] - r.lo[366 + i - 7] - 1e-9;
+		if (specs[k][1] != 'M') /* simulated variances are noisy */
+			check(widening, "%s: 95%% intervals widen with the horizon", specs[k]);
+		fc_result_release(&r);
+	}
+	{
+		struct fc_opts o;
+		struct fc_result r;
+		struct err e = ERR_INIT;
+		opts(&o, FC_AUTO, 52, 60);
+		fc_result_init(&r);
+		check(fc_forecast(y, 156, &o, &r, &e) == 0 && all_finite(&r) &&
+			  !strncmp(r.method, "ETS(", 4) && r.method[strlen(r.method) - 2] == 'N',
+		      "weekly data, m = 52: non-seasonal ETS as R (%s)", r.method);
+		fc_result_release(&r);
 	}
 }
 
@@ -212,6 +254,7 @@ int main(void)
 	test_against_r();
 	test_degenerate();
 	test_fallbacks_and_errors();
+	test_long_horizons();
 	test_accuracy();
 	return check_done();
 }

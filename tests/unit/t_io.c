@@ -138,6 +138,13 @@ static void test_csv(void)
 	check_dump_str("unterm.csv", "a,b\n1,2\n3,\"x\ny\n",
 		       "a|b\n2:1|2\nERR: unterm.csv:3: unterminated quoted field",
 		       "csv: unterminated quote");
+	check_dump_str("t2.tsv", "a\tb\n\t\n \r\n1\t2\n", "a|b\n2:|\n4:1|2\n",
+		       "tsv: a tab alone is a row of empty fields, blank lines skipped");
+	check_dump_str("junk.csv", "a,b\n1,\"x\"y\n2,3\n",
+		       "a|b\nERR: junk.csv:2: unterminated quoted field",
+		       "csv: text after a closing quote is reported");
+	check_dump_str("inch.csv", "a,b\n12\" pipe,3\n", "a|b\n2:12\" pipe|3\n",
+		       "csv: a quote inside an unquoted field is kept");
 	check_dump_str("t.tsv", "a\tb c\n1\t x \n", "a|b c\n2:1|x\n", "tsv by extension");
 	{
 		struct rec_opts o = {REC_CSV, ';'};
@@ -148,6 +155,11 @@ static void test_csv(void)
 		free(p);
 	}
 	check_dump_str("noext", "x,y\n1,2\n", "x|y\n2:1|2\n", "csv sniffed without extension");
+	check_dump_str("u16.csv",
+		       "\xff\xfe"
+		       "a\x00",
+		       "ERR: u16.csv: UTF-16 text is not supported (convert it to UTF-8)",
+		       "csv: UTF-16 is refused");
 	check_dump_str("nul.csv", "a,b\n1,x\0y\n", "a|b\n2:1|x\n", "csv: NUL byte in a field");
 }
 
@@ -242,6 +254,9 @@ static void test_ndjson(void)
 	check_dump_str("n5.ndjson", "{\"a\": 1} 7\n",
 		       "ERR: n5.ndjson:1: malformed JSON: data after the object",
 		       "ndjson: trailing data");
+	check_dump_str("lines.json", "{\"a\": 1}\n\n{\"a\": 2}\n{\"a\": }\n",
+		       "a\n1:1\n3:2\nERR: lines.json:4: malformed JSON",
+		       "ndjson content under a .json name");
 	check_dump_str("n6.ndjson", "\n\n", "ERR: n6.ndjson: empty input", "ndjson: empty");
 }
 
@@ -562,7 +577,13 @@ static void test_archives(void)
 			    kinds[i].name);
 		expect = strbuf_detach(&sb, NULL);
 		check_dump(p, expect, kinds[i].name);
-		if (kinds[i].format != ARCHIVE_FORMAT_7ZIP) {
+		if (kinds[i].format == ARCHIVE_FORMAT_7ZIP) {
+			got = dump_stdin_pipe(p);
+			check(!strcmp(got, "ERR: stdin: a 7z archive cannot be read from a pipe "
+					   "(give its path)"),
+			      "7z through a pipe is refused clearly");
+			free(got);
+		} else {
 			got = dump_stdin_pipe(p);
 			free(expect);
 			strbuf_addf(&sb, "k|v\n2:1|one\n3:2|two\n2:3|th\nree\nERR: stdin:b.csv:4: "
@@ -601,6 +622,8 @@ static void test_archives(void)
 	}
 }
 
+static char *slurp(const char *path, size_t *len);
+
 static void test_files(void)
 {
 	char *d = path_of("adir"), *m = path_of("missing.csv"), *got;
@@ -634,8 +657,64 @@ static void test_files(void)
 		close(saved);
 		free(p);
 	}
+	{
+		/* Standard input: a gzip file whose first bytes were already read by someone
+		 * else (here: a junk line before the gzip data). */
+		const struct member gzm = {"data", "a\n7\n"};
+		char *p = path_of("skip.gz"), *data, *q;
+		size_t len;
+		struct strbuf cat = STRBUF_INIT;
+		int fd, saved = dup(0);
+		char junk[5];
+		write_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &gzm, 1);
+		data = slurp(p, &len);
+		strbuf_adds(&cat, "junk\n");
+		strbuf_add(&cat, data, len);
+		q = write_file("skip.bin", cat.buf, cat.len);
+		fd = open(q, O_RDONLY);
+		check(read(fd, junk, 5) == 5, "skip 5 bytes");
+		dup2(fd, 0);
+		close(fd);
+		got = dump("-");
+		check(!strcmp(got, "a\n2:7\n"),
+		      "stdin: compressed file read from its current offset");
+		free(got);
+		dup2(saved, 0);
+		close(saved);
+		free(data);
+		free(p);
+		free(q);
+		strbuf_release(&cat);
+	}
 	free(d);
 	free(m);
+}
+
+/* A pipe fed one line at a time (tail -f | dyn predict): each row is read as soon as its line
+ * is there, without waiting for more input. alarm() turns a hang into a failure. */
+static void test_interactive(void)
+{
+	int fds[2], saved = dup(0);
+	struct rec_reader *r = NULL;
+	struct err e = ERR_INIT;
+	const char *f;
+	if (pipe(fds) < 0)
+		return;
+	check(write(fds[1], "a,b\n1,2\n", 8) == 8, "write to pipe");
+	dup2(fds[0], 0);
+	close(fds[0]);
+	alarm(20);
+	check(rec_open(&r, "-", NULL, &e) == 0, "interactive: opens with one line of data");
+	check(r && rec_next(r, &e) == 1 && (f = rec_field(r, 1, NULL)) && !strcmp(f, "2"),
+	      "interactive: the first row comes without more input");
+	check(write(fds[1], "{\"x\": 3}\n", 9) == 9, "write to pipe");
+	close(fds[1]);
+	check(r && rec_next(r, &e) == -1 && strstr(e.msg, "stdin:3: expected 2 fields, got 1"),
+	      "interactive: then the next line");
+	alarm(0);
+	rec_free(&r);
+	dup2(saved, 0);
+	close(saved);
 }
 
 /* ---- robustness ---- */
@@ -719,6 +798,82 @@ static void test_fuzz(void)
 	      bad_codes);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd = open(path, O_RDONLY);
+	if (fd < 0 || strbuf_read_fd(&sb, fd) < 0)
+		sb.len = 0;
+	if (fd >= 0)
+		close(fd);
+	*len = sb.len;
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Corrupted and truncated compressed files and archives: errors, never crashes. */
+static void test_fuzz_archives(void)
+{
+	static const struct {
+		const char *name;
+		int format, filter;
+	} kinds[] = {
+	    {"z.zip", ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE},
+	    {"z.tar.gz", ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FILTER_GZIP},
+	    {"z.csv.gz", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP},
+	    {"z.csv.xz", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_XZ},
+	    {"z.csv.bz2", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_BZIP2},
+	    {"z.csv.zst", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_ZSTD},
+	    {"z.7z", ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE},
+	};
+	const struct member m[] = {
+	    {"a.csv", "k,v\n1,\"one\ntwo\"\n2,3\n4,5\n6,7\n8,9\n10,11\n"},
+	    {"b.json", "[{\"k\": 1, \"v\": 2}, {\"k\": 3, \"v\": 4}]"},
+	};
+	size_t runs = 0, bad = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char *p = path_of(kinds[i].name), *orig;
+		size_t olen;
+		if (write_archive(p, kinds[i].format, kinds[i].filter, m,
+				  kinds[i].format == ARCHIVE_FORMAT_RAW ? 1 : 2) < 0) {
+			free(p);
+			continue;
+		}
+		orig = slurp(p, &olen);
+		for (int v = 0; v < 30 && olen > 8; v++) {
+			struct strbuf sb = STRBUF_INIT;
+			struct rec_reader *r;
+			struct err e = ERR_INIT;
+			char *q;
+			int k;
+			strbuf_add(&sb, orig, v % 2 ? olen : 6 + next_rand() % (olen - 6));
+			for (int j = 0; j < (v % 2 ? 1 + v % 4 : 0); j++)
+				sb.buf[6 + next_rand() % (sb.len - 6)] ^=
+				    (char)(1 + next_rand() % 255);
+			q = write_file(kinds[i].name, sb.buf, sb.len);
+			if (rec_open(&r, q, NULL, &e) < 0) {
+				bad += e.code != DYN_EDATA || !e.msg[0];
+			} else {
+				while ((k = rec_next(r, &e)) == 1)
+					for (size_t c = 0; c < rec_ncols(r); c++) {
+						double d;
+						if (rec_number(r, c, &d, &e) < 0)
+							bad += e.code != DYN_EDATA;
+					}
+				if (k < 0)
+					bad += e.code != DYN_EDATA || !e.msg[0];
+				rec_free(&r);
+			}
+			runs++;
+			free(q);
+			strbuf_release(&sb);
+		}
+		free(orig);
+		free(p);
+	}
+	check(runs == 30 * ARRAY_SIZE(kinds) && bad == 0,
+	      "%zu corrupted or truncated archives and compressed files: errors, no crash", runs);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -736,7 +891,9 @@ int main(void)
 	test_compressed();
 	test_archives();
 	test_files();
+	test_interactive();
 	test_fuzz();
+	test_fuzz_archives();
 	{
 		struct strbuf cmd = STRBUF_INIT;
 		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);

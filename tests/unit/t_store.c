@@ -388,6 +388,34 @@ static void test_replace(void)
 		free(buf);
 		cJSON_Delete(index);
 	}
+	/* A reader holding an entry from before a replace or a remove gets told so. */
+	{
+		cJSON *stale;
+		const char *ids[] = {"m"};
+		store_read_index(s, &index, &e);
+		stale = cJSON_Duplicate(store_find(index, "m", &e), 1);
+		cJSON_Delete(index);
+		add(s, "m", true, "version D", NULL, &e);
+		check(store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  !strcmp(e.msg, "model \"m\" was replaced or removed while it was being "
+					 "read"),
+		      "entry read before a replace: %s", e.msg);
+		cJSON_Delete(stale);
+		store_read_index(s, &index, &e);
+		stale = cJSON_Duplicate(store_find(index, "m", &e), 1);
+		cJSON_Delete(index);
+		add(s, "m", true, "version E", NULL, &e);
+		add(s, "m", true, "version F", NULL, &e);
+		check(!strcmp(field(stale, "file"), "models/m.safetensors") &&
+			  store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  strstr(e.msg, "was replaced or removed"),
+		      "entry read two replaces ago, its file name since reused: %s", e.msg);
+		store_remove(s, ids, 1, false, &e);
+		check(store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  strstr(e.msg, "was replaced or removed"),
+		      "entry read before a remove: %s", e.msg);
+		cJSON_Delete(stale);
+	}
 	store_free(&s);
 	free(dir);
 }

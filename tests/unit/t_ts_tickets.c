@@ -177,8 +177,8 @@ static void test_rows(void)
 				 fixture("t3.csv", "queueId,date,new_tickets\n4,2024-05-01,2.5\n4,"
 						   "x,1\n99,2024-01-01,1\n"),
 				 &lo, &e) == 0 &&
-		d.issues.non_integer == 1 && d.issues.bad_dates == 1 &&
-		d.issues.unknown_queues == 1,
+		d.issues.count[TS_NON_INTEGER] == 1 && d.issues.count[TS_BAD_DATE] == 1 &&
+		d.issues.count[TS_UNKNOWN_QUEUE] == 1,
 	    "lenient loading counts the problems");
 	ts_data_release(&d);
 }
