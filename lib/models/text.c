@@ -442,7 +442,9 @@ static void *predict_run(void *arg)
 		size_t nnz;
 		double *p = j->proba + i * k;
 		if (tfidf_row(&st->v, r, j->text[i], &idx, &val, &nnz, &j->e) < 0) {
-			err_prefix(&j->e, "text %zu", i + 1);
+			/* the caller knows the file and line: predict of a batch has no row names
+			 */
+			err_prefix(&j->e, "text");
 			j->rc = -1;
 			break;
 		}
