@@ -23,6 +23,7 @@ struct smo {
 	struct kcache *kc;
 	double tol;
 	bool unshrink;
+	size_t *swaps, nswaps, swaps_alloc; /* pending cache swaps of one shrinking pass */
 };
 
 static void update_status(struct smo *s, size_t i)
@@ -49,7 +50,11 @@ static void swap_positions(struct smo *s, size_t i, size_t j)
 {
 	if (i == j)
 		return;
-	kcache_swap(s->kc, i, j);
+	/* The cache's side of the swap waits for kcache_swap_many at the end of the pass. */
+	ALLOC_GROW(s->swaps, 2 * s->nswaps + 2, s->swaps_alloc);
+	s->swaps[2 * s->nswaps] = i;
+	s->swaps[2 * s->nswaps + 1] = j;
+	s->nswaps++;
 #define SW(T, a)                                                                                   \
 	do {                                                                                       \
 		T t_ = (a)[i];                                                                     \
@@ -211,6 +216,8 @@ static void do_shrinking(struct smo *s)
 			s->active--;
 		}
 	}
+	kcache_swap_many(s->kc, s->swaps, s->nswaps);
+	s->nswaps = 0;
 }
 
 /* The two-variable subproblem on (i, j), clipped to the box; then the gradient update. */
@@ -389,4 +396,5 @@ void smo_solve(const struct smo_problem *p, struct smo_result *r)
 	free(s.C);
 	free(s.status);
 	free(s.perm);
+	free(s.swaps);
 }
