@@ -17,46 +17,6 @@ static double powi(double x, int n)
 	return r;
 }
 
-/* exp of four doubles at once (GCC/Clang vector extensions, lowered to whatever SIMD the target
- * has): the RBF kernel's exp is a large share of both training and prediction, and libm's is
- * scalar. x = n ln2 + r with |r| <= ln2/2, exp(r) by its Taylor series to degree 12 (relative
- * error below 1e-15), times 2^n built in the exponent bits. Arguments below -708 give 0 and
- * above 709 saturate (RBF arguments are never positive beyond rounding). */
-typedef double v4d __attribute__((vector_size(32)));
-typedef long long v4i __attribute__((vector_size(32)));
-
-static void exp4(double *io)
-{
-	v4d x;
-	memcpy(&x, io, sizeof(x));
-	const v4d lo = {-708.0, -708.0, -708.0, -708.0}, hi = {709.0, 709.0, 709.0, 709.0};
-	v4i under = x < lo;
-	v4i over = x > hi;
-	x = (v4d)(((v4i)x & ~(under | over)) | ((v4i)lo & under) | ((v4i)hi & over));
-	const double shifter = 0x1.8p52;
-	v4d n = x * 1.4426950408889634 + shifter;
-	n = n - shifter;
-	v4d r = x - n * 0.693147180369123816490; /* ln2 split in two for an exact n ln2 */
-	r = r - n * 1.90821492927058770002e-10;
-	v4d p = 1.0 / 479001600.0 + 0 * r;
-	p = p * r + 1.0 / 39916800.0;
-	p = p * r + 1.0 / 3628800.0;
-	p = p * r + 1.0 / 362880.0;
-	p = p * r + 1.0 / 40320.0;
-	p = p * r + 1.0 / 5040.0;
-	p = p * r + 1.0 / 720.0;
-	p = p * r + 1.0 / 120.0;
-	p = p * r + 1.0 / 24.0;
-	p = p * r + 1.0 / 6.0;
-	p = p * r + 0.5;
-	p = p * r + 1.0;
-	p = p * r + 1.0;
-	v4i bits = (__builtin_convertvector(n, v4i) + 1023) << 52;
-	v4d res = p * (v4d)bits;
-	res = (v4d)((v4i)res & ~under);
-	memcpy(io, &res, sizeof(res));
-}
-
 double kernel_eval(const struct kernel *k, const double *x, const double *z, size_t d)
 {
 	double dot = cblas_ddot((int)d, x, 1, z, 1);
@@ -75,16 +35,10 @@ void kernel_from_dots(const struct kernel *k, double xsq, const double *zsq, dou
 	switch (k->type) {
 	case KERNEL_LINEAR:
 		break;
-	case KERNEL_RBF: {
-		size_t i = 0;
-		for (size_t j = 0; j < n; j++)
-			dot[j] = -g * (xsq + zsq[j] - 2 * dot[j]);
-		for (; i + 4 <= n; i += 4)
-			exp4(dot + i);
-		for (; i < n; i++)
-			dot[i] = exp(dot[i]);
+	case KERNEL_RBF:
+		for (size_t i = 0; i < n; i++)
+			dot[i] = exp(-g * (xsq + zsq[i] - 2 * dot[i]));
 		break;
-	}
 	case KERNEL_POLY:
 		for (size_t i = 0; i < n; i++)
 			dot[i] = powi(g * dot[i] + c0, k->degree);
