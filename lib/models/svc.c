@@ -39,7 +39,8 @@ static const struct param_spec svc_params[] = {
      "constant term of the poly and sigmoid kernels"},
     {"tol", PARAM_NUM, "0.001", 0, INFINITY, PARAM_MIN_OPEN, NULL,
      "stopping tolerance on the KKT violation (libsvm's -e)"},
-    {"cache_mb", PARAM_INT, "200", 1, 65536, 0, NULL, "kernel cache size in MiB"},
+    {"cache_mb", PARAM_INT, "200", 1, 65536, 0, NULL,
+     "kernel cache in MiB, shared by the training threads (libsvm's -m, default 100 there)"},
     {"shrinking", PARAM_BOOL, "true", NAN, NAN, 0, NULL, "use the shrinking heuristic"},
     {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "balanced|none",
      "balanced multiplies C of each class by n / (k n_class)"},
@@ -325,6 +326,10 @@ static int svc_fit(struct model *m, const struct dataset *ds, const struct model
 	double *Xs = NULL;
 	int ret = -1;
 
+	if (warm)
+		return err_set(e, DYN_EUSAGE,
+			       "svc: warm start is not supported (the SMO solver starts from zero; "
+			       "refit on all the data instead)");
 	if (n == 0)
 		return err_set(e, DYN_EDATA, "svc: no training rows");
 	if (k < 2)
