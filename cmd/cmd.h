@@ -31,6 +31,8 @@ enum cmd_flags { CMD_HIDDEN = 1 };
 int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 

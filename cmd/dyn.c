@@ -12,6 +12,8 @@ const struct cmd dyn_commands[] = {
 	{"fit", cmd_fit, "train a model and add it to the store", 0},
 	{"predict", cmd_predict, "predict with a stored model, streaming rows", 0},
 	{"models", cmd_models, "list, show and remove stored models", 0},
+	{"stats", cmd_stats, "queue load analytics: check, levels, series, profiles, statistics", 0},
+	{"forecast", cmd_forecast, "forecast queue load with prediction intervals", 0},
 	{"help", cmd_help, "show the manual of a command", 0},
 	{"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
 	{NULL, NULL, NULL, 0},

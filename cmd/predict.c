@@ -164,7 +164,7 @@ static struct out_writer *open_writer(struct predictor *pr, int service, int fmt
 			strbuf_addf(&names, "p_%s", pr->m->classes[c]);
 			strbuf_addch(&names, '\0');
 		}
-	for (j = 0; j < pr->nkeep; j++) {
+	for (j = 0; keep && j < pr->nkeep; j++) {
 		offs[n++] = names.len;
 		strbuf_adds(&names, keep[j]);
 		strbuf_addch(&names, '\0');

@@ -4,9 +4,32 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <sys/mman.h>
 
 #include "base/base.h"
 #include "core/mat.h"
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+double *mat_alloc(size_t n)
+{
+	size_t bytes;
+	void *p = NULL;
+
+	if (n > SIZE_MAX / sizeof(double) - HUGE_PAGE)
+		return xmallocarray(n, sizeof(double)); /* let it report the overflow */
+	bytes = n * sizeof(double);
+	if (bytes < 2 * HUGE_PAGE)
+		return xmallocarray(n ? n : 1, sizeof(double));
+	bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+		return xmallocarray(n, sizeof(double));
+#ifdef MADV_HUGEPAGE
+	/* Advice only: where huge pages are off this fails and ordinary pages are used. */
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	return p;
+}
 
 bool mat_dims_ok(size_t rows, size_t cols)
 {
@@ -47,23 +70,24 @@ void mat_gemv(bool ta, size_t m, size_t n, double alpha, const double *A, size_t
 
 void mat_col_stats(const double *X, size_t n, size_t d, size_t ldx, double *mean, double *scale)
 {
-	double *var = scale;
+	double *restrict var = scale;
+	double *ones;
 
-	memset(mean, 0, d * sizeof(*mean));
+	if (d == 0)
+		return;
+	/* Means by BLAS (X^T 1 / n); then the centred squares, a second pass, because the
+	 * one-pass formula cancels badly when |mean| >> std. */
+	ones = xmallocarray(n ? n : 1, sizeof(*ones));
+	for (size_t i = 0; i < n; i++)
+		ones[i] = 1;
+	mat_gemv(true, n, d, 1.0 / (double)n, X, ldx, ones, 0, mean);
+	free(ones);
 	memset(var, 0, d * sizeof(*var));
-	/* Two passes (mean, then centred squares): the one-pass formula cancels badly when
-	 * |mean| >> std. */
 	for (size_t i = 0; i < n; i++) {
-		const double *x = X + i * ldx;
-		for (size_t j = 0; j < d; j++)
-			mean[j] += x[j];
-	}
-	for (size_t j = 0; j < d; j++)
-		mean[j] /= (double)n;
-	for (size_t i = 0; i < n; i++) {
-		const double *x = X + i * ldx;
+		const double *restrict x = X + i * ldx;
+		const double *restrict mu = mean;
 		for (size_t j = 0; j < d; j++) {
-			double c = x[j] - mean[j];
+			double c = x[j] - mu[j];
 			var[j] += c * c;
 		}
 	}
@@ -85,10 +109,11 @@ void mat_standardize(double *Z, size_t ldz, const double *X, size_t n, size_t d,
 	for (size_t j = 0; j < d; j++)
 		inv[j] = 1.0 / scale[j];
 	for (size_t i = 0; i < n; i++) {
-		const double *x = X + i * ldx;
-		double *z = Z + i * ldz;
+		const double *restrict x = X + i * ldx;
+		const double *restrict mu = mean, *restrict iv = inv;
+		double *restrict z = Z + i * ldz;
 		for (size_t j = 0; j < d; j++)
-			z[j] = (x[j] - mean[j]) * inv[j];
+			z[j] = (x[j] - mu[j]) * iv[j];
 	}
 	free(inv);
 }

@@ -8,6 +8,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* An array of n doubles (uninitialised) for large working data, placed on transparent huge
+ * pages when it spans several of them: first-touch page faults otherwise cost more than the
+ * arithmetic (0.7 s for 80 MB on a virtual machine, against 0.04 s). Owned by the caller: free
+ * with free(). Aborts on exhaustion like xmalloc. */
+double *mat_alloc(size_t n);
+
 /* True when every value fits the 32-bit BLAS integer. */
 bool mat_dims_ok(size_t rows, size_t cols);
 

@@ -10,8 +10,8 @@
 #include "base/base.h"
 
 /* 10^0..10^22 are exactly representable as doubles. */
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-				     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+static const double pow10_exact[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
+				     1e8,  1e9,	 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* 0 on success; -1 when the shortcut does not apply (not necessarily an error). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 
+#include "io/numparse.h"
 #include "io/output.h"
 #include "base/base.h"
 
@@ -25,7 +26,7 @@ struct out_writer {
 	bool started; /* header (csv, table) or opening bracket (json) written */
 	size_t col;   /* next cell of the current row */
 	size_t rows;
-	int werrno;   /* errno of the first failed write, or -1 when unknown */
+	int werrno; /* errno of the first failed write, or -1 when unknown */
 	bool failed;
 	struct strbuf line;
 	/* table */
@@ -206,6 +207,8 @@ static void table_flush(struct out_writer *w)
 		size_t i = k % w->ncols;
 		table_cell(w, sb, i, c->text ? c->text : "", c->num);
 		if (i + 1 == w->ncols) {
+			while (sb->len && sb->buf[sb->len - 1] == ' ')
+				sb->buf[--sb->len] = '\0';
 			strbuf_addch(sb, '\n');
 			out_write(w, sb->buf, sb->len);
 			strbuf_reset(sb);
@@ -319,15 +322,25 @@ void out_str(struct out_writer *w, const char *s)
 
 void out_num(struct out_writer *w, double v)
 {
-	struct strbuf sb = STRBUF_INIT;
-	if (!isfinite(v) && (w->f == OUT_JSON || w->f == OUT_NDJSON)) {
+	char tmp[40];
+	if (!isfinite(v)) {
 		/* JSON has no NaN or infinity. */
-		cell(w, NULL, true);
+		if (w->f == OUT_JSON || w->f == OUT_NDJSON) {
+			cell(w, NULL, true);
+		} else {
+			struct strbuf sb = STRBUF_INIT;
+			strbuf_add_double(&sb, v);
+			cell(w, sb.buf, true);
+			strbuf_release(&sb);
+		}
 		return;
 	}
-	strbuf_add_double(&sb, v);
-	cell(w, sb.buf, true);
-	strbuf_release(&sb);
+	/* A table is read by people: six significant digits. Machine formats keep every bit. */
+	if (w->f == OUT_TABLE)
+		snprintf(tmp, sizeof(tmp), "%.6g", v);
+	else
+		fmt_double(tmp, v);
+	cell(w, tmp, true);
 }
 
 void out_int(struct out_writer *w, long long v)
@@ -379,7 +392,7 @@ int out_finish(struct out_writer **wp, struct err *e)
 		break;
 	case OUT_JSON:
 		if (!w->started)
-			row_begin(w), w->rows = 0;
+			row_begin(w); /* the opening bracket */
 		out_write(w, w->rows ? "\n]" : "]", w->rows ? 2 : 1);
 		if (w->json_key)
 			out_write(w, "}", 1);

@@ -24,7 +24,7 @@ struct csv_fieldpos {
 struct rec_reader {
 	struct stream *st;
 	struct rec_opts opts;
-	char *name;       /* the current source, as messages name it */
+	char *name;	  /* the current source, as messages name it */
 	char *first_name; /* the source that fixed the columns */
 	bool done;
 
@@ -80,8 +80,8 @@ static int csv_term_fn(unsigned char c)
 	return c == '\n';
 }
 
-static const char *const compress_suffixes[] = {".gz", ".xz", ".zst", ".zstd", ".bz2", ".bz",
-						".lz4", ".lzma", ".z",   ".tgz"};
+static const char *const compress_suffixes[] = {".gz", ".xz",  ".zst",	".zstd", ".bz2",
+						".bz", ".lz4", ".lzma", ".z",	 ".tgz"};
 
 /* The format a name implies (".csv", ".tsv", ".json", ".ndjson", ".jsonl", under any
  * compression suffix), or REC_AUTO. */
@@ -243,6 +243,15 @@ static void csv_split_fast(struct rec_reader *r, char *p, char *end)
 	}
 }
 
+/* A line of blanks holds no row (libcsv skips it too). */
+static bool csv_blank(const struct rec_reader *r, const char *p, const char *end)
+{
+	for (; p < end; p++)
+		if (*p == r->delim || !csv_is_space((unsigned char)*p))
+			return false;
+	return true;
+}
+
 static void csv_take_arena(struct rec_reader *r)
 {
 	r->nf = 0;
@@ -276,11 +285,7 @@ static int csv_row(struct rec_reader *r, struct err *e)
 			char *end = p + len;
 			if (end[-1] == '\n')
 				end--;
-			if (blank(p, (size_t)(end - p)) && r->delim != '\t' &&
-			    !memchr(p, r->delim, (size_t)(end - p)))
-				continue;
-			if (r->delim == '\t' && !memchr(p, '\t', (size_t)(end - p)) &&
-			    blank(p, (size_t)(end - p)))
+			if (csv_blank(r, p, end))
 				continue;
 			r->rline = r->line;
 			csv_split_fast(r, p, end);
@@ -304,6 +309,40 @@ static int csv_row(struct rec_reader *r, struct err *e)
 	}
 }
 
+/* ---- NDJSON ---- */
+
+/* Parses the next non-blank line into r->doc: 1, 0 at the end, -1 on error. */
+static int ndjson_line(struct rec_reader *r, struct err *e)
+{
+	char *p;
+	size_t len;
+	const char *endp = NULL;
+	for (;;) {
+		int k = buf_line(r, &p, &len, e);
+		if (k <= 0)
+			return k;
+		if (blank(p, len))
+			continue;
+		/* cJSON reads up to a NUL: end the line with one (there is a spare byte). */
+		if (p[len - 1] == '\n')
+			len--;
+		p[len] = '\0';
+		r->rline = r->line;
+		cJSON_Delete(r->doc);
+		r->doc = cJSON_ParseWithLengthOpts(p, len, &endp, 0);
+		if (r->doc && endp && !blank(endp, (size_t)(p + len - endp)))
+			return err_set(e, DYN_EDATA,
+				       "%s:%zu: malformed JSON: data after the object", r->name,
+				       r->rline);
+		if (!r->doc)
+			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON", r->name, r->rline);
+		if (!cJSON_IsObject(r->doc))
+			return err_set(e, DYN_EDATA, "%s:%zu: expected a JSON object", r->name,
+				       r->rline);
+		return 1;
+	}
+}
+
 /* ---- JSON ---- */
 
 static void json_need(struct rec_reader *r, size_t n)
@@ -312,8 +351,10 @@ static void json_need(struct rec_reader *r, size_t n)
 		size_t old = r->jfalloc;
 		r->jf = xreallocarray(r->jf, n, sizeof(*r->jf));
 		r->ftext = xreallocarray(r->ftext, n, sizeof(*r->ftext));
-		for (size_t i = old; i < n; i++)
+		for (size_t i = old; i < n; i++) {
+			r->jf[i] = NULL;
 			strbuf_init(&r->ftext[i]);
+		}
 		r->jfalloc = n;
 	}
 }
@@ -414,6 +455,25 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 	if (r->doc && endp) {
 		while (endp < text.buf + text.len && isspace((unsigned char)*endp))
 			endp++;
+		if (endp != text.buf + text.len && r->opts.format == REC_AUTO &&
+		    cJSON_IsObject(r->doc) && *endp == '{') {
+			/* Objects one after the other: NDJSON under a .json name. Read it as such
+			 * from the text in memory. */
+			cJSON_Delete(r->doc);
+			r->doc = NULL;
+			free(r->buf);
+			r->buf = strbuf_detach(&text, &r->end);
+			r->cap = r->end + 1;
+			r->pos = r->scan = r->line = 0;
+			r->eof = true;
+			r->fmt = REC_NDJSON;
+			ret = ndjson_line(r, e);
+			if (ret == 1) {
+				*cols = keys_of(r->doc, n);
+				r->pending = true;
+			}
+			goto out;
+		}
 		if (endp != text.buf + text.len) {
 			err_set(e, DYN_EDATA, "%s:%zu: malformed JSON: data after the document",
 				r->name, line_at(text.buf, endp));
@@ -442,8 +502,9 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 				goto out;
 			}
 			if (cJSON_GetArraySize(y) != cJSON_GetArraySize(x)) {
-				err_set(e, DYN_EDATA, "%s: \"y\" has %d values but \"X\" has %d rows",
-					r->name, cJSON_GetArraySize(y), cJSON_GetArraySize(x));
+				err_set(e, DYN_EDATA,
+					"%s: \"y\" has %d values but \"X\" has %d rows", r->name,
+					cJSON_GetArraySize(y), cJSON_GetArraySize(x));
 				goto out;
 			}
 			r->has_y = true;
@@ -506,8 +567,8 @@ static int json_next(struct rec_reader *r, struct err *e)
 			if (m < r->d)
 				r->jf[m] = c;
 		if (m != r->d)
-			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu values, got %zu", r->name,
-				       r->rline, r->d, m);
+			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu values, got %zu",
+				       r->name, r->rline, r->d, m);
 		if (r->has_y) {
 			r->jf[r->d] = r->ynext;
 			r->ynext = r->ynext ? r->ynext->next : NULL;
@@ -518,39 +579,6 @@ static int json_next(struct rec_reader *r, struct err *e)
 		return err_set(e, DYN_EDATA, "%s:%zu: expected an object", r->name, r->rline);
 	json_map_object(r, el);
 	return 1;
-}
-
-/* ---- NDJSON ---- */
-
-/* Parses the next non-blank line into r->doc: 1, 0 at the end, -1 on error. */
-static int ndjson_line(struct rec_reader *r, struct err *e)
-{
-	char *p;
-	size_t len;
-	const char *endp = NULL;
-	for (;;) {
-		int k = buf_line(r, &p, &len, e);
-		if (k <= 0)
-			return k;
-		if (blank(p, len))
-			continue;
-		/* cJSON reads up to a NUL: end the line with one (there is a spare byte). */
-		if (p[len - 1] == '\n')
-			len--;
-		p[len] = '\0';
-		r->rline = r->line;
-		cJSON_Delete(r->doc);
-		r->doc = cJSON_ParseWithLengthOpts(p, len, &endp, 0);
-		if (r->doc && endp && !blank(endp, (size_t)(p + len - endp)))
-			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON: data after the object",
-				       r->name, r->rline);
-		if (!r->doc)
-			return err_set(e, DYN_EDATA, "%s:%zu: malformed JSON", r->name, r->rline);
-		if (!cJSON_IsObject(r->doc))
-			return err_set(e, DYN_EDATA, "%s:%zu: expected a JSON object", r->name,
-				       r->rline);
-		return 1;
-	}
 }
 
 /* ---- sources ---- */
@@ -621,11 +649,15 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 	r->delim = delim ? delim : tdelim;
 
 	/* A UTF-8 byte order mark says nothing about the data: skip it. */
-	while (r->end - r->pos < 3 && !r->eof)
+	while (r->end - r->pos < 3 && !r->eof && !memchr(r->buf + r->pos, '\n', r->end - r->pos))
 		if (buf_fill(r, e) < 0)
 			return -1;
 	if (r->end - r->pos >= 3 && !memcmp(r->buf + r->pos, "\xef\xbb\xbf", 3))
 		r->pos += 3;
+	else if (r->end - r->pos >= 2 && (!memcmp(r->buf + r->pos, "\xff\xfe", 2) ||
+					  !memcmp(r->buf + r->pos, "\xfe\xff", 2)))
+		return err_set(e, DYN_EDATA,
+			       "%s: UTF-16 text is not supported (convert it to UTF-8)", r->name);
 
 	if (f == REC_AUTO || f == REC_JSON) {
 		/* The first non-blank byte tells JSON from CSV. */
@@ -663,6 +695,9 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 		csv_set_delim(&r->csv, (unsigned char)r->delim);
 		csv_set_space_func(&r->csv, csv_space_fn);
 		csv_set_term_func(&r->csv, csv_term_fn);
+		/* libcsv grows its field buffer by this much at a time: the default (128 bytes)
+		 * makes a long field quadratic. */
+		csv_set_blk_size(&r->csv, 1 << 18);
 		k = csv_row(r, e);
 		if (k <= 0)
 			return k;
@@ -732,8 +767,8 @@ static int member_open(struct rec_reader *r, struct err *e)
 			k = !strcmp(cols[i], r->cols[i]);
 		cols_free(cols, n);
 		if (!k)
-			return err_set(e, DYN_EDATA, "%s: columns differ from those of \"%s\"", r->name,
-				       r->first_name);
+			return err_set(e, DYN_EDATA, "%s: columns differ from those of \"%s\"",
+				       r->name, r->first_name);
 		return 1;
 	}
 }
@@ -838,8 +873,8 @@ static int src_next(struct rec_reader *r, struct err *e)
 	case REC_CSV:
 		k = csv_row(r, e);
 		if (k == 1 && r->nf != r->ncols)
-			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu fields, got %zu", r->name,
-				       r->rline, r->ncols, r->nf);
+			return err_set(e, DYN_EDATA, "%s:%zu: expected %zu fields, got %zu",
+				       r->name, r->rline, r->ncols, r->nf);
 		return k;
 	case REC_NDJSON:
 		if (r->pending)

@@ -12,8 +12,8 @@
 #include "base/base.h"
 
 /* Enough for every magic we look for (tar's "ustar" sits at offset 257). */
-#define PEEK_MIN 512
-#define PEEK_CAP 65536
+#define PEEK_MIN      512
+#define PEEK_CAP      65536
 #define ARCHIVE_BLOCK (1 << 20)
 
 struct stream {
@@ -26,7 +26,8 @@ struct stream {
 	struct archive *a;
 	bool compressed, archive;
 	bool first_pending; /* the first member's header was read while opening */
-	bool at_eof;        /* the (empty) compressed stream has no data */
+	bool at_eof;	    /* the (empty) compressed stream has no data */
+	off_t start;	    /* offset of fd when opened (-1: not seekable) */
 	char *member;
 };
 
@@ -119,11 +120,19 @@ static int stream_open_archive(struct stream *s, struct err *e)
 	archive_read_support_format_7zip(s->a);
 	archive_read_support_format_raw(s->a);
 	archive_read_support_format_empty(s->a);
-	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && lseek(s->fd, 0, SEEK_SET) == 0) {
+	/* Only a file read from its start can be handed to libarchive to seek in (standard
+	 * input may be a file already partly read by the shell). */
+	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && s->start == 0 &&
+	    lseek(s->fd, 0, SEEK_SET) == 0) {
 		/* Seekable: libarchive can use the zip central directory and 7z. */
 		s->peek_len = s->peek_pos = 0;
 		r = archive_read_open_fd(s->a, s->fd, ARCHIVE_BLOCK);
 	} else {
+		/* 7z keeps its directory at the end: libarchive must seek to read it. */
+		if (s->peek_len >= 6 && !memcmp(s->peek, "7z\xbc\xaf\x27\x1c", 6))
+			return err_set(
+			    e, DYN_EDATA,
+			    "%s: a 7z archive cannot be read from a pipe (give its path)", s->name);
 		r = archive_read_open(s->a, s, NULL, stream_arch_read, NULL);
 	}
 	if (r != ARCHIVE_OK)
@@ -148,7 +157,8 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		s->archive = true;
 		s->first_pending = true;
 		free(s->member);
-		s->member = xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+		s->member =
+		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
 		s->at_eof = archive_entry_filetype(entry) != AE_IFREG;
 		break;
 	}
@@ -177,8 +187,11 @@ int stream_open(struct stream **out, const char *path, struct err *e)
 		err_set(e, DYN_EDATA, "%s: is a directory", s->name);
 		goto out;
 	}
+	s->start = lseek(s->fd, 0, SEEK_CUR);
 	s->peek = xmalloc(PEEK_CAP);
-	while (s->peek_len < PEEK_MIN) {
+	/* Text with a newline early on cannot be a tar header (a file name comes first): stop
+	 * there, so that a pipe feeding one line at a time is not kept waiting. */
+	while (s->peek_len < PEEK_MIN && !memchr(s->peek, '\n', s->peek_len)) {
 		ssize_t n = read_full(s->fd, s->peek + s->peek_len, PEEK_CAP - s->peek_len);
 		if (n < 0) {
 			err_sys(e, "%s", s->name);
@@ -251,7 +264,8 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 		if (archive_entry_filetype(entry) != AE_IFREG)
 			continue;
 		free(s->member);
-		s->member = xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+		s->member =
+		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
 		s->at_eof = false;
 		*name = s->member;
 		return 1;
@@ -280,8 +294,11 @@ ssize_t stream_read(struct stream *s, char *buf, size_t cap, struct err *e)
 	n = archive_read_data(s->a, buf, cap);
 	if (n < 0) {
 		if (s->archive) {
-			arch_err(e, s->member, s->a);
-			return err_prefix(e, "%s", s->name);
+			struct strbuf where = STRBUF_INIT;
+			strbuf_addf(&where, "%s:%s", s->name, s->member);
+			arch_err(e, where.buf, s->a);
+			strbuf_release(&where);
+			return -1;
 		}
 		return arch_err(e, s->name, s->a);
 	}

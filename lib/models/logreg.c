@@ -15,37 +15,37 @@
 /*
  * Objective, for s_i the sample weights (1, or n / (k n_c) with class_weight=balanced) and
  * S = sum s_i:
- *   l2:   C sum s_i loss_i + 1/2 ||W||^2      l1: C sum s_i loss_i + ||W||_1      none: sum s_i loss_i
- * with W the weights on the standardized features (intercepts are not penalized). The solver
+ *   l2:   C sum s_i loss_i + 1/2 ||W||^2      l1: C sum s_i loss_i + ||W||_1      none: sum s_i
+ * loss_i with W the weights on the standardized features (intercepts are not penalized). The solver
  * minimizes this divided by C S (a weighted mean log-loss plus penalty / (C S)): same minimizer,
  * but tol (the bound on the largest gradient component) then does not depend on the number of
  * rows, as in scikit-learn >= 1.4. That scaled value is what m->info reports as "objective".
  * Binary problems have one weight vector, for the second class (sorted order).
  */
 
-enum { PEN_L2, PEN_L1, PEN_NONE };        /* order of "penalty" choices */
-enum { CW_NONE, CW_BALANCED };            /* order of "class_weight" choices */
-#define PREDICT_CHUNK 512                 /* rows standardized at a time by predict */
+enum { PEN_L2, PEN_L1, PEN_NONE }; /* order of "penalty" choices */
+enum { CW_NONE, CW_BALANCED };	   /* order of "class_weight" choices */
+#define PREDICT_CHUNK 512	   /* rows standardized at a time by predict */
 
 static const struct param_spec logreg_params[] = {
-	{"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
-	 "inverse of the regularization strength"},
-	{"penalty", PARAM_CHOICE, "l2", NAN, NAN, 0, "l2|l1|none", "regularization"},
-	{"max_iter", PARAM_INT, "100", 1, 1e6, 0, NULL, "iterations of the solver"},
-	{"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL,
-	 "stop when the largest gradient component of the scaled objective is below this"},
-	{"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
-	 "balanced weighs each class by n / (classes x its rows)"},
-	{"fit_intercept", PARAM_BOOL, "true", NAN, NAN, 0, NULL, "learn an intercept"},
-	/* The services passed {"solver": "lbfgs"}; dyn has one solver for this model. */
-	{"solver", PARAM_CHOICE, "auto", NAN, NAN, PARAM_HIDDEN, "auto|lbfgs", "solver"},
-	{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+    {"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
+     "inverse of the regularization strength"},
+    {"penalty", PARAM_CHOICE, "l2", NAN, NAN, 0, "l2|l1|none", "regularization"},
+    {"max_iter", PARAM_INT, "100", 1, 1e6, 0, NULL, "iterations of the solver"},
+    {"tol", PARAM_NUM, "1e-4", 0, INFINITY, PARAM_MIN_OPEN, NULL,
+     "stopping tolerance on the largest gradient component"},
+    {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
+     "balanced: weigh rows by n / (classes x rows of their class)"},
+    {"fit_intercept", PARAM_BOOL, "true", NAN, NAN, 0, NULL, "learn an intercept"},
+    /* The services passed {"solver": "lbfgs"}; dyn has one solver for this model. */
+    {"solver", PARAM_CHOICE, "auto", NAN, NAN, PARAM_HIDDEN, "auto|lbfgs", "solver"},
+    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* A fitted model. */
 struct logreg_state {
-	size_t d, kp;  /* features; weight vectors (1 for binary, else one per class) */
-	double *W;     /* (d + 1) x kp: row j < d weights of standardized feature j, row d intercepts */
+	size_t d, kp; /* features; weight vectors (1 for binary, else one per class) */
+	double *W; /* (d + 1) x kp: row j < d weights of standardized feature j, row d intercepts */
 	double *mean;  /* d */
 	double *scale; /* d */
 };
@@ -79,10 +79,10 @@ static struct logreg_state *state_new(size_t d, size_t kp)
 struct problem {
 	size_t n, d, d1, kp;
 	const double *Z;  /* n x d1, standardized */
-	const int *y;     /* class indices */
+	const int *y;	  /* class indices */
 	const double *sw; /* n weights summing to 1 */
-	double l2;        /* coefficient of 1/2 ||W||^2, 0 unless penalty l2 */
-	double *S;        /* n x kp scratch: scores, then loss derivatives */
+	double l2;	  /* coefficient of 1/2 ||W||^2, 0 unless penalty l2 */
+	double *S;	  /* n x kp scratch: scores, then loss derivatives */
 	struct progress *progress;
 	int max_iter;
 };
@@ -100,9 +100,11 @@ static double problem_eval(void *arg, const double *w, double *g)
 		mat_gemm(false, false, n, kp, P->d1, 1, P->Z, P->d1, w, kp, 0, P->S, kp);
 	if (kp == 1) {
 		for (size_t i = 0; i < n; i++) {
-			double z = P->S[i], yi = P->y[i] == 1;
-			f += P->sw[i] * (mat_log1pexp(z) - yi * z);
-			P->S[i] = P->sw[i] * (mat_sigmoid(z) - yi);
+			/* log(1 + e^z) and the sigmoid from one exp(-|z|), stable both ways. */
+			double z = P->S[i], yi = P->y[i] == 1, t = exp(-fabs(z));
+			double sig = z >= 0 ? 1 / (1 + t) : t / (1 + t);
+			f += P->sw[i] * (fmax(z, 0) + log1p(t) - yi * z);
+			P->S[i] = P->sw[i] * (sig - yi);
 		}
 	} else {
 		for (size_t i = 0; i < n; i++) {
@@ -141,8 +143,7 @@ static bool warm_point(const struct model *m, const struct logreg_state *st,
 	const struct logreg_state *ws;
 	size_t d = st->d, kp = st->kp;
 
-	if (!warm || warm->kind != m->kind || !warm->state || warm->d != m->d ||
-	    warm->k != m->k)
+	if (!warm || warm->kind != m->kind || !warm->state || warm->d != m->d || warm->k != m->k)
 		return false;
 	for (size_t j = 0; j < m->d; j++)
 		if (strcmp(warm->features[j], m->features[j]))
@@ -203,7 +204,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	st = state_new(d, kp);
 	mat_col_stats(ds->X, n, d, d, st->mean, st->scale);
 	/* The one standardized copy of X of this fit, with a column of ones for the intercept. */
-	Z = xmallocarray(n, d1 * sizeof(double));
+	Z = mat_alloc(n * d1);
 	mat_standardize(Z, d1, ds->X, n, d, d, st->mean, st->scale);
 	if (intercept)
 		for (size_t i = 0; i < n; i++)
@@ -228,7 +229,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	w = xcalloc(nw, sizeof(*w));
 	warm_used = warm_point(m, st, warm, intercept, w);
-	S = xmallocarray(n, kp * sizeof(double));
+	S = mat_alloc(n * kp);
 	P.n = n;
 	P.d = d;
 	P.d1 = d1;
@@ -328,7 +329,8 @@ static int logreg_predict(const struct model *m, const struct batch *b, double *
 		mat_gemm(false, false, r, kp, d, 1, Zc, d, st->W, kp, 1, s, kp);
 		if (kp == 1) {
 			for (size_t i = 0; i < r; i++) {
-				/* Each side from its own sigmoid: both keep full relative precision. */
+				/* Each side from its own sigmoid: both keep full relative
+				 * precision. */
 				proba[(i0 + i) * 2] = mat_sigmoid(-s[i]);
 				proba[(i0 + i) * 2 + 1] = mat_sigmoid(s[i]);
 			}
@@ -418,13 +420,13 @@ out:
 }
 
 const struct model_kind model_logreg = {
-	.name = "logreg",
-	.summary = "logistic regression (binary and multinomial, L2/L1), standardized features",
-	.input = INPUT_TABULAR,
-	.params = logreg_params,
-	.fit = logreg_fit,
-	.predict = logreg_predict,
-	.save = logreg_save,
-	.load = logreg_load,
-	.free_state = state_free,
+    .name = "logreg",
+    .summary = "logistic regression (binary and multinomial, L2/L1), standardized features",
+    .input = INPUT_TABULAR,
+    .params = logreg_params,
+    .fit = logreg_fit,
+    .predict = logreg_predict,
+    .save = logreg_save,
+    .load = logreg_load,
+    .free_state = state_free,
 };

@@ -2,49 +2,53 @@
  * UTF-8, which would let a damaged file pass as a shorter valid one. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdbool.h>
 
 #include "base/base.h"
 #include "store/json_strict.h"
 
+/* Length of the valid UTF-8 sequence at s (avail bytes available), or 0 if there is none:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t avail)
+{
+	unsigned c = s[0], cp, min;
+	size_t n, k;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 1;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (avail <= n)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
 /* Returns the offset of the first byte that is not part of valid UTF-8, or len. */
 static size_t utf8_check(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
-	while (i < len) {
-		unsigned c = s[i];
-		size_t n, k;
-		unsigned cp, min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-			min = 0x10000;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
-	}
-	return len;
+	size_t i = 0, n;
+	while (i < len && (n = utf8_seq(s + i, len - i)) > 0)
+		i += n;
+	return i;
 }
 
 static size_t line_of(const char *buf, size_t off)
@@ -97,17 +101,35 @@ int store_json_parse(const char *buf, size_t len, struct cJSON **out, struct err
 
 void store_json_quote(struct strbuf *sb, const char *s)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s), n;
 	strbuf_addch(sb, '"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (left) {
+		unsigned char c = *p;
+		n = 1;
 		if (c == '"' || c == '\\') {
 			strbuf_addch(sb, '\\');
 			strbuf_addch(sb, c);
+		} else if (c == '\n') {
+			strbuf_adds(sb, "\\n");
+		} else if (c == '\t') {
+			strbuf_adds(sb, "\\t");
+		} else if (c == '\r') {
+			strbuf_adds(sb, "\\r");
 		} else if (c < 0x20) {
 			strbuf_addf(sb, "\\u%04x", c);
-		} else {
+		} else if (c < 0x80) {
 			strbuf_addch(sb, c);
+		} else if ((n = utf8_seq(p, left)) > 0) {
+			strbuf_add(sb, p, n);
+		} else {
+			/* A stray byte (a Latin-1 note, say) must not make the whole file
+			 * unreadable to the strict parser: it becomes U+FFFD. */
+			strbuf_adds(sb, "\xef\xbf\xbd");
+			n = 1;
 		}
+		p += n;
+		left -= n;
 	}
 	strbuf_addch(sb, '"');
 }
@@ -122,4 +144,74 @@ int store_json_uint(const struct cJSON *v, uint64_t *out)
 		return 0;
 	*out = (uint64_t)d;
 	return 1;
+}
+
+static bool json_is_container(const cJSON *v)
+{
+	return cJSON_IsArray(v) || cJSON_IsObject(v);
+}
+
+static void json_print(struct strbuf *sb, const cJSON *v, int depth)
+{
+	const cJSON *c;
+	bool flat = true;
+	int i;
+
+	if (cJSON_IsNull(v) || cJSON_IsInvalid(v)) {
+		strbuf_adds(sb, "null");
+	} else if (cJSON_IsFalse(v)) {
+		strbuf_adds(sb, "false");
+	} else if (cJSON_IsTrue(v)) {
+		strbuf_adds(sb, "true");
+	} else if (cJSON_IsNumber(v)) {
+		/* JSON has no NaN or infinity; null is what cJSON itself writes for them. */
+		if (isfinite(v->valuedouble))
+			strbuf_add_double(sb, v->valuedouble);
+		else
+			strbuf_adds(sb, "null");
+	} else if (cJSON_IsString(v)) {
+		store_json_quote(sb, v->valuestring);
+	} else if (cJSON_IsRaw(v)) {
+		strbuf_adds(sb, v->valuestring ? v->valuestring : "null");
+	} else {
+		bool obj = cJSON_IsObject(v);
+		if (!v->child) {
+			strbuf_adds(sb, obj ? "{}" : "[]");
+			return;
+		}
+		/* Short lists of scalars (shapes, classes, feature names) read best on one line. */
+		for (c = v->child; c && !obj; c = c->next)
+			if (json_is_container(c))
+				flat = false;
+		if (obj)
+			flat = false;
+		strbuf_addch(sb, obj ? '{' : '[');
+		for (c = v->child; c; c = c->next) {
+			if (flat) {
+				if (c != v->child)
+					strbuf_adds(sb, ", ");
+			} else {
+				strbuf_adds(sb, c == v->child ? "\n" : ",\n");
+				for (i = 0; i <= depth; i++)
+					strbuf_adds(sb, "  ");
+			}
+			if (obj) {
+				store_json_quote(sb, c->string ? c->string : "");
+				strbuf_adds(sb, ": ");
+			}
+			json_print(sb, c, depth + 1);
+		}
+		if (!flat) {
+			strbuf_addch(sb, '\n');
+			for (i = 0; i < depth; i++)
+				strbuf_adds(sb, "  ");
+		}
+		strbuf_addch(sb, obj ? '}' : ']');
+	}
+}
+
+void store_json_print(struct strbuf *sb, const struct cJSON *v)
+{
+	json_print(sb, v, 0);
+	strbuf_addch(sb, '\n');
 }

@@ -36,6 +36,21 @@ static char *path_join(const char *a, const char *b)
 	return strbuf_detach(&sb, NULL);
 }
 
+/* Makes a new directory entry durable: files later renamed into a directory whose own entry
+ * was lost in a power failure would be lost with it. Best effort: failure changes nothing now. */
+static void fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 /* mkdir -p: each missing component is created with mode 0777 (minus the umask). */
 static int mkdir_p(const char *dir, struct err *e)
 {
@@ -50,7 +65,9 @@ static int mkdir_p(const char *dir, struct err *e)
 		if (p[i - 1] == '/')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+		if (mkdir(p, 0777) == 0) {
+			fsync_parent(p);
+		} else if (errno != EEXIST) {
 			err_sys(e, "\"%s\": cannot create directory", p);
 			goto out;
 		}
@@ -283,6 +300,9 @@ static int read_whole(const char *path, struct strbuf *sb, bool *missing, struct
 		err_set(e, DYN_EDATA, "\"%s\": not a regular file", path);
 		goto out;
 	}
+	/* One allocation for the usual case; strbuf_read_fd still copes if the file grew. */
+	if (st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
+		strbuf_grow(sb, (size_t)st.st_size);
 	if (strbuf_read_fd(sb, fd) < 0) {
 		err_sys(e, "\"%s\": cannot read", path);
 		goto out;
@@ -480,16 +500,9 @@ struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e)
 
 static int index_write(struct store *s, const cJSON *index, bool *renamed, struct err *e)
 {
-	char *txt = cJSON_Print(index);
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
-	if (!txt) {
-		*renamed = false;
-		return err_set(e, DYN_EDATA, "\"%s\": cannot format the catalogue", s->index_path);
-	}
-	strbuf_adds(&sb, txt);
-	strbuf_addch(&sb, '\n');
-	cJSON_free(txt);
+	store_json_print(&sb, index);
 	ret = atomic_write_impl(s->index_path, sb.buf, sb.len, renamed, e);
 	strbuf_release(&sb);
 	return ret;
@@ -708,6 +721,24 @@ static bool is_sha256_hex(const char *s)
 	return s[64] == '\0';
 }
 
+/* True when the index no longer holds this entry as it was (same file, same hash): a writer
+ * replaced or removed the model between the caller's read of the index and of the file. */
+static bool entry_stale(struct store *s, const char *id, const char *file, const char *sha)
+{
+	struct err ignored = ERR_INIT;
+	cJSON *index = NULL, *now;
+	const char *f, *h;
+	bool stale;
+	if (store_read_index(s, &index, &ignored) < 0)
+		return false;
+	now = models_find(index_models(index), id);
+	f = now ? entry_string(now, "file") : NULL;
+	h = now ? entry_string(now, "sha256") : NULL;
+	stale = !f || !h || strcmp(f, file) != 0 || strcmp(h, sha) != 0;
+	cJSON_Delete(index);
+	return stale;
+}
+
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e)
 {
@@ -736,6 +767,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	path = path_join(s->dir, file);
 	if (read_whole(path, &sb, &missing, e) < 0) {
+		if (missing && entry_stale(s, id, file, want))
+			goto stale;
 		if (missing)
 			err_set(e, DYN_EDATA, "model \"%s\": \"%s\" is missing", id, file);
 		else
@@ -743,6 +776,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 		goto out;
 	}
 	if (size && (!store_json_uint(size, &want_size) || want_size != sb.len)) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
 		err_set(e, DYN_EDATA,
 			"model \"%s\": \"%s\" does not match its index entry (size differs: %zu "
 			"bytes)",
@@ -751,6 +786,8 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	sha256_hex(sb.buf, sb.len, got);
 	if (strcmp(got, want) != 0) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
 		err_set(e, DYN_EDATA,
 			"model \"%s\": \"%s\" does not match its index entry (sha256 differs)", id,
 			file);
@@ -758,6 +795,10 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 	}
 	*buf = strbuf_detach(&sb, len);
 	ret = 0;
+	goto out;
+stale:
+	/* Readers take no lock, so this race is theirs to report; rerunning sees the new index. */
+	err_set(e, DYN_EDATA, "model \"%s\" was replaced or removed while it was being read", id);
 out:
 	strbuf_release(&sb);
 	free(path);

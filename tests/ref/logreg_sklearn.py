@@ -53,7 +53,7 @@ def emit(name, X, y, rows, check_kw, **kw):
     C = kw.get("C", 1.0)
     G = (P - Y) * sw[:, None]
     gw = C * Z.T @ G
-    gb = C * G.sum(axis=0)
+    gb = C * G.sum(axis=0) if kw.get("fit_intercept", True) else np.zeros(1)
     if kw.get("penalty", "l2") == "l2":
         gw = gw + lr.coef_.T
     if kw.get("penalty") == "l1":
@@ -99,5 +99,7 @@ emit("iris_c1", Xi, yi, IRIS_ROWS, ncg, C=1.0, solver="newton-cg", tol=1e-10, ma
 emit("bc_bal", Xb, yb, BC_ROWS, ncg, C=1.0, class_weight="balanced", solver="newton-cg", tol=1e-10,
      max_iter=10000)
 emit("bc_none", Xb[SUBSET], yb, BC_ROWS, ncg, penalty=None, solver="newton-cg", tol=1e-10, max_iter=10000)
-emit("bc_l1", Xb, yb, BC_ROWS, {"solver": "saga", "tol": 1e-14, "max_iter": 1000000},
-     penalty="l1", solver="saga", C=0.1, tol=1e-12, max_iter=1000000)
+emit("bc_l1", Xb, yb, BC_ROWS, {"solver": "saga", "tol": 1e-14, "max_iter": 1000000, "random_state": 1},
+     penalty="l1", solver="saga", C=0.1, tol=1e-12, max_iter=1000000, random_state=0)
+emit("bc_noint", Xb, yb, BC_ROWS, ncg, C=1.0, fit_intercept=False, solver="newton-cg", tol=1e-10,
+     max_iter=10000)

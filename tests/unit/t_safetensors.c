@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "base/base.h"
@@ -184,6 +185,24 @@ static void test_python(void)
 	fp = fopen(path.buf, "wb");
 	check(fp && fwrite(bytes.buf, 1, bytes.len, fp) == bytes.len && fclose(fp) == 0,
 	      "write the test file");
+	{
+		/* Through the file system and back: the same bytes, the same tensors. */
+		struct strbuf back = STRBUF_INIT;
+		struct err e = ERR_INIT;
+		const struct st_tensor *t;
+		int fd = open(path.buf, O_RDONLY);
+		check(fd >= 0 && strbuf_read_fd(&back, fd) == 0 && back.len == bytes.len &&
+			  !memcmp(back.buf, bytes.buf, back.len),
+		      "file reads back byte-identical");
+		if (fd >= 0)
+			close(fd);
+		st_init(&f);
+		t = st_parse(&f, back.buf, back.len, &e) == 0 ? st_get(&f, "weights", ST_F64, 2, &e)
+							      : NULL;
+		check(t && !memcmp(t->data, f64v, sizeof(f64v)), "file parses back bit-exactly");
+		st_release(&f);
+		strbuf_release(&back);
+	}
 	{
 		struct strbuf sp = STRBUF_INIT;
 		strbuf_addf(&sp, "%s/read.py", dir);

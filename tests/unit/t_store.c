@@ -186,6 +186,22 @@ static void test_ids(void)
 	check(!store_valid_id(NULL), "NULL id invalid");
 }
 
+static void test_helpers(void)
+{
+	char hex[65], now[21];
+	/* FIPS 180-2 test vectors. */
+	sha256_hex("abc", 3, hex);
+	check(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+	      "sha256(\"abc\")");
+	sha256_hex("", 0, hex);
+	check(!strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+	      "sha256(\"\")");
+	utc_now(now);
+	check(strlen(now) == 20 && now[4] == '-' && now[7] == '-' && now[10] == 'T' &&
+		  now[13] == ':' && now[16] == ':' && now[19] == 'Z' && !strncmp(now, "20", 2),
+	      "utc_now: %s", now);
+}
+
 static void test_round_trip(void)
 {
 	char *dir = path_of(root, "rt"), *gen = NULL, *idout = NULL;
@@ -242,10 +258,11 @@ static void test_round_trip(void)
 
 	slurp(ipath, &text);
 	check(text.len && text.buf[text.len - 1] == '\n', "index ends with a newline");
-	check(!strncmp(text.buf, "{\n\t\"version\":\t1,\n\t\"models\":\t[{\n", 30),
+	check(!strncmp(text.buf,
+		       "{\n  \"version\": 1,\n  \"models\": [\n    {\n      \"id\": \"m1\",\n", 55),
 	      "index pretty-printed, version first");
 	{
-		const char *p = strstr(text.buf, "\"id\":\t\"m1\"");
+		const char *p = strstr(text.buf, "\"id\": \"m1\"");
 		const char *k = p ? strstr(p, "\"kind\"") : NULL;
 		const char *c = k ? strstr(k, "\"created_at\"") : NULL;
 		const char *f = c ? strstr(c, "\"file\"") : NULL;
@@ -370,6 +387,34 @@ static void test_replace(void)
 		      "collider stored as %s", m ? field(m, "file") : "");
 		free(buf);
 		cJSON_Delete(index);
+	}
+	/* A reader holding an entry from before a replace or a remove gets told so. */
+	{
+		cJSON *stale;
+		const char *ids[] = {"m"};
+		store_read_index(s, &index, &e);
+		stale = cJSON_Duplicate(store_find(index, "m", &e), 1);
+		cJSON_Delete(index);
+		add(s, "m", true, "version D", NULL, &e);
+		check(store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  !strcmp(e.msg, "model \"m\" was replaced or removed while it was being "
+					 "read"),
+		      "entry read before a replace: %s", e.msg);
+		cJSON_Delete(stale);
+		store_read_index(s, &index, &e);
+		stale = cJSON_Duplicate(store_find(index, "m", &e), 1);
+		cJSON_Delete(index);
+		add(s, "m", true, "version E", NULL, &e);
+		add(s, "m", true, "version F", NULL, &e);
+		check(!strcmp(field(stale, "file"), "models/m.safetensors") &&
+			  store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  strstr(e.msg, "was replaced or removed"),
+		      "entry read two replaces ago, its file name since reused: %s", e.msg);
+		store_remove(s, ids, 1, false, &e);
+		check(store_read_model(s, stale, &buf, &len, &e) < 0 &&
+			  strstr(e.msg, "was replaced or removed"),
+		      "entry read before a remove: %s", e.msg);
+		cJSON_Delete(stale);
 	}
 	store_free(&s);
 	free(dir);
@@ -645,6 +690,60 @@ static void test_unwritable(void)
 	free(dir);
 }
 
+/* Whatever JSON a command puts in an entry comes back equal, and the file stays strict JSON
+ * even when a string is not UTF-8. */
+static void test_entry_values(void)
+{
+	static const char doc[] =
+	    "{\"kind\": \"svc\", \"params\": {\"C\": 0.1, \"gamma\": \"scale\", \"shrinking\": "
+	    "true,"
+	    " \"class_weight\": null, \"degree\": 3}, \"features\": [\"age\", \"sex\", "
+	    "\"tab\\there\"],"
+	    " \"classes\": [0, 1, 2], \"metrics\": {\"accuracy\": 0.9333333333333333, \"tiny\": "
+	    "1e-300,"
+	    " \"big\": 123456789012345, \"neg\": -2.5e+100}, \"training\": {\"epochs\": "
+	    "[{\"epoch\": 1,"
+	    " \"loss\": 0.6931471805599453}, {\"epoch\": 2, \"loss\": 0.5}], \"status\": \"done\"},"
+	    " \"data\": {\"paths\": [], \"rows\": 150}, \"note\": \"quote \\\" slash \\\\ \\u0436 "
+	    "\\n\"}";
+	char *dir = path_of(root, "values");
+	struct store *s = NULL;
+	struct err e = ERR_INIT;
+	cJSON *want = cJSON_Parse(doc), *index = NULL, *m, *v;
+	const char *keys[] = {"kind",	 "params",   "features", "classes",
+			      "metrics", "training", "data",	 "note"};
+	size_t i;
+	int same = 0;
+
+	store_open(&s, dir, &e);
+	check(store_add_model(s, "v", NULL, false, "x", 1, cJSON_Duplicate(want, 1), NULL, &e) == 0,
+	      "add an entry with every kind of JSON value (%s)", e.msg);
+	check(store_read_index(s, &index, &e) == 0, "index reads back (%s)", e.msg);
+	m = store_find(index, "v", &e);
+	for (i = 0; m && i < ARRAY_SIZE(keys); i++)
+		same += cJSON_Compare(cJSON_GetObjectItem(want, keys[i]),
+				      cJSON_GetObjectItem(m, keys[i]), 1);
+	check(same == (int)ARRAY_SIZE(keys), "all %zu fields equal after the round trip (%d)",
+	      ARRAY_SIZE(keys), same);
+	v = m ? cJSON_GetObjectItem(cJSON_GetObjectItem(m, "metrics"), "accuracy") : NULL;
+	check(v && v->valuedouble == 0.9333333333333333, "doubles exact");
+	cJSON_Delete(index);
+
+	v = cJSON_CreateObject();
+	cJSON_AddStringToObject(v, "note", "caf\xe9 \xff\xfe ok \xd0\xb6");
+	check(store_add_model(s, "latin1", NULL, false, "x", 1, v, NULL, &e) == 0,
+	      "a note that is not UTF-8 is accepted");
+	check(store_read_index(s, &index, &e) == 0, "and the index still reads (%s)", e.msg);
+	m = store_find(index, "latin1", &e);
+	check(m &&
+		  !strcmp(field(m, "note"), "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd ok \xd0\xb6"),
+	      "stray bytes became U+FFFD, valid UTF-8 kept");
+	cJSON_Delete(index);
+	cJSON_Delete(want);
+	store_free(&s);
+	free(dir);
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "/tmp/t_store.XXXXXX");
@@ -654,7 +753,9 @@ int main(void)
 	}
 	test_open();
 	test_ids();
+	test_helpers();
 	test_round_trip();
+	test_entry_values();
 	test_replace();
 	test_remove();
 	test_corrupt_index();

@@ -193,12 +193,18 @@ static void test_concurrent_replace(void)
 			if (store_open(&cs, dir, &ce) < 0)
 				_exit(21);
 			if (i == 8) {
-				/* A reader, without the lock, while the writers work. */
+				/* A reader, without the lock, while the writers work: it sees a
+				 * whole index and a whole model, or is told the model changed under
+				 * it. */
 				for (k = 0; k < 300 && !r; k++) {
-					cJSON *index = NULL;
+					cJSON *index = NULL, *m;
+					void *mb = NULL;
+					size_t ml;
 					r = store_read_index(cs, &index, &ce) < 0 ||
-					    cJSON_GetArraySize(
-						cJSON_GetObjectItem(index, "models")) != 1;
+					    !(m = store_find(index, "shared", &ce));
+					if (!r && store_read_model(cs, m, &mb, &ml, &ce) < 0)
+						r = !strstr(ce.msg, "was replaced or removed");
+					free(mb);
 					cJSON_Delete(index);
 				}
 			} else {
@@ -230,12 +236,13 @@ static void test_concurrent_replace(void)
 	store_free(&s);
 }
 
-/* A writer that replaces a big model, adds and removes small ones, forever. */
-static void crash_child(const char *dir, int iter)
+/* A writer that replaces a big model, adds and removes small ones, forever; it writes a byte
+ * to progress after each operation, so the parent can kill it at a chosen stage. */
+static void crash_child(const char *dir, int iter, int progress)
 {
 	struct store *s = NULL;
 	struct err e = ERR_INIT;
-	size_t big = 2u << 20;
+	size_t big = 1u << 20;
 	int k;
 	if (store_open(&s, dir, &e) < 0)
 		_exit(1);
@@ -248,12 +255,18 @@ static void crash_child(const char *dir, int iter)
 		if (add(s, "big", NULL, true, buf, big + (size_t)k, &e) < 0)
 			_exit(2);
 		free(buf);
+		if (write(progress, "r", 1) != 1)
+			_exit(5);
 		if (store_add_model(s, NULL, "small", false, tag, strlen(tag), entry, &id, &e) < 0)
 			_exit(3);
+		if (write(progress, "a", 1) != 1)
+			_exit(5);
 		if (k % 2) {
 			const char *ids[1] = {id};
 			if (store_remove(s, ids, 1, false, &e) < 0)
 				_exit(4);
+			if (write(progress, "d", 1) != 1)
+				_exit(5);
 		}
 		free(id);
 	}
@@ -264,27 +277,45 @@ static void test_crash(void)
 	struct store *s = NULL;
 	struct err e = ERR_INIT;
 	const char *dir = P(root, "crash");
-	int iter, bad = 0, n = 0, maxn = 0;
+	int iter, bad = 0, n = 0, maxn = 0, ops = 0;
 	char *first = content(1000, "initial ");
+	const char *env = getenv("DYN_TEST_SEED");
 	unsigned seed = (unsigned)time(NULL);
+	long v;
 
 	store_open(&s, dir, &e);
 	add(s, "big", NULL, false, first, 1000, &e);
 	free(first);
-	printf("# crash test seed %u\n", seed);
+	/* Random kill times cover more ground run after run; the seed reproduces a failure. */
+	if (env && parse_long(env, &v) == 0)
+		seed = (unsigned)v;
+	printf("# crash test seed %u (set DYN_TEST_SEED to repeat)\n", seed);
 	srand(seed);
 	for (iter = 0; iter < 20; iter++) {
 		pid_t pid;
-		int status;
-		/* Spread the kills over the first ~100 ms: before, during and after writes. */
-		useconds_t delay = (useconds_t)(iter * 5000 + rand() % 5000);
+		int status, fds[2], wait_ops = iter % 5, k;
+		char c;
+		/* After 0-4 completed operations, then 0-20 ms into the next one(s): whatever the
+		 * machine's speed, kills land inside every stage of a write. */
+		useconds_t delay = (useconds_t)(rand() % 20000);
+		if (pipe(fds) < 0)
+			break;
 		fflush(stdout);
 		pid = fork();
-		if (pid == 0)
-			crash_child(dir, iter);
+		if (pid == 0) {
+			close(fds[0]);
+			crash_child(dir, iter, fds[1]);
+		}
+		close(fds[1]);
+		for (k = 0; k < wait_ops && read(fds[0], &c, 1) == 1; k++)
+			;
 		usleep(delay);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
+		while (read(fds[0], &c, 1) == 1)
+			k++;
+		close(fds[0]);
+		ops += k;
 		if (!WIFSIGNALED(status))
 			printf("# iteration %d: child ended early with status %d\n", iter, status);
 		n = verify(s, &e);
@@ -299,8 +330,9 @@ static void test_crash(void)
 	      "20 writers killed at random moments: index always valid, every entry's "
 	      "file matches its sha256 (%d bad)",
 	      bad);
-	printf("# largest catalogue seen: %d entries; orphan temporary files: %d\n", maxn,
-	       count_prefix(P(dir, "models"), ".tmp-") + count_prefix(dir, ".tmp-"));
+	printf("# %d operations completed before the kills; largest catalogue %d entries; orphan "
+	       "temporary files: %d\n",
+	       ops, maxn, count_prefix(P(dir, "models"), ".tmp-") + count_prefix(dir, ".tmp-"));
 	store_free(&s);
 }
 
