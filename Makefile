@@ -11,7 +11,7 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcjson openblas stb libarchive libmd sqlite3 cairo libutf8proc
+PKGS = libcjson openblas stb libarchive libcrypto sqlite3 cairo libutf8proc
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2 -g

@@ -87,10 +87,13 @@ t1 = time.time()
 df = pd.read_csv("$OUT/train.csv")
 X, y = df.drop(columns="y").to_numpy(), df["y"].to_numpy()
 t2 = time.time()
+c2 = time.process_time()
 m = LogisticRegression(C=$C).fit(X, y)
 t3 = time.time()
+c3 = time.process_time()
 pickle.dump(m, open("$OUT/sk.pickle", "wb"))
-open("$OUT/sk_parts", "w").write("%.3f %.3f %.3f %d\n" % (t1 - t0, t2 - t1, t3 - t2, m.n_iter_[0]))
+open("$OUT/sk_parts", "w").write("%.3f %.3f %.3f %.3f %d\n" %
+                                 (t1 - t0, t2 - t1, t3 - t2, c3 - c2, m.n_iter_[0]))
 EOF
 timed sklearn "$PY" "$OUT/sk_fit.py"
 "$PY" - <<EOF
@@ -109,9 +112,10 @@ liblinear-predict -b 1 "$OUT/test.svm" "$OUT/ll.model" "$OUT/ll.out" >/dev/null
 # dyn's solver alone, on the same values held in memory.
 solver=""
 if [ -f build/libdyn.a ]; then
+	# The harness links the model table, hence every kind's libraries: take them from make.
+	libs=$(printf 'print-libs:\n\t@echo $(LIBS)\n' | make -s -f Makefile -f - print-libs)
 	cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags libcjson openblas) \
-		-o "$OUT/logreg_fit" bench/logreg_fit.c build/libdyn.a \
-		$(pkg-config --libs libcjson openblas) -lm -pthread
+		-o "$OUT/logreg_fit" bench/logreg_fit.c build/libdyn.a $libs
 	solver=$("$OUT/logreg_fit" "$OUT/train.bin" "$C" 0)
 fi
 
@@ -138,17 +142,20 @@ loss = {"dyn": logloss(dyn["p_1"].to_numpy()), "sklearn": logloss(np.loadtxt(out
         "liblinear": logloss(ll_p1)}
 t = {k: [float(v) for v in open("%s/%s.time" % (out, k)).read().split()]
      for k in ("dyn", "sklearn", "liblinear")}
-imp, read, fit, it = open(out + "/sk_parts").read().split()
+imp, read, fit, fitcpu, it = open(out + "/sk_parts").read().split()
 
 ntr, nte, d = open(out + "/stamp").read().split()
 print("logreg benchmark: %s train rows, %s test rows, %s features, C=1" % (ntr, nte, d))
 print("%-10s %9s %9s %12s" % ("tool", "wall s", "cpu s", "log-loss"))
 for k in ("dyn", "sklearn", "liblinear"):
     print("%-10s %9.2f %9.2f %12.6f" % (k, t[k][0], t[k][1] + t[k][2], loss[k]))
-print("scikit-learn parts: import %s s, read_csv %s s, fit %s s (%s iterations)" %
-      (imp, read, fit, it))
+print("scikit-learn parts (wall): import %s s, read_csv %s s, fit %s s (%s cpu; %s iterations)"
+      % (imp, read, fit, fitcpu, it))
 if solver:
-    print("dyn solver alone (fit on data in memory): %s s, %s" % tuple(solver.split(" ", 1)))
+    sw, sc, info = solver.split(" ", 2)
+    print("dyn solver alone (fit on data in memory): %s s wall, %s s cpu; %s" % (sw, sc, info))
+    print("solver alone dyn/sklearn: %.3f wall, %.3f cpu" %
+          (float(sw) / float(fit), float(sc) / float(fitcpu)))
 ok = True
 for peer, target in (("sklearn", 0.5), ("liblinear", 1.0)):
     rw = t["dyn"][0] / t[peer][0]

@@ -31,8 +31,8 @@ for t in "$@"; do
 	name=$(basename "$t")
 	log="$out/$name.log"
 	case "$t" in
-	*.sh) (cd "$here" && sh "$t") >"$log" 2>&1 ;;
-	*) (cd "$here" && "$t") >"$log" 2>&1 ;;
+	*.sh) (cd "$here" && sh "$t") </dev/null >"$log" 2>&1 ;;
+	*) (cd "$here" && "$t") </dev/null >"$log" 2>&1 ;;
 	esac
 	rc=$?
 	p=$(grep -c '^ok - ' "$log")

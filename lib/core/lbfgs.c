@@ -342,9 +342,11 @@ void lbfgs_minimize(size_t n, double *w, const struct lbfgs_fn *fn, const struct
 		bool ok;
 
 		two_loop(&L, pg, d);
+		/* OWL-QN keeps each penalized coordinate moving against its pseudo-gradient (the
+		 * orthant of the step); unpenalized ones (intercepts) move freely. */
 		if (owl)
 			for (size_t j = 0; j < n; j++)
-				if (d[j] * pg[j] >= 0)
+				if (l1_on(&L, j) && d[j] * pg[j] >= 0)
 					d[j] = 0;
 		dphi0 = dot(n, d, pg);
 		if (!(dphi0 < 0)) {

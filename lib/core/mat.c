@@ -71,17 +71,21 @@ void mat_gemv(bool ta, size_t m, size_t n, double alpha, const double *A, size_t
 void mat_col_stats(const double *X, size_t n, size_t d, size_t ldx, double *mean, double *scale)
 {
 	double *restrict var = scale;
-	double *ones;
 
 	if (d == 0)
 		return;
-	/* Means by BLAS (X^T 1 / n); then the centred squares, a second pass, because the
-	 * one-pass formula cancels badly when |mean| >> std. */
-	ones = xmallocarray(n ? n : 1, sizeof(*ones));
-	for (size_t i = 0; i < n; i++)
-		ones[i] = 1;
-	mat_gemv(true, n, d, 1.0 / (double)n, X, ldx, ones, 0, mean);
-	free(ones);
+	/* Hand loops rather than BLAS: a threaded GEMV would sum in an order that depends on
+	 * the thread count, and fits must not. Two passes (means, then centred squares)
+	 * because the one-pass formula cancels badly when |mean| >> std. */
+	memset(mean, 0, d * sizeof(*mean));
+	for (size_t i = 0; i < n; i++) {
+		const double *restrict x = X + i * ldx;
+		double *restrict mu = mean;
+		for (size_t j = 0; j < d; j++)
+			mu[j] += x[j];
+	}
+	for (size_t j = 0; j < d; j++)
+		mean[j] /= (double)n;
 	memset(var, 0, d * sizeof(*var));
 	for (size_t i = 0; i < n; i++) {
 		const double *restrict x = X + i * ldx;
@@ -97,7 +101,10 @@ void mat_col_stats(const double *X, size_t n, size_t d, size_t ldx, double *mean
 		 * scikit-learn uses): below it the column is treated as constant. */
 		double ne = (double)n * DBL_EPSILON;
 		double bound = ne * v + (ne * mean[j]) * (ne * mean[j]);
-		scale[j] = v <= bound ? 1.0 : sqrt(v);
+		if (!isfinite(v) || !isfinite(mean[j]))
+			scale[j] = INFINITY; /* overflow or non-finite input: let callers see it */
+		else
+			scale[j] = v <= bound ? 1.0 : sqrt(v);
 	}
 }
 

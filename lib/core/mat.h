@@ -27,7 +27,8 @@ void mat_gemv(bool ta, size_t m, size_t n, double alpha, const double *A, size_t
 
 /* Column means and population standard deviations (ddof = 0, as scikit-learn's StandardScaler)
  * of the n x d matrix X (row stride ldx). A column that is constant up to rounding gets scale
- * 1, so that standardizing leaves it centred rather than dividing by zero. n > 0. */
+ * 1, so that standardizing leaves it centred rather than dividing by zero. A column whose
+ * values are not finite, or whose variance overflows, gets scale +inf. n > 0. */
 void mat_col_stats(const double *X, size_t n, size_t d, size_t ldx, double *mean, double *scale);
 /* Z[i][j] = (X[i][j] - mean[j]) / scale[j]; Z and X may have different strides. */
 void mat_standardize(double *Z, size_t ldz, const double *X, size_t n, size_t d, size_t ldx,

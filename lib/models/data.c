@@ -1,8 +1,8 @@
 /* Training data from records (see data.h). */
 #include <math.h>
-#include <sha2.h>
 
 #include "base/base.h"
+#include "base/sha256.h"
 #include "base/strmap.h"
 #include "models/data.h"
 
@@ -101,13 +101,12 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	size_t nfeat = 0, f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
 	long *cols = NULL, label_col;
 	size_t *order = NULL, *inv = NULL;
-	SHA2_CTX sha;
-	uint8_t digest[32];
+	struct sha256 sha;
 	int ret = -1, got;
 
 	dataset_init(ds);
 	strmap_init(&labels);
-	SHA256Init(&sha);
+	sha256_init(&sha);
 	if (npaths == 0) {
 		paths = stdin_path;
 		npaths = 1;
@@ -164,7 +163,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 				const char *t = rec_field(r, (size_t)cols[0], &len);
 				ALLOC_GROW(ds->text, n + 1, talloc);
 				ds->text[n] = xstrndup(t ? t : "", t ? len : 0);
-				SHA256Update(&sha, (const uint8_t *)ds->text[n], len + 1);
+				sha256_update(&sha, ds->text[n], len + 1);
 			} else {
 				double *row;
 				ALLOC_GROW(ds->X, (n + 1) * nfeat, xalloc);
@@ -172,9 +171,9 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 				for (f = 0; f < nfeat; f++)
 					if (rec_number(r, (size_t)cols[f], &row[f], e) < 0)
 						goto out;
-				SHA256Update(&sha, (const uint8_t *)row, nfeat * sizeof(double));
+				sha256_update(&sha, row, nfeat * sizeof(double));
 			}
-			SHA256Update(&sha, (const uint8_t *)lab, len + 1);
+			sha256_update(&sha, lab, len + 1);
 			ds->n++;
 		}
 		if (got < 0)
@@ -206,9 +205,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 		inv[order[i]] = i;
 	for (i = 0; i < ds->n; i++)
 		ds->y[i] = (int)inv[ds->y[i]];
-	SHA256Final(digest, &sha);
-	for (i = 0; i < 32; i++)
-		snprintf(sha256 + 2 * i, 3, "%02x", digest[i]);
+	sha256_final_hex(&sha, sha256);
 	ret = 0;
 out:
 	if (ret < 0) {
@@ -222,5 +219,7 @@ out:
 	free(inv);
 	rec_free(&r);
 	strmap_release(&labels);
+	if (ret < 0)
+		sha256_final_hex(&sha, sha256);
 	return ret;
 }

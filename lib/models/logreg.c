@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -75,7 +77,14 @@ static struct logreg_state *state_new(size_t d, size_t kp)
 }
 
 /* The problem the solver sees: parameters (d1 x kp, row-major) with d1 = d + 1 when the
- * intercept is fitted (the last column of Z is then all ones). */
+ * intercept is fitted (the last column of Z is then all ones).
+ *
+ * The loss and gradient are sums over rows. They are computed per chunk of rows (a fixed
+ * partition, so the result does not depend on the number of threads), chunks spread over
+ * threads; inside a chunk, blocks of rows small enough to stay in cache go through GEMV/GEMM
+ * twice (scores Z_b W, then gradient += Z_b^T G_b), so Z is read from memory once per
+ * evaluation instead of twice. Wide problems (blocks would be tiny) use one chunk of all rows
+ * and let OpenBLAS thread each product. */
 struct problem {
 	size_t n, d, d1, kp;
 	const double *Z;  /* n x d1, standardized */
@@ -83,47 +92,134 @@ struct problem {
 	const double *sw; /* n weights summing to 1 */
 	double l2;	  /* coefficient of 1/2 ||W||^2, 0 unless penalty l2 */
 	double *S;	  /* n x kp scratch: scores, then loss derivatives */
+	size_t chunk, nchunks, block;
+	int threads;
+	double *G;	 /* nchunks x (d1 kp) partial gradients */
+	double *F;	 /* nchunks partial losses */
+	const double *w; /* the point being evaluated */
 	struct progress *progress;
 	int max_iter;
 };
 
+#define EVAL_CHUNK 4096 /* rows per partial sum */
+#define EVAL_BLOCK_ELEMS                                                                           \
+	8192 /* doubles of Z per block: cache-sized, and below OpenBLAS's                          \
+	      * threshold for threading a single GEMV */
+
+static void problem_layout(struct problem *P, int threads)
+{
+	size_t width = P->d1 * P->kp;
+
+	if (width * 8 > EVAL_BLOCK_ELEMS || P->n <= EVAL_CHUNK) {
+		P->chunk = P->n;
+		P->block = P->n;
+		P->threads = 1;
+	} else {
+		P->chunk = EVAL_CHUNK;
+		P->block = EVAL_BLOCK_ELEMS / width;
+		P->threads = threads;
+	}
+	P->nchunks = (P->n + P->chunk - 1) / P->chunk;
+	if ((size_t)P->threads > P->nchunks)
+		P->threads = (int)P->nchunks;
+	P->G = xmallocarray(P->nchunks, (width ? width : 1) * sizeof(double));
+	P->F = xmallocarray(P->nchunks, sizeof(double));
+}
+
+/* Loss and gradient of chunk c into P->F[c] and P->G[c]. */
+static void eval_chunk(const struct problem *P, size_t c)
+{
+	size_t kp = P->kp, d1 = P->d1, i0 = c * P->chunk;
+	size_t i1 = i0 + P->chunk < P->n ? i0 + P->chunk : P->n;
+	double *g = P->G + c * d1 * kp, f = 0;
+
+	memset(g, 0, d1 * kp * sizeof(*g));
+	for (size_t b0 = i0; b0 < i1; b0 += P->block) {
+		size_t r = i1 - b0 < P->block ? i1 - b0 : P->block;
+		const double *Zb = P->Z + b0 * d1;
+		double *S = P->S + b0 * kp;
+		const double *sw = P->sw + b0;
+		const int *y = P->y + b0;
+
+		if (kp == 1) {
+			mat_gemv(false, r, d1, 1, Zb, d1, P->w, 0, S);
+			for (size_t i = 0; i < r; i++) {
+				/* log(1 + e^z) and the sigmoid from one exp(-|z|), stable both
+				 * ways. */
+				double z = S[i], yi = y[i] == 1, t = exp(-fabs(z));
+				double sig = z >= 0 ? 1 / (1 + t) : t / (1 + t);
+				f += sw[i] * (fmax(z, 0) + log1p(t) - yi * z);
+				S[i] = sw[i] * (sig - yi);
+			}
+			mat_gemv(true, r, d1, 1, Zb, d1, S, 1, g);
+		} else {
+			mat_gemm(false, false, r, kp, d1, 1, Zb, d1, P->w, kp, 0, S, kp);
+			for (size_t i = 0; i < r; i++) {
+				double *s = S + i * kp, lse = mat_logsumexp(s, kp);
+				f += sw[i] * (lse - s[y[i]]);
+				for (size_t j = 0; j < kp; j++)
+					s[j] = sw[i] * exp(s[j] - lse);
+				s[y[i]] -= sw[i];
+			}
+			mat_gemm(true, false, d1, kp, r, 1, Zb, d1, S, kp, 1, g, kp);
+		}
+	}
+	P->F[c] = f;
+}
+
+struct eval_worker {
+	const struct problem *P;
+	size_t first;
+};
+
+static void *eval_worker_run(void *arg)
+{
+	const struct eval_worker *wk = arg;
+
+	for (size_t c = wk->first; c < wk->P->nchunks; c += (size_t)wk->P->threads)
+		eval_chunk(wk->P, c);
+	return NULL;
+}
+
 static double problem_eval(void *arg, const double *w, double *g)
 {
 	struct problem *P = arg;
-	size_t n = P->n, kp = P->kp, nw = P->d * kp;
+	size_t kp = P->kp, nw = P->d * kp, width = P->d1 * kp;
+	int T = P->threads;
+	pthread_t *th = xcalloc((size_t)T, sizeof(*th));
+	struct eval_worker *wk = xcalloc((size_t)T, sizeof(*wk));
+	bool *started = xcalloc((size_t)T, sizeof(*started));
 	double f = 0;
 
-	/* Scores S = Z W, then dloss/dscore in place, then the gradient Z^T S. */
-	if (kp == 1)
-		mat_gemv(false, n, P->d1, 1, P->Z, P->d1, w, 0, P->S);
-	else
-		mat_gemm(false, false, n, kp, P->d1, 1, P->Z, P->d1, w, kp, 0, P->S, kp);
-	if (kp == 1) {
-		for (size_t i = 0; i < n; i++) {
-			/* log(1 + e^z) and the sigmoid from one exp(-|z|), stable both ways. */
-			double z = P->S[i], yi = P->y[i] == 1, t = exp(-fabs(z));
-			double sig = z >= 0 ? 1 / (1 + t) : t / (1 + t);
-			f += P->sw[i] * (fmax(z, 0) + log1p(t) - yi * z);
-			P->S[i] = P->sw[i] * (sig - yi);
-		}
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			double *s = P->S + i * kp, lse = mat_logsumexp(s, kp);
-			f += P->sw[i] * (lse - s[P->y[i]]);
-			for (size_t c = 0; c < kp; c++)
-				s[c] = P->sw[i] * exp(s[c] - lse);
-			s[P->y[i]] -= P->sw[i];
-		}
+	P->w = w;
+	for (int t = 0; t < T; t++) {
+		wk[t].P = P;
+		wk[t].first = (size_t)t;
+		if (t > 0)
+			started[t] = pthread_create(&th[t], NULL, eval_worker_run, &wk[t]) == 0;
 	}
-	if (kp == 1)
-		mat_gemv(true, n, P->d1, 1, P->Z, P->d1, P->S, 0, g);
-	else
-		mat_gemm(true, false, P->d1, kp, n, 1, P->Z, P->d1, P->S, kp, 0, g, kp);
+	eval_worker_run(&wk[0]);
+	for (int t = 1; t < T; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			eval_worker_run(&wk[t]); /* no thread to spare: do its share here */
+	}
+	/* Sum the chunks in a fixed order: the same result whatever the thread count. */
+	memcpy(g, P->G, width * sizeof(*g));
+	f = P->F[0];
+	for (size_t c = 1; c < P->nchunks; c++) {
+		cblas_daxpy((int)width, 1, P->G + c * width, 1, g, 1);
+		f += P->F[c];
+	}
 	if (P->l2 > 0) {
 		/* The weight rows come first; the intercept row (if any) is not penalized. */
 		f += 0.5 * P->l2 * cblas_ddot((int)nw, w, 1, w, 1);
 		cblas_daxpy((int)nw, P->l2, w, 1, g, 1);
 	}
+	free(th);
+	free(wk);
+	free(started);
 	return f;
 }
 
@@ -184,7 +280,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	unsigned char *mask = NULL;
 	size_t *count = NULL;
 	bool warm_used;
-	int ret = -1;
+	int threads, ret = -1;
 
 	if (n == 0)
 		return err_set(e, DYN_EDATA, "logreg: no training rows");
@@ -203,6 +299,15 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	st = state_new(d, kp);
 	mat_col_stats(ds->X, n, d, d, st->mean, st->scale);
+	for (size_t j = 0; j < d; j++) {
+		if (!isfinite(st->mean[j]) || !isfinite(st->scale[j])) {
+			err_set(
+			    e, DYN_EDATA,
+			    "logreg: column \"%s\": values not finite or too large to standardize",
+			    ds->features ? ds->features[j] : "?");
+			goto out;
+		}
+	}
 	/* The one standardized copy of X of this fit, with a column of ones for the intercept. */
 	Z = mat_alloc(n * d1);
 	mat_standardize(Z, d1, ds->X, n, d, d, st->mean, st->scale);
@@ -241,6 +346,8 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	P.S = S;
 	P.progress = ctx ? ctx->progress : NULL;
 	P.max_iter = (int)params_num(&m->params, "max_iter");
+	threads = ctx && ctx->threads > 0 ? ctx->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	problem_layout(&P, threads > 0 ? threads : 1);
 
 	lbfgs_opts_init(&o);
 	o.max_iter = P.max_iter;
@@ -265,6 +372,15 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 
 	for (size_t j = 0; j < d1; j++)
 		memcpy(st->W + j * kp, w + j * kp, kp * sizeof(double));
+	if (kp > 1 && intercept) {
+		/* Softmax is unchanged by a common shift of the intercepts and nothing penalizes
+		 * them: store the centred ones (as scikit-learn's solvers end with). */
+		double mean_b = 0;
+		for (size_t c = 0; c < kp; c++)
+			mean_b += st->W[d * kp + c] / (double)kp;
+		for (size_t c = 0; c < kp; c++)
+			st->W[d * kp + c] -= mean_b;
+	}
 	cJSON_Delete(m->info);
 	m->info = cJSON_CreateObject();
 	cJSON_AddNumberToObject(m->info, "iterations", r.iterations);
@@ -299,6 +415,8 @@ out:
 	free(S);
 	free(mask);
 	free(count);
+	free(P.G);
+	free(P.F);
 	return ret;
 }
 

@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sha2.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/sha256.h"
 #include "store/json_strict.h"
 #include "store/store.h"
 
@@ -264,11 +264,6 @@ int atomic_write(const char *path, const void *data, size_t len, struct err *e)
 {
 	bool renamed;
 	return atomic_write_impl(path, data, len, &renamed, e);
-}
-
-void sha256_hex(const void *data, size_t len, char out[65])
-{
-	SHA256Data(data, len, out);
 }
 
 void utc_now(char out[21])

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/sha256.h"
 
 /* cJSON documents travel through cmd/ as opaque pointers; only lib/ includes cJSON.h. */
 struct cJSON;
@@ -61,8 +62,6 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
  * fsync of the directory. Used by the store and by any command that writes result files. */
 int atomic_write(const char *path, const void *data, size_t len, struct err *e);
 
-/* SHA-256 of a buffer as 64 lowercase hex digits plus NUL. */
-void sha256_hex(const void *data, size_t len, char out[65]);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void utc_now(char out[21]);

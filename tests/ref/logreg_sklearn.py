@@ -103,3 +103,5 @@ emit("bc_l1", Xb, yb, BC_ROWS, {"solver": "saga", "tol": 1e-14, "max_iter": 1000
      penalty="l1", solver="saga", C=0.1, tol=1e-12, max_iter=1000000, random_state=0)
 emit("bc_noint", Xb, yb, BC_ROWS, ncg, C=1.0, fit_intercept=False, solver="newton-cg", tol=1e-10,
      max_iter=10000)
+emit("iris_l1", Xi, yi, IRIS_ROWS, {"solver": "saga", "tol": 1e-14, "max_iter": 1000000, "random_state": 1},
+     penalty="l1", solver="saga", C=0.5, tol=1e-12, max_iter=1000000, random_state=0)

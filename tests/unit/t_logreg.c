@@ -124,10 +124,11 @@ static char **copy_strings(char *const *v, size_t n)
 	return out;
 }
 
-static struct model *fit(const struct dataset *ds, const char *json, const struct model *warm)
+static struct model *fit_threads(const struct dataset *ds, const char *json,
+				 const struct model *warm, int threads)
 {
 	struct err e = ERR_INIT;
-	struct fit_ctx ctx = {1, 0, NULL, true};
+	struct fit_ctx ctx = {1, threads, NULL, true};
 	struct model *m = model_new(&model_logreg);
 
 	if (params_set_json(&m->params, "logreg", json, &e) < 0)
@@ -141,6 +142,35 @@ static struct model *fit(const struct dataset *ds, const char *json, const struc
 		model_free(&m);
 	}
 	return m;
+}
+
+static struct model *fit(const struct dataset *ds, const char *json, const struct model *warm)
+{
+	return fit_threads(ds, json, warm, 0);
+}
+
+/* src repeated reps times: the same optimum as src with C divided by reps, through the
+ * chunked, threaded evaluation that large inputs take. */
+static void replicate(struct dataset *dst, const struct dataset *src, size_t reps)
+{
+	size_t *idx = xmallocarray(src->n * reps, sizeof(*idx));
+	for (size_t i = 0; i < src->n * reps; i++)
+		idx[i] = i % src->n;
+	dataset_subset(dst, src, idx, src->n * reps);
+	free(idx);
+}
+
+static void save_coef(const struct model *m, double *out, size_t len)
+{
+	struct st_file f;
+	struct err e = ERR_INIT;
+	st_init(&f);
+	model_logreg.save(m, &f, &e);
+	const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
+	memset(out, 0, len * sizeof(double));
+	if (t && t->nbytes == len * sizeof(double))
+		memcpy(out, t->data, t->nbytes);
+	st_release(&f);
 }
 
 static double info_num(const struct model *m, const char *key)
@@ -219,6 +249,26 @@ static void compare(const char *name, const struct model *m, const struct datase
 	free(p);
 }
 
+/* The zero coefficients of m are exactly those of ref (n of them). */
+static void check_sparsity(const char *name, const struct model *m, const double *ref, size_t n)
+{
+	struct st_file f;
+	struct err e = ERR_INIT;
+	size_t same = 0, zeros = 0;
+
+	st_init(&f);
+	model_logreg.save(m, &f, &e);
+	const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
+	for (size_t j = 0; t && j < n; j++) {
+		double v;
+		memcpy(&v, (const char *)t->data + j * 8, 8);
+		same += (v == 0) == (ref[j] == 0);
+		zeros += v == 0;
+	}
+	check(same == n, "%s: same sparsity pattern as sklearn (%zu exact zeros)", name, zeros);
+	st_release(&f);
+}
+
 static void check_param_error(const char *json, const char *want)
 {
 	struct params p;
@@ -295,23 +345,65 @@ int main(void)
 	m = fit(&bc, "{\"C\": 0.1, \"penalty\": \"l1\", " TIGHT "}", NULL);
 	compare("l1 C=0.1", m, &bc, bc_l1_coef, bc_l1_intercept, bc_l1_proba, bc_rows, 10,
 		bc_l1_accuracy, 1e-4, 1e-5);
+	check_sparsity("l1", m, bc_l1_coef, 30);
+	model_free(&m);
+
+	m = fit(&iris, "{\"C\": 0.5, \"penalty\": \"l1\", " TIGHT "}", NULL);
+	compare("multinomial l1 C=0.5", m, &iris, iris_l1_coef, iris_l1_intercept, iris_l1_proba,
+		iris_rows, 10, iris_l1_accuracy, 1e-4, 1e-5);
+	check_sparsity("multinomial l1", m, iris_l1_coef, 12);
+	model_free(&m);
+
+	/* Separable data without a penalty has no minimizer: the fit still ends (on max_iter or
+	 * on the relative-decrease test, as scikit-learn's lbfgs) with finite weights. */
+	m = fit(&bc, "{\"penalty\": \"none\", \"max_iter\": 200}", NULL);
 	{
-		struct st_file f;
-		struct err e = ERR_INIT;
-		size_t same = 0, zeros = 0;
-		st_init(&f);
-		model_logreg.save(m, &f, &e);
-		const struct st_tensor *t = st_get(&f, "coef", ST_F64, 2, &e);
-		for (size_t j = 0; t && j < 30; j++) {
-			double v;
-			memcpy(&v, (const char *)t->data + j * 8, 8);
-			same += (v == 0) == (bc_l1_coef[j] == 0);
-			zeros += v == 0;
-		}
-		check(same == 30, "l1: same sparsity pattern as sklearn (%zu exact zeros)", zeros);
-		st_release(&f);
+		double *p = predict_all(m, &bc), bad = 0;
+		for (size_t i = 0; i < bc.n * 2; i++)
+			bad += !isfinite(p[i]);
+		check(m && isfinite(info_num(m, "objective")) && info_num(m, "iterations") <= 200 &&
+			  bad == 0,
+		      "separable, no penalty: ends with finite weights (objective %g, %g "
+		      "iterations)",
+		      info_num(m, "objective"), info_num(m, "iterations"));
+		free(p);
 	}
 	model_free(&m);
+
+	/* Large inputs: chunks of rows over threads, bit-identical whatever the thread count. */
+	{
+		struct dataset big;
+		double c1[30], c2[30], c3[30];
+		replicate(&big, &bc, 18);
+		struct model *m1 =
+		    fit_threads(&big, "{\"C\": 0.05555555555555555, " TIGHT "}", NULL, 1);
+		struct model *m3 =
+		    fit_threads(&big, "{\"C\": 0.05555555555555555, " TIGHT "}", NULL, 3);
+		compare("binary, 18 copies, C=1/18", m3, &big, bc_c1_coef, bc_c1_intercept,
+			bc_c1_proba, bc_rows, 10, bc_c1_accuracy, 1e-5, 1e-6);
+		struct model *m2 = fit_threads(&big, "{\"max_iter\": 20}", NULL, 2);
+		struct model *m5 = fit_threads(&big, "{\"max_iter\": 20}", NULL, 5);
+		save_coef(m2, c2, 30);
+		save_coef(m5, c3, 30);
+		save_coef(m1, c1, 30);
+		double c1b[30];
+		save_coef(m3, c1b, 30);
+		check(!memcmp(c1, c1b, sizeof(c1)) && !memcmp(c2, c3, sizeof(c2)) &&
+			  info_num(m2, "objective") == info_num(m5, "objective"),
+		      "1, 2, 3 and 5 threads give bit-identical fits");
+		model_free(&m1);
+		model_free(&m2);
+		model_free(&m3);
+		model_free(&m5);
+		dataset_release(&big);
+
+		replicate(&big, &iris, 40);
+		m = fit_threads(&big, "{\"C\": 0.025, " TIGHT "}", NULL, 2);
+		compare("multinomial, 40 copies, C=1/40", m, &big, iris_c1_coef, iris_c1_intercept,
+			iris_c1_proba, iris_rows, 10, iris_c1_accuracy, 1e-5, 1e-6);
+		model_free(&m);
+		dataset_release(&big);
+	}
 
 	/* The services' configuration is accepted; anything else is a usage error. */
 	{
@@ -381,6 +473,30 @@ int main(void)
 		st_release(&f);
 		st_release(&g);
 		strbuf_release(&img);
+		model_free(&back);
+		model_free(&m);
+	}
+
+	/* The same through model_save / model_load (the kinds table and dyn's metadata). */
+	{
+		struct err e = ERR_INIT;
+		struct model *back = NULL;
+		void *buf = NULL;
+		size_t len = 0;
+		m = fit(&bc, "{\"C\": 0.5, \"class_weight\": \"balanced\"}", NULL);
+		check(model_save(m, &buf, &len, &e) == 0 &&
+			  model_load(&back, buf, len, "bc.safetensors", &e) == 0,
+		      "model_save / model_load%s%s", *e.msg ? ": " : "", e.msg);
+		if (back) {
+			double *p1 = predict_all(m, &bc), *p2 = predict_all(back, &bc);
+			check(back->kind == &model_logreg &&
+				  params_num(&back->params, "C") == 0.5 &&
+				  !memcmp(p1, p2, bc.n * 2 * sizeof(double)),
+			      "model_load gives the same kind, params and probabilities");
+			free(p1);
+			free(p2);
+		}
+		free(buf);
 		model_free(&back);
 		model_free(&m);
 	}
@@ -478,6 +594,24 @@ int main(void)
 		model_free(&a);
 		model_free(&b);
 		dataset_release(&wide);
+	}
+
+	/* Values too large to standardize are refused, naming the column. */
+	{
+		struct dataset big;
+		struct err e = ERR_INIT;
+		struct fit_ctx ctx = {1, 0, NULL, true};
+		size_t idx[4] = {0, 1, 50, 51};
+		dataset_subset(&big, &iris, idx, 4);
+		big.X[1 * 4 + 2] = 1e300;
+		big.X[2 * 4 + 2] = -1e300;
+		m = model_new(&model_logreg);
+		check(model_logreg.fit(m, &big, NULL, &ctx, &e) < 0 &&
+			  !strcmp(e.msg, "logreg: column \"petal_length\": values not finite or "
+					 "too large to standardize"),
+		      "overflowing column refused: %s", e.msg);
+		model_free(&m);
+		dataset_release(&big);
 	}
 
 	/* One class is refused with a message. */
