@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/mem.h"
+#include "base/numparse.h"
 #include "base/strbuf.h"
 
 static char strbuf_empty[1];
@@ -134,7 +135,8 @@ size_t fmt_double(char buf[32], double v)
 	/* Shortest %.Ng that reads back exactly: readable output, still round-trip precise. */
 	for (prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, v);
-		if (prec == 17 || strtod(buf, NULL) == v)
+		double back;
+		if (prec == 17 || (num_parse(buf, (size_t)n, &back) == 0 && back == v))
 			break;
 	}
 	return (size_t)n;

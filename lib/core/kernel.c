@@ -200,17 +200,15 @@ const float *kcache_row(struct kcache *c, size_t i, size_t len)
 		(b) = swap_tmp_;                                                                   \
 	} while (0)
 
-void kcache_swap(struct kcache *c, size_t i, size_t j)
+/* Exchanges the positions' data and cache heads, not yet the entries inside cached rows. */
+static void swap_heads(struct kcache *c, size_t i, size_t j)
 {
-	if (i == j)
-		return;
 	size_t d = c->d;
 	for (size_t t = 0; t < d; t++)
 		SWAP(double, c->X[i * d + t], c->X[j * d + t]);
 	SWAP(double, c->sq[i], c->sq[j]);
 	SWAP(double, c->diag[i], c->diag[j]);
 	SWAP(signed char, c->s[i], c->s[j]);
-
 	if (c->h[i].len)
 		lru_unlink(c, i);
 	if (c->h[j].len)
@@ -221,24 +219,42 @@ void kcache_swap(struct kcache *c, size_t i, size_t j)
 		lru_push(c, i);
 	if (c->h[j].len)
 		lru_push(c, j);
+}
 
-	if (i > j)
-		SWAP(size_t, i, j);
+void kcache_swap_many(struct kcache *c, const size_t *pairs, size_t npairs)
+{
+	for (size_t q = 0; q < npairs; q++)
+		if (pairs[2 * q] != pairs[2 * q + 1])
+			swap_heads(c, pairs[2 * q], pairs[2 * q + 1]);
 	/* Every cached row covering position i must swap its entries i and j; one that covers i
-	 * but not j cannot be fixed cheaply and is dropped. */
+	 * but not j cannot be fixed cheaply and is dropped. All swaps are applied to one row
+	 * before the next (the row stays in cache), which gives the same rows as applying them
+	 * one by one to all rows. */
 	for (size_t r = c->h[c->n].next; r != c->n;) {
 		size_t next = c->h[r].next;
 		struct kc_head *h = &c->h[r];
-		if (h->len > i) {
+		for (size_t q = 0; q < npairs; q++) {
+			size_t i = pairs[2 * q], j = pairs[2 * q + 1];
+			if (i > j)
+				SWAP(size_t, i, j);
+			if (i == j || h->len <= i)
+				continue;
 			if (h->len > j) {
 				SWAP(float, h->data[i], h->data[j]);
-			} else {
-				lru_unlink(c, r);
-				FREE_AND_NULL(h->data);
-				c->avail += h->len;
-				h->len = 0;
+				continue;
 			}
+			lru_unlink(c, r);
+			FREE_AND_NULL(h->data);
+			c->avail += h->len;
+			h->len = 0;
+			break;
 		}
 		r = next;
 	}
+}
+
+void kcache_swap(struct kcache *c, size_t i, size_t j)
+{
+	size_t p[2] = {i, j};
+	kcache_swap_many(c, p, 1);
 }

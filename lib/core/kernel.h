@@ -41,6 +41,9 @@ const double *kcache_diag(const struct kcache *c);
 
 /* Exchanges positions i and j (data rows, signs, diagonal and cached entries). */
 void kcache_swap(struct kcache *c, size_t i, size_t j);
+/* kcache_swap of pairs (i, j) = (pairs[2q], pairs[2q+1]) for q = 0..npairs-1, in that order,
+ * in one pass over the cached rows. */
+void kcache_swap_many(struct kcache *c, const size_t *pairs, size_t npairs);
 
 /* Rows computed so far (cache misses), for statistics. */
 size_t kcache_misses(const struct kcache *c);

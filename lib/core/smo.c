@@ -23,6 +23,11 @@ struct smo {
 	struct kcache *kc;
 	double tol;
 	bool unshrink;
+	size_t *swaps, nswaps, swaps_alloc; /* pending cache swaps of one shrinking pass */
+	/* The next working set's i when the last step computed it (see take_step). */
+	bool next_valid;
+	double next_gmax;
+	long next_gi;
 };
 
 static void update_status(struct smo *s, size_t i)
@@ -49,7 +54,11 @@ static void swap_positions(struct smo *s, size_t i, size_t j)
 {
 	if (i == j)
 		return;
-	kcache_swap(s->kc, i, j);
+	/* The cache's side of the swap waits for kcache_swap_many at the end of the pass. */
+	ALLOC_GROW(s->swaps, 2 * s->nswaps + 2, s->swaps_alloc);
+	s->swaps[2 * s->nswaps] = i;
+	s->swaps[2 * s->nswaps + 1] = j;
+	s->nswaps++;
 #define SW(T, a)                                                                                   \
 	do {                                                                                       \
 		T t_ = (a)[i];                                                                     \
@@ -70,6 +79,7 @@ static void swap_positions(struct smo *s, size_t i, size_t j)
  * multipliers at their upper bound) plus the free multipliers' terms. */
 static void reconstruct_gradient(struct smo *s)
 {
+	s->next_valid = false;
 	size_t n = s->n, act = s->active;
 	if (act == n)
 		return;
@@ -111,19 +121,25 @@ static int select_working_set(struct smo *s, size_t *out_i, size_t *out_j)
 	size_t act = s->active;
 	const signed char *y = s->y;
 	const double *G = s->G;
-	for (size_t t = 0; t < act; t++) {
-		if (y[t] > 0) {
-			if (!is_upper(s, t) && -G[t] >= Gmax) {
-				Gmax = -G[t];
-				gi = (long)t;
-			}
-		} else {
-			if (!is_lower(s, t) && G[t] >= Gmax) {
-				Gmax = G[t];
-				gi = (long)t;
+	if (s->next_valid) {
+		Gmax = s->next_gmax;
+		gi = s->next_gi;
+	} else {
+		for (size_t t = 0; t < act; t++) {
+			if (y[t] > 0) {
+				if (!is_upper(s, t) && -G[t] >= Gmax) {
+					Gmax = -G[t];
+					gi = (long)t;
+				}
+			} else {
+				if (!is_lower(s, t) && G[t] >= Gmax) {
+					Gmax = G[t];
+					gi = (long)t;
+				}
 			}
 		}
 	}
+	s->next_valid = false;
 	const float *Qi = NULL;
 	double QDi = 0;
 	int yi = 0;
@@ -179,6 +195,7 @@ static bool be_shrunk(const struct smo *s, size_t i, double Gmax1, double Gmax2)
  * brings everything back once (unshrink) so that the final check sees all positions. */
 static void do_shrinking(struct smo *s)
 {
+	s->next_valid = false;
 	double Gmax1 = -INFINITY; /* max -y G over I_up */
 	double Gmax2 = -INFINITY; /* max  y G over I_low */
 	for (size_t i = 0; i < s->active; i++) {
@@ -211,6 +228,8 @@ static void do_shrinking(struct smo *s)
 			s->active--;
 		}
 	}
+	kcache_swap_many(s->kc, s->swaps, s->nswaps);
+	s->nswaps = 0;
 }
 
 /* The two-variable subproblem on (i, j), clipped to the box; then the gradient update. */
@@ -272,13 +291,29 @@ static void take_step(struct smo *s, size_t i, size_t j)
 		}
 	}
 	double di = a[i] - oi, dj = a[j] - oj;
-	double *G = s->G;
-	for (size_t k = 0; k < act; k++)
-		G[k] += Qi[k] * di + Qj[k] * dj;
-
 	bool ui = is_upper(s, i), uj = is_upper(s, j);
 	update_status(s, i);
 	update_status(s, j);
+
+	/* The gradient update also finds the next i (the first half of the working-set
+	 * selection), saving a pass over the active set; same order and ties as the full scan. */
+	double *G = s->G, Gmax = -INFINITY;
+	long gi = -1;
+	const signed char *y = s->y;
+	const unsigned char *st = s->status;
+	for (size_t k = 0; k < act; k++) {
+		double g = G[k] + (Qi[k] * di + Qj[k] * dj);
+		G[k] = g;
+		double v = y[k] > 0 ? -g : g;
+		unsigned char blocked = y[k] > 0 ? AT_UPPER : AT_LOWER;
+		if (st[k] != blocked && v >= Gmax) {
+			Gmax = v;
+			gi = (long)k;
+		}
+	}
+	s->next_gmax = Gmax;
+	s->next_gi = gi;
+	s->next_valid = true;
 	/* Gbar tracks sum over upper-bounded k of C_k Q_k: needed to rebuild shrunk gradients. */
 	if (ui != is_upper(s, i)) {
 		const float *Q = kcache_row(s->kc, i, s->n);
@@ -389,4 +424,5 @@ void smo_solve(const struct smo_problem *p, struct smo_result *r)
 	free(s.C);
 	free(s.status);
 	free(s.perm);
+	free(s.swaps);
 }

@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <math.h>
 
-#include "io/numparse.h"
+#include "base/numparse.h"
 #include "io/output.h"
 #include "base/base.h"
 

@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "io/records.h"
-#include "io/numparse.h"
+#include "base/numparse.h"
 #include "io/stream.h"
 #include "base/base.h"
 

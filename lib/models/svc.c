@@ -1,6 +1,8 @@
 /* The svc model kind: C-SVC with libsvm's algorithm (lib/core/smo.h), one-vs-one for k > 2
  * classes, probabilities by Platt scaling from an internal 5-fold cross-validation and
- * pairwise coupling, as svm-train -b 1 / svm-predict -b 1 do. */
+ * pairwise coupling, as svm-train -b 1 / svm-predict -b 1 do. The predicted label is the class
+ * of highest probability (as svm-predict -b 1 reports it), which can differ from the one-vs-one
+ * vote on rows near a boundary. */
 #include <math.h>
 #include <pthread.h>
 
@@ -33,13 +35,15 @@ static const struct param_spec svc_params[] = {
      "penalty on margin violations (larger fits the training data harder)"},
     {"kernel", PARAM_CHOICE, "rbf", NAN, NAN, 0, "linear|rbf|poly|sigmoid", "kernel function"},
     {"gamma", PARAM_NUM, "scale", 0, INFINITY, PARAM_MIN_OPEN | PARAM_OR_CHOICE, "scale|auto",
-     "kernel coefficient of rbf, poly and sigmoid: scale = 1/(d Var(X)), auto = 1/d"},
+     "kernel coefficient of rbf, poly and sigmoid: scale = 1/(d Var(X)) (so 1/d with "
+     "scale=standard), auto = 1/d"},
     {"degree", PARAM_INT, "3", 1, 10, 0, NULL, "degree of the poly kernel"},
     {"coef0", PARAM_NUM, "0", -INFINITY, INFINITY, 0, NULL,
      "constant term of the poly and sigmoid kernels"},
     {"tol", PARAM_NUM, "0.001", 0, INFINITY, PARAM_MIN_OPEN, NULL,
      "stopping tolerance on the KKT violation (libsvm's -e)"},
-    {"cache_mb", PARAM_INT, "200", 1, 65536, 0, NULL, "kernel cache size in MiB"},
+    {"cache_mb", PARAM_INT, "200", 1, 65536, 0, NULL,
+     "kernel cache in MiB, shared by the training threads (libsvm's -m, default 100 there)"},
     {"shrinking", PARAM_BOOL, "true", NAN, NAN, 0, NULL, "use the shrinking heuristic"},
     {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "balanced|none",
      "balanced multiplies C of each class by n / (k n_class)"},
@@ -325,6 +329,10 @@ static int svc_fit(struct model *m, const struct dataset *ds, const struct model
 	double *Xs = NULL;
 	int ret = -1;
 
+	if (warm)
+		return err_set(e, DYN_EUSAGE,
+			       "svc: warm start is not supported (the SMO solver starts from zero; "
+			       "refit on all the data instead)");
 	if (n == 0)
 		return err_set(e, DYN_EDATA, "svc: no training rows");
 	if (k < 2)

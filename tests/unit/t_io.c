@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "io/numparse.h"
+#include "base/numparse.h"
 #include "io/records.h"
 #include "base/base.h"
 #include "check.h"

@@ -401,6 +401,12 @@ static void check_tiny(void)
 		ok = ok && fabs(sum - 1) < 1e-9;
 	}
 	check(ok, "tiny: probabilities finite, positive, summing to 1");
+	struct model *m2 = new_model(&ds, "C=1");
+	struct fit_ctx ctx = {.seed = 1, .threads = 1};
+	check(m2->kind->fit(m2, &ds, m, &ctx, &e) < 0 && e.code == DYN_EUSAGE &&
+		  strstr(e.msg, "svc: warm start is not supported") == e.msg,
+	      "tiny: warm start refused: %s", e.msg);
+	model_free(&m2);
 	b.d = 3;
 	check(m->kind->predict(m, &b, proba, &e) < 0 &&
 		  !strcmp(e.msg, "svc: batch has 3 features, the model 2"),

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "io/numparse.h"
+#include "base/numparse.h"
 #include "base/base.h"
 
 /* 10^0..10^22 are exactly representable as doubles. */

@@ -1,7 +1,8 @@
-/* Fast, exact text-to-double conversion for the record readers (private to lib/io): the common
- * short decimals take an exact shortcut, everything else goes through parse_double. */
-#ifndef DYN_IO_NUMPARSE_H
-#define DYN_IO_NUMPARSE_H
+/* Fast, exact text-to-double conversion (the record readers' hot path, and the read-back check
+ * of fmt_double): the common short decimals take an exact shortcut, everything else goes
+ * through parse_double. */
+#ifndef DYN_BASE_NUMPARSE_H
+#define DYN_BASE_NUMPARSE_H
 
 #include <stddef.h>
 
