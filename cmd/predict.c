@@ -1,14 +1,31 @@
 /* dyn predict MODEL [INPUT...]: stream rows (or texts) through a stored model, one result per
  * input, in constant memory: rows are read, predicted and written a batch at a time. */
 #include <math.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "io/output.h"
 #include "io/records.h"
 #include "models/stored.h"
 #include "store/store.h"
+#include "text/text.h"
 
 #define BATCH 2048
+
+static int stdin_is_file(void)
+{
+	struct stat st;
+	return fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* True when standard input has nothing to read right now. */
+static int input_stalled(void)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	return poll(&p, 1, 0) == 0;
+}
 
 struct predict_args {
 	int proba;
@@ -59,6 +76,10 @@ struct predictor {
 	size_t ntop;
 	int with_key;
 	size_t nkeep;
+	/* the writer, opened at the first output so that an early error prints nothing */
+	int service, fmt, interactive;
+	const char *keyname;
+	char **keep_names;
 	/* the batch */
 	double *X;
 	char **text;
@@ -69,6 +90,9 @@ struct predictor {
 	size_t n;
 };
 
+static struct out_writer *open_writer(struct predictor *pr, int service, int fmt,
+				      const char *keyname, char **keep);
+
 static int flush_batch(struct predictor *pr, struct err *e)
 {
 	struct batch b;
@@ -76,6 +100,10 @@ static int flush_batch(struct predictor *pr, struct err *e)
 	size_t k = pr->m->k;
 	size_t *rank = xmallocarray(k, sizeof(size_t));
 	int ret = -1;
+	if (!pr->w) {
+		pr->w = open_writer(pr, pr->service, pr->fmt, pr->keyname, pr->keep_names);
+		out_set_linebuffered(pr->w, pr->interactive && pr->fmt != OUT_TABLE);
+	}
 	if (!pr->n) {
 		free(rank);
 		return 0;
@@ -218,7 +246,11 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 	long *keep_cols = NULL;
 	size_t f, i, row = 0;
 	struct rec_reader *r = NULL;
-	int ret = -1, got;
+	int ret = -1, got, interactive = 0;
+	/* A model that repairs invalid UTF-8 (its invalid_utf8 hyperparameter) gets it repaired;
+	 * otherwise the error names file, line and column, which the model cannot. */
+	const struct param_spec *ps = params_find(m->params.spec, "invalid_utf8");
+	int repair_utf8 = ps && params_choice(&m->params, "invalid_utf8") == 1;
 
 	pr->nkeep = split_cols(a->keep, &keep);
 	keep_cols = xcalloc(pr->nkeep + 1, sizeof(long));
@@ -271,17 +303,26 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 				goto out;
 			}
 		}
-		if (!pr->w) {
-			int service = rec_service_shape(r) && !global.format;
+		if (in == 0) {
 			/* The services answered {"predictions": [{"label", "probability"}]}, no key. */
-			if (service)
+			pr->service = rec_service_shape(r) && !global.format;
+			if (pr->service)
 				pr->with_key = 0;
-			pr->w = open_writer(pr, service, fmt,
-					    a->key ? a->key : "row", keep);
-			out_set_linebuffered(pr->w, fmt != OUT_TABLE && ninputs == 1 &&
-							   !strcmp(inputs[0], "-"));
+			pr->fmt = fmt;
+			pr->keyname = a->key ? a->key : "row";
+			pr->keep_names = keep;
+			interactive = ninputs == 1 && !strcmp(inputs[0], "-") && !stdin_is_file();
+			pr->interactive = interactive;
 		}
-		while ((got = rec_next(r, e)) > 0) {
+		for (;;) {
+			/* Rows typed or trickling into a pipe are answered as they come: when the input
+			 * has nothing more at hand, the rows so far go out (checked at 1, 2, 4... rows
+			 * of a batch, so a fast pipe pays a dozen polls per batch). */
+			if (interactive && pr->n && !(pr->n & (pr->n - 1)) && input_stalled() &&
+			    flush_batch(pr, e) < 0)
+				goto out;
+			if ((got = rec_next(r, e)) <= 0)
+				break;
 			size_t n = pr->n, len;
 			row++;
 			pr->key_off[n] = pr->keys.len;
@@ -300,7 +341,21 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 			}
 			if (m->kind->input == INPUT_TEXT) {
 				const char *s = rec_field(r, (size_t)cols[0], &len);
-				pr->text[n] = xstrndup(s ? s : "", s ? len : 0);
+				size_t bad = s ? text_utf8_bad_offset(s, len) : 0;
+				if (bad && !repair_utf8) {
+					err_set(e, DYN_EDATA,
+						"%s:%zu: column \"%s\": invalid UTF-8 at byte %zu",
+						rec_name(r), rec_line(r), rec_colname(r, (size_t)cols[0]),
+						bad);
+					goto out;
+				}
+				if (bad) {
+					struct strbuf fixed = STRBUF_INIT;
+					text_utf8_repair(s, len, &fixed);
+					pr->text[n] = strbuf_detach(&fixed, NULL);
+				} else {
+					pr->text[n] = xstrndup(s ? s : "", s ? len : 0);
+				}
 			} else {
 				for (f = 0; f < m->d; f++)
 					if (rec_number(r, (size_t)cols[f], &pr->X[n * m->d + f], e) < 0)
