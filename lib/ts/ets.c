@@ -360,7 +360,7 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 		for (i = 0; i < m; i++)
 			S[i] = x0[off + m - 1 - i]; /* S[t % m] is the index of time t */
 	for (i = 0; i < n; i++) {
-		double q, phib, f, err, p, ln, so = 0, yi = y[i];
+		double q, phib, f, d, err, p, ln, so = 0, yi = y[i];
 		switch (trend) {
 		case ETS_N:
 			q = l;
@@ -382,9 +382,10 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			so = S[j];
 			f = season == ETS_A ? q + so : q * so;
 		}
+		d = yi - f;
 		if (merr) {
 			double af = fabs(f);
-			err = (yi - f) / f;
+			err = d / f;
 			/* sum of log|f| as a running product, rescaled before it overflows */
 			prod *= af;
 			if (!(prod < 1e150 && prod > 1e-150)) {
@@ -395,11 +396,11 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 				logsum += ex;
 			}
 		} else {
-			err = yi - f;
+			err = d;
 		}
 		sse += err * err;
 		if (mse)
-			ssa += (yi - f) * (yi - f);
+			ssa += d * d;
 		if (e)
 			e[i] = err;
 		/* state update */
@@ -411,9 +412,9 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			p = fabs(so) < ETS_TOL ? ETS_HUGE : yi / so;
 		if (trend != ETS_M) {
 			/* R's l + alpha (p - q) and b + beta/alpha (l' - l - phi b), rearranged so
-			 * that few operations separate one step's states from the next: this loop is
-			 * bound by that chain, and the rearranged form runs it 2.5 times faster (it
-			 * differs from R's in the last bits only) */
+			 * that few operations separate one step's states from the next: this loop
+			 * is bound by that chain, and the rearranged form runs it 2.5 times faster
+			 * (it differs from R's in the last bits only) */
 			ln = a1 * q + alpha * p;
 			if (trend == ETS_A)
 				b = pb * b + beta * (p - l);
@@ -424,12 +425,15 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			b = phib + boa * (r - phib);
 		}
 		if (season != ETS_N) {
-			double t;
+			/* s + gamma (t - s) with t - s = y - q - s = d (additive) or y/q - s = d/q
+			 * = err s (multiplicative, whose error is multiplicative): one division
+			 * less */
 			if (season == ETS_A)
-				t = yi - q;
+				S[j] = so + gamma * d;
+			else if (fabs(q) < ETS_TOL)
+				S[j] = so + gamma * (ETS_HUGE - so);
 			else
-				t = fabs(q) < ETS_TOL ? ETS_HUGE : yi / q;
-			S[j] = so + gamma * (t - so);
+				S[j] = so + gamma * (err * so);
 			if (++j == m)
 				j = 0;
 		}
