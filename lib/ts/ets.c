@@ -601,6 +601,8 @@ static double ets_objective(const double *par, void *ctx)
 	return v;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define ETS_BATCH 1
 /* ---- four evaluations at once ----
  * Nelder-Mead evaluates up to four candidate points an iteration (see nm_opts.batch). With
  * AVX2 the four recursions run in the lanes of one vector register, each lane performing
@@ -788,6 +790,7 @@ static void ets_objective_batch(const double *const *par, size_t np, double *f, 
 		f[k] = v;
 	}
 }
+#endif
 
 int ets_fit(const double *y, size_t n, size_t m, int error, int trend, int season, int damped,
 	    enum ets_crit crit, struct ets_model *f)
@@ -853,10 +856,12 @@ int ets_fit(const double *y, size_t n, size_t m, int error, int trend, int seaso
 
 	nm_opts_default(&o);
 	o.maxit = 2000;
+#ifdef ETS_BATCH
 	/* DYN_ETS_NOSIMD: a test switch, to check that both paths agree */
 	if (trend != ETS_M && crit == ETS_CRIT_LIK && __builtin_cpu_supports("avx2") &&
 	    !getenv("DYN_ETS_NOSIMD"))
 		o.batch = ets_objective_batch;
+#endif
 	if (nm_minimize(np, par, &fmin, ets_objective, &c, &o, &f->nevals) < 0)
 		return -1;
 	if (!isfinite(fmin))
