@@ -31,10 +31,17 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+DYNBIN ?= dyn
+
 all: dyn
 
 dyn: $(CMD_OBJ) $(BUILD)/libdyn.a
-	$(CC) $(CFLAGS) $(DYN_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libdyn.a $(LIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libdyn.a $(LIBS)
+
+build-asan/dyn: $(CMD_OBJ) $(BUILD)/libdyn.a
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libdyn.a $(LIBS)
 
 $(BUILD)/libdyn.a: $(LIB_OBJ)
 	@rm -f $@
@@ -42,22 +49,35 @@ $(BUILD)/libdyn.a: $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DYN_CFLAGS) -MMD -MP -c -o $@ $<
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdyn.a tests/unit/check.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
 
 units: $(UNIT_BIN)
 
-# The test suite: C unit tests of lib/ and shell tests of the binary; ends with "N passed, N failed".
-check: dyn units
-	@DYN=$(CURDIR)/dyn UNITDIR=$(CURDIR)/$(BUILD)/tests sh tests/run.sh
+# Installs the Debian packages that are missing (tools/debian-packages).
+deps:
+	@sh tools/deps.sh
 
-# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer, in its own build tree.
-check-asan:
-	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
-		SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+# The whole test suite (C unit tests of lib/, shell tests of the binary), built and run under
+# AddressSanitizer and UndefinedBehaviorSanitizer in build-asan/; ends with "N passed, N failed".
+check: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SAN='-fsanitize=address,undefined -fno-sanitize-recover=all' DYNBIN=build-asan/dyn test
+
+check-asan: check
+
+# The suite on the plain optimized build (faster; what developers run between commits).
+test: $(DYNBIN) units
+	@DYN=$(CURDIR)/$(DYNBIN) UNITDIR=$(CURDIR)/$(BUILD)/tests sh tests/run.sh
+
+# The main job on the bundled data: train a classifier, predict, show the model.
+demo: deps dyn
+	@sh tools/demo.sh
 
 bench: dyn
 	sh bench/run.sh
@@ -79,7 +99,7 @@ lint:
 		--inline-suppr --suppress=missingIncludeSystem -Ilib -D__GNUC__ lib cmd
 
 clean:
-	rm -rf build build-asan dyn
+	rm -rf build build-asan dyn bench/out
 
-.PHONY: all units check check-asan bench install format lint clean
+.PHONY: all units deps check test demo bench install format lint clean
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

@@ -31,11 +31,13 @@ enum cmd_flags { CMD_HIDDEN = 1 };
 int cmd_fit(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 
 /* Prints "dyn: MSG" for e and returns its exit code. */
-int report(const struct err *e);
+int report_err(const struct err *e);
 /* Prints "dyn: MSG" (a usage error) and returns DYN_EUSAGE. */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -61,6 +63,8 @@ int finish_stdout(int rc);
 int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **argv);
 
 extern const struct cmd dyn_commands[];
+/* Global options: accepted before the command and, for convenience, among its options. */
+extern const struct opt global_options[];
 void dyn_main_help(FILE *fp);
 
 #endif

@@ -12,6 +12,8 @@ const struct cmd dyn_commands[] = {
 	{"fit", cmd_fit, "train a model and add it to the store", 0},
 	{"predict", cmd_predict, "predict with a stored model, streaming rows", 0},
 	{"models", cmd_models, "list, show and remove stored models", 0},
+	{"stats", cmd_stats, "queue load analytics: check, levels, series, profiles, statistics", 0},
+	{"forecast", cmd_forecast, "forecast queue load with prediction intervals", 0},
 	{"help", cmd_help, "show the manual of a command", 0},
 	{"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
 	{NULL, NULL, NULL, 0},
@@ -19,7 +21,7 @@ const struct cmd dyn_commands[] = {
 
 static int show_version;
 
-static const struct opt global_options[] = {
+const struct opt global_options[] = {
 	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
 	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
 	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
@@ -76,8 +78,8 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int n;
 
-	/* A closed pipe is a write error reported by finish_stdout, not a silent death. */
-	signal(SIGPIPE, SIG_IGN);
+	/* SIGPIPE keeps its default: "dyn predict ... | head" ends quietly, as cat and grep do,
+	 * and stops reading its input at once. */
 	if (env_threads() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);
@@ -86,7 +88,7 @@ int main(int argc, char **argv)
 		return finish_stdout(0);
 	}
 	if (n < 0)
-		return report(&e);
+		return report_err(&e);
 	if (show_version) {
 		printf("dyn %s\n", DYN_VERSION);
 		return finish_stdout(0);

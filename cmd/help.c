@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "io/doc.h"
+#include "store/store.h"
 
 static const struct opt help_options[] = {
 	OPT_END_(),
@@ -54,4 +56,105 @@ int cmd_help(int argc, char **argv)
 	}
 	sub[0] = (char *)c->name;
 	return c->fn(2, sub);
+}
+
+/* Prints the model ids of the store, one per line (errors are silent: this serves completion). */
+static int list_model_ids(void)
+{
+	struct store *s = NULL;
+	struct cJSON *index = NULL;
+	struct err e = ERR_INIT;
+	size_t i;
+	if (store_open(&s, store_path(), &e) == 0 && store_read_index(s, &index, &e) == 0)
+		for (i = 0; i < doc_len(index, "models"); i++)
+			printf("%s\n", doc_str(doc_at(index, "models", i), "id"));
+	doc_free(index);
+	store_free(&s);
+	return finish_stdout(0);
+}
+
+static int takes_value(const char *w)
+{
+	static const char *const with_value[] = {"--store", "--format", "--threads", "--seed"};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(with_value); i++)
+		if (!strcmp(w, with_value[i]))
+			return 1;
+	return 0;
+}
+
+/* dyn complete WORD... : the candidates for the last WORD (the one being typed) of
+ * "dyn WORD...". Shells filter by prefix; no output means "complete file names". */
+int cmd_complete(int argc, char **argv)
+{
+	const char *cur, *prev, *cmd = NULL, *sub = NULL;
+	const struct cmd *c;
+	int i, npos = 0;
+	char *list[] = {NULL, NULL, (char *)"--list-options", NULL};
+
+	if (argc < 2)
+		return finish_stdout(0);
+	cur = argv[argc - 1];
+	prev = argc >= 3 ? argv[argc - 2] : "";
+	if (!strcmp(prev, "--format")) {
+		printf("table\ncsv\njson\nndjson\n");
+		return finish_stdout(0);
+	}
+	for (i = 1; i < argc - 1; i++) {
+		if (argv[i][0] == '-') {
+			if (!cmd && takes_value(argv[i]))
+				i++;
+			continue;
+		}
+		if (!cmd)
+			cmd = argv[i];
+		else if (!sub)
+			sub = argv[i];
+		npos++;
+	}
+	if (!cmd) {
+		if (cur[0] == '-')
+			printf("--store\n--format\n--threads\n--seed\n--quiet\n--verbose\n"
+			       "--no-progress\n--version\n--help\n");
+		else
+			for (c = dyn_commands; c->name; c++)
+				if (!(c->flags & CMD_HIDDEN))
+					printf("%s\n", c->name);
+		return finish_stdout(0);
+	}
+	for (c = dyn_commands; c->name; c++)
+		if (!strcmp(c->name, cmd))
+			break;
+	if (!c->name)
+		return finish_stdout(0);
+	if (!strcmp(cmd, "help")) {
+		for (c = dyn_commands; c->name; c++)
+			if (!(c->flags & CMD_HIDDEN))
+				printf("%s\n", c->name);
+		return finish_stdout(0);
+	}
+	if (!strcmp(cmd, "fit") || !strcmp(cmd, "models")) {
+		/* Nested verbs: "fit KIND", "models ls". */
+		if (!sub) {
+			list[0] = (char *)cmd;
+			list[1] = (char *)"--list-options";
+			return c->fn(2, list);
+		}
+		if (!strcmp(cmd, "models") && (!strcmp(sub, "show") || !strcmp(sub, "rm")) &&
+		    cur[0] != '-')
+			return list_model_ids();
+		if (cur[0] != '-')
+			return finish_stdout(0);
+		list[0] = (char *)cmd;
+		list[1] = (char *)sub;
+		return c->fn(3, list);
+	}
+	if (cur[0] == '-') {
+		list[0] = (char *)cmd;
+		list[1] = (char *)"--list-options";
+		return c->fn(2, list);
+	}
+	if (!strcmp(cmd, "predict") && npos == 1)
+		return list_model_ids();
+	return finish_stdout(0);
 }

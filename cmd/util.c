@@ -6,7 +6,7 @@
 #include "cmd.h"
 #include "io/output.h"
 
-int report(const struct err *e)
+int report_err(const struct err *e)
 {
 	fprintf(stderr, "dyn: %s\n", e->msg[0] ? e->msg : "unknown error");
 	return e->code ? e->code : DYN_EDATA;
@@ -23,9 +23,41 @@ int usage_error(const char *fmt, ...)
 	return DYN_EUSAGE;
 }
 
-int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char *usage, int *rc)
+static int parse_cmd_options_(int argc, char **argv, const struct opt *opts, const char *usage,
+			      int *rc, struct err *ep);
+
+/* The command's options followed by the global ones (hidden from its help). Caller frees. */
+static struct opt *with_globals(const struct opt *opts)
+{
+	size_t n = 0, g = 0, i;
+	struct opt *all;
+	while (opts[n].type != OPT_END)
+		n++;
+	while (global_options[g].type != OPT_END)
+		g++;
+	all = xcalloc(n + g + 1, sizeof(*all));
+	memcpy(all, opts, n * sizeof(*all));
+	for (i = 0; i < g; i++) {
+		all[n + i] = global_options[i];
+		all[n + i].flags |= OPT_HIDDEN;
+	}
+	return all;
+}
+
+int parse_cmd_options(int argc, char **argv, const struct opt *cmd_opts, const char *usage,
+		      int *rc)
 {
 	struct err e = ERR_INIT;
+	struct opt *opts = with_globals(cmd_opts);
+	int n = parse_cmd_options_(argc, argv, opts, usage, rc, &e);
+	free(opts);
+	return n;
+}
+
+static int parse_cmd_options_(int argc, char **argv, const struct opt *opts, const char *usage,
+			      int *rc, struct err *ep)
+{
+	struct err e = *ep;
 	int n;
 	/* Hidden: the shell completions ask each command for its options. */
 	if (argc == 2 && !strcmp(argv[1], "--list-options")) {
@@ -46,7 +78,7 @@ int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char 
 		return -1;
 	}
 	if (n < 0) {
-		*rc = report(&e);
+		*rc = report_err(&e);
 		return -1;
 	}
 	return n;

@@ -8,11 +8,19 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${DYN:=$here/../dyn}"
 : "${UNITDIR:=$here/../build/tests}"
 export DYN
+# Sanitizer reports fail the test that triggers them; third-party leaks are suppressed by name.
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 out=$(mktemp -d "${TMPDIR:-/tmp}/dyn-tests.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 
 if [ $# -gt 0 ]; then
-	set -- "$@"
+	abs=
+	for t in "$@"; do
+		case "$t" in /*) ;; *) t=$(pwd)/$t ;; esac
+		abs="$abs $t"
+	done
+	set -- $abs
 else
 	set -- $(ls "$UNITDIR"/t_* 2>/dev/null | grep -v '\.d$') $(ls "$here"/t[0-9]*.sh)
 fi

@@ -121,23 +121,28 @@ int strbuf_read_fd(struct strbuf *sb, int fd)
 	return 0;
 }
 
-void strbuf_add_double(struct strbuf *sb, double v)
+size_t fmt_double(char buf[32], double v)
 {
-	char tmp[40];
-	int prec;
-	if (isnan(v)) {
-		strbuf_adds(sb, "nan");
-		return;
-	}
-	if (isinf(v)) {
-		strbuf_adds(sb, v > 0 ? "inf" : "-inf");
-		return;
-	}
+	int prec, n = 0;
+	if (isnan(v))
+		return (size_t)snprintf(buf, 32, "nan");
+	if (isinf(v))
+		return (size_t)snprintf(buf, 32, v > 0 ? "inf" : "-inf");
+	/* Integers (counts, ids) skip the search below, which dominates writing many numbers. */
+	if (fabs(v) < 1e15 && v == (double)(long long)v && !(v == 0 && signbit(v)))
+		return (size_t)snprintf(buf, 32, "%lld", (long long)v);
 	/* Shortest %.Ng that reads back exactly: readable output, still round-trip precise. */
 	for (prec = 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (prec == 17 || strtod(buf, NULL) == v)
 			break;
 	}
-	strbuf_adds(sb, tmp);
+	return (size_t)n;
+}
+
+void strbuf_add_double(struct strbuf *sb, double v)
+{
+	char tmp[32];
+	size_t n = fmt_double(tmp, v);
+	strbuf_add(sb, tmp, n);
 }

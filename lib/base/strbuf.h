@@ -26,7 +26,9 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 char *strbuf_detach(struct strbuf *sb, size_t *len);
 /* Reads until EOF; returns 0 or -1 with errno set. */
 int strbuf_read_fd(struct strbuf *sb, int fd);
-/* Text of a double in the C locale that reads back to the same value (%.17g, shortest form). */
+/* Text of a double in the C locale that reads back to the same value (%.17g, shortest form);
+ * fmt_double writes it to buf (NUL-terminated) and returns its length. */
+size_t fmt_double(char buf[32], double v);
 void strbuf_add_double(struct strbuf *sb, double v);
 
 #endif

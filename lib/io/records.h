@@ -55,9 +55,9 @@ int rec_next(struct rec_reader *r, struct err *e);
  * index) of the current record. */
 size_t rec_line(const struct rec_reader *r);
 
-/* Field i of the current record as text: NULL when absent or JSON null; *len its length.
- * JSON numbers are given in their shortest round-trip text, strings unquoted. The pointer is
- * valid until the next rec_next. */
+/* Field i of the current record as NUL-terminated text: NULL when absent or JSON null; *len
+ * its length (len may be NULL). JSON numbers are given in their shortest round-trip text,
+ * strings unquoted. The pointer is valid until the next rec_next. */
 const char *rec_field(const struct rec_reader *r, size_t i, size_t *len);
 
 /* Field i as a finite double. Errors (DYN_EDATA) read

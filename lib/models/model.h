@@ -31,9 +31,9 @@ struct batch {
  * everything it points to). */
 struct dataset {
 	size_t n, d;
-	double *X;        /* n x d, row-major */
-	char **text;      /* n texts (INPUT_TEXT) */
-	char **features;  /* d names (INPUT_TABULAR); for INPUT_TEXT one: the text column */
+	double *X;        /* n x d, row-major (INPUT_TABULAR) */
+	char **text;      /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
+	char **features;  /* d names; for INPUT_TEXT the one text column */
 	size_t k;         /* classes */
 	char **classes;   /* k names, sorted numerically if all numbers, else bytewise */
 	int *y;           /* n class indices */

@@ -50,8 +50,9 @@ const struct st_tensor *st_get(const struct st_file *f, const char *name, enum s
 
 /* Serializes f (tensors sorted by name, data 8-byte aligned) and appends it to out. */
 void st_serialize(const struct st_file *f, struct strbuf *out);
-/* Parses a whole file image; validates header length, JSON, dtypes, shapes and offsets
- * (no overlap, inside the buffer). On error f is left empty and e says what is wrong. */
+/* Parses a whole file image into f (initialised with st_init; its previous content is
+ * released); validates header length, JSON, dtypes, shapes and offsets (no overlap, inside the
+ * buffer). On error f is left empty and e says what is wrong. The data is copied: buf may go. */
 int st_parse(struct st_file *f, const void *buf, size_t len, struct err *e);
 
 #endif

@@ -31,21 +31,29 @@ int store_read_index(struct store *s, struct cJSON **index, struct err *e);
  * error "model \"ID\" not found" and returns NULL. */
 struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e);
 
-/* Adds a model: under the lock, writes the model file bytes, completes entry (fills "id",
- * "file", "sha256", "created_at" when absent) and appends it to index.json. entry is consumed.
+/* Adds a model: under the lock, writes the model file bytes, completes entry and appends it to
+ * index.json. entry is consumed. The store sets "id", "file" (models/NAME), "sha256" and "size"
+ * (it is their authority: values the caller left there are replaced) and "created_at" when
+ * absent; entry's other fields follow in their order.
  * If id is NULL, a fresh id "<prefix>-xxxxxx" is generated under the lock and returned in
- * *id_out (owned by caller). An existing id is a DYN_EUSAGE error unless replace is set; a
- * replaced model's old file is removed only after the new index is in place. */
+ * *id_out (owned by caller; also set for an explicit id). An existing id is a DYN_EUSAGE error
+ * unless replace is set; a replacement never overwrites the file the index names (it goes to
+ * models/ID.<sha256 prefix>.safetensors instead) and the old file is removed only after the
+ * new index is in place. A corrupt index is never rewritten: the add fails with its error. */
 int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
-		    const void *file, size_t len, struct cJSON *entry, char **id_out, struct err *e);
+		    const void *file, size_t len, struct cJSON *entry, char **id_out,
+		    struct err *e);
 
 /* Removes models by id under the lock (one index rewrite for all). A missing id is a
  * DYN_ENOTFOUND error and nothing is removed, unless force. */
 int store_remove(struct store *s, const char *const *ids, size_t n, bool force, struct err *e);
 
-/* Reads the model file of an entry and checks its size and sha256 against the entry; a
- * mismatch is a DYN_EDATA error ("model \"ID\": file ... does not match its index entry").
- * *buf is owned by the caller (free). */
+/* Reads the model file of an entry ("file" must be models/NAME) and checks its size (when the
+ * entry has one) and sha256 against the entry; a mismatch is a DYN_EDATA error ("model \"ID\":
+ * \"models/ID.safetensors\" does not match its index entry (sha256 differs)"), and so is a
+ * missing file. Readers take no lock: if the model was replaced or removed since the caller
+ * read the index, the error says so ("model \"ID\" was replaced or removed while it was being
+ * read") instead. *buf is owned by the caller (free). */
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e);
 

@@ -1,0 +1,329 @@
+/* dyn fit KIND: train a model, evaluate it, register it in the store, print its id. */
+#include <math.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "io/doc.h"
+#include "io/records.h"
+#include "models/data.h"
+#include "models/stored.h"
+#include "models/train.h"
+#include "store/store.h"
+
+/* Hyperparameter options in the order given; --params is applied before them. */
+struct param_arg {
+	const char *name;
+	const char *value;
+};
+
+struct fit_args {
+	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
+	const char *delimiter, *text_column;
+	int replace, no_refit;
+	double test_fraction;
+	long cv;
+	struct param_arg *pa;
+	size_t npa, pa_alloc;
+};
+
+static int collect_param(const struct opt *o, const char *arg, struct err *e)
+{
+	struct fit_args *a = o->cb_data;
+	ALLOC_GROW(a->pa, a->npa + 1, a->pa_alloc);
+	a->pa[a->npa].name = o->long_name;
+	a->pa[a->npa].value = arg;
+	a->npa++;
+	return 0;
+}
+
+static const char fit_usage[] = "dyn fit KIND [OPTIONS] [DATA...]";
+
+static void kinds_help(FILE *fp)
+{
+	size_t i;
+	fprintf(fp, "usage: %s\n\nKinds:\n", fit_usage);
+	for (i = 0; model_kinds[i]; i++)
+		fprintf(fp, "    %-12s%s\n", model_kinds[i]->name, model_kinds[i]->summary);
+	fprintf(fp, "\n'dyn fit KIND -h' lists the options of a kind.\n");
+}
+
+/* The common options, then one option per hyperparameter of the kind. The returned table and
+ * its strings are owned by the caller (free_options). */
+static struct opt *build_options(const struct model_kind *kind, struct fit_args *a,
+				 struct strbuf *names)
+{
+	const struct opt common[] = {
+		OPT_GROUP_("Model and store:"),
+		OPT_STRING_(0, "id", &a->id, "NAME", "model id (default: generated, e.g. svc-3f9a1c)"),
+		OPT_BOOL_(0, "replace", &a->replace, "replace an existing model of that id"),
+		OPT_STRING_(0, "note", &a->note, "TEXT", "a note kept with the model"),
+		OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
+		OPT_GROUP_("Data:"),
+		OPT_STRING_(0, "label", &a->label, "COL", "label column (default: label, else y)"),
+		OPT_STRING_(0, "features", &a->features, "COLS",
+			    "comma-separated feature columns (default: all others)"),
+		OPT_STRING_(0, "text-column", &a->text_column, "COL",
+			    "text column of text models (default: text)"),
+		OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
+		OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
+		OPT_GROUP_("Evaluation:"),
+		OPT_DOUBLE_(0, "test-fraction", &a->test_fraction, "F",
+			    "held-out share for the report (default 0.2)"),
+		OPT_LONG_(0, "cv", &a->cv, "K", "K-fold cross-validated report instead"),
+		OPT_STRING_(0, "grid", &a->grid, "SPEC",
+			    "cross-validated search, e.g. 'C=0.1,1,10 gamma=scale,0.01'"),
+		OPT_BOOL_(0, "no-refit", &a->no_refit, "keep the model fit on the training split"),
+		OPT_GROUP_("Hyperparameters:"),
+		OPT_STRING_(0, "params", &a->params, "JSON|FILE", "hyperparameters as a JSON object"),
+	};
+	size_t nc = ARRAY_SIZE(common), np = 0, i;
+	const struct param_spec *s;
+	struct opt *t;
+	size_t *offs;
+
+	for (s = kind->params; s && s->name; s++)
+		np++;
+	t = xcalloc(nc + np + 1, sizeof(*t));
+	memcpy(t, common, sizeof(common));
+	offs = xcalloc(np + 1, sizeof(*offs));
+	/* Option names and help texts live in one strbuf; pointers are fixed up once it is built. */
+	for (i = 0, s = kind->params; i < np; i++, s++) {
+		size_t j;
+		offs[i] = names->len;
+		for (j = 0; s->name[j]; j++)
+			strbuf_addch(names, s->name[j] == '_' ? '-' : s->name[j]);
+		strbuf_addch(names, '\0');
+		strbuf_addf(names, "%s (default %s)", s->help, s->def);
+		strbuf_addch(names, '\0');
+	}
+	for (i = 0, s = kind->params; i < np; i++, s++) {
+		struct opt *o = &t[nc + i];
+		o->type = OPT_CALLBACK;
+		o->long_name = names->buf + offs[i];
+		o->help = o->long_name + strlen(o->long_name) + 1;
+		o->argh = s->type == PARAM_CHOICE ? s->choices
+			  : s->type == PARAM_BOOL ? "BOOL"
+			  : (s->flags & PARAM_OR_CHOICE) ? "X"
+			  : s->type == PARAM_INT ? "N"
+						 : "X";
+		o->cb = collect_param;
+		o->cb_data = a;
+		o->flags = (s->flags & PARAM_HIDDEN) ? OPT_HIDDEN : 0;
+	}
+	free(offs);
+	return t;
+}
+
+static int read_params_arg(const char *arg, struct strbuf *out, struct err *e)
+{
+	FILE *fp;
+	if (arg[0] == '{' || arg[0] == ' ') {
+		strbuf_adds(out, arg);
+		return 0;
+	}
+	fp = fopen(arg, "r");
+	if (!fp)
+		return err_sys(e, "--params: \"%s\"", arg);
+	if (strbuf_read_fd(out, fileno(fp)) < 0) {
+		fclose(fp);
+		return err_sys(e, "--params: \"%s\"", arg);
+	}
+	fclose(fp);
+	return 0;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+	struct fit_args a;
+	const struct model_kind *kind;
+	struct strbuf names = STRBUF_INIT, ptext = STRBUF_INIT;
+	struct opt *opts = NULL;
+	struct params p;
+	struct param_grid grid;
+	struct dataset ds;
+	struct load_opts lo;
+	struct train_opts to;
+	struct store *store = NULL;
+	struct model *m = NULL, *warm = NULL;
+	struct cJSON *report = NULL, *entry = NULL;
+	struct err e = ERR_INIT;
+	char started[21], finished[21], sha[65], *new_id = NULL;
+	void *file = NULL;
+	size_t flen = 0, i;
+	int rc = 0, n, have_params = 0, have_grid = 0;
+	char usage[128], result[128];
+	double acc, auc;
+	const char *how;
+
+	memset(&a, 0, sizeof(a));
+	a.test_fraction = 0.2;
+	a.cv = 0;
+	dataset_init(&ds);
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		kinds_help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? DYN_EUSAGE : finish_stdout(0);
+	}
+	if (!strcmp(argv[1], "--list-options")) {
+		for (i = 0; model_kinds[i]; i++)
+			printf("%s\n", model_kinds[i]->name);
+		return finish_stdout(0);
+	}
+	kind = model_kind_find(argv[1]);
+	if (!kind)
+		return usage_error("unknown model kind \"%s\" (see 'dyn fit -h')", argv[1]);
+	params_init(&p, kind->params);
+	have_params = 1;
+	opts = build_options(kind, &a, &names);
+	snprintf(usage, sizeof(usage), "dyn fit %s [OPTIONS] [DATA...]", kind->name);
+	argv++;
+	argc--;
+	n = parse_cmd_options(argc, argv, opts, usage, &rc);
+	if (n < 0)
+		goto out;
+
+	/* Everything about the command line is checked before any data is read. */
+	if (a.params) {
+		if (read_params_arg(a.params, &ptext, &e) < 0 ||
+		    params_set_json(&p, kind->name, ptext.buf, &e) < 0) {
+			e.code = DYN_EUSAGE;
+			rc = report_err(&e);
+			goto out;
+		}
+	}
+	for (i = 0; i < a.npa; i++)
+		if (params_set(&p, kind->name, a.pa[i].name, a.pa[i].value, &e) < 0) {
+			rc = report_err(&e);
+			goto out;
+		}
+	if (a.id && !store_valid_id(a.id)) {
+		rc = usage_error("invalid model id \"%s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+				 a.id);
+		goto out;
+	}
+	if (!(a.test_fraction >= 0 && a.test_fraction < 1)) {
+		rc = usage_error("option --test-fraction: expected a number from 0 to below 1, got %g",
+				 a.test_fraction);
+		goto out;
+	}
+	if (a.cv == 1 || a.cv < 0 || a.cv > 1000) {
+		rc = usage_error("option --cv: expected an integer from 2 to 1000, got %ld", a.cv);
+		goto out;
+	}
+	grid_init(&grid);
+	have_grid = 1;
+	if (a.grid && grid_parse(&grid, &p, kind->name, a.grid, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	memset(&lo, 0, sizeof(lo));
+	lo.label = a.label;
+	lo.features = a.features;
+	lo.text_column = a.text_column;
+	if (a.input_format) {
+		static const char *const fmts[] = {"csv", "json", "ndjson"};
+		for (i = 0; i < ARRAY_SIZE(fmts); i++)
+			if (!strcmp(a.input_format, fmts[i]))
+				lo.rec.format = (enum rec_format)(REC_CSV + i);
+		if (lo.rec.format == REC_AUTO) {
+			rc = usage_error("option --input-format: expected csv, json or ndjson, got \"%s\"",
+					 a.input_format);
+			goto out;
+		}
+	}
+	if (a.delimiter) {
+		if (!strcmp(a.delimiter, "\\t") || !strcmp(a.delimiter, "tab"))
+			lo.rec.delimiter = '\t';
+		else if (strlen(a.delimiter) == 1)
+			lo.rec.delimiter = a.delimiter[0];
+		else {
+			rc = usage_error("option --delimiter: expected one character, got \"%s\"",
+					 a.delimiter);
+			goto out;
+		}
+	}
+	if (store_open(&store, store_path(), &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (a.warm) {
+		if (model_from_store(store, a.warm, &warm, &e) < 0) {
+			err_prefix(&e, "--warm-start");
+			rc = report_err(&e);
+			goto out;
+		}
+		if (warm->kind != kind) {
+			rc = usage_error("--warm-start: model \"%s\" is a %s model, not %s", a.warm,
+					 warm->kind->name, kind->name);
+			goto out;
+		}
+	}
+
+	utc_now(started);
+	if (dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (warm && (warm->d != ds.d || warm->k != ds.k)) {
+		rc = usage_error("--warm-start: model \"%s\" has %zu features and %zu classes, the data "
+				 "%zu and %zu",
+				 a.warm, warm->d, warm->k, ds.d, ds.k);
+		goto out;
+	}
+	memset(&to, 0, sizeof(to));
+	to.test_fraction = a.test_fraction;
+	to.cv = a.cv;
+	to.grid = a.grid ? &grid : NULL;
+	to.refit = !a.no_refit;
+	to.warm = warm;
+	to.ctx.seed = (unsigned long)global.seed;
+	to.ctx.threads = (int)global.threads;
+	to.ctx.quiet = global.quiet;
+	to.ctx.progress = cmd_progress("training");
+	if (model_train(&m, kind, &p, &ds, &to, &report, &e) < 0) {
+		progress_free(&to.ctx.progress);
+		rc = report_err(&e);
+		goto out;
+	}
+	progress_free(&to.ctx.progress);
+	utc_now(finished);
+	if (model_save(m, &file, &flen, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	acc = doc_num(report, "accuracy");
+	auc = doc_num(report, "roc_auc");
+	how = doc_str(report, "evaluation.method");
+	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc, auc);
+	entry = model_entry(a.id, m, report, started, finished, (const char *const *)argv,
+			    (size_t)n, ds.n, sha, a.note);
+	report = NULL;
+	if (store_add_model(store, a.id, kind->name, a.replace, file, flen, entry, &new_id, &e) <
+	    0) {
+		entry = NULL;
+		rc = report_err(&e);
+		goto out;
+	}
+	entry = NULL;
+	printf("%s\n", a.id ? a.id : new_id);
+	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, a.id ? a.id : new_id, ds.n,
+		result);
+	rc = finish_stdout(0);
+out:
+	free(new_id);
+	free(file);
+	model_free(&m);
+	model_free(&warm);
+	store_free(&store);
+	dataset_release(&ds);
+	if (have_grid)
+		grid_release(&grid);
+	if (have_params)
+		params_release(&p);
+	strbuf_release(&names);
+	strbuf_release(&ptext);
+	free(opts);
+	free(a.pa);
+	doc_free(report);
+	doc_free(entry);
+	return rc;
+}

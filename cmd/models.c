@@ -1,0 +1,162 @@
+/* dyn models ls | show ID | rm ID...: the catalogue of the store. */
+#include <math.h>
+
+#include "cmd.h"
+#include "io/doc.h"
+#include "io/output.h"
+#include "models/stored.h"
+#include "store/store.h"
+
+static int open_store(struct store **s)
+{
+	struct err e = ERR_INIT;
+	if (store_open(s, store_path(), &e) < 0)
+		return report_err(&e);
+	return 0;
+}
+
+static int models_ls(int argc, char **argv)
+{
+	static const char *const cols[] = {"id",	"kind",	    "created_at", "rows",
+					   "classes",	"accuracy", "evaluation", "note"};
+	const struct opt opts[] = {OPT_END_()};
+	struct store *s = NULL;
+	struct cJSON *index = NULL;
+	struct out_writer *w;
+	struct err e = ERR_INIT;
+	size_t i, n;
+	int rc = 0;
+
+	if (parse_cmd_options(argc, argv, opts, "dyn models ls", &rc) < 0)
+		return rc;
+	if ((rc = open_store(&s)))
+		return rc;
+	if (store_read_index(s, &index, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	w = out_new(stdout, (enum out_format)output_format(0), ARRAY_SIZE(cols), cols, NULL);
+	n = doc_len(index, "models");
+	for (i = 0; i < n; i++) {
+		const struct cJSON *m = doc_at(index, "models", i);
+		const char *note = doc_str(m, "note");
+		double acc = doc_num(m, "metrics.accuracy"), rows = doc_num(m, "data.rows");
+		const char *ev = doc_str(m, "metrics.evaluation.method");
+		out_str(w, doc_str(m, "id"));
+		out_str(w, doc_str(m, "kind"));
+		out_str(w, doc_str(m, "created_at"));
+		if (isnan(rows))
+			out_null(w);
+		else
+			out_num(w, rows);
+		out_int(w, (long long)doc_len(m, "classes"));
+		if (isnan(acc))
+			out_null(w);
+		else
+			out_num(w, acc);
+		if (ev)
+			out_str(w, ev);
+		else
+			out_null(w);
+		if (note)
+			out_str(w, note);
+		else
+			out_null(w);
+	}
+	if (out_finish(&w, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	rc = finish_stdout(0);
+out:
+	doc_free(index);
+	store_free(&s);
+	return rc;
+}
+
+static int models_show(int argc, char **argv)
+{
+	const struct opt opts[] = {OPT_END_()};
+	struct store *s = NULL;
+	struct cJSON *doc = NULL;
+	struct err e = ERR_INIT;
+	int rc = 0, n;
+
+	n = parse_cmd_options(argc, argv, opts, "dyn models show ID", &rc);
+	if (n < 0)
+		return rc;
+	if (n != 1)
+		return usage_error("models show: expected one model id");
+	if (!store_valid_id(argv[0]))
+		return usage_error("invalid model id \"%s\": ids match "
+				   "[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+				   argv[0]);
+	if ((rc = open_store(&s)))
+		return rc;
+	doc = model_describe(s, argv[0], &e);
+	if (!doc || out_doc(stdout, (enum out_format)output_format(1), doc, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	rc = finish_stdout(0);
+out:
+	doc_free(doc);
+	store_free(&s);
+	return rc;
+}
+
+static int models_rm(int argc, char **argv)
+{
+	int force = 0, rc = 0, n, i;
+	const struct opt opts[] = {
+		OPT_BOOL_('f', "force", &force, "ignore ids that do not exist"),
+		OPT_END_(),
+	};
+	struct store *s = NULL;
+	struct err e = ERR_INIT;
+
+	n = parse_cmd_options(argc, argv, opts, "dyn models rm [-f] ID...", &rc);
+	if (n < 0)
+		return rc;
+	if (n < 1)
+		return usage_error("models rm: expected one or more model ids");
+	for (i = 0; i < n; i++)
+		if (!store_valid_id(argv[i]))
+			return usage_error("invalid model id \"%s\": ids match "
+					   "[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+					   argv[i]);
+	if ((rc = open_store(&s)))
+		return rc;
+	if (store_remove(s, (const char *const *)argv, (size_t)n, force, &e) < 0)
+		rc = report_err(&e);
+	else
+		summary("removed %d model%s", n, n == 1 ? "" : "s");
+	store_free(&s);
+	return rc ? rc : finish_stdout(0);
+}
+
+static const struct cmd models_commands[] = {
+	{"ls", models_ls, "list the models of the store", 0},
+	{"show", models_show, "show one model: parameters, metrics, training, data", 0},
+	{"rm", models_rm, "remove models", 0},
+	{NULL, NULL, NULL, 0},
+};
+
+int cmd_models(int argc, char **argv)
+{
+	const struct cmd *c;
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "--list-options")) {
+		FILE *fp = argc < 2 ? stderr : stdout;
+		if (argc >= 2 && !strcmp(argv[1], "--list-options")) {
+			for (c = models_commands; c->name; c++)
+				printf("%s\n", c->name);
+			return finish_stdout(0);
+		}
+		fprintf(fp, "usage: dyn models ls | show ID | rm [-f] ID...\n\n");
+		for (c = models_commands; c->name; c++)
+			fprintf(fp, "    %-8s%s\n", c->name, c->summary);
+		return argc < 2 ? DYN_EUSAGE : finish_stdout(0);
+	}
+	return run_subcommand(models_commands, "models", argc - 1, argv + 1);
+}

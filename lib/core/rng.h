@@ -1,0 +1,28 @@
+/* Deterministic pseudo-random numbers (xoshiro256** seeded by splitmix64): the same seed gives
+ * the same stream on every platform, so fits, shuffles and splits are reproducible. */
+#ifndef DYN_CORE_RNG_H
+#define DYN_CORE_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Generator state. Embedded value: rng_init (no release needed). Not thread-safe: give each
+ * thread its own (seeded e.g. with seed + thread index). */
+struct rng {
+	uint64_t s[4];
+	double spare; /* second normal deviate of the last polar pair */
+	int has_spare;
+};
+
+void rng_init(struct rng *r, uint64_t seed);
+uint64_t rng_u64(struct rng *r);
+/* Uniform in [0, 1), 53 random bits. */
+double rng_uniform(struct rng *r);
+/* Uniform integer in [0, n), without modulo bias; n > 0. */
+uint64_t rng_below(struct rng *r, uint64_t n);
+/* Standard normal deviate (Marsaglia's polar method). */
+double rng_normal(struct rng *r);
+/* Fisher-Yates shuffle of a[0..n). */
+void rng_shuffle(struct rng *r, size_t *a, size_t n);
+
+#endif

@@ -1,0 +1,188 @@
+/* CSR sparse matrices: construction, row normalization and products with dense operands.
+ * The products walk the sparse structure by hand (BLAS has no sparse routines); the dense
+ * side of each row update goes through cblas_daxpy when the dense operand is wide enough. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "core/sparse.h"
+#include "base/base.h"
+
+void csr_init(struct csr *a, size_t ncols)
+{
+	memset(a, 0, sizeof(*a));
+	a->ncols = ncols;
+	a->rows_alloc = 1;
+	a->indptr = xcalloc(1, sizeof(*a->indptr));
+}
+
+void csr_release(struct csr *a)
+{
+	free(a->indptr);
+	free(a->indices);
+	free(a->data);
+	memset(a, 0, sizeof(*a));
+}
+
+static void csr_reserve(struct csr *a, size_t nnz)
+{
+	if (nnz > a->alloc) {
+		size_t n = a->alloc < 1024 ? 1024 : a->alloc * 2;
+		if (n < nnz)
+			n = nnz;
+		a->indices = xreallocarray(a->indices, n, sizeof(*a->indices));
+		a->data = xreallocarray(a->data, n, sizeof(*a->data));
+		a->alloc = n;
+	}
+}
+
+void csr_add_row(struct csr *a, size_t n, const uint32_t *idx, const double *val)
+{
+	ALLOC_GROW(a->indptr, a->nrows + 2, a->rows_alloc);
+	csr_reserve(a, a->nnz + n);
+	if (n) {
+		memcpy(a->indices + a->nnz, idx, n * sizeof(*idx));
+		memcpy(a->data + a->nnz, val, n * sizeof(*val));
+	}
+	a->nnz += n;
+	a->nrows++;
+	a->indptr[a->nrows] = a->nnz;
+}
+
+void csr_append(struct csr *a, const struct csr *b)
+{
+	for (size_t i = 0; i < b->nrows; i++) {
+		size_t p = b->indptr[i];
+		csr_add_row(a, b->indptr[i + 1] - p, b->indices + p, b->data + p);
+	}
+}
+
+struct csr_pair {
+	uint32_t j;
+	double v;
+};
+
+static int csr_pair_cmp(const void *x, const void *y)
+{
+	uint32_t a = ((const struct csr_pair *)x)->j, b = ((const struct csr_pair *)y)->j;
+	return (a > b) - (a < b);
+}
+
+void csr_sort_indices(struct csr *a)
+{
+	struct csr_pair *tmp = NULL;
+	size_t talloc = 0;
+	for (size_t i = 0; i < a->nrows; i++) {
+		size_t p = a->indptr[i], n = a->indptr[i + 1] - p;
+		int sorted = 1;
+		for (size_t q = 1; q < n && sorted; q++)
+			sorted = a->indices[p + q - 1] < a->indices[p + q];
+		if (sorted)
+			continue;
+		ALLOC_GROW(tmp, n, talloc);
+		for (size_t q = 0; q < n; q++) {
+			tmp[q].j = a->indices[p + q];
+			tmp[q].v = a->data[p + q];
+		}
+		qsort(tmp, n, sizeof(*tmp), csr_pair_cmp);
+		for (size_t q = 0; q < n; q++) {
+			a->indices[p + q] = tmp[q].j;
+			a->data[p + q] = tmp[q].v;
+		}
+	}
+	free(tmp);
+}
+
+double csr_row_sqnorm(const struct csr *a, size_t i)
+{
+	size_t p = a->indptr[i], n = a->indptr[i + 1] - p;
+	return n ? cblas_ddot((int)n, a->data + p, 1, a->data + p, 1) : 0.0;
+}
+
+void csr_normalize_rows_l2(struct csr *a)
+{
+	for (size_t i = 0; i < a->nrows; i++) {
+		size_t p = a->indptr[i], n = a->indptr[i + 1] - p;
+		double s = csr_row_sqnorm(a, i);
+		if (s > 0)
+			cblas_dscal((int)n, 1.0 / sqrt(s), a->data + p, 1);
+	}
+}
+
+double csr_row_dot(const struct csr *a, size_t i, const double *x)
+{
+	double s = 0;
+	for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++)
+		s += a->data[p] * x[a->indices[p]];
+	return s;
+}
+
+void csr_row_axpy(const struct csr *a, size_t i, double alpha, double *y)
+{
+	for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++)
+		y[a->indices[p]] += alpha * a->data[p];
+}
+
+void csr_matvec(const struct csr *a, const double *x, double *y)
+{
+	for (size_t i = 0; i < a->nrows; i++)
+		y[i] = csr_row_dot(a, i, x);
+}
+
+void csr_tmatvec(const struct csr *a, const double *x, double *y)
+{
+	memset(y, 0, a->ncols * sizeof(*y));
+	for (size_t i = 0; i < a->nrows; i++)
+		if (x[i] != 0)
+			csr_row_axpy(a, i, x[i], y);
+}
+
+/* Below this width a BLAS call costs more than the loop it replaces. */
+#define CSR_BLAS_MIN_K 32
+
+void csr_matmul_dense(const struct csr *a, const double *b, size_t k, double *c)
+{
+	memset(c, 0, a->nrows * k * sizeof(*c));
+	for (size_t i = 0; i < a->nrows; i++) {
+		double *ci = c + i * k;
+		for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++) {
+			const double *bj = b + (size_t)a->indices[p] * k;
+			double v = a->data[p];
+			if (k >= CSR_BLAS_MIN_K) {
+				cblas_daxpy((int)k, v, bj, 1, ci, 1);
+			} else {
+				for (size_t c2 = 0; c2 < k; c2++)
+					ci[c2] += v * bj[c2];
+			}
+		}
+	}
+}
+
+void csr_tmatmul_dense(const struct csr *a, const double *b, size_t k, double *c)
+{
+	memset(c, 0, a->ncols * k * sizeof(*c));
+	for (size_t i = 0; i < a->nrows; i++) {
+		const double *bi = b + i * k;
+		for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++) {
+			double *cj = c + (size_t)a->indices[p] * k;
+			double v = a->data[p];
+			if (k >= CSR_BLAS_MIN_K) {
+				cblas_daxpy((int)k, v, bi, 1, cj, 1);
+			} else {
+				for (size_t c2 = 0; c2 < k; c2++)
+					cj[c2] += v * bi[c2];
+			}
+		}
+	}
+}
+
+void csr_subset_rows(struct csr *dst, const struct csr *src, const size_t *idx, size_t m)
+{
+	csr_init(dst, src->ncols);
+	for (size_t r = 0; r < m; r++) {
+		size_t p = src->indptr[idx[r]];
+		csr_add_row(dst, src->indptr[idx[r] + 1] - p, src->indices + p, src->data + p);
+	}
+}

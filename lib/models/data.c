@@ -1,0 +1,226 @@
+/* Training data from records (see data.h). */
+#include <math.h>
+#include <sha2.h>
+
+#include "base/base.h"
+#include "base/strmap.h"
+#include "models/data.h"
+
+struct class_key {
+	const char *name;
+	double num;
+	size_t old;
+};
+
+static int all_numeric;
+
+static int cmp_class(const void *a, const void *b)
+{
+	const struct class_key *x = a, *y = b;
+	if (all_numeric)
+		return (x->num > y->num) - (x->num < y->num);
+	return strcmp(x->name, y->name);
+}
+
+void classes_sort(char **classes, size_t k, size_t *order)
+{
+	struct class_key *keys = xmallocarray(k ? k : 1, sizeof(*keys));
+	char **tmp = xmallocarray(k ? k : 1, sizeof(*tmp));
+	size_t i;
+	all_numeric = 1;
+	for (i = 0; i < k; i++) {
+		keys[i].name = classes[i];
+		keys[i].old = i;
+		if (parse_double(classes[i], (size_t)-1, &keys[i].num, false) < 0)
+			all_numeric = 0;
+	}
+	qsort(keys, k, sizeof(*keys), cmp_class);
+	for (i = 0; i < k; i++) {
+		order[i] = keys[i].old;
+		tmp[i] = classes[keys[i].old];
+	}
+	memcpy(classes, tmp, k * sizeof(*tmp));
+	free(tmp);
+	free(keys);
+}
+
+/* Splits a comma-separated list into a NULL-terminated vector of copies. */
+static char **split_list(const char *s, size_t *n)
+{
+	char **v = NULL;
+	size_t alloc = 0;
+	*n = 0;
+	while (s && *s) {
+		const char *c = strchr(s, ',');
+		size_t len = c ? (size_t)(c - s) : strlen(s);
+		ALLOC_GROW(v, *n + 2, alloc);
+		v[(*n)++] = xstrndup(s, len);
+		s = c ? c + 1 : NULL;
+	}
+	if (!v)
+		v = xcalloc(1, sizeof(*v));
+	v[*n] = NULL;
+	return v;
+}
+
+static void free_list(char **v, size_t n)
+{
+	size_t i;
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int pick_label(const struct rec_reader *r, const struct load_opts *o, long *col,
+		      struct err *e)
+{
+	if (o->label) {
+		*col = rec_colindex(r, o->label);
+		if (*col < 0)
+			return err_set(e, DYN_EDATA, "%s: no label column \"%s\"", rec_name(r),
+				       o->label);
+		return 0;
+	}
+	*col = rec_colindex(r, "label");
+	if (*col < 0)
+		*col = rec_colindex(r, "y");
+	if (*col < 0)
+		return err_set(e, DYN_EUSAGE,
+			       "%s: no column \"label\" or \"y\": name the label column with --label",
+			       rec_name(r));
+	return 0;
+}
+
+int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths,
+		 size_t npaths, const struct load_opts *o, char sha256[65], struct err *e)
+{
+	static const char *const stdin_path[] = {"-"};
+	struct strmap labels;
+	struct rec_reader *r = NULL;
+	char **feat = NULL;
+	size_t nfeat = 0, f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
+	long *cols = NULL, label_col;
+	size_t *order = NULL, *inv = NULL;
+	SHA2_CTX sha;
+	uint8_t digest[32];
+	int ret = -1, got;
+
+	dataset_init(ds);
+	strmap_init(&labels);
+	SHA256Init(&sha);
+	if (npaths == 0) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	if (o->features)
+		feat = split_list(o->features, &nfeat);
+	for (p = 0; p < npaths; p++) {
+		if (rec_open(&r, paths[p], &o->rec, e) < 0)
+			goto out;
+		if (pick_label(r, o, &label_col, e) < 0)
+			goto out;
+		if (input == INPUT_TEXT) {
+			const char *tc = o->text_column ? o->text_column : "text";
+			if (!feat) {
+				feat = split_list(tc, &nfeat);
+			}
+		} else if (!feat) {
+			feat = xcalloc(rec_ncols(r) + 1, sizeof(*feat));
+			for (i = 0; i < rec_ncols(r); i++)
+				if ((long)i != label_col)
+					feat[nfeat++] = xstrdup(rec_colname(r, i));
+		}
+		free(cols);
+		cols = xmallocarray(nfeat ? nfeat : 1, sizeof(*cols));
+		for (f = 0; f < nfeat; f++) {
+			cols[f] = rec_colindex(r, feat[f]);
+			if (cols[f] < 0) {
+				err_set(e, DYN_EDATA, "%s: no %s column \"%s\"", rec_name(r),
+					input == INPUT_TEXT ? "text" : "feature", feat[f]);
+				goto out;
+			}
+			if (cols[f] == label_col) {
+				err_set(e, DYN_EUSAGE, "%s: column \"%s\" is both the label and a feature",
+					rec_name(r), feat[f]);
+				goto out;
+			}
+		}
+		if (!nfeat) {
+			err_set(e, DYN_EDATA, "%s: no feature columns besides the label", rec_name(r));
+			goto out;
+		}
+		while ((got = rec_next(r, e)) > 0) {
+			size_t len;
+			const char *lab = rec_field(r, (size_t)label_col, &len);
+			size_t n = ds->n;
+			if (!lab || !len) {
+				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": missing label", rec_name(r),
+					rec_line(r), rec_colname(r, (size_t)label_col));
+				goto out;
+			}
+			ALLOC_GROW(ds->y, n + 1, yalloc);
+			ds->y[n] = (int)strmap_intern(&labels, lab, len);
+			if (input == INPUT_TEXT) {
+				const char *t = rec_field(r, (size_t)cols[0], &len);
+				ALLOC_GROW(ds->text, n + 1, talloc);
+				ds->text[n] = xstrndup(t ? t : "", t ? len : 0);
+				SHA256Update(&sha, (const uint8_t *)ds->text[n], len + 1);
+			} else {
+				double *row;
+				ALLOC_GROW(ds->X, (n + 1) * nfeat, xalloc);
+				row = ds->X + n * nfeat;
+				for (f = 0; f < nfeat; f++)
+					if (rec_number(r, (size_t)cols[f], &row[f], e) < 0)
+						goto out;
+				SHA256Update(&sha, (const uint8_t *)row, nfeat * sizeof(double));
+			}
+			SHA256Update(&sha, (const uint8_t *)lab, len + 1);
+			ds->n++;
+		}
+		if (got < 0)
+			goto out;
+		if (p + 1 < npaths)
+			rec_free(&r);
+	}
+	if (ds->n == 0) {
+		err_set(e, DYN_EDATA, "%s: no data rows", rec_name(r));
+		goto out;
+	}
+	if (labels.n < 2) {
+		err_set(e, DYN_EDATA,
+			"%s: only one class (\"%s\") in the label column: a classifier needs two or more",
+			rec_name(r), labels.keys[0]);
+		goto out;
+	}
+	ds->d = nfeat;
+	ds->features = feat;
+	feat = NULL;
+	ds->k = labels.n;
+	ds->classes = xmallocarray(ds->k, sizeof(char *));
+	for (i = 0; i < ds->k; i++)
+		ds->classes[i] = xstrdup(labels.keys[i]);
+	order = xmallocarray(ds->k, sizeof(*order));
+	inv = xmallocarray(ds->k, sizeof(*inv));
+	classes_sort(ds->classes, ds->k, order);
+	for (i = 0; i < ds->k; i++)
+		inv[order[i]] = i;
+	for (i = 0; i < ds->n; i++)
+		ds->y[i] = (int)inv[ds->y[i]];
+	SHA256Final(digest, &sha);
+	for (i = 0; i < 32; i++)
+		snprintf(sha256 + 2 * i, 3, "%02x", digest[i]);
+	ret = 0;
+out:
+	if (ret < 0) {
+		if (!ds->features)
+			ds->d = 0;
+		dataset_release(ds);
+	}
+	free_list(feat, nfeat);
+	free(cols);
+	free(order);
+	free(inv);
+	rec_free(&r);
+	strmap_release(&labels);
+	return ret;
+}

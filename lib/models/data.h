@@ -1,0 +1,27 @@
+/* Loading training data for a kind's input (tabular columns or a text column) from records,
+ * with classes, validation and a fingerprint of what was read. */
+#ifndef DYN_MODELS_DATA_H
+#define DYN_MODELS_DATA_H
+
+#include "io/records.h"
+#include "models/model.h"
+
+struct load_opts {
+	const char *label;       /* label column; NULL: "label", else "y" */
+	const char *features;    /* comma-separated feature columns; NULL: all but the label */
+	const char *text_column; /* INPUT_TEXT: the text column; NULL: "text" */
+	struct rec_opts rec;
+};
+
+/* Reads every path (NULL or "-" is stdin) into ds: features in the order given (or of the
+ * first file), labels interned and sorted (numerically when all are numbers). Every file must
+ * have the features and the label. Errors name file, line and column; fewer than two classes,
+ * or no rows, are errors. sha256 receives the hex digest of the parsed data. */
+int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths,
+		 size_t npaths, const struct load_opts *o, char sha256[65], struct err *e);
+
+/* Sorts class names like dataset_load does and returns the permutation: order[i] is the old
+ * index of the i-th class in sorted order. */
+void classes_sort(char **classes, size_t k, size_t *order);
+
+#endif

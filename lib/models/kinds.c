@@ -1,0 +1,15 @@
+/* The table of model kinds: the only place that lists them. */
+#include <stddef.h>
+
+#include "models/model.h"
+
+extern const struct model_kind model_logreg;
+extern const struct model_kind model_svc;
+extern const struct model_kind model_text;
+
+const struct model_kind *const model_kinds[] = {
+	&model_logreg,
+	&model_svc,
+	&model_text,
+	NULL,
+};

@@ -1,0 +1,230 @@
+/* What every model kind shares: datasets, the model object, and the model file (safetensors
+ * with dyn's metadata: kind, features, classes, hyperparameters). */
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/base.h"
+#include "models/model.h"
+#include "store/safetensors.h"
+
+#define MODEL_FORMAT "1"
+
+void dataset_init(struct dataset *ds)
+{
+	memset(ds, 0, sizeof(*ds));
+}
+
+static void free_strings(char **v, size_t n)
+{
+	size_t i;
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static char **copy_strings(char *const *v, size_t n)
+{
+	char **out = xcalloc(n ? n : 1, sizeof(*out));
+	size_t i;
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+void dataset_release(struct dataset *ds)
+{
+	free(ds->X);
+	free_strings(ds->text, ds->n);
+	free_strings(ds->features, ds->d);
+	free_strings(ds->classes, ds->k);
+	free(ds->y);
+	dataset_init(ds);
+}
+
+void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t *idx, size_t m)
+{
+	size_t i;
+	dataset_init(dst);
+	dst->n = m;
+	dst->d = src->d;
+	dst->k = src->k;
+	dst->features = copy_strings(src->features, src->d);
+	dst->classes = copy_strings(src->classes, src->k);
+	dst->y = xmallocarray(m ? m : 1, sizeof(*dst->y));
+	if (src->X)
+		dst->X = xmallocarray(m ? m : 1, src->d * sizeof(double));
+	if (src->text)
+		dst->text = xcalloc(m ? m : 1, sizeof(char *));
+	for (i = 0; i < m; i++) {
+		dst->y[i] = src->y[idx[i]];
+		if (src->X)
+			memcpy(dst->X + i * src->d, src->X + idx[i] * src->d,
+			       src->d * sizeof(double));
+		if (src->text)
+			dst->text[i] = xstrdup(src->text[idx[i]]);
+	}
+}
+
+struct batch dataset_batch(const struct dataset *ds)
+{
+	struct batch b;
+	b.n = ds->n;
+	b.d = ds->d;
+	b.X = ds->X;
+	b.text = (const char *const *)ds->text;
+	return b;
+}
+
+const struct model_kind *model_kind_find(const char *name)
+{
+	size_t i;
+	for (i = 0; model_kinds[i]; i++)
+		if (!strcmp(model_kinds[i]->name, name))
+			return model_kinds[i];
+	return NULL;
+}
+
+struct model *model_new(const struct model_kind *kind)
+{
+	struct model *m = xcalloc(1, sizeof(*m));
+	m->kind = kind;
+	params_init(&m->params, kind->params);
+	return m;
+}
+
+void model_free(struct model **mp)
+{
+	struct model *m = *mp;
+	if (!m)
+		return;
+	if (m->state && m->kind->free_state)
+		m->kind->free_state(m->state);
+	params_release(&m->params);
+	free_strings(m->features, m->d);
+	free_strings(m->classes, m->k);
+	cJSON_Delete(m->info);
+	free(m);
+	*mp = NULL;
+}
+
+static char *strings_json(char *const *v, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *s;
+	size_t i;
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(v[i]));
+	s = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	return s;
+}
+
+int model_save(const struct model *m, void **buf, size_t *len, struct err *e)
+{
+	struct st_file f;
+	struct strbuf out = STRBUF_INIT;
+	char *s;
+	cJSON *pj;
+	int ret = -1;
+
+	st_init(&f);
+	st_set_meta(&f, "dyn.format", MODEL_FORMAT);
+	st_set_meta(&f, "dyn.kind", m->kind->name);
+	s = strings_json(m->features, m->d);
+	st_set_meta(&f, "dyn.features", s);
+	free(s);
+	s = strings_json(m->classes, m->k);
+	st_set_meta(&f, "dyn.classes", s);
+	free(s);
+	pj = params_to_json(&m->params);
+	s = cJSON_PrintUnformatted(pj);
+	st_set_meta(&f, "dyn.params", s);
+	free(s);
+	cJSON_Delete(pj);
+	if (m->kind->save(m, &f, e) < 0)
+		goto out;
+	st_serialize(&f, &out);
+	*buf = strbuf_detach(&out, len);
+	ret = 0;
+out:
+	st_release(&f);
+	strbuf_release(&out);
+	return ret;
+}
+
+/* Parses a JSON array of strings from metadata key; *n its length. */
+static int meta_strings(const struct st_file *f, const char *key, char ***out, size_t *n,
+			const char *where, struct err *e)
+{
+	const char *text = st_get_meta(f, key);
+	cJSON *arr, *it;
+	size_t i = 0;
+	if (!text || !(arr = cJSON_Parse(text)) || !cJSON_IsArray(arr))
+		return err_set(e, DYN_EDATA, "%s: model file lacks a valid \"%s\"", where, key);
+	*n = (size_t)cJSON_GetArraySize(arr);
+	*out = xcalloc(*n ? *n : 1, sizeof(char *));
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!cJSON_IsString(it)) {
+			cJSON_Delete(arr);
+			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"", where,
+				       key);
+		}
+		(*out)[i++] = xstrdup(it->valuestring);
+	}
+	cJSON_Delete(arr);
+	return 0;
+}
+
+int model_load(struct model **out, const void *buf, size_t len, const char *where, struct err *e)
+{
+	struct st_file f;
+	const struct model_kind *kind;
+	const char *kname, *fmt, *ptext;
+	struct model *m = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	st_init(&f);
+	if (st_parse(&f, buf, len, e) < 0) {
+		err_prefix(e, "%s", where);
+		goto out;
+	}
+	fmt = st_get_meta(&f, "dyn.format");
+	if (!fmt || strcmp(fmt, MODEL_FORMAT)) {
+		err_set(e, DYN_EDATA, "%s: not a dyn model file of format %s", where, MODEL_FORMAT);
+		goto out;
+	}
+	kname = st_get_meta(&f, "dyn.kind");
+	if (!kname || !(kind = model_kind_find(kname))) {
+		err_set(e, DYN_EDATA, "%s: unknown model kind \"%s\"", where, kname ? kname : "");
+		goto out;
+	}
+	m = model_new(kind);
+	ptext = st_get_meta(&f, "dyn.params");
+	if (!ptext || params_set_json(&m->params, kind->name, ptext, e) < 0) {
+		err_set(e, DYN_EDATA, "%s: model file has invalid hyperparameters", where);
+		goto out;
+	}
+	if (meta_strings(&f, "dyn.features", &m->features, &m->d, where, e) < 0 ||
+	    meta_strings(&f, "dyn.classes", &m->classes, &m->k, where, e) < 0)
+		goto out;
+	if (m->k < 2) {
+		err_set(e, DYN_EDATA, "%s: model file has fewer than two classes", where);
+		goto out;
+	}
+	if (kind->load(m, &f, e) < 0) {
+		err_prefix(e, "%s", where);
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+	ret = 0;
+out:
+	model_free(&m);
+	st_release(&f);
+	return ret;
+}

@@ -1,0 +1,307 @@
+/* Training with evaluation (see train.h). Splits and folds are stratified and deterministic for
+ * a seed: each class's rows are shuffled, then dealt out. */
+#include <math.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/base.h"
+#include "core/metrics.h"
+#include "models/train.h"
+
+/* splitmix64: a small, good generator for shuffling rows (seeded, reproducible). */
+static uint64_t mix_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Rows grouped by class, each group shuffled: order[0..n), class c at [start[c], start[c+1]). */
+static void stratify(const struct dataset *ds, unsigned long seed, size_t *order, size_t *start)
+{
+	uint64_t s = seed * 0x2545f4914f6cdd1dULL + 1;
+	size_t c, i, *fill = xcalloc(ds->k + 1, sizeof(*fill));
+	memset(start, 0, (ds->k + 1) * sizeof(*start));
+	for (i = 0; i < ds->n; i++)
+		start[ds->y[i] + 1]++;
+	for (c = 0; c < ds->k; c++)
+		start[c + 1] += start[c];
+	for (i = 0; i < ds->n; i++)
+		order[start[ds->y[i]] + fill[ds->y[i]]++] = i;
+	for (c = 0; c < ds->k; c++) {
+		size_t lo = start[c], m = start[c + 1] - lo;
+		for (i = m; i > 1; i--) {
+			size_t j = (size_t)(mix_next(&s) % i), t = order[lo + i - 1];
+			order[lo + i - 1] = order[lo + j];
+			order[lo + j] = t;
+		}
+	}
+	free(fill);
+}
+
+static char **copy_strings(char *const *v, size_t n)
+{
+	char **out = xcalloc(n ? n : 1, sizeof(*out));
+	size_t i;
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static int fit_one(struct model **out, const struct model_kind *kind, const struct params *p,
+		   const struct dataset *ds, const struct model *warm, const struct fit_ctx *ctx,
+		   struct err *e)
+{
+	struct model *m = model_new(kind);
+	params_release(&m->params);
+	params_copy(&m->params, p);
+	m->d = ds->d;
+	m->features = copy_strings(ds->features, ds->d);
+	m->k = ds->k;
+	m->classes = copy_strings(ds->classes, ds->k);
+	if (kind->fit(m, ds, warm, ctx, e) < 0) {
+		model_free(&m);
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+double *model_predict_all(const struct model *m, const struct dataset *ds, struct err *e)
+{
+	double *proba = xmallocarray(ds->n ? ds->n : 1, m->k * sizeof(double));
+	size_t i, step = 4096;
+	for (i = 0; i < ds->n; i += step) {
+		struct batch b;
+		b.n = ds->n - i < step ? ds->n - i : step;
+		b.d = ds->d;
+		b.X = ds->X ? ds->X + i * ds->d : NULL;
+		b.text = ds->text ? (const char *const *)ds->text + i : NULL;
+		if (m->kind->predict(m, &b, proba + i * m->k, e) < 0) {
+			free(proba);
+			return NULL;
+		}
+	}
+	return proba;
+}
+
+/* Out-of-fold probabilities of K-fold CV (oof: n x k). */
+static int cross_validate(const struct model_kind *kind, const struct params *p,
+			  const struct dataset *ds, long K, const struct train_opts *o, double *oof,
+			  struct err *e)
+{
+	size_t *order = xmallocarray(ds->n, sizeof(size_t));
+	size_t *start = xmallocarray(ds->k + 1, sizeof(size_t));
+	int *fold = xmallocarray(ds->n, sizeof(int));
+	size_t *tr = xmallocarray(ds->n, sizeof(size_t)), *te = xmallocarray(ds->n, sizeof(size_t));
+	size_t c, i;
+	long f;
+	int ret = -1;
+
+	stratify(ds, o->ctx.seed, order, start);
+	for (c = 0; c < ds->k; c++) {
+		if (start[c + 1] - start[c] < (size_t)K) {
+			err_set(e, DYN_EDATA, "--cv %ld: class \"%s\" has only %zu rows (need %ld)", K,
+				ds->classes[c], start[c + 1] - start[c], K);
+			goto out;
+		}
+		for (i = start[c]; i < start[c + 1]; i++)
+			fold[order[i]] = (int)((i - start[c]) % (size_t)K);
+	}
+	for (f = 0; f < K; f++) {
+		struct dataset dtr, dte;
+		struct model *m = NULL;
+		size_t ntr = 0, nte = 0;
+		double *pr;
+		for (i = 0; i < ds->n; i++) {
+			if (fold[i] == f)
+				te[nte++] = i;
+			else
+				tr[ntr++] = i;
+		}
+		dataset_subset(&dtr, ds, tr, ntr);
+		dataset_subset(&dte, ds, te, nte);
+		progress_update(o->ctx.progress, (double)f, (double)K);
+		if (fit_one(&m, kind, p, &dtr, NULL, &o->ctx, e) < 0 ||
+		    !(pr = model_predict_all(m, &dte, e))) {
+			model_free(&m);
+			dataset_release(&dtr);
+			dataset_release(&dte);
+			goto out;
+		}
+		for (i = 0; i < nte; i++)
+			memcpy(oof + te[i] * ds->k, pr + i * ds->k, ds->k * sizeof(double));
+		free(pr);
+		model_free(&m);
+		dataset_release(&dtr);
+		dataset_release(&dte);
+	}
+	ret = 0;
+out:
+	free(order);
+	free(start);
+	free(fold);
+	free(tr);
+	free(te);
+	return ret;
+}
+
+static cJSON *evaluation(const char *method, double value)
+{
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "method", method);
+	if (!strcmp(method, "cv"))
+		cJSON_AddNumberToObject(ev, "folds", value);
+	else if (!strcmp(method, "holdout"))
+		cJSON_AddNumberToObject(ev, "test_fraction", value);
+	return ev;
+}
+
+static double report_num(const cJSON *r, const char *key)
+{
+	const cJSON *x = cJSON_GetObjectItemCaseSensitive(r, key);
+	return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+int model_train(struct model **out, const struct model_kind *kind, struct params *p,
+		const struct dataset *ds, const struct train_opts *o, cJSON **report,
+		struct err *e)
+{
+	cJSON *rep = NULL, *grid_results = NULL;
+	double *oof = NULL, *pr = NULL;
+	struct model *m = NULL;
+	int ret = -1;
+
+	*out = NULL;
+	*report = NULL;
+	if (o->grid) {
+		long K = o->cv >= 2 ? o->cv : 3;
+		size_t g, best = 0, ng = grid_size(o->grid);
+		double best_acc = -1, best_ll = INFINITY;
+		struct params trial;
+		cJSON *best_rep = NULL;
+		params_copy(&trial, p);
+		grid_results = cJSON_CreateArray();
+		oof = xmallocarray(ds->n, ds->k * sizeof(double));
+		for (g = 0; g < ng; g++) {
+			cJSON *r, *item;
+			double acc, ll;
+			if (grid_point(o->grid, g, &trial, kind->name, e) < 0 ||
+			    cross_validate(kind, &trial, ds, K, o, oof, e) < 0) {
+				params_release(&trial);
+				cJSON_Delete(best_rep);
+				goto out;
+			}
+			r = metrics_report(ds->y, oof, ds->n, ds->k, ds->classes);
+			acc = report_num(r, "accuracy");
+			ll = report_num(r, "log_loss");
+			item = cJSON_CreateObject();
+			cJSON_AddItemToObject(item, "params", params_to_json(&trial));
+			cJSON_AddNumberToObject(item, "accuracy", acc);
+			cJSON_AddNumberToObject(item, "log_loss", ll);
+			cJSON_AddItemToArray(grid_results, item);
+			if (acc > best_acc || (acc == best_acc && ll < best_ll)) {
+				best = g;
+				best_acc = acc;
+				best_ll = ll;
+				cJSON_Delete(best_rep);
+				best_rep = r;
+			} else {
+				cJSON_Delete(r);
+			}
+		}
+		params_release(&trial);
+		if (grid_point(o->grid, best, p, kind->name, e) < 0) {
+			cJSON_Delete(best_rep);
+			goto out;
+		}
+		if (o->cv >= 2) {
+			rep = best_rep;
+			cJSON_AddItemToObject(rep, "evaluation", evaluation("cv", (double)K));
+		} else {
+			cJSON_Delete(best_rep);
+		}
+	}
+	if (!rep && o->cv >= 2) {
+		oof = oof ? oof : xmallocarray(ds->n, ds->k * sizeof(double));
+		if (cross_validate(kind, p, ds, o->cv, o, oof, e) < 0)
+			goto out;
+		rep = metrics_report(ds->y, oof, ds->n, ds->k, ds->classes);
+		cJSON_AddItemToObject(rep, "evaluation", evaluation("cv", (double)o->cv));
+	}
+	if (!rep && o->test_fraction > 0) {
+		size_t *order = xmallocarray(ds->n, sizeof(size_t));
+		size_t *start = xmallocarray(ds->k + 1, sizeof(size_t));
+		size_t *tr = xmallocarray(ds->n, sizeof(size_t)), *te = xmallocarray(ds->n, sizeof(size_t));
+		size_t c, i, ntr = 0, nte = 0;
+		struct dataset dtr, dte;
+		stratify(ds, o->ctx.seed, order, start);
+		for (c = 0; c < ds->k; c++) {
+			size_t nc = start[c + 1] - start[c];
+			size_t t = (size_t)floor(o->test_fraction * (double)nc + 0.5);
+			if (t >= nc)
+				t = nc - 1;
+			for (i = 0; i < nc; i++) {
+				if (i < t)
+					te[nte++] = order[start[c] + i];
+				else
+					tr[ntr++] = order[start[c] + i];
+			}
+		}
+		free(order);
+		free(start);
+		if (nte == 0) {
+			free(tr);
+			free(te);
+			err_set(e, DYN_EDATA,
+				"--test-fraction %g leaves no held-out rows (%zu rows): use more data, a "
+				"larger fraction or --cv",
+				o->test_fraction, ds->n);
+			goto out;
+		}
+		dataset_subset(&dtr, ds, tr, ntr);
+		dataset_subset(&dte, ds, te, nte);
+		free(tr);
+		free(te);
+		if (fit_one(&m, kind, p, &dtr, o->warm, &o->ctx, e) < 0 ||
+		    !(pr = model_predict_all(m, &dte, e))) {
+			dataset_release(&dtr);
+			dataset_release(&dte);
+			goto out;
+		}
+		rep = metrics_report(dte.y, pr, dte.n, dte.k, dte.classes);
+		cJSON_AddItemToObject(rep, "evaluation", evaluation("holdout", o->test_fraction));
+		dataset_release(&dtr);
+		dataset_release(&dte);
+		if (o->refit)
+			model_free(&m);
+	}
+	if (!m) {
+		if (fit_one(&m, kind, p, ds, o->warm, &o->ctx, e) < 0)
+			goto out;
+		if (!rep) {
+			free(pr);
+			if (!(pr = model_predict_all(m, ds, e)))
+				goto out;
+			rep = metrics_report(ds->y, pr, ds->n, ds->k, ds->classes);
+			cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
+		}
+	}
+	if (grid_results) {
+		cJSON_AddItemToObject(rep, "grid", grid_results);
+		grid_results = NULL;
+	}
+	*out = m;
+	m = NULL;
+	*report = rep;
+	rep = NULL;
+	ret = 0;
+out:
+	model_free(&m);
+	cJSON_Delete(rep);
+	cJSON_Delete(grid_results);
+	free(oof);
+	free(pr);
+	return ret;
+}

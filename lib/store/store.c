@@ -1,0 +1,806 @@
+/* The model store: opening (mkdir -p), the writers' flock, atomic writes, index.json (read,
+ * validate, rewrite), adding, removing and reading models. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sha2.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "store/json_strict.h"
+#include "store/store.h"
+
+#define ID_MAX 64
+/* "-" plus the six hex digits of a generated id. */
+#define ID_SUFFIX 7
+
+static bool isalnum_c(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+struct store {
+	char *dir;
+	char *index_path;
+	char *lock_path;
+};
+
+static char *path_join(const char *a, const char *b)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s/%s", a, b);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Makes a new directory entry durable: files later renamed into a directory whose own entry
+ * was lost in a power failure would be lost with it. Best effort: failure changes nothing now. */
+static void fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* mkdir -p: each missing component is created with mode 0777 (minus the umask). */
+static int mkdir_p(const char *dir, struct err *e)
+{
+	char *p = xstrdup(dir);
+	size_t i, n = strlen(p);
+	struct stat st;
+	int ret = -1;
+
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		if (p[i - 1] == '/')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0777) == 0) {
+			fsync_parent(p);
+		} else if (errno != EEXIST) {
+			err_sys(e, "\"%s\": cannot create directory", p);
+			goto out;
+		}
+		/* EEXIST says nothing about what exists: a file where a directory should be is an
+		 * error here rather than a puzzling one later. */
+		if (stat(p, &st) < 0) {
+			err_sys(e, "\"%s\"", p);
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			err_set(e, DYN_EDATA, "\"%s\": not a directory", p);
+			goto out;
+		}
+		if (i < n)
+			p[i] = '/';
+	}
+	ret = 0;
+out:
+	free(p);
+	return ret;
+}
+
+int store_open(struct store **out, const char *dir, struct err *e)
+{
+	struct store *s;
+	size_t n = strlen(dir);
+	char *models;
+
+	*out = NULL;
+	if (!n)
+		return err_set(e, DYN_EUSAGE, "the store directory is an empty string");
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	s = xcalloc(1, sizeof(*s));
+	s->dir = xstrndup(dir, n);
+	s->index_path = path_join(s->dir, "index.json");
+	s->lock_path = path_join(s->dir, ".lock");
+	models = path_join(s->dir, "models");
+	if (mkdir_p(s->dir, e) < 0 || mkdir_p(models, e) < 0) {
+		free(models);
+		store_free(&s);
+		return -1;
+	}
+	free(models);
+	*out = s;
+	return 0;
+}
+
+void store_free(struct store **sp)
+{
+	struct store *s = *sp;
+	if (!s)
+		return;
+	free(s->dir);
+	free(s->index_path);
+	free(s->lock_path);
+	free(s);
+	*sp = NULL;
+}
+
+const char *store_dir(const struct store *s)
+{
+	return s->dir;
+}
+
+bool store_valid_id(const char *id)
+{
+	size_t i;
+	if (!id || !isalnum_c(id[0]))
+		return false;
+	for (i = 1; id[i]; i++) {
+		if (i >= ID_MAX)
+			return false;
+		if (!isalnum_c(id[i]) && id[i] != '.' && id[i] != '_' && id[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Random bytes from the kernel; ids must not repeat across processes started in the same
+ * second, which rules out time- or pid-seeded generators. */
+static int random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	while (n) {
+		ssize_t r = getrandom(p, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static void hex_lower(char *out, const unsigned char *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Writes path atomically. *renamed tells a caller whose later step fails whether the target was
+ * already replaced (only the directory's fsync can fail after that). */
+static int atomic_write_impl(const char *path, const void *data, size_t len, bool *renamed,
+			     struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	struct strbuf tmp = STRBUF_INIT;
+	const unsigned char *p = data;
+	int fd = -1, dfd = -1, tries, ret = -1;
+	bool created = false;
+
+	*renamed = false;
+	/* mkstemp would create the file 0600; open(O_EXCL) with 0666 gives the usual umask-derived
+	 * mode with the same guarantee of a fresh file. */
+	for (tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		char hex[13];
+		if (random_bytes(rnd, sizeof(rnd)) < 0) {
+			err_sys(e, "\"%s\": cannot get random bytes", path);
+			goto out;
+		}
+		hex_lower(hex, rnd, sizeof(rnd));
+		strbuf_reset(&tmp);
+		strbuf_addf(&tmp, "%s/.tmp-%.100s-%s", dir, base, hex);
+		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		err_sys(e, "\"%s\": cannot create a temporary file", path);
+		goto out;
+	}
+	created = true;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			err_sys(e, "\"%s\": cannot write", path);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0) {
+		err_sys(e, "\"%s\": cannot sync", path);
+		goto out;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_sys(e, "\"%s\": cannot write", path);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.buf, path) < 0) {
+		err_sys(e, "\"%s\": cannot replace", path);
+		goto out;
+	}
+	created = false;
+	*renamed = true;
+	/* The rename is durable only once the directory entry is. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (fsync(dfd) < 0 && errno != EINVAL)) {
+		err_sys(e, "\"%s\": cannot sync directory", dir);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (created)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	free(dir);
+	return ret;
+}
+
+int atomic_write(const char *path, const void *data, size_t len, struct err *e)
+{
+	bool renamed;
+	return atomic_write_impl(path, data, len, &renamed, e);
+}
+
+void sha256_hex(const void *data, size_t len, char out[65])
+{
+	SHA256Data(data, len, out);
+}
+
+void utc_now(char out[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm) || !strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		memcpy(out, "1970-01-01T00:00:00Z", 21);
+}
+
+/* Reads a whole regular file. *missing tells ENOENT apart for callers that accept it. */
+static int read_whole(const char *path, struct strbuf *sb, bool *missing, struct err *e)
+{
+	struct stat st;
+	int fd, ret = -1;
+
+	*missing = false;
+	/* O_NONBLOCK: a FIFO planted where a file should be must not hang the command. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		*missing = errno == ENOENT;
+		return err_sys(e, "\"%s\"", path);
+	}
+	if (fstat(fd, &st) < 0) {
+		err_sys(e, "\"%s\"", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(e, DYN_EDATA, "\"%s\": not a regular file", path);
+		goto out;
+	}
+	/* One allocation for the usual case; strbuf_read_fd still copes if the file grew. */
+	if (st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
+		strbuf_grow(sb, (size_t)st.st_size);
+	if (strbuf_read_fd(sb, fd) < 0) {
+		err_sys(e, "\"%s\": cannot read", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static int store_lock(struct store *s, int *fd, struct err *e)
+{
+	int f = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (f < 0)
+		return err_sys(e, "\"%s\": cannot open the store's lock", s->lock_path);
+	while (flock(f, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			err_sys(e, "\"%s\": cannot lock", s->lock_path);
+			close(f);
+			return -1;
+		}
+	}
+	*fd = f;
+	return 0;
+}
+
+static void store_unlock(int *fd)
+{
+	/* Closing the only descriptor of the open file releases the flock. */
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* "models/NAME" with NAME of [A-Za-z0-9._-] not starting with a dot: no "..", no other
+ * directory, never a temporary file. */
+static bool safe_model_file(const char *f)
+{
+	const char *n;
+	size_t i;
+	if (strncmp(f, "models/", 7) != 0)
+		return false;
+	n = f + 7;
+	if (!isalnum_c(n[0]))
+		return false;
+	for (i = 0; n[i]; i++) {
+		if (i >= 200)
+			return false;
+		if (!isalnum_c(n[i]) && n[i] != '.' && n[i] != '_' && n[i] != '-')
+			return false;
+	}
+	return true;
+}
+
+static const char *entry_string(const cJSON *entry, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(entry, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *index_models(cJSON *index)
+{
+	return cJSON_GetObjectItemCaseSensitive(index, "models");
+}
+
+static cJSON *models_find(cJSON *models, const char *id)
+{
+	cJSON *m;
+	cJSON_ArrayForEach(m, models)
+	{
+		const char *mid = entry_string(m, "id");
+		if (mid && !strcmp(mid, id))
+			return m;
+	}
+	return NULL;
+}
+
+static bool models_reference(cJSON *models, const char *file)
+{
+	cJSON *m;
+	cJSON_ArrayForEach(m, models)
+	{
+		const char *f = entry_string(m, "file");
+		if (f && !strcmp(f, file))
+			return true;
+	}
+	return false;
+}
+
+struct id_pos {
+	const char *id;
+	int pos;
+};
+
+static int id_pos_cmp(const void *a, const void *b)
+{
+	const struct id_pos *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : x->pos - y->pos;
+}
+
+/* Checks the shape of a parsed index; e says what is wrong (the caller names the file). */
+static int index_validate(const cJSON *doc, struct err *e)
+{
+	const cJSON *version, *models, *m;
+	struct id_pos *ids = NULL;
+	int n = 0, i, ret = -1;
+
+	if (!cJSON_IsObject(doc))
+		return err_set(e, DYN_EDATA, "not a JSON object");
+	version = cJSON_GetObjectItemCaseSensitive(doc, "version");
+	if (!version)
+		return err_set(e, DYN_EDATA, "missing \"version\"");
+	if (!cJSON_IsNumber(version) || version->valuedouble != 1) {
+		char *txt = cJSON_PrintUnformatted(version);
+		err_set(e, DYN_EDATA, "unsupported version %.40s (expected 1)", txt ? txt : "?");
+		cJSON_free(txt);
+		return -1;
+	}
+	models = cJSON_GetObjectItemCaseSensitive(doc, "models");
+	if (!models)
+		return err_set(e, DYN_EDATA, "missing \"models\"");
+	if (!cJSON_IsArray(models))
+		return err_set(e, DYN_EDATA, "\"models\" is not an array");
+	ids = xmallocarray((size_t)cJSON_GetArraySize(models) + 1, sizeof(*ids));
+	cJSON_ArrayForEach(m, models)
+	{
+		const char *id;
+		if (!cJSON_IsObject(m)) {
+			err_set(e, DYN_EDATA, "models[%d] is not an object", n);
+			goto out;
+		}
+		id = entry_string(m, "id");
+		if (!id) {
+			err_set(e, DYN_EDATA, "models[%d] has no string \"id\"", n);
+			goto out;
+		}
+		if (!store_valid_id(id)) {
+			err_set(e, DYN_EDATA, "models[%d]: invalid id \"%.80s\"", n, id);
+			goto out;
+		}
+		ids[n].id = id;
+		ids[n].pos = n;
+		n++;
+	}
+	qsort(ids, (size_t)n, sizeof(*ids), id_pos_cmp);
+	for (i = 1; i < n; i++) {
+		if (!strcmp(ids[i - 1].id, ids[i].id)) {
+			err_set(e, DYN_EDATA, "duplicate id \"%s\" (models[%d] and models[%d])",
+				ids[i].id, ids[i - 1].pos, ids[i].pos);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(ids);
+	return ret;
+}
+
+int store_read_index(struct store *s, struct cJSON **index, struct err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *doc = NULL;
+	bool missing;
+	int ret = -1;
+
+	*index = NULL;
+	if (read_whole(s->index_path, &sb, &missing, e) < 0) {
+		if (!missing)
+			goto out;
+		err_clear(e);
+		doc = cJSON_CreateObject();
+		cJSON_AddNumberToObject(doc, "version", 1);
+		cJSON_AddItemToObject(doc, "models", cJSON_CreateArray());
+	} else if (store_json_parse(sb.buf, sb.len, &doc, e) < 0 || index_validate(doc, e) < 0) {
+		err_prefix(e, "\"%s\": corrupt catalogue", s->index_path);
+		goto out;
+	}
+	*index = doc;
+	doc = NULL;
+	ret = 0;
+out:
+	cJSON_Delete(doc);
+	strbuf_release(&sb);
+	return ret;
+}
+
+struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e)
+{
+	cJSON *m = models_find(index_models(index), id);
+	if (!m)
+		err_set(e, DYN_ENOTFOUND, "model \"%s\" not found", id);
+	return m;
+}
+
+static int index_write(struct store *s, const cJSON *index, bool *renamed, struct err *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret;
+	store_json_print(&sb, index);
+	ret = atomic_write_impl(s->index_path, sb.buf, sb.len, renamed, e);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* The name of a new model file: models/ID.safetensors unless some entry (the one being
+ * replaced, or another whose name happens to collide) still refers to it; then a name derived
+ * from the content, so that the old file stays valid until the index switches. */
+static char *model_file_name(cJSON *models, const char *id, const char *sha)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+	strbuf_addf(&sb, "models/%s.safetensors", id);
+	for (i = 0; models_reference(models, sb.buf); i++) {
+		strbuf_reset(&sb);
+		if (i == 0)
+			strbuf_addf(&sb, "models/%s.%.12s.safetensors", id, sha);
+		else
+			strbuf_addf(&sb, "models/%s.%.12s-%d.safetensors", id, sha, i);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Builds the stored entry: id, kind, created_at, file, sha256, size first (the store is the
+ * authority on all but kind and created_at), then the caller's other fields in their order.
+ * Consumes entry. */
+static cJSON *entry_complete(cJSON *entry, const char *id, const char *file, const char *sha,
+			     size_t len)
+{
+	static const char *const ours[] = {"id", "file", "sha256", "size"};
+	cJSON *n = cJSON_CreateObject(), *v;
+	size_t i;
+
+	cJSON_AddStringToObject(n, "id", id);
+	v = cJSON_DetachItemFromObjectCaseSensitive(entry, "kind");
+	if (v)
+		cJSON_AddItemToObject(n, "kind", v);
+	v = cJSON_DetachItemFromObjectCaseSensitive(entry, "created_at");
+	if (cJSON_IsString(v)) {
+		cJSON_AddItemToObject(n, "created_at", v);
+	} else {
+		char now[21];
+		cJSON_Delete(v);
+		utc_now(now);
+		cJSON_AddStringToObject(n, "created_at", now);
+	}
+	for (i = 0; i < ARRAY_SIZE(ours); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(entry, ours[i]);
+	cJSON_AddStringToObject(n, "file", file);
+	cJSON_AddStringToObject(n, "sha256", sha);
+	cJSON_AddNumberToObject(n, "size", (double)len);
+	while (entry->child) {
+		v = cJSON_DetachItemViaPointer(entry, entry->child);
+		cJSON_AddItemToObject(n, v->string, v);
+	}
+	cJSON_Delete(entry);
+	return n;
+}
+
+static int generate_id(cJSON *models, const char *prefix, char **out, struct err *e)
+{
+	int tries;
+	for (tries = 0; tries < 1000; tries++) {
+		unsigned char rnd[3];
+		char hex[7];
+		struct strbuf sb = STRBUF_INIT;
+		if (random_bytes(rnd, sizeof(rnd)) < 0)
+			return err_sys(e, "cannot get random bytes for a model id");
+		hex_lower(hex, rnd, sizeof(rnd));
+		strbuf_addf(&sb, "%s-%s", prefix, hex);
+		if (!models_find(models, sb.buf)) {
+			*out = strbuf_detach(&sb, NULL);
+			return 0;
+		}
+		strbuf_release(&sb);
+	}
+	return err_set(e, DYN_EDATA, "no free model id with prefix \"%s\"", prefix);
+}
+
+int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
+		    const void *file, size_t len, struct cJSON *entry, char **id_out, struct err *e)
+{
+	cJSON *index = NULL, *models, *old;
+	char *gen = NULL, *name = NULL, *path = NULL, *old_file = NULL;
+	char sha[65];
+	bool renamed, written = false;
+	int lock = -1, ret = -1;
+
+	if (id_out)
+		*id_out = NULL;
+	if (id && !store_valid_id(id)) {
+		err_set(e, DYN_EUSAGE,
+			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+			id);
+		goto out;
+	}
+	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX)) {
+		err_set(e, DYN_EUSAGE, "invalid model id prefix \"%.80s\"", prefix ? prefix : "");
+		goto out;
+	}
+	if (!cJSON_IsObject(entry)) {
+		err_set(e, DYN_EDATA, "the index entry of a new model must be a JSON object");
+		goto out;
+	}
+	if (store_lock(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
+		goto out;
+	models = index_models(index);
+	if (!id) {
+		if (generate_id(models, prefix, &gen, e) < 0)
+			goto out;
+		id = gen;
+	}
+	old = models_find(models, id);
+	if (old && !replace) {
+		err_set(e, DYN_EUSAGE, "model \"%s\" already exists (use --replace)", id);
+		goto out;
+	}
+	sha256_hex(file, len, sha);
+	name = model_file_name(models, id, sha);
+	path = path_join(s->dir, name);
+	written = true;
+	if (atomic_write_impl(path, file, len, &renamed, e) < 0) {
+		written = renamed;
+		goto out;
+	}
+	entry = entry_complete(entry, id, name, sha, len);
+	if (old) {
+		const char *f = entry_string(old, "file");
+		old_file = f ? xstrdup(f) : NULL;
+		cJSON_ReplaceItemViaPointer(models, old, entry);
+	} else {
+		cJSON_AddItemToArray(models, entry);
+	}
+	entry = NULL;
+	if (index_write(s, index, &renamed, e) < 0) {
+		/* Once renamed, the index may already name the new file: keep it. */
+		written = !renamed;
+		goto out;
+	}
+	written = false;
+	/* Orphans are harmless, so a failure to unlink the old file is not an error. */
+	if (old_file && safe_model_file(old_file) && !models_reference(models, old_file)) {
+		char *p = path_join(s->dir, old_file);
+		unlink(p);
+		free(p);
+	}
+	if (id_out)
+		*id_out = xstrdup(id);
+	ret = 0;
+out:
+	if (written)
+		unlink(path);
+	store_unlock(&lock);
+	cJSON_Delete(entry);
+	cJSON_Delete(index);
+	free(gen);
+	free(name);
+	free(path);
+	free(old_file);
+	return ret;
+}
+
+int store_remove(struct store *s, const char *const *ids, size_t n, bool force, struct err *e)
+{
+	cJSON *index = NULL, *models, *gone = cJSON_CreateArray(), *m;
+	bool renamed;
+	int lock = -1, ret = -1;
+	size_t i;
+
+	if (store_lock(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
+		goto out;
+	models = index_models(index);
+	/* All or nothing: every id is checked before the index changes. */
+	for (i = 0; i < n && !force; i++) {
+		if (!models_find(models, ids[i])) {
+			err_set(e, DYN_ENOTFOUND, "model \"%s\" not found", ids[i]);
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		m = models_find(models, ids[i]);
+		if (m)
+			cJSON_AddItemToArray(gone, cJSON_DetachItemViaPointer(models, m));
+	}
+	if (!gone->child) {
+		ret = 0;
+		goto out;
+	}
+	if (index_write(s, index, &renamed, e) < 0)
+		goto out;
+	/* Files go only once no entry names them: a killed process leaves orphans, never
+	 * dangling entries. */
+	cJSON_ArrayForEach(m, gone)
+	{
+		const char *f = entry_string(m, "file");
+		if (f && safe_model_file(f) && !models_reference(models, f)) {
+			char *p = path_join(s->dir, f);
+			unlink(p);
+			free(p);
+		}
+	}
+	ret = 0;
+out:
+	store_unlock(&lock);
+	cJSON_Delete(gone);
+	cJSON_Delete(index);
+	return ret;
+}
+
+static bool is_sha256_hex(const char *s)
+{
+	size_t i;
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == '\0';
+}
+
+/* True when the index no longer holds this entry as it was (same file, same hash): a writer
+ * replaced or removed the model between the caller's read of the index and of the file. */
+static bool entry_stale(struct store *s, const char *id, const char *file, const char *sha)
+{
+	struct err ignored = ERR_INIT;
+	cJSON *index = NULL, *now;
+	const char *f, *h;
+	bool stale;
+	if (store_read_index(s, &index, &ignored) < 0)
+		return false;
+	now = models_find(index_models(index), id);
+	f = now ? entry_string(now, "file") : NULL;
+	h = now ? entry_string(now, "sha256") : NULL;
+	stale = !f || !h || strcmp(f, file) != 0 || strcmp(h, sha) != 0;
+	cJSON_Delete(index);
+	return stale;
+}
+
+int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
+		     struct err *e)
+{
+	const char *id = entry_string(entry, "id");
+	const char *file = entry_string(entry, "file");
+	const char *want = entry_string(entry, "sha256");
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(entry, "size");
+	struct strbuf sb = STRBUF_INIT;
+	char *path = NULL, got[65];
+	uint64_t want_size;
+	bool missing;
+	int ret = -1;
+
+	*buf = NULL;
+	*len = 0;
+	if (!id)
+		id = "?";
+	if (!file || !safe_model_file(file)) {
+		err_set(e, DYN_EDATA,
+			"model \"%s\": its index entry has no valid \"file\" (models/NAME)", id);
+		goto out;
+	}
+	if (!want || !is_sha256_hex(want)) {
+		err_set(e, DYN_EDATA, "model \"%s\": its index entry has no valid \"sha256\"", id);
+		goto out;
+	}
+	path = path_join(s->dir, file);
+	if (read_whole(path, &sb, &missing, e) < 0) {
+		if (missing && entry_stale(s, id, file, want))
+			goto stale;
+		if (missing)
+			err_set(e, DYN_EDATA, "model \"%s\": \"%s\" is missing", id, file);
+		else
+			err_prefix(e, "model \"%s\"", id);
+		goto out;
+	}
+	if (size && (!store_json_uint(size, &want_size) || want_size != sb.len)) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
+		err_set(e, DYN_EDATA,
+			"model \"%s\": \"%s\" does not match its index entry (size differs: %zu "
+			"bytes)",
+			id, file, sb.len);
+		goto out;
+	}
+	sha256_hex(sb.buf, sb.len, got);
+	if (strcmp(got, want) != 0) {
+		if (entry_stale(s, id, file, want))
+			goto stale;
+		err_set(e, DYN_EDATA,
+			"model \"%s\": \"%s\" does not match its index entry (sha256 differs)", id,
+			file);
+		goto out;
+	}
+	*buf = strbuf_detach(&sb, len);
+	ret = 0;
+	goto out;
+stale:
+	/* Readers take no lock, so this race is theirs to report; rerunning sees the new index. */
+	err_set(e, DYN_EDATA, "model \"%s\" was replaced or removed while it was being read", id);
+out:
+	strbuf_release(&sb);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The command line: help, version, dispatch, usage errors, man pages and completions agree
+# with the option tables.
+. "$(dirname "$0")/lib.sh"
+MAN=$TESTS/../man
+
+expect_success 'dyn --version prints the version' '
+	dyn --version >out && grep -Eq "^dyn [0-9]+\.[0-9]+\.[0-9]+$" out
+'
+expect_success 'dyn --help lists the commands' '
+	dyn --help >out && grep -q "^    fit " out && grep -q "^    predict " out && grep -q "^    models " out
+'
+expect_success 'dyn without a command is a usage error' '
+	must_fail 2 dyn && grep -q "^usage: dyn" err
+'
+expect_success 'an unknown command is a usage error naming it' '
+	must_fail 2 dyn frobnicate && err_is "^dyn: .frobnicate. is not a  command|^dyn: .frobnicate. is not a"
+'
+expect_success 'an unknown option is a usage error naming it' '
+	must_fail 2 dyn fit logreg --bogus x.csv && err_is "^dyn: unknown option \"--bogus\"$"
+'
+expect_success 'an option without its value is a usage error' '
+	must_fail 2 dyn fit logreg --C && err_is "^dyn: option --C needs a value$"
+'
+expect_success 'every command takes -h' '
+	for c in fit predict models help; do dyn $c -h >out || exit 1; grep -q "^usage: dyn" out || exit 1; done &&
+	dyn fit logreg -h >out && grep -q -- "--penalty" out &&
+	dyn fit svc -h >out && grep -q -- "--kernel" out &&
+	dyn models ls -h >out && grep -q "^usage: dyn models ls" out
+'
+expect_success 'dyn help COMMAND shows its usage when man is not at hand' '
+	dyn help fit >out </dev/null && grep -q "^usage: dyn fit" out
+'
+expect_success 'global options are also accepted after the command' '
+	dyn models ls --format json --store "$SCRATCH/other" >out && test -d "$SCRATCH/other"
+'
+expect_success 'a bad --format is a usage error' '
+	must_fail 2 dyn --format yaml models ls && err_is "^dyn: option --format: expected table, csv, json or ndjson, got \"yaml\"$"
+'
+
+# Every option that -h shows is documented in the man page, and completion offers it.
+# documented PAGE CMD...: the long options of "dyn CMD... -h" all appear in man/PAGE.1.
+documented() {
+	page=$1
+	shift
+	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
+	test -s opts || return 1
+	sed 's/\\-/-/g' "$MAN/$page.1" >plain
+	while read -r o; do
+		grep -qE -- "$o([^a-z0-9-]|$)" plain || { echo "$o missing from $page.1"; return 1; }
+	done <opts
+}
+# completed CMD...: the long options of "dyn CMD... -h" are all offered by "dyn complete".
+completed() {
+	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
+	dyn complete "$@" -- >compl
+	while read -r o; do
+		grep -qx -- "$o" compl || { echo "$o not completed"; return 1; }
+	done <opts
+}
+expect_success 'options of dyn predict are in dyn-predict(1) and completed' '
+	documented dyn-predict predict && completed predict
+'
+expect_success 'options of dyn fit logreg and svc are in dyn-fit(1) and completed' '
+	documented dyn-fit fit logreg && documented dyn-fit fit svc &&
+	completed fit logreg && completed fit svc
+'
+expect_success 'options of dyn models rm are in dyn-models(1) and completed' '
+	documented dyn-models models rm && completed models rm
+'
+expect_success 'global options are in dyn(1)' '
+	documented dyn
+'
+expect_success 'man pages are well-formed roff' '
+	for f in "$MAN"/*.1; do
+		LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$f" >/dev/null 2>warn </dev/null || exit 1
+		test ! -s warn || { cat warn; exit 1; }
+	done
+'
+expect_success 'completion: commands, kinds, model ids' '
+	dyn complete "" >c && grep -qx fit c && grep -qx predict c && ! grep -qx complete c &&
+	dyn complete fit "" >c && grep -qx logreg c && grep -qx svc c &&
+	dyn complete models "" >c && grep -qx ls c && grep -qx rm c &&
+	dyn fit logreg --id m-one --test-fraction 0 "$TESTDATA/breast_cancer.csv" --label diagnosis >/dev/null &&
+	dyn complete predict "" >c && grep -qx m-one c &&
+	dyn complete models show "" >c && grep -qx m-one c &&
+	dyn complete --format "" >c && grep -qx ndjson c
+'
+expect_success 'bash completion script completes through dyn' '
+	command -v bash >/dev/null || exit 0
+	PATH=$(dirname "$DYN"):$PATH bash -c ". \"$TESTS/../completions/dyn.bash\"; COMP_WORDS=(dyn fi); COMP_CWORD=1; _dyn; printf \"%s\n\" \"\${COMPREPLY[@]}\"" >c &&
+	grep -qx fit c
+'

@@ -1,0 +1,148 @@
+#!/bin/sh
+# Bad input: each case is one line on stderr naming where and what, the documented exit code,
+# and a store left exactly as it was.
+. "$(dirname "$0")/lib.sh"
+BC=$TESTDATA/breast_cancer.csv
+
+dyn fit logreg --id base --label diagnosis "$BC" >/dev/null
+store_snapshot before
+
+# untouched: the store is byte-identical to the snapshot taken above.
+untouched() {
+	store_snapshot now && compare "$SCRATCH/before" now
+}
+
+expect_success 'empty file' '
+	: >empty.csv &&
+	must_fail 1 dyn fit logreg empty.csv && err_is "^dyn: empty.csv: empty input$" && untouched
+'
+expect_success 'header only' '
+	head -1 "$BC" >header.csv &&
+	must_fail 1 dyn fit logreg --label diagnosis header.csv && err_is "^dyn: header.csv: no data rows$" && untouched
+'
+expect_success 'ragged rows name the line' '
+	printf "a,b,label\n1,2,x\n3,4\n5,6,y\n" >ragged.csv &&
+	must_fail 1 dyn fit logreg ragged.csv && err_is "^dyn: ragged.csv:3: expected 3 fields, got 2$" && untouched
+'
+expect_success 'a non-numeric feature names line and column' '
+	printf "a,b,label\n1,2,x\n3,abc,y\n" >nonnum.csv &&
+	must_fail 1 dyn fit logreg nonnum.csv &&
+	err_is "^dyn: nonnum.csv:3: column \"b\": expected a number, got \"abc\"$" && untouched
+'
+expect_success 'NaN and Inf are refused' '
+	printf "a,b,label\n1,nan,x\n3,4,y\n" >nan.csv &&
+	must_fail 1 dyn fit logreg nan.csv && err_is "^dyn: nan.csv:2: column \"b\": expected a finite number, got \"nan\"$" &&
+	printf "a,b,label\n1,2,x\n3,-Inf,y\n" >inf.csv &&
+	must_fail 1 dyn fit logreg inf.csv && err_is "^dyn: inf.csv:3: column \"b\": expected a finite number, got \"-Inf\"$" &&
+	untouched
+'
+expect_success 'a missing value' '
+	printf "a,b,label\n1,,x\n3,4,y\n" >miss.csv &&
+	must_fail 1 dyn fit logreg miss.csv && err_is "^dyn: miss.csv:2: column \"b\": missing value$" && untouched
+'
+expect_success 'a missing label column' '
+	must_fail 1 dyn fit logreg --label outcome "$BC" &&
+	err_is "^dyn: .*breast_cancer.csv: no label column \"outcome\"$" &&
+	printf "a,b\n1,2\n" >nolabel.csv &&
+	must_fail 2 dyn fit logreg nolabel.csv && err_is "name the label column with --label" && untouched
+'
+expect_success 'one class only' '
+	printf "a,b,label\n1,2,x\n3,4,x\n" >one.csv &&
+	must_fail 1 dyn fit logreg one.csv &&
+	err_is "^dyn: one.csv: only one class \(\"x\"\) in the label column: a classifier needs two or more$" && untouched
+'
+expect_success 'unknown hyperparameter' '
+	must_fail 2 dyn fit svc --params "{\"gama\": 1}" "$BC" &&
+	err_is "^dyn: unknown hyperparameter \"gama\" for svc \(known: C, kernel, gamma, " && untouched
+'
+expect_success 'out-of-range hyperparameters, checked before the data is read' '
+	must_fail 2 dyn fit logreg --C -1 does-not-exist.csv &&
+	err_is "^dyn: hyperparameter \"C\" of logreg: expected a number > 0, got \"-1\"$" &&
+	must_fail 2 dyn fit svc --kernel cubic does-not-exist.csv &&
+	err_is "^dyn: hyperparameter \"kernel\" of svc: expected one of linear, rbf, poly, sigmoid, got \"cubic\"$" &&
+	must_fail 2 dyn fit logreg --max-iter 0 x.csv && err_is "\"max_iter\"" &&
+	must_fail 2 dyn fit logreg --params "{\"solver\": \"saga\"}" x.csv && err_is "\"solver\"" &&
+	must_fail 2 dyn fit logreg --test-fraction 1.5 x.csv && err_is "--test-fraction" &&
+	must_fail 2 dyn fit logreg --cv 1 x.csv && err_is "--cv" &&
+	must_fail 2 dyn fit svc --grid "C=1,-1" x.csv && err_is "--grid" &&
+	untouched
+'
+expect_success 'malformed --params' '
+	must_fail 2 dyn fit logreg --params "{C: 1" x.csv && err_is "^dyn: --params: expected a JSON object" && untouched
+'
+expect_success 'a model id with / or .. is refused' '
+	must_fail 2 dyn fit logreg --id a/b --label diagnosis "$BC" && err_is "^dyn: invalid model id \"a/b\"" &&
+	must_fail 2 dyn fit logreg --id .. --label diagnosis "$BC" && err_is "^dyn: invalid model id \"\.\.\"" &&
+	must_fail 2 dyn predict ../base "$BC" && err_is "^dyn: invalid model id" &&
+	must_fail 2 dyn models show ../../etc/passwd && err_is "^dyn: invalid model id" &&
+	untouched
+'
+expect_success 'an unknown kind and an unknown model' '
+	must_fail 2 dyn fit forest "$BC" && err_is "^dyn: unknown model kind \"forest\"" &&
+	must_fail 3 dyn predict nope "$BC" && err_is "^dyn: model \"nope\" not found$" &&
+	must_fail 3 dyn models show nope && err_is "^dyn: model \"nope\" not found$" &&
+	untouched
+'
+expect_success 'predicting with missing feature columns' '
+	cut -d, -f2- "$BC" >missing.csv &&
+	must_fail 1 dyn predict base missing.csv && err_is "^dyn: missing.csv: missing feature column \"mean_radius\"$" &&
+	echo "{\"X\": [[1, 2, 3]]}" >short.json &&
+	must_fail 1 dyn predict base short.json && err_is "^dyn: short.json: rows have 3 values, the model takes 30 features$"
+'
+expect_success 'a bad row mid-stream: the rows before it are out, then the error' '
+	{ head -3 "$BC"; echo "1,2,3"; } >mid.csv &&
+	must_fail 1 dyn predict base mid.csv && err_is "^dyn: mid.csv:4: expected 31 fields, got 3$"
+'
+expect_success 'a missing input file and a directory' '
+	must_fail 1 dyn fit logreg nowhere.csv && err_is "nowhere.csv.*No such file or directory" &&
+	mkdir adir && must_fail 1 dyn fit logreg adir && err_is "adir.*[Ii]s a directory" &&
+	must_fail 1 dyn predict base adir && err_is "adir.*[Ii]s a directory" && untouched
+'
+expect_success 'stdin closed' '
+	must_fail 1 dyn fit logreg --label diagnosis <&- && err_is "^dyn: stdin: " &&
+	must_fail 1 dyn predict base <&- && err_is "^dyn: stdin: " && untouched
+'
+expect_success 'stdin empty' '
+	must_fail 1 dyn fit logreg --label diagnosis </dev/null && err_is "^dyn: stdin: empty input$" && untouched
+'
+expect_success 'malformed JSON' '
+	printf "{\"X\": [[1, 2], [3,\n" >bad.json &&
+	must_fail 1 dyn fit logreg bad.json && err_is "^dyn: bad.json" && untouched
+'
+expect_success 'a truncated model file is reported, not used' '
+	dyn fit logreg --id trunc --label diagnosis "$BC" >/dev/null &&
+	f=$(ls "$DYN_STORE"/models/trunc*) && head -c 100 "$f" >t && cat t >"$f" &&
+	must_fail 1 dyn predict trunc "$BC" && err_is "^dyn: model \"trunc\": .*does not match its index entry" &&
+	dyn models show trunc --format json | grep -q "\"integrity\":.*does not match"
+'
+expect_success 'an altered model file is reported, not used' '
+	dyn fit logreg --id alt --label diagnosis "$BC" >/dev/null &&
+	f=$(ls "$DYN_STORE"/models/alt*) &&
+	printf "\377" | dd of="$f" bs=1 seek=300 conv=notrunc 2>/dev/null &&
+	must_fail 1 dyn predict alt "$BC" && err_is "^dyn: model \"alt\": .*sha256" &&
+	rm "$f" && must_fail 1 dyn predict alt "$BC" && err_is "^dyn: model \"alt\": "
+'
+expect_success 'a corrupt index.json is reported and never overwritten' '
+	cp "$DYN_STORE/index.json" saved.json &&
+	head -c 50 saved.json >"$DYN_STORE/index.json" && cp "$DYN_STORE/index.json" corrupt.json &&
+	must_fail 1 dyn models ls && err_is "index.json.*corrupt" &&
+	must_fail 1 dyn fit logreg --id x --label diagnosis "$BC" && err_is "index.json.*corrupt" &&
+	must_fail 1 dyn models rm base && err_is "index.json.*corrupt" &&
+	compare corrupt.json "$DYN_STORE/index.json" &&
+	cp saved.json "$DYN_STORE/index.json"
+'
+expect_success 'a store path that is a file' '
+	: >notadir &&
+	must_fail 1 dyn --store notadir models ls && err_is "notadir"
+'
+expect_success 'a closed stdout is a write error, not a crash' '
+	dyn predict base "$BC" >&- 2>err; test $? -eq 1 && err_is "^dyn: standard output: "
+'
+expect_success 'a full disk is a write error' '
+	test -w /dev/full || exit 0
+	dyn predict base "$BC" >/dev/full 2>err; test $? -eq 1 &&
+	err_is "^dyn: standard output: No space left on device$"
+'
+expect_success 'a reader that goes away (predict | head) ends quietly' '
+	dyn predict base "$BC" "$BC" "$BC" 2>err | head -2 >/dev/null && test ! -s err
+'
