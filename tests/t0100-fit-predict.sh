@@ -135,3 +135,17 @@ expect_success 'models rm removes the entry and its file; -f ignores missing ids
 expect_success 'rm is all or nothing' '
 	must_fail 3 dyn models rm cv nope && dyn models ls | grep -q "^cv,"
 '
+expect_success 'predict answers each row of a pipe as it comes (no waiting for a batch)' '
+	mkfifo in outp &&
+	timeout 60 sh -c "
+		\"$DYN\" predict bc <in >outp &
+		exec 3>in 4<outp
+		head -2 \"$BC\" >&3
+		read -r h <&4 && read -r r1 <&4 || exit 1
+		sed -n 3p \"$BC\" >&3
+		read -r r2 <&4 || exit 1
+		exec 3>&-
+		wait
+		test \"\$h\" = row,label,probability && test \"\${r2%%,*}\" = 2
+	"
+'

@@ -146,3 +146,7 @@ expect_success 'a full disk is a write error' '
 expect_success 'a reader that goes away (predict | head) ends quietly' '
 	dyn predict base "$BC" "$BC" "$BC" 2>err | head -2 >/dev/null && test ! -s err
 '
+expect_success 'an error before the first batch is written prints nothing on stdout' '
+	{ head -3 "$BC"; echo "1,2,3"; } >early.csv &&
+	must_fail 1 dyn predict base early.csv && test ! -s out
+'

@@ -19,6 +19,7 @@ void nm_opts_default(struct nm_opts *o)
 	o->beta = 0.5;
 	o->gamma = 2.0;
 	o->maxit = 500;
+	o->batch = NULL;
 }
 
 static double nm_eval(nm_fn fn, const double *x, void *ctx)
@@ -27,13 +28,33 @@ static double nm_eval(nm_fn fn, const double *x, void *ctx)
 	return isfinite(f) ? f : NM_BIG;
 }
 
+/* Evaluates k points, by batches when the caller offers it. */
+static void nm_eval_many(const struct nm_opts *o, nm_fn fn, void *ctx, const double *const *x,
+			 size_t k, double *f)
+{
+	for (size_t i = 0; i < k; i += NM_BATCH) {
+		size_t b = k - i < NM_BATCH ? k - i : NM_BATCH;
+		if (o->batch) {
+			o->batch(x + i, b, f + i, ctx);
+			for (size_t j = 0; j < b; j++)
+				f[i + j] = isfinite(f[i + j]) ? f[i + j] : NM_BIG;
+		} else {
+			for (size_t j = 0; j < b; j++)
+				f[i + j] = nm_eval(fn, x[i + j], ctx);
+		}
+	}
+}
+
 int nm_minimize(size_t n, double *x, double *fmin, nm_fn fn, void *ctx, const struct nm_opts *o,
 		int *nevals)
 {
 	/* Vertex j is p[j*w .. j*w+n), its value p[j*w+n]; vertex n+1 is the centroid slot. */
 	size_t np1 = n + 1, w = np1;
 	double *p = xmallocarray((n + 2) * w, sizeof(*p));
-	double *trial = xmallocarray(n, sizeof(*trial));
+	double *trial = xmallocarray(4 * n, sizeof(*trial));
+	double *ex = trial + n, *con_h = trial + 2 * n, *con_r = trial + 3 * n;
+	const double **pts = xmallocarray(np1 > 4 ? np1 : 4, sizeof(*pts));
+	double *vals = xmallocarray(np1 > 4 ? np1 : 4, sizeof(*vals));
 	double *cen = p + np1 * w;
 	double f, convtol, step, size, oldsize, vl, vh, vr;
 	size_t lo = 0, hi, i, j;
@@ -70,12 +91,15 @@ int nm_minimize(size_t n, double *x, double *fmin, nm_fn fn, void *ctx, const st
 
 	for (;;) {
 		if (recompute) {
-			for (j = 0; j < np1; j++) {
-				if (j == lo)
-					continue;
-				p[j * w + n] = nm_eval(fn, p + j * w, ctx);
-				nf++;
-			}
+			size_t k = 0;
+			for (j = 0; j < np1; j++)
+				if (j != lo)
+					pts[k++] = p + j * w;
+			nm_eval_many(o, fn, ctx, pts, k, vals);
+			for (j = 0, k = 0; j < np1; j++)
+				if (j != lo)
+					p[j * w + n] = vals[k++];
+			nf += (int)np1 - 1;
 			recompute = 0;
 		}
 		vl = vh = p[lo * w + n];
@@ -104,57 +128,95 @@ int nm_minimize(size_t n, double *x, double *fmin, nm_fn fn, void *ctx, const st
 		}
 		for (i = 0; i < n; i++)
 			trial[i] = (1.0 + o->alpha) * cen[i] - o->alpha * p[hi * w + i];
-		vr = nm_eval(fn, trial, ctx);
-		nf++;
-		if (vr < vl) {
-			/* reflection is the new best: try expanding further */
+		if (o->batch) {
+			/* every point this iteration may need, in one batch */
+			double fv[4];
 			for (i = 0; i < n; i++) {
-				double e = o->gamma * trial[i] + (1 - o->gamma) * cen[i];
-				cen[i] = trial[i];
-				trial[i] = e;
+				ex[i] = o->gamma * trial[i] + (1 - o->gamma) * cen[i];
+				con_h[i] = (1 - o->beta) * p[hi * w + i] + o->beta * cen[i];
+				con_r[i] = (1 - o->beta) * trial[i] + o->beta * cen[i];
 			}
-			f = nm_eval(fn, trial, ctx);
-			nf++;
-			if (f < vr) {
-				memcpy(p + hi * w, trial, n * sizeof(*trial));
-				p[hi * w + n] = f;
+			pts[0] = trial;
+			pts[1] = ex;
+			pts[2] = con_h;
+			pts[3] = con_r;
+			nm_eval_many(o, fn, ctx, pts, 4, fv);
+			vr = fv[0];
+			nf += 2;
+			if (vr < vl) {
+				if (fv[1] < vr) {
+					memcpy(p + hi * w, ex, n * sizeof(*ex));
+					p[hi * w + n] = fv[1];
+				} else {
+					memcpy(p + hi * w, trial, n * sizeof(*trial));
+					p[hi * w + n] = vr;
+				}
 			} else {
-				memcpy(p + hi * w, cen, n * sizeof(*cen));
-				p[hi * w + n] = vr;
+				const double *c = con_h;
+				f = fv[2];
+				if (vr < vh) {
+					memcpy(p + hi * w, trial, n * sizeof(*trial));
+					p[hi * w + n] = vr;
+					c = con_r;
+					f = fv[3];
+				}
+				if (f < p[hi * w + n]) {
+					memcpy(p + hi * w, c, n * sizeof(*c));
+					p[hi * w + n] = f;
+				} else if (vr >= vh) {
+					recompute = 1;
+				}
 			}
 		} else {
-			if (vr < vh) {
-				memcpy(p + hi * w, trial, n * sizeof(*trial));
-				p[hi * w + n] = vr;
-			}
-			for (i = 0; i < n; i++)
-				trial[i] = (1 - o->beta) * p[hi * w + i] + o->beta * cen[i];
-			f = nm_eval(fn, trial, ctx);
+			vr = nm_eval(fn, trial, ctx);
 			nf++;
-			if (f < p[hi * w + n]) {
-				memcpy(p + hi * w, trial, n * sizeof(*trial));
-				p[hi * w + n] = f;
-			} else if (vr >= vh) {
-				/* contraction failed too: shrink everything towards the best vertex
-				 */
-				recompute = 1;
-				size = 0.0;
-				for (j = 0; j < np1; j++) {
-					if (j == lo)
-						continue;
-					for (i = 0; i < n; i++) {
-						double *v = p + j * w;
-						v[i] = o->beta * (v[i] - p[lo * w + i]) +
-						       p[lo * w + i];
-						size += fabs(v[i] - p[lo * w + i]);
-					}
-				}
-				if (size < oldsize) {
-					oldsize = size;
+			if (vr < vl) {
+				/* reflection is the new best: try expanding further */
+				for (i = 0; i < n; i++)
+					ex[i] = o->gamma * trial[i] + (1 - o->gamma) * cen[i];
+				f = nm_eval(fn, ex, ctx);
+				nf++;
+				if (f < vr) {
+					memcpy(p + hi * w, ex, n * sizeof(*ex));
+					p[hi * w + n] = f;
 				} else {
-					ret = 10;
-					break;
+					memcpy(p + hi * w, trial, n * sizeof(*trial));
+					p[hi * w + n] = vr;
 				}
+			} else {
+				if (vr < vh) {
+					memcpy(p + hi * w, trial, n * sizeof(*trial));
+					p[hi * w + n] = vr;
+				}
+				for (i = 0; i < n; i++)
+					con_h[i] = (1 - o->beta) * p[hi * w + i] + o->beta * cen[i];
+				f = nm_eval(fn, con_h, ctx);
+				nf++;
+				if (f < p[hi * w + n]) {
+					memcpy(p + hi * w, con_h, n * sizeof(*con_h));
+					p[hi * w + n] = f;
+				} else if (vr >= vh) {
+					recompute = 1;
+				}
+			}
+		}
+		if (recompute) {
+			/* contraction failed too: shrink everything towards the best vertex */
+			size = 0.0;
+			for (j = 0; j < np1; j++) {
+				if (j == lo)
+					continue;
+				for (i = 0; i < n; i++) {
+					double *v = p + j * w;
+					v[i] = o->beta * (v[i] - p[lo * w + i]) + p[lo * w + i];
+					size += fabs(v[i] - p[lo * w + i]);
+				}
+			}
+			if (size < oldsize) {
+				oldsize = size;
+			} else {
+				ret = 10;
+				break;
 			}
 		}
 		if (nf > o->maxit)
@@ -169,5 +231,7 @@ out:
 		*nevals = nf;
 	free(p);
 	free(trial);
+	free(pts);
+	free(vals);
 	return ret;
 }

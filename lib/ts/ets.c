@@ -3,6 +3,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h>
@@ -360,7 +361,7 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 		for (i = 0; i < m; i++)
 			S[i] = x0[off + m - 1 - i]; /* S[t % m] is the index of time t */
 	for (i = 0; i < n; i++) {
-		double q, phib, f, err, p, ln, so = 0, yi = y[i];
+		double q, phib, f, d, err, p, ln, so = 0, yi = y[i];
 		switch (trend) {
 		case ETS_N:
 			q = l;
@@ -382,9 +383,10 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			so = S[j];
 			f = season == ETS_A ? q + so : q * so;
 		}
+		d = yi - f;
 		if (merr) {
 			double af = fabs(f);
-			err = (yi - f) / f;
+			err = d / f;
 			/* sum of log|f| as a running product, rescaled before it overflows */
 			prod *= af;
 			if (!(prod < 1e150 && prod > 1e-150)) {
@@ -395,11 +397,11 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 				logsum += ex;
 			}
 		} else {
-			err = yi - f;
+			err = d;
 		}
 		sse += err * err;
 		if (mse)
-			ssa += (yi - f) * (yi - f);
+			ssa += d * d;
 		if (e)
 			e[i] = err;
 		/* state update */
@@ -411,9 +413,9 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			p = fabs(so) < ETS_TOL ? ETS_HUGE : yi / so;
 		if (trend != ETS_M) {
 			/* R's l + alpha (p - q) and b + beta/alpha (l' - l - phi b), rearranged so
-			 * that few operations separate one step's states from the next: this loop is
-			 * bound by that chain, and the rearranged form runs it 2.5 times faster (it
-			 * differs from R's in the last bits only) */
+			 * that few operations separate one step's states from the next: this loop
+			 * is bound by that chain, and the rearranged form runs it 2.5 times faster
+			 * (it differs from R's in the last bits only) */
 			ln = a1 * q + alpha * p;
 			if (trend == ETS_A)
 				b = pb * b + beta * (p - l);
@@ -424,12 +426,15 @@ ets_run_k(const struct ets_ctx *c, double alpha, double beta, double gamma, doub
 			b = phib + boa * (r - phib);
 		}
 		if (season != ETS_N) {
-			double t;
+			/* s + gamma (t - s) with t - s = y - q - s = d (additive) or y/q - s = d/q
+			 * = err s (multiplicative, whose error is multiplicative): one division
+			 * less */
 			if (season == ETS_A)
-				t = yi - q;
+				S[j] = so + gamma * d;
+			else if (fabs(q) < ETS_TOL)
+				S[j] = so + gamma * (ETS_HUGE - so);
 			else
-				t = fabs(q) < ETS_TOL ? ETS_HUGE : yi / q;
-			S[j] = so + gamma * (t - so);
+				S[j] = so + gamma * (err * so);
 			if (++j == m)
 				j = 0;
 		}
@@ -596,6 +601,197 @@ static double ets_objective(const double *par, void *ctx)
 	return v;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#define ETS_BATCH 1
+/* ---- four evaluations at once ----
+ * Nelder-Mead evaluates up to four candidate points an iteration (see nm_opts.batch). With
+ * AVX2 the four recursions run in the lanes of one vector register, each lane performing
+ * exactly the operations of ets_run_k, so the values, and hence the optimizer's path, are
+ * the same as one at a time. Multiplicative trends (off by default) stay sequential. */
+#define ETS_LANES 4
+
+typedef double ets_v4d __attribute__((vector_size(32)));
+typedef long long ets_v4l __attribute__((vector_size(32)));
+
+struct ets_lanes {
+	double alpha[ETS_LANES], beta[ETS_LANES], gamma[ETS_LANES], phi[ETS_LANES];
+	double x0[ETS_LANES][2 + ETS_MAX_M];
+	double out[ETS_LANES];
+};
+
+#define ETS_AVX2 __attribute__((target("avx2")))
+
+static inline __attribute__((always_inline)) ETS_AVX2 ets_v4d ets_v4_sel(ets_v4l mask, ets_v4d a,
+									 ets_v4d b)
+{
+	return (ets_v4d)(((ets_v4l)a & mask) | ((ets_v4l)b & ~mask));
+}
+
+static inline __attribute__((always_inline)) ETS_AVX2 ets_v4d ets_v4_abs(ets_v4d a)
+{
+	const ets_v4l m = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL, 0x7fffffffffffffffLL,
+			   0x7fffffffffffffffLL};
+	return (ets_v4d)((ets_v4l)a & m);
+}
+
+static inline __attribute__((always_inline)) ETS_AVX2 void
+ets_run4_k(const struct ets_ctx *c, struct ets_lanes *L, int merr, int trend, int season)
+{
+	const double *y = c->y;
+	size_t n = c->n, m = c->m, i, j = 0, off = trend != ETS_N ? 2 : 1;
+	ets_v4d S[ETS_MAX_M], b = {0, 0, 0, 0}, sse = {0, 0, 0, 0}, prod = {1, 1, 1, 1};
+	ets_v4d alpha = {L->alpha[0], L->alpha[1], L->alpha[2], L->alpha[3]},
+		beta = {L->beta[0], L->beta[1], L->beta[2], L->beta[3]},
+		gamma = {L->gamma[0], L->gamma[1], L->gamma[2], L->gamma[3]},
+		phi = {L->phi[0], L->phi[1], L->phi[2], L->phi[3]},
+		l = {L->x0[0][0], L->x0[1][0], L->x0[2][0], L->x0[3][0]}, a1, pb;
+	const ets_v4d tol = {ETS_TOL, ETS_TOL, ETS_TOL, ETS_TOL},
+		      huge = {ETS_HUGE, ETS_HUGE, ETS_HUGE, ETS_HUGE},
+		      hi = {1e150, 1e150, 1e150, 1e150}, lo = {1e-150, 1e-150, 1e-150, 1e-150},
+		      one = {1, 1, 1, 1};
+	long logsum[ETS_LANES] = {0};
+	int bad[ETS_LANES] = {0}, k;
+
+	for (k = 0; k < ETS_LANES; k++) {
+		if (trend != ETS_N)
+			b[k] = L->x0[k][1];
+		if (season != ETS_N)
+			for (i = 0; i < m; i++)
+				S[i][k] = L->x0[k][off + m - 1 - i];
+	}
+	a1 = one - alpha;
+	pb = phi * (one - beta);
+	for (i = 0; i < n; i++) {
+		ets_v4d yi = {y[i], y[i], y[i], y[i]}, q, f, d, err, p, so = {0, 0, 0, 0}, ln;
+		if (trend == ETS_N)
+			q = l;
+		else
+			q = l + phi * b;
+		f = q;
+		if (season != ETS_N) {
+			so = S[j];
+			f = season == ETS_A ? q + so : q * so;
+		}
+		d = yi - f;
+		if (merr) {
+			ets_v4d af = ets_v4_abs(f);
+			ets_v4l ok;
+			err = d / f;
+			prod = prod * af;
+			ok = (prod < hi) & (prod > lo);
+			if (!(ok[0] & ok[1] & ok[2] & ok[3])) {
+				for (k = 0; k < ETS_LANES; k++) {
+					int ex = 0;
+					if (ok[k])
+						continue;
+					if (!(af[k] > 0) || !isfinite(af[k]))
+						bad[k] = 1;
+					else
+						prod[k] = frexp(prod[k], &ex);
+					logsum[k] += ex;
+				}
+			}
+		} else {
+			err = d;
+		}
+		sse = sse + err * err;
+		if (season == ETS_N)
+			p = yi;
+		else if (season == ETS_A)
+			p = yi - so;
+		else
+			p = ets_v4_sel(ets_v4_abs(so) < tol, huge, yi / so);
+		ln = a1 * q + alpha * p;
+		if (trend == ETS_A)
+			b = pb * b + beta * (p - l);
+		if (season != ETS_N) {
+			if (season == ETS_A)
+				S[j] = so + gamma * d;
+			else
+				S[j] = ets_v4_sel(ets_v4_abs(q) < tol, so + gamma * (huge - so),
+						  so + gamma * (err * so));
+			if (++j == m)
+				j = 0;
+		}
+		l = ln;
+	}
+	for (k = 0; k < ETS_LANES; k++) {
+		double lik = (double)n * log(sse[k]);
+		if (merr)
+			lik += 2 * (log(prod[k]) + (double)logsum[k] * M_LN2);
+		L->out[k] = bad[k] ? NAN : lik;
+	}
+}
+
+#define ETS_RUN4_CASE(E, T, S)                                                                     \
+	case (E)*9 + (T)*3 + (S):                                                                  \
+		ets_run4_k(c, L, (E), (T), (S));                                                   \
+		break
+
+static ETS_AVX2 void ets_run4(const struct ets_ctx *c, struct ets_lanes *L)
+{
+	switch ((c->error == ETS_M) * 9 + c->trend * 3 + c->season) {
+		ETS_RUN4_CASE(0, ETS_N, ETS_N);
+		ETS_RUN4_CASE(0, ETS_N, ETS_A);
+		ETS_RUN4_CASE(0, ETS_A, ETS_N);
+		ETS_RUN4_CASE(0, ETS_A, ETS_A);
+		ETS_RUN4_CASE(1, ETS_N, ETS_N);
+		ETS_RUN4_CASE(1, ETS_N, ETS_A);
+		ETS_RUN4_CASE(1, ETS_N, ETS_M);
+		ETS_RUN4_CASE(1, ETS_A, ETS_N);
+		ETS_RUN4_CASE(1, ETS_A, ETS_A);
+		ETS_RUN4_CASE(1, ETS_A, ETS_M);
+	default:
+		for (int k = 0; k < ETS_LANES; k++)
+			L->out[k] = NAN; /* not reached: ets_fit batches only the forms above */
+	}
+}
+
+static void ets_objective_batch(const double *const *par, size_t np, double *f, void *ctx)
+{
+	const struct ets_ctx *c = ctx;
+	struct ets_lanes L;
+	int ok[ETS_LANES] = {0}, first = -1;
+	size_t k;
+	for (k = 0; k < np && k < ETS_LANES; k++) {
+		f[k] = INFINITY;
+		ets_unpack(c, par[k], &L.alpha[k], &L.beta[k], &L.gamma[k], &L.phi[k], L.x0[k]);
+		if (!ets_params_ok(c, L.alpha[k], L.beta[k], L.gamma[k], L.phi[k]))
+			continue;
+		ok[k] = 1;
+		if (c->season == ETS_M)
+			for (size_t i = c->trend != ETS_N ? 2 : 1; i < c->nstate; i++)
+				if (L.x0[k][i] < 0)
+					ok[k] = 0;
+		if (ok[k] && first < 0)
+			first = (int)k;
+	}
+	if (first < 0)
+		return;
+	for (k = 0; k < ETS_LANES; k++) {
+		if (k < np && ok[k])
+			continue;
+		/* idle lanes repeat a feasible point; their results are dropped */
+		L.alpha[k] = L.alpha[first];
+		L.beta[k] = L.beta[first];
+		L.gamma[k] = L.gamma[first];
+		L.phi[k] = L.phi[first];
+		memcpy(L.x0[k], L.x0[first], sizeof(L.x0[k]));
+	}
+	ets_run4(c, &L);
+	for (k = 0; k < np && k < ETS_LANES; k++) {
+		double v = L.out[k];
+		if (!ok[k])
+			continue;
+		if (isnan(v))
+			v = INFINITY;
+		else if (v < -1e10)
+			v = -1e10;
+		f[k] = v;
+	}
+}
+#endif
+
 int ets_fit(const double *y, size_t n, size_t m, int error, int trend, int season, int damped,
 	    enum ets_crit crit, struct ets_model *f)
 {
@@ -660,6 +856,12 @@ int ets_fit(const double *y, size_t n, size_t m, int error, int trend, int seaso
 
 	nm_opts_default(&o);
 	o.maxit = 2000;
+#ifdef ETS_BATCH
+	/* DYN_ETS_NOSIMD: a test switch, to check that both paths agree */
+	if (trend != ETS_M && crit == ETS_CRIT_LIK && __builtin_cpu_supports("avx2") &&
+	    !getenv("DYN_ETS_NOSIMD"))
+		o.batch = ets_objective_batch;
+#endif
 	if (nm_minimize(np, par, &fmin, ets_objective, &c, &o, &f->nevals) < 0)
 		return -1;
 	if (!isfinite(fmin))
