@@ -61,9 +61,9 @@ completed() {
 expect_success 'options of dyn predict are in dyn-predict(1) and completed' '
 	documented dyn-predict predict && completed predict
 '
-expect_success 'options of dyn fit logreg and svc are in dyn-fit(1) and completed' '
-	documented dyn-fit fit logreg && documented dyn-fit fit svc &&
-	completed fit logreg && completed fit svc
+expect_success 'options of dyn fit logreg, svc and text are in dyn-fit(1) and completed' '
+	documented dyn-fit fit logreg && documented dyn-fit fit svc && documented dyn-fit fit text &&
+	completed fit logreg && completed fit svc && completed fit text
 '
 expect_success 'options of dyn models rm are in dyn-models(1) and completed' '
 	documented dyn-models models rm && completed models rm
