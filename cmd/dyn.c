@@ -9,28 +9,28 @@
 struct global_opts global = {.seed = 0, .threads = 0};
 
 const struct cmd dyn_commands[] = {
-	{"fit", cmd_fit, "train a model and add it to the store", 0},
-	{"predict", cmd_predict, "predict with a stored model, streaming rows", 0},
-	{"models", cmd_models, "list, show and remove stored models", 0},
-	{"stats", cmd_stats, "queue load analytics: check, levels, series, profiles, statistics", 0},
-	{"forecast", cmd_forecast, "forecast queue load with prediction intervals", 0},
-	{"help", cmd_help, "show the manual of a command", 0},
-	{"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
-	{NULL, NULL, NULL, 0},
+    {"fit", cmd_fit, "train a model and add it to the store", 0},
+    {"predict", cmd_predict, "predict with a stored model, streaming rows", 0},
+    {"models", cmd_models, "list, show and remove stored models", 0},
+    {"stats", cmd_stats, "queue load analytics: check, levels, series, profiles, statistics", 0},
+    {"forecast", cmd_forecast, "forecast queue load with prediction intervals", 0},
+    {"help", cmd_help, "show the manual of a command", 0},
+    {"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
+    {NULL, NULL, NULL, 0},
 };
 
 static int show_version;
 
 const struct opt global_options[] = {
-	OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
-	OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
-	OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
-	OPT_LONG_(0, "seed", &global.seed, "N", "random seed (default 0)"),
-	OPT_BOOL_('q', "quiet", &global.quiet, "no summaries or progress on stderr"),
-	OPT_BOOL_('v', "verbose", &global.verbose, "more detail on stderr"),
-	OPT_BOOL_(0, "no-progress", &global.no_progress, "no progress display"),
-	OPT_BOOL_(0, "version", &show_version, "print the version and exit"),
-	OPT_END_(),
+    OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
+    OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
+    OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
+    OPT_LONG_(0, "seed", &global.seed, "N", "random seed (default 0)"),
+    OPT_BOOL_('q', "quiet", &global.quiet, "no summaries or progress on stderr"),
+    OPT_BOOL_('v', "verbose", &global.verbose, "more detail on stderr"),
+    OPT_BOOL_(0, "no-progress", &global.no_progress, "no progress display"),
+    OPT_BOOL_(0, "version", &show_version, "print the version and exit"),
+    OPT_END_(),
 };
 
 static const char dyn_usage[] = "dyn [GLOBAL OPTIONS] COMMAND [ARGS]";
@@ -44,7 +44,8 @@ void dyn_main_help(FILE *fp)
 	for (c = dyn_commands; c->name; c++)
 		if (!(c->flags & CMD_HIDDEN))
 			strbuf_addf(&sb, "    %-12s%s\n", c->name, c->summary);
-	strbuf_adds(&sb, "\n'dyn help COMMAND' shows a command's manual; every command takes -h.\n");
+	strbuf_adds(&sb,
+		    "\n'dyn help COMMAND' shows a command's manual; every command takes -h.\n");
 	fputs(sb.buf, fp);
 	strbuf_release(&sb);
 }
@@ -66,7 +67,8 @@ static int env_threads(void)
 	if (!s || !*s)
 		return 0;
 	if (parse_long(s, &v) < 0 || v < 1 || v > 1024) {
-		fprintf(stderr, "dyn: DYN_THREADS: expected an integer from 1 to 1024, got \"%s\"\n", s);
+		fprintf(stderr,
+			"dyn: DYN_THREADS: expected an integer from 1 to 1024, got \"%s\"\n", s);
 		return -1;
 	}
 	global.threads = v;
@@ -96,8 +98,9 @@ int main(int argc, char **argv)
 	if (global.threads < 0 || global.threads > 1024)
 		return usage_error("option --threads: expected an integer from 1 to 1024");
 	if (global.format && output_format(0) < 0)
-		return usage_error("option --format: expected table, csv, json or ndjson, got \"%s\"",
-				   global.format);
+		return usage_error(
+		    "option --format: expected table, csv, json or ndjson, got \"%s\"",
+		    global.format);
 	if (n == 0) {
 		dyn_main_help(stderr);
 		return DYN_EUSAGE;

@@ -53,28 +53,28 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 				 struct strbuf *names)
 {
 	const struct opt common[] = {
-		OPT_GROUP_("Model and store:"),
-		OPT_STRING_(0, "id", &a->id, "NAME", "model id (default: generated, e.g. svc-3f9a1c)"),
-		OPT_BOOL_(0, "replace", &a->replace, "replace an existing model of that id"),
-		OPT_STRING_(0, "note", &a->note, "TEXT", "a note kept with the model"),
-		OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
-		OPT_GROUP_("Data:"),
-		OPT_STRING_(0, "label", &a->label, "COL", "label column (default: label, else y)"),
-		OPT_STRING_(0, "features", &a->features, "COLS",
-			    "comma-separated feature columns (default: all others)"),
-		OPT_STRING_(0, "text-column", &a->text_column, "COL",
-			    "text column of text models (default: text)"),
-		OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
-		OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
-		OPT_GROUP_("Evaluation:"),
-		OPT_DOUBLE_(0, "test-fraction", &a->test_fraction, "F",
-			    "held-out share for the report (default 0.2)"),
-		OPT_LONG_(0, "cv", &a->cv, "K", "K-fold cross-validated report instead"),
-		OPT_STRING_(0, "grid", &a->grid, "SPEC",
-			    "cross-validated search, e.g. 'C=0.1,1,10 gamma=scale,0.01'"),
-		OPT_BOOL_(0, "no-refit", &a->no_refit, "keep the model fit on the training split"),
-		OPT_GROUP_("Hyperparameters:"),
-		OPT_STRING_(0, "params", &a->params, "JSON|FILE", "hyperparameters as a JSON object"),
+	    OPT_GROUP_("Model and store:"),
+	    OPT_STRING_(0, "id", &a->id, "NAME", "model id (default: generated, e.g. svc-3f9a1c)"),
+	    OPT_BOOL_(0, "replace", &a->replace, "replace an existing model of that id"),
+	    OPT_STRING_(0, "note", &a->note, "TEXT", "a note kept with the model"),
+	    OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
+	    OPT_GROUP_("Data:"),
+	    OPT_STRING_(0, "label", &a->label, "COL", "label column (default: label, else y)"),
+	    OPT_STRING_(0, "features", &a->features, "COLS",
+			"comma-separated feature columns (default: all others)"),
+	    OPT_STRING_(0, "text-column", &a->text_column, "COL",
+			"text column of text models (default: text)"),
+	    OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
+	    OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
+	    OPT_GROUP_("Evaluation:"),
+	    OPT_DOUBLE_(0, "test-fraction", &a->test_fraction, "F",
+			"held-out share for the report (default 0.2)"),
+	    OPT_LONG_(0, "cv", &a->cv, "K", "K-fold cross-validated report instead"),
+	    OPT_STRING_(0, "grid", &a->grid, "SPEC",
+			"cross-validated search, e.g. 'C=0.1,1,10 gamma=scale,0.01'"),
+	    OPT_BOOL_(0, "no-refit", &a->no_refit, "keep the model fit on the training split"),
+	    OPT_GROUP_("Hyperparameters:"),
+	    OPT_STRING_(0, "params", &a->params, "JSON|FILE", "hyperparameters as a JSON object"),
 	};
 	size_t nc = ARRAY_SIZE(common), np = 0, i;
 	const struct param_spec *s;
@@ -86,7 +86,8 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	t = xcalloc(nc + np + 1, sizeof(*t));
 	memcpy(t, common, sizeof(common));
 	offs = xcalloc(np + 1, sizeof(*offs));
-	/* Option names and help texts live in one strbuf; pointers are fixed up once it is built. */
+	/* Option names and help texts live in one strbuf; pointers are fixed up once it is built.
+	 */
 	for (i = 0, s = kind->params; i < np; i++, s++) {
 		size_t j;
 		offs[i] = names->len;
@@ -101,11 +102,11 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 		o->type = OPT_CALLBACK;
 		o->long_name = names->buf + offs[i];
 		o->help = o->long_name + strlen(o->long_name) + 1;
-		o->argh = s->type == PARAM_CHOICE ? s->choices
-			  : s->type == PARAM_BOOL ? "BOOL"
+		o->argh = s->type == PARAM_CHOICE	 ? s->choices
+			  : s->type == PARAM_BOOL	 ? "BOOL"
 			  : (s->flags & PARAM_OR_CHOICE) ? "X"
-			  : s->type == PARAM_INT ? "N"
-						 : "X";
+			  : s->type == PARAM_INT	 ? "N"
+							 : "X";
 		o->cb = collect_param;
 		o->cb_data = a;
 		o->flags = (s->flags & PARAM_HIDDEN) ? OPT_HIDDEN : 0;
@@ -196,13 +197,14 @@ int cmd_fit(int argc, char **argv)
 			goto out;
 		}
 	if (a.id && !store_valid_id(a.id)) {
-		rc = usage_error("invalid model id \"%s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
-				 a.id);
+		rc = usage_error(
+		    "invalid model id \"%s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", a.id);
 		goto out;
 	}
 	if (!(a.test_fraction >= 0 && a.test_fraction < 1)) {
-		rc = usage_error("option --test-fraction: expected a number from 0 to below 1, got %g",
-				 a.test_fraction);
+		rc = usage_error(
+		    "option --test-fraction: expected a number from 0 to below 1, got %g",
+		    a.test_fraction);
 		goto out;
 	}
 	if (a.cv == 1 || a.cv < 0 || a.cv > 1000) {
@@ -229,8 +231,9 @@ int cmd_fit(int argc, char **argv)
 			if (!strcmp(a.input_format, fmts[i]))
 				lo.rec.format = (enum rec_format)(REC_CSV + i);
 		if (lo.rec.format == REC_AUTO) {
-			rc = usage_error("option --input-format: expected csv, json or ndjson, got \"%s\"",
-					 a.input_format);
+			rc = usage_error(
+			    "option --input-format: expected csv, json or ndjson, got \"%s\"",
+			    a.input_format);
 			goto out;
 		}
 	}
@@ -263,14 +266,16 @@ int cmd_fit(int argc, char **argv)
 	}
 
 	utc_now(started);
-	if (dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha, &e) < 0) {
+	if (dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha, &e) <
+	    0) {
 		rc = report_err(&e);
 		goto out;
 	}
 	if (warm && (warm->d != ds.d || warm->k != ds.k)) {
-		rc = usage_error("--warm-start: model \"%s\" has %zu features and %zu classes, the data "
-				 "%zu and %zu",
-				 a.warm, warm->d, warm->k, ds.d, ds.k);
+		rc = usage_error(
+		    "--warm-start: model \"%s\" has %zu features and %zu classes, the data "
+		    "%zu and %zu",
+		    a.warm, warm->d, warm->k, ds.d, ds.k);
 		goto out;
 	}
 	memset(&to, 0, sizeof(to));
@@ -297,7 +302,8 @@ int cmd_fit(int argc, char **argv)
 	acc = doc_num(report, "accuracy");
 	auc = doc_num(report, "roc_auc");
 	how = doc_str(report, "evaluation.method");
-	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc, auc);
+	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc,
+		 auc);
 	entry = model_entry(a.id, m, report, started, finished, (const char *const *)argv,
 			    (size_t)n, ds.n, sha, a.note);
 	report = NULL;

@@ -9,54 +9,22 @@
 #include "ts/date.h"
 #include "ts/forecast.h"
 #include "ts/plot.h"
+#include "base/strv.h"
 #include "ts/tickets.h"
 
 #define FC_MAX_HORIZON 10000
-
-struct idlist {
-	char **v;
-	size_t n, alloc;
-};
 
 static struct forecast_args {
 	int all, backtest, rollup;
 	long horizon;
 	const char *gran, *levels, *method, *plot, *shard, *queues;
 	struct ts_query_args q;
-	struct idlist ids;
+	struct strv ids;
 } args;
-
-static void free_ids(struct idlist *l)
-{
-	for (size_t k = 0; k < l->n; k++)
-		free(l->v[k]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* --queue ID[,ID...], repeatable. */
-static int opt_queue(const struct opt *o, const char *arg, struct err *e)
-{
-	struct idlist *l = o->cb_data;
-	const char *p = arg;
-	for (;;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		if (!len)
-			return err_set(e, DYN_EUSAGE, "option --queue: empty queue id in \"%s\"",
-				       arg);
-		ALLOC_GROW(l->v, l->n + 1, l->alloc);
-		l->v[l->n++] = xstrndup(p, len);
-		if (!c)
-			break;
-		p = c + 1;
-	}
-	return 0;
-}
 
 static const struct opt forecast_options[] = {
     OPT_GROUP_("Queues"),
-    OPT_CALLBACK_(0, "queue", "ID[,ID...]", "forecast these queues (repeatable)", opt_queue,
+    OPT_CALLBACK_(0, "queue", "ID[,ID...]", "forecast these queues (repeatable)", strv_opt_list,
 		  &args.ids, 0),
     OPT_BOOL_(0, "all", &args.all, "forecast every queue that has data"),
     OPT_STRING_(0, "shard", &args.shard, "I/N", "only the I-th of N stable shards of the queues"),
@@ -456,7 +424,7 @@ int cmd_forecast(int argc, char **argv)
 	n = parse_cmd_options(argc, argv, forecast_options, forecast_usage, &rc);
 	if (n < 0) {
 		/* -h or a usage error, already answered (and stdout closed). */
-		free_ids(&args.ids);
+		strv_release(&args.ids);
 		return rc;
 	}
 	if (ts_query_parse(&args.q, &lo, &b.missing, &b.from, &b.to, &e) < 0) {
@@ -624,6 +592,6 @@ out:
 	strbuf_release(&colnames);
 	ts_data_release(&d);
 out_args:
-	free_ids(&args.ids);
+	strv_release(&args.ids);
 	return finish_stdout(rc);
 }

@@ -9,7 +9,7 @@
 #include "store/store.h"
 
 static const struct opt help_options[] = {
-	OPT_END_(),
+    OPT_END_(),
 };
 
 int cmd_help(int argc, char **argv)

@@ -17,8 +17,8 @@ static int open_store(struct store **s)
 
 static int models_ls(int argc, char **argv)
 {
-	static const char *const cols[] = {"id",	"kind",	    "created_at", "rows",
-					   "classes",	"accuracy", "evaluation", "note"};
+	static const char *const cols[] = {"id",      "kind",	  "created_at", "rows",
+					   "classes", "accuracy", "evaluation", "note"};
 	const struct opt opts[] = {OPT_END_()};
 	struct store *s = NULL;
 	struct cJSON *index = NULL;
@@ -109,8 +109,8 @@ static int models_rm(int argc, char **argv)
 {
 	int force = 0, rc = 0, n, i;
 	const struct opt opts[] = {
-		OPT_BOOL_('f', "force", &force, "ignore ids that do not exist"),
-		OPT_END_(),
+	    OPT_BOOL_('f', "force", &force, "ignore ids that do not exist"),
+	    OPT_END_(),
 	};
 	struct store *s = NULL;
 	struct err e = ERR_INIT;
@@ -136,10 +136,10 @@ static int models_rm(int argc, char **argv)
 }
 
 static const struct cmd models_commands[] = {
-	{"ls", models_ls, "list the models of the store", 0},
-	{"show", models_show, "show one model: parameters, metrics, training, data", 0},
-	{"rm", models_rm, "remove models", 0},
-	{NULL, NULL, NULL, 0},
+    {"ls", models_ls, "list the models of the store", 0},
+    {"show", models_show, "show one model: parameters, metrics, training, data", 0},
+    {"rm", models_rm, "remove models", 0},
+    {NULL, NULL, NULL, 0},
 };
 
 int cmd_models(int argc, char **argv)

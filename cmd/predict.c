@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "base/strv.h"
 #include "io/output.h"
 #include "io/records.h"
 #include "models/stored.h"
@@ -35,30 +36,6 @@ struct predict_args {
 
 static const char predict_usage[] = "dyn predict MODEL [OPTIONS] [INPUT...]";
 
-/* Splits a comma-separated list in place-independent copies; returns the count. */
-static size_t split_cols(const char *s, char ***out)
-{
-	size_t n = 0, alloc = 0;
-	char **v = NULL;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		ALLOC_GROW(v, n + 1, alloc);
-		v[n++] = xstrndup(s, len);
-		s = c ? c + 1 : NULL;
-	}
-	*out = v;
-	return n;
-}
-
-static void free_cols(char **v, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* A class name is written as a number when it is one, so JSON output keeps numeric labels. */
 static void put_label(struct out_writer *w, const char *name)
 {
@@ -85,7 +62,7 @@ struct predictor {
 	char **text;
 	struct strbuf keys; /* key and kept fields of each row, NUL-separated */
 	size_t *key_off;    /* per row: offset of its first string in keys */
-	size_t *rownum;     /* per row: its 1-based number across the inputs */
+	size_t *rownum;	    /* per row: its 1-based number across the inputs */
 	double *proba;
 	size_t n;
 };
@@ -163,8 +140,8 @@ static struct out_writer *open_writer(struct predictor *pr, int service, int fmt
 	const char **cols;
 	size_t n = 0, c, j;
 	struct out_writer *w;
-	size_t ncols = (size_t)pr->with_key + 2 * pr->ntop + (pr->a->proba ? pr->m->k : 0) +
-		       pr->nkeep;
+	size_t ncols =
+	    (size_t)pr->with_key + 2 * pr->ntop + (pr->a->proba ? pr->m->k : 0) + pr->nkeep;
 	cols = xcalloc(ncols + 1, sizeof(*cols));
 	size_t *offs = xcalloc(ncols + 1, sizeof(*offs));
 	if (pr->with_key) {
@@ -218,9 +195,10 @@ static int parse_input_opts(const struct predict_args *a, struct rec_opts *ro)
 		else if (!strcmp(a->input_format, "ndjson"))
 			ro->format = REC_NDJSON;
 		else
-			return usage_error("option --input-format: expected csv, json or ndjson, got "
-					   "\"%s\"",
-					   a->input_format);
+			return usage_error(
+			    "option --input-format: expected csv, json or ndjson, got "
+			    "\"%s\"",
+			    a->input_format);
 	}
 	if (a->delimiter) {
 		if (!strcmp(a->delimiter, "\\t") || !strcmp(a->delimiter, "tab"))
@@ -241,7 +219,7 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 	static char *stdin_input[] = {(char *)"-"};
 	const struct model *m = pr->m;
 	const struct predict_args *a = pr->a;
-	char **keep = NULL;
+	struct strv keep;
 	long *cols = xmallocarray(m->d, sizeof(long)), key_col = -1;
 	long *keep_cols = NULL;
 	size_t f, i, row = 0;
@@ -252,7 +230,9 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 	const struct param_spec *ps = params_find(m->params.spec, "invalid_utf8");
 	int repair_utf8 = ps && params_choice(&m->params, "invalid_utf8") == 1;
 
-	pr->nkeep = split_cols(a->keep, &keep);
+	strv_init(&keep);
+	strv_split(&keep, a->keep, ',');
+	pr->nkeep = keep.n;
 	keep_cols = xcalloc(pr->nkeep + 1, sizeof(long));
 	if (!ninputs) {
 		inputs = stdin_input;
@@ -291,33 +271,35 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 		if (a->key) {
 			key_col = rec_colindex(r, a->key);
 			if (key_col < 0) {
-				err_set(e, DYN_EDATA, "%s: no key column \"%s\"", rec_name(r), a->key);
+				err_set(e, DYN_EDATA, "%s: no key column \"%s\"", rec_name(r),
+					a->key);
 				goto out;
 			}
 		}
 		for (i = 0; i < pr->nkeep; i++) {
-			keep_cols[i] = rec_colindex(r, keep[i]);
+			keep_cols[i] = rec_colindex(r, keep.v[i]);
 			if (keep_cols[i] < 0) {
 				err_set(e, DYN_EDATA, "%s: no column \"%s\" to keep", rec_name(r),
-					keep[i]);
+					keep.v[i]);
 				goto out;
 			}
 		}
 		if (in == 0) {
-			/* The services answered {"predictions": [{"label", "probability"}]}, no key. */
+			/* The services answered {"predictions": [{"label", "probability"}]}, no
+			 * key. */
 			pr->service = rec_service_shape(r) && !global.format;
 			if (pr->service)
 				pr->with_key = 0;
 			pr->fmt = fmt;
 			pr->keyname = a->key ? a->key : "row";
-			pr->keep_names = keep;
+			pr->keep_names = keep.v;
 			interactive = ninputs == 1 && !strcmp(inputs[0], "-") && !stdin_is_file();
 			pr->interactive = interactive;
 		}
 		for (;;) {
-			/* Rows typed or trickling into a pipe are answered as they come: when the input
-			 * has nothing more at hand, the rows so far go out (checked at 1, 2, 4... rows
-			 * of a batch, so a fast pipe pays a dozen polls per batch). */
+			/* Rows typed or trickling into a pipe are answered as they come: when the
+			 * input has nothing more at hand, the rows so far go out (checked at 1,
+			 * 2, 4... rows of a batch, so a fast pipe pays a dozen polls per batch). */
 			if (interactive && pr->n && !(pr->n & (pr->n - 1)) && input_stalled() &&
 			    flush_batch(pr, e) < 0)
 				goto out;
@@ -345,8 +327,8 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 				if (bad && !repair_utf8) {
 					err_set(e, DYN_EDATA,
 						"%s:%zu: column \"%s\": invalid UTF-8 at byte %zu",
-						rec_name(r), rec_line(r), rec_colname(r, (size_t)cols[0]),
-						bad);
+						rec_name(r), rec_line(r),
+						rec_colname(r, (size_t)cols[0]), bad);
 					goto out;
 				}
 				if (bad) {
@@ -358,7 +340,8 @@ static int predict_inputs(struct predictor *pr, char **inputs, size_t ninputs,
 				}
 			} else {
 				for (f = 0; f < m->d; f++)
-					if (rec_number(r, (size_t)cols[f], &pr->X[n * m->d + f], e) < 0)
+					if (rec_number(r, (size_t)cols[f], &pr->X[n * m->d + f],
+						       e) < 0)
 						goto out;
 			}
 			if (++pr->n == BATCH && flush_batch(pr, e) < 0)
@@ -375,7 +358,7 @@ out:
 	rec_free(&r);
 	free(cols);
 	free(keep_cols);
-	free_cols(keep, pr->nkeep);
+	strv_release(&keep);
 	return ret;
 }
 
@@ -389,16 +372,17 @@ int cmd_predict(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int rc = 0, n, fmt;
 	const struct opt opts[] = {
-		OPT_BOOL_(0, "proba", &a.proba, "add a probability column per class"),
-		OPT_LONG_(0, "top", &a.top, "K", "the K most probable classes (default 1)"),
-		OPT_STRING_(0, "key", &a.key, "COL", "identify rows by this column (default: row number)"),
-		OPT_STRING_(0, "keep", &a.keep, "COLS", "copy these input columns to the output"),
-		OPT_STRING_(0, "text", &a.text, "TEXT", "predict one literal text (text models)"),
-		OPT_STRING_(0, "text-column", &a.text_column, "COL",
-			    "text column (default: the one the model was trained on)"),
-		OPT_STRING_(0, "input-format", &a.input_format, "FMT", "csv, json or ndjson"),
-		OPT_STRING_(0, "delimiter", &a.delimiter, "C", "CSV field delimiter"),
-		OPT_END_(),
+	    OPT_BOOL_(0, "proba", &a.proba, "add a probability column per class"),
+	    OPT_LONG_(0, "top", &a.top, "K", "the K most probable classes (default 1)"),
+	    OPT_STRING_(0, "key", &a.key, "COL",
+			"identify rows by this column (default: row number)"),
+	    OPT_STRING_(0, "keep", &a.keep, "COLS", "copy these input columns to the output"),
+	    OPT_STRING_(0, "text", &a.text, "TEXT", "predict one literal text (text models)"),
+	    OPT_STRING_(0, "text-column", &a.text_column, "COL",
+			"text column (default: the one the model was trained on)"),
+	    OPT_STRING_(0, "input-format", &a.input_format, "FMT", "csv, json or ndjson"),
+	    OPT_STRING_(0, "delimiter", &a.delimiter, "C", "CSV field delimiter"),
+	    OPT_END_(),
 	};
 
 	memset(&a, 0, sizeof(a));
@@ -429,8 +413,9 @@ int cmd_predict(int argc, char **argv)
 	strbuf_init(&pr.keys);
 	if (a.text) {
 		if (m->kind->input != INPUT_TEXT) {
-			rc = usage_error("--text: model \"%s\" is a %s model; --text needs a text model",
-					 argv[0], m->kind->name);
+			rc = usage_error(
+			    "--text: model \"%s\" is a %s model; --text needs a text model",
+			    argv[0], m->kind->name);
 			goto out;
 		}
 		if (n > 1) {

@@ -7,47 +7,15 @@
 #include "io/output.h"
 #include "ts/date.h"
 #include "ts/stats.h"
+#include "base/strv.h"
 #include "ts/tickets.h"
-
-struct idlist {
-	char **v;
-	size_t n, alloc;
-};
 
 static struct stats_args {
 	int check, rollup;
 	const char *by, *gran, *queues;
 	struct ts_query_args q;
-	struct idlist ids;
+	struct strv ids;
 } args;
-
-static void free_ids(struct idlist *l)
-{
-	for (size_t k = 0; k < l->n; k++)
-		free(l->v[k]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* --queue ID[,ID...], repeatable. */
-static int opt_queue(const struct opt *o, const char *arg, struct err *e)
-{
-	struct idlist *l = o->cb_data;
-	const char *p = arg;
-	for (;;) {
-		const char *c = strchr(p, ',');
-		size_t len = c ? (size_t)(c - p) : strlen(p);
-		if (!len)
-			return err_set(e, DYN_EUSAGE, "option --queue: empty queue id in \"%s\"",
-				       arg);
-		ALLOC_GROW(l->v, l->n + 1, l->alloc);
-		l->v[l->n++] = xstrndup(p, len);
-		if (!c)
-			break;
-		p = c + 1;
-	}
-	return 0;
-}
 
 static const struct opt stats_options[] = {
     OPT_GROUP_("Views"),
@@ -55,8 +23,8 @@ static const struct opt stats_options[] = {
     OPT_BOOL_(0, "check", &args.check, "report the data's status (rows, dates, gaps, problems)"),
     OPT_STRING_(0, "granularity", &args.gran, "G", "day (default), week or month, for --by series"),
     OPT_GROUP_("Selection"),
-    OPT_CALLBACK_(0, "queue", "ID[,ID...]", "only these queues (repeatable)", opt_queue, &args.ids,
-		  0),
+    OPT_CALLBACK_(0, "queue", "ID[,ID...]", "only these queues (repeatable)", strv_opt_list,
+		  &args.ids, 0),
     OPT_STRING_(0, "from", &args.q.from, "DATE", "first day to include (YYYY-MM-DD)"),
     OPT_STRING_(0, "to", &args.q.to, "DATE", "last day to include (YYYY-MM-DD)"),
     OPT_BOOL_(0, "rollup", &args.rollup, "a queue's load includes its descendants' load"),
@@ -472,7 +440,7 @@ int cmd_stats(int argc, char **argv)
 	n = parse_cmd_options(argc, argv, stats_options, stats_usage, &rc);
 	if (n < 0) {
 		/* -h or a usage error, already answered (and stdout closed). */
-		free_ids(&args.ids);
+		strv_release(&args.ids);
 		return rc;
 	}
 	memset(&c, 0, sizeof(c));
@@ -603,6 +571,6 @@ out:
 	free(ix);
 	ts_data_release(&d);
 out_args:
-	free_ids(&args.ids);
+	strv_release(&args.ids);
 	return finish_stdout(rc);
 }

@@ -44,8 +44,7 @@ static struct opt *with_globals(const struct opt *opts)
 	return all;
 }
 
-int parse_cmd_options(int argc, char **argv, const struct opt *cmd_opts, const char *usage,
-		      int *rc)
+int parse_cmd_options(int argc, char **argv, const struct opt *cmd_opts, const char *usage, int *rc)
 {
 	struct err e = ERR_INIT;
 	struct opt *opts = with_globals(cmd_opts);
@@ -146,7 +145,8 @@ int finish_stdout(int rc)
 		saved = errno;
 	}
 	if (bad) {
-		/* A reader that went away (dyn predict ... | head) is not an error worth a message. */
+		/* A reader that went away (dyn predict ... | head) is not an error worth a message.
+		 */
 		if (saved == EPIPE)
 			return rc;
 		fprintf(stderr, "dyn: standard output: %s\n", strerror(saved));

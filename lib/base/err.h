@@ -7,17 +7,23 @@
 /* Exit codes of the design (section 3); also the class of an error. */
 enum dyn_exit {
 	DYN_OK = 0,
-	DYN_EDATA = 1,     /* bad data, I/O or runtime failure */
-	DYN_EUSAGE = 2,    /* bad command line or hyperparameter */
+	DYN_EDATA = 1,	   /* bad data, I/O or runtime failure */
+	DYN_EUSAGE = 2,	   /* bad command line or hyperparameter */
 	DYN_ENOTFOUND = 3, /* model, card or queue not found */
 };
 
 struct err {
-	int code;       /* enum dyn_exit; 0 while no error is set */
+	int code;	/* enum dyn_exit; 0 while no error is set */
 	char msg[1024]; /* "WHERE: WHAT", without the "dyn: " prefix */
 };
 
-#define ERR_INIT {0, {0}}
+#define ERR_INIT                                                                                   \
+	{                                                                                          \
+		0,                                                                                 \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 /* Sets the error and returns -1, so that callers can write "return err_set(...)". */
 int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

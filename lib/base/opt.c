@@ -39,13 +39,13 @@ static int opt_apply(const struct opt *o, const char *arg, struct err *e)
 		return 0;
 	case OPT_LONG:
 		if (parse_long(arg, (long *)o->value) < 0)
-			return err_set(e, DYN_EUSAGE, "option %s: expected an integer, got \"%s\"", name,
-				       arg);
+			return err_set(e, DYN_EUSAGE, "option %s: expected an integer, got \"%s\"",
+				       name, arg);
 		return 0;
 	case OPT_DOUBLE:
 		if (parse_double(arg, (size_t)-1, (double *)o->value, false) < 0)
-			return err_set(e, DYN_EUSAGE, "option %s: expected a number, got \"%s\"", name,
-				       arg);
+			return err_set(e, DYN_EUSAGE, "option %s: expected a number, got \"%s\"",
+				       name, arg);
 		return 0;
 	case OPT_CALLBACK:
 		if (o->cb(o, arg, e) < 0) {

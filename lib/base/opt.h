@@ -26,7 +26,7 @@ typedef int (*opt_cb)(const struct opt *o, const char *arg, struct err *e);
 
 struct opt {
 	enum opt_type type;
-	int short_name;        /* 0 for none */
+	int short_name;	       /* 0 for none */
 	const char *long_name; /* without the dashes */
 	void *value;
 	const char *argh; /* name of the argument in the help text, e.g. "FILE" */
@@ -36,14 +36,38 @@ struct opt {
 	void *cb_data;
 };
 
-#define OPT_END_() {OPT_END, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL}
-#define OPT_GROUP_(h) {OPT_GROUP, 0, NULL, NULL, NULL, (h), 0, NULL, NULL}
-#define OPT_BOOL_(s, l, v, h) {OPT_BOOL, (s), (l), (v), NULL, (h), 0, NULL, NULL}
-#define OPT_NEG_(s, l, v, h) {OPT_BOOL, (s), (l), (v), NULL, (h), OPT_NEG, NULL, NULL}
-#define OPT_STRING_(s, l, v, a, h) {OPT_STRING, (s), (l), (v), (a), (h), 0, NULL, NULL}
-#define OPT_LONG_(s, l, v, a, h) {OPT_LONG, (s), (l), (v), (a), (h), 0, NULL, NULL}
-#define OPT_DOUBLE_(s, l, v, a, h) {OPT_DOUBLE, (s), (l), (v), (a), (h), 0, NULL, NULL}
-#define OPT_CALLBACK_(s, l, a, h, cb, data, fl) {OPT_CALLBACK, (s), (l), NULL, (a), (h), (fl), (cb), (data)}
+#define OPT_END_()                                                                                 \
+	{                                                                                          \
+		OPT_END, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL                                  \
+	}
+#define OPT_GROUP_(h)                                                                              \
+	{                                                                                          \
+		OPT_GROUP, 0, NULL, NULL, NULL, (h), 0, NULL, NULL                                 \
+	}
+#define OPT_BOOL_(s, l, v, h)                                                                      \
+	{                                                                                          \
+		OPT_BOOL, (s), (l), (v), NULL, (h), 0, NULL, NULL                                  \
+	}
+#define OPT_NEG_(s, l, v, h)                                                                       \
+	{                                                                                          \
+		OPT_BOOL, (s), (l), (v), NULL, (h), OPT_NEG, NULL, NULL                            \
+	}
+#define OPT_STRING_(s, l, v, a, h)                                                                 \
+	{                                                                                          \
+		OPT_STRING, (s), (l), (v), (a), (h), 0, NULL, NULL                                 \
+	}
+#define OPT_LONG_(s, l, v, a, h)                                                                   \
+	{                                                                                          \
+		OPT_LONG, (s), (l), (v), (a), (h), 0, NULL, NULL                                   \
+	}
+#define OPT_DOUBLE_(s, l, v, a, h)                                                                 \
+	{                                                                                          \
+		OPT_DOUBLE, (s), (l), (v), (a), (h), 0, NULL, NULL                                 \
+	}
+#define OPT_CALLBACK_(s, l, a, h, cb, data, fl)                                                    \
+	{                                                                                          \
+		OPT_CALLBACK, (s), (l), NULL, (a), (h), (fl), (cb), (data)                         \
+	}
 
 enum opt_parse_flags {
 	OPT_STOP_AT_NON_OPTION = 1 << 0, /* for global options: stop at the command name */

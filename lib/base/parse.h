@@ -1,4 +1,5 @@
-/* Number parsing with full checks: the only way dyn turns text into numbers (atoi/atof are banned). */
+/* Number parsing with full checks: the only way dyn turns text into numbers (atoi/atof are banned).
+ */
 #ifndef DYN_BASE_PARSE_H
 #define DYN_BASE_PARSE_H
 

@@ -7,7 +7,7 @@
 /* Embedded value: strmap_init / strmap_release. Keys are copied and owned by the map; they are
  * numbered 0, 1, 2... in insertion order. */
 struct strmap {
-	char **keys;   /* by index */
+	char **keys; /* by index */
 	size_t n, keys_alloc;
 	size_t *slots; /* index + 1, 0 = empty */
 	size_t nslots;

@@ -4,6 +4,7 @@
 #include "base/base.h"
 #include "base/sha256.h"
 #include "base/strmap.h"
+#include "base/strv.h"
 #include "models/data.h"
 #include "text/text.h"
 
@@ -45,33 +46,6 @@ void classes_sort(char **classes, size_t k, size_t *order)
 	free(keys);
 }
 
-/* Splits a comma-separated list into a NULL-terminated vector of copies. */
-static char **split_list(const char *s, size_t *n)
-{
-	char **v = NULL;
-	size_t alloc = 0;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		ALLOC_GROW(v, *n + 2, alloc);
-		v[(*n)++] = xstrndup(s, len);
-		s = c ? c + 1 : NULL;
-	}
-	if (!v)
-		v = xcalloc(1, sizeof(*v));
-	v[*n] = NULL;
-	return v;
-}
-
-static void free_list(char **v, size_t n)
-{
-	size_t i;
-	for (i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int pick_label(const struct rec_reader *r, const struct load_opts *o, long *col,
 		      struct err *e)
 {
@@ -86,26 +60,28 @@ static int pick_label(const struct rec_reader *r, const struct load_opts *o, lon
 	if (*col < 0)
 		*col = rec_colindex(r, "y");
 	if (*col < 0)
-		return err_set(e, DYN_EUSAGE,
-			       "%s: no column \"label\" or \"y\": name the label column with --label",
-			       rec_name(r));
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "%s: no column \"label\" or \"y\": name the label column with --label",
+		    rec_name(r));
 	return 0;
 }
 
-int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths,
-		 size_t npaths, const struct load_opts *o, char sha256[65], struct err *e)
+int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
+		 const struct load_opts *o, char sha256[65], struct err *e)
 {
 	static const char *const stdin_path[] = {"-"};
 	struct strmap labels;
 	struct rec_reader *r = NULL;
-	char **feat = NULL;
-	size_t nfeat = 0, f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
+	struct strv feat;
+	size_t f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
 	long *cols = NULL, label_col;
 	size_t *order = NULL, *inv = NULL;
 	struct sha256 sha;
 	int ret = -1, got;
 
 	dataset_init(ds);
+	strv_init(&feat);
 	strmap_init(&labels);
 	sha256_init(&sha);
 	if (npaths == 0) {
@@ -113,7 +89,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 		npaths = 1;
 	}
 	if (o->features)
-		feat = split_list(o->features, &nfeat);
+		strv_split(&feat, o->features, ',');
 	for (p = 0; p < npaths; p++) {
 		if (rec_open(&r, paths[p], &o->rec, e) < 0)
 			goto out;
@@ -121,32 +97,33 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 			goto out;
 		if (input == INPUT_TEXT) {
 			const char *tc = o->text_column ? o->text_column : "text";
-			if (!feat) {
-				feat = split_list(tc, &nfeat);
-			}
-		} else if (!feat) {
-			feat = xcalloc(rec_ncols(r) + 1, sizeof(*feat));
+			if (!feat.n)
+				strv_push(&feat, tc, strlen(tc));
+		} else if (!feat.n) {
 			for (i = 0; i < rec_ncols(r); i++)
 				if ((long)i != label_col)
-					feat[nfeat++] = xstrdup(rec_colname(r, i));
+					strv_push(&feat, rec_colname(r, i),
+						  strlen(rec_colname(r, i)));
 		}
 		free(cols);
-		cols = xmallocarray(nfeat ? nfeat : 1, sizeof(*cols));
-		for (f = 0; f < nfeat; f++) {
-			cols[f] = rec_colindex(r, feat[f]);
+		cols = xmallocarray(feat.n ? feat.n : 1, sizeof(*cols));
+		for (f = 0; f < feat.n; f++) {
+			cols[f] = rec_colindex(r, feat.v[f]);
 			if (cols[f] < 0) {
 				err_set(e, DYN_EDATA, "%s: no %s column \"%s\"", rec_name(r),
-					input == INPUT_TEXT ? "text" : "feature", feat[f]);
+					input == INPUT_TEXT ? "text" : "feature", feat.v[f]);
 				goto out;
 			}
 			if (cols[f] == label_col) {
-				err_set(e, DYN_EUSAGE, "%s: column \"%s\" is both the label and a feature",
-					rec_name(r), feat[f]);
+				err_set(e, DYN_EUSAGE,
+					"%s: column \"%s\" is both the label and a feature",
+					rec_name(r), feat.v[f]);
 				goto out;
 			}
 		}
-		if (!nfeat) {
-			err_set(e, DYN_EDATA, "%s: no feature columns besides the label", rec_name(r));
+		if (!feat.n) {
+			err_set(e, DYN_EDATA, "%s: no feature columns besides the label",
+				rec_name(r));
 			goto out;
 		}
 		while ((got = rec_next(r, e)) > 0) {
@@ -154,8 +131,9 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 			const char *lab = rec_field(r, (size_t)label_col, &len);
 			size_t n = ds->n;
 			if (!lab || !len) {
-				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": missing label", rec_name(r),
-					rec_line(r), rec_colname(r, (size_t)label_col));
+				err_set(e, DYN_EDATA, "%s:%zu: column \"%s\": missing label",
+					rec_name(r), rec_line(r),
+					rec_colname(r, (size_t)label_col));
 				goto out;
 			}
 			ALLOC_GROW(ds->y, n + 1, yalloc);
@@ -170,7 +148,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 					err_set(e, DYN_EDATA,
 						"%s:%zu: column \"%s\": invalid UTF-8 at byte %zu "
 						"(--invalid-utf8 replace substitutes U+FFFD)",
-						rec_name(r), rec_line(r), feat[0], bad);
+						rec_name(r), rec_line(r), feat.v[0], bad);
 					goto out;
 				}
 				if (bad) {
@@ -184,12 +162,12 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 				sha256_update(&sha, ds->text[n], tlen + 1);
 			} else {
 				double *row;
-				ALLOC_GROW(ds->X, (n + 1) * nfeat, xalloc);
-				row = ds->X + n * nfeat;
-				for (f = 0; f < nfeat; f++)
+				ALLOC_GROW(ds->X, (n + 1) * feat.n, xalloc);
+				row = ds->X + n * feat.n;
+				for (f = 0; f < feat.n; f++)
 					if (rec_number(r, (size_t)cols[f], &row[f], e) < 0)
 						goto out;
-				sha256_update(&sha, row, nfeat * sizeof(double));
+				sha256_update(&sha, row, feat.n * sizeof(double));
 			}
 			sha256_update(&sha, lab, len + 1);
 			ds->n++;
@@ -205,13 +183,14 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	}
 	if (labels.n < 2) {
 		err_set(e, DYN_EDATA,
-			"%s: only one class (\"%s\") in the label column: a classifier needs two or more",
+			"%s: only one class (\"%s\") in the label column: a classifier needs two "
+			"or more",
 			rec_name(r), labels.keys[0]);
 		goto out;
 	}
-	ds->d = nfeat;
-	ds->features = feat;
-	feat = NULL;
+	ds->d = feat.n;
+	ds->features = feat.v;
+	strv_init(&feat);
 	ds->k = labels.n;
 	ds->classes = xmallocarray(ds->k, sizeof(char *));
 	for (i = 0; i < ds->k; i++)
@@ -231,7 +210,7 @@ out:
 			ds->d = 0;
 		dataset_release(ds);
 	}
-	free_list(feat, nfeat);
+	strv_release(&feat);
 	free(cols);
 	free(order);
 	free(inv);

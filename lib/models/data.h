@@ -7,10 +7,10 @@
 #include "models/model.h"
 
 struct load_opts {
-	const char *label;       /* label column; NULL: "label", else "y" */
-	const char *features;    /* comma-separated feature columns; NULL: all but the label */
+	const char *label;	 /* label column; NULL: "label", else "y" */
+	const char *features;	 /* comma-separated feature columns; NULL: all but the label */
 	const char *text_column; /* INPUT_TEXT: the text column; NULL: "text" */
-	bool utf8_replace;       /* INPUT_TEXT: invalid UTF-8 becomes U+FFFD instead of an error */
+	bool utf8_replace;	 /* INPUT_TEXT: invalid UTF-8 becomes U+FFFD instead of an error */
 	struct rec_opts rec;
 };
 
@@ -18,8 +18,8 @@ struct load_opts {
  * first file), labels interned and sorted (numerically when all are numbers). Every file must
  * have the features and the label. Errors name file, line and column; fewer than two classes,
  * or no rows, are errors. sha256 receives the hex digest of the parsed data. */
-int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths,
-		 size_t npaths, const struct load_opts *o, char sha256[65], struct err *e);
+int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
+		 const struct load_opts *o, char sha256[65], struct err *e);
 
 /* Sorts class names like dataset_load does and returns the permutation: order[i] is the old
  * index of the i-th class in sorted order. */

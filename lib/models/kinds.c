@@ -8,8 +8,8 @@ extern const struct model_kind model_svc;
 extern const struct model_kind model_text;
 
 const struct model_kind *const model_kinds[] = {
-	&model_logreg,
-	&model_svc,
-	&model_text,
-	NULL,
+    &model_logreg,
+    &model_svc,
+    &model_text,
+    NULL,
 };

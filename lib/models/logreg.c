@@ -472,11 +472,6 @@ static int logreg_save(const struct model *m, struct st_file *f, struct err *e)
 	st_add(f, "intercept", ST_F64, 1, &kp, st->W + d * kp);
 	st_add(f, "mean", ST_F64, 1, &d, st->mean);
 	st_add(f, "scale", ST_F64, 1, &d, st->scale);
-	if (m->info) {
-		char *s = cJSON_PrintUnformatted(m->info);
-		st_set_meta(f, "logreg.info", s);
-		cJSON_free(s);
-	}
 	free(coef);
 	return 0;
 }
@@ -513,7 +508,6 @@ static int logreg_load(struct model *m, const struct st_file *f, struct err *e)
 	size_t d = m->d, kp = m->k == 2 ? 1 : m->k;
 	struct logreg_state *st = state_new(d, kp);
 	double *coef = xmallocarray(kp * (d ? d : 1), sizeof(double));
-	const char *info;
 	int ret = -1;
 
 	if (load_tensor(f, "coef", kp, d, false, coef, e) < 0 ||
@@ -522,11 +516,6 @@ static int logreg_load(struct model *m, const struct st_file *f, struct err *e)
 	    load_tensor(f, "scale", 0, d, true, st->scale, e) < 0)
 		goto out;
 	mat_transpose(st->W, coef, kp, d);
-	info = st_get_meta(f, "logreg.info");
-	if (info) {
-		cJSON_Delete(m->info);
-		m->info = cJSON_Parse(info);
-	}
 	state_free(m->state);
 	m->state = st;
 	st = NULL;

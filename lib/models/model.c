@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "base/strv.h"
 #include "models/model.h"
 #include "store/safetensors.h"
 
@@ -15,31 +16,12 @@ void dataset_init(struct dataset *ds)
 	memset(ds, 0, sizeof(*ds));
 }
 
-static void free_strings(char **v, size_t n)
-{
-	size_t i;
-	if (!v)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static char **copy_strings(char *const *v, size_t n)
-{
-	char **out = xcalloc(n ? n : 1, sizeof(*out));
-	size_t i;
-	for (i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
-
 void dataset_release(struct dataset *ds)
 {
 	free(ds->X);
-	free_strings(ds->text, ds->n);
-	free_strings(ds->features, ds->d);
-	free_strings(ds->classes, ds->k);
+	strv_free(ds->text, ds->n);
+	strv_free(ds->features, ds->d);
+	strv_free(ds->classes, ds->k);
 	free(ds->y);
 	dataset_init(ds);
 }
@@ -51,8 +33,8 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 	dst->n = m;
 	dst->d = src->d;
 	dst->k = src->k;
-	dst->features = copy_strings(src->features, src->d);
-	dst->classes = copy_strings(src->classes, src->k);
+	dst->features = strv_dup(src->features, src->d);
+	dst->classes = strv_dup(src->classes, src->k);
 	dst->y = xmallocarray(m ? m : 1, sizeof(*dst->y));
 	if (src->X)
 		dst->X = xmallocarray(m ? m : 1, src->d * sizeof(double));
@@ -103,8 +85,8 @@ void model_free(struct model **mp)
 	if (m->state && m->kind->free_state)
 		m->kind->free_state(m->state);
 	params_release(&m->params);
-	free_strings(m->features, m->d);
-	free_strings(m->classes, m->k);
+	strv_free(m->features, m->d);
+	strv_free(m->classes, m->k);
 	cJSON_Delete(m->info);
 	free(m);
 	*mp = NULL;
@@ -144,6 +126,12 @@ int model_save(const struct model *m, void **buf, size_t *len, struct err *e)
 	st_set_meta(&f, "dyn.params", s);
 	free(s);
 	cJSON_Delete(pj);
+	if (m->info) {
+		/* What the solver said (iterations, support vectors...), kept with the weights. */
+		s = cJSON_PrintUnformatted(m->info);
+		st_set_meta(&f, "dyn.info", s);
+		free(s);
+	}
 	if (m->kind->save(m, &f, e) < 0)
 		goto out;
 	st_serialize(&f, &out);
@@ -170,8 +158,8 @@ static int meta_strings(const struct st_file *f, const char *key, char ***out, s
 	{
 		if (!cJSON_IsString(it)) {
 			cJSON_Delete(arr);
-			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"", where,
-				       key);
+			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"",
+				       where, key);
 		}
 		(*out)[i++] = xstrdup(it->valuestring);
 	}
@@ -220,6 +208,8 @@ int model_load(struct model **out, const void *buf, size_t len, const char *wher
 		err_prefix(e, "%s", where);
 		goto out;
 	}
+	if (!m->info && (ptext = st_get_meta(&f, "dyn.info")))
+		m->info = cJSON_Parse(ptext);
 	*out = m;
 	m = NULL;
 	ret = 0;

@@ -46,8 +46,8 @@ static void choice_name(const char *choices, int idx, char *buf, size_t size)
 		snprintf(buf, size, "?");
 		return;
 	}
-	snprintf(buf, size, "%.*s", (int)(strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p)),
-		 p);
+	snprintf(buf, size, "%.*s",
+		 (int)(strchr(p, '|') ? (size_t)(strchr(p, '|') - p) : strlen(p)), p);
 }
 
 static void choices_list(const char *choices, struct strbuf *out)
@@ -120,7 +120,8 @@ static int parse_value(const struct param_spec *s, const char *kind, const char 
 	case PARAM_INT:
 		if (parse_double(text, (size_t)-1, &num, false) == 0 &&
 		    (s->type != PARAM_INT || num == floor(num)) &&
-		    (!isfinite(s->min) || ((s->flags & PARAM_MIN_OPEN) ? num > s->min : num >= s->min)) &&
+		    (!isfinite(s->min) ||
+		     ((s->flags & PARAM_MIN_OPEN) ? num > s->min : num >= s->min)) &&
 		    (!isfinite(s->max) || num <= s->max)) {
 			v->choice = -1;
 			v->num = num;
@@ -134,8 +135,8 @@ static int parse_value(const struct param_spec *s, const char *kind, const char 
 		range_text(s, &want);
 		break;
 	}
-	err_set(e, DYN_EUSAGE, "hyperparameter \"%s\" of %s: expected %s, got \"%s\"", s->name, kind,
-		want.buf, text);
+	err_set(e, DYN_EUSAGE, "hyperparameter \"%s\" of %s: expected %s, got \"%s\"", s->name,
+		kind, want.buf, text);
 	strbuf_release(&want);
 	return -1;
 }
@@ -147,7 +148,8 @@ void params_init(struct params *p, const struct param_spec *spec)
 	p->n = spec ? spec_count(spec) : 0;
 	p->v = xcalloc(p->n ? p->n : 1, sizeof(*p->v));
 	for (i = 0; i < p->n; i++) {
-		/* Defaults are part of the program: a bad one is a bug, caught by the unit tests. */
+		/* Defaults are part of the program: a bad one is a bug, caught by the unit tests.
+		 */
 		if (parse_value(&spec[i], "default", spec[i].def, &p->v[i], NULL) < 0) {
 			p->v[i].choice = -1;
 			p->v[i].num = NAN;
@@ -196,8 +198,8 @@ int params_set(struct params *p, const char *kind, const char *name, const char 
 		for (q = p->spec; q && q->name; q++)
 			if (!(q->flags & PARAM_HIDDEN))
 				strbuf_addf(&known, "%s%s", known.len ? ", " : "", q->name);
-		err_set(e, DYN_EUSAGE, "unknown hyperparameter \"%s\" for %s (known: %s)", name, kind,
-			known.buf);
+		err_set(e, DYN_EUSAGE, "unknown hyperparameter \"%s\" for %s (known: %s)", name,
+			kind, known.buf);
 		strbuf_release(&known);
 		return -1;
 	}
@@ -224,9 +226,10 @@ int params_set_json(struct params *p, const char *kind, const char *json, struct
 			strbuf_adds(&sb, cJSON_IsTrue(it) ? "true" : "false");
 		else {
 			strbuf_release(&sb);
-			err_set(e, DYN_EUSAGE,
-				"--params: hyperparameter \"%s\": expected a number, string or boolean",
-				it->string);
+			err_set(
+			    e, DYN_EUSAGE,
+			    "--params: hyperparameter \"%s\": expected a number, string or boolean",
+			    it->string);
 			goto out;
 		}
 		r = params_set(p, kind, it->string, sb.buf, e);
@@ -351,7 +354,8 @@ int grid_parse(struct param_grid *g, const struct params *base, const char *kind
 			const char *comma = memchr(v, ',', (size_t)(end - v));
 			const char *vend = comma ? comma : end;
 			char *val = xstrndup(v, (size_t)(vend - v));
-			g->values[a] = xreallocarray(g->values[a], g->nvalues[a] + 1, sizeof(char *));
+			g->values[a] =
+			    xreallocarray(g->values[a], g->nvalues[a] + 1, sizeof(char *));
 			g->values[a][g->nvalues[a]++] = val;
 			if (params_set(&scratch, kind, g->names[a], val, e) < 0) {
 				err_prefix(e, "--grid");

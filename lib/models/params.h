@@ -19,9 +19,9 @@ enum param_type {
 };
 
 enum param_flags {
-	PARAM_MIN_OPEN = 1 << 0,   /* value > min rather than >= */
-	PARAM_OR_CHOICE = 1 << 1,  /* a number, or one of choices (e.g. gamma: scale|auto|X) */
-	PARAM_HIDDEN = 1 << 2,     /* accepted (for the services' configs) but not shown as option */
+	PARAM_MIN_OPEN = 1 << 0,  /* value > min rather than >= */
+	PARAM_OR_CHOICE = 1 << 1, /* a number, or one of choices (e.g. gamma: scale|auto|X) */
+	PARAM_HIDDEN = 1 << 2,	  /* accepted (for the services' configs) but not shown as option */
 };
 
 struct param_spec {

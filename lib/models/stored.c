@@ -64,7 +64,8 @@ struct cJSON *model_entry(const char *id, const struct model *m, struct cJSON *r
 	if (!npaths)
 		cJSON_AddItemToArray(arr, cJSON_CreateString("stdin"));
 	for (i = 0; i < npaths; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(strcmp(paths[i], "-") ? paths[i] : "stdin"));
+		cJSON_AddItemToArray(
+		    arr, cJSON_CreateString(strcmp(paths[i], "-") ? paths[i] : "stdin"));
 	cJSON_AddNumberToObject(data, "rows", (double)rows);
 	cJSON_AddStringToObject(data, "sha256", sha);
 	if (note)

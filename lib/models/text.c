@@ -545,11 +545,6 @@ static int text_save(const struct model *m, struct st_file *f, struct err *e)
 		size_t two = 2;
 		st_add(f, "platt", ST_F64, 1, &two, st->platt);
 	}
-	if (m->info) {
-		char *s = cJSON_PrintUnformatted(m->info);
-		st_set_meta(f, "text.info", s);
-		cJSON_free(s);
-	}
 	(void)e;
 	return 0;
 }
@@ -612,11 +607,6 @@ static int text_load(struct model *m, const struct st_file *f, struct err *e)
 		}
 	}
 	state_ready(st);
-	const char *info = st_get_meta(f, "text.info");
-	if (info) {
-		cJSON_Delete(m->info);
-		m->info = cJSON_Parse(info);
-	}
 	state_free(m->state);
 	m->state = st;
 	st = NULL;

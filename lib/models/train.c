@@ -6,6 +6,7 @@
 
 #include "base/base.h"
 #include "core/metrics.h"
+#include "base/strv.h"
 #include "models/train.h"
 
 /* splitmix64: a small, good generator for shuffling rows (seeded, reproducible). */
@@ -40,15 +41,6 @@ static void stratify(const struct dataset *ds, unsigned long seed, size_t *order
 	free(fill);
 }
 
-static char **copy_strings(char *const *v, size_t n)
-{
-	char **out = xcalloc(n ? n : 1, sizeof(*out));
-	size_t i;
-	for (i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
-
 static int fit_one(struct model **out, const struct model_kind *kind, const struct params *p,
 		   const struct dataset *ds, const struct model *warm, const struct fit_ctx *ctx,
 		   struct err *e)
@@ -57,9 +49,9 @@ static int fit_one(struct model **out, const struct model_kind *kind, const stru
 	params_release(&m->params);
 	params_copy(&m->params, p);
 	m->d = ds->d;
-	m->features = copy_strings(ds->features, ds->d);
+	m->features = strv_dup(ds->features, ds->d);
 	m->k = ds->k;
-	m->classes = copy_strings(ds->classes, ds->k);
+	m->classes = strv_dup(ds->classes, ds->k);
 	if (kind->fit(m, ds, warm, ctx, e) < 0) {
 		model_free(&m);
 		return -1;
@@ -102,8 +94,8 @@ static int cross_validate(const struct model_kind *kind, const struct params *p,
 	stratify(ds, o->ctx.seed, order, start);
 	for (c = 0; c < ds->k; c++) {
 		if (start[c + 1] - start[c] < (size_t)K) {
-			err_set(e, DYN_EDATA, "--cv %ld: class \"%s\" has only %zu rows (need %ld)", K,
-				ds->classes[c], start[c + 1] - start[c], K);
+			err_set(e, DYN_EDATA, "--cv %ld: class \"%s\" has only %zu rows (need %ld)",
+				K, ds->classes[c], start[c + 1] - start[c], K);
 			goto out;
 		}
 		for (i = start[c]; i < start[c + 1]; i++)
@@ -165,8 +157,7 @@ static double report_num(const cJSON *r, const char *key)
 }
 
 int model_train(struct model **out, const struct model_kind *kind, struct params *p,
-		const struct dataset *ds, const struct train_opts *o, cJSON **report,
-		struct err *e)
+		const struct dataset *ds, const struct train_opts *o, cJSON **report, struct err *e)
 {
 	cJSON *rep = NULL, *grid_results = NULL;
 	double *oof = NULL, *pr = NULL;
@@ -233,7 +224,8 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	if (!rep && o->test_fraction > 0) {
 		size_t *order = xmallocarray(ds->n, sizeof(size_t));
 		size_t *start = xmallocarray(ds->k + 1, sizeof(size_t));
-		size_t *tr = xmallocarray(ds->n, sizeof(size_t)), *te = xmallocarray(ds->n, sizeof(size_t));
+		size_t *tr = xmallocarray(ds->n, sizeof(size_t)),
+		       *te = xmallocarray(ds->n, sizeof(size_t));
 		size_t c, i, ntr = 0, nte = 0;
 		struct dataset dtr, dte;
 		stratify(ds, o->ctx.seed, order, start);
@@ -255,7 +247,8 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			free(tr);
 			free(te);
 			err_set(e, DYN_EDATA,
-				"--test-fraction %g leaves no held-out rows (%zu rows): use more data, a "
+				"--test-fraction %g leaves no held-out rows (%zu rows): use more "
+				"data, a "
 				"larger fraction or --cv",
 				o->test_fraction, ds->n);
 			goto out;

@@ -10,10 +10,10 @@
 struct cJSON;
 
 struct train_opts {
-	double test_fraction;          /* held-out share for the report, 0 <= f < 1 */
-	long cv;                       /* K >= 2: K-fold CV report instead of the split; 0 none */
+	double test_fraction;	       /* held-out share for the report, 0 <= f < 1 */
+	long cv;		       /* K >= 2: K-fold CV report instead of the split; 0 none */
 	const struct param_grid *grid; /* NULL: no search */
-	bool refit;                    /* store a model refit on all rows (default) */
+	bool refit;		       /* store a model refit on all rows (default) */
 	const struct model *warm;      /* start from this model (same kind, features, classes) */
 	struct fit_ctx ctx;
 };

@@ -62,7 +62,6 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
  * fsync of the directory. Used by the store and by any command that writes result files. */
 int atomic_write(const char *path, const void *data, size_t len, struct err *e);
 
-
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void utc_now(char out[21]);
 

@@ -9,7 +9,7 @@
 
 enum fc_method {
 	FC_AUTO = 0, /* ETS by AICc; falls back for short, constant or all-zero series */
-	FC_ETS,      /* ETS, model given by fc_opts.ets_model ("ZZZ" = choose by AICc) */
+	FC_ETS,	     /* ETS, model given by fc_opts.ets_model ("ZZZ" = choose by AICc) */
 	FC_THETA,
 	FC_SNAIVE,
 	FC_NAIVE,
@@ -23,9 +23,9 @@ int fc_method_parse(const char *s, enum fc_method *m);
 
 struct fc_opts {
 	enum fc_method method;
-	size_t period;         /* seasonal period: 7 daily, 52 weekly, 12 monthly; 1 = none */
-	size_t horizon;        /* >= 1 */
-	size_t nlevels;        /* interval levels, e.g. {80, 95} */
+	size_t period;	/* seasonal period: 7 daily, 52 weekly, 12 monthly; 1 = none */
+	size_t horizon; /* >= 1 */
+	size_t nlevels; /* interval levels, e.g. {80, 95} */
 	double levels[FC_MAX_LEVELS];
 	const char *ets_model; /* for FC_ETS: "ZZZ", "ANN", "MAdM"...; NULL = "ZZZ" */
 	int nonnegative;       /* clamp forecasts and bounds at 0 (counts) */
@@ -34,10 +34,11 @@ struct fc_opts {
 /* A forecast. Embedded value: fc_result_init / fc_result_release. */
 struct fc_result {
 	size_t h, nlevels;
-	double *mean; /* h */
-	double *lo;   /* nlevels x h, row per level */
-	double *hi;   /* nlevels x h */
-	char method[48]; /* what was fitted, e.g. "ETS(M,Ad,M)", "Theta", "SNaive", "Mean (fallback)" */
+	double *mean;		  /* h */
+	double *lo;		  /* nlevels x h, row per level */
+	double *hi;		  /* nlevels x h */
+	char method[48];	  /* what was fitted, e.g. "ETS(M,Ad,M)", "Theta", "SNaive", "Mean
+				     (fallback)" */
 	double loglik, aic, aicc; /* NaN where not applicable */
 };
 

@@ -21,7 +21,7 @@ static int check_failed;
 
 /* |a - b| <= tol * max(1, |b|) */
 #define check_close(a, b, tol, ...)                                                                \
-	check(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1.0, fabs((double)(b))), __VA_ARGS__)
+	check(fabs((double)(a) - (double)(b)) <= (tol)*fmax(1.0, fabs((double)(b))), __VA_ARGS__)
 
 #define check_done() (fflush(stdout), check_failed ? 1 : 0)
 

@@ -35,12 +35,14 @@ int main(void)
 	check_close(num(r, "macro_avg", "precision"), 0.6944444444444443, 1e-12, "macro precision");
 	check_close(num(r, "macro_avg", "recall"), 0.7222222222222222, 1e-12, "macro recall");
 	check_close(num(r, "macro_avg", "f1"), 0.6984126984126985, 1e-12, "macro f1");
-	check_close(num(r, "weighted_avg", "precision"), 0.6916666666666667, 1e-12, "weighted precision");
+	check_close(num(r, "weighted_avg", "precision"), 0.6916666666666667, 1e-12,
+		    "weighted precision");
 	check_close(num(r, "weighted_avg", "recall"), 0.7, 1e-12, "weighted recall");
 	check_close(num(r, "weighted_avg", "f1"), 0.6857142857142857, 1e-12, "weighted f1");
 	check(num(cJSON_GetObjectItem(r, "per_class"), "b", "support") == 4, "per-class support");
 	cm = cJSON_GetObjectItem(r, "confusion_matrix");
-	check(cJSON_GetArraySize(cm) == 3 && cJSON_GetArrayItem(cJSON_GetArrayItem(cm, 1), 0)->valuedouble == 1,
+	check(cJSON_GetArraySize(cm) == 3 &&
+		  cJSON_GetArrayItem(cJSON_GetArrayItem(cm, 1), 0)->valuedouble == 1,
 	      "confusion matrix row b: one predicted a");
 	cJSON_Delete(r);
 	check_close(metrics_roc_auc(yb, s, 8), 0.7333333333333334, 1e-12, "binary auc with ties");
