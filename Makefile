@@ -11,7 +11,10 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcjson openblas stb libarchive libcrypto sqlite3 cairo libutf8proc
+PKGS = libcjson openblas stb libcrypto sqlite3 libutf8proc
+# Headers only: dyn loads libarchive and cairo when it first needs them (lib/base/lazylib.h says
+# why); the unit tests link libarchive to write their fixtures.
+CFLAGS_ONLY_PKGS = cairo libarchive
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2 -g
@@ -19,9 +22,10 @@ SAN ?=
 CFLAGS ?= $(OPT)
 DYN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -pthread -Ilib -DDYN_VERSION='"$(VERSION)"' \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS)) $(SAN)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(CFLAGS_ONLY_PKGS)) $(SAN)
 # libcsv and libstemmer ship no .pc file on Debian 12.
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcsv -lstemmer -lm -pthread
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs libarchive)
+LIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcsv -lstemmer -lm -ldl -pthread
 
 BUILD ?= build
 LIB_SRC := $(sort $(wildcard lib/*/*.c))
@@ -55,7 +59,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdyn.a tests/unit/check.h
 	@mkdir -p $(dir $@)
 	@echo "  LINK $@"
-	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS)
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS) $(TEST_LIBS)
 
 units: $(UNIT_BIN)
 

@@ -10,6 +10,7 @@
 
 #include "io/stream.h"
 #include "base/base.h"
+#include "base/lazylib.h"
 
 /* Enough for every magic we look for (tar's "ustar" sits at offset 257). */
 #define PEEK_MIN      512
@@ -30,6 +31,49 @@ struct stream {
 	off_t start;	    /* offset of fd when opened (-1: not seekable) */
 	char *member;
 };
+
+/* libarchive is loaded for the first compressed file or archive, not when dyn starts
+ * (base/lazylib.h says why); plain files never need it. */
+#define ARCHIVE_FUNCS(X) \
+	X(archive_entry_filetype) \
+	X(archive_entry_pathname) \
+	X(archive_error_string) \
+	X(archive_format) \
+	X(archive_read_data) \
+	X(archive_read_free) \
+	X(archive_read_new) \
+	X(archive_read_next_header) \
+	X(archive_read_open) \
+	X(archive_read_open_fd) \
+	X(archive_read_support_filter_all) \
+	X(archive_read_support_format_7zip) \
+	X(archive_read_support_format_empty) \
+	X(archive_read_support_format_raw) \
+	X(archive_read_support_format_tar) \
+	X(archive_read_support_format_zip) \
+	X(archive_set_error)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	ARCHIVE_FUNCS(X)
+#undef X
+} ar_fn;
+
+static int archive_load(struct err *e, const char *name)
+{
+	static const char *const names[] = {
+#define X(f) #f,
+		ARCHIVE_FUNCS(X)
+#undef X
+	};
+	void **const slots[] = {
+#define X(f) (void **)&ar_fn.f,
+		ARCHIVE_FUNCS(X)
+#undef X
+	};
+	static int loaded;
+	return lazylib_load("libarchive.so.13", names, slots, ARRAY_SIZE(names), &loaded, name, e);
+}
 
 static ssize_t read_full(int fd, char *buf, size_t cap)
 {
@@ -72,7 +116,7 @@ static bool has_magic(const unsigned char *p, size_t n)
 /* libarchive's messages start with a capital; ours are lowercase. */
 static int arch_err(struct err *e, const char *name, struct archive *a)
 {
-	const char *m = archive_error_string(a);
+	const char *m = ar_fn.archive_error_string(a);
 	char first;
 	if (!m)
 		m = "unreadable archive or compressed data";
@@ -99,7 +143,7 @@ static la_ssize_t stream_arch_read(struct archive *a, void *data, const void **b
 	}
 	n = read_full(s->fd, s->peek, ARCHIVE_BLOCK);
 	if (n < 0) {
-		archive_set_error(a, errno, "%s", strerror(errno));
+		ar_fn.archive_set_error(a, errno, "%s", strerror(errno));
 		return -1;
 	}
 	*buf = s->peek;
@@ -112,32 +156,34 @@ static int stream_open_archive(struct stream *s, struct err *e)
 	struct stat st;
 	int r;
 
-	s->a = archive_read_new();
-	archive_read_support_filter_all(s->a);
+	if (archive_load(e, s->name) < 0)
+		return -1;
+	s->a = ar_fn.archive_read_new();
+	ar_fn.archive_read_support_filter_all(s->a);
 	/* Only the formats dyn reads: others (mtree, ...) could claim plain text. */
-	archive_read_support_format_zip(s->a);
-	archive_read_support_format_tar(s->a);
-	archive_read_support_format_7zip(s->a);
-	archive_read_support_format_raw(s->a);
-	archive_read_support_format_empty(s->a);
+	ar_fn.archive_read_support_format_zip(s->a);
+	ar_fn.archive_read_support_format_tar(s->a);
+	ar_fn.archive_read_support_format_7zip(s->a);
+	ar_fn.archive_read_support_format_raw(s->a);
+	ar_fn.archive_read_support_format_empty(s->a);
 	/* Only a file read from its start can be handed to libarchive to seek in (standard
 	 * input may be a file already partly read by the shell). */
 	if (fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode) && s->start == 0 &&
 	    lseek(s->fd, 0, SEEK_SET) == 0) {
 		/* Seekable: libarchive can use the zip central directory and 7z. */
 		s->peek_len = s->peek_pos = 0;
-		r = archive_read_open_fd(s->a, s->fd, ARCHIVE_BLOCK);
+		r = ar_fn.archive_read_open_fd(s->a, s->fd, ARCHIVE_BLOCK);
 	} else {
 		/* 7z keeps its directory at the end: libarchive must seek to read it. */
 		if (s->peek_len >= 6 && !memcmp(s->peek, "7z\xbc\xaf\x27\x1c", 6))
 			return err_set(
 			    e, DYN_EDATA,
 			    "%s: a 7z archive cannot be read from a pipe (give its path)", s->name);
-		r = archive_read_open(s->a, s, NULL, stream_arch_read, NULL);
+		r = ar_fn.archive_read_open(s->a, s, NULL, stream_arch_read, NULL);
 	}
 	if (r != ARCHIVE_OK)
 		return arch_err(e, s->name, s->a);
-	r = archive_read_next_header(s->a, &entry);
+	r = ar_fn.archive_read_next_header(s->a, &entry);
 	if (r == ARCHIVE_EOF) {
 		s->compressed = true;
 		s->at_eof = true;
@@ -145,7 +191,7 @@ static int stream_open_archive(struct stream *s, struct err *e)
 	}
 	if (r < ARCHIVE_WARN)
 		return arch_err(e, s->name, s->a);
-	switch (archive_format(s->a)) {
+	switch (ar_fn.archive_format(s->a)) {
 	case ARCHIVE_FORMAT_RAW:
 		s->compressed = true;
 		break;
@@ -158,8 +204,8 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		s->first_pending = true;
 		free(s->member);
 		s->member =
-		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
-		s->at_eof = archive_entry_filetype(entry) != AE_IFREG;
+		    xstrdup(ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
+		s->at_eof = ar_fn.archive_entry_filetype(entry) != AE_IFREG;
 		break;
 	}
 	return 0;
@@ -217,7 +263,7 @@ void stream_free(struct stream **sp)
 	if (!s)
 		return;
 	if (s->a)
-		archive_read_free(s->a);
+		ar_fn.archive_read_free(s->a);
 	if (s->own_fd && s->fd >= 0)
 		close(s->fd);
 	free(s->peek);
@@ -256,16 +302,16 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 				return 1;
 			}
 		}
-		r = archive_read_next_header(s->a, &entry);
+		r = ar_fn.archive_read_next_header(s->a, &entry);
 		if (r == ARCHIVE_EOF)
 			return 0;
 		if (r < ARCHIVE_WARN)
 			return arch_err(e, s->name, s->a);
-		if (archive_entry_filetype(entry) != AE_IFREG)
+		if (ar_fn.archive_entry_filetype(entry) != AE_IFREG)
 			continue;
 		free(s->member);
 		s->member =
-		    xstrdup(archive_entry_pathname(entry) ? archive_entry_pathname(entry) : "");
+		    xstrdup(ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
 		s->at_eof = false;
 		*name = s->member;
 		return 1;
@@ -291,7 +337,7 @@ ssize_t stream_read(struct stream *s, char *buf, size_t cap, struct err *e)
 	}
 	if (s->at_eof)
 		return 0;
-	n = archive_read_data(s->a, buf, cap);
+	n = ar_fn.archive_read_data(s->a, buf, cap);
 	if (n < 0) {
 		if (s->archive) {
 			struct strbuf where = STRBUF_INIT;

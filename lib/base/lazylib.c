@@ -1,0 +1,40 @@
+/* Libraries loaded on first use (see lazylib.h). */
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include "base/base.h"
+#include "base/lazylib.h"
+
+static pthread_mutex_t lazylib_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int lazylib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
+		 int *loaded, const char *what, struct err *e)
+{
+	void *h;
+	size_t i;
+	int ret = -1;
+
+	pthread_mutex_lock(&lazylib_lock);
+	if (*loaded) {
+		ret = 0;
+		goto out;
+	}
+	h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		err_set(e, DYN_EDATA, "%s: cannot load %s: %s", what, soname, dlerror());
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		void *sym = dlsym(h, names[i]);
+		if (!sym) {
+			err_set(e, DYN_EDATA, "%s: %s lacks %s", what, soname, names[i]);
+			goto out;
+		}
+		*slots[i] = sym;
+	}
+	*loaded = 1;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&lazylib_lock);
+	return ret;
+}
