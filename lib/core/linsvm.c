@@ -51,6 +51,8 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	const struct linsvm_opts *o = p->o;
 	size_t n = X->nrows, d = X->ncols, n1 = n ? n : 1;
 	double *wt = xcalloc((d + 1) * g, sizeof(*wt)); /* (d + 1) x g, bias row last */
+	/* before the first write: the weights are read at random, huge pages spare TLB misses */
+	mem_advise_huge(wt, (d + 1) * g * sizeof(*wt));
 	double *alpha = xcalloc(n1 * g, sizeof(*alpha));
 	double *diag = xmallocarray(n1 * g, sizeof(*diag));
 	signed char *yy = xmallocarray(n1 * g, sizeof(*yy));
@@ -255,6 +257,7 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	size_t n = X->nrows, d1 = X->ncols + 1;
 	double *qd0 = xmallocarray(n ? n : 1, sizeof(*qd0));
 	float *xv = xmallocarray(X->nnz ? X->nnz : 1, sizeof(*xv));
+	mem_advise_huge(xv, X->nnz * sizeof(*xv));
 	for (size_t q = 0; q < X->nnz; q++)
 		xv[q] = (float)X->data[q];
 	/* the diagonal from the values the solver uses, so that each step is exact for them */

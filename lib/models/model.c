@@ -106,6 +106,7 @@ void model_free(struct model **mp)
 	free_strings(m->features, m->d);
 	free_strings(m->classes, m->k);
 	cJSON_Delete(m->info);
+	free(m->train_proba);
 	free(m);
 	*mp = NULL;
 }
@@ -170,8 +171,8 @@ static int meta_strings(const struct st_file *f, const char *key, char ***out, s
 	{
 		if (!cJSON_IsString(it)) {
 			cJSON_Delete(arr);
-			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"", where,
-				       key);
+			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"",
+				       where, key);
 		}
 		(*out)[i++] = xstrdup(it->valuestring);
 	}
