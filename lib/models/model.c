@@ -171,8 +171,8 @@ static int meta_strings(const struct st_file *f, const char *key, char ***out, s
 	{
 		if (!cJSON_IsString(it)) {
 			cJSON_Delete(arr);
-			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"",
-				       where, key);
+			return err_set(e, DYN_EDATA, "%s: model file has a non-string in \"%s\"", where,
+				       key);
 		}
 		(*out)[i++] = xstrdup(it->valuestring);
 	}

@@ -31,12 +31,12 @@ struct batch {
  * everything it points to). */
 struct dataset {
 	size_t n, d;
-	double *X;	 /* n x d, row-major (INPUT_TABULAR) */
-	char **text;	 /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
-	char **features; /* d names; for INPUT_TEXT the one text column */
-	size_t k;	 /* classes */
-	char **classes;	 /* k names, sorted numerically if all numbers, else bytewise */
-	int *y;		 /* n class indices */
+	double *X;        /* n x d, row-major (INPUT_TABULAR) */
+	char **text;      /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
+	char **features;  /* d names; for INPUT_TEXT the one text column */
+	size_t k;         /* classes */
+	char **classes;   /* k names, sorted numerically if all numbers, else bytewise */
+	int *y;           /* n class indices */
 };
 
 void dataset_init(struct dataset *ds);
@@ -44,6 +44,7 @@ void dataset_release(struct dataset *ds);
 /* The rows idx[0..m) of src as a new dataset (classes and features kept whole). */
 void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t *idx, size_t m);
 struct batch dataset_batch(const struct dataset *ds);
+
 
 struct fit_ctx {
 	unsigned long seed;
@@ -62,7 +63,7 @@ struct model {
 	char **features;
 	size_t k;
 	char **classes;
-	void *state;	    /* owned; freed by kind->free_state */
+	void *state; /* owned; freed by kind->free_state */
 	struct cJSON *info; /* kind's extra description (iterations, support vectors...), owned */
 	/* Optional, owned: fit may leave here the probabilities of its training rows (n x k, as
 	 * predict would give them) when it has them for free; the training report then uses

@@ -102,8 +102,8 @@ static int cross_validate(const struct model_kind *kind, const struct params *p,
 	stratify(ds, o->ctx.seed, order, start);
 	for (c = 0; c < ds->k; c++) {
 		if (start[c + 1] - start[c] < (size_t)K) {
-			err_set(e, DYN_EDATA, "--cv %ld: class \"%s\" has only %zu rows (need %ld)",
-				K, ds->classes[c], start[c + 1] - start[c], K);
+			err_set(e, DYN_EDATA, "--cv %ld: class \"%s\" has only %zu rows (need %ld)", K,
+				ds->classes[c], start[c + 1] - start[c], K);
 			goto out;
 		}
 		for (i = start[c]; i < start[c + 1]; i++)
@@ -165,7 +165,8 @@ static double report_num(const cJSON *r, const char *key)
 }
 
 int model_train(struct model **out, const struct model_kind *kind, struct params *p,
-		const struct dataset *ds, const struct train_opts *o, cJSON **report, struct err *e)
+		const struct dataset *ds, const struct train_opts *o, cJSON **report,
+		struct err *e)
 {
 	cJSON *rep = NULL, *grid_results = NULL;
 	double *oof = NULL, *pr = NULL;
@@ -232,8 +233,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	if (!rep && o->test_fraction > 0) {
 		size_t *order = xmallocarray(ds->n, sizeof(size_t));
 		size_t *start = xmallocarray(ds->k + 1, sizeof(size_t));
-		size_t *tr = xmallocarray(ds->n, sizeof(size_t)),
-		       *te = xmallocarray(ds->n, sizeof(size_t));
+		size_t *tr = xmallocarray(ds->n, sizeof(size_t)), *te = xmallocarray(ds->n, sizeof(size_t));
 		size_t c, i, ntr = 0, nte = 0;
 		struct dataset dtr, dte;
 		stratify(ds, o->ctx.seed, order, start);
@@ -255,8 +255,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			free(tr);
 			free(te);
 			err_set(e, DYN_EDATA,
-				"--test-fraction %g leaves no held-out rows (%zu rows): use more "
-				"data, a "
+				"--test-fraction %g leaves no held-out rows (%zu rows): use more data, a "
 				"larger fraction or --cv",
 				o->test_fraction, ds->n);
 			goto out;
