@@ -24,7 +24,7 @@ void mem_advise_huge(void *p, size_t size);
 #define ALLOC_GROW(x, nr, alloc)                                                                   \
 	do {                                                                                       \
 		if ((nr) > (alloc)) {                                                              \
-			size_t ag_new_ = (alloc) < 16 ? 16 : (alloc)*2;                            \
+			size_t ag_new_ = (alloc) < 16 ? 16 : (alloc) * 2;                           \
 			if (ag_new_ < (nr))                                                        \
 				ag_new_ = (nr);                                                    \
 			(x) = xreallocarray((x), ag_new_, sizeof(*(x)));                           \
