@@ -16,11 +16,19 @@
 #include "core/linsvm.h"
 #include "base/base.h"
 
+/* A non-zero of X as the solver reads it: one stream of 8 bytes instead of two arrays of 12,
+ * the value in single precision (the solver is bound by memory traffic), the column renumbered
+ * (see linsvm_fit). */
+struct svm_ent {
+	uint32_t j;
+	float v;
+};
+
 struct svm_problem {
 	const struct csr *X;
-	const float *xv;   /* X's values in single precision: a pass reads 8 bytes a non-zero
-			    * instead of 12, and the solver is bound by memory traffic */
-	const double *qd0; /* x_i . x_i + 1 (the bias feature) */
+	const struct svm_ent *ent; /* X's non-zeros, as indexed by X->indptr */
+	const uint32_t *col;	   /* col[j]: the solver's number of X's column j */
+	const double *qd0;	   /* x_i . x_i + 1 (the bias feature) */
 	const int *y;
 	size_t k, kp; /* classes; binary problems (1 for two classes) */
 	const struct linsvm_opts *o;
@@ -46,8 +54,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 {
 	const struct csr *X = p->X;
 	const size_t *ip = X->indptr;
-	const uint32_t *ix = X->indices;
-	const float *xv = p->xv;
+	const struct svm_ent *ent = p->ent;
 	const struct linsvm_opts *o = p->o;
 	size_t n = X->nrows, d = X->ncols, n1 = n ? n : 1;
 	double *wt = xcalloc((d + 1) * g, sizeof(*wt)); /* (d + 1) x g, bias row last */
@@ -122,15 +129,15 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				dot[l] = bias[live[l]];
 			if (nl == g) {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
+					const double *wj = wt + (size_t)ent[q].j * g;
+					double x = ent[q].v;
 					for (size_t c = 0; c < g; c++)
 						dot[c] += x * wj[c];
 				}
 			} else {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
+					const double *wj = wt + (size_t)ent[q].j * g;
+					double x = ent[q].v;
 					for (size_t l = 0; l < nl; l++)
 						dot[l] += x * wj[live[l]];
 				}
@@ -165,8 +172,8 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			}
 			if (nm) {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
+					double *wj = wt + (size_t)ent[q].j * g;
+					double x = ent[q].v;
 					for (size_t l = 0; l < nm; l++)
 						wj[moved[l]] += x * delta[l];
 				}
@@ -199,8 +206,9 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	pthread_mutex_lock(&p->lock);
 	for (size_t c = 0; c < g; c++) {
 		double *w = p->W + cls[c] * (d + 1);
-		for (size_t j = 0; j <= d; j++)
-			w[j] = wt[j * g + c];
+		for (size_t j = 0; j < d; j++)
+			w[j] = wt[(size_t)p->col[j] * g + c];
+		w[d] = wt[d * g + c];
 		int it = done[c] ? iters[c] : iter;
 		if (it > p->max_iter_used)
 			p->max_iter_used = it;
@@ -255,19 +263,44 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	if (!(o->C > 0))
 		return err_set(e, DYN_EUSAGE, "svm: C must be > 0");
 	size_t n = X->nrows, d1 = X->ncols + 1;
+	size_t d = X->ncols;
 	double *qd0 = xmallocarray(n ? n : 1, sizeof(*qd0));
-	float *xv = xmallocarray(X->nnz ? X->nnz : 1, sizeof(*xv));
-	mem_advise_huge(xv, X->nnz * sizeof(*xv));
+	struct svm_ent *ent = xmallocarray(X->nnz ? X->nnz : 1, sizeof(*ent));
+	uint32_t *col = xcalloc(d ? d : 1, sizeof(*col));
+	size_t *nzcol = xcalloc(d + 1, sizeof(*nzcol));
+	/* Columns renumbered by decreasing frequency: the weights of the frequent terms, which
+	 * nearly every row reads, share cache lines and pages instead of being spread over the
+	 * whole vocabulary. Only the memory layout changes: every sum is taken in the same order,
+	 * so the solution is the same. (Counting sort, stable: ties keep their order.) */
 	for (size_t q = 0; q < X->nnz; q++)
-		xv[q] = (float)X->data[q];
+		nzcol[X->indices[q]]++;
+	size_t maxc = 0;
+	for (size_t j = 0; j < d; j++)
+		if (nzcol[j] > maxc)
+			maxc = nzcol[j];
+	size_t *bucket = xcalloc(maxc + 2, sizeof(*bucket));
+	for (size_t j = 0; j < d; j++)
+		bucket[maxc - nzcol[j] + 1]++;
+	for (size_t b = 1; b <= maxc + 1; b++)
+		bucket[b] += bucket[b - 1];
+	for (size_t j = 0; j < d; j++)
+		col[j] = (uint32_t)bucket[maxc - nzcol[j]]++;
+	free(bucket);
+	free(nzcol);
+	mem_advise_huge(ent, X->nnz * sizeof(*ent));
+	for (size_t q = 0; q < X->nnz; q++) {
+		ent[q].j = col[X->indices[q]];
+		ent[q].v = (float)X->data[q];
+	}
 	/* the diagonal from the values the solver uses, so that each step is exact for them */
 	for (size_t i = 0; i < n; i++) {
 		double s = 1.0;
 		for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++)
-			s += (double)xv[q] * xv[q];
+			s += (double)ent[q].v * ent[q].v;
 		qd0[i] = s;
 	}
-	struct svm_problem p = {.X = X, .xv = xv, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
+	struct svm_problem p = {
+	    .X = X, .ent = ent, .col = col, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
 	p.kp = k == 2 ? 1 : k;
 	int nt = o->threads > 1 ? o->threads : 1;
 	if ((size_t)nt > p.kp)
@@ -294,6 +327,7 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	}
 	free(th);
 	free(qd0);
-	free(xv);
+	free(ent);
+	free(col);
 	return 0;
 }

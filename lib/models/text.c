@@ -373,7 +373,8 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	o.max_iter = (int)params_num(&m->params, "max_iter");
 	o.weight = cw;
 	o.seed = ctx ? ctx->seed : 0;
-	o.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
+	/* no --threads: the machine's, as for the vectorizer (classes are solved in parallel) */
+	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
 	if (linsvm_fit(X, y, k, &o, W, &info, e) < 0) {
 		free(W);
 		return -1;
