@@ -24,6 +24,9 @@ struct svm_ent {
 	float v;
 };
 
+/* Groups of up to this many classes get loops unrolled for their size. */
+#define LINSVM_MAX_UNROLL 10
+
 struct svm_problem {
 	const struct csr *X;
 	const struct svm_ent *ent; /* X's non-zeros, as indexed by X->indptr */
@@ -47,6 +50,75 @@ static uint64_t svm_rand(uint64_t *s)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
+
+/* dot[c] += sum of x * w[j][c] over the entries of a row, for every class c < G of a group
+ * (w: G weights per feature). Inlined with G a constant, the G sums live in registers and the
+ * class loop unrolls; each sum is still taken in the row's order. */
+static inline __attribute__((always_inline)) void
+row_dot_all(const struct svm_ent *e, size_t len, const double *wt, size_t G, double *dot)
+{
+	double acc[LINSVM_MAX_UNROLL];
+	for (size_t c = 0; c < G; c++)
+		acc[c] = dot[c];
+	for (size_t q = 0; q < len; q++) {
+		const double *wj = wt + (size_t)e[q].j * G;
+		double x = e[q].v;
+		for (size_t c = 0; c < G; c++)
+			acc[c] += x * wj[c];
+	}
+	for (size_t c = 0; c < G; c++)
+		dot[c] = acc[c];
+}
+
+/* w[j][c] += x * delta[c] over the entries of a row, for every class c < G. */
+static inline __attribute__((always_inline)) void
+row_update_all(const struct svm_ent *e, size_t len, double *wt, size_t G, const double *delta)
+{
+	double dl[LINSVM_MAX_UNROLL];
+	for (size_t c = 0; c < G; c++)
+		dl[c] = delta[c];
+	for (size_t q = 0; q < len; q++) {
+		double *wj = wt + (size_t)e[q].j * G;
+		double x = e[q].v;
+		for (size_t c = 0; c < G; c++)
+			wj[c] += x * dl[c];
+	}
+}
+
+#define LINSVM_CASES(F, ...)                                                                       \
+	case 1:                                                                                    \
+		F(__VA_ARGS__, 1);                                                                 \
+		break;                                                                             \
+	case 2:                                                                                    \
+		F(__VA_ARGS__, 2);                                                                 \
+		break;                                                                             \
+	case 3:                                                                                    \
+		F(__VA_ARGS__, 3);                                                                 \
+		break;                                                                             \
+	case 4:                                                                                    \
+		F(__VA_ARGS__, 4);                                                                 \
+		break;                                                                             \
+	case 5:                                                                                    \
+		F(__VA_ARGS__, 5);                                                                 \
+		break;                                                                             \
+	case 6:                                                                                    \
+		F(__VA_ARGS__, 6);                                                                 \
+		break;                                                                             \
+	case 7:                                                                                    \
+		F(__VA_ARGS__, 7);                                                                 \
+		break;                                                                             \
+	case 8:                                                                                    \
+		F(__VA_ARGS__, 8);                                                                 \
+		break;                                                                             \
+	case 9:                                                                                    \
+		F(__VA_ARGS__, 9);                                                                 \
+		break;                                                                             \
+	case 10:                                                                                   \
+		F(__VA_ARGS__, 10);                                                                \
+		break;
+
+#define ROW_DOT(e, len, wt, dot, G)	 row_dot_all(e, len, wt, G, dot)
+#define ROW_UPDATE(e, len, wt, delta, G) row_update_all(e, len, wt, G, delta)
 
 /* Solves the problems cls[0..g) (class c against the rest) in lockstep; fills their rows of
  * p->W. */
@@ -128,11 +200,17 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
 			if (nl == g) {
-				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ent[q].j * g;
-					double x = ent[q].v;
-					for (size_t c = 0; c < g; c++)
-						dot[c] += x * wj[c];
+				const struct svm_ent *e = ent + ip[i];
+				size_t len = ip[i + 1] - ip[i];
+				switch (g) {
+					LINSVM_CASES(ROW_DOT, e, len, wt, dot)
+				default:
+					for (size_t q = 0; q < len; q++) {
+						const double *wj = wt + (size_t)e[q].j * g;
+						double x = e[q].v;
+						for (size_t c = 0; c < g; c++)
+							dot[c] += x * wj[c];
+					}
 				}
 			} else {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
@@ -170,7 +248,18 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 					moved[nm++] = c;
 				}
 			}
-			if (nm) {
+			if (nm == g && g <= LINSVM_MAX_UNROLL) {
+				/* every class moved: delta is in class order */
+				const struct svm_ent *e = ent + ip[i];
+				size_t len = ip[i + 1] - ip[i];
+				switch (g) {
+					LINSVM_CASES(ROW_UPDATE, e, len, wt, delta)
+				default:
+					break;
+				}
+				for (size_t l = 0; l < nm; l++)
+					wt[d * g + moved[l]] += delta[l];
+			} else if (nm) {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
 					double *wj = wt + (size_t)ent[q].j * g;
 					double x = ent[q].v;
