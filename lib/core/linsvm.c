@@ -146,7 +146,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	double *delta = xmallocarray(g, sizeof(double));
 	size_t *live = xmallocarray(g, sizeof(*live)), *moved = xmallocarray(g, sizeof(*moved));
 	uint64_t rs = seed;
-	size_t ndone = 0, active = n;
+	size_t ndone = 0;
 	int iter = 0;
 
 	for (size_t c = 0; c < g; c++) {
@@ -171,8 +171,11 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 		index[i] = i;
 
 	while (iter < o->max_iter && ndone < g) {
-		for (size_t s = 0; s + 1 < active; s++) {
-			size_t j = s + (size_t)(svm_rand(&rs) % (active - s));
+		/* a permutation of all the rows, whichever classes still use them: every group
+		 * draws the same ones, so that a class's path does not depend on the classes it is
+		 * solved with, nor the result on the number of threads */
+		for (size_t s = 0; s + 1 < n; s++) {
+			size_t j = s + (size_t)(svm_rand(&rs) % (n - s));
 			size_t t = index[s];
 			index[s] = index[j];
 			index[j] = t;
@@ -181,7 +184,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			pgmax[c] = -INFINITY;
 			pgmin[c] = INFINITY;
 		}
-		for (size_t s = 0; s < active; s++) {
+		for (size_t s = 0; s < n; s++) {
 			size_t i = index[s];
 			const double *bias = wt + d * g;
 			size_t nl = 0, nm = 0;
@@ -189,14 +192,8 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			for (size_t c = 0; c < g; c++)
 				if (!done[c] && !shrunk[i * g + c])
 					live[nl++] = c;
-			if (nl == 0) {
-				/* every class is done or shrunk at this row: out of the pass */
-				active--;
-				index[s] = index[active];
-				index[active] = i;
-				s--;
-				continue;
-			}
+			if (nl == 0)
+				continue; /* every class is done or shrunk at this row */
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
 			if (nl == g) {
@@ -285,7 +282,6 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				for (size_t i = 0; i < n; i++)
 					shrunk[i * g + c] = 0;
 				nshrunk[c] = 0;
-				active = n;
 				pgmax_old[c] = INFINITY;
 				continue;
 			}
@@ -338,7 +334,7 @@ static void *svm_worker(void *arg)
 		size_t g = 0;
 		for (size_t c = grp; c < p->kp; c += p->ngroups)
 			cls[g++] = p->k == 2 ? 1 : c;
-		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + grp + 1);
+		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + 1);
 	}
 	free(cls);
 	return NULL;

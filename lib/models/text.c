@@ -373,11 +373,9 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	o.max_iter = (int)params_num(&m->params, "max_iter");
 	o.weight = cw;
 	o.seed = ctx ? ctx->seed : 0;
-	/* one thread unless --threads says otherwise: the classes' grouping (and so the random
-	 * order of each group's coordinates) follows the threads, and a model should not depend
-	 * on the machine it was fitted on; on a shared 2-core machine two groups were not faster
-	 * than one group of every class either (bench/RESULTS.md) */
-	o.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
+	/* no --threads: the machine's, as for the vectorizer (the solution does not depend on
+	 * how the classes are shared out, see linsvm.h) */
+	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
 	if (linsvm_fit(X, y, k, &o, W, &info, e) < 0) {
 		free(W);
 		return -1;
