@@ -16,11 +16,22 @@
 #include "core/linsvm.h"
 #include "base/base.h"
 
+/* A non-zero of X as the solver reads it: one stream of 8 bytes instead of two arrays of 12,
+ * the value in single precision (the solver is bound by memory traffic), the column renumbered
+ * (see linsvm_fit). */
+struct svm_ent {
+	uint32_t j;
+	float v;
+};
+
+/* Groups of up to this many classes get loops unrolled for their size. */
+#define LINSVM_MAX_UNROLL 10
+
 struct svm_problem {
 	const struct csr *X;
-	const float *xv;   /* X's values in single precision: a pass reads 8 bytes a non-zero
-			    * instead of 12, and the solver is bound by memory traffic */
-	const double *qd0; /* x_i . x_i + 1 (the bias feature) */
+	const struct svm_ent *ent; /* X's non-zeros, as indexed by X->indptr */
+	const uint32_t *col;	   /* col[j]: the solver's number of X's column j */
+	const double *qd0;	   /* x_i . x_i + 1 (the bias feature) */
 	const int *y;
 	size_t k, kp; /* classes; binary problems (1 for two classes) */
 	const struct linsvm_opts *o;
@@ -40,17 +51,87 @@ static uint64_t svm_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+/* dot[c] += sum of x * w[j][c] over the entries of a row, for every class c < G of a group
+ * (w: G weights per feature). Inlined with G a constant, the G sums live in registers and the
+ * class loop unrolls; each sum is still taken in the row's order. */
+static inline __attribute__((always_inline)) void
+row_dot_all(const struct svm_ent *e, size_t len, const double *wt, size_t G, double *dot)
+{
+	double acc[LINSVM_MAX_UNROLL];
+	for (size_t c = 0; c < G; c++)
+		acc[c] = dot[c];
+	for (size_t q = 0; q < len; q++) {
+		const double *wj = wt + (size_t)e[q].j * G;
+		double x = e[q].v;
+		for (size_t c = 0; c < G; c++)
+			acc[c] += x * wj[c];
+	}
+	for (size_t c = 0; c < G; c++)
+		dot[c] = acc[c];
+}
+
+/* w[j][c] += x * delta[c] over the entries of a row, for every class c < G. */
+static inline __attribute__((always_inline)) void
+row_update_all(const struct svm_ent *e, size_t len, double *wt, size_t G, const double *delta)
+{
+	double dl[LINSVM_MAX_UNROLL];
+	for (size_t c = 0; c < G; c++)
+		dl[c] = delta[c];
+	for (size_t q = 0; q < len; q++) {
+		double *wj = wt + (size_t)e[q].j * G;
+		double x = e[q].v;
+		for (size_t c = 0; c < G; c++)
+			wj[c] += x * dl[c];
+	}
+}
+
+#define LINSVM_CASES(F, ...)                                                                       \
+	case 1:                                                                                    \
+		F(__VA_ARGS__, 1);                                                                 \
+		break;                                                                             \
+	case 2:                                                                                    \
+		F(__VA_ARGS__, 2);                                                                 \
+		break;                                                                             \
+	case 3:                                                                                    \
+		F(__VA_ARGS__, 3);                                                                 \
+		break;                                                                             \
+	case 4:                                                                                    \
+		F(__VA_ARGS__, 4);                                                                 \
+		break;                                                                             \
+	case 5:                                                                                    \
+		F(__VA_ARGS__, 5);                                                                 \
+		break;                                                                             \
+	case 6:                                                                                    \
+		F(__VA_ARGS__, 6);                                                                 \
+		break;                                                                             \
+	case 7:                                                                                    \
+		F(__VA_ARGS__, 7);                                                                 \
+		break;                                                                             \
+	case 8:                                                                                    \
+		F(__VA_ARGS__, 8);                                                                 \
+		break;                                                                             \
+	case 9:                                                                                    \
+		F(__VA_ARGS__, 9);                                                                 \
+		break;                                                                             \
+	case 10:                                                                                   \
+		F(__VA_ARGS__, 10);                                                                \
+		break;
+
+#define ROW_DOT(e, len, wt, dot, G)	 row_dot_all(e, len, wt, G, dot)
+#define ROW_UPDATE(e, len, wt, delta, G) row_update_all(e, len, wt, G, delta)
+
 /* Solves the problems cls[0..g) (class c against the rest) in lockstep; fills their rows of
  * p->W. */
 static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, uint64_t seed)
 {
 	const struct csr *X = p->X;
 	const size_t *ip = X->indptr;
-	const uint32_t *ix = X->indices;
-	const float *xv = p->xv;
+	const struct svm_ent *ent = p->ent;
 	const struct linsvm_opts *o = p->o;
 	size_t n = X->nrows, d = X->ncols, n1 = n ? n : 1;
 	double *wt = xcalloc((d + 1) * g, sizeof(*wt)); /* (d + 1) x g, bias row last */
+	/* before the first write: the weights are read at random, huge pages spare TLB misses */
+	mem_advise_huge(wt, (d + 1) * g * sizeof(*wt));
 	double *alpha = xcalloc(n1 * g, sizeof(*alpha));
 	double *diag = xmallocarray(n1 * g, sizeof(*diag));
 	signed char *yy = xmallocarray(n1 * g, sizeof(*yy));
@@ -65,7 +146,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	double *delta = xmallocarray(g, sizeof(double));
 	size_t *live = xmallocarray(g, sizeof(*live)), *moved = xmallocarray(g, sizeof(*moved));
 	uint64_t rs = seed;
-	size_t ndone = 0, active = n;
+	size_t ndone = 0;
 	int iter = 0;
 
 	for (size_t c = 0; c < g; c++) {
@@ -90,8 +171,11 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 		index[i] = i;
 
 	while (iter < o->max_iter && ndone < g) {
-		for (size_t s = 0; s + 1 < active; s++) {
-			size_t j = s + (size_t)(svm_rand(&rs) % (active - s));
+		/* a permutation of all the rows, whichever classes still use them: every group
+		 * draws the same ones, so that a class's path does not depend on the classes it is
+		 * solved with, nor the result on the number of threads */
+		for (size_t s = 0; s + 1 < n; s++) {
+			size_t j = s + (size_t)(svm_rand(&rs) % (n - s));
 			size_t t = index[s];
 			index[s] = index[j];
 			index[j] = t;
@@ -100,7 +184,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			pgmax[c] = -INFINITY;
 			pgmin[c] = INFINITY;
 		}
-		for (size_t s = 0; s < active; s++) {
+		for (size_t s = 0; s < n; s++) {
 			size_t i = index[s];
 			const double *bias = wt + d * g;
 			size_t nl = 0, nm = 0;
@@ -108,27 +192,27 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			for (size_t c = 0; c < g; c++)
 				if (!done[c] && !shrunk[i * g + c])
 					live[nl++] = c;
-			if (nl == 0) {
-				/* every class is done or shrunk at this row: out of the pass */
-				active--;
-				index[s] = index[active];
-				index[active] = i;
-				s--;
-				continue;
-			}
+			if (nl == 0)
+				continue; /* every class is done or shrunk at this row */
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
 			if (nl == g) {
-				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
-					for (size_t c = 0; c < g; c++)
-						dot[c] += x * wj[c];
+				const struct svm_ent *e = ent + ip[i];
+				size_t len = ip[i + 1] - ip[i];
+				switch (g) {
+					LINSVM_CASES(ROW_DOT, e, len, wt, dot)
+				default:
+					for (size_t q = 0; q < len; q++) {
+						const double *wj = wt + (size_t)e[q].j * g;
+						double x = e[q].v;
+						for (size_t c = 0; c < g; c++)
+							dot[c] += x * wj[c];
+					}
 				}
 			} else {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
+					const double *wj = wt + (size_t)ent[q].j * g;
+					double x = ent[q].v;
 					for (size_t l = 0; l < nl; l++)
 						dot[l] += x * wj[live[l]];
 				}
@@ -161,10 +245,21 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 					moved[nm++] = c;
 				}
 			}
-			if (nm) {
+			if (nm == g && g <= LINSVM_MAX_UNROLL) {
+				/* every class moved: delta is in class order */
+				const struct svm_ent *e = ent + ip[i];
+				size_t len = ip[i + 1] - ip[i];
+				switch (g) {
+					LINSVM_CASES(ROW_UPDATE, e, len, wt, delta)
+				default:
+					break;
+				}
+				for (size_t l = 0; l < nm; l++)
+					wt[d * g + moved[l]] += delta[l];
+			} else if (nm) {
 				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					double *wj = wt + (size_t)ix[q] * g;
-					double x = xv[q];
+					double *wj = wt + (size_t)ent[q].j * g;
+					double x = ent[q].v;
 					for (size_t l = 0; l < nm; l++)
 						wj[moved[l]] += x * delta[l];
 				}
@@ -187,7 +282,6 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				for (size_t i = 0; i < n; i++)
 					shrunk[i * g + c] = 0;
 				nshrunk[c] = 0;
-				active = n;
 				pgmax_old[c] = INFINITY;
 				continue;
 			}
@@ -197,8 +291,9 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	pthread_mutex_lock(&p->lock);
 	for (size_t c = 0; c < g; c++) {
 		double *w = p->W + cls[c] * (d + 1);
-		for (size_t j = 0; j <= d; j++)
-			w[j] = wt[j * g + c];
+		for (size_t j = 0; j < d; j++)
+			w[j] = wt[(size_t)p->col[j] * g + c];
+		w[d] = wt[d * g + c];
 		int it = done[c] ? iters[c] : iter;
 		if (it > p->max_iter_used)
 			p->max_iter_used = it;
@@ -239,7 +334,7 @@ static void *svm_worker(void *arg)
 		size_t g = 0;
 		for (size_t c = grp; c < p->kp; c += p->ngroups)
 			cls[g++] = p->k == 2 ? 1 : c;
-		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + grp + 1);
+		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + 1);
 	}
 	free(cls);
 	return NULL;
@@ -253,18 +348,44 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	if (!(o->C > 0))
 		return err_set(e, DYN_EUSAGE, "svm: C must be > 0");
 	size_t n = X->nrows, d1 = X->ncols + 1;
+	size_t d = X->ncols;
 	double *qd0 = xmallocarray(n ? n : 1, sizeof(*qd0));
-	float *xv = xmallocarray(X->nnz ? X->nnz : 1, sizeof(*xv));
+	struct svm_ent *ent = xmallocarray(X->nnz ? X->nnz : 1, sizeof(*ent));
+	uint32_t *col = xcalloc(d ? d : 1, sizeof(*col));
+	size_t *nzcol = xcalloc(d + 1, sizeof(*nzcol));
+	/* Columns renumbered by decreasing frequency: the weights of the frequent terms, which
+	 * nearly every row reads, share cache lines and pages instead of being spread over the
+	 * whole vocabulary. Only the memory layout changes: every sum is taken in the same order,
+	 * so the solution is the same. (Counting sort, stable: ties keep their order.) */
 	for (size_t q = 0; q < X->nnz; q++)
-		xv[q] = (float)X->data[q];
+		nzcol[X->indices[q]]++;
+	size_t maxc = 0;
+	for (size_t j = 0; j < d; j++)
+		if (nzcol[j] > maxc)
+			maxc = nzcol[j];
+	size_t *bucket = xcalloc(maxc + 2, sizeof(*bucket));
+	for (size_t j = 0; j < d; j++)
+		bucket[maxc - nzcol[j] + 1]++;
+	for (size_t b = 1; b <= maxc + 1; b++)
+		bucket[b] += bucket[b - 1];
+	for (size_t j = 0; j < d; j++)
+		col[j] = (uint32_t)bucket[maxc - nzcol[j]]++;
+	free(bucket);
+	free(nzcol);
+	mem_advise_huge(ent, X->nnz * sizeof(*ent));
+	for (size_t q = 0; q < X->nnz; q++) {
+		ent[q].j = col[X->indices[q]];
+		ent[q].v = (float)X->data[q];
+	}
 	/* the diagonal from the values the solver uses, so that each step is exact for them */
 	for (size_t i = 0; i < n; i++) {
 		double s = 1.0;
 		for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++)
-			s += (double)xv[q] * xv[q];
+			s += (double)ent[q].v * ent[q].v;
 		qd0[i] = s;
 	}
-	struct svm_problem p = {.X = X, .xv = xv, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
+	struct svm_problem p = {
+	    .X = X, .ent = ent, .col = col, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
 	p.kp = k == 2 ? 1 : k;
 	int nt = o->threads > 1 ? o->threads : 1;
 	if ((size_t)nt > p.kp)
@@ -291,6 +412,7 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	}
 	free(th);
 	free(qd0);
-	free(xv);
+	free(ent);
+	free(col);
 	return 0;
 }

@@ -15,7 +15,8 @@ struct linsvm_opts {
 	int max_iter;	      /* passes over the data per binary problem */
 	const double *weight; /* k class weights multiplying C, or NULL for 1 */
 	unsigned long seed;   /* order of the coordinates */
-	int threads;	      /* binary problems solved in parallel; <= 1: serially */
+	int threads;	      /* binary problems solved in parallel; <= 1: serially (the result
+			       * is the same for any number of threads) */
 };
 
 struct linsvm_info {

@@ -35,6 +35,8 @@ static void csr_grow(struct csr *a, size_t nnz)
 		a->indices = xreallocarray(a->indices, n, sizeof(*a->indices));
 		a->data = xreallocarray(a->data, n, sizeof(*a->data));
 		a->alloc = n;
+		mem_advise_huge(a->indices, n * sizeof(*a->indices));
+		mem_advise_huge(a->data, n * sizeof(*a->data));
 	}
 }
 
@@ -44,6 +46,9 @@ void csr_reserve(struct csr *a, size_t nrows, size_t nnz)
 		a->indices = xreallocarray(a->indices, nnz, sizeof(*a->indices));
 		a->data = xreallocarray(a->data, nnz, sizeof(*a->data));
 		a->alloc = nnz;
+		/* big matrices: page faults on fresh memory cost as much as filling it */
+		mem_advise_huge(a->indices, nnz * sizeof(*a->indices));
+		mem_advise_huge(a->data, nnz * sizeof(*a->data));
 	}
 	if (nrows + 1 > a->rows_alloc) {
 		a->indptr = xreallocarray(a->indptr, nrows + 1, sizeof(*a->indptr));

@@ -88,6 +88,7 @@ void model_free(struct model **mp)
 	strv_free(m->features, m->d);
 	strv_free(m->classes, m->k);
 	cJSON_Delete(m->info);
+	free(m->train_proba);
 	free(m);
 	*mp = NULL;
 }

@@ -64,6 +64,10 @@ struct model {
 	char **classes;
 	void *state;	    /* owned; freed by kind->free_state */
 	struct cJSON *info; /* kind's extra description (iterations, support vectors...), owned */
+	/* Optional, owned: fit may leave here the probabilities of its training rows (n x k, as
+	 * predict would give them) when it has them for free; the training report then uses
+	 * them instead of predicting every row again. NULL otherwise. */
+	double *train_proba;
 };
 
 struct model_kind {

@@ -304,21 +304,60 @@ static void platt_fit(const double *f, const unsigned char *pos, size_t m, doubl
 	*B = b;
 }
 
-/* The training decision values of every class, pooled, calibrated by one sigmoid. */
-static void svm_calibrate(struct text_state *st, const struct csr *X, const int *y)
+/* The scores of every training row (n x kp: decision values for the SVM, logits for logistic
+ * regression), summed in the order predict sums them (intercept, then the row's terms), so that
+ * the probabilities made from them are predict's. Needs st->Wt. */
+static double *train_scores(const struct text_state *st, const struct csr *X)
 {
-	size_t n = X->nrows, kp = st->kp, D1 = st->D + 1, m = n * kp;
-	double *f = xmallocarray(m ? m : 1, sizeof(*f));
+	size_t n = X->nrows, kp = st->kp, D1 = st->D + 1;
+	double *f = xmallocarray(n ? n : 1, kp * sizeof(*f));
+	for (size_t i = 0; i < n; i++) {
+		double *s = f + i * kp;
+		for (size_t c = 0; c < kp; c++)
+			s[c] = st->W[c * D1 + st->D];
+		for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
+			const double *wt = st->Wt + (size_t)X->indices[q] * kp;
+			double v = X->data[q];
+			for (size_t c = 0; c < kp; c++)
+				s[c] += v * wt[c];
+		}
+	}
+	return f;
+}
+
+/* The training decision values f (n x kp) of every class, pooled, calibrated by one sigmoid. */
+static void svm_calibrate(struct text_state *st, const double *f, size_t n, const int *y)
+{
+	size_t kp = st->kp, m = n * kp;
 	unsigned char *pos = xmallocarray(m ? m : 1, 1);
 	for (size_t i = 0; i < n; i++)
-		for (size_t c = 0; c < kp; c++) {
-			size_t cls = kp == 1 ? 1 : c;
-			f[i * kp + c] = csr_row_dot(X, i, st->W + c * D1) + st->W[c * D1 + st->D];
-			pos[i * kp + c] = (size_t)y[i] == cls;
-		}
+		for (size_t c = 0; c < kp; c++)
+			pos[i * kp + c] = (size_t)y[i] == (kp == 1 ? 1 : c);
 	platt_fit(f, pos, m, &st->platt[0], &st->platt[1]);
-	free(f);
 	free(pos);
+}
+
+/* Class probabilities p (k) from the scores s (kp, overwritten) of one document. */
+static void scores_to_proba(const struct text_state *st, size_t k, double *s, double *p)
+{
+	size_t kp = st->kp;
+	if (st->svm)
+		for (size_t c = 0; c < kp; c++)
+			s[c] = st->platt[0] * s[c] + st->platt[1];
+	if (kp == 1) {
+		p[0] = mat_sigmoid(-s[0]);
+		p[1] = mat_sigmoid(s[0]);
+	} else if (!st->svm) {
+		double lse = mat_logsumexp(s, k);
+		for (size_t c = 0; c < k; c++)
+			p[c] = exp(s[c] - lse);
+	} else {
+		double tot = 0;
+		for (size_t c = 0; c < k; c++)
+			tot += p[c] = mat_sigmoid(s[c]);
+		for (size_t c = 0; c < k; c++)
+			p[c] /= tot;
+	}
 }
 
 static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, const int *y,
@@ -334,7 +373,9 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	o.max_iter = (int)params_num(&m->params, "max_iter");
 	o.weight = cw;
 	o.seed = ctx ? ctx->seed : 0;
-	o.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
+	/* no --threads: the machine's, as for the vectorizer (the solution does not depend on
+	 * how the classes are shared out, see linsvm.h) */
+	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
 	if (linsvm_fit(X, y, k, &o, W, &info, e) < 0) {
 		free(W);
 		return -1;
@@ -342,7 +383,6 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	/* two classes: one problem, kept as the second class's row */
 	memcpy(st->W, k == 2 ? W + D1 : W, st->kp * D1 * sizeof(double));
 	free(W);
-	svm_calibrate(st, X, y);
 	cJSON_AddNumberToObject(m->info, "iterations", info.max_iter_used);
 	cJSON_AddBoolToObject(m->info, "converged", info.unconverged == 0);
 	if (info.unconverged)
@@ -358,7 +398,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	struct text_state *st = xcalloc(1, sizeof(*st));
 	struct csr X;
 	size_t n = ds->n, k = ds->k, *count = NULL;
-	double *cw = NULL;
+	double *cw = NULL, *f = NULL;
 	int have_x = 0, ret = -1;
 
 	(void)warm; /* a refit is fast enough; warm starts are for the tabular kinds */
@@ -403,6 +443,14 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		    : fit_logreg(m, st, &X, ds->y, cw, ctx, e) < 0)
 		goto out;
 	state_ready(st);
+	/* one pass over X for the SVM's calibration and the training report's probabilities */
+	f = train_scores(st, &X);
+	if (st->svm)
+		svm_calibrate(st, f, n, ds->y);
+	free(m->train_proba);
+	m->train_proba = xmallocarray(n, k * sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		scores_to_proba(st, k, f + i * st->kp, m->train_proba + i * k);
 	state_free(m->state);
 	m->state = st;
 	st = NULL;
@@ -413,6 +461,7 @@ out:
 	state_free(st);
 	free(count);
 	free(cw);
+	free(f);
 	return ret;
 }
 
@@ -455,23 +504,7 @@ static void *predict_run(void *arg)
 			for (size_t c = 0; c < kp; c++)
 				s[c] += val[q] * wt[c];
 		}
-		if (st->svm)
-			for (size_t c = 0; c < kp; c++)
-				s[c] = st->platt[0] * s[c] + st->platt[1];
-		if (kp == 1) {
-			p[0] = mat_sigmoid(-s[0]);
-			p[1] = mat_sigmoid(s[0]);
-		} else if (!st->svm) {
-			double lse = mat_logsumexp(s, k);
-			for (size_t c = 0; c < k; c++)
-				p[c] = exp(s[c] - lse);
-		} else {
-			double tot = 0;
-			for (size_t c = 0; c < k; c++)
-				tot += p[c] = mat_sigmoid(s[c]);
-			for (size_t c = 0; c < k; c++)
-				p[c] /= tot;
-		}
+		scores_to_proba(st, k, s, p);
 	}
 	free(s);
 	tfidf_row_free(&r);

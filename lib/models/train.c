@@ -275,7 +275,11 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			goto out;
 		if (!rep) {
 			free(pr);
-			if (!(pr = model_predict_all(m, ds, e)))
+			/* the fit's own training probabilities, when it left them: the same numbers
+			 * without a second pass over the rows */
+			pr = m->train_proba;
+			m->train_proba = NULL;
+			if (!pr && !(pr = model_predict_all(m, ds, e)))
 				goto out;
 			rep = metrics_report(ds->y, pr, ds->n, ds->k, ds->classes);
 			cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
@@ -285,6 +289,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		cJSON_AddItemToObject(rep, "grid", grid_results);
 		grid_results = NULL;
 	}
+	FREE_AND_NULL(m->train_proba);
 	*out = m;
 	m = NULL;
 	*report = rep;

@@ -543,6 +543,9 @@ static void count_add(struct scratch *s, size_t id)
 
 /* ---- the vectorizer ---- */
 
+/* Below this many documents per thread, starting threads costs more than it saves. */
+#define TFIDF_MIN_DOCS_PER_THREAD 64
+
 void tfidf_opts_default(struct tfidf_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -745,40 +748,74 @@ out:
 	return ret;
 }
 
-/* hstack of the weighed blocks of count rows, each block l2-normalized on its own. */
-static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], size_t n,
-		  struct csr *X)
+/* Rows [first, last) of X from the blocks' count rows: X's indptr is set, each row is
+ * written in place (no copy through a row buffer). */
+struct weigh_job {
+	const struct tfidf *v;
+	struct csr *const *cnts;
+	struct csr *X;
+	size_t first, last;
+};
+
+static void *weigh_run(void *arg)
 {
-	uint32_t *idx = NULL;
-	double *val = NULL;
-	size_t alloc = 0, total = 0;
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cnts[bi])
-			total += cnts[bi]->nnz;
-	csr_init(X, v->nfeatures);
-	/* one allocation of the final size: growing by copies costs more than the weighing */
-	csr_reserve(X, n, total);
-	for (size_t d = 0; d < n; d++) {
-		size_t tot = 0, base = 0;
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-			if (cnts[bi])
-				tot += cnts[bi]->indptr[d + 1] - cnts[bi]->indptr[d];
-		ALLOC_GROW(idx, tot + 1, alloc);
-		val = xreallocarray(val, alloc, sizeof(*val));
-		size_t q = 0;
+	const struct weigh_job *j = arg;
+	const struct tfidf *v = j->v;
+	struct csr *X = j->X;
+	for (size_t d = j->first; d < j->last; d++) {
+		size_t q = X->indptr[d], base = 0;
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-			const struct csr *c = cnts[bi];
+			const struct csr *c = j->cnts[bi];
 			if (c) {
 				size_t p = c->indptr[d], len = c->indptr[d + 1] - p;
 				q += weigh_row(&v->o, v->b[bi].idf, c->indices + p, c->data + p,
-					       len, idx + q, val + q, (uint32_t)base);
+					       len, X->indices + q, X->data + q, (uint32_t)base);
 			}
 			base += v->b[bi].nterms;
 		}
-		csr_add_row(X, q, idx, val);
 	}
-	free(idx);
-	free(val);
+	return NULL;
+}
+
+/* hstack of the weighed blocks of count rows, each block l2-normalized on its own; rows split
+ * between the threads (each row is computed alone, so the split does not change it). */
+static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], size_t n,
+		  struct csr *X)
+{
+	size_t total = 0;
+	csr_init(X, v->nfeatures);
+	/* one allocation of the final size: growing by copies costs more than the weighing */
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (cnts[bi])
+			total += cnts[bi]->nnz;
+	csr_reserve(X, n, total ? total : 1);
+	X->indptr[0] = 0;
+	for (size_t d = 0; d < n; d++) {
+		size_t len = 0;
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+			if (cnts[bi])
+				len += cnts[bi]->indptr[d + 1] - cnts[bi]->indptr[d];
+		X->indptr[d + 1] = X->indptr[d] + len;
+	}
+	X->nrows = n;
+	X->nnz = total;
+
+	struct weigh_job job[2] = {{v, cnts, X, 0, n}, {v, cnts, X, n, n}};
+	pthread_t th;
+	int threaded = 0;
+	if (v->o.threads > 1 && n >= 2 * TFIDF_MIN_DOCS_PER_THREAD) {
+		/* halves of the non-zeros, not of the rows */
+		size_t half = 0;
+		while (half < n && X->indptr[half] < total / 2)
+			half++;
+		job[0].last = job[1].first = half;
+		threaded = pthread_create(&th, NULL, weigh_run, &job[1]) == 0;
+		if (!threaded)
+			job[0].last = n;
+	}
+	weigh_run(&job[0]);
+	if (threaded)
+		pthread_join(th, NULL);
 }
 
 struct fit_job {
@@ -954,9 +991,6 @@ static void *transform_job_run(void *arg)
 	j->rc = transform_range(j->v, j->docs + j->first, j->n, j->first, &j->X, &j->e);
 	return NULL;
 }
-
-/* Below this many documents per thread, starting threads costs more than it saves. */
-#define TFIDF_MIN_DOCS_PER_THREAD 64
 
 int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, struct csr *X,
 		    struct err *e)

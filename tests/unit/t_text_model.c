@@ -185,6 +185,19 @@ static void test_solutions(void)
 			md = fmax(md, fabs(f - ref_svm_dec[r][c]));
 		}
 	check(md < 1e-6, "svm: decision values equal LinearSVC's (max diff %.2g)", md);
+	/* at the default tol the solution depends on the coordinate order: it must not depend
+	 * on how the classes are shared out between threads */
+	double *W1 = xmallocarray(ds.k * D1, sizeof(double));
+	so.tol = 0.1;
+	so.threads = 1;
+	int ok = linsvm_fit(&X, ds.y, ds.k, &so, W1, &info, &e) == 0;
+	for (int t = 2; t <= 3; t++) {
+		so.threads = t;
+		ok = ok && linsvm_fit(&X, ds.y, ds.k, &so, W, &info, &e) == 0;
+		check(ok && !memcmp(W, W1, ds.k * D1 * sizeof(double)),
+		      "svm: %d threads give the weights of one", t);
+	}
+	free(W1);
 	free(W);
 	csr_release(&X);
 	tfidf_release(&v);
