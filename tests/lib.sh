@@ -65,3 +65,23 @@ store_snapshot() {
 		: >"$1"
 	fi
 }
+
+# documented PAGE CMD...: the long options of "dyn CMD... -h" all appear in man/PAGE.1.
+documented() {
+	page=$1
+	shift
+	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
+	test -s opts || return 1
+	sed 's/\\-/-/g' "$TESTS/../man/$page.1" >plain
+	while read -r o; do
+		grep -qE -- "$o([^a-z0-9-]|$)" plain || { echo "$o missing from $page.1"; return 1; }
+	done <opts
+}
+# completed CMD...: the long options of "dyn CMD... -h" are all offered by "dyn complete".
+completed() {
+	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
+	dyn complete "$@" -- >compl
+	while read -r o; do
+		grep -qx -- "$o" compl || { echo "$o not completed"; return 1; }
+	done <opts
+}

@@ -38,26 +38,6 @@ expect_success 'a bad --format is a usage error' '
 	must_fail 2 dyn --format yaml models ls && err_is "^dyn: option --format: expected table, csv, json or ndjson, got \"yaml\"$"
 '
 
-# Every option that -h shows is documented in the man page, and completion offers it.
-# documented PAGE CMD...: the long options of "dyn CMD... -h" all appear in man/PAGE.1.
-documented() {
-	page=$1
-	shift
-	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
-	test -s opts || return 1
-	sed 's/\\-/-/g' "$MAN/$page.1" >plain
-	while read -r o; do
-		grep -qE -- "$o([^a-z0-9-]|$)" plain || { echo "$o missing from $page.1"; return 1; }
-	done <opts
-}
-# completed CMD...: the long options of "dyn CMD... -h" are all offered by "dyn complete".
-completed() {
-	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
-	dyn complete "$@" -- >compl
-	while read -r o; do
-		grep -qx -- "$o" compl || { echo "$o not completed"; return 1; }
-	done <opts
-}
 expect_success 'options of dyn predict are in dyn-predict(1) and completed' '
 	documented dyn-predict predict && completed predict
 '

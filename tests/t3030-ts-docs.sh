@@ -3,24 +3,6 @@
 . "$(dirname "$0")/lib.sh"
 MAN=$TESTS/../man
 
-documented() {
-	page=$1
-	shift
-	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
-	test -s opts || return 1
-	sed 's/\\-/-/g' "$MAN/$page.1" >plain
-	while read -r o; do
-		grep -qE -- "$o([^a-z0-9-]|$)" plain || { echo "$o missing from $page.1"; return 1; }
-	done <opts
-}
-completed() {
-	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
-	dyn complete "$@" -- >compl
-	while read -r o; do
-		grep -qx -- "$o" compl || { echo "$o not completed"; return 1; }
-	done <opts
-}
-
 expect_success 'options of dyn stats are in dyn-stats(1) and completed' '
 	documented dyn-stats stats && completed stats
 '

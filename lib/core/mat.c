@@ -24,10 +24,7 @@ double *mat_alloc(size_t n)
 	bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
 	if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
 		return xmallocarray(n, sizeof(double));
-#ifdef MADV_HUGEPAGE
-	/* Advice only: where huge pages are off this fails and ordinary pages are used. */
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+	mem_advise_huge(p, bytes);
 	return p;
 }
 

@@ -34,23 +34,23 @@ struct stream {
 
 /* libarchive is loaded for the first compressed file or archive, not when dyn starts
  * (base/lazylib.h says why); plain files never need it. */
-#define ARCHIVE_FUNCS(X) \
-	X(archive_entry_filetype) \
-	X(archive_entry_pathname) \
-	X(archive_error_string) \
-	X(archive_format) \
-	X(archive_read_data) \
-	X(archive_read_free) \
-	X(archive_read_new) \
-	X(archive_read_next_header) \
-	X(archive_read_open) \
-	X(archive_read_open_fd) \
-	X(archive_read_support_filter_all) \
-	X(archive_read_support_format_7zip) \
-	X(archive_read_support_format_empty) \
-	X(archive_read_support_format_raw) \
-	X(archive_read_support_format_tar) \
-	X(archive_read_support_format_zip) \
+#define ARCHIVE_FUNCS(X)                                                                           \
+	X(archive_entry_filetype)                                                                  \
+	X(archive_entry_pathname)                                                                  \
+	X(archive_error_string)                                                                    \
+	X(archive_format)                                                                          \
+	X(archive_read_data)                                                                       \
+	X(archive_read_free)                                                                       \
+	X(archive_read_new)                                                                        \
+	X(archive_read_next_header)                                                                \
+	X(archive_read_open)                                                                       \
+	X(archive_read_open_fd)                                                                    \
+	X(archive_read_support_filter_all)                                                         \
+	X(archive_read_support_format_7zip)                                                        \
+	X(archive_read_support_format_empty)                                                       \
+	X(archive_read_support_format_raw)                                                         \
+	X(archive_read_support_format_tar)                                                         \
+	X(archive_read_support_format_zip)                                                         \
 	X(archive_set_error)
 
 static struct {
@@ -63,12 +63,12 @@ static int archive_load(struct err *e, const char *name)
 {
 	static const char *const names[] = {
 #define X(f) #f,
-		ARCHIVE_FUNCS(X)
+	    ARCHIVE_FUNCS(X)
 #undef X
 	};
 	void **const slots[] = {
 #define X(f) (void **)&ar_fn.f,
-		ARCHIVE_FUNCS(X)
+	    ARCHIVE_FUNCS(X)
 #undef X
 	};
 	static int loaded;
@@ -203,8 +203,8 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		s->archive = true;
 		s->first_pending = true;
 		free(s->member);
-		s->member =
-		    xstrdup(ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
+		s->member = xstrdup(
+		    ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
 		s->at_eof = ar_fn.archive_entry_filetype(entry) != AE_IFREG;
 		break;
 	}
@@ -310,8 +310,8 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 		if (ar_fn.archive_entry_filetype(entry) != AE_IFREG)
 			continue;
 		free(s->member);
-		s->member =
-		    xstrdup(ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
+		s->member = xstrdup(
+		    ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
 		s->at_eof = false;
 		*name = s->member;
 		return 1;

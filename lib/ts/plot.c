@@ -13,34 +13,34 @@
 #include "ts/plot.h"
 
 /* cairo is loaded when a plot is drawn, not when dyn starts (base/lazylib.h says why). */
-#define CAIRO_FUNCS(X) \
-	X(cairo_close_path) \
-	X(cairo_create) \
-	X(cairo_destroy) \
-	X(cairo_fill) \
-	X(cairo_image_surface_create) \
-	X(cairo_line_to) \
-	X(cairo_move_to) \
-	X(cairo_paint) \
-	X(cairo_rectangle) \
-	X(cairo_restore) \
-	X(cairo_rotate) \
-	X(cairo_save) \
-	X(cairo_select_font_face) \
-	X(cairo_set_font_size) \
-	X(cairo_set_line_width) \
-	X(cairo_set_source_rgb) \
-	X(cairo_set_source_rgba) \
-	X(cairo_show_text) \
-	X(cairo_status) \
-	X(cairo_status_to_string) \
-	X(cairo_stroke) \
-	X(cairo_surface_destroy) \
-	X(cairo_surface_finish) \
-	X(cairo_surface_status) \
-	X(cairo_surface_write_to_png) \
-	X(cairo_svg_surface_create) \
-	X(cairo_text_extents) \
+#define CAIRO_FUNCS(X)                                                                             \
+	X(cairo_close_path)                                                                        \
+	X(cairo_create)                                                                            \
+	X(cairo_destroy)                                                                           \
+	X(cairo_fill)                                                                              \
+	X(cairo_image_surface_create)                                                              \
+	X(cairo_line_to)                                                                           \
+	X(cairo_move_to)                                                                           \
+	X(cairo_paint)                                                                             \
+	X(cairo_rectangle)                                                                         \
+	X(cairo_restore)                                                                           \
+	X(cairo_rotate)                                                                            \
+	X(cairo_save)                                                                              \
+	X(cairo_select_font_face)                                                                  \
+	X(cairo_set_font_size)                                                                     \
+	X(cairo_set_line_width)                                                                    \
+	X(cairo_set_source_rgb)                                                                    \
+	X(cairo_set_source_rgba)                                                                   \
+	X(cairo_show_text)                                                                         \
+	X(cairo_status)                                                                            \
+	X(cairo_status_to_string)                                                                  \
+	X(cairo_stroke)                                                                            \
+	X(cairo_surface_destroy)                                                                   \
+	X(cairo_surface_finish)                                                                    \
+	X(cairo_surface_status)                                                                    \
+	X(cairo_surface_write_to_png)                                                              \
+	X(cairo_svg_surface_create)                                                                \
+	X(cairo_text_extents)                                                                      \
 	X(cairo_translate)
 
 static struct {
@@ -53,12 +53,12 @@ static int cairo_load(struct err *e)
 {
 	static const char *const names[] = {
 #define X(f) #f,
-		CAIRO_FUNCS(X)
+	    CAIRO_FUNCS(X)
 #undef X
 	};
 	void **const slots[] = {
 #define X(f) (void **)&cairo_fn.f,
-		CAIRO_FUNCS(X)
+	    CAIRO_FUNCS(X)
 #undef X
 	};
 	static int loaded;
@@ -108,7 +108,8 @@ static void text_at(cairo_t *cr, double x, double y, const char *s, double ax, d
 {
 	cairo_text_extents_t te;
 	cairo_fn.cairo_text_extents(cr, s, &te);
-	cairo_fn.cairo_move_to(cr, x - te.width * ax - te.x_bearing, y - te.height * ay - te.y_bearing);
+	cairo_fn.cairo_move_to(cr, x - te.width * ax - te.x_bearing,
+			       y - te.height * ay - te.y_bearing);
 	cairo_fn.cairo_show_text(cr, s);
 }
 
@@ -193,7 +194,8 @@ static void draw(cairo_t *cr, const struct ts_plot *p)
 
 	cairo_fn.cairo_set_source_rgb(cr, 1, 1, 1);
 	cairo_fn.cairo_paint(cr);
-	cairo_fn.cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+	cairo_fn.cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL,
+					CAIRO_FONT_WEIGHT_NORMAL);
 
 	f.x0 = p->nhist ? (double)p->hist_day[0] : (double)p->fc_day[0];
 	f.x1 = p->h ? (double)p->fc_day[p->h - 1] : (double)p->hist_day[p->nhist - 1];
@@ -247,7 +249,7 @@ static void draw(cairo_t *cr, const struct ts_plot *p)
 		}
 		for (i = p->h; i-- > 0;)
 			cairo_fn.cairo_line_to(cr, px(&f, (double)p->fc_day[i]),
-				      py(&f, p->lo[k * p->h + i]));
+					       py(&f, p->lo[k * p->h + i]));
 		cairo_fn.cairo_close_path(cr);
 		cairo_fn.cairo_fill(cr);
 	}
@@ -269,7 +271,7 @@ static void draw(cairo_t *cr, const struct ts_plot *p)
 	cairo_fn.cairo_set_line_width(cr, 2);
 	if (p->nhist)
 		cairo_fn.cairo_move_to(cr, px(&f, (double)p->hist_day[p->nhist - 1]),
-			      py(&f, p->hist[p->nhist - 1]));
+				       py(&f, p->hist[p->nhist - 1]));
 	for (i = 0; i < p->h; i++) {
 		double x = px(&f, (double)p->fc_day[i]), y = py(&f, p->mean[i]);
 		if (i == 0 && !p->nhist)
