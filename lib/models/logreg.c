@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "base/par.h"
 #include "core/lbfgs.h"
 #include "core/mat.h"
 #include "models/model.h"
@@ -186,25 +187,15 @@ static double problem_eval(void *arg, const double *w, double *g)
 	struct problem *P = arg;
 	size_t kp = P->kp, nw = P->d * kp, width = P->d1 * kp;
 	int T = P->threads;
-	pthread_t *th = xcalloc((size_t)T, sizeof(*th));
 	struct eval_worker *wk = xcalloc((size_t)T, sizeof(*wk));
-	bool *started = xcalloc((size_t)T, sizeof(*started));
 	double f = 0;
 
 	P->w = w;
 	for (int t = 0; t < T; t++) {
 		wk[t].P = P;
 		wk[t].first = (size_t)t;
-		if (t > 0)
-			started[t] = pthread_create(&th[t], NULL, eval_worker_run, &wk[t]) == 0;
 	}
-	eval_worker_run(&wk[0]);
-	for (int t = 1; t < T; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			eval_worker_run(&wk[t]); /* no thread to spare: do its share here */
-	}
+	par_run(eval_worker_run, wk, sizeof(*wk), (size_t)T);
 	/* Sum the chunks in a fixed order: the same result whatever the thread count. */
 	memcpy(g, P->G, width * sizeof(*g));
 	f = P->F[0];
@@ -217,9 +208,7 @@ static double problem_eval(void *arg, const double *w, double *g)
 		f += 0.5 * P->l2 * cblas_ddot((int)nw, w, 1, w, 1);
 		cblas_daxpy((int)nw, P->l2, w, 1, g, 1);
 	}
-	free(th);
 	free(wk);
-	free(started);
 	return f;
 }
 

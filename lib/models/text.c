@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "base/par.h"
 #include "core/lbfgs.h"
 #include "core/linsvm.h"
 #include "core/mat.h"
@@ -527,8 +528,6 @@ static int text_predict(const struct model *m, const struct batch *b, double *pr
 	if (nt < 1)
 		nt = 1;
 	struct predict_job *job = xcalloc(nt, sizeof(*job));
-	pthread_t *th = xcalloc(nt, sizeof(*th));
-	unsigned char *started = xcalloc(nt, 1);
 	for (size_t t = 0; t < nt; t++) {
 		job[t].m = m;
 		job[t].text = b->text;
@@ -536,23 +535,13 @@ static int text_predict(const struct model *m, const struct batch *b, double *pr
 		job[t].n = b->n * (t + 1) / nt - job[t].first;
 		job[t].proba = proba;
 	}
-	for (size_t t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, predict_run, &job[t]) == 0;
-	predict_run(&job[0]);
-	for (size_t t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			predict_run(&job[t]);
-	}
+	par_run(predict_run, job, sizeof(*job), nt);
 	for (size_t t = 0; t < nt && ret == 0; t++)
 		if (job[t].rc < 0) {
 			*e = job[t].e;
 			ret = -1;
 		}
 	free(job);
-	free(th);
-	free(started);
 	return ret;
 }
 

@@ -11,6 +11,7 @@
 
 #include "text/text.h"
 #include "base/base.h"
+#include "base/par.h"
 
 /* ---- UTF-8 and case folding ---- */
 
@@ -1002,8 +1003,6 @@ int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, st
 		return transform_range(v, docs, n, 0, X, e);
 
 	struct transform_job *job = xcalloc(nt, sizeof(*job));
-	pthread_t *th = xcalloc(nt, sizeof(*th));
-	unsigned char *started = xcalloc(nt, 1);
 	int ret = 0;
 	for (size_t t = 0; t < nt; t++) {
 		job[t].v = v;
@@ -1011,15 +1010,7 @@ int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, st
 		job[t].first = n * t / nt;
 		job[t].n = n * (t + 1) / nt - job[t].first;
 	}
-	for (size_t t = 1; t < nt; t++)
-		started[t] = pthread_create(&th[t], NULL, transform_job_run, &job[t]) == 0;
-	transform_job_run(&job[0]);
-	for (size_t t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			transform_job_run(&job[t]);
-	}
+	par_run(transform_job_run, job, sizeof(*job), nt);
 	csr_init(X, v->nfeatures);
 	for (size_t t = 0; t < nt; t++) {
 		if (job[t].rc < 0 && ret == 0) {
@@ -1035,8 +1026,6 @@ int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, st
 	if (ret < 0)
 		csr_release(X);
 	free(job);
-	free(th);
-	free(started);
 	return ret;
 }
 
