@@ -337,6 +337,22 @@ static struct sb_stemmer *stemmer_for(struct scratch *s, enum text_stem mode, co
 	return NULL;
 }
 
+/* The code point at f[i] (ASCII without a call; invalid UTF-8 as U+FFFD) and its length. */
+static inline utf8proc_ssize_t next_cp(const char *f, size_t len, size_t i, utf8proc_int32_t *cp)
+{
+	utf8proc_ssize_t k;
+	if ((unsigned char)f[i] < 0x80) {
+		*cp = (unsigned char)f[i];
+		return 1;
+	}
+	k = utf8proc_iterate((const utf8proc_uint8_t *)f + i, (utf8proc_ssize_t)(len - i), cp);
+	if (k < 1) {
+		*cp = 0xFFFD;
+		k = 1;
+	}
+	return k;
+}
+
 /* Word tokens of s->fold: maximal runs of two or more word characters, stemmed on request. */
 static void word_tokens(struct scratch *s, enum text_stem stem)
 {
@@ -350,15 +366,7 @@ static void word_tokens(struct scratch *s, enum text_stem stem)
 				break;
 			utf8proc_int32_t cp;
 			utf8proc_ssize_t k;
-			if ((unsigned char)f[i] < 0x80) {
-				cp = (unsigned char)f[i];
-				k = 1;
-			} else {
-				k = utf8proc_iterate((const utf8proc_uint8_t *)f + i,
-						     (utf8proc_ssize_t)(len - i), &cp);
-				if (k < 1)
-					k = 1, cp = 0xFFFD;
-			}
+			k = next_cp(f, len, i, &cp);
 			if (!is_word_cp(cp)) {
 				if (ncp == 0) {
 					i += (size_t)k;
@@ -447,15 +455,7 @@ static void char_grams(struct scratch *s, int nmin, int nmax)
 		for (;;) {
 			if (i >= len)
 				return;
-			if ((unsigned char)f[i] < 0x80) {
-				cp = (unsigned char)f[i];
-				k = 1;
-			} else {
-				k = utf8proc_iterate((const utf8proc_uint8_t *)f + i,
-						     (utf8proc_ssize_t)(len - i), &cp);
-				if (k < 1)
-					k = 1, cp = 0xFFFD;
-			}
+			k = next_cp(f, len, i, &cp);
 			if (!is_space_cp(cp))
 				break;
 			i += (size_t)k;
@@ -466,15 +466,7 @@ static void char_grams(struct scratch *s, int nmin, int nmax)
 		ALLOC_GROW(s->cpoff, ncp + 1, s->cpalloc);
 		s->cpoff[ncp++] = w0;
 		while (i < len) {
-			if ((unsigned char)f[i] < 0x80) {
-				cp = (unsigned char)f[i];
-				k = 1;
-			} else {
-				k = utf8proc_iterate((const utf8proc_uint8_t *)f + i,
-						     (utf8proc_ssize_t)(len - i), &cp);
-				if (k < 1)
-					k = 1, cp = 0xFFFD;
-			}
+			k = next_cp(f, len, i, &cp);
 			if (is_space_cp(cp))
 				break;
 			ALLOC_GROW(s->cpoff, ncp + 1, s->cpalloc);
