@@ -29,17 +29,7 @@ static const struct opt stats_options[] = {
     OPT_STRING_(0, "to", &args.q.to, "DATE", "last day to include (YYYY-MM-DD)"),
     OPT_BOOL_(0, "rollup", &args.rollup, "a queue's load includes its descendants' load"),
     OPT_GROUP_("Input"),
-    OPT_STRING_(0, "queues", &args.queues, "FILE", "queue structure CSV: id,name,level,parent_id"),
-    OPT_STRING_(0, "id-col", &args.q.id_col, "COL", "queue id column (default queueId)"),
-    OPT_STRING_(0, "date-col", &args.q.date_col, "COL", "date column (default date)"),
-    OPT_STRING_(0, "value-col", &args.q.value_col, "COL", "count column (default new_tickets)"),
-    OPT_STRING_(0, "missing", &args.q.missing, "MODE",
-		"zero (default): a day without a row has no tickets; skip: it is unknown"),
-    OPT_STRING_(0, "duplicates", &args.q.dups, "MODE",
-		"error (default) or sum, for repeated (queue, date) rows"),
-    OPT_STRING_(0, "input-format", &args.q.input_format, "FMT",
-		"csv, json or ndjson (default: guess)"),
-    OPT_STRING_(0, "delimiter", &args.q.delimiter, "C", "CSV field delimiter (default ,)"),
+    TS_DATA_OPTIONS(args.queues, args.q),
     OPT_END_(),
 };
 

@@ -87,6 +87,24 @@ struct ts_query_args {
 	const char *from, *to;
 };
 
+/* The options that say how ticket data is read, shared by dyn stats and dyn forecast: entries of
+ * an option table filling queues (a const char *) and the struct ts_query_args q. */
+#define TS_DATA_OPTIONS(queues, q)                                                                 \
+	OPT_STRING_(0, "queues", &(queues), "FILE",                                                \
+		    "queue structure CSV: id,name,level,parent_id"),                               \
+	    OPT_STRING_(0, "id-col", &(q).id_col, "COL", "queue id column (default queueId)"),     \
+	    OPT_STRING_(0, "date-col", &(q).date_col, "COL", "date column (default date)"),        \
+	    OPT_STRING_(0, "value-col", &(q).value_col, "COL",                                     \
+			"count column (default new_tickets)"),                                     \
+	    OPT_STRING_(                                                                           \
+		0, "missing", &(q).missing, "MODE",                                                \
+		"zero (default): a day without a row has no tickets; skip: it is unknown"),        \
+	    OPT_STRING_(0, "duplicates", &(q).dups, "MODE",                                        \
+			"error (default) or sum, for repeated (queue, date) rows"),                \
+	    OPT_STRING_(0, "input-format", &(q).input_format, "FMT",                               \
+			"csv, json or ndjson (default: guess)"),                                   \
+	    OPT_STRING_(0, "delimiter", &(q).delimiter, "C", "CSV field delimiter (default ,)")
+
 /* Checks and converts them (usage errors name the option). from/to default to an unbounded
  * range. */
 int ts_query_parse(const struct ts_query_args *a, struct ts_load_opts *lo, enum ts_missing *missing,
