@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "base/trace.h"
 #include "cmd.h"
 
 struct global_opts global = {.seed = 0, .threads = 0};
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 
 	/* SIGPIPE keeps its default: "dyn predict ... | head" ends quietly, as cat and grep do,
 	 * and stops reading its input at once. */
+	trace_perf("start");
 	if (env_threads() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);

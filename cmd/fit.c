@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "base/trace.h"
 #include "io/doc.h"
 #include "io/records.h"
 #include "models/data.h"
@@ -271,6 +272,7 @@ int cmd_fit(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	trace_perf("fit: read data");
 	if (warm && (warm->d != ds.d || warm->k != ds.k)) {
 		rc = usage_error(
 		    "--warm-start: model \"%s\" has %zu features and %zu classes, the data "
@@ -299,6 +301,7 @@ int cmd_fit(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	trace_perf("fit: serialize model");
 	acc = doc_num(report, "accuracy");
 	auc = doc_num(report, "roc_auc");
 	how = doc_str(report, "evaluation.method");
@@ -314,6 +317,7 @@ int cmd_fit(int argc, char **argv)
 		goto out;
 	}
 	entry = NULL;
+	trace_perf("fit: store");
 	printf("%s\n", a.id ? a.id : new_id);
 	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, a.id ? a.id : new_id, ds.n,
 		result);

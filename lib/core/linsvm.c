@@ -26,6 +26,8 @@ struct svm_ent {
 
 /* Groups of up to this many classes get loops unrolled for their size. */
 #define LINSVM_MAX_UNROLL 10
+/* Other sets of classes are taken this many at a time (see row_dot_sel). */
+#define LINSVM_CHUNK 8
 
 struct svm_problem {
 	const struct csr *X;
@@ -85,6 +87,54 @@ row_update_all(const struct svm_ent *e, size_t len, double *wt, size_t G, const 
 	}
 }
 
+/* The same for a chosen few classes sel[0..L) of a group of g (w: g weights per feature):
+ * dot[l] += sum of x * w[j][sel[l]]. With L a constant the L sums are independent chains in
+ * registers instead of round trips through memory; each is still taken in the row's order,
+ * so the result does not depend on how the classes are chunked. */
+static inline __attribute__((always_inline)) void row_dot_sel(const struct svm_ent *e, size_t len,
+							      const double *wt, size_t g,
+							      const size_t *sel, size_t L,
+							      double *dot)
+{
+	double acc[LINSVM_CHUNK];
+	size_t off[LINSVM_CHUNK];
+	for (size_t l = 0; l < L; l++) {
+		acc[l] = dot[l];
+		off[l] = sel[l];
+	}
+	for (size_t q = 0; q < len; q++) {
+		const double *wj = wt + (size_t)e[q].j * g;
+		double x = e[q].v;
+		for (size_t l = 0; l < L; l++)
+			acc[l] += x * wj[off[l]];
+	}
+	for (size_t l = 0; l < L; l++)
+		dot[l] = acc[l];
+}
+
+/* w[j][sel[l]] += x * delta[l] over the entries of a row, for l < L. */
+static inline __attribute__((always_inline)) void row_update_sel(const struct svm_ent *e,
+								 size_t len, double *wt, size_t g,
+								 const size_t *sel, size_t L,
+								 const double *delta)
+{
+	double dl[LINSVM_CHUNK];
+	size_t off[LINSVM_CHUNK];
+	for (size_t l = 0; l < L; l++) {
+		dl[l] = delta[l];
+		off[l] = sel[l];
+	}
+	for (size_t q = 0; q < len; q++) {
+		double *wj = wt + (size_t)e[q].j * g;
+		double x = e[q].v;
+		for (size_t l = 0; l < L; l++)
+			wj[off[l]] += x * dl[l];
+	}
+}
+
+#define SEL_DOT(e, len, wt, g, sel, dot, L)	 row_dot_sel(e, len, wt, g, sel, L, dot)
+#define SEL_UPDATE(e, len, wt, g, sel, delta, L) row_update_sel(e, len, wt, g, sel, L, delta)
+
 #define LINSVM_CASES(F, ...)                                                                       \
 	case 1:                                                                                    \
 		F(__VA_ARGS__, 1);                                                                 \
@@ -116,6 +166,54 @@ row_update_all(const struct svm_ent *e, size_t len, double *wt, size_t G, const 
 	case 10:                                                                                   \
 		F(__VA_ARGS__, 10);                                                                \
 		break;
+
+#define LINSVM_CHUNK_CASES(F, ...)                                                                 \
+	case 1:                                                                                    \
+		F(__VA_ARGS__, 1);                                                                 \
+		break;                                                                             \
+	case 2:                                                                                    \
+		F(__VA_ARGS__, 2);                                                                 \
+		break;                                                                             \
+	case 3:                                                                                    \
+		F(__VA_ARGS__, 3);                                                                 \
+		break;                                                                             \
+	case 4:                                                                                    \
+		F(__VA_ARGS__, 4);                                                                 \
+		break;                                                                             \
+	case 5:                                                                                    \
+		F(__VA_ARGS__, 5);                                                                 \
+		break;                                                                             \
+	case 6:                                                                                    \
+		F(__VA_ARGS__, 6);                                                                 \
+		break;                                                                             \
+	case 7:                                                                                    \
+		F(__VA_ARGS__, 7);                                                                 \
+		break;                                                                             \
+	default:                                                                                   \
+		F(__VA_ARGS__, LINSVM_CHUNK);                                                      \
+		break;
+
+/* dot[l] += the row's sums for the classes sel[0..n), LINSVM_CHUNK at a time. */
+static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t g,
+			 const size_t *sel, size_t n, double *dot)
+{
+	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
+		switch (n - l) {
+			LINSVM_CHUNK_CASES(SEL_DOT, e, len, wt, g, sel + l, dot + l)
+		}
+	}
+}
+
+/* The updates of the classes sel[0..n), LINSVM_CHUNK at a time. */
+static void row_update_some(const struct svm_ent *e, size_t len, double *wt, size_t g,
+			    const size_t *sel, size_t n, const double *delta)
+{
+	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
+		switch (n - l) {
+			LINSVM_CHUNK_CASES(SEL_UPDATE, e, len, wt, g, sel + l, delta + l)
+		}
+	}
+}
 
 #define ROW_DOT(e, len, wt, dot, G)	 row_dot_all(e, len, wt, G, dot)
 #define ROW_UPDATE(e, len, wt, delta, G) row_update_all(e, len, wt, G, delta)
@@ -196,26 +294,16 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				continue; /* every class is done or shrunk at this row */
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
-			if (nl == g) {
+			if (nl == g && g <= LINSVM_MAX_UNROLL) {
 				const struct svm_ent *e = ent + ip[i];
 				size_t len = ip[i + 1] - ip[i];
 				switch (g) {
 					LINSVM_CASES(ROW_DOT, e, len, wt, dot)
 				default:
-					for (size_t q = 0; q < len; q++) {
-						const double *wj = wt + (size_t)e[q].j * g;
-						double x = e[q].v;
-						for (size_t c = 0; c < g; c++)
-							dot[c] += x * wj[c];
-					}
+					break;
 				}
 			} else {
-				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					const double *wj = wt + (size_t)ent[q].j * g;
-					double x = ent[q].v;
-					for (size_t l = 0; l < nl; l++)
-						dot[l] += x * wj[live[l]];
-				}
+				row_dot_some(ent + ip[i], ip[i + 1] - ip[i], wt, g, live, nl, dot);
 			}
 			for (size_t l = 0; l < nl; l++) {
 				size_t c = live[l], ic = i * g + c;
@@ -257,12 +345,8 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				for (size_t l = 0; l < nm; l++)
 					wt[d * g + moved[l]] += delta[l];
 			} else if (nm) {
-				for (size_t q = ip[i]; q < ip[i + 1]; q++) {
-					double *wj = wt + (size_t)ent[q].j * g;
-					double x = ent[q].v;
-					for (size_t l = 0; l < nm; l++)
-						wj[moved[l]] += x * delta[l];
-				}
+				row_update_some(ent + ip[i], ip[i + 1] - ip[i], wt, g, moved, nm,
+						delta);
 				for (size_t l = 0; l < nm; l++)
 					wt[d * g + moved[l]] += delta[l];
 			}

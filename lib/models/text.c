@@ -11,6 +11,7 @@
 
 #include "base/base.h"
 #include "base/par.h"
+#include "base/trace.h"
 #include "core/lbfgs.h"
 #include "core/linsvm.h"
 #include "core/mat.h"
@@ -422,6 +423,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		goto out;
 	}
 	have_x = 1;
+	trace_perf("text: tf-idf");
 	st->svm = params_choice(&m->params, "model") == MODEL_SVM;
 	st->D = X.ncols;
 	st->kp = k == 2 ? 1 : k;
@@ -443,6 +445,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	if (st->svm ? fit_svm(m, st, &X, ds->y, cw, ctx, e) < 0
 		    : fit_logreg(m, st, &X, ds->y, cw, ctx, e) < 0)
 		goto out;
+	trace_perf("text: solve");
 	state_ready(st);
 	/* one pass over X for the SVM's calibration and the training report's probabilities */
 	f = train_scores(st, &X);
@@ -452,6 +455,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	m->train_proba = xmallocarray(n, k * sizeof(double));
 	for (size_t i = 0; i < n; i++)
 		scores_to_proba(st, k, f + i * st->kp, m->train_proba + i * k);
+	trace_perf("text: scores, calibration");
 	state_free(m->state);
 	m->state = st;
 	st = NULL;

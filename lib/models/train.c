@@ -7,6 +7,7 @@
 #include "base/base.h"
 #include "core/metrics.h"
 #include "base/strv.h"
+#include "base/trace.h"
 #include "models/train.h"
 
 /* splitmix64: a small, good generator for shuffling rows (seeded, reproducible). */
@@ -283,6 +284,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 				goto out;
 			rep = metrics_report(ds->y, pr, ds->n, ds->k, ds->classes);
 			cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
+			trace_perf("fit: report");
 		}
 	}
 	if (grid_results) {
