@@ -2,13 +2,15 @@
 # Benchmark of dyn's text model against fastText (`fasttext supervised`, Debian's fasttext,
 # default settings) and scikit-learn (TfidfVectorizer word 1-2 + char_wb 2-5, LinearSVC), in
 # one run, on the same train/test split; then predict throughput of dyn against scikit-learn's
-# transform + predict. Data: the synthetic ticket corpus (testdata/text/gen_tickets.py, seed 2,
-# ROWS documents, 80/20 split): Debian ships no real labeled corpus of 50,000+ documents.
+# transform + predict. Data (80/20 split): "wordnet", the default, a real corpus of 117,659
+# labelled documents from Debian's wordnet-base (bench/wordnet_corpus.py says what it is), or
+# "synthetic", ROWS documents of the generated ticket corpus (testdata/text/gen_tickets.py).
 # Times: wall clock and CPU (user+sys). Prints ratios.
-# usage: sh bench/text.sh [ROWS]     (from the repository root, after `make`)
+# usage: sh bench/text.sh [wordnet | synthetic [ROWS]]   (from the repository root, after `make`)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-rows=${1:-60000}
+corpus=${1:-wordnet}
+rows=${2:-60000}
 PY=/usr/bin/python3
 for tool in fasttext /usr/bin/time "$PY"; do
 	command -v "$tool" >/dev/null 2>&1 || {
@@ -20,8 +22,12 @@ done
 	echo "text.sh: scikit-learn not found (apt-get install python3-sklearn)" >&2
 	exit 1
 }
+[ "$corpus" != wordnet ] || [ -f /usr/share/wordnet/data.noun ] || {
+	echo "text.sh: WordNet not found (apt-get install wordnet-base)" >&2
+	exit 1
+}
 [ -x "$root/dyn" ] || { echo "text.sh: build dyn first (make)" >&2; exit 1; }
 work=${TMPDIR:-/tmp}/dyn-bench-text
 rm -rf "$work"
 mkdir -p "$work"
-exec "$PY" "$root/bench/text_bench.py" "$root" "$work" "$rows"
+exec "$PY" "$root/bench/text_bench.py" "$root" "$work" "$corpus" "$rows"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The body of bench/text.sh: data, the three fits, accuracies, predict throughput, ratios.
 
-usage: text_bench.py ROOT WORKDIR ROWS
+usage: text_bench.py ROOT WORKDIR wordnet|synthetic [ROWS]
 """
 import csv
 import os
@@ -10,7 +10,8 @@ import subprocess
 import sys
 import time
 
-root, work, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
+root, work, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = int(sys.argv[4]) if len(sys.argv) > 4 else 60000
 dyn = os.path.join(root, "dyn")
 os.chdir(work)
 env = dict(os.environ, DYN_STORE=os.path.join(work, "store"))
@@ -32,8 +33,16 @@ def read(path):
 
 
 with open("all.csv", "w", encoding="utf-8") as f:
-    subprocess.run([sys.executable, os.path.join(root, "testdata/text/gen_tickets.py"),
-                    "--rows", str(rows), "--seed", "2"], stdout=f, check=True)
+    if corpus == "wordnet":
+        subprocess.run([sys.executable, os.path.join(root, "bench/wordnet_corpus.py")],
+                       stdout=f, check=True)
+        what = "WordNet 3.0 glosses labelled with their lexicographer file (real)"
+    elif corpus == "synthetic":
+        subprocess.run([sys.executable, os.path.join(root, "testdata/text/gen_tickets.py"),
+                        "--rows", str(rows), "--seed", "2"], stdout=f, check=True)
+        what = "synthetic tickets (testdata/text/gen_tickets.py --seed 2)"
+    else:
+        sys.exit("text.sh: unknown corpus %r (wordnet or synthetic)" % corpus)
 allrows = list(csv.reader(open("all.csv", encoding="utf-8")))
 head, body = allrows[0], allrows[1:]
 k = len(body) * 8 // 10
@@ -47,8 +56,8 @@ for name, part in (("train", body[:k]), ("test", body[k:])):
             f.write("__label__%s %s\n" % (label, " ".join(text.split())))
 Xtr, ytr = read("train.csv")
 Xte, yte = read("test.csv")
-print("data: synthetic tickets, %d train + %d test documents, %d classes (in %s)"
-      % (len(Xtr), len(Xte), len(set(ytr)), work))
+print("data: %s, %d train + %d test documents, %d classes (in %s)"
+      % (what, len(Xtr), len(Xte), len(set(ytr)), work))
 print("load average: %s" % open("/proc/loadavg").read().split(" ", 3)[:3])
 
 res = {}
