@@ -60,3 +60,11 @@ expect_success 'stemming, word-only and char-only features' '
 expect_success 'models rm removes a text model' '
 	dyn models rm ch && must_fail 3 dyn models show ch
 '
+expect_success 'DYN_TRACE_PERF=1 times the phases of a fit on stderr, nothing on stdout' '
+	DYN_TRACE_PERF=1 dyn fit text --id traced "$TK" >out 2>err &&
+	test "$(cat out)" = traced &&
+	for p in "fit: read data" "text: tf-idf" "text: solve" "fit: report" "fit: serialize model" "fit: store"; do
+		grep -q "^dyn: trace: $p  *[0-9.]* s$" err || exit 1
+	done &&
+	DYN_TRACE_PERF=0 dyn fit text --id quiet "$TK" >out 2>err && ! grep -q trace err
+'
