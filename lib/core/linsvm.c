@@ -54,11 +54,10 @@ static uint64_t svm_rand(uint64_t *s)
 }
 
 /* dot[c] += sum of x * w[j][c] over the entries of a row, for every class c < G of a group
- * (w: the G weights of a feature, then padding to ws). Inlined with G a constant, the G sums live in registers and the
- * class loop unrolls; each sum is still taken in the row's order. */
+ * (w: the G weights of a feature, then padding to ws). Inlined with G a constant, the G sums live
+ * in registers and the class loop unrolls; each sum is still taken in the row's order. */
 static inline __attribute__((always_inline)) void
-row_dot_all(const struct svm_ent *e, size_t len, const double *wt, size_t ws, size_t G,
-	    double *dot)
+row_dot_all(const struct svm_ent *e, size_t len, const double *wt, size_t ws, size_t G, double *dot)
 {
 	double acc[LINSVM_MAX_UNROLL];
 	for (size_t c = 0; c < G; c++)
@@ -74,9 +73,9 @@ row_dot_all(const struct svm_ent *e, size_t len, const double *wt, size_t ws, si
 }
 
 /* w[j][c] += x * delta[c] over the entries of a row, for every class c < G. */
-static inline __attribute__((always_inline)) void
-row_update_all(const struct svm_ent *e, size_t len, double *wt, size_t ws, size_t G,
-	       const double *delta)
+static inline __attribute__((always_inline)) void row_update_all(const struct svm_ent *e,
+								 size_t len, double *wt, size_t ws,
+								 size_t G, const double *delta)
 {
 	double dl[LINSVM_MAX_UNROLL];
 	for (size_t c = 0; c < G; c++)

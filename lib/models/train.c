@@ -221,6 +221,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			goto out;
 		rep = metrics_report(ds->y, oof, ds->n, ds->k, ds->classes);
 		cJSON_AddItemToObject(rep, "evaluation", evaluation("cv", (double)o->cv));
+		trace_perf("fit: report");
 	}
 	if (!rep && o->test_fraction > 0) {
 		size_t *order = xmallocarray(ds->n, sizeof(size_t));
@@ -266,6 +267,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		}
 		rep = metrics_report(dte.y, pr, dte.n, dte.k, dte.classes);
 		cJSON_AddItemToObject(rep, "evaluation", evaluation("holdout", o->test_fraction));
+		trace_perf("fit: report");
 		dataset_release(&dtr);
 		dataset_release(&dte);
 		if (o->refit)
