@@ -8,8 +8,10 @@ WN=$TESTDATA/text/wordnet-3k.csv
 # Reference, from `/usr/bin/python3 tests/ref/text_tfidf.py wordnet` (scikit-learn 1.2.1; train
 # on the first 2400 glosses, test on the last 600; TF-IDF word 1-2 + char_wb 2-5, min_df 1):
 #   LinearSVC(): accuracy 0.5116666666666667
+#   LinearSVC(class_weight='balanced'): accuracy 0.5316666666666666
 #   LogisticRegression(max_iter=1000): accuracy 0.4583333333333333
 SK_SVM=0.5116666666666667
+SK_SVM_BALANCED=0.5316666666666666
 SK_LR=0.4583333333333333
 FEATURES="--ngram-word 1-2 --ngram-char 2-5 --min-df 1"
 
@@ -34,6 +36,13 @@ expect_success 'svm: held-out accuracy within 1 point of LinearSVC()' '
 	dyn fit text --id svm --model svm $FEATURES --test-fraction 0 train.csv >/dev/null &&
 	dyn predict svm test.csv >p.csv &&
 	acc=$(accuracy p.csv) && echo "dyn $acc, sklearn $SK_SVM" && within "$acc" "$SK_SVM"
+'
+expect_success 'svm --class-weight balanced: within 1 point of LinearSVC(class_weight=balanced)' '
+	dyn fit text --id bal --model svm --class-weight balanced $FEATURES --test-fraction 0 \
+		train.csv >/dev/null &&
+	dyn predict bal test.csv >p.csv &&
+	acc=$(accuracy p.csv) && echo "dyn $acc, sklearn $SK_SVM_BALANCED" &&
+	within "$acc" "$SK_SVM_BALANCED"
 '
 expect_success 'logreg: held-out accuracy within 1 point of LogisticRegression()' '
 	dyn fit text --id lr --model logreg $FEATURES --test-fraction 0 train.csv >/dev/null &&

@@ -134,6 +134,7 @@ def wordnet():
     Xtr = fu.fit_transform(docs[:2400])
     Xte = fu.transform(docs[2400:])
     for name, m in (("LinearSVC()", LinearSVC()),
+                    ("LinearSVC(class_weight='balanced')", LinearSVC(class_weight="balanced")),
                     ("LogisticRegression(max_iter=1000)", LogisticRegression(max_iter=1000))):
         acc = (m.fit(Xtr, y[:2400]).predict(Xte) == y[2400:]).mean()
         print("# %s: accuracy %r" % (name, float(acc)))
