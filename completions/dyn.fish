@@ -6,4 +6,4 @@ function __dyn_complete
     dyn complete $words (commandline -ct) 2>/dev/null
 end
 complete -c dyn -f -a '(__dyn_complete)'
-complete -c dyn -n 'test -z (__dyn_complete)' -F
+complete -c dyn -n 'not __dyn_complete | string length -q' -F

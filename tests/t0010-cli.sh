@@ -71,3 +71,21 @@ expect_success 'bash completion script completes through dyn' '
 	PATH=$(dirname "$DYN"):$PATH bash -c ". \"$TESTS/../completions/dyn.bash\"; COMP_WORDS=(dyn fi); COMP_CWORD=1; _dyn; printf \"%s\n\" \"\${COMPREPLY[@]}\"" >c &&
 	grep -qx fit c
 '
+expect_success 'zsh completion script completes through dyn, files where dyn offers none' '
+	command -v zsh >/dev/null || { echo "zsh not installed: skipped"; exit 0; }
+	# compadd and _files stand in for zsh'"'"'s completion system: they print what they get
+	PATH=$(dirname "$DYN"):$PATH zsh -f -c "compadd() { [[ \$1 == -a ]] && print -l -- \${(P)2}; }
+		_files() { print FILES; }
+		words=(dyn fi); CURRENT=2; source \"$TESTS/../completions/_dyn\"
+		words=(dyn fit text --te); CURRENT=4; source \"$TESTS/../completions/_dyn\"
+		words=(dyn fit text --text-column x); CURRENT=5; source \"$TESTS/../completions/_dyn\"" >c &&
+	grep -qx fit c && grep -qx -- --text-column c && grep -qx FILES c
+'
+expect_success 'fish completion script completes through dyn, files where dyn offers none' '
+	command -v fish >/dev/null || { echo "fish not installed: skipped"; exit 0; }
+	mkdir -p fdir && : >fdir/data.csv &&
+	PATH=$(dirname "$DYN"):$PATH fish --no-config -c "source \"$TESTS/../completions/dyn.fish\"
+		complete -C \"dyn fi\"; complete -C \"dyn fit text --te\"
+		complete -C \"dyn fit text fdir/da\"" >c 2>err &&
+	test ! -s err && grep -qx fit c && grep -qx -- --text-column c && grep -qx fdir/data.csv c
+'
