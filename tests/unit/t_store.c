@@ -17,6 +17,8 @@
 #include "store/store.h"
 
 static char root[64];
+/* The one-byte model file "x". */
+static const struct iovec X1 = {"x", 1};
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -108,7 +110,11 @@ static int add(struct store *s, const char *id, bool replace, const char *conten
 {
 	cJSON *entry =
 	    cJSON_Parse("{\"kind\": \"logreg\", \"params\": {\"C\": 0.1}, \"note\": \"n\"}");
-	return store_add_model(s, id, "logreg", replace, content, strlen(content), entry, idout, e);
+	/* In two pieces, as the pieces of an st_image are written. */
+	size_t half = strlen(content) / 2;
+	struct iovec v[2] = {{(void *)(uintptr_t)content, half},
+			     {(void *)(uintptr_t)(content + half), strlen(content) - half}};
+	return store_add_model(s, id, "logreg", replace, v, 2, entry, idout, e);
 }
 
 static void test_open(void)
@@ -290,7 +296,7 @@ static void test_round_trip(void)
 	      "invalid id: %s", e.msg);
 	r = add(s, "..", false, "x", NULL, &e);
 	check(r < 0 && e.code == DYN_EUSAGE, "invalid id \"..\"");
-	r = store_add_model(s, NULL, "bad/prefix", false, "x", 1, cJSON_CreateObject(), NULL, &e);
+	r = store_add_model(s, NULL, "bad/prefix", false, &X1, 1, cJSON_CreateObject(), NULL, &e);
 	check(r < 0 && e.code == DYN_EUSAGE, "invalid prefix: %s", e.msg);
 
 	/* Remove. */
@@ -716,7 +722,7 @@ static void test_entry_values(void)
 	int same = 0;
 
 	store_open(&s, dir, &e);
-	check(store_add_model(s, "v", NULL, false, "x", 1, cJSON_Duplicate(want, 1), NULL, &e) == 0,
+	check(store_add_model(s, "v", NULL, false, &X1, 1, cJSON_Duplicate(want, 1), NULL, &e) == 0,
 	      "add an entry with every kind of JSON value (%s)", e.msg);
 	check(store_read_index(s, &index, &e) == 0, "index reads back (%s)", e.msg);
 	m = store_find(index, "v", &e);
@@ -731,7 +737,7 @@ static void test_entry_values(void)
 
 	v = cJSON_CreateObject();
 	cJSON_AddStringToObject(v, "note", "caf\xe9 \xff\xfe ok \xd0\xb6");
-	check(store_add_model(s, "latin1", NULL, false, "x", 1, v, NULL, &e) == 0,
+	check(store_add_model(s, "latin1", NULL, false, &X1, 1, v, NULL, &e) == 0,
 	      "a note that is not UTF-8 is accepted");
 	check(store_read_index(s, &index, &e) == 0, "and the index still reads (%s)", e.msg);
 	m = store_find(index, "latin1", &e);
