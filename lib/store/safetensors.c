@@ -559,13 +559,14 @@ out:
 static int st_read_full(int fd, void *dst, uint64_t n, struct sha256 *h, struct err *e)
 {
 	enum { CHUNK = 1 << 20 };
-	unsigned char scratch[4096], *p = dst;
+	unsigned char scratch[4096];
+	unsigned char *p = dst ? dst : scratch;
 	while (n) {
 		size_t want = n < CHUNK ? (size_t)n : CHUNK;
 		ssize_t r;
 		if (!dst && want > sizeof(scratch))
 			want = sizeof(scratch);
-		r = read(fd, dst ? p : scratch, want);
+		r = read(fd, p, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -573,7 +574,7 @@ static int st_read_full(int fd, void *dst, uint64_t n, struct sha256 *h, struct 
 		if (r == 0)
 			return err_set(e, DYN_EDATA, "cannot read: the file ends early");
 		if (h)
-			sha256_update(h, dst ? p : scratch, (size_t)r);
+			sha256_update(h, p, (size_t)r);
 		if (dst)
 			p += r;
 		n -= (uint64_t)r;
