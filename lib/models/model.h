@@ -82,7 +82,8 @@ struct model_kind {
 	/* Class probabilities, n x k row-major, for a batch whose columns are in m's feature
 	 * order. Must be safe to call from several threads on one model. */
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
-	/* Adds the kind's tensors and metadata to f. */
+	/* Adds the kind's tensors and metadata to f; tensors may borrow m's arrays (st_add), as
+	 * f goes before m. */
 	int (*save)(const struct model *m, struct st_file *f, struct err *e);
 	/* Reads them back, validating every shape against m->d and m->k; may keep a tensor's
 	 * memory (st_take) rather than copy it. */

@@ -3,7 +3,6 @@
 #ifndef DYN_STORE_SAFETENSORS_H
 #define DYN_STORE_SAFETENSORS_H
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>

@@ -13,6 +13,7 @@
 
 /* cJSON documents travel through cmd/ as opaque pointers; only lib/ includes cJSON.h. */
 struct cJSON;
+struct st_file;
 
 struct store;
 
@@ -60,7 +61,6 @@ int store_remove(struct store *s, const char *const *ids, size_t n, bool force, 
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e);
 
-struct st_file;
 /* The same for a safetensors model file, parsed into f (st_read: each tensor read straight into
  * its own allocation, the hash computed in the same pass). On error f is left empty. */
 int store_load_model(struct store *s, const struct cJSON *entry, struct st_file *f, struct err *e);
