@@ -9,6 +9,7 @@
 #include "models/data.h"
 #include "models/stored.h"
 #include "models/train.h"
+#include "store/safetensors.h"
 #include "store/store.h"
 
 /* Hyperparameter options in the order given; --params is applied before them. */
@@ -150,14 +151,16 @@ int cmd_fit(int argc, char **argv)
 	struct cJSON *report = NULL, *entry = NULL;
 	struct err e = ERR_INIT;
 	char started[21], finished[21], sha[65], *new_id = NULL;
-	void *file = NULL;
-	size_t flen = 0, i;
-	int rc = 0, n, have_params = 0, have_grid = 0;
+	struct st_file file;
+	struct st_image img;
+	size_t i;
+	int rc = 0, r, n, have_params = 0, have_grid = 0;
 	char usage[128], result[128];
 	double acc, auc;
 	const char *how;
 
 	memset(&a, 0, sizeof(a));
+	st_init(&file);
 	a.test_fraction = 0.2;
 	a.cv = 0;
 	dataset_init(&ds);
@@ -297,7 +300,7 @@ int cmd_fit(int argc, char **argv)
 	}
 	progress_free(&to.ctx.progress);
 	utc_now(finished);
-	if (model_save(m, &file, &flen, &e) < 0) {
+	if (model_save(m, &file, &e) < 0) {
 		rc = report_err(&e);
 		goto out;
 	}
@@ -310,13 +313,16 @@ int cmd_fit(int argc, char **argv)
 	entry = model_entry(a.id, m, report, started, finished, (const char *const *)argv,
 			    (size_t)n, ds.n, sha, a.note);
 	report = NULL;
-	if (store_add_model(store, a.id, kind->name, a.replace, file, flen, entry, &new_id, &e) <
-	    0) {
-		entry = NULL;
+	/* The tensors go from the model to the file: st_image copies none of them. */
+	st_image_init(&img, &file);
+	r = store_add_model(store, a.id, kind->name, a.replace, img.iov, img.niov, entry, &new_id,
+			    &e);
+	st_image_release(&img);
+	entry = NULL;
+	if (r < 0) {
 		rc = report_err(&e);
 		goto out;
 	}
-	entry = NULL;
 	trace_perf("fit: store");
 	printf("%s\n", a.id ? a.id : new_id);
 	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, a.id ? a.id : new_id, ds.n,
@@ -324,7 +330,7 @@ int cmd_fit(int argc, char **argv)
 	rc = finish_stdout(0);
 out:
 	free(new_id);
-	free(file);
+	st_release(&file);
 	model_free(&m);
 	model_free(&warm);
 	store_free(&store);

@@ -71,3 +71,25 @@ expect_success 'model files are safetensors that Python reads' '
 	assert "coef" in h and h["coef"]["shape"] == [1, 30], h.keys()
 	PY
 '
+expect_success 'every model file is packed as dyn writes it and has its index entry'"'"'s sha256' '
+	command -v python3 >/dev/null || exit 0
+	python3 - "$DYN_STORE" <<-PY
+	import hashlib, json, struct, sys
+	root = sys.argv[1]
+	models = json.load(open(root + "/index.json"))["models"]
+	assert models
+	for m in models:
+	    b = open(root + "/" + m["file"], "rb").read()
+	    assert hashlib.sha256(b).hexdigest() == m["sha256"] and len(b) == m["size"], m["id"]
+	    n = struct.unpack("<Q", b[:8])[0]
+	    assert (8 + n) % 8 == 0 and b[8 + n - 1:8 + n] in (b"}", b" "), m["id"]
+	    h = json.loads(b[8:8 + n])
+	    h.pop("__metadata__")
+	    end = 0
+	    for name in sorted(h):
+	        lo, hi = h[name]["data_offsets"]
+	        assert lo == end, (m["id"], name)
+	        end = hi
+	    assert 8 + n + end == len(b), m["id"]
+	PY
+'

@@ -457,11 +457,11 @@ static int logreg_save(const struct model *m, struct st_file *f, struct err *e)
 	double *coef = xmallocarray(kp * (d ? d : 1), sizeof(double));
 
 	mat_transpose(coef, st->W, d, kp);
-	st_add(f, "coef", ST_F64, 2, shape, coef);
+	/* The transposed copy is the file's; the other tensors are the model's own arrays. */
+	st_add_owned(f, "coef", ST_F64, 2, shape, coef);
 	st_add(f, "intercept", ST_F64, 1, &kp, st->W + d * kp);
 	st_add(f, "mean", ST_F64, 1, &d, st->mean);
 	st_add(f, "scale", ST_F64, 1, &d, st->scale);
-	free(coef);
 	return 0;
 }
 
@@ -492,7 +492,7 @@ static int load_tensor(const struct st_file *f, const char *name, size_t rows, s
 	return 0;
 }
 
-static int logreg_load(struct model *m, const struct st_file *f, struct err *e)
+static int logreg_load(struct model *m, struct st_file *f, struct err *e)
 {
 	size_t d = m->d, kp = m->k == 2 ? 1 : m->k;
 	struct logreg_state *st = state_new(d, kp);

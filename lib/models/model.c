@@ -105,43 +105,31 @@ static char *strings_json(char *const *v, size_t n)
 	return s;
 }
 
-int model_save(const struct model *m, void **buf, size_t *len, struct err *e)
+int model_save(const struct model *m, struct st_file *f, struct err *e)
 {
-	struct st_file f;
-	struct strbuf out = STRBUF_INIT;
 	char *s;
 	cJSON *pj;
-	int ret = -1;
 
-	st_init(&f);
-	st_set_meta(&f, "dyn.format", MODEL_FORMAT);
-	st_set_meta(&f, "dyn.kind", m->kind->name);
+	st_set_meta(f, "dyn.format", MODEL_FORMAT);
+	st_set_meta(f, "dyn.kind", m->kind->name);
 	s = strings_json(m->features, m->d);
-	st_set_meta(&f, "dyn.features", s);
+	st_set_meta(f, "dyn.features", s);
 	free(s);
 	s = strings_json(m->classes, m->k);
-	st_set_meta(&f, "dyn.classes", s);
+	st_set_meta(f, "dyn.classes", s);
 	free(s);
 	pj = params_to_json(&m->params);
 	s = cJSON_PrintUnformatted(pj);
-	st_set_meta(&f, "dyn.params", s);
+	st_set_meta(f, "dyn.params", s);
 	free(s);
 	cJSON_Delete(pj);
 	if (m->info) {
 		/* What the solver said (iterations, support vectors...), kept with the weights. */
 		s = cJSON_PrintUnformatted(m->info);
-		st_set_meta(&f, "dyn.info", s);
+		st_set_meta(f, "dyn.info", s);
 		free(s);
 	}
-	if (m->kind->save(m, &f, e) < 0)
-		goto out;
-	st_serialize(&f, &out);
-	*buf = strbuf_detach(&out, len);
-	ret = 0;
-out:
-	st_release(&f);
-	strbuf_release(&out);
-	return ret;
+	return m->kind->save(m, f, e);
 }
 
 /* Parses a JSON array of strings from metadata key; *n its length. */
@@ -168,54 +156,47 @@ static int meta_strings(const struct st_file *f, const char *key, char ***out, s
 	return 0;
 }
 
-int model_load(struct model **out, const void *buf, size_t len, const char *where, struct err *e)
+int model_load(struct model **out, struct st_file *f, const char *where, struct err *e)
 {
-	struct st_file f;
 	const struct model_kind *kind;
 	const char *kname, *fmt, *ptext;
 	struct model *m = NULL;
 	int ret = -1;
 
 	*out = NULL;
-	st_init(&f);
-	if (st_parse(&f, buf, len, e) < 0) {
-		err_prefix(e, "%s", where);
-		goto out;
-	}
-	fmt = st_get_meta(&f, "dyn.format");
+	fmt = st_get_meta(f, "dyn.format");
 	if (!fmt || strcmp(fmt, MODEL_FORMAT)) {
 		err_set(e, DYN_EDATA, "%s: not a dyn model file of format %s", where, MODEL_FORMAT);
 		goto out;
 	}
-	kname = st_get_meta(&f, "dyn.kind");
+	kname = st_get_meta(f, "dyn.kind");
 	if (!kname || !(kind = model_kind_find(kname))) {
 		err_set(e, DYN_EDATA, "%s: unknown model kind \"%s\"", where, kname ? kname : "");
 		goto out;
 	}
 	m = model_new(kind);
-	ptext = st_get_meta(&f, "dyn.params");
+	ptext = st_get_meta(f, "dyn.params");
 	if (!ptext || params_set_json(&m->params, kind->name, ptext, e) < 0) {
 		err_set(e, DYN_EDATA, "%s: model file has invalid hyperparameters", where);
 		goto out;
 	}
-	if (meta_strings(&f, "dyn.features", &m->features, &m->d, where, e) < 0 ||
-	    meta_strings(&f, "dyn.classes", &m->classes, &m->k, where, e) < 0)
+	if (meta_strings(f, "dyn.features", &m->features, &m->d, where, e) < 0 ||
+	    meta_strings(f, "dyn.classes", &m->classes, &m->k, where, e) < 0)
 		goto out;
 	if (m->k < 2) {
 		err_set(e, DYN_EDATA, "%s: model file has fewer than two classes", where);
 		goto out;
 	}
-	if (kind->load(m, &f, e) < 0) {
+	if (kind->load(m, f, e) < 0) {
 		err_prefix(e, "%s", where);
 		goto out;
 	}
-	if (!m->info && (ptext = st_get_meta(&f, "dyn.info")))
+	if (!m->info && (ptext = st_get_meta(f, "dyn.info")))
 		m->info = cJSON_Parse(ptext);
 	*out = m;
 	m = NULL;
 	ret = 0;
 out:
 	model_free(&m);
-	st_release(&f);
 	return ret;
 }

@@ -82,10 +82,12 @@ struct model_kind {
 	/* Class probabilities, n x k row-major, for a batch whose columns are in m's feature
 	 * order. Must be safe to call from several threads on one model. */
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
-	/* Adds the kind's tensors and metadata to f. */
+	/* Adds the kind's tensors and metadata to f; tensors may borrow m's arrays (st_add), as
+	 * f goes before m. */
 	int (*save)(const struct model *m, struct st_file *f, struct err *e);
-	/* Reads them back, validating every shape against m->d and m->k. */
-	int (*load)(struct model *m, const struct st_file *f, struct err *e);
+	/* Reads them back, validating every shape against m->d and m->k; may keep a tensor's
+	 * memory (st_take) rather than copy it. */
+	int (*load)(struct model *m, struct st_file *f, struct err *e);
 	void (*free_state)(void *state);
 };
 
@@ -96,10 +98,12 @@ const struct model_kind *model_kind_find(const char *name);
 struct model *model_new(const struct model_kind *kind);
 void model_free(struct model **m);
 
-/* Serializes a whole model (common metadata + the kind's tensors) as a safetensors image. */
-int model_save(const struct model *m, void **buf, size_t *len, struct err *e);
-/* Parses a safetensors image written by model_save; *out owned by caller. where names the
- * source in messages. */
-int model_load(struct model **out, const void *buf, size_t len, const char *where, struct err *e);
+/* Describes a whole model (common metadata + the kind's tensors) as a safetensors file in f
+ * (st_init'ed by the caller, who releases it): the tensors borrow m's arrays, so m must outlive
+ * f; st_image_init gives the bytes to write without copying them. */
+int model_save(const struct model *m, struct st_file *f, struct err *e);
+/* Builds the model described by f (as model_save writes it: st_parse or st_read gives it); may
+ * take tensors' memory from f. *out owned by caller. where names the source in messages. */
+int model_load(struct model **out, struct st_file *f, const char *where, struct err *e);
 
 #endif

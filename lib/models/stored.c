@@ -3,16 +3,17 @@
 
 #include "base/base.h"
 #include "models/stored.h"
+#include "store/safetensors.h"
 
 int model_from_store(struct store *s, const char *id, struct model **out, struct err *e)
 {
 	cJSON *index = NULL, *entry;
-	void *buf = NULL;
-	size_t len = 0;
+	struct st_file f;
 	char where[128];
 	int ret = -1;
 
 	*out = NULL;
+	st_init(&f);
 	if (!store_valid_id(id)) {
 		err_set(e, DYN_EUSAGE,
 			"invalid model id \"%s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", id);
@@ -22,14 +23,14 @@ int model_from_store(struct store *s, const char *id, struct model **out, struct
 		goto out;
 	if (!(entry = store_find(index, id, e)))
 		goto out;
-	if (store_read_model(s, entry, &buf, &len, e) < 0)
+	if (store_load_model(s, entry, &f, e) < 0)
 		goto out;
 	snprintf(where, sizeof(where), "model \"%s\"", id);
-	if (model_load(out, buf, len, where, e) < 0)
+	if (model_load(out, &f, where, e) < 0)
 		goto out;
 	ret = 0;
 out:
-	free(buf);
+	st_release(&f);
 	cJSON_Delete(index);
 	return ret;
 }
@@ -80,22 +81,21 @@ struct cJSON *model_describe(struct store *s, const char *id, struct err *e)
 	cJSON *index = NULL, *entry, *copy = NULL;
 	struct model *m = NULL;
 	struct err fe = ERR_INIT;
-	void *buf = NULL;
-	size_t len = 0;
+	struct st_file f;
 
+	st_init(&f);
 	if (store_read_index(s, &index, e) < 0)
 		goto out;
 	if (!(entry = store_find(index, id, e)))
 		goto out;
 	copy = cJSON_Duplicate(entry, 1);
-	if (store_read_model(s, entry, &buf, &len, &fe) == 0 &&
-	    model_load(&m, buf, len, "model file", &fe) == 0)
+	if (store_load_model(s, entry, &f, &fe) == 0 && model_load(&m, &f, "model file", &fe) == 0)
 		cJSON_AddStringToObject(copy, "integrity", "ok");
 	else
 		cJSON_AddStringToObject(copy, "integrity", fe.msg);
 out:
 	model_free(&m);
-	free(buf);
+	st_release(&f);
 	cJSON_Delete(index);
 	return copy;
 }

@@ -699,7 +699,7 @@ static double *dup_doubles(const void *src, size_t n)
 	return v;
 }
 
-static int svc_load(struct model *m, const struct st_file *f, struct err *e)
+static int svc_load(struct model *m, struct st_file *f, struct err *e)
 {
 	size_t d = m->d, k = m->k, np = k * (k - 1) / 2;
 	const void *p;

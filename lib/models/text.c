@@ -575,7 +575,7 @@ static int text_save(const struct model *m, struct st_file *f, struct err *e)
 	return 0;
 }
 
-static int text_load(struct model *m, const struct st_file *f, struct err *e)
+static int text_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct text_state *st = xcalloc(1, sizeof(*st));
 	char name[32];
@@ -611,8 +611,8 @@ static int text_load(struct model *m, const struct st_file *f, struct err *e)
 			st->kp, st->D + 1, t->shape[0], t->shape[1]);
 		goto out;
 	}
-	st->W = xmallocarray(st->kp, (st->D + 1) * sizeof(double));
-	memcpy(st->W, t->data, st->kp * (st->D + 1) * sizeof(double));
+	/* The biggest tensor by far: kept, not copied. */
+	st->W = st_take(f, t);
 	for (size_t i = 0; i < st->kp * (st->D + 1); i++)
 		if (!isfinite(st->W[i])) {
 			err_set(e, DYN_EDATA, "tensor \"coef\": invalid value at %zu", i);

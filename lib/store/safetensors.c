@@ -2,6 +2,8 @@
  * spaces so the data is 8-byte aligned), then the tensors' bytes, contiguous, in name order. */
 #include <assert.h>
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "store/json_strict.h"
@@ -30,22 +32,27 @@ static int st_dtype_parse(const char *s, enum st_dtype *out)
 	return -1;
 }
 
-/* Copies n bytes of elements of size esize, converting between host and little-endian order
- * (the same operation both ways). */
-static void st_copy_le(void *dst, const void *src, size_t n, size_t esize)
-{
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	const unsigned char *s = src;
-	unsigned char *d = dst;
-	size_t i, k;
-	for (i = 0; i + esize <= n; i += esize)
-		for (k = 0; k < esize; k++)
-			d[i + k] = s[i + esize - 1 - k];
+#define ST_SWAP 1
 #else
-	(void)esize;
-	if (n)
-		memcpy(dst, src, n);
+#define ST_SWAP 0
 #endif
+
+/* Converts n bytes of elements of size esize in place between host and little-endian order
+ * (the same operation both ways); nothing to do on little-endian hosts. */
+static void st_swap(void *p, size_t n, size_t esize)
+{
+	unsigned char *b = p, c;
+	size_t i, k;
+	if (!ST_SWAP)
+		return;
+	for (i = 0; i + esize <= n; i += esize) {
+		for (k = 0; k < esize / 2; k++) {
+			c = b[i + k];
+			b[i + k] = b[i + esize - 1 - k];
+			b[i + esize - 1 - k] = c;
+		}
+	}
 }
 
 void st_init(struct st_file *f)
@@ -58,7 +65,7 @@ void st_release(struct st_file *f)
 	size_t i;
 	for (i = 0; i < f->n; i++) {
 		free(f->t[i].name);
-		free(f->t[i].data);
+		free(f->t[i].own);
 	}
 	free(f->t);
 	for (i = 0; i < f->nmeta; i++) {
@@ -97,14 +104,15 @@ void st_add(struct st_file *f, const char *name, enum st_dtype dtype, size_t ndi
 {
 	struct st_tensor *t = st_find(f, name);
 	size_t nbytes = 0;
+	int overflow = st_nbytes(dtype, ndim, shape, &nbytes);
 
 	/* Callers name tensors with program constants: these are programming errors. */
 	assert(ndim <= ST_MAX_DIMS && (unsigned)dtype < ARRAY_SIZE(st_dtypes));
 	assert(strcmp(name, "__metadata__") != 0);
-	if (st_nbytes(dtype, ndim, shape, &nbytes) < 0)
-		nbytes = SIZE_MAX; /* xmalloc reports it */
+	assert(!overflow);
+	(void)overflow;
 	if (t) {
-		free(t->data);
+		free(t->own);
 	} else {
 		ALLOC_GROW(f->t, f->n + 1, f->alloc);
 		t = &f->t[f->n++];
@@ -116,9 +124,29 @@ void st_add(struct st_file *f, const char *name, enum st_dtype dtype, size_t ndi
 	if (ndim)
 		memcpy(t->shape, shape, ndim * sizeof(*shape));
 	t->nbytes = nbytes;
-	t->data = xmalloc(nbytes);
-	if (nbytes)
-		memcpy(t->data, data, nbytes);
+	t->data = data;
+	t->own = NULL;
+}
+
+void st_add_owned(struct st_file *f, const char *name, enum st_dtype dtype, size_t ndim,
+		  const size_t *shape, void *data)
+{
+	st_add(f, name, dtype, ndim, shape, data);
+	st_find(f, name)->own = data;
+}
+
+void *st_take(struct st_file *f, const struct st_tensor *t)
+{
+	struct st_tensor *mine = &f->t[t - f->t];
+	void *p = mine->own;
+	if (!p) {
+		p = xmalloc(mine->nbytes ? mine->nbytes : 1);
+		if (mine->nbytes)
+			memcpy(p, mine->data, mine->nbytes);
+	}
+	mine->own = NULL;
+	mine->data = p;
+	return p;
 }
 
 void st_set_meta(struct st_file *f, const char *key, const char *val)
@@ -174,10 +202,10 @@ static int st_cmp_name(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
-void st_serialize(const struct st_file *f, struct strbuf *out)
+void st_image_init(struct st_image *img, const struct st_file *f)
 {
 	const struct st_tensor **order = xmallocarray(f->n ? f->n : 1, sizeof(*order));
-	struct strbuf hdr = STRBUF_INIT;
+	struct strbuf *hdr = &img->head;
 	unsigned char len8[8];
 	uint64_t off = 0, hlen;
 	size_t i, k;
@@ -186,50 +214,90 @@ void st_serialize(const struct st_file *f, struct strbuf *out)
 		order[i] = &f->t[i];
 	qsort(order, f->n, sizeof(*order), st_cmp_name);
 
-	strbuf_addch(&hdr, '{');
+	/* The 8 bytes of the length go first, filled in once the header is known. */
+	strbuf_init(hdr);
+	strbuf_add(hdr, "\0\0\0\0\0\0\0\0", 8);
+	strbuf_addch(hdr, '{');
 	if (f->nmeta) {
-		strbuf_adds(&hdr, "\"__metadata__\":{");
+		strbuf_adds(hdr, "\"__metadata__\":{");
 		for (i = 0; i < f->nmeta; i++) {
 			if (i)
-				strbuf_addch(&hdr, ',');
-			store_json_quote(&hdr, f->meta_keys[i]);
-			strbuf_addch(&hdr, ':');
-			store_json_quote(&hdr, f->meta_vals[i]);
+				strbuf_addch(hdr, ',');
+			store_json_quote(hdr, f->meta_keys[i]);
+			strbuf_addch(hdr, ':');
+			store_json_quote(hdr, f->meta_vals[i]);
 		}
-		strbuf_addch(&hdr, '}');
+		strbuf_addch(hdr, '}');
 	}
 	for (i = 0; i < f->n; i++) {
 		const struct st_tensor *t = order[i];
 		if (i || f->nmeta)
-			strbuf_addch(&hdr, ',');
-		store_json_quote(&hdr, t->name);
-		strbuf_addf(&hdr, ":{\"dtype\":\"%s\",\"shape\":[", st_dtypes[t->dtype].name);
+			strbuf_addch(hdr, ',');
+		store_json_quote(hdr, t->name);
+		strbuf_addf(hdr, ":{\"dtype\":\"%s\",\"shape\":[", st_dtypes[t->dtype].name);
 		for (k = 0; k < t->ndim; k++)
-			strbuf_addf(&hdr, "%s%zu", k ? "," : "", t->shape[k]);
-		strbuf_addf(&hdr, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+			strbuf_addf(hdr, "%s%zu", k ? "," : "", t->shape[k]);
+		strbuf_addf(hdr, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
 			    (unsigned long long)(off + t->nbytes));
 		off += t->nbytes;
 	}
-	strbuf_addch(&hdr, '}');
+	strbuf_addch(hdr, '}');
 	/* Spaces are JSON whitespace: padding that every reader skips. */
-	while ((8 + hdr.len) % 8)
-		strbuf_addch(&hdr, ' ');
-
-	hlen = hdr.len;
+	while (hdr->len % 8)
+		strbuf_addch(hdr, ' ');
+	hlen = hdr->len - 8;
 	for (k = 0; k < 8; k++)
 		len8[k] = (unsigned char)(hlen >> (8 * k));
-	strbuf_grow(out, 8 + hdr.len + (size_t)off);
-	strbuf_add(out, len8, 8);
-	strbuf_add(out, hdr.buf, hdr.len);
+	memcpy(hdr->buf, len8, 8);
+
+	img->iov = xmallocarray(f->n + 1, sizeof(*img->iov));
+	img->swapped = xcalloc(f->n + 1, sizeof(*img->swapped));
+	img->iov[0].iov_base = hdr->buf;
+	img->iov[0].iov_len = hdr->len;
+	img->niov = 1;
+	img->len = hdr->len;
 	for (i = 0; i < f->n; i++) {
 		const struct st_tensor *t = order[i];
-		strbuf_grow(out, t->nbytes);
-		st_copy_le(out->buf + out->len, t->data, t->nbytes, st_dtypes[t->dtype].size);
-		out->len += t->nbytes;
-		out->buf[out->len] = '\0';
+		size_t esize = st_dtypes[t->dtype].size;
+		struct iovec *v = &img->iov[img->niov];
+		if (!t->nbytes)
+			continue;
+		/* The iovec type has no const; the image only ever reads through it. */
+		v->iov_base = (void *)(uintptr_t)t->data;
+		if (ST_SWAP && esize > 1) {
+			void *le = xmalloc(t->nbytes);
+			memcpy(le, t->data, t->nbytes);
+			st_swap(le, t->nbytes, esize);
+			img->swapped[img->niov] = le;
+			v->iov_base = le;
+		}
+		v->iov_len = t->nbytes;
+		img->niov++;
+		img->len += t->nbytes;
 	}
-	strbuf_release(&hdr);
 	free(order);
+}
+
+void st_image_release(struct st_image *img)
+{
+	size_t i;
+	for (i = 0; i < img->niov; i++)
+		free(img->swapped[i]);
+	free(img->swapped);
+	free(img->iov);
+	strbuf_release(&img->head);
+	memset(img, 0, sizeof(*img));
+}
+
+void st_serialize(const struct st_file *f, struct strbuf *out)
+{
+	struct st_image img;
+	size_t i;
+	st_image_init(&img, f);
+	strbuf_grow(out, img.len);
+	for (i = 0; i < img.niov; i++)
+		strbuf_add(out, img.iov[i].iov_base, img.iov[i].iov_len);
+	st_image_release(&img);
 }
 
 /* A tensor as described by the header, before its data is copied. */
@@ -373,87 +441,108 @@ static int st_parse_tensor(struct st_file *f, const cJSON *obj, uint64_t dlen, s
 	return 0;
 }
 
+/* Reads the header length from the first 8 bytes of a file of len bytes (at least 8). */
+static int st_header_len(const unsigned char *p, uint64_t len, uint64_t *hlen, struct err *e)
+{
+	size_t i;
+	*hlen = 0;
+	for (i = 0; i < 8; i++)
+		*hlen |= (uint64_t)p[i] << (8 * i);
+	if (*hlen > ST_MAX_HEADER)
+		return err_set(e, DYN_EDATA, "safetensors: header length %llu is too large",
+			       (unsigned long long)*hlen);
+	if (*hlen > len - 8)
+		return err_set(e, DYN_EDATA,
+			       "safetensors: truncated file (header of %llu bytes, file of %llu "
+			       "bytes)",
+			       (unsigned long long)*hlen, (unsigned long long)len);
+	return 0;
+}
+
+static int st_too_short(uint64_t len, struct err *e)
+{
+	return err_set(e, DYN_EDATA,
+		       "safetensors: truncated file (%llu bytes, less than the 8-byte header "
+		       "length)",
+		       (unsigned long long)len);
+}
+
+/* Parses the JSON header (hlen bytes, before dlen bytes of data) into nf's metadata and tensor
+ * descriptions, without data. *desc (owned by the caller, naming strings of *hdr, which the
+ * caller deletes) gets the *nt tensors sorted by their place in the data. */
+static int st_parse_header(struct st_file *nf, const char *json, uint64_t hlen, uint64_t dlen,
+			   cJSON **hdr, struct st_desc **desc, size_t *nt, struct err *e)
+{
+	const cJSON *c;
+	size_t i;
+
+	*hdr = NULL;
+	*desc = NULL;
+	*nt = 0;
+	if (hlen == 0 || json[0] != '{')
+		return err_set(e, DYN_EDATA, "safetensors: header does not start with '{'");
+	if (store_json_parse(json, (size_t)hlen, hdr, e) < 0) {
+		err_prefix(e, "safetensors header");
+		return -1;
+	}
+	if (!cJSON_IsObject(*hdr))
+		return err_set(e, DYN_EDATA, "safetensors header: not a JSON object");
+	*desc = xmallocarray((size_t)cJSON_GetArraySize(*hdr) + 1, sizeof(**desc));
+	cJSON_ArrayForEach(c, *hdr)
+	{
+		if (!strcmp(c->string, "__metadata__")) {
+			if (st_parse_meta(nf, c, e) < 0)
+				return -1;
+			continue;
+		}
+		if (st_parse_tensor(nf, c, dlen, &(*desc)[*nt], e) < 0)
+			return -1;
+		(*nt)++;
+	}
+	qsort(*desc, *nt, sizeof(**desc), st_cmp_desc_name);
+	for (i = 1; i < *nt; i++)
+		if (!strcmp((*desc)[i - 1].name, (*desc)[i].name))
+			return err_set(e, DYN_EDATA,
+				       "safetensors header: tensor \"%s\" appears twice",
+				       (*desc)[i].name);
+	qsort(*desc, *nt, sizeof(**desc), st_cmp_begin);
+	for (i = 1; i < *nt; i++)
+		if ((*desc)[i].begin < (*desc)[i - 1].end)
+			return err_set(
+			    e, DYN_EDATA,
+			    "safetensors header: tensors \"%s\" and \"%s\" overlap in the "
+			    "data buffer",
+			    (*desc)[i - 1].name, (*desc)[i].name);
+	return 0;
+}
+
 int st_parse(struct st_file *f, const void *buf, size_t len, struct err *e)
 {
 	const unsigned char *p = buf;
 	struct st_file nf;
 	struct st_desc *desc = NULL;
 	cJSON *hdr = NULL;
-	const cJSON *c;
-	uint64_t hlen = 0, dlen;
+	uint64_t hlen;
 	size_t nt = 0, i;
 	int ret = -1;
 
 	st_release(f);
 	st_init(&nf);
 	if (len < 8) {
-		err_set(e, DYN_EDATA,
-			"safetensors: truncated file (%zu bytes, less than the 8-byte "
-			"header length)",
-			len);
+		st_too_short(len, e);
 		goto out;
 	}
-	for (i = 0; i < 8; i++)
-		hlen |= (uint64_t)p[i] << (8 * i);
-	if (hlen > ST_MAX_HEADER) {
-		err_set(e, DYN_EDATA, "safetensors: header length %llu is too large",
-			(unsigned long long)hlen);
+	if (st_header_len(p, len, &hlen, e) < 0 ||
+	    st_parse_header(&nf, (const char *)p + 8, hlen, len - 8 - hlen, &hdr, &desc, &nt, e) <
+		0)
 		goto out;
-	}
-	if (hlen > len - 8) {
-		err_set(e, DYN_EDATA,
-			"safetensors: truncated file (header of %llu bytes, file of %zu bytes)",
-			(unsigned long long)hlen, len);
-		goto out;
-	}
-	if (hlen == 0 || p[8] != '{') {
-		err_set(e, DYN_EDATA, "safetensors: header does not start with '{'");
-		goto out;
-	}
-	if (store_json_parse((const char *)p + 8, (size_t)hlen, &hdr, e) < 0) {
-		err_prefix(e, "safetensors header");
-		goto out;
-	}
-	if (!cJSON_IsObject(hdr)) {
-		err_set(e, DYN_EDATA, "safetensors header: not a JSON object");
-		goto out;
-	}
-	dlen = len - 8 - hlen;
-	desc = xmallocarray((size_t)cJSON_GetArraySize(hdr) + 1, sizeof(*desc));
-	cJSON_ArrayForEach(c, hdr)
-	{
-		if (!strcmp(c->string, "__metadata__")) {
-			if (st_parse_meta(&nf, c, e) < 0)
-				goto out;
-			continue;
-		}
-		if (st_parse_tensor(&nf, c, dlen, &desc[nt], e) < 0)
-			goto out;
-		nt++;
-	}
-	qsort(desc, nt, sizeof(*desc), st_cmp_desc_name);
-	for (i = 1; i < nt; i++) {
-		if (!strcmp(desc[i - 1].name, desc[i].name)) {
-			err_set(e, DYN_EDATA, "safetensors header: tensor \"%s\" appears twice",
-				desc[i].name);
-			goto out;
-		}
-	}
-	qsort(desc, nt, sizeof(*desc), st_cmp_begin);
-	for (i = 1; i < nt; i++) {
-		if (desc[i].begin < desc[i - 1].end) {
-			err_set(e, DYN_EDATA,
-				"safetensors header: tensors \"%s\" and \"%s\" overlap in the data "
-				"buffer",
-				desc[i - 1].name, desc[i].name);
-			goto out;
-		}
-	}
 	for (i = 0; i < nt; i++) {
 		struct st_tensor *t = &nf.t[desc[i].index];
-		t->data = xmalloc(t->nbytes);
-		st_copy_le(t->data, p + 8 + hlen + desc[i].begin, t->nbytes,
-			   st_dtypes[t->dtype].size);
+		t->own = xmalloc(t->nbytes ? t->nbytes : 1);
+		if (t->nbytes)
+			memcpy(t->own, p + 8 + hlen + desc[i].begin, t->nbytes);
+		st_swap(t->own, t->nbytes, st_dtypes[t->dtype].size);
+		t->data = t->own;
 	}
 	*f = nf;
 	st_init(&nf);
@@ -462,5 +551,82 @@ out:
 	st_release(&nf);
 	cJSON_Delete(hdr);
 	free(desc);
+	return ret;
+}
+
+/* Reads exactly n bytes into dst (NULL: into a scratch buffer, for bytes no tensor holds),
+ * feeding them to h a chunk at a time, while they are still in the cache. */
+static int st_read_full(int fd, void *dst, uint64_t n, struct sha256 *h, struct err *e)
+{
+	enum { CHUNK = 1 << 20 };
+	unsigned char scratch[4096];
+	unsigned char *p = dst ? dst : scratch;
+	while (n) {
+		size_t want = n < CHUNK ? (size_t)n : CHUNK;
+		ssize_t r;
+		if (!dst && want > sizeof(scratch))
+			want = sizeof(scratch);
+		r = read(fd, p, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_sys(e, "cannot read");
+		if (r == 0)
+			return err_set(e, DYN_EDATA, "cannot read: the file ends early");
+		if (h)
+			sha256_update(h, p, (size_t)r);
+		if (dst)
+			p += r;
+		n -= (uint64_t)r;
+	}
+	return 0;
+}
+
+int st_read(struct st_file *f, int fd, uint64_t size, struct sha256 *h, struct err *e)
+{
+	unsigned char len8[8];
+	struct st_file nf;
+	struct st_desc *desc = NULL;
+	cJSON *hdr = NULL;
+	char *json = NULL;
+	uint64_t hlen, dlen, pos = 0;
+	size_t nt = 0, i;
+	int ret = -1;
+
+	st_release(f);
+	st_init(&nf);
+	if (size < 8) {
+		st_too_short(size, e);
+		goto out;
+	}
+	if (st_read_full(fd, len8, 8, h, e) < 0 || st_header_len(len8, size, &hlen, e) < 0)
+		goto out;
+	json = xmalloc((size_t)hlen + 1);
+	dlen = size - 8 - hlen;
+	if (st_read_full(fd, json, hlen, h, e) < 0 ||
+	    st_parse_header(&nf, json, hlen, dlen, &hdr, &desc, &nt, e) < 0)
+		goto out;
+	for (i = 0; i < nt; i++) {
+		struct st_tensor *t = &nf.t[desc[i].index];
+		if (st_read_full(fd, NULL, desc[i].begin - pos, h, e) < 0)
+			goto out;
+		t->own = xmalloc(t->nbytes ? t->nbytes : 1);
+		mem_advise_huge(t->own, t->nbytes);
+		if (st_read_full(fd, t->own, t->nbytes, h, e) < 0)
+			goto out;
+		st_swap(t->own, t->nbytes, st_dtypes[t->dtype].size);
+		t->data = t->own;
+		pos = desc[i].end;
+	}
+	if (st_read_full(fd, NULL, dlen - pos, h, e) < 0)
+		goto out;
+	*f = nf;
+	st_init(&nf);
+	ret = 0;
+out:
+	st_release(&nf);
+	cJSON_Delete(hdr);
+	free(desc);
+	free(json);
 	return ret;
 }

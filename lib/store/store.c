@@ -12,6 +12,7 @@
 #include "base/base.h"
 #include "base/sha256.h"
 #include "store/json_strict.h"
+#include "store/safetensors.h"
 #include "store/store.h"
 
 #define ID_MAX 64
@@ -176,21 +177,39 @@ static void hex_lower(char *out, const unsigned char *b, size_t n)
 	out[2 * n] = '\0';
 }
 
-/* Writes path atomically. *renamed tells a caller whose later step fails whether the target was
- * already replaced (only the directory's fsync can fail after that). */
-static int atomic_write_impl(const char *path, const void *data, size_t len, bool *renamed,
-			     struct err *e)
+/* Asks the kernel to start writing [off, off + len) of fd to the disk now, without waiting: the
+ * disk then works while the rest is written and hashed, and the final fsync has less to do. A
+ * hint; fsync reports any error. */
+static void start_writeback(int fd, uint64_t off, uint64_t len)
 {
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+	(void)fd;
+	(void)off;
+	(void)len;
+#endif
+}
+
+/* Writes the pieces to a new temporary file in path's directory, named after path, feeding them
+ * to h (when not NULL) a chunk at a time as they are written, and syncs it. *tmp (owned by the
+ * caller) names the file; on failure nothing is left behind. */
+static int tmp_write(const char *path, const struct iovec *iov, size_t niov, struct sha256 *h,
+		     char **tmp, struct err *e)
+{
+	/* Hashing a chunk just before writing it reads the bytes from the cache the second time. */
+	enum { CHUNK = 1 << 20, WRITEBACK = 8 << 20 };
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
 	char *dir =
 	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
-	struct strbuf tmp = STRBUF_INIT;
-	const unsigned char *p = data;
-	int fd = -1, dfd = -1, tries, ret = -1;
+	struct strbuf name = STRBUF_INIT;
+	uint64_t written = 0, queued = 0;
+	int fd = -1, tries, ret = -1;
 	bool created = false;
+	size_t i;
 
-	*renamed = false;
+	*tmp = NULL;
 	/* mkstemp would create the file 0600; open(O_EXCL) with 0666 gives the usual umask-derived
 	 * mode with the same guarantee of a fresh file. */
 	for (tries = 0; tries < 100; tries++) {
@@ -201,9 +220,9 @@ static int atomic_write_impl(const char *path, const void *data, size_t len, boo
 			goto out;
 		}
 		hex_lower(hex, rnd, sizeof(rnd));
-		strbuf_reset(&tmp);
-		strbuf_addf(&tmp, "%s/.tmp-%.100s-%s", dir, base, hex);
-		fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		strbuf_reset(&name);
+		strbuf_addf(&name, "%s/.tmp-%.100s-%s", dir, base, hex);
+		fd = open(name.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -212,18 +231,34 @@ static int atomic_write_impl(const char *path, const void *data, size_t len, boo
 		goto out;
 	}
 	created = true;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			err_sys(e, "\"%s\": cannot write", path);
-			goto out;
+	for (i = 0; i < niov; i++) {
+		const unsigned char *p = iov[i].iov_base;
+		size_t left = iov[i].iov_len, chunk = 0;
+		while (left) {
+			ssize_t n;
+			if (!chunk) {
+				chunk = left < CHUNK ? left : CHUNK;
+				if (h)
+					sha256_update(h, p, chunk);
+			}
+			n = write(fd, p, chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				if (n == 0)
+					errno = EIO;
+				err_sys(e, "\"%s\": cannot write", path);
+				goto out;
+			}
+			p += n;
+			left -= (size_t)n;
+			chunk -= (size_t)n;
+			written += (uint64_t)n;
+			if (written - queued >= WRITEBACK) {
+				start_writeback(fd, queued, written - queued);
+				queued = written;
+			}
 		}
-		p += n;
-		len -= (size_t)n;
 	}
 	if (fsync(fd) < 0) {
 		err_sys(e, "\"%s\": cannot sync", path);
@@ -235,11 +270,35 @@ static int atomic_write_impl(const char *path, const void *data, size_t len, boo
 		goto out;
 	}
 	fd = -1;
-	if (rename(tmp.buf, path) < 0) {
+	*tmp = strbuf_detach(&name, NULL);
+	created = false;
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(name.buf);
+	strbuf_release(&name);
+	free(dir);
+	return ret;
+}
+
+/* Renames the synced temporary file tmp (consumed: freed, and removed on failure) to path, and
+ * makes that durable. *renamed tells a caller whose later step fails whether path was already
+ * replaced (only the directory's fsync can fail after that). */
+static int tmp_commit(char *tmp, const char *path, bool *renamed, struct err *e)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir =
+	    slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int dfd = -1, ret = -1;
+
+	*renamed = false;
+	if (rename(tmp, path) < 0) {
 		err_sys(e, "\"%s\": cannot replace", path);
+		unlink(tmp);
 		goto out;
 	}
-	created = false;
 	*renamed = true;
 	/* The rename is durable only once the directory entry is. */
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -249,21 +308,29 @@ static int atomic_write_impl(const char *path, const void *data, size_t len, boo
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	if (created)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
+	free(tmp);
 	free(dir);
 	return ret;
 }
 
+/* Writes path atomically from its pieces (see tmp_write and tmp_commit). */
+static int atomic_write_impl(const char *path, const struct iovec *iov, size_t niov, bool *renamed,
+			     struct err *e)
+{
+	char *tmp;
+	*renamed = false;
+	if (tmp_write(path, iov, niov, NULL, &tmp, e) < 0)
+		return -1;
+	return tmp_commit(tmp, path, renamed, e);
+}
+
 int atomic_write(const char *path, const void *data, size_t len, struct err *e)
 {
+	struct iovec one = {(void *)(uintptr_t)data, len};
 	bool renamed;
-	return atomic_write_impl(path, data, len, &renamed, e);
+	return atomic_write_impl(path, &one, 1, &renamed, e);
 }
 
 void utc_now(char out[21])
@@ -274,30 +341,47 @@ void utc_now(char out[21])
 		memcpy(out, "1970-01-01T00:00:00Z", 21);
 }
 
-/* Reads a whole regular file. *missing tells ENOENT apart for callers that accept it. */
-static int read_whole(const char *path, struct strbuf *sb, bool *missing, struct err *e)
+/* Opens a regular file for reading: *fd and its *size. *missing tells ENOENT apart for callers
+ * that accept it. */
+static int open_regular(const char *path, int *fd, uint64_t *size, bool *missing, struct err *e)
 {
 	struct stat st;
-	int fd, ret = -1;
+	int f;
 
 	*missing = false;
+	*fd = -1;
 	/* O_NONBLOCK: a FIFO planted where a file should be must not hang the command. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (f < 0) {
 		*missing = errno == ENOENT;
 		return err_sys(e, "\"%s\"", path);
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(f, &st) < 0) {
 		err_sys(e, "\"%s\"", path);
-		goto out;
+		close(f);
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		err_set(e, DYN_EDATA, "\"%s\": not a regular file", path);
-		goto out;
+		close(f);
+		return -1;
 	}
+	*fd = f;
+	*size = st.st_size > 0 ? (uint64_t)st.st_size : 0;
+	return 0;
+}
+
+/* Reads a whole regular file. *missing tells ENOENT apart for callers that accept it. */
+static int read_whole(const char *path, struct strbuf *sb, bool *missing, struct err *e)
+{
+	uint64_t size;
+	int fd, ret = -1;
+
+	if (open_regular(path, &fd, &size, missing, e) < 0)
+		return -1;
 	/* One allocation for the usual case; strbuf_read_fd still copes if the file grew. */
-	if (st.st_size > 0 && (uintmax_t)st.st_size < SIZE_MAX / 2)
-		strbuf_grow(sb, (size_t)st.st_size);
+	if (size > 0 && size < SIZE_MAX / 2)
+		strbuf_grow(sb, (size_t)size);
 	if (strbuf_read_fd(sb, fd) < 0) {
 		err_sys(e, "\"%s\": cannot read", path);
 		goto out;
@@ -497,8 +581,11 @@ static int index_write(struct store *s, const cJSON *index, bool *renamed, struc
 {
 	struct strbuf sb = STRBUF_INIT;
 	int ret;
+	struct iovec one;
 	store_json_print(&sb, index);
-	ret = atomic_write_impl(s->index_path, sb.buf, sb.len, renamed, e);
+	one.iov_base = sb.buf;
+	one.iov_len = sb.len;
+	ret = atomic_write_impl(s->index_path, &one, 1, renamed, e);
 	strbuf_release(&sb);
 	return ret;
 }
@@ -578,12 +665,16 @@ static int generate_id(cJSON *models, const char *prefix, char **out, struct err
 }
 
 int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
-		    const void *file, size_t len, struct cJSON *entry, char **id_out, struct err *e)
+		    const struct iovec *file, size_t nfile, struct cJSON *entry, char **id_out,
+		    struct err *e)
 {
 	cJSON *index = NULL, *models, *old;
-	char *gen = NULL, *name = NULL, *path = NULL, *old_file = NULL;
+	char *gen = NULL, *name = NULL, *path = NULL, *old_file = NULL, *tmp = NULL;
+	struct strbuf tmp_for = STRBUF_INIT;
 	char sha[65];
+	struct sha256 h;
 	bool renamed, written = false;
+	size_t len = 0, i;
 	int lock = -1, ret = -1;
 
 	if (id_out)
@@ -615,11 +706,21 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
 		err_set(e, DYN_EUSAGE, "model \"%s\" already exists (use --replace)", id);
 		goto out;
 	}
-	sha256_hex(file, len, sha);
+	/* One pass over the bytes writes and hashes them; the file's name, which may depend on
+	 * the hash, is given by the rename. */
+	for (i = 0; i < nfile; i++)
+		len += file[i].iov_len;
+	strbuf_addf(&tmp_for, "%s/models/%s.safetensors", s->dir, id);
+	sha256_init(&h);
+	ret = tmp_write(tmp_for.buf, file, nfile, &h, &tmp, e);
+	sha256_final_hex(&h, sha);
+	if (ret < 0)
+		goto out;
+	ret = -1;
 	name = model_file_name(models, id, sha);
 	path = path_join(s->dir, name);
 	written = true;
-	if (atomic_write_impl(path, file, len, &renamed, e) < 0) {
+	if (tmp_commit(tmp, path, &renamed, e) < 0) {
 		written = renamed;
 		goto out;
 	}
@@ -657,6 +758,7 @@ out:
 	free(name);
 	free(path);
 	free(old_file);
+	strbuf_release(&tmp_for);
 	return ret;
 }
 
@@ -734,68 +836,165 @@ static bool entry_stale(struct store *s, const char *id, const char *file, const
 	return stale;
 }
 
+/* Feeds the rest of the file to h. */
+static int hash_fd(int fd, struct sha256 *h)
+{
+	unsigned char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		sha256_update(h, buf, (size_t)n);
+	}
+}
+
+/* A model file being read: what its checks compare and report. */
+struct model_file {
+	const char *id, *file, *want;
+	char *path;
+	int fd;
+	uint64_t size;
+};
+
+static int model_file_stale(const struct model_file *mf, struct err *e)
+{
+	/* Readers take no lock, so this race is theirs to report; rerunning sees the new index. */
+	return err_set(e, DYN_EDATA, "model \"%s\" was replaced or removed while it was being read",
+		       mf->id);
+}
+
+/* Checks the entry's "file" and "sha256", opens the file and checks its size against the
+ * entry's "size" (when it has one). Errors as store_read_model says. */
+static int model_file_open(struct store *s, const cJSON *entry, struct model_file *mf,
+			   struct err *e)
+{
+	const cJSON *size = cJSON_GetObjectItemCaseSensitive(entry, "size");
+	uint64_t want_size;
+	bool missing;
+
+	mf->id = entry_string(entry, "id");
+	mf->file = entry_string(entry, "file");
+	mf->want = entry_string(entry, "sha256");
+	mf->path = NULL;
+	mf->fd = -1;
+	if (!mf->id)
+		mf->id = "?";
+	if (!mf->file || !safe_model_file(mf->file))
+		return err_set(e, DYN_EDATA,
+			       "model \"%s\": its index entry has no valid \"file\" (models/NAME)",
+			       mf->id);
+	if (!mf->want || !is_sha256_hex(mf->want))
+		return err_set(e, DYN_EDATA,
+			       "model \"%s\": its index entry has no valid \"sha256\"", mf->id);
+	mf->path = path_join(s->dir, mf->file);
+	if (open_regular(mf->path, &mf->fd, &mf->size, &missing, e) < 0) {
+		if (missing && entry_stale(s, mf->id, mf->file, mf->want))
+			return model_file_stale(mf, e);
+		if (missing)
+			return err_set(e, DYN_EDATA, "model \"%s\": \"%s\" is missing", mf->id,
+				       mf->file);
+		err_prefix(e, "model \"%s\"", mf->id);
+		return -1;
+	}
+	if (size && (!store_json_uint(size, &want_size) || want_size != mf->size)) {
+		if (entry_stale(s, mf->id, mf->file, mf->want))
+			return model_file_stale(mf, e);
+		return err_set(e, DYN_EDATA,
+			       "model \"%s\": \"%s\" does not match its index entry (size differs: "
+			       "%llu bytes)",
+			       mf->id, mf->file, (unsigned long long)mf->size);
+	}
+	return 0;
+}
+
+/* Compares the hash of the bytes read with the entry's. */
+static int model_file_check(struct store *s, const struct model_file *mf, const char *got,
+			    struct err *e)
+{
+	if (!strcmp(got, mf->want))
+		return 0;
+	if (entry_stale(s, mf->id, mf->file, mf->want))
+		return model_file_stale(mf, e);
+	return err_set(e, DYN_EDATA,
+		       "model \"%s\": \"%s\" does not match its index entry (sha256 differs)",
+		       mf->id, mf->file);
+}
+
+static void model_file_close(struct model_file *mf)
+{
+	if (mf->fd >= 0)
+		close(mf->fd);
+	free(mf->path);
+}
+
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e)
 {
-	const char *id = entry_string(entry, "id");
-	const char *file = entry_string(entry, "file");
-	const char *want = entry_string(entry, "sha256");
-	const cJSON *size = cJSON_GetObjectItemCaseSensitive(entry, "size");
+	struct model_file mf;
 	struct strbuf sb = STRBUF_INIT;
-	char *path = NULL, got[65];
-	uint64_t want_size;
-	bool missing;
+	char got[65];
 	int ret = -1;
 
 	*buf = NULL;
 	*len = 0;
-	if (!id)
-		id = "?";
-	if (!file || !safe_model_file(file)) {
-		err_set(e, DYN_EDATA,
-			"model \"%s\": its index entry has no valid \"file\" (models/NAME)", id);
+	if (model_file_open(s, entry, &mf, e) < 0)
 		goto out;
-	}
-	if (!want || !is_sha256_hex(want)) {
-		err_set(e, DYN_EDATA, "model \"%s\": its index entry has no valid \"sha256\"", id);
-		goto out;
-	}
-	path = path_join(s->dir, file);
-	if (read_whole(path, &sb, &missing, e) < 0) {
-		if (missing && entry_stale(s, id, file, want))
-			goto stale;
-		if (missing)
-			err_set(e, DYN_EDATA, "model \"%s\": \"%s\" is missing", id, file);
-		else
-			err_prefix(e, "model \"%s\"", id);
-		goto out;
-	}
-	if (size && (!store_json_uint(size, &want_size) || want_size != sb.len)) {
-		if (entry_stale(s, id, file, want))
-			goto stale;
-		err_set(e, DYN_EDATA,
-			"model \"%s\": \"%s\" does not match its index entry (size differs: %zu "
-			"bytes)",
-			id, file, sb.len);
+	if (mf.size < SIZE_MAX / 2)
+		strbuf_grow(&sb, (size_t)mf.size);
+	if (strbuf_read_fd(&sb, mf.fd) < 0) {
+		err_sys(e, "model \"%s\": \"%s\": cannot read", mf.id, mf.path);
 		goto out;
 	}
 	sha256_hex(sb.buf, sb.len, got);
-	if (strcmp(got, want) != 0) {
-		if (entry_stale(s, id, file, want))
-			goto stale;
-		err_set(e, DYN_EDATA,
-			"model \"%s\": \"%s\" does not match its index entry (sha256 differs)", id,
-			file);
+	if (model_file_check(s, &mf, got, e) < 0)
 		goto out;
-	}
 	*buf = strbuf_detach(&sb, len);
 	ret = 0;
-	goto out;
-stale:
-	/* Readers take no lock, so this race is theirs to report; rerunning sees the new index. */
-	err_set(e, DYN_EDATA, "model \"%s\" was replaced or removed while it was being read", id);
 out:
+	model_file_close(&mf);
 	strbuf_release(&sb);
-	free(path);
+	return ret;
+}
+
+int store_load_model(struct store *s, const struct cJSON *entry, struct st_file *f, struct err *e)
+{
+	struct model_file mf;
+	struct sha256 h;
+	struct err fe = ERR_INIT;
+	char got[65];
+	int r, ret = -1;
+
+	if (model_file_open(s, entry, &mf, e) < 0)
+		goto out;
+	sha256_init(&h);
+	r = st_read(f, mf.fd, mf.size, &h, &fe);
+	sha256_final_hex(&h, got);
+	if (r < 0) {
+		/* A damaged file and a malformed one are told apart by its hash: read it again,
+		 * whole (errors are rare enough for a second pass). */
+		sha256_init(&h);
+		if (lseek(mf.fd, 0, SEEK_SET) < 0 || hash_fd(mf.fd, &h) < 0) {
+			sha256_final_hex(&h, got);
+			err_sys(e, "model \"%s\": \"%s\": cannot read", mf.id, mf.path);
+			goto out;
+		}
+		sha256_final_hex(&h, got);
+		if (model_file_check(s, &mf, got, e) < 0)
+			goto out;
+		*e = fe;
+		err_prefix(e, "model \"%s\"", mf.id);
+		goto out;
+	}
+	if (model_file_check(s, &mf, got, e) < 0) {
+		st_release(f);
+		goto out;
+	}
+	ret = 0;
+out:
+	model_file_close(&mf);
 	return ret;
 }

@@ -6,12 +6,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #include "base/err.h"
 #include "base/sha256.h"
 
 /* cJSON documents travel through cmd/ as opaque pointers; only lib/ includes cJSON.h. */
 struct cJSON;
+struct st_file;
 
 struct store;
 
@@ -32,7 +34,8 @@ int store_read_index(struct store *s, struct cJSON **index, struct err *e);
  * error "model \"ID\" not found" and returns NULL. */
 struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e);
 
-/* Adds a model: under the lock, writes the model file bytes, completes entry and appends it to
+/* Adds a model: under the lock, writes the model file's bytes (the nfile pieces of file, in
+ * order: an st_image's, say), hashing them in the same pass, completes entry and appends it to
  * index.json. entry is consumed. The store sets "id", "file" (models/NAME), "sha256" and "size"
  * (it is their authority: values the caller left there are replaced) and "created_at" when
  * absent; entry's other fields follow in their order.
@@ -42,7 +45,7 @@ struct cJSON *store_find(struct cJSON *index, const char *id, struct err *e);
  * models/ID.<sha256 prefix>.safetensors instead) and the old file is removed only after the
  * new index is in place. A corrupt index is never rewritten: the add fails with its error. */
 int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
-		    const void *file, size_t len, struct cJSON *entry, char **id_out,
+		    const struct iovec *file, size_t nfile, struct cJSON *entry, char **id_out,
 		    struct err *e);
 
 /* Removes models by id under the lock (one index rewrite for all). A missing id is a
@@ -57,6 +60,10 @@ int store_remove(struct store *s, const char *const *ids, size_t n, bool force, 
  * read") instead. *buf is owned by the caller (free). */
 int store_read_model(struct store *s, const struct cJSON *entry, void **buf, size_t *len,
 		     struct err *e);
+
+/* The same for a safetensors model file, parsed into f (st_read: each tensor read straight into
+ * its own allocation, the hash computed in the same pass). On error f is left empty. */
+int store_load_model(struct store *s, const struct cJSON *entry, struct st_file *f, struct err *e);
 
 /* Writes len bytes to path atomically: temporary file in the same directory, fsync, rename,
  * fsync of the directory. Used by the store and by any command that writes result files. */

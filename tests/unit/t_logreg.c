@@ -9,6 +9,7 @@
 #include "models/model.h"
 #include "store/safetensors.h"
 #include "check.h"
+#include "model_bytes.h"
 #include "logreg_ref.h"
 
 extern const struct model_kind model_logreg;
@@ -455,8 +456,8 @@ int main(void)
 			void *buf = NULL;
 			size_t len = 0;
 			struct model *whole = NULL;
-			check(model_save(m, &buf, &len, &e) == 0 &&
-				  model_load(&whole, buf, len, "test", &e) == 0 &&
+			check(model_to_bytes(m, &buf, &len, &e) == 0 &&
+				  model_from_bytes(&whole, buf, len, "test", &e) == 0 &&
 				  info_num(whole, "iterations") == info_num(m, "iterations"),
 			      "info survives save/load%s%s", *e.msg ? ": " : "", e.msg);
 			model_free(&whole);
@@ -497,8 +498,8 @@ int main(void)
 		void *buf = NULL;
 		size_t len = 0;
 		m = fit(&bc, "{\"C\": 0.5, \"class_weight\": \"balanced\"}", NULL);
-		check(model_save(m, &buf, &len, &e) == 0 &&
-			  model_load(&back, buf, len, "bc.safetensors", &e) == 0,
+		check(model_to_bytes(m, &buf, &len, &e) == 0 &&
+			  model_from_bytes(&back, buf, len, "bc.safetensors", &e) == 0,
 		      "model_save / model_load%s%s", *e.msg ? ": " : "", e.msg);
 		if (back) {
 			double *p1 = predict_all(m, &bc), *p2 = predict_all(back, &bc);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/sha256.h"
 #include "check.h"
 #include "store/safetensors.h"
 
@@ -17,6 +18,12 @@ static const float f32v[4] = {0.5f, -1.25f, 3.0f, 1e-45f};
 static const int64_t i64v[3] = {INT64_MIN, -1, INT64_MAX};
 static const int32_t i32v[1] = {-123456};
 static const uint8_t u8v[5] = {0, 1, 127, 128, 255};
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ST_BIG_ENDIAN_HOST 1
+#else
+#define ST_BIG_ENDIAN_HOST 0
+#endif
 
 static void build(struct st_file *f)
 {
@@ -429,11 +436,196 @@ static void test_corruption(void)
 	strbuf_release(&b);
 }
 
+/* The bytes are those of the format as dyn has always written it: this hash was printed by the
+ * st_serialize of commit 7272fb5 (before tensors were borrowed and written in pieces) for
+ * build()'s file, with a program linking that safetensors.c that printed sha256_hex of them. */
+#define BUILD_SHA256 "1a028ca89a9c76998ce7699f8611c15b032310b83b69b9ecdde2adb9f921a4cd"
+#define BUILD_LEN    553
+
+static void test_image(void)
+{
+	struct st_file f;
+	struct st_image img;
+	struct strbuf a = STRBUF_INIT, cat = STRBUF_INIT;
+	char hex[65];
+	size_t i;
+	int borrowed = 1;
+
+	build(&f);
+	st_serialize(&f, &a);
+	sha256_hex(a.buf, a.len, hex);
+	check(a.len == BUILD_LEN && !strcmp(hex, BUILD_SHA256),
+	      "serialized bytes are the format's as before (%zu bytes, sha256 %.12s)", a.len, hex);
+	st_image_init(&img, &f);
+	for (i = 0; i < img.niov; i++)
+		strbuf_add(&cat, img.iov[i].iov_base, img.iov[i].iov_len);
+	check(img.len == a.len && cat.len == a.len && !memcmp(cat.buf, a.buf, a.len),
+	      "the image's pieces, in order, are the serialized bytes");
+	/* Header, then the five non-empty tensors in name order, each pointing at the caller's
+	 * array (on little-endian hosts). */
+	check(img.niov == 6, "one piece for the header and one per non-empty tensor (%zu)",
+	      img.niov);
+	if (img.niov == 6) {
+		const void *want[5] = {f32v, u8v, i64v, i32v, f64v};
+		for (i = 0; i < 5; i++)
+			borrowed &= img.iov[i + 1].iov_base == want[i];
+		check(borrowed || ST_BIG_ENDIAN_HOST, "tensor pieces borrow the caller's arrays");
+	}
+	check(st_get(&f, "weights", ST_F64, 2, NULL)->data == (const void *)f64v,
+	      "st_add keeps a pointer, no copy");
+	st_image_release(&img);
+	st_release(&f);
+	strbuf_release(&a);
+	strbuf_release(&cat);
+}
+
+/* st_take: the file's own memory is handed over, borrowed memory is copied. */
+static void test_take(void)
+{
+	struct st_file f;
+	struct strbuf a = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	const struct st_tensor *t;
+	double *d, *own;
+	size_t three = 3;
+
+	build(&f);
+	st_serialize(&f, &a);
+	t = st_get(&f, "weights", ST_F64, 2, &e);
+	d = st_take(&f, t);
+	check(d != f64v && !memcmp(d, f64v, sizeof(f64v)) && t->data == d,
+	      "taking a borrowed tensor copies it (the file then borrows the copy)");
+	st_release(&f);
+	free(d);
+	st_init(&f);
+	check(st_parse(&f, a.buf, a.len, &e) == 0, "parse (%s)", e.msg);
+	t = st_get(&f, "weights", ST_F64, 2, &e);
+	own = t ? (double *)t->own : NULL;
+	d = t ? st_take(&f, t) : NULL;
+	check(d && d == own && t->own == NULL && t->data == d && !memcmp(d, f64v, sizeof(f64v)),
+	      "taking a parsed tensor hands over its memory, which the file still reads");
+	/* Released with f would be a double free: ASan checks that it is not. */
+	st_release(&f);
+	free(d);
+	st_init(&f);
+	d = xmallocarray(3, sizeof(double));
+	d[0] = 1;
+	d[1] = 2;
+	d[2] = 3;
+	st_add_owned(&f, "w", ST_F64, 1, &three, d);
+	st_add_owned(&f, "w", ST_F64, 1, &three, xcalloc(3, sizeof(double)));
+	t = st_get(&f, "w", ST_F64, 1, &e);
+	check(t && ((const double *)t->data)[2] == 0,
+	      "st_add_owned: replaced data freed with the file (ASan: no leak)");
+	st_release(&f);
+	strbuf_release(&a);
+}
+
+/* st_read on a file: the same tensors as st_parse, the hash of every byte, clean errors. */
+static void test_read(void)
+{
+	char dir[] = "/tmp/t_safetensors.XXXXXX";
+	struct strbuf path = STRBUF_INIT, a = STRBUF_INIT, gap = STRBUF_INIT;
+	struct st_file f;
+	struct sha256 h;
+	struct err e = ERR_INIT;
+	const struct st_tensor *t;
+	char want[65], got[65];
+	size_t len, bad = 0;
+	int fd, r;
+
+	if (!mkdtemp(dir)) {
+		check(0, "mkdtemp");
+		return;
+	}
+	strbuf_addf(&path, "%s/m.safetensors", dir);
+	build(&f);
+	st_serialize(&f, &a);
+	st_release(&f);
+	sha256_hex(a.buf, a.len, want);
+	for (len = 0; len <= a.len; len++) {
+		/* Every prefix, as a file whose size is its length; the whole file parses. */
+		FILE *fp = fopen(path.buf, "wb");
+		if (!fp || fwrite(a.buf, 1, len, fp) != len || fclose(fp) != 0) {
+			bad++;
+			continue;
+		}
+		fd = open(path.buf, O_RDONLY);
+		st_init(&f);
+		e.code = 0;
+		sha256_init(&h);
+		r = st_read(&f, fd, len, &h, &e);
+		sha256_final_hex(&h, got);
+		close(fd);
+		if (len < a.len && (r == 0 || e.code != DYN_EDATA || f.n || f.nmeta))
+			bad++;
+		if (len == a.len) {
+			t = r == 0 ? st_get(&f, "weights", ST_F64, 2, &e) : NULL;
+			check(t && t->own && !memcmp(t->data, f64v, sizeof(f64v)) && f.n == 6 &&
+				  !strcmp(st_get_meta(&f, "kind"), "logreg"),
+			      "st_read reads the whole file into the tensors (%s)", e.msg);
+			check(!strcmp(got, want), "st_read hashes every byte it reads");
+		}
+		st_release(&f);
+	}
+	check(bad == 0, "st_read rejects all %zu proper prefixes cleanly (%zu not)", a.len, bad);
+
+	/* A file shorter than its caller says: an error, not a hang or a short tensor. */
+	fd = open(path.buf, O_RDONLY);
+	st_init(&f);
+	r = st_read(&f, fd, a.len + 8, NULL, &e);
+	check(r < 0 && strstr(e.msg, "ends early") && f.n == 0, "a file that ends early: %s",
+	      e.msg);
+	close(fd);
+
+	/* Bytes no tensor holds (before, between and after them, as other writers may leave) are
+	 * skipped but hashed. */
+	{
+		static const char hdr[] =
+		    "{\"b\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":"
+		    "[24,32]},\"a\":{\"dtype\":\"U8\",\"shape\":[3],"
+		    "\"data_offsets\":[5,8]}}";
+		double v = 2.5;
+		make_file(&gap, hdr, sizeof(hdr) - 1, 0);
+		strbuf_add(&gap, "12345abc", 8);
+		strbuf_add(&gap, "0123456789abcdef", 16);
+		strbuf_add(&gap, &v, 8);
+		strbuf_add(&gap, "tail", 4);
+		FILE *fp = fopen(path.buf, "wb");
+		check(fp && fwrite(gap.buf, 1, gap.len, fp) == gap.len && fclose(fp) == 0,
+		      "write the file with gaps");
+		sha256_hex(gap.buf, gap.len, want);
+		fd = open(path.buf, O_RDONLY);
+		st_init(&f);
+		sha256_init(&h);
+		r = st_read(&f, fd, gap.len, &h, &e);
+		sha256_final_hex(&h, got);
+		close(fd);
+		t = r == 0 ? st_get(&f, "b", ST_F64, 1, &e) : NULL;
+		check(t && *(const double *)t->data == 2.5 &&
+			  !memcmp(st_get(&f, "a", ST_U8, 1, &e)->data, "abc", 3) &&
+			  !strcmp(got, want),
+		      "gaps between tensors are skipped and hashed (%s)", e.msg);
+		st_release(&f);
+	}
+
+	strbuf_reset(&path);
+	strbuf_addf(&path, "rm -rf %s", dir);
+	if (system(path.buf) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	strbuf_release(&path);
+	strbuf_release(&a);
+	strbuf_release(&gap);
+}
+
 int main(void)
 {
 	test_round_trip();
+	test_image();
+	test_take();
 	test_python();
 	test_bad_headers();
+	test_read();
 	test_corruption();
 	return check_done();
 }

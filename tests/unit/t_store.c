@@ -14,9 +14,13 @@
 
 #include "base/base.h"
 #include "check.h"
+#include "base/sha256.h"
+#include "store/safetensors.h"
 #include "store/store.h"
 
 static char root[64];
+/* The one-byte model file "x". */
+static const struct iovec X1 = {"x", 1};
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -108,7 +112,11 @@ static int add(struct store *s, const char *id, bool replace, const char *conten
 {
 	cJSON *entry =
 	    cJSON_Parse("{\"kind\": \"logreg\", \"params\": {\"C\": 0.1}, \"note\": \"n\"}");
-	return store_add_model(s, id, "logreg", replace, content, strlen(content), entry, idout, e);
+	/* In two pieces, as the pieces of an st_image are written. */
+	size_t half = strlen(content) / 2;
+	struct iovec v[2] = {{(void *)(uintptr_t)content, half},
+			     {(void *)(uintptr_t)(content + half), strlen(content) - half}};
+	return store_add_model(s, id, "logreg", replace, v, 2, entry, idout, e);
 }
 
 static void test_open(void)
@@ -290,7 +298,7 @@ static void test_round_trip(void)
 	      "invalid id: %s", e.msg);
 	r = add(s, "..", false, "x", NULL, &e);
 	check(r < 0 && e.code == DYN_EUSAGE, "invalid id \"..\"");
-	r = store_add_model(s, NULL, "bad/prefix", false, "x", 1, cJSON_CreateObject(), NULL, &e);
+	r = store_add_model(s, NULL, "bad/prefix", false, &X1, 1, cJSON_CreateObject(), NULL, &e);
 	check(r < 0 && e.code == DYN_EUSAGE, "invalid prefix: %s", e.msg);
 
 	/* Remove. */
@@ -588,6 +596,96 @@ static void test_tampered(void)
 	free(dir);
 }
 
+/* A safetensors model written from an st_image's pieces and loaded back with store_load_model:
+ * the file holds exactly st_serialize's bytes, the index their hash, and damage is reported. */
+static void test_load_model(void)
+{
+	char *dir = path_of(root, "st"), *mpath = path_of(dir, "models/w.safetensors");
+	struct store *s = NULL;
+	struct err e = ERR_INIT;
+	struct st_file f, g;
+	struct st_image img;
+	struct strbuf want = STRBUF_INIT, file = STRBUF_INIT;
+	cJSON *index = NULL, *m, *entry = cJSON_CreateObject();
+	/* More than the writer's 1 MiB chunk, after an odd-sized tensor. */
+	size_t big = 300000, three = 3, i;
+	double *w = xmallocarray(big, sizeof(double));
+	const struct st_tensor *t;
+	char hex[65];
+
+	for (i = 0; i < big; i++)
+		w[i] = (double)i / 7;
+	st_init(&f);
+	st_add(&f, "w", ST_F64, 1, &big, w);
+	st_add(&f, "a", ST_U8, 1, &three, "abc");
+	st_set_meta(&f, "dyn.kind", "test");
+	st_serialize(&f, &want);
+	st_image_init(&img, &f);
+	store_open(&s, dir, &e);
+	cJSON_AddStringToObject(entry, "kind", "test");
+	check(store_add_model(s, "w", NULL, false, img.iov, img.niov, entry, NULL, &e) == 0,
+	      "add a model from an st_image (%s)", e.msg);
+	st_image_release(&img);
+	sha256_hex(want.buf, want.len, hex);
+	check(slurp(mpath, &file) == 0 && file.len == want.len &&
+		  !memcmp(file.buf, want.buf, want.len),
+	      "the file holds st_serialize's bytes (%zu)", file.len);
+	store_read_index(s, &index, &e);
+	m = store_find(index, "w", &e);
+	check(m && !strcmp(field(m, "sha256"), hex) &&
+		  cJSON_GetObjectItem(m, "size")->valuedouble == (double)want.len,
+	      "the index has their sha256 and size");
+
+	st_init(&g);
+	check(m && store_load_model(s, m, &g, &e) == 0, "store_load_model (%s)", e.msg);
+	t = st_get(&g, "w", ST_F64, 1, &e);
+	check(t && t->shape[0] == big && !memcmp(t->data, w, big * sizeof(double)) &&
+		  !memcmp(st_get(&g, "a", ST_U8, 1, &e)->data, "abc", 3) &&
+		  !strcmp(st_get_meta(&g, "dyn.kind"), "test"),
+	      "it reads back the same tensors");
+	st_release(&g);
+
+	/* A flipped byte in the data: the hash says so, and nothing is returned. */
+	file.buf[file.len - 5] ^= 1;
+	spit(mpath, file.buf, file.len);
+	check(store_load_model(s, m, &g, &e) < 0 && g.n == 0 &&
+		  !strcmp(e.msg, "model \"w\": \"models/w.safetensors\" does not match its index "
+				 "entry (sha256 differs)"),
+	      "one changed data byte: %s", e.msg);
+	/* A changed header byte that breaks the format: still reported as damage. */
+	file.buf[file.len - 5] ^= 1;
+	file.buf[8] = '[';
+	spit(mpath, file.buf, file.len);
+	check(store_load_model(s, m, &g, &e) < 0 && g.n == 0 && strstr(e.msg, "(sha256 differs)"),
+	      "one changed header byte: %s", e.msg);
+	spit(mpath, file.buf, 100);
+	check(store_load_model(s, m, &g, &e) < 0 && strstr(e.msg, "(size differs: 100 bytes)"),
+	      "truncated: %s", e.msg);
+	unlink(mpath);
+	check(store_load_model(s, m, &g, &e) < 0 &&
+		  !strcmp(e.msg, "model \"w\": \"models/w.safetensors\" is missing"),
+	      "deleted: %s", e.msg);
+	cJSON_Delete(index);
+
+	/* Intact, but not a safetensors file: the format's error, naming the model. */
+	add(s, "junk", false, "not a model file", NULL, &e);
+	store_read_index(s, &index, &e);
+	m = store_find(index, "junk", &e);
+	check(m && store_load_model(s, m, &g, &e) < 0 && g.n == 0 &&
+		  !strcmp(e.msg,
+			  "model \"junk\": safetensors: header length 8029109312199880558 is "
+			  "too large"),
+	      "an intact file that is not safetensors: %s", e.msg);
+	cJSON_Delete(index);
+	st_release(&f);
+	free(w);
+	strbuf_release(&want);
+	strbuf_release(&file);
+	store_free(&s);
+	free(mpath);
+	free(dir);
+}
+
 static void test_atomic_write(void)
 {
 	char *dir = path_of(root, "aw"), *target = path_of(dir, "out.txt");
@@ -716,7 +814,7 @@ static void test_entry_values(void)
 	int same = 0;
 
 	store_open(&s, dir, &e);
-	check(store_add_model(s, "v", NULL, false, "x", 1, cJSON_Duplicate(want, 1), NULL, &e) == 0,
+	check(store_add_model(s, "v", NULL, false, &X1, 1, cJSON_Duplicate(want, 1), NULL, &e) == 0,
 	      "add an entry with every kind of JSON value (%s)", e.msg);
 	check(store_read_index(s, &index, &e) == 0, "index reads back (%s)", e.msg);
 	m = store_find(index, "v", &e);
@@ -731,7 +829,7 @@ static void test_entry_values(void)
 
 	v = cJSON_CreateObject();
 	cJSON_AddStringToObject(v, "note", "caf\xe9 \xff\xfe ok \xd0\xb6");
-	check(store_add_model(s, "latin1", NULL, false, "x", 1, v, NULL, &e) == 0,
+	check(store_add_model(s, "latin1", NULL, false, &X1, 1, v, NULL, &e) == 0,
 	      "a note that is not UTF-8 is accepted");
 	check(store_read_index(s, &index, &e) == 0, "and the index still reads (%s)", e.msg);
 	m = store_find(index, "latin1", &e);
@@ -760,6 +858,7 @@ int main(void)
 	test_remove();
 	test_corrupt_index();
 	test_tampered();
+	test_load_model();
 	test_atomic_write();
 	test_unwritable();
 	rm_rf(root);

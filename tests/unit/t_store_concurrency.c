@@ -63,7 +63,8 @@ static int add(struct store *s, const char *id, const char *prefix, bool replace
 {
 	cJSON *entry = cJSON_CreateObject();
 	cJSON_AddStringToObject(entry, "kind", "test");
-	return store_add_model(s, id, prefix, replace, buf, len, entry, NULL, e);
+	struct iovec v = {(void *)(uintptr_t)buf, len};
+	return store_add_model(s, id, prefix, replace, &v, 1, entry, NULL, e);
 }
 
 /* Reads the index and every model; returns the number of entries, or -1 with e set. */
@@ -257,7 +258,8 @@ static void crash_child(const char *dir, int iter, int progress)
 		free(buf);
 		if (write(progress, "r", 1) != 1)
 			_exit(5);
-		if (store_add_model(s, NULL, "small", false, tag, strlen(tag), entry, &id, &e) < 0)
+		struct iovec v = {tag, strlen(tag)};
+		if (store_add_model(s, NULL, "small", false, &v, 1, entry, &id, &e) < 0)
 			_exit(3);
 		if (write(progress, "a", 1) != 1)
 			_exit(5);

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "model_bytes.h"
 #include "models/model.h"
 #include "models/svc.h"
 #include "store/safetensors.h"
@@ -253,8 +254,8 @@ static void check_roundtrip(void)
 	void *buf = NULL;
 	size_t len = 0;
 	fit(m, &ds, 1);
-	check(model_save(m, &buf, &len, &e) == 0, "roundtrip: save %s", e.msg);
-	check(model_load(&m2, buf, len, "mem", &e) == 0, "roundtrip: load %s", e.msg);
+	check(model_to_bytes(m, &buf, &len, &e) == 0, "roundtrip: save %s", e.msg);
+	check(model_from_bytes(&m2, buf, len, "mem", &e) == 0, "roundtrip: load %s", e.msg);
 	if (m2) {
 		size_t n = ds.n, k = ds.k;
 		double *p1 = xmallocarray(n * k, sizeof(double)),
@@ -278,7 +279,7 @@ static void check_roundtrip(void)
 			st_add(&f, "rho", ST_F64, 1, sh, &z);
 			struct strbuf sb = STRBUF_INIT;
 			st_serialize(&f, &sb);
-			int r = model_load(&m3, sb.buf, sb.len, "bad.safetensors", &e);
+			int r = model_from_bytes(&m3, sb.buf, sb.len, "bad.safetensors", &e);
 			check(r < 0 && strstr(e.msg, "\"rho\"") != NULL,
 			      "roundtrip: bad rho shape: %s", e.msg);
 			strbuf_release(&sb);

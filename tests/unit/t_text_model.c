@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "model_bytes.h"
 #include "core/linsvm.h"
 #include "io/records.h"
 #include "models/model.h"
@@ -253,8 +254,8 @@ static void test_accuracy(void)
 			size_t len = 0;
 			struct model *m2 = NULL;
 			double *p1 = NULL, *p2 = NULL;
-			int rc = model_save(m, &buf, &len, &e);
-			rc = rc ? rc : model_load(&m2, buf, len, "t.safetensors", &e);
+			int rc = model_to_bytes(m, &buf, &len, &e);
+			rc = rc ? rc : model_from_bytes(&m2, buf, len, "t.safetensors", &e);
 			check(rc == 0, "save and load (%s)", rc ? e.msg : "");
 			if (rc == 0) {
 				accuracy(m, &te, &p1);
@@ -266,7 +267,7 @@ static void test_accuracy(void)
 				if (c) {
 					c[1] = 'x';
 					model_free(&m2);
-					rc = model_load(&m2, buf, len, "t.safetensors", &e);
+					rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
 					check(rc < 0 && strstr(e.msg, "coef"),
 					      "a model file without coef is refused (%s)", e.msg);
 				}
