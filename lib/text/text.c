@@ -2,7 +2,6 @@
  * idf and normalization follow scikit-learn's TfidfVectorizer (see text.h) so that the same
  * settings give the same matrix; case folding is utf8proc's full Unicode folding. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@
 #include "text/text.h"
 #include "base/base.h"
 #include "base/par.h"
+#include "base/trace.h"
 
 /* ---- UTF-8 and case folding ---- */
 
@@ -132,16 +132,42 @@ static int is_space_cp(int32_t cp)
 
 /* ---- term map: open addressing over an arena of term bytes ---- */
 
+/* A slot holds the term's arena offset and 32 bits of its hash besides its id, so that a probe
+ * touches the term's bytes only when the hashes agree: one cache miss per lookup, not three. */
+struct term_slot {
+	size_t off;
+	uint32_t tag; /* the high half of the hash */
+	uint32_t id1; /* id + 1, 0 for empty */
+};
+
 struct term_map {
-	char *bytes;
+	char *bytes; /* the terms, each NUL-terminated */
 	size_t blen, balloc;
 	size_t *off;
 	uint32_t *len;
 	uint64_t *hash;
 	size_t n, nalloc;
-	uint32_t *slot; /* id + 1, 0 for empty */
-	size_t cap;	/* power of two */
+	struct term_slot *slot;
+	size_t cap; /* power of two */
 };
+
+/* Resizes an array that may grow big, asking for huge pages: with 4 KiB pages, faulting in
+ * the count rows and tables cost as much as the counting itself. */
+static void *big_realloc(void *p, size_t n, size_t size)
+{
+	p = xreallocarray(p, n, size);
+	mem_advise_huge(p, n * size);
+	return p;
+}
+
+/* A zeroed array that may be big (see big_realloc). */
+static void *big_calloc(size_t n, size_t size)
+{
+	void *p = xmallocarray(n, size);
+	mem_advise_huge(p, n * size);
+	memset(p, 0, n * size);
+	return p;
+}
 
 static uint64_t term_hash(const char *s, size_t len)
 {
@@ -160,11 +186,14 @@ static uint64_t term_hash(const char *s, size_t len)
 	return h ^ (h >> 29);
 }
 
-static struct term_map *term_map_new(void)
+/* A map with room for about nterms terms before it grows. */
+static struct term_map *term_map_new(size_t nterms)
 {
 	struct term_map *m = xcalloc(1, sizeof(*m));
 	m->cap = 1024;
-	m->slot = xcalloc(m->cap, sizeof(*m->slot));
+	while (m->cap < 2 * nterms)
+		m->cap *= 2;
+	m->slot = big_calloc(m->cap, sizeof(*m->slot));
 	return m;
 }
 
@@ -182,19 +211,26 @@ static void term_map_free(struct term_map **mp)
 	*mp = NULL;
 }
 
+/* Asks the cache for the slot where a term of hash h starts its probe. */
+static inline void term_map_prefetch(const struct term_map *m, uint64_t h)
+{
+	__builtin_prefetch(&m->slot[h & (m->cap - 1)]);
+}
+
 static long term_map_find_h(const struct term_map *m, const char *s, size_t len, uint64_t h,
 			    size_t *where)
 {
 	size_t mask = m->cap - 1;
+	uint32_t tag = (uint32_t)(h >> 32);
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		uint32_t v = m->slot[i];
-		if (!v) {
+		const struct term_slot *t = &m->slot[i];
+		if (!t->id1) {
 			*where = i;
 			return -1;
 		}
-		size_t id = v - 1;
-		if (m->hash[id] == h && m->len[id] == len && !memcmp(m->bytes + m->off[id], s, len))
-			return (long)id;
+		/* strncmp stops at the stored term's NUL: no read past a shorter term */
+		if (t->tag == tag && !strncmp(m->bytes + t->off, s, len) && !m->bytes[t->off + len])
+			return (long)t->id1 - 1;
 	}
 }
 
@@ -208,43 +244,56 @@ static void term_map_grow(struct term_map *m)
 {
 	free(m->slot);
 	m->cap *= 2;
-	m->slot = xcalloc(m->cap, sizeof(*m->slot));
+	m->slot = big_calloc(m->cap, sizeof(*m->slot));
 	size_t mask = m->cap - 1;
 	for (size_t id = 0; id < m->n; id++) {
 		size_t i = m->hash[id] & mask;
-		while (m->slot[i])
+		while (m->slot[i].id1)
 			i = (i + 1) & mask;
-		m->slot[i] = (uint32_t)(id + 1);
+		m->slot[i].off = m->off[id];
+		m->slot[i].tag = (uint32_t)(m->hash[id] >> 32);
+		m->slot[i].id1 = (uint32_t)(id + 1);
 	}
 }
 
-/* The id of s, added when absent. */
-static size_t term_map_intern(struct term_map *m, const char *s, size_t len)
+/* The id of s (hash h), added when absent. */
+static size_t term_map_intern_h(struct term_map *m, const char *s, size_t len, uint64_t h)
 {
-	uint64_t h = term_hash(s, len);
 	size_t where;
 	long id = term_map_find_h(m, s, len, h, &where);
 	if (id >= 0)
 		return (size_t)id;
-	ALLOC_GROW(m->bytes, m->blen + len + 1, m->balloc);
+	if (m->blen + len + 1 > m->balloc) {
+		m->balloc = m->balloc < 4096 ? 4096 : m->balloc * 2;
+		if (m->balloc < m->blen + len + 1)
+			m->balloc = m->blen + len + 1;
+		m->bytes = big_realloc(m->bytes, m->balloc, 1);
+	}
 	memcpy(m->bytes + m->blen, s, len);
 	m->bytes[m->blen + len] = 0;
 	if (m->n + 1 > m->nalloc) {
 		size_t na = m->nalloc < 1024 ? 1024 : m->nalloc * 2;
-		m->off = xreallocarray(m->off, na, sizeof(*m->off));
-		m->len = xreallocarray(m->len, na, sizeof(*m->len));
-		m->hash = xreallocarray(m->hash, na, sizeof(*m->hash));
+		m->off = big_realloc(m->off, na, sizeof(*m->off));
+		m->len = big_realloc(m->len, na, sizeof(*m->len));
+		m->hash = big_realloc(m->hash, na, sizeof(*m->hash));
 		m->nalloc = na;
 	}
 	size_t nid = m->n++;
 	m->off[nid] = m->blen;
 	m->len[nid] = (uint32_t)len;
 	m->hash[nid] = h;
+	m->slot[where].off = m->blen;
+	m->slot[where].tag = (uint32_t)(h >> 32);
+	m->slot[where].id1 = (uint32_t)(nid + 1);
 	m->blen += len + 1;
-	m->slot[where] = (uint32_t)(nid + 1);
 	if (m->n * 2 > m->cap)
 		term_map_grow(m);
 	return nid;
+}
+
+static size_t term_map_intern(struct term_map *m, const char *s, size_t len)
+{
+	return term_map_intern_h(m, s, len, term_hash(s, len));
 }
 
 /* ---- the analyzer ---- */
@@ -264,6 +313,8 @@ struct scratch {
 	size_t cpalloc;
 	struct gram *tok, *gram;
 	size_t ntok, tokalloc, ngram, gramalloc;
+	uint64_t *gh; /* the grams' hashes */
+	size_t ghalloc;
 	struct sb_stemmer *st_en, *st_ru;
 	/* per-document term counts */
 	uint32_t *cnt;
@@ -288,6 +339,7 @@ static void scratch_release(struct scratch *s)
 	free(s->cpoff);
 	free(s->tok);
 	free(s->gram);
+	free(s->gh);
 	free(s->cnt);
 	free(s->touched);
 	if (s->st_en)
@@ -493,22 +545,24 @@ static void char_grams(struct scratch *s, int nmin, int nmax)
 	}
 }
 
-/* Folds doc and fills s->gram with the terms of block bi. */
-static int analyze(struct scratch *s, const struct tfidf_opts *o, int bi, const char *doc,
-		   struct err *e)
+/* Case-folds doc into s->fold, once for both blocks. */
+static int fold_doc(struct scratch *s, const struct tfidf_opts *o, const char *doc, struct err *e)
 {
 	strbuf_reset(&s->fold);
+	return text_fold(doc, strlen(doc), o->invalid_utf8, &s->fold, e);
+}
+
+/* Fills s->gram with the terms of block bi of the folded document. */
+static void analyze_block(struct scratch *s, const struct tfidf_opts *o, int bi)
+{
 	strbuf_reset(&s->gbuf);
 	s->ngram = 0;
-	if (text_fold(doc, strlen(doc), o->invalid_utf8, &s->fold, e) < 0)
-		return -1;
 	if (bi == TFIDF_WORD) {
 		word_tokens(s, o->stem);
 		word_grams(s, o->word_min, o->word_max);
 	} else {
 		char_grams(s, o->char_min, o->char_max);
 	}
-	return 0;
 }
 
 static void count_reset(struct scratch *s)
@@ -524,7 +578,7 @@ static void count_add(struct scratch *s, size_t id)
 		size_t na = s->cntalloc < 4096 ? 4096 : s->cntalloc;
 		while (na <= id)
 			na *= 2;
-		s->cnt = xreallocarray(s->cnt, na, sizeof(*s->cnt));
+		s->cnt = big_realloc(s->cnt, na, sizeof(*s->cnt));
 		memset(s->cnt + s->cntalloc, 0, (na - s->cntalloc) * sizeof(*s->cnt));
 		s->cntalloc = na;
 	}
@@ -597,15 +651,19 @@ static int cmp_freq(const void *a, const void *b, void *arg)
 	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
 }
 
-/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. */
+/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. The row's
+ * terms are ids[q], or fin[ids[q]] when fin maps them to the final indices. */
 static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uint32_t *ids,
-			const double *cnt, size_t n, uint32_t *idx, double *val, uint32_t base)
+			const uint32_t *fin, const uint32_t *cnt, size_t n, uint32_t *idx,
+			double *val, uint32_t base)
 {
 	double ss = 0;
 	for (size_t q = 0; q < n; q++) {
-		double tf = o->sublinear_tf ? 1.0 + log(cnt[q]) : cnt[q];
-		double w = tf * idf[ids[q]];
-		idx[q] = ids[q] + base;
+		uint32_t id = fin ? fin[ids[q]] : ids[q];
+		double c = (double)cnt[q];
+		double tf = o->sublinear_tf ? 1.0 + log(c) : c;
+		double w = tf * idf[id];
+		idx[q] = id + base;
 		val[q] = w;
 		ss += w * w;
 	}
@@ -617,70 +675,201 @@ static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uin
 	return n;
 }
 
-/* Fits block bi: vocabulary (min_df, max_features), idf; rows of raw counts in cnts
- * (columns: final term indices). */
-static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *const *docs, size_t n,
-		     struct csr *cnts, struct err *e)
-{
-	const struct tfidf_opts *o = &v->o;
-	struct tfidf_block *b = &v->b[bi];
-	struct term_map *m = term_map_new();
-	struct csr raw;
-	uint32_t *df = NULL, *keep = NULL, *newid = NULL;
-	double *tot = NULL;
-	struct freq_ent *fe = NULL;
-	size_t dfalloc = 0, nkeep = 0;
-	uint32_t *ridx = NULL;
-	double *rval = NULL;
-	size_t ralloc = 0;
-	int ret = -1;
+/* ---- fit: the documents counted in shards, one per thread, and the shards' vocabularies
+ * merged; the result does not depend on the number of shards ---- */
 
-	csr_init(&raw, 0);
-	for (size_t d = 0; d < n; d++) {
-		if (analyze(s, o, bi, docs[d], e) < 0) {
-			err_prefix(e, "document %zu", d + 1);
-			goto out;
+/* One block of one shard: a term map of its own (ids in the order the shard met the terms),
+ * their document frequencies and total counts, and the shard's rows of (term, count). */
+struct shard_block {
+	struct term_map *m;
+	uint32_t *df;
+	double *tot; /* for max_features only */
+	size_t dfalloc;
+	uint32_t *ids, *cnt;
+	size_t nnz, alloc;
+	size_t *ptr;   /* n + 1: row d is [ptr[d], ptr[d + 1]) */
+	uint32_t *fin; /* term id -> final index, UINT32_MAX when pruned; NULL once applied */
+	size_t nterms; /* the shard's terms, kept when the merge frees its map */
+};
+
+/* The documents docs[first, first + n) and what is learnt from them. */
+struct shard {
+	const struct tfidf *v;
+	const char *const *docs;
+	size_t first, n;
+	struct shard_block b[TFIDF_NBLOCKS];
+	struct csr *X; /* weighing: the output, its indptr already set */
+	struct err e;
+	int rc;
+};
+
+static void shard_block_release(struct shard_block *sb)
+{
+	term_map_free(&sb->m);
+	free(sb->df);
+	free(sb->tot);
+	free(sb->ids);
+	free(sb->cnt);
+	free(sb->ptr);
+	free(sb->fin);
+	memset(sb, 0, sizeof(*sb));
+}
+
+/* Room for df and tot of every term of sb's map, new entries zero. */
+static void shard_block_df_room(struct shard_block *sb, bool tot)
+{
+	size_t n = sb->m->n, na = sb->dfalloc ? sb->dfalloc : 4096;
+	if (n <= sb->dfalloc)
+		return;
+	while (na < n)
+		na *= 2;
+	sb->df = big_realloc(sb->df, na, sizeof(*sb->df));
+	memset(sb->df + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->df));
+	if (tot) {
+		sb->tot = big_realloc(sb->tot, na, sizeof(*sb->tot));
+		memset(sb->tot + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->tot));
+	}
+	sb->dfalloc = na;
+}
+
+/* How far ahead of its lookup a gram's slot is asked for: the lookups of a document are
+ * independent, so their cache misses can overlap instead of queueing. */
+#define TFIDF_PREFETCH 12
+
+/* Counts the grams in s (document d of the shard) into sb. */
+static void shard_count(struct shard_block *sb, struct scratch *s, int bi, size_t d, bool tot)
+{
+	struct term_map *m = sb->m;
+	size_t ng = s->ngram;
+	ALLOC_GROW(s->gh, ng, s->ghalloc);
+	for (size_t g = 0; g < ng; g++) {
+		s->gh[g] = term_hash(gram_ptr(s, &s->gram[g], bi), s->gram[g].len);
+		if (g < TFIDF_PREFETCH)
+			term_map_prefetch(m, s->gh[g]);
+	}
+	for (size_t g = 0; g < ng; g++) {
+		if (g + TFIDF_PREFETCH < ng)
+			term_map_prefetch(m, s->gh[g + TFIDF_PREFETCH]);
+		count_add(s, term_map_intern_h(m, gram_ptr(s, &s->gram[g], bi), s->gram[g].len,
+					       s->gh[g]));
+	}
+	shard_block_df_room(sb, tot);
+	if (sb->nnz + s->ntouched > sb->alloc) {
+		size_t na = sb->alloc < 4096 ? 4096 : sb->alloc * 2;
+		while (na < sb->nnz + s->ntouched)
+			na *= 2;
+		sb->ids = big_realloc(sb->ids, na, sizeof(*sb->ids));
+		sb->cnt = big_realloc(sb->cnt, na, sizeof(*sb->cnt));
+		sb->alloc = na;
+	}
+	for (size_t t = 0; t < s->ntouched; t++) {
+		uint32_t id = s->touched[t];
+		sb->ids[sb->nnz] = id;
+		sb->cnt[sb->nnz++] = s->cnt[id];
+		sb->df[id]++;
+		if (tot)
+			sb->tot[id] += s->cnt[id];
+	}
+	sb->ptr[d + 1] = sb->nnz;
+	count_reset(s);
+}
+
+/* Reserves what the first documents promise, to grow by copies rarely. */
+static void shard_block_reserve(struct shard_block *sb, size_t seen, size_t n)
+{
+	size_t want = sb->nnz / seen * n / 10 * 11;
+	if (want > sb->alloc) {
+		sb->ids = big_realloc(sb->ids, want, sizeof(*sb->ids));
+		sb->cnt = big_realloc(sb->cnt, want, sizeof(*sb->cnt));
+		sb->alloc = want;
+	}
+}
+
+static void *shard_count_run(void *arg)
+{
+	struct shard *sh = arg;
+	const struct tfidf_opts *o = &sh->v->o;
+	bool tot = o->max_features > 0;
+	struct scratch s;
+
+	scratch_init(&s);
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi)) {
+			sh->b[bi].m = term_map_new(0);
+			sh->b[bi].ptr = xcalloc(sh->n + 1, sizeof(*sh->b[bi].ptr));
 		}
-		for (size_t g = 0; g < s->ngram; g++)
-			count_add(s,
-				  term_map_intern(m, gram_ptr(s, &s->gram[g], bi), s->gram[g].len));
-		ALLOC_GROW(ridx, s->ntouched, ralloc);
-		rval = xreallocarray(rval, ralloc ? ralloc : 1, sizeof(*rval));
-		if (m->n > dfalloc) {
-			size_t na = dfalloc ? dfalloc : 4096;
-			while (na < m->n)
-				na *= 2;
-			df = xreallocarray(df, na, sizeof(*df));
-			tot = xreallocarray(tot, na, sizeof(*tot));
-			memset(df + dfalloc, 0, (na - dfalloc) * sizeof(*df));
-			memset(tot + dfalloc, 0, (na - dfalloc) * sizeof(*tot));
-			dfalloc = na;
+	sh->rc = 0;
+	for (size_t d = 0; d < sh->n; d++) {
+		if (fold_doc(&s, o, sh->docs[sh->first + d], &sh->e) < 0) {
+			err_prefix(&sh->e, "document %zu", sh->first + d + 1);
+			sh->rc = -1;
+			break;
 		}
-		for (size_t t = 0; t < s->ntouched; t++) {
-			uint32_t id = s->touched[t];
-			ridx[t] = id;
-			rval[t] = s->cnt[id];
-			df[id]++;
-			tot[id] += s->cnt[id];
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+			if (block_on(o, bi)) {
+				analyze_block(&s, o, bi);
+				shard_count(&sh->b[bi], &s, bi, d, tot);
+				if (d == 255 && sh->n > 512)
+					shard_block_reserve(&sh->b[bi], 256, sh->n);
+			}
+	}
+	scratch_release(&s);
+	return NULL;
+}
+
+/* Merges block bi of the shards into the vocabulary of v (min_df, max_features, idf) and
+ * sets each shard's map to the final indices. Shard 0's term map becomes the union. */
+struct merge_job {
+	struct tfidf *v;
+	int bi;
+	struct shard *sh;
+	size_t nsh, n;
+	bool pruned; /* out: some terms were dropped */
+};
+
+static void *merge_run(void *arg)
+{
+	struct merge_job *j = arg;
+	const struct tfidf_opts *o = &j->v->o;
+	struct tfidf_block *b = &j->v->b[j->bi];
+	struct shard_block *u = &j->sh[0].b[j->bi];
+	struct term_map *m = u->m;
+	bool tot = o->max_features > 0;
+	uint32_t *keep = NULL, *newid = NULL;
+	struct freq_ent *fe = NULL;
+	size_t nkeep = 0;
+
+	shard_block_df_room(u, tot);
+	for (size_t si = 1; si < j->nsh; si++) {
+		struct shard_block *sb = &j->sh[si].b[j->bi];
+		const struct term_map *sm = sb->m;
+		sb->nterms = sm->n;
+		sb->fin = xmallocarray(sm->n ? sm->n : 1, sizeof(*sb->fin));
+		for (size_t l = 0; l < sm->n; l++) {
+			if (l + TFIDF_PREFETCH < sm->n)
+				term_map_prefetch(m, sm->hash[l + TFIDF_PREFETCH]);
+			size_t g =
+			    term_map_intern_h(m, sm->bytes + sm->off[l], sm->len[l], sm->hash[l]);
+			shard_block_df_room(u, tot);
+			u->df[g] += sb->df[l];
+			if (tot)
+				u->tot[g] += sb->tot[l];
+			sb->fin[l] = (uint32_t)g;
 		}
-		csr_add_row(&raw, s->ntouched, ridx, rval);
-		count_reset(s);
-		if (d == 255 && n > 512)
-			/* reserve what the first documents promise, to grow by copies rarely */
-			csr_reserve(&raw, n, raw.nnz / 256 * n / 10 * 11);
+		term_map_free(&sb->m);
 	}
 
 	/* prune: min_df as a count (>= 1) or a fraction of the documents, like sklearn */
-	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)n;
+	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)j->n;
 	keep = xmallocarray(m->n ? m->n : 1, sizeof(*keep));
 	for (size_t id = 0; id < m->n; id++)
-		if ((double)df[id] >= min_count)
+		if ((double)u->df[id] >= min_count)
 			keep[nkeep++] = (uint32_t)id;
 	if (o->max_features && nkeep > o->max_features) {
 		fe = xmallocarray(nkeep, sizeof(*fe));
 		for (size_t q = 0; q < nkeep; q++) {
 			fe[q].id = keep[q];
-			fe[q].tf = tot[keep[q]];
+			fe[q].tf = u->tot[keep[q]];
 		}
 		qsort_r(fe, nkeep, sizeof(*fe), cmp_freq, m);
 		nkeep = o->max_features;
@@ -695,74 +884,77 @@ static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *con
 	block_release(b);
 	b->nterms = nkeep;
 	b->idf = xmallocarray(nkeep ? nkeep : 1, sizeof(*b->idf));
-	b->map = term_map_new();
+	b->map = term_map_new(nkeep);
 	struct strbuf tb = STRBUF_INIT;
 	for (size_t q = 0; q < nkeep; q++) {
 		uint32_t id = keep[q];
 		newid[id] = (uint32_t)q;
 		/* smooth idf: ln((1 + n) / (1 + df)) + 1 */
-		b->idf[q] = log((1.0 + (double)n) / (1.0 + df[id])) + 1.0;
+		b->idf[q] = log((1.0 + (double)j->n) / (1.0 + u->df[id])) + 1.0;
 		strbuf_add(&tb, m->bytes + m->off[id], m->len[id] + 1);
-		term_map_intern(b->map, m->bytes + m->off[id], m->len[id]);
+		term_map_intern_h(b->map, m->bytes + m->off[id], m->len[id], m->hash[id]);
 	}
 	b->terms_len = tb.len;
 	b->terms = strbuf_detach(&tb, NULL);
 
-	/* the count rows in place, renumbered and without the pruned terms: a copy of this
-	 * matrix would cost more (in fresh pages) than the counting did */
-	size_t wpos = 0, rstart = 0;
-	for (size_t d = 0; d < n; d++) {
-		size_t rend = raw.indptr[d + 1];
-		for (size_t p = rstart; p < rend; p++) {
-			uint32_t nid = newid[raw.indices[p]];
-			if (nid != UINT32_MAX) {
-				raw.indices[wpos] = nid;
-				raw.data[wpos++] = raw.data[p];
-			}
-		}
-		raw.indptr[d + 1] = wpos;
-		rstart = rend;
+	for (size_t si = 1; si < j->nsh; si++) {
+		struct shard_block *sb = &j->sh[si].b[j->bi];
+		for (size_t l = 0; l < sb->nterms; l++)
+			sb->fin[l] = newid[sb->fin[l]];
 	}
-	raw.nnz = wpos;
-	raw.ncols = nkeep;
-	*cnts = raw;
-	csr_init(&raw, 0);
-	ret = 0;
-out:
-	csr_release(&raw);
-	term_map_free(&m);
-	free(df);
-	free(tot);
+	u->nterms = m->n;
+	u->fin = newid;
+	j->pruned = nkeep < m->n;
 	free(keep);
-	free(newid);
 	free(fe);
-	free(ridx);
-	free(rval);
-	return ret;
+	return NULL;
 }
 
-/* Rows [first, last) of X from the blocks' count rows: X's indptr is set, each row is
- * written in place (no copy through a row buffer). */
-struct weigh_job {
-	const struct tfidf *v;
-	struct csr *const *cnts;
-	struct csr *X;
-	size_t first, last;
-};
-
-static void *weigh_run(void *arg)
+/* Drops the pruned terms from the shard's rows and renumbers the others (in place: a copy
+ * would cost more, in fresh pages, than the counting did). */
+static void *shard_prune_run(void *arg)
 {
-	const struct weigh_job *j = arg;
-	const struct tfidf *v = j->v;
-	struct csr *X = j->X;
-	for (size_t d = j->first; d < j->last; d++) {
-		size_t q = X->indptr[d], base = 0;
+	struct shard *sh = arg;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		struct shard_block *sb = &sh->b[bi];
+		if (!sb->fin || !sb->ptr)
+			continue;
+		size_t w = 0, start = 0;
+		for (size_t d = 0; d < sh->n; d++) {
+			size_t end = sb->ptr[d + 1];
+			for (size_t p = start; p < end; p++) {
+				uint32_t f = sb->fin[sb->ids[p]];
+				if (f != UINT32_MAX) {
+					sb->ids[w] = f;
+					sb->cnt[w++] = sb->cnt[p];
+				}
+			}
+			sb->ptr[d + 1] = w;
+			start = end;
+		}
+		sb->nnz = w;
+		free(sb->fin);
+		sb->fin = NULL;
+	}
+	return NULL;
+}
+
+/* The shard's rows of X: the blocks weighed and l2-normalized each on its own, side by side.
+ * Each row is computed alone, so how the rows are shared out does not change them. */
+static void *shard_weigh_run(void *arg)
+{
+	const struct shard *sh = arg;
+	const struct tfidf *v = sh->v;
+	struct csr *X = sh->X;
+	for (size_t d = 0; d < sh->n; d++) {
+		size_t q = X->indptr[sh->first + d], base = 0;
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-			const struct csr *c = j->cnts[bi];
-			if (c) {
-				size_t p = c->indptr[d], len = c->indptr[d + 1] - p;
-				q += weigh_row(&v->o, v->b[bi].idf, c->indices + p, c->data + p,
-					       len, X->indices + q, X->data + q, (uint32_t)base);
+			const struct shard_block *sb = &sh->b[bi];
+			if (sb->ptr) {
+				size_t p = sb->ptr[d], len = sb->ptr[d + 1] - p;
+				q += weigh_row(&v->o, v->b[bi].idf, sb->ids + p, sb->fin,
+					       sb->cnt + p, len, X->indices + q, X->data + q,
+					       (uint32_t)base);
 			}
 			base += v->b[bi].nterms;
 		}
@@ -770,101 +962,67 @@ static void *weigh_run(void *arg)
 	return NULL;
 }
 
-/* hstack of the weighed blocks of count rows, each block l2-normalized on its own; rows split
- * between the threads (each row is computed alone, so the split does not change it). */
-static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], size_t n,
-		  struct csr *X)
+/* Splits docs[0..n) into nsh shards of about the same number of bytes. */
+static void shard_split(struct shard *sh, size_t nsh, const char *const *docs, size_t n)
 {
-	size_t total = 0;
-	csr_init(X, v->nfeatures);
-	/* one allocation of the final size: growing by copies costs more than the weighing */
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cnts[bi])
-			total += cnts[bi]->nnz;
-	csr_reserve(X, n, total ? total : 1);
-	X->indptr[0] = 0;
-	for (size_t d = 0; d < n; d++) {
-		size_t len = 0;
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-			if (cnts[bi])
-				len += cnts[bi]->indptr[d + 1] - cnts[bi]->indptr[d];
-		X->indptr[d + 1] = X->indptr[d] + len;
+	size_t total = 0, acc = 0, d = 0;
+	size_t *len = xmallocarray(n ? n : 1, sizeof(*len));
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(docs[i]) + 1;
+	for (size_t t = 0; t < nsh; t++) {
+		size_t goal = t + 1 == nsh ? SIZE_MAX : total / nsh * (t + 1);
+		sh[t].first = d;
+		while (d < n && (acc < goal || d == sh[t].first))
+			acc += len[d++];
+		sh[t].n = d - sh[t].first;
 	}
-	X->nrows = n;
-	X->nnz = total;
-
-	struct weigh_job job[2] = {{v, cnts, X, 0, n}, {v, cnts, X, n, n}};
-	pthread_t th;
-	int threaded = 0;
-	if (v->o.threads > 1 && n >= 2 * TFIDF_MIN_DOCS_PER_THREAD) {
-		/* halves of the non-zeros, not of the rows */
-		size_t half = 0;
-		while (half < n && X->indptr[half] < total / 2)
-			half++;
-		job[0].last = job[1].first = half;
-		threaded = pthread_create(&th, NULL, weigh_run, &job[1]) == 0;
-		if (!threaded)
-			job[0].last = n;
-	}
-	weigh_run(&job[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-}
-
-struct fit_job {
-	struct tfidf *v;
-	int bi;
-	const char *const *docs;
-	size_t n;
-	struct csr cn;
-	struct err e;
-	int rc;
-};
-
-static void *fit_job_run(void *arg)
-{
-	struct fit_job *j = arg;
-	struct scratch s;
-	scratch_init(&s);
-	j->rc = fit_block(j->v, j->bi, &s, j->docs, j->n, &j->cn, &j->e);
-	scratch_release(&s);
-	return NULL;
+	free(len);
 }
 
 int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char *const *docs,
 			size_t n, struct csr *X, struct err *e)
 {
-	struct fit_job job[TFIDF_NBLOCKS];
-	struct csr *cp[TFIDF_NBLOCKS] = {NULL, NULL};
-	pthread_t th;
-	int threaded = 0, ret = -1;
+	size_t nsh = o->threads > 1 ? (size_t)o->threads : 1;
+	struct shard *sh;
+	struct merge_job mj[TFIDF_NBLOCKS];
+	size_t nmj = 0;
+	bool pruned = false;
+	int ret = -1;
 
 	tfidf_release(v);
 	v->o = *o;
 	v->n_docs = n;
-	/* The blocks have their own vocabularies: with two threads each learns one. */
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-		memset(&job[bi], 0, sizeof(job[bi]));
-		job[bi].v = v;
-		job[bi].bi = bi;
-		job[bi].docs = docs;
-		job[bi].n = n;
+	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
+		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
+	if (nsh < 1)
+		nsh = 1;
+	sh = xcalloc(nsh, sizeof(*sh));
+	shard_split(sh, nsh, docs, n);
+	for (size_t t = 0; t < nsh; t++) {
+		sh[t].v = v;
+		sh[t].docs = docs;
+		sh[t].X = X;
 	}
-	if (o->threads > 1 && block_on(o, TFIDF_WORD) && block_on(o, TFIDF_CHAR))
-		threaded = pthread_create(&th, NULL, fit_job_run, &job[TFIDF_WORD]) == 0;
-	for (int bi = threaded ? TFIDF_CHAR : 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi))
-			fit_job_run(&job[bi]);
-	if (threaded)
-		pthread_join(th, NULL);
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi) && job[bi].rc == 0)
-			cp[bi] = &job[bi].cn;
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi) && job[bi].rc < 0) {
-			*e = job[bi].e;
+	par_run(shard_count_run, sh, sizeof(*sh), nsh);
+	trace_perf("tf-idf: count");
+	for (size_t t = 0; t < nsh; t++)
+		if (sh[t].rc < 0) {
+			*e = sh[t].e;
 			goto out;
 		}
+
+	/* the blocks have vocabularies of their own: with two threads each merges one */
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			mj[nmj++] = (struct merge_job){v, bi, sh, nsh, n, false};
+	if (o->threads > 1)
+		par_run(merge_run, mj, sizeof(*mj), nmj);
+	else
+		for (size_t q = 0; q < nmj; q++)
+			merge_run(&mj[q]);
+	for (size_t q = 0; q < nmj; q++)
+		pruned |= mj[q].pruned;
+	trace_perf("tf-idf: vocabulary");
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	if (!v->nfeatures) {
 		err_set(e, DYN_EDATA,
@@ -873,20 +1031,43 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 			o->min_df);
 		goto out;
 	}
-	weigh(v, cp, n, X);
+	if (pruned)
+		par_run(shard_prune_run, sh, sizeof(*sh), nsh);
+
+	/* one allocation of the final size: growing by copies costs more than the weighing */
+	size_t total = 0;
+	for (size_t t = 0; t < nsh; t++)
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+			total += sh[t].b[bi].nnz;
+	csr_init(X, v->nfeatures);
+	csr_reserve(X, n, total ? total : 1);
+	X->indptr[0] = 0;
+	for (size_t t = 0; t < nsh; t++)
+		for (size_t d = 0; d < sh[t].n; d++) {
+			size_t len = 0, i = sh[t].first + d;
+			for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+				if (sh[t].b[bi].ptr)
+					len += sh[t].b[bi].ptr[d + 1] - sh[t].b[bi].ptr[d];
+			X->indptr[i + 1] = X->indptr[i] + len;
+		}
+	X->nrows = n;
+	X->nnz = total;
+	par_run(shard_weigh_run, sh, sizeof(*sh), nsh);
 	ret = 0;
 out:
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cp[bi])
-			csr_release(cp[bi]);
+	for (size_t t = 0; t < nsh; t++)
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+			shard_block_release(&sh[t].b[bi]);
+	free(sh);
 	return ret;
 }
 
-/* Transforms docs[0..n) serially; document numbers in errors start at first + 1. */
+/* Per-thread working memory of tfidf_row (see text.h). */
 struct tfidf_row {
 	struct scratch s;
 	uint32_t *idx;
-	double *val, *cnt;
+	double *val;
+	uint32_t *cnt;
 	size_t alloc;
 };
 
@@ -915,11 +1096,14 @@ int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const
 {
 	struct scratch *s = &r->s;
 	size_t q = 0, base = 0;
+	int folded = 0;
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
 		const struct tfidf_block *b = &v->b[bi];
 		if (block_on(&v->o, bi) && b->map) {
-			if (analyze(s, &v->o, bi, doc, e) < 0)
+			if (!folded && fold_doc(s, &v->o, doc, e) < 0)
 				return -1;
+			folded = 1;
+			analyze_block(s, &v->o, bi);
 			for (size_t g = 0; g < s->ngram; g++) {
 				long id = term_map_find(b->map, gram_ptr(s, &s->gram[g], bi),
 							s->gram[g].len);
@@ -934,8 +1118,8 @@ int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const
 			}
 			for (size_t t = 0; t < s->ntouched; t++)
 				r->cnt[t] = s->cnt[s->touched[t]];
-			q += weigh_row(&v->o, b->idf, s->touched, r->cnt, s->ntouched, r->idx + q,
-				       r->val + q, (uint32_t)base);
+			q += weigh_row(&v->o, b->idf, s->touched, NULL, r->cnt, s->ntouched,
+				       r->idx + q, r->val + q, (uint32_t)base);
 			count_reset(s);
 		}
 		base += b->nterms;
@@ -1042,7 +1226,7 @@ int tfidf_set_block(struct tfidf *v, int bi, const char *terms, size_t len, size
 	block_release(b);
 	if (len && terms[len - 1])
 		return err_set(e, DYN_EDATA, "%s vocabulary: not NUL-terminated", what);
-	b->map = term_map_new();
+	b->map = term_map_new(nterms);
 	const char *prev = NULL;
 	for (size_t p = 0; p < len;) {
 		const char *t = terms + p;
@@ -1085,8 +1269,9 @@ int tfidf_analyze(const struct tfidf_opts *o, int block, const char *doc, struct
 	struct scratch s;
 	int ret = -1;
 	scratch_init(&s);
-	if (analyze(&s, o, block, doc, e) < 0)
+	if (fold_doc(&s, o, doc, e) < 0)
 		goto out;
+	analyze_block(&s, o, block);
 	for (size_t g = 0; g < s.ngram; g++) {
 		strbuf_add(out, gram_ptr(&s, &s.gram[g], block), s.gram[g].len);
 		strbuf_addch(out, 0);
