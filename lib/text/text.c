@@ -132,13 +132,27 @@ static int is_space_cp(int32_t cp)
 
 /* ---- term map: open addressing over an arena of term bytes ---- */
 
-/* A slot holds the term's arena offset and 32 bits of its hash besides its id, so that a probe
- * touches the term's bytes only when the hashes agree: one cache miss per lookup, not three. */
+/* A slot holds a key besides the term's id: a term of up to 7 bytes is its key (the bytes and
+ * the length), so finding it touches the slot alone; a longer one keys by its arena offset and
+ * length, and 32 bits of its hash keep probes from touching other terms' bytes. */
 struct term_slot {
-	size_t off;
+	uint64_t key; /* bytes << 8 | len (len <= 7), or off << 8 | min(len, 255) */
 	uint32_t tag; /* the high half of the hash */
 	uint32_t id1; /* id + 1, 0 for empty */
 };
+
+#define TERM_INLINE 7
+
+/* The slot key of s; off is the term's arena offset (unused for short terms). */
+static inline uint64_t term_key(const char *s, size_t len, size_t off)
+{
+	uint64_t k = 0;
+	if (len <= TERM_INLINE) {
+		memcpy(&k, s, len);
+		return k << 8 | len;
+	}
+	return (uint64_t)off << 8 | (len < 255 ? len : 255);
+}
 
 struct term_map {
 	char *bytes; /* the terms, each NUL-terminated */
@@ -163,9 +177,8 @@ static void *big_realloc(void *p, size_t n, size_t size)
 /* A zeroed array that may be big (see big_realloc). */
 static void *big_calloc(size_t n, size_t size)
 {
-	void *p = xmallocarray(n, size);
+	void *p = xcalloc(n, size); /* fresh pages, not written yet: advice still counts */
 	mem_advise_huge(p, n * size);
-	memset(p, 0, n * size);
 	return p;
 }
 
@@ -222,14 +235,22 @@ static long term_map_find_h(const struct term_map *m, const char *s, size_t len,
 {
 	size_t mask = m->cap - 1;
 	uint32_t tag = (uint32_t)(h >> 32);
+	uint64_t key = term_key(s, len, 0);
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		const struct term_slot *t = &m->slot[i];
 		if (!t->id1) {
 			*where = i;
 			return -1;
 		}
-		/* strncmp stops at the stored term's NUL: no read past a shorter term */
-		if (t->tag == tag && !strncmp(m->bytes + t->off, s, len) && !m->bytes[t->off + len])
+		if (len <= TERM_INLINE) {
+			if (t->key == key)
+				return (long)t->id1 - 1;
+			continue;
+		}
+		/* equal lengths first: memcmp must not read past a shorter term */
+		if (t->tag == tag && (t->key & 0xff) == (key & 0xff) &&
+		    (len < 255 || m->len[t->id1 - 1] == len) &&
+		    !memcmp(m->bytes + (t->key >> 8), s, len))
 			return (long)t->id1 - 1;
 	}
 }
@@ -250,7 +271,7 @@ static void term_map_grow(struct term_map *m)
 		size_t i = m->hash[id] & mask;
 		while (m->slot[i].id1)
 			i = (i + 1) & mask;
-		m->slot[i].off = m->off[id];
+		m->slot[i].key = term_key(m->bytes + m->off[id], m->len[id], m->off[id]);
 		m->slot[i].tag = (uint32_t)(m->hash[id] >> 32);
 		m->slot[i].id1 = (uint32_t)(id + 1);
 	}
@@ -282,7 +303,7 @@ static size_t term_map_intern_h(struct term_map *m, const char *s, size_t len, u
 	m->off[nid] = m->blen;
 	m->len[nid] = (uint32_t)len;
 	m->hash[nid] = h;
-	m->slot[where].off = m->blen;
+	m->slot[where].key = term_key(s, len, m->blen);
 	m->slot[where].tag = (uint32_t)(h >> 32);
 	m->slot[where].id1 = (uint32_t)(nid + 1);
 	m->blen += len + 1;
@@ -291,9 +312,38 @@ static size_t term_map_intern_h(struct term_map *m, const char *s, size_t len, u
 	return nid;
 }
 
-static size_t term_map_intern(struct term_map *m, const char *s, size_t len)
+/* A map of nterms distinct terms, given as len bytes of concatenated NUL-terminated strings
+ * (copied), with ids in their order; hash[q] is the hash of term q, or NULL to compute them.
+ * Distinct terms need no lookup: each goes to the first free slot of its probe. */
+static struct term_map *term_map_from_terms(const char *terms, size_t len, size_t nterms,
+					    const uint64_t *hash)
 {
-	return term_map_intern_h(m, s, len, term_hash(s, len));
+	struct term_map *m = term_map_new(nterms);
+	size_t mask = m->cap - 1, p = 0;
+	m->balloc = len ? len : 1;
+	m->nalloc = nterms ? nterms : 1;
+	m->bytes = big_realloc(NULL, m->balloc, 1);
+	m->off = big_realloc(NULL, m->nalloc, sizeof(*m->off));
+	m->len = big_realloc(NULL, m->nalloc, sizeof(*m->len));
+	m->hash = big_realloc(NULL, m->nalloc, sizeof(*m->hash));
+	memcpy(m->bytes, terms, len);
+	m->blen = len;
+	for (size_t q = 0; q < nterms; q++) {
+		size_t tl = strlen(terms + p);
+		uint64_t h = hash ? hash[q] : term_hash(terms + p, tl);
+		size_t i = h & mask;
+		m->off[q] = p;
+		m->len[q] = (uint32_t)tl;
+		m->hash[q] = h;
+		while (m->slot[i].id1)
+			i = (i + 1) & mask;
+		m->slot[i].key = term_key(terms + p, tl, p);
+		m->slot[i].tag = (uint32_t)(h >> 32);
+		m->slot[i].id1 = (uint32_t)(q + 1);
+		p += tl + 1;
+	}
+	m->n = nterms;
+	return m;
 }
 
 /* ---- the analyzer ---- */
@@ -630,11 +680,42 @@ static int block_on(const struct tfidf_opts *o, int bi)
 	return bi == TFIDF_WORD ? o->word_min > 0 : o->char_min > 0;
 }
 
-static int cmp_term(const void *a, const void *b, void *arg)
+/* A term to sort: its first 8 bytes as a big-endian number order most pairs without reading
+ * the terms themselves (bytewise order, as strcmp's). */
+struct sort_ent {
+	uint64_t pfx;
+	uint32_t id;
+};
+
+static uint64_t term_prefix(const char *t, size_t len)
 {
+	uint64_t p = 0;
+	for (size_t k = 0; k < 8; k++)
+		p = p << 8 | (k < len ? (unsigned char)t[k] : 0);
+	return p;
+}
+
+static int cmp_sort_ent(const void *a, const void *b, void *arg)
+{
+	const struct sort_ent *x = a, *y = b;
 	const struct term_map *m = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return strcmp(m->bytes + m->off[x], m->bytes + m->off[y]);
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
+}
+
+/* Sorts ids[0..n) (terms of m) bytewise. */
+static void sort_terms(const struct term_map *m, uint32_t *ids, size_t n)
+{
+	struct sort_ent *se = xmallocarray(n ? n : 1, sizeof(*se));
+	for (size_t q = 0; q < n; q++) {
+		se[q].id = ids[q];
+		se[q].pfx = term_prefix(m->bytes + m->off[ids[q]], m->len[ids[q]]);
+	}
+	qsort_r(se, n, sizeof(*se), cmp_sort_ent, (void *)m);
+	for (size_t q = 0; q < n; q++)
+		ids[q] = se[q].id;
+	free(se);
 }
 
 struct freq_ent {
@@ -836,6 +917,7 @@ static void *merge_run(void *arg)
 	struct term_map *m = u->m;
 	bool tot = o->max_features > 0;
 	uint32_t *keep = NULL, *newid = NULL;
+	uint64_t *kh = NULL;
 	struct freq_ent *fe = NULL;
 	size_t nkeep = 0;
 
@@ -876,7 +958,7 @@ static void *merge_run(void *arg)
 		for (size_t q = 0; q < nkeep; q++)
 			keep[q] = fe[q].id;
 	}
-	qsort_r(keep, nkeep, sizeof(*keep), cmp_term, m);
+	sort_terms(m, keep, nkeep);
 
 	newid = xmallocarray(m->n ? m->n : 1, sizeof(*newid));
 	for (size_t id = 0; id < m->n; id++)
@@ -884,18 +966,21 @@ static void *merge_run(void *arg)
 	block_release(b);
 	b->nterms = nkeep;
 	b->idf = xmallocarray(nkeep ? nkeep : 1, sizeof(*b->idf));
-	b->map = term_map_new(nkeep);
-	struct strbuf tb = STRBUF_INIT;
-	for (size_t q = 0; q < nkeep; q++) {
+	kh = xmallocarray(nkeep ? nkeep : 1, sizeof(*kh));
+	for (size_t q = 0; q < nkeep; q++)
+		b->terms_len += m->len[keep[q]] + 1;
+	b->terms = xmalloc(b->terms_len + 1);
+	for (size_t q = 0, p = 0; q < nkeep; q++) {
 		uint32_t id = keep[q];
 		newid[id] = (uint32_t)q;
 		/* smooth idf: ln((1 + n) / (1 + df)) + 1 */
 		b->idf[q] = log((1.0 + (double)j->n) / (1.0 + u->df[id])) + 1.0;
-		strbuf_add(&tb, m->bytes + m->off[id], m->len[id] + 1);
-		term_map_intern_h(b->map, m->bytes + m->off[id], m->len[id], m->hash[id]);
+		memcpy(b->terms + p, m->bytes + m->off[id], m->len[id] + 1);
+		p += m->len[id] + 1;
+		kh[q] = m->hash[id];
 	}
-	b->terms_len = tb.len;
-	b->terms = strbuf_detach(&tb, NULL);
+	b->terms[b->terms_len] = 0;
+	b->map = term_map_from_terms(b->terms, b->terms_len, nkeep, kh);
 
 	for (size_t si = 1; si < j->nsh; si++) {
 		struct shard_block *sb = &j->sh[si].b[j->bi];
@@ -906,6 +991,7 @@ static void *merge_run(void *arg)
 	u->fin = newid;
 	j->pruned = nkeep < m->n;
 	free(keep);
+	free(kh);
 	free(fe);
 	return NULL;
 }
@@ -1226,26 +1312,19 @@ int tfidf_set_block(struct tfidf *v, int bi, const char *terms, size_t len, size
 	block_release(b);
 	if (len && terms[len - 1])
 		return err_set(e, DYN_EDATA, "%s vocabulary: not NUL-terminated", what);
-	b->map = term_map_new(nterms);
 	const char *prev = NULL;
-	for (size_t p = 0; p < len;) {
+	size_t got = 0;
+	for (size_t p = 0; p < len; got++) {
 		const char *t = terms + p;
-		size_t tl = strlen(t);
-		if (prev && strcmp(prev, t) >= 0) {
-			block_release(b);
+		if (prev && strcmp(prev, t) >= 0)
 			return err_set(e, DYN_EDATA, "%s vocabulary: terms not sorted at %zu", what,
-				       b->map ? b->map->n : 0);
-		}
-		term_map_intern(b->map, t, tl);
+				       got);
 		prev = t;
-		p += tl + 1;
+		p += strlen(t) + 1;
 	}
-	if (b->map->n != nterms) {
-		size_t got = b->map->n;
-		block_release(b);
+	if (got != nterms)
 		return err_set(e, DYN_EDATA, "%s vocabulary: %zu terms for %zu idf values", what,
 			       got, nterms);
-	}
 	for (size_t q = 0; q < nterms; q++)
 		if (!(idf[q] >= 1.0) || !isfinite(idf[q])) {
 			block_release(b);
@@ -1259,6 +1338,7 @@ int tfidf_set_block(struct tfidf *v, int bi, const char *terms, size_t len, size
 	b->terms_len = len;
 	b->idf = xmallocarray(nterms ? nterms : 1, sizeof(*b->idf));
 	memcpy(b->idf, idf, nterms * sizeof(*idf));
+	b->map = term_map_from_terms(b->terms, len, nterms, NULL);
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	return 0;
 }
