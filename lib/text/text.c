@@ -732,19 +732,17 @@ static int cmp_freq(const void *a, const void *b, void *arg)
 	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
 }
 
-/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. The row's
- * terms are ids[q], or fin[ids[q]] when fin maps them to the final indices. */
+/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. The fit
+ * computes the same, in the same order, in shard_weigh_run. */
 static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uint32_t *ids,
-			const uint32_t *fin, const uint32_t *cnt, size_t n, uint32_t *idx,
-			double *val, uint32_t base)
+			const uint32_t *cnt, size_t n, uint32_t *idx, double *val, uint32_t base)
 {
 	double ss = 0;
 	for (size_t q = 0; q < n; q++) {
-		uint32_t id = fin ? fin[ids[q]] : ids[q];
 		double c = (double)cnt[q];
 		double tf = o->sublinear_tf ? 1.0 + log(c) : c;
-		double w = tf * idf[id];
-		idx[q] = id + base;
+		double w = tf * idf[ids[q]];
+		idx[q] = ids[q] + base;
 		val[q] = w;
 		ss += w * w;
 	}
@@ -760,40 +758,53 @@ static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uin
  * merged; the result does not depend on the number of shards ---- */
 
 /* One block of one shard: a term map of its own (ids in the order the shard met the terms),
- * their document frequencies and total counts, and the shard's rows of (term, count). */
+ * their document frequencies and total counts. */
 struct shard_block {
 	struct term_map *m;
 	uint32_t *df;
 	double *tot; /* for max_features only */
 	size_t dfalloc;
-	uint32_t *ids, *cnt;
-	size_t nnz, alloc;
-	size_t *ptr;   /* n + 1: row d is [ptr[d], ptr[d + 1]) */
 	uint32_t *fin; /* term id -> final index, UINT32_MAX when pruned; NULL once applied */
 	size_t nterms; /* the shard's terms, kept when the merge frees its map */
 };
 
-/* The documents docs[first, first + n) and what is learnt from them. */
+/* A count: the shard's term id (later its final index) and how often the document has it.
+ * As big as a double: shard 0's entries become the weights of X in place, so that the biggest
+ * array of the fit is not written twice to fresh pages. */
+struct ent {
+	uint32_t id, cnt;
+};
+
+/* The documents docs[first, first + n) and what is learnt from them: each row in X's layout,
+ * the word block's entries then the char block's. */
 struct shard {
 	const struct tfidf *v;
 	const char *const *docs;
 	size_t first, n;
 	struct shard_block b[TFIDF_NBLOCKS];
-	struct csr *X; /* weighing: the output, its indptr already set */
+	struct ent *ent;
+	size_t nent, entalloc;
+	size_t *seg; /* 2n + 1: block bi of row d is [seg[2d + bi], seg[2d + bi + 1]) */
+	/* weighing: the output, where the shard's entries go in it, and where they are read */
+	struct csr *X;
+	size_t xoff;
+	const struct ent *src;
 	struct err e;
 	int rc;
 };
 
-static void shard_block_release(struct shard_block *sb)
+static void shard_release(struct shard *sh)
 {
-	term_map_free(&sb->m);
-	free(sb->df);
-	free(sb->tot);
-	free(sb->ids);
-	free(sb->cnt);
-	free(sb->ptr);
-	free(sb->fin);
-	memset(sb, 0, sizeof(*sb));
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		struct shard_block *sb = &sh->b[bi];
+		term_map_free(&sb->m);
+		free(sb->df);
+		free(sb->tot);
+		free(sb->fin);
+	}
+	free(sh->ent);
+	free(sh->seg);
+	memset(sh, 0, sizeof(*sh));
 }
 
 /* Room for df and tot of every term of sb's map, new entries zero. */
@@ -813,13 +824,25 @@ static void shard_block_df_room(struct shard_block *sb, bool tot)
 	sb->dfalloc = na;
 }
 
+static void shard_ent_room(struct shard *sh, size_t want)
+{
+	if (want <= sh->entalloc)
+		return;
+	size_t na = sh->entalloc < 4096 ? 4096 : sh->entalloc * 2;
+	while (na < want)
+		na *= 2;
+	sh->ent = big_realloc(sh->ent, na, sizeof(*sh->ent));
+	sh->entalloc = na;
+}
+
 /* How far ahead of its lookup a gram's slot is asked for: the lookups of a document are
  * independent, so their cache misses can overlap instead of queueing. */
 #define TFIDF_PREFETCH 12
 
-/* Counts the grams in s (document d of the shard) into sb. */
-static void shard_count(struct shard_block *sb, struct scratch *s, int bi, size_t d, bool tot)
+/* Counts the grams in s (block bi of the shard's current document) into the shard. */
+static void shard_count(struct shard *sh, struct scratch *s, int bi, bool tot)
 {
+	struct shard_block *sb = &sh->b[bi];
 	struct term_map *m = sb->m;
 	size_t ng = s->ngram;
 	ALLOC_GROW(s->gh, ng, s->ghalloc);
@@ -835,35 +858,16 @@ static void shard_count(struct shard_block *sb, struct scratch *s, int bi, size_
 					       s->gh[g]));
 	}
 	shard_block_df_room(sb, tot);
-	if (sb->nnz + s->ntouched > sb->alloc) {
-		size_t na = sb->alloc < 4096 ? 4096 : sb->alloc * 2;
-		while (na < sb->nnz + s->ntouched)
-			na *= 2;
-		sb->ids = big_realloc(sb->ids, na, sizeof(*sb->ids));
-		sb->cnt = big_realloc(sb->cnt, na, sizeof(*sb->cnt));
-		sb->alloc = na;
-	}
+	shard_ent_room(sh, sh->nent + s->ntouched);
 	for (size_t t = 0; t < s->ntouched; t++) {
 		uint32_t id = s->touched[t];
-		sb->ids[sb->nnz] = id;
-		sb->cnt[sb->nnz++] = s->cnt[id];
+		sh->ent[sh->nent].id = id;
+		sh->ent[sh->nent++].cnt = s->cnt[id];
 		sb->df[id]++;
 		if (tot)
 			sb->tot[id] += s->cnt[id];
 	}
-	sb->ptr[d + 1] = sb->nnz;
 	count_reset(s);
-}
-
-/* Reserves what the first documents promise, to grow by copies rarely. */
-static void shard_block_reserve(struct shard_block *sb, size_t seen, size_t n)
-{
-	size_t want = sb->nnz / seen * n / 10 * 11;
-	if (want > sb->alloc) {
-		sb->ids = big_realloc(sb->ids, want, sizeof(*sb->ids));
-		sb->cnt = big_realloc(sb->cnt, want, sizeof(*sb->cnt));
-		sb->alloc = want;
-	}
 }
 
 static void *shard_count_run(void *arg)
@@ -875,10 +879,9 @@ static void *shard_count_run(void *arg)
 
 	scratch_init(&s);
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi)) {
+		if (block_on(o, bi))
 			sh->b[bi].m = term_map_new(0);
-			sh->b[bi].ptr = xcalloc(sh->n + 1, sizeof(*sh->b[bi].ptr));
-		}
+	sh->seg = xcalloc(2 * sh->n + 1, sizeof(*sh->seg));
 	sh->rc = 0;
 	for (size_t d = 0; d < sh->n; d++) {
 		if (fold_doc(&s, o, sh->docs[sh->first + d], &sh->e) < 0) {
@@ -886,13 +889,17 @@ static void *shard_count_run(void *arg)
 			sh->rc = -1;
 			break;
 		}
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+			sh->seg[2 * d + (size_t)bi] = sh->nent;
 			if (block_on(o, bi)) {
 				analyze_block(&s, o, bi);
-				shard_count(&sh->b[bi], &s, bi, d, tot);
-				if (d == 255 && sh->n > 512)
-					shard_block_reserve(&sh->b[bi], 256, sh->n);
+				shard_count(sh, &s, bi, tot);
 			}
+		}
+		sh->seg[2 * d + 2] = sh->nent;
+		/* reserve what the first documents promise, to grow by copies rarely */
+		if (d == 255 && sh->n > 512)
+			shard_ent_room(sh, sh->nent / 256 * sh->n / 10 * 11);
 	}
 	scratch_release(&s);
 	return NULL;
@@ -996,51 +1003,70 @@ static void *merge_run(void *arg)
 	return NULL;
 }
 
-/* Drops the pruned terms from the shard's rows and renumbers the others (in place: a copy
- * would cost more, in fresh pages, than the counting did). */
+/* Drops the pruned terms from the shard's rows and renumbers the others, in place. */
 static void *shard_prune_run(void *arg)
 {
 	struct shard *sh = arg;
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-		struct shard_block *sb = &sh->b[bi];
-		if (!sb->fin || !sb->ptr)
-			continue;
-		size_t w = 0, start = 0;
-		for (size_t d = 0; d < sh->n; d++) {
-			size_t end = sb->ptr[d + 1];
-			for (size_t p = start; p < end; p++) {
-				uint32_t f = sb->fin[sb->ids[p]];
-				if (f != UINT32_MAX) {
-					sb->ids[w] = f;
-					sb->cnt[w++] = sb->cnt[p];
-				}
+	size_t w = 0, start = 0;
+	for (size_t k = 0; k < 2 * sh->n; k++) {
+		const uint32_t *fin = sh->b[k % 2].fin;
+		size_t end = sh->seg[k + 1];
+		sh->seg[k] = w;
+		for (size_t p = start; p < end; p++) {
+			uint32_t f = fin ? fin[sh->ent[p].id] : sh->ent[p].id;
+			if (f != UINT32_MAX) {
+				sh->ent[w].id = f;
+				sh->ent[w++].cnt = sh->ent[p].cnt;
 			}
-			sb->ptr[d + 1] = w;
-			start = end;
 		}
-		sb->nnz = w;
-		free(sb->fin);
-		sb->fin = NULL;
+		start = end;
+	}
+	sh->seg[2 * sh->n] = w;
+	sh->nent = w;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		free(sh->b[bi].fin);
+		sh->b[bi].fin = NULL;
 	}
 	return NULL;
 }
 
 /* The shard's rows of X: the blocks weighed and l2-normalized each on its own, side by side.
- * Each row is computed alone, so how the rows are shared out does not change them. */
+ * Each row is computed alone, so how the rows are shared out does not change them. For shard
+ * 0 the entries are read from where the weights go: entry q is read before weight q is
+ * written, through memcpy (the memory changes type). */
 static void *shard_weigh_run(void *arg)
 {
 	const struct shard *sh = arg;
 	const struct tfidf *v = sh->v;
 	struct csr *X = sh->X;
+	const unsigned char *src = (const unsigned char *)sh->src;
+	unsigned char *dst = (unsigned char *)(X->data + sh->xoff);
+	uint32_t *idx = X->indices + sh->xoff;
 	for (size_t d = 0; d < sh->n; d++) {
-		size_t q = X->indptr[sh->first + d], base = 0;
+		size_t base = 0;
+		X->indptr[sh->first + d] = sh->xoff + sh->seg[2 * d];
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-			const struct shard_block *sb = &sh->b[bi];
-			if (sb->ptr) {
-				size_t p = sb->ptr[d], len = sb->ptr[d + 1] - p;
-				q += weigh_row(&v->o, v->b[bi].idf, sb->ids + p, sb->fin,
-					       sb->cnt + p, len, X->indices + q, X->data + q,
-					       (uint32_t)base);
+			const uint32_t *fin = sh->b[bi].fin;
+			const double *idf = v->b[bi].idf;
+			size_t p0 = sh->seg[2 * d + (size_t)bi],
+			       p1 = sh->seg[2 * d + (size_t)bi + 1];
+			double ss = 0;
+			for (size_t p = p0; p < p1; p++) {
+				struct ent en;
+				memcpy(&en, src + p * sizeof(en), sizeof(en));
+				uint32_t id = fin ? fin[en.id] : en.id;
+				double c = (double)en.cnt;
+				double tf = v->o.sublinear_tf ? 1.0 + log(c) : c;
+				double w = tf * idf[id];
+				idx[p] = id + (uint32_t)base;
+				memcpy(dst + p * sizeof(w), &w, sizeof(w));
+				ss += w * w;
+			}
+			if (ss > 0) {
+				double r = 1.0 / sqrt(ss);
+				double *val = (double *)(void *)dst;
+				for (size_t p = p0; p < p1; p++)
+					val[p] *= r;
 			}
 			base += v->b[bi].nterms;
 		}
@@ -1120,30 +1146,31 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	if (pruned)
 		par_run(shard_prune_run, sh, sizeof(*sh), nsh);
 
-	/* one allocation of the final size: growing by copies costs more than the weighing */
+	/* X's weights take the place of shard 0's entries (same size): one array less to fault
+	 * in; the other shards' go after them */
 	size_t total = 0;
-	for (size_t t = 0; t < nsh; t++)
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-			total += sh[t].b[bi].nnz;
+	for (size_t t = 0; t < nsh; t++) {
+		sh[t].xoff = total;
+		total += sh[t].nent;
+	}
 	csr_init(X, v->nfeatures);
-	csr_reserve(X, n, total ? total : 1);
-	X->indptr[0] = 0;
-	for (size_t t = 0; t < nsh; t++)
-		for (size_t d = 0; d < sh[t].n; d++) {
-			size_t len = 0, i = sh[t].first + d;
-			for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-				if (sh[t].b[bi].ptr)
-					len += sh[t].b[bi].ptr[d + 1] - sh[t].b[bi].ptr[d];
-			X->indptr[i + 1] = X->indptr[i] + len;
-		}
+	csr_reserve(X, n, 0);
+	X->indices = big_realloc(NULL, total ? total : 1, sizeof(*X->indices));
+	X->data = big_realloc(sh[0].ent, total ? total : 1, sizeof(*X->data));
+	sh[0].ent = NULL;
+	sh[0].src = (const struct ent *)(void *)X->data;
+	for (size_t t = 1; t < nsh; t++)
+		sh[t].src = sh[t].ent;
+	X->alloc = total ? total : 1;
 	X->nrows = n;
 	X->nnz = total;
+	X->indptr[n] = total;
+	trace_perf("tf-idf: prune");
 	par_run(shard_weigh_run, sh, sizeof(*sh), nsh);
 	ret = 0;
 out:
 	for (size_t t = 0; t < nsh; t++)
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-			shard_block_release(&sh[t].b[bi]);
+		shard_release(&sh[t]);
 	free(sh);
 	return ret;
 }
@@ -1204,8 +1231,8 @@ int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const
 			}
 			for (size_t t = 0; t < s->ntouched; t++)
 				r->cnt[t] = s->cnt[s->touched[t]];
-			q += weigh_row(&v->o, b->idf, s->touched, NULL, r->cnt, s->ntouched,
-				       r->idx + q, r->val + q, (uint32_t)base);
+			q += weigh_row(&v->o, b->idf, s->touched, r->cnt, s->ntouched, r->idx + q,
+				       r->val + q, (uint32_t)base);
 			count_reset(s);
 		}
 		base += b->nterms;
