@@ -785,6 +785,8 @@ struct shard {
 	struct ent *ent;
 	size_t nent, entalloc;
 	size_t *seg; /* 2n + 1: block bi of row d is [seg[2d + bi], seg[2d + bi + 1]) */
+	/* text bytes: the shard's, up to its end, and those its entry array makes room for */
+	size_t bytes, bytes_end, bytes_goal;
 	/* weighing: the output, where the shard's entries go in it, and where they are read */
 	struct csr *X;
 	size_t xoff;
@@ -876,6 +878,7 @@ static void *shard_count_run(void *arg)
 	const struct tfidf_opts *o = &sh->v->o;
 	bool tot = o->max_features > 0;
 	struct scratch s;
+	size_t seen = 0;
 
 	scratch_init(&s);
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
@@ -897,9 +900,12 @@ static void *shard_count_run(void *arg)
 			}
 		}
 		sh->seg[2 * d + 2] = sh->nent;
-		/* reserve what the first documents promise, to grow by copies rarely */
+		seen += strlen(sh->docs[sh->first + d]) + 1;
+		/* reserve what the first documents promise (a quarter more: pages never written
+		 * cost nothing), as growing copies everything */
 		if (d == 255 && sh->n > 512)
-			shard_ent_room(sh, sh->nent / 256 * sh->n / 10 * 11);
+			shard_ent_room(sh, (size_t)((double)sh->nent * (double)sh->bytes_goal /
+						    (double)seen * 1.25));
 	}
 	scratch_release(&s);
 	return NULL;
@@ -1087,7 +1093,14 @@ static void shard_split(struct shard *sh, size_t nsh, const char *const *docs, s
 		while (d < n && (acc < goal || d == sh[t].first))
 			acc += len[d++];
 		sh[t].n = d - sh[t].first;
+		sh[t].bytes = acc - (t ? sh[t - 1].bytes_end : 0);
+		sh[t].bytes_end = acc;
 	}
+	/* shard 0's entries become X's weights: it makes room for the whole matrix */
+	if (nsh)
+		sh[0].bytes_goal = total;
+	for (size_t t = 1; t < nsh; t++)
+		sh[t].bytes_goal = sh[t].bytes;
 	free(len);
 }
 
@@ -1146,8 +1159,9 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	if (pruned)
 		par_run(shard_prune_run, sh, sizeof(*sh), nsh);
 
-	/* X's weights take the place of shard 0's entries (same size): one array less to fault
-	 * in; the other shards' go after them */
+	/* X's weights take the place of shard 0's entries when it made room for them all (the
+	 * usual case): one array less to fault in. Never by realloc: moving a big array costs
+	 * more than faulting a fresh one. */
 	size_t total = 0;
 	for (size_t t = 0; t < nsh; t++) {
 		sh[t].xoff = total;
@@ -1156,11 +1170,14 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	csr_init(X, v->nfeatures);
 	csr_reserve(X, n, 0);
 	X->indices = big_realloc(NULL, total ? total : 1, sizeof(*X->indices));
-	X->data = big_realloc(sh[0].ent, total ? total : 1, sizeof(*X->data));
-	sh[0].ent = NULL;
-	sh[0].src = (const struct ent *)(void *)X->data;
-	for (size_t t = 1; t < nsh; t++)
+	for (size_t t = 0; t < nsh; t++)
 		sh[t].src = sh[t].ent;
+	if (total && sh[0].entalloc >= total) {
+		X->data = (double *)(void *)sh[0].ent;
+		sh[0].ent = NULL;
+	} else {
+		X->data = big_realloc(NULL, total ? total : 1, sizeof(*X->data));
+	}
 	X->alloc = total ? total : 1;
 	X->nrows = n;
 	X->nnz = total;
