@@ -165,13 +165,22 @@ struct term_map {
 	size_t cap; /* power of two */
 };
 
-/* Resizes an array that may grow big, asking for huge pages: with 4 KiB pages, faulting in
- * the count rows and tables cost as much as the counting itself. */
-static void *big_realloc(void *p, size_t n, size_t size)
+/* Resizes an array of which the first used elements matter to n elements, asking for huge
+ * pages: with 4 KiB pages, faulting in the count rows and tables cost as much as the
+ * counting itself. A big array moves by hand, to pages advised before the copy writes them
+ * (realloc would copy into 4 KiB pages, or move by remapping, slower still here). */
+static void *big_realloc(void *p, size_t used, size_t n, size_t size)
 {
-	p = xreallocarray(p, n, size);
-	mem_advise_huge(p, n * size);
-	return p;
+	if (!p || used * size < ((size_t)1 << 20)) {
+		p = xreallocarray(p, n, size);
+		mem_advise_huge(p, n * size);
+		return p;
+	}
+	void *q = xmallocarray(n, size);
+	mem_advise_huge(q, n * size);
+	memcpy(q, p, used * size);
+	free(p);
+	return q;
 }
 
 /* A zeroed array that may be big (see big_realloc). */
@@ -288,15 +297,15 @@ static size_t term_map_intern_h(struct term_map *m, const char *s, size_t len, u
 		m->balloc = m->balloc < 4096 ? 4096 : m->balloc * 2;
 		if (m->balloc < m->blen + len + 1)
 			m->balloc = m->blen + len + 1;
-		m->bytes = big_realloc(m->bytes, m->balloc, 1);
+		m->bytes = big_realloc(m->bytes, m->blen, m->balloc, 1);
 	}
 	memcpy(m->bytes + m->blen, s, len);
 	m->bytes[m->blen + len] = 0;
 	if (m->n + 1 > m->nalloc) {
 		size_t na = m->nalloc < 1024 ? 1024 : m->nalloc * 2;
-		m->off = big_realloc(m->off, na, sizeof(*m->off));
-		m->len = big_realloc(m->len, na, sizeof(*m->len));
-		m->hash = big_realloc(m->hash, na, sizeof(*m->hash));
+		m->off = big_realloc(m->off, m->n, na, sizeof(*m->off));
+		m->len = big_realloc(m->len, m->n, na, sizeof(*m->len));
+		m->hash = big_realloc(m->hash, m->n, na, sizeof(*m->hash));
 		m->nalloc = na;
 	}
 	size_t nid = m->n++;
@@ -322,10 +331,10 @@ static struct term_map *term_map_from_terms(const char *terms, size_t len, size_
 	size_t mask = m->cap - 1, p = 0;
 	m->balloc = len ? len : 1;
 	m->nalloc = nterms ? nterms : 1;
-	m->bytes = big_realloc(NULL, m->balloc, 1);
-	m->off = big_realloc(NULL, m->nalloc, sizeof(*m->off));
-	m->len = big_realloc(NULL, m->nalloc, sizeof(*m->len));
-	m->hash = big_realloc(NULL, m->nalloc, sizeof(*m->hash));
+	m->bytes = big_realloc(NULL, 0, m->balloc, 1);
+	m->off = big_realloc(NULL, 0, m->nalloc, sizeof(*m->off));
+	m->len = big_realloc(NULL, 0, m->nalloc, sizeof(*m->len));
+	m->hash = big_realloc(NULL, 0, m->nalloc, sizeof(*m->hash));
 	memcpy(m->bytes, terms, len);
 	m->blen = len;
 	for (size_t q = 0; q < nterms; q++) {
@@ -628,7 +637,7 @@ static void count_add(struct scratch *s, size_t id)
 		size_t na = s->cntalloc < 4096 ? 4096 : s->cntalloc;
 		while (na <= id)
 			na *= 2;
-		s->cnt = big_realloc(s->cnt, na, sizeof(*s->cnt));
+		s->cnt = big_realloc(s->cnt, s->cntalloc, na, sizeof(*s->cnt));
 		memset(s->cnt + s->cntalloc, 0, (na - s->cntalloc) * sizeof(*s->cnt));
 		s->cntalloc = na;
 	}
@@ -704,18 +713,43 @@ static int cmp_sort_ent(const void *a, const void *b, void *arg)
 	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
 }
 
-/* Sorts ids[0..n) (terms of m) bytewise. */
+/* Sorts ids[0..n) (terms of m) bytewise: a radix sort of the prefixes (stable, a byte a
+ * pass, from the last), then the terms that share a prefix by comparison. */
 static void sort_terms(const struct term_map *m, uint32_t *ids, size_t n)
 {
-	struct sort_ent *se = xmallocarray(n ? n : 1, sizeof(*se));
+	struct sort_ent *a = big_realloc(NULL, 0, n ? n : 1, sizeof(*a));
+	struct sort_ent *b = big_realloc(NULL, 0, n ? n : 1, sizeof(*b));
 	for (size_t q = 0; q < n; q++) {
-		se[q].id = ids[q];
-		se[q].pfx = term_prefix(m->bytes + m->off[ids[q]], m->len[ids[q]]);
+		a[q].id = ids[q];
+		a[q].pfx = term_prefix(m->bytes + m->off[ids[q]], m->len[ids[q]]);
 	}
-	qsort_r(se, n, sizeof(*se), cmp_sort_ent, (void *)m);
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t pos[257] = {0};
+		for (size_t q = 0; q < n; q++)
+			pos[((a[q].pfx >> shift) & 0xff) + 1]++;
+		int skip = 0; /* every prefix has the same byte here */
+		for (int k = 1; k <= 256; k++)
+			skip |= pos[k] == n;
+		if (skip)
+			continue;
+		for (int k = 1; k <= 256; k++)
+			pos[k] += pos[k - 1];
+		for (size_t q = 0; q < n; q++)
+			b[pos[(a[q].pfx >> shift) & 0xff]++] = a[q];
+		struct sort_ent *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].pfx == a[i].pfx;)
+			j++;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof(*a), cmp_sort_ent, (void *)m);
+	}
 	for (size_t q = 0; q < n; q++)
-		ids[q] = se[q].id;
-	free(se);
+		ids[q] = a[q].id;
+	free(a);
+	free(b);
 }
 
 struct freq_ent {
@@ -817,10 +851,10 @@ static void shard_block_df_room(struct shard_block *sb, bool tot)
 		return;
 	while (na < n)
 		na *= 2;
-	sb->df = big_realloc(sb->df, na, sizeof(*sb->df));
+	sb->df = big_realloc(sb->df, sb->dfalloc, na, sizeof(*sb->df));
 	memset(sb->df + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->df));
 	if (tot) {
-		sb->tot = big_realloc(sb->tot, na, sizeof(*sb->tot));
+		sb->tot = big_realloc(sb->tot, sb->dfalloc, na, sizeof(*sb->tot));
 		memset(sb->tot + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->tot));
 	}
 	sb->dfalloc = na;
@@ -833,7 +867,7 @@ static void shard_ent_room(struct shard *sh, size_t want)
 	size_t na = sh->entalloc < 4096 ? 4096 : sh->entalloc * 2;
 	while (na < want)
 		na *= 2;
-	sh->ent = big_realloc(sh->ent, na, sizeof(*sh->ent));
+	sh->ent = big_realloc(sh->ent, sh->nent, na, sizeof(*sh->ent));
 	sh->entalloc = na;
 }
 
@@ -939,7 +973,7 @@ static void *merge_run(void *arg)
 		struct shard_block *sb = &j->sh[si].b[j->bi];
 		const struct term_map *sm = sb->m;
 		sb->nterms = sm->n;
-		sb->fin = xmallocarray(sm->n ? sm->n : 1, sizeof(*sb->fin));
+		sb->fin = big_realloc(NULL, 0, sm->n ? sm->n : 1, sizeof(*sb->fin));
 		for (size_t l = 0; l < sm->n; l++) {
 			if (l + TFIDF_PREFETCH < sm->n)
 				term_map_prefetch(m, sm->hash[l + TFIDF_PREFETCH]);
@@ -956,7 +990,7 @@ static void *merge_run(void *arg)
 
 	/* prune: min_df as a count (>= 1) or a fraction of the documents, like sklearn */
 	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)j->n;
-	keep = xmallocarray(m->n ? m->n : 1, sizeof(*keep));
+	keep = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*keep));
 	for (size_t id = 0; id < m->n; id++)
 		if ((double)u->df[id] >= min_count)
 			keep[nkeep++] = (uint32_t)id;
@@ -973,13 +1007,13 @@ static void *merge_run(void *arg)
 	}
 	sort_terms(m, keep, nkeep);
 
-	newid = xmallocarray(m->n ? m->n : 1, sizeof(*newid));
+	newid = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*newid));
 	for (size_t id = 0; id < m->n; id++)
 		newid[id] = UINT32_MAX;
 	block_release(b);
 	b->nterms = nkeep;
 	b->idf = xmallocarray(nkeep ? nkeep : 1, sizeof(*b->idf));
-	kh = xmallocarray(nkeep ? nkeep : 1, sizeof(*kh));
+	kh = big_realloc(NULL, 0, nkeep ? nkeep : 1, sizeof(*kh));
 	for (size_t q = 0; q < nkeep; q++)
 		b->terms_len += m->len[keep[q]] + 1;
 	b->terms = xmalloc(b->terms_len + 1);
@@ -1036,19 +1070,29 @@ static void *shard_prune_run(void *arg)
 	return NULL;
 }
 
-/* The shard's rows of X: the blocks weighed and l2-normalized each on its own, side by side.
- * Each row is computed alone, so how the rows are shared out does not change them. For shard
- * 0 the entries are read from where the weights go: entry q is read before weight q is
- * written, through memcpy (the memory changes type). */
-static void *shard_weigh_run(void *arg)
+/* Rows [d0, d1) of a shard, a share of the weighing. */
+struct weigh_piece {
+	const struct shard *sh;
+	size_t d0, d1;
+};
+
+struct weigh_job {
+	const struct weigh_piece *pc;
+	size_t npc;
+};
+
+/* Rows [d0, d1) of the shard in X: the blocks weighed and l2-normalized each on its own, side
+ * by side. Each row is computed alone, so how the rows are shared out does not change them.
+ * In place (shard 0), entry p is read before weight p is written, through memcpy (the memory
+ * changes type). */
+static void shard_weigh(const struct shard *sh, size_t d0, size_t d1)
 {
-	const struct shard *sh = arg;
 	const struct tfidf *v = sh->v;
 	struct csr *X = sh->X;
 	const unsigned char *src = (const unsigned char *)sh->src;
 	unsigned char *dst = (unsigned char *)(X->data + sh->xoff);
 	uint32_t *idx = X->indices + sh->xoff;
-	for (size_t d = 0; d < sh->n; d++) {
+	for (size_t d = d0; d < d1; d++) {
 		size_t base = 0;
 		X->indptr[sh->first + d] = sh->xoff + sh->seg[2 * d];
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
@@ -1077,7 +1121,56 @@ static void *shard_weigh_run(void *arg)
 			base += v->b[bi].nterms;
 		}
 	}
+}
+
+static void *weigh_run(void *arg)
+{
+	const struct weigh_job *j = arg;
+	for (size_t k = 0; k < j->npc; k++)
+		shard_weigh(j->pc[k].sh, j->pc[k].d0, j->pc[k].d1);
 	return NULL;
+}
+
+/* Shares the rows out between nj jobs by cost: an entry read in place costs one, one read
+ * from a shard's own array two (its weight goes to fresh pages as well). */
+static void weigh_plan(const struct shard *sh, size_t nsh, bool inplace, struct weigh_job *job,
+		       struct weigh_piece *pc, size_t nj)
+{
+	size_t total = 0, acc = 0, s = 0, d = 0, npc = 0;
+	for (size_t t = 0; t < nsh; t++)
+		total += sh[t].nent * (t == 0 && inplace ? 1 : 2);
+	for (size_t k = 0; k < nj; k++) {
+		size_t end = k + 1 == nj ? SIZE_MAX : total / nj * (k + 1);
+		job[k].pc = pc + npc;
+		job[k].npc = 0;
+		while (s < nsh) {
+			size_t w = s == 0 && inplace ? 1 : 2;
+			size_t lo = sh[s].n, hi = sh[s].n;
+			if (acc + w * sh[s].nent > end) {
+				lo = d;
+				/* the first row whose start is at or past end */
+				while (lo < hi) {
+					size_t mid = lo + (hi - lo) / 2;
+					if (acc + w * sh[s].seg[2 * mid] < end)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+			}
+			if (lo > d) {
+				pc[npc].sh = &sh[s];
+				pc[npc].d0 = d;
+				pc[npc++].d1 = lo;
+				job[k].npc++;
+			}
+			d = lo;
+			if (d < sh[s].n)
+				break;
+			acc += w * sh[s].nent;
+			s++;
+			d = 0;
+		}
+	}
 }
 
 /* Splits docs[0..n) into nsh shards of about the same number of bytes. */
@@ -1112,6 +1205,8 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	struct merge_job mj[TFIDF_NBLOCKS];
 	size_t nmj = 0;
 	bool pruned = false;
+	struct weigh_job *wjob = NULL;
+	struct weigh_piece *wpc = NULL;
 	int ret = -1;
 
 	tfidf_release(v);
@@ -1129,7 +1224,7 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 		sh[t].X = X;
 	}
 	par_run(shard_count_run, sh, sizeof(*sh), nsh);
-	trace_perf("tf-idf: count");
+	trace_perf("text: tf-idf: count");
 	for (size_t t = 0; t < nsh; t++)
 		if (sh[t].rc < 0) {
 			*e = sh[t].e;
@@ -1147,7 +1242,7 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 			merge_run(&mj[q]);
 	for (size_t q = 0; q < nmj; q++)
 		pruned |= mj[q].pruned;
-	trace_perf("tf-idf: vocabulary");
+	trace_perf("text: tf-idf: vocabulary");
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	if (!v->nfeatures) {
 		err_set(e, DYN_EDATA,
@@ -1169,26 +1264,32 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	}
 	csr_init(X, v->nfeatures);
 	csr_reserve(X, n, 0);
-	X->indices = big_realloc(NULL, total ? total : 1, sizeof(*X->indices));
+	X->indices = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->indices));
 	for (size_t t = 0; t < nsh; t++)
 		sh[t].src = sh[t].ent;
-	if (total && sh[0].entalloc >= total) {
+	bool inplace = total && sh[0].entalloc >= total;
+	if (inplace) {
 		X->data = (double *)(void *)sh[0].ent;
 		sh[0].ent = NULL;
 	} else {
-		X->data = big_realloc(NULL, total ? total : 1, sizeof(*X->data));
+		X->data = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->data));
 	}
 	X->alloc = total ? total : 1;
 	X->nrows = n;
 	X->nnz = total;
 	X->indptr[n] = total;
-	trace_perf("tf-idf: prune");
-	par_run(shard_weigh_run, sh, sizeof(*sh), nsh);
+	trace_perf("text: tf-idf: prune, matrix");
+	wjob = xcalloc(nsh, sizeof(*wjob));
+	wpc = xcalloc(2 * nsh, sizeof(*wpc));
+	weigh_plan(sh, nsh, inplace, wjob, wpc, nsh);
+	par_run(weigh_run, wjob, sizeof(*wjob), nsh);
 	ret = 0;
 out:
 	for (size_t t = 0; t < nsh; t++)
 		shard_release(&sh[t]);
 	free(sh);
+	free(wjob);
+	free(wpc);
 	return ret;
 }
 

@@ -707,6 +707,12 @@ static void check_threads(const char *what, const struct tfidf_opts *base, char 
 	tfidf_release(&v1);
 }
 
+static int cmp_len(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	return x < y ? -1 : x > y;
+}
+
 static void test_threads(char **docs, size_t n)
 {
 	struct tfidf_opts o;
@@ -727,6 +733,17 @@ static void test_threads(char **docs, size_t n)
 	o.char_max = 3;
 	o.max_features = 300;
 	check_threads("threads, chars only, max_features", &o, docs, n);
+
+	/* shortest texts first: the room the first texts promise is too little */
+	char **by_len = xmallocarray(n, sizeof(*by_len));
+	memcpy(by_len, docs, n * sizeof(*by_len));
+	qsort(by_len, n, sizeof(*by_len), cmp_len);
+	tfidf_opts_default(&o);
+	check_threads("threads, shortest texts first", &o, by_len, n);
+	free(by_len);
+	/* shards too small to make room ahead: the matrix is built beside the counts rather than
+	 * in their place */
+	check_threads("threads, 1000 texts", &o, docs, 1000);
 
 	/* the first bad document is named, whichever thread meets it */
 	const char *keep[2] = {docs[500], docs[900]};
