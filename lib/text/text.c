@@ -779,7 +779,7 @@ static int cmp_freq(const void *a, const void *b, void *arg)
 }
 
 /* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. The fit
- * computes the same, in the same order, in shard_weigh_run. */
+ * computes the same, in the same order, in shard_weigh. */
 static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uint32_t *ids,
 			const uint32_t *cnt, size_t n, uint32_t *idx, double *val, uint32_t base)
 {
@@ -803,14 +803,14 @@ static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uin
 /* ---- fit: the documents counted in shards, one per thread, and the shards' vocabularies
  * merged; the result does not depend on the number of shards ---- */
 
-/* One block of one shard: a term map of its own (ids in the order the shard met the terms),
- * their document frequencies and total counts. */
 /* A term's document frequency in a shard, and its count in the current document: side by
  * side, as both are touched at once (one cache miss, not two). */
 struct df_cnt {
 	uint32_t df, cnt;
 };
 
+/* One block of one shard: a term map of its own (ids in the order the shard met the terms),
+ * their document frequencies and total counts. */
 struct shard_block {
 	struct term_map *m;
 	struct df_cnt *dc;
