@@ -1315,7 +1315,7 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	X->nrows = n;
 	X->nnz = total;
 	X->indptr[n] = total;
-	trace_perf("text: tf-idf: prune, matrix");
+	trace_perf("text: tf-idf: matrix");
 	wjob = xcalloc(nsh, sizeof(*wjob));
 	wpc = xcalloc(2 * nsh, sizeof(*wpc));
 	weigh_plan(sh, nsh, inplace, wjob, wpc, nsh);
