@@ -2,7 +2,6 @@
  * idf and normalization follow scikit-learn's TfidfVectorizer (see text.h) so that the same
  * settings give the same matrix; case folding is utf8proc's full Unicode folding. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +11,7 @@
 #include "text/text.h"
 #include "base/base.h"
 #include "base/par.h"
+#include "base/trace.h"
 
 /* ---- UTF-8 and case folding ---- */
 
@@ -132,16 +132,76 @@ static int is_space_cp(int32_t cp)
 
 /* ---- term map: open addressing over an arena of term bytes ---- */
 
+/* A slot holds a key besides the term's id: a term of up to 7 bytes is its key (the bytes and
+ * the length), so finding it touches the slot alone; a longer one keys by its arena offset and
+ * length, and 32 bits of its hash keep probes from touching other terms' bytes. */
+struct term_slot {
+	uint64_t key; /* bytes << 8 | len (len <= 7), or off << 8 | min(len, 255) */
+	uint32_t tag; /* the high half of the hash */
+	uint32_t id1; /* id + 1, 0 for empty */
+};
+
+#define TERM_INLINE 7
+
+/* The slot key of s; off is the term's arena offset (unused for short terms). */
+static inline uint64_t term_key(const char *s, size_t len, size_t off)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (len >= 4 && len <= TERM_INLINE) {
+		/* two overlapping 4-byte loads; the bytes they share agree */
+		uint64_t lo = (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 |
+			      (uint64_t)u[3] << 24;
+		const unsigned char *e = u + len - 4;
+		uint64_t hi = (uint64_t)e[0] | (uint64_t)e[1] << 8 | (uint64_t)e[2] << 16 |
+			      (uint64_t)e[3] << 24;
+		return (lo | hi << (8 * (len - 4))) << 8 | len;
+	}
+	if (len < 4) {
+		uint64_t k = 0;
+		if (len)
+			k = (uint64_t)u[0] | (uint64_t)u[len / 2] << (8 * (len / 2)) |
+			    (uint64_t)u[len - 1] << (8 * (len - 1));
+		return k << 8 | len;
+	}
+	return (uint64_t)off << 8 | (len < 255 ? len : 255);
+}
+
 struct term_map {
-	char *bytes;
+	char *bytes; /* the terms, each NUL-terminated */
 	size_t blen, balloc;
 	size_t *off;
 	uint32_t *len;
 	uint64_t *hash;
 	size_t n, nalloc;
-	uint32_t *slot; /* id + 1, 0 for empty */
-	size_t cap;	/* power of two */
+	struct term_slot *slot;
+	size_t cap; /* power of two */
 };
+
+/* Resizes an array of which the first used elements matter to n elements, asking for huge
+ * pages: with 4 KiB pages, faulting in the count rows and tables cost as much as the
+ * counting itself. A big array moves by hand, to pages advised before the copy writes them
+ * (realloc would copy into 4 KiB pages, or move by remapping, slower still here). */
+static void *big_realloc(void *p, size_t used, size_t n, size_t size)
+{
+	if (!p || used * size < ((size_t)1 << 20)) {
+		p = xreallocarray(p, n, size);
+		mem_advise_huge(p, n * size);
+		return p;
+	}
+	void *q = xmallocarray(n, size);
+	mem_advise_huge(q, n * size);
+	memcpy(q, p, used * size);
+	free(p);
+	return q;
+}
+
+/* A zeroed array that may be big (see big_realloc). */
+static void *big_calloc(size_t n, size_t size)
+{
+	void *p = xcalloc(n, size); /* fresh pages, not written yet: advice still counts */
+	mem_advise_huge(p, n * size);
+	return p;
+}
 
 static uint64_t term_hash(const char *s, size_t len)
 {
@@ -160,11 +220,14 @@ static uint64_t term_hash(const char *s, size_t len)
 	return h ^ (h >> 29);
 }
 
-static struct term_map *term_map_new(void)
+/* A map with room for about nterms terms before it grows. */
+static struct term_map *term_map_new(size_t nterms)
 {
 	struct term_map *m = xcalloc(1, sizeof(*m));
 	m->cap = 1024;
-	m->slot = xcalloc(m->cap, sizeof(*m->slot));
+	while (m->cap < 2 * nterms)
+		m->cap *= 2;
+	m->slot = big_calloc(m->cap, sizeof(*m->slot));
 	return m;
 }
 
@@ -182,19 +245,34 @@ static void term_map_free(struct term_map **mp)
 	*mp = NULL;
 }
 
+/* Asks the cache for the slot where a term of hash h starts its probe. */
+static inline void term_map_prefetch(const struct term_map *m, uint64_t h)
+{
+	__builtin_prefetch(&m->slot[h & (m->cap - 1)]);
+}
+
 static long term_map_find_h(const struct term_map *m, const char *s, size_t len, uint64_t h,
 			    size_t *where)
 {
 	size_t mask = m->cap - 1;
+	uint32_t tag = (uint32_t)(h >> 32);
+	uint64_t key = term_key(s, len, 0);
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		uint32_t v = m->slot[i];
-		if (!v) {
+		const struct term_slot *t = &m->slot[i];
+		if (!t->id1) {
 			*where = i;
 			return -1;
 		}
-		size_t id = v - 1;
-		if (m->hash[id] == h && m->len[id] == len && !memcmp(m->bytes + m->off[id], s, len))
-			return (long)id;
+		if (len <= TERM_INLINE) {
+			if (t->key == key)
+				return (long)t->id1 - 1;
+			continue;
+		}
+		/* equal lengths first: memcmp must not read past a shorter term */
+		if (t->tag == tag && (t->key & 0xff) == (key & 0xff) &&
+		    (len < 255 || m->len[t->id1 - 1] == len) &&
+		    !memcmp(m->bytes + (t->key >> 8), s, len))
+			return (long)t->id1 - 1;
 	}
 }
 
@@ -208,43 +286,85 @@ static void term_map_grow(struct term_map *m)
 {
 	free(m->slot);
 	m->cap *= 2;
-	m->slot = xcalloc(m->cap, sizeof(*m->slot));
+	m->slot = big_calloc(m->cap, sizeof(*m->slot));
 	size_t mask = m->cap - 1;
 	for (size_t id = 0; id < m->n; id++) {
 		size_t i = m->hash[id] & mask;
-		while (m->slot[i])
+		while (m->slot[i].id1)
 			i = (i + 1) & mask;
-		m->slot[i] = (uint32_t)(id + 1);
+		m->slot[i].key = term_key(m->bytes + m->off[id], m->len[id], m->off[id]);
+		m->slot[i].tag = (uint32_t)(m->hash[id] >> 32);
+		m->slot[i].id1 = (uint32_t)(id + 1);
 	}
 }
 
-/* The id of s, added when absent. */
-static size_t term_map_intern(struct term_map *m, const char *s, size_t len)
+/* The id of s (hash h), added when absent. */
+static size_t term_map_intern_h(struct term_map *m, const char *s, size_t len, uint64_t h)
 {
-	uint64_t h = term_hash(s, len);
 	size_t where;
 	long id = term_map_find_h(m, s, len, h, &where);
 	if (id >= 0)
 		return (size_t)id;
-	ALLOC_GROW(m->bytes, m->blen + len + 1, m->balloc);
+	if (m->blen + len + 1 > m->balloc) {
+		m->balloc = m->balloc < 4096 ? 4096 : m->balloc * 2;
+		if (m->balloc < m->blen + len + 1)
+			m->balloc = m->blen + len + 1;
+		m->bytes = big_realloc(m->bytes, m->blen, m->balloc, 1);
+	}
 	memcpy(m->bytes + m->blen, s, len);
 	m->bytes[m->blen + len] = 0;
 	if (m->n + 1 > m->nalloc) {
 		size_t na = m->nalloc < 1024 ? 1024 : m->nalloc * 2;
-		m->off = xreallocarray(m->off, na, sizeof(*m->off));
-		m->len = xreallocarray(m->len, na, sizeof(*m->len));
-		m->hash = xreallocarray(m->hash, na, sizeof(*m->hash));
+		m->off = big_realloc(m->off, m->n, na, sizeof(*m->off));
+		m->len = big_realloc(m->len, m->n, na, sizeof(*m->len));
+		m->hash = big_realloc(m->hash, m->n, na, sizeof(*m->hash));
 		m->nalloc = na;
 	}
 	size_t nid = m->n++;
 	m->off[nid] = m->blen;
 	m->len[nid] = (uint32_t)len;
 	m->hash[nid] = h;
+	m->slot[where].key = term_key(s, len, m->blen);
+	m->slot[where].tag = (uint32_t)(h >> 32);
+	m->slot[where].id1 = (uint32_t)(nid + 1);
 	m->blen += len + 1;
-	m->slot[where] = (uint32_t)(nid + 1);
 	if (m->n * 2 > m->cap)
 		term_map_grow(m);
 	return nid;
+}
+
+/* A map of nterms distinct terms, given as len bytes of concatenated NUL-terminated strings
+ * (copied), with ids in their order; hash[q] is the hash of term q, or NULL to compute them.
+ * Distinct terms need no lookup: each goes to the first free slot of its probe. */
+static struct term_map *term_map_from_terms(const char *terms, size_t len, size_t nterms,
+					    const uint64_t *hash)
+{
+	struct term_map *m = term_map_new(nterms);
+	size_t mask = m->cap - 1, p = 0;
+	m->balloc = len ? len : 1;
+	m->nalloc = nterms ? nterms : 1;
+	m->bytes = big_realloc(NULL, 0, m->balloc, 1);
+	m->off = big_realloc(NULL, 0, m->nalloc, sizeof(*m->off));
+	m->len = big_realloc(NULL, 0, m->nalloc, sizeof(*m->len));
+	m->hash = big_realloc(NULL, 0, m->nalloc, sizeof(*m->hash));
+	memcpy(m->bytes, terms, len);
+	m->blen = len;
+	for (size_t q = 0; q < nterms; q++) {
+		size_t tl = strlen(terms + p);
+		uint64_t h = hash ? hash[q] : term_hash(terms + p, tl);
+		size_t i = h & mask;
+		m->off[q] = p;
+		m->len[q] = (uint32_t)tl;
+		m->hash[q] = h;
+		while (m->slot[i].id1)
+			i = (i + 1) & mask;
+		m->slot[i].key = term_key(terms + p, tl, p);
+		m->slot[i].tag = (uint32_t)(h >> 32);
+		m->slot[i].id1 = (uint32_t)(q + 1);
+		p += tl + 1;
+	}
+	m->n = nterms;
+	return m;
 }
 
 /* ---- the analyzer ---- */
@@ -264,6 +384,8 @@ struct scratch {
 	size_t cpalloc;
 	struct gram *tok, *gram;
 	size_t ntok, tokalloc, ngram, gramalloc;
+	uint64_t *gh; /* the grams' hashes */
+	size_t ghalloc;
 	struct sb_stemmer *st_en, *st_ru;
 	/* per-document term counts */
 	uint32_t *cnt;
@@ -288,6 +410,7 @@ static void scratch_release(struct scratch *s)
 	free(s->cpoff);
 	free(s->tok);
 	free(s->gram);
+	free(s->gh);
 	free(s->cnt);
 	free(s->touched);
 	if (s->st_en)
@@ -493,22 +616,24 @@ static void char_grams(struct scratch *s, int nmin, int nmax)
 	}
 }
 
-/* Folds doc and fills s->gram with the terms of block bi. */
-static int analyze(struct scratch *s, const struct tfidf_opts *o, int bi, const char *doc,
-		   struct err *e)
+/* Case-folds doc into s->fold, once for both blocks. */
+static int fold_doc(struct scratch *s, const struct tfidf_opts *o, const char *doc, struct err *e)
 {
 	strbuf_reset(&s->fold);
+	return text_fold(doc, strlen(doc), o->invalid_utf8, &s->fold, e);
+}
+
+/* Fills s->gram with the terms of block bi of the folded document. */
+static void analyze_block(struct scratch *s, const struct tfidf_opts *o, int bi)
+{
 	strbuf_reset(&s->gbuf);
 	s->ngram = 0;
-	if (text_fold(doc, strlen(doc), o->invalid_utf8, &s->fold, e) < 0)
-		return -1;
 	if (bi == TFIDF_WORD) {
 		word_tokens(s, o->stem);
 		word_grams(s, o->word_min, o->word_max);
 	} else {
 		char_grams(s, o->char_min, o->char_max);
 	}
-	return 0;
 }
 
 static void count_reset(struct scratch *s)
@@ -524,7 +649,7 @@ static void count_add(struct scratch *s, size_t id)
 		size_t na = s->cntalloc < 4096 ? 4096 : s->cntalloc;
 		while (na <= id)
 			na *= 2;
-		s->cnt = xreallocarray(s->cnt, na, sizeof(*s->cnt));
+		s->cnt = big_realloc(s->cnt, s->cntalloc, na, sizeof(*s->cnt));
 		memset(s->cnt + s->cntalloc, 0, (na - s->cntalloc) * sizeof(*s->cnt));
 		s->cntalloc = na;
 	}
@@ -576,11 +701,67 @@ static int block_on(const struct tfidf_opts *o, int bi)
 	return bi == TFIDF_WORD ? o->word_min > 0 : o->char_min > 0;
 }
 
-static int cmp_term(const void *a, const void *b, void *arg)
+/* A term to sort: its first 8 bytes as a big-endian number order most pairs without reading
+ * the terms themselves (bytewise order, as strcmp's). */
+struct sort_ent {
+	uint64_t pfx;
+	uint32_t id;
+};
+
+static uint64_t term_prefix(const char *t, size_t len)
 {
+	uint64_t p = 0;
+	for (size_t k = 0; k < 8; k++)
+		p = p << 8 | (k < len ? (unsigned char)t[k] : 0);
+	return p;
+}
+
+static int cmp_sort_ent(const void *a, const void *b, void *arg)
+{
+	const struct sort_ent *x = a, *y = b;
 	const struct term_map *m = arg;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return strcmp(m->bytes + m->off[x], m->bytes + m->off[y]);
+	if (x->pfx != y->pfx)
+		return x->pfx < y->pfx ? -1 : 1;
+	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
+}
+
+/* Sorts ids[0..n) (terms of m) bytewise: a radix sort of the prefixes (stable, a byte a
+ * pass, from the last), then the terms that share a prefix by comparison. */
+static void sort_terms(const struct term_map *m, uint32_t *ids, size_t n)
+{
+	struct sort_ent *a = big_realloc(NULL, 0, n ? n : 1, sizeof(*a));
+	struct sort_ent *b = big_realloc(NULL, 0, n ? n : 1, sizeof(*b));
+	for (size_t q = 0; q < n; q++) {
+		a[q].id = ids[q];
+		a[q].pfx = term_prefix(m->bytes + m->off[ids[q]], m->len[ids[q]]);
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t pos[257] = {0};
+		for (size_t q = 0; q < n; q++)
+			pos[((a[q].pfx >> shift) & 0xff) + 1]++;
+		int skip = 0; /* every prefix has the same byte here */
+		for (int k = 1; k <= 256; k++)
+			skip |= pos[k] == n;
+		if (skip)
+			continue;
+		for (int k = 1; k <= 256; k++)
+			pos[k] += pos[k - 1];
+		for (size_t q = 0; q < n; q++)
+			b[pos[(a[q].pfx >> shift) & 0xff]++] = a[q];
+		struct sort_ent *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && a[j].pfx == a[i].pfx;)
+			j++;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof(*a), cmp_sort_ent, (void *)m);
+	}
+	for (size_t q = 0; q < n; q++)
+		ids[q] = a[q].id;
+	free(a);
+	free(b);
 }
 
 struct freq_ent {
@@ -597,13 +778,15 @@ static int cmp_freq(const void *a, const void *b, void *arg)
 	return strcmp(m->bytes + m->off[x->id], m->bytes + m->off[y->id]);
 }
 
-/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. */
+/* tf (raw or sublinear) times idf for the counts of one row, then l2; into idx/val. The fit
+ * computes the same, in the same order, in shard_weigh. */
 static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uint32_t *ids,
-			const double *cnt, size_t n, uint32_t *idx, double *val, uint32_t base)
+			const uint32_t *cnt, size_t n, uint32_t *idx, double *val, uint32_t base)
 {
 	double ss = 0;
 	for (size_t q = 0; q < n; q++) {
-		double tf = o->sublinear_tf ? 1.0 + log(cnt[q]) : cnt[q];
+		double c = (double)cnt[q];
+		double tf = o->sublinear_tf ? 1.0 + log(c) : c;
 		double w = tf * idf[ids[q]];
 		idx[q] = ids[q] + base;
 		val[q] = w;
@@ -617,254 +800,486 @@ static size_t weigh_row(const struct tfidf_opts *o, const double *idf, const uin
 	return n;
 }
 
-/* Fits block bi: vocabulary (min_df, max_features), idf; rows of raw counts in cnts
- * (columns: final term indices). */
-static int fit_block(struct tfidf *v, int bi, struct scratch *s, const char *const *docs, size_t n,
-		     struct csr *cnts, struct err *e)
-{
-	const struct tfidf_opts *o = &v->o;
-	struct tfidf_block *b = &v->b[bi];
-	struct term_map *m = term_map_new();
-	struct csr raw;
-	uint32_t *df = NULL, *keep = NULL, *newid = NULL;
-	double *tot = NULL;
-	struct freq_ent *fe = NULL;
-	size_t dfalloc = 0, nkeep = 0;
-	uint32_t *ridx = NULL;
-	double *rval = NULL;
-	size_t ralloc = 0;
-	int ret = -1;
+/* ---- fit: the documents counted in shards, one per thread, and the shards' vocabularies
+ * merged; the result does not depend on the number of shards ---- */
 
-	csr_init(&raw, 0);
-	for (size_t d = 0; d < n; d++) {
-		if (analyze(s, o, bi, docs[d], e) < 0) {
-			err_prefix(e, "document %zu", d + 1);
-			goto out;
+/* A term's document frequency in a shard, and its count in the current document: side by
+ * side, as both are touched at once (one cache miss, not two). */
+struct df_cnt {
+	uint32_t df, cnt;
+};
+
+/* One block of one shard: a term map of its own (ids in the order the shard met the terms),
+ * their document frequencies and total counts. */
+struct shard_block {
+	struct term_map *m;
+	struct df_cnt *dc;
+	double *tot; /* for max_features only */
+	size_t dfalloc;
+	uint32_t *fin; /* term id -> final index, UINT32_MAX when pruned; NULL once applied */
+	size_t nterms; /* the shard's terms, kept when the merge frees its map */
+};
+
+/* A count: the shard's term id (later its final index) and how often the document has it.
+ * As big as a double: shard 0's entries become the weights of X in place, so that the biggest
+ * array of the fit is not written twice to fresh pages. */
+struct ent {
+	uint32_t id, cnt;
+};
+
+/* The documents docs[first, first + n) and what is learnt from them: each row in X's layout,
+ * the word block's entries then the char block's. */
+struct shard {
+	const struct tfidf *v;
+	const char *const *docs;
+	size_t first, n;
+	struct shard_block b[TFIDF_NBLOCKS];
+	struct ent *ent;
+	size_t nent, entalloc;
+	size_t *seg; /* 2n + 1: block bi of row d is [seg[2d + bi], seg[2d + bi + 1]) */
+	/* text bytes: the shard's, up to its end, and those its entry array makes room for */
+	size_t bytes, bytes_end, bytes_goal;
+	/* weighing: the output, where the shard's entries go in it, and where they are read */
+	struct csr *X;
+	size_t xoff;
+	const struct ent *src;
+	struct err e;
+	int rc;
+};
+
+static void shard_release(struct shard *sh)
+{
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		struct shard_block *sb = &sh->b[bi];
+		term_map_free(&sb->m);
+		free(sb->dc);
+		free(sb->tot);
+		free(sb->fin);
+	}
+	free(sh->ent);
+	free(sh->seg);
+	memset(sh, 0, sizeof(*sh));
+}
+
+/* Room for df and tot of every term of sb's map, new entries zero. */
+static void shard_block_df_room(struct shard_block *sb, bool tot)
+{
+	size_t n = sb->m->n, na = sb->dfalloc ? sb->dfalloc : 4096;
+	if (n <= sb->dfalloc)
+		return;
+	while (na < n)
+		na *= 2;
+	sb->dc = big_realloc(sb->dc, sb->dfalloc, na, sizeof(*sb->dc));
+	memset(sb->dc + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->dc));
+	if (tot) {
+		sb->tot = big_realloc(sb->tot, sb->dfalloc, na, sizeof(*sb->tot));
+		memset(sb->tot + sb->dfalloc, 0, (na - sb->dfalloc) * sizeof(*sb->tot));
+	}
+	sb->dfalloc = na;
+}
+
+static void shard_ent_room(struct shard *sh, size_t want)
+{
+	if (want <= sh->entalloc)
+		return;
+	size_t na = sh->entalloc < 4096 ? 4096 : sh->entalloc * 2;
+	while (na < want)
+		na *= 2;
+	sh->ent = big_realloc(sh->ent, sh->nent, na, sizeof(*sh->ent));
+	sh->entalloc = na;
+}
+
+/* How far ahead of its lookup a gram's slot is asked for: the lookups of a document are
+ * independent, so their cache misses can overlap instead of queueing. */
+#define TFIDF_PREFETCH 12
+
+/* Counts the grams in s (block bi of the shard's current document) into the shard. */
+static void shard_count(struct shard *sh, struct scratch *s, int bi, bool tot)
+{
+	struct shard_block *sb = &sh->b[bi];
+	struct term_map *m = sb->m;
+	size_t ng = s->ngram;
+	ALLOC_GROW(s->gh, ng, s->ghalloc);
+	for (size_t g = 0; g < ng; g++) {
+		s->gh[g] = term_hash(gram_ptr(s, &s->gram[g], bi), s->gram[g].len);
+		if (g < TFIDF_PREFETCH)
+			term_map_prefetch(m, s->gh[g]);
+	}
+	for (size_t g = 0; g < ng; g++) {
+		if (g + TFIDF_PREFETCH < ng)
+			term_map_prefetch(m, s->gh[g + TFIDF_PREFETCH]);
+		size_t id =
+		    term_map_intern_h(m, gram_ptr(s, &s->gram[g], bi), s->gram[g].len, s->gh[g]);
+		if (id >= sb->dfalloc)
+			shard_block_df_room(sb, tot);
+		if (sb->dc[id].cnt++ == 0) {
+			ALLOC_GROW(s->touched, s->ntouched + 1, s->touchalloc);
+			s->touched[s->ntouched++] = (uint32_t)id;
 		}
-		for (size_t g = 0; g < s->ngram; g++)
-			count_add(s,
-				  term_map_intern(m, gram_ptr(s, &s->gram[g], bi), s->gram[g].len));
-		ALLOC_GROW(ridx, s->ntouched, ralloc);
-		rval = xreallocarray(rval, ralloc ? ralloc : 1, sizeof(*rval));
-		if (m->n > dfalloc) {
-			size_t na = dfalloc ? dfalloc : 4096;
-			while (na < m->n)
-				na *= 2;
-			df = xreallocarray(df, na, sizeof(*df));
-			tot = xreallocarray(tot, na, sizeof(*tot));
-			memset(df + dfalloc, 0, (na - dfalloc) * sizeof(*df));
-			memset(tot + dfalloc, 0, (na - dfalloc) * sizeof(*tot));
-			dfalloc = na;
+	}
+	shard_ent_room(sh, sh->nent + s->ntouched);
+	for (size_t t = 0; t < s->ntouched; t++) {
+		uint32_t id = s->touched[t];
+		struct df_cnt *c = &sb->dc[id];
+		sh->ent[sh->nent].id = id;
+		sh->ent[sh->nent++].cnt = c->cnt;
+		c->df++;
+		if (tot)
+			sb->tot[id] += c->cnt;
+		c->cnt = 0;
+	}
+	s->ntouched = 0;
+}
+
+static void *shard_count_run(void *arg)
+{
+	struct shard *sh = arg;
+	const struct tfidf_opts *o = &sh->v->o;
+	bool tot = o->max_features > 0;
+	struct scratch s;
+	size_t seen = 0;
+
+	scratch_init(&s);
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			sh->b[bi].m = term_map_new(0);
+	sh->seg = xcalloc(2 * sh->n + 1, sizeof(*sh->seg));
+	sh->rc = 0;
+	for (size_t d = 0; d < sh->n; d++) {
+		if (fold_doc(&s, o, sh->docs[sh->first + d], &sh->e) < 0) {
+			err_prefix(&sh->e, "document %zu", sh->first + d + 1);
+			sh->rc = -1;
+			break;
 		}
-		for (size_t t = 0; t < s->ntouched; t++) {
-			uint32_t id = s->touched[t];
-			ridx[t] = id;
-			rval[t] = s->cnt[id];
-			df[id]++;
-			tot[id] += s->cnt[id];
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+			sh->seg[2 * d + (size_t)bi] = sh->nent;
+			if (block_on(o, bi)) {
+				analyze_block(&s, o, bi);
+				shard_count(sh, &s, bi, tot);
+			}
 		}
-		csr_add_row(&raw, s->ntouched, ridx, rval);
-		count_reset(s);
-		if (d == 255 && n > 512)
-			/* reserve what the first documents promise, to grow by copies rarely */
-			csr_reserve(&raw, n, raw.nnz / 256 * n / 10 * 11);
+		sh->seg[2 * d + 2] = sh->nent;
+		seen += strlen(sh->docs[sh->first + d]) + 1;
+		/* reserve what the first documents promise (a quarter more: pages never written
+		 * cost nothing), as growing copies everything */
+		if (d == 255 && sh->n > 512)
+			shard_ent_room(sh, (size_t)((double)sh->nent * (double)sh->bytes_goal /
+						    (double)seen * 1.25));
+	}
+	scratch_release(&s);
+	return NULL;
+}
+
+/* Merges block bi of the shards into the vocabulary of v (min_df, max_features, idf) and
+ * sets each shard's map to the final indices. Shard 0's term map becomes the union. */
+struct merge_job {
+	struct tfidf *v;
+	int bi;
+	struct shard *sh;
+	size_t nsh, n;
+	bool pruned;  /* out: some terms were dropped */
+	uint64_t *kh; /* out: the hashes of the kept terms, for the term map */
+};
+
+static void *merge_run(void *arg)
+{
+	struct merge_job *j = arg;
+	const struct tfidf_opts *o = &j->v->o;
+	struct tfidf_block *b = &j->v->b[j->bi];
+	struct shard_block *u = &j->sh[0].b[j->bi];
+	struct term_map *m = u->m;
+	bool tot = o->max_features > 0;
+	uint32_t *keep = NULL, *newid = NULL;
+	struct freq_ent *fe = NULL;
+	size_t nkeep = 0;
+
+	shard_block_df_room(u, tot);
+	for (size_t si = 1; si < j->nsh; si++) {
+		struct shard_block *sb = &j->sh[si].b[j->bi];
+		const struct term_map *sm = sb->m;
+		sb->nterms = sm->n;
+		sb->fin = big_realloc(NULL, 0, sm->n ? sm->n : 1, sizeof(*sb->fin));
+		for (size_t l = 0; l < sm->n; l++) {
+			if (l + TFIDF_PREFETCH < sm->n)
+				term_map_prefetch(m, sm->hash[l + TFIDF_PREFETCH]);
+			size_t g =
+			    term_map_intern_h(m, sm->bytes + sm->off[l], sm->len[l], sm->hash[l]);
+			shard_block_df_room(u, tot);
+			u->dc[g].df += sb->dc[l].df;
+			if (tot)
+				u->tot[g] += sb->tot[l];
+			sb->fin[l] = (uint32_t)g;
+		}
+		term_map_free(&sb->m);
 	}
 
 	/* prune: min_df as a count (>= 1) or a fraction of the documents, like sklearn */
-	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)n;
-	keep = xmallocarray(m->n ? m->n : 1, sizeof(*keep));
+	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)j->n;
+	keep = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*keep));
 	for (size_t id = 0; id < m->n; id++)
-		if ((double)df[id] >= min_count)
+		if ((double)u->dc[id].df >= min_count)
 			keep[nkeep++] = (uint32_t)id;
 	if (o->max_features && nkeep > o->max_features) {
 		fe = xmallocarray(nkeep, sizeof(*fe));
 		for (size_t q = 0; q < nkeep; q++) {
 			fe[q].id = keep[q];
-			fe[q].tf = tot[keep[q]];
+			fe[q].tf = u->tot[keep[q]];
 		}
 		qsort_r(fe, nkeep, sizeof(*fe), cmp_freq, m);
 		nkeep = o->max_features;
 		for (size_t q = 0; q < nkeep; q++)
 			keep[q] = fe[q].id;
 	}
-	qsort_r(keep, nkeep, sizeof(*keep), cmp_term, m);
+	sort_terms(m, keep, nkeep);
 
-	newid = xmallocarray(m->n ? m->n : 1, sizeof(*newid));
+	newid = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*newid));
 	for (size_t id = 0; id < m->n; id++)
 		newid[id] = UINT32_MAX;
 	block_release(b);
 	b->nterms = nkeep;
 	b->idf = xmallocarray(nkeep ? nkeep : 1, sizeof(*b->idf));
-	b->map = term_map_new();
-	struct strbuf tb = STRBUF_INIT;
-	for (size_t q = 0; q < nkeep; q++) {
+	uint64_t *kh = big_realloc(NULL, 0, nkeep ? nkeep : 1, sizeof(*kh));
+	for (size_t q = 0; q < nkeep; q++)
+		b->terms_len += m->len[keep[q]] + 1;
+	b->terms = xmalloc(b->terms_len + 1);
+	for (size_t q = 0, p = 0; q < nkeep; q++) {
 		uint32_t id = keep[q];
 		newid[id] = (uint32_t)q;
 		/* smooth idf: ln((1 + n) / (1 + df)) + 1 */
-		b->idf[q] = log((1.0 + (double)n) / (1.0 + df[id])) + 1.0;
-		strbuf_add(&tb, m->bytes + m->off[id], m->len[id] + 1);
-		term_map_intern(b->map, m->bytes + m->off[id], m->len[id]);
+		b->idf[q] = log((1.0 + (double)j->n) / (1.0 + u->dc[id].df)) + 1.0;
+		memcpy(b->terms + p, m->bytes + m->off[id], m->len[id] + 1);
+		p += m->len[id] + 1;
+		kh[q] = m->hash[id];
 	}
-	b->terms_len = tb.len;
-	b->terms = strbuf_detach(&tb, NULL);
+	b->terms[b->terms_len] = 0;
+	j->kh = kh; /* the map is built while X is weighed: the weighing does not need it */
 
-	/* the count rows in place, renumbered and without the pruned terms: a copy of this
-	 * matrix would cost more (in fresh pages) than the counting did */
-	size_t wpos = 0, rstart = 0;
-	for (size_t d = 0; d < n; d++) {
-		size_t rend = raw.indptr[d + 1];
-		for (size_t p = rstart; p < rend; p++) {
-			uint32_t nid = newid[raw.indices[p]];
-			if (nid != UINT32_MAX) {
-				raw.indices[wpos] = nid;
-				raw.data[wpos++] = raw.data[p];
-			}
-		}
-		raw.indptr[d + 1] = wpos;
-		rstart = rend;
+	for (size_t si = 1; si < j->nsh; si++) {
+		struct shard_block *sb = &j->sh[si].b[j->bi];
+		for (size_t l = 0; l < sb->nterms; l++)
+			sb->fin[l] = newid[sb->fin[l]];
 	}
-	raw.nnz = wpos;
-	raw.ncols = nkeep;
-	*cnts = raw;
-	csr_init(&raw, 0);
-	ret = 0;
-out:
-	csr_release(&raw);
-	term_map_free(&m);
-	free(df);
-	free(tot);
+	u->nterms = m->n;
+	u->fin = newid;
+	j->pruned = nkeep < m->n;
 	free(keep);
-	free(newid);
 	free(fe);
-	free(ridx);
-	free(rval);
-	return ret;
+	return NULL;
 }
 
-/* Rows [first, last) of X from the blocks' count rows: X's indptr is set, each row is
- * written in place (no copy through a row buffer). */
-struct weigh_job {
-	const struct tfidf *v;
-	struct csr *const *cnts;
-	struct csr *X;
-	size_t first, last;
+/* Drops the pruned terms from the shard's rows and renumbers the others, in place. */
+static void *shard_prune_run(void *arg)
+{
+	struct shard *sh = arg;
+	size_t w = 0, start = 0;
+	for (size_t k = 0; k < 2 * sh->n; k++) {
+		const uint32_t *fin = sh->b[k % 2].fin;
+		size_t end = sh->seg[k + 1];
+		sh->seg[k] = w;
+		for (size_t p = start; p < end; p++) {
+			uint32_t f = fin ? fin[sh->ent[p].id] : sh->ent[p].id;
+			if (f != UINT32_MAX) {
+				sh->ent[w].id = f;
+				sh->ent[w++].cnt = sh->ent[p].cnt;
+			}
+		}
+		start = end;
+	}
+	sh->seg[2 * sh->n] = w;
+	sh->nent = w;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		free(sh->b[bi].fin);
+		sh->b[bi].fin = NULL;
+	}
+	return NULL;
+}
+
+/* Rows [d0, d1) of a shard, a share of the weighing. */
+struct weigh_piece {
+	const struct shard *sh;
+	size_t d0, d1;
 };
 
-static void *weigh_run(void *arg)
+struct weigh_job {
+	const struct weigh_piece *pc;
+	size_t npc;
+	struct merge_job *build[TFIDF_NBLOCKS]; /* blocks whose term maps to build as well */
+};
+
+/* The term map of the block of j, from its sorted terms. */
+static void build_map(struct merge_job *j)
 {
-	const struct weigh_job *j = arg;
-	const struct tfidf *v = j->v;
-	struct csr *X = j->X;
-	for (size_t d = j->first; d < j->last; d++) {
-		size_t q = X->indptr[d], base = 0;
+	struct tfidf_block *b = &j->v->b[j->bi];
+	b->map = term_map_from_terms(b->terms, b->terms_len, b->nterms, j->kh);
+	free(j->kh);
+	j->kh = NULL;
+}
+
+/* Rows [d0, d1) of the shard in X: the blocks weighed and l2-normalized each on its own, side
+ * by side. Each row is computed alone, so how the rows are shared out does not change them.
+ * In place (shard 0), entry p is read before weight p is written, through memcpy (the memory
+ * changes type). */
+static void shard_weigh(const struct shard *sh, size_t d0, size_t d1)
+{
+	const struct tfidf *v = sh->v;
+	struct csr *X = sh->X;
+	const unsigned char *src = (const unsigned char *)sh->src;
+	unsigned char *dst = (unsigned char *)(X->data + sh->xoff);
+	uint32_t *idx = X->indices + sh->xoff;
+	for (size_t d = d0; d < d1; d++) {
+		size_t base = 0;
+		X->indptr[sh->first + d] = sh->xoff + sh->seg[2 * d];
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-			const struct csr *c = j->cnts[bi];
-			if (c) {
-				size_t p = c->indptr[d], len = c->indptr[d + 1] - p;
-				q += weigh_row(&v->o, v->b[bi].idf, c->indices + p, c->data + p,
-					       len, X->indices + q, X->data + q, (uint32_t)base);
+			const uint32_t *fin = sh->b[bi].fin;
+			const double *idf = v->b[bi].idf;
+			size_t p0 = sh->seg[2 * d + (size_t)bi],
+			       p1 = sh->seg[2 * d + (size_t)bi + 1];
+			double ss = 0;
+			for (size_t p = p0; p < p1; p++) {
+				struct ent en;
+				memcpy(&en, src + p * sizeof(en), sizeof(en));
+				uint32_t id = fin ? fin[en.id] : en.id;
+				double c = (double)en.cnt;
+				double tf = v->o.sublinear_tf ? 1.0 + log(c) : c;
+				double w = tf * idf[id];
+				idx[p] = id + (uint32_t)base;
+				memcpy(dst + p * sizeof(w), &w, sizeof(w));
+				ss += w * w;
+			}
+			if (ss > 0) {
+				double r = 1.0 / sqrt(ss);
+				double *val = (double *)(void *)dst;
+				for (size_t p = p0; p < p1; p++)
+					val[p] *= r;
 			}
 			base += v->b[bi].nterms;
 		}
 	}
-	return NULL;
 }
 
-/* hstack of the weighed blocks of count rows, each block l2-normalized on its own; rows split
- * between the threads (each row is computed alone, so the split does not change it). */
-static void weigh(const struct tfidf *v, struct csr *const cnts[TFIDF_NBLOCKS], size_t n,
-		  struct csr *X)
+static void *weigh_run(void *arg)
 {
-	size_t total = 0;
-	csr_init(X, v->nfeatures);
-	/* one allocation of the final size: growing by copies costs more than the weighing */
+	const struct weigh_job *j = arg;
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cnts[bi])
-			total += cnts[bi]->nnz;
-	csr_reserve(X, n, total ? total : 1);
-	X->indptr[0] = 0;
-	for (size_t d = 0; d < n; d++) {
-		size_t len = 0;
-		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-			if (cnts[bi])
-				len += cnts[bi]->indptr[d + 1] - cnts[bi]->indptr[d];
-		X->indptr[d + 1] = X->indptr[d] + len;
-	}
-	X->nrows = n;
-	X->nnz = total;
-
-	struct weigh_job job[2] = {{v, cnts, X, 0, n}, {v, cnts, X, n, n}};
-	pthread_t th;
-	int threaded = 0;
-	if (v->o.threads > 1 && n >= 2 * TFIDF_MIN_DOCS_PER_THREAD) {
-		/* halves of the non-zeros, not of the rows */
-		size_t half = 0;
-		while (half < n && X->indptr[half] < total / 2)
-			half++;
-		job[0].last = job[1].first = half;
-		threaded = pthread_create(&th, NULL, weigh_run, &job[1]) == 0;
-		if (!threaded)
-			job[0].last = n;
-	}
-	weigh_run(&job[0]);
-	if (threaded)
-		pthread_join(th, NULL);
+		if (j->build[bi])
+			build_map(j->build[bi]);
+	for (size_t k = 0; k < j->npc; k++)
+		shard_weigh(j->pc[k].sh, j->pc[k].d0, j->pc[k].d1);
+	return NULL;
 }
 
-struct fit_job {
-	struct tfidf *v;
-	int bi;
-	const char *const *docs;
-	size_t n;
-	struct csr cn;
-	struct err e;
-	int rc;
-};
-
-static void *fit_job_run(void *arg)
+/* Shares the rows out between nj jobs by cost: an entry read in place costs one, one read
+ * from a shard's own array two (its weight goes to fresh pages as well). */
+static void weigh_plan(const struct shard *sh, size_t nsh, bool inplace, struct weigh_job *job,
+		       struct weigh_piece *pc, size_t nj)
 {
-	struct fit_job *j = arg;
-	struct scratch s;
-	scratch_init(&s);
-	j->rc = fit_block(j->v, j->bi, &s, j->docs, j->n, &j->cn, &j->e);
-	scratch_release(&s);
-	return NULL;
+	size_t total = 0, acc = 0, s = 0, d = 0, npc = 0;
+	for (size_t t = 0; t < nsh; t++)
+		total += sh[t].nent * (t == 0 && inplace ? 1 : 2);
+	for (size_t k = 0; k < nj; k++) {
+		size_t end = k + 1 == nj ? SIZE_MAX : total / nj * (k + 1);
+		job[k].pc = pc + npc;
+		job[k].npc = 0;
+		while (s < nsh) {
+			size_t w = s == 0 && inplace ? 1 : 2;
+			size_t lo = sh[s].n, hi = sh[s].n;
+			if (acc + w * sh[s].nent > end) {
+				lo = d;
+				/* the first row whose start is at or past end */
+				while (lo < hi) {
+					size_t mid = lo + (hi - lo) / 2;
+					if (acc + w * sh[s].seg[2 * mid] < end)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+			}
+			if (lo > d) {
+				pc[npc].sh = &sh[s];
+				pc[npc].d0 = d;
+				pc[npc++].d1 = lo;
+				job[k].npc++;
+			}
+			d = lo;
+			if (d < sh[s].n)
+				break;
+			acc += w * sh[s].nent;
+			s++;
+			d = 0;
+		}
+	}
+}
+
+/* Splits docs[0..n) into nsh shards of about the same number of bytes. */
+static void shard_split(struct shard *sh, size_t nsh, const char *const *docs, size_t n)
+{
+	size_t total = 0, acc = 0, d = 0;
+	size_t *len = xmallocarray(n ? n : 1, sizeof(*len));
+	for (size_t i = 0; i < n; i++)
+		total += len[i] = strlen(docs[i]) + 1;
+	for (size_t t = 0; t < nsh; t++) {
+		size_t goal = t + 1 == nsh ? SIZE_MAX : total / nsh * (t + 1);
+		sh[t].first = d;
+		while (d < n && (acc < goal || d == sh[t].first))
+			acc += len[d++];
+		sh[t].n = d - sh[t].first;
+		sh[t].bytes = acc - (t ? sh[t - 1].bytes_end : 0);
+		sh[t].bytes_end = acc;
+	}
+	/* shard 0's entries become X's weights: it makes room for the whole matrix */
+	if (nsh)
+		sh[0].bytes_goal = total;
+	for (size_t t = 1; t < nsh; t++)
+		sh[t].bytes_goal = sh[t].bytes;
+	free(len);
 }
 
 int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char *const *docs,
 			size_t n, struct csr *X, struct err *e)
 {
-	struct fit_job job[TFIDF_NBLOCKS];
-	struct csr *cp[TFIDF_NBLOCKS] = {NULL, NULL};
-	pthread_t th;
-	int threaded = 0, ret = -1;
+	size_t nsh = o->threads > 1 ? (size_t)o->threads : 1;
+	struct shard *sh;
+	struct merge_job mj[TFIDF_NBLOCKS];
+	size_t nmj = 0;
+	bool pruned = false;
+	struct weigh_job *wjob = NULL;
+	struct weigh_piece *wpc = NULL;
+	int ret = -1;
 
 	tfidf_release(v);
 	v->o = *o;
 	v->n_docs = n;
-	/* The blocks have their own vocabularies: with two threads each learns one. */
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-		memset(&job[bi], 0, sizeof(job[bi]));
-		job[bi].v = v;
-		job[bi].bi = bi;
-		job[bi].docs = docs;
-		job[bi].n = n;
+	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
+		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
+	if (nsh < 1)
+		nsh = 1;
+	sh = xcalloc(nsh, sizeof(*sh));
+	shard_split(sh, nsh, docs, n);
+	for (size_t t = 0; t < nsh; t++) {
+		sh[t].v = v;
+		sh[t].docs = docs;
+		sh[t].X = X;
 	}
-	if (o->threads > 1 && block_on(o, TFIDF_WORD) && block_on(o, TFIDF_CHAR))
-		threaded = pthread_create(&th, NULL, fit_job_run, &job[TFIDF_WORD]) == 0;
-	for (int bi = threaded ? TFIDF_CHAR : 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi))
-			fit_job_run(&job[bi]);
-	if (threaded)
-		pthread_join(th, NULL);
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi) && job[bi].rc == 0)
-			cp[bi] = &job[bi].cn;
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (block_on(o, bi) && job[bi].rc < 0) {
-			*e = job[bi].e;
+	par_run(shard_count_run, sh, sizeof(*sh), nsh);
+	trace_perf("text: tf-idf: count");
+	for (size_t t = 0; t < nsh; t++)
+		if (sh[t].rc < 0) {
+			*e = sh[t].e;
 			goto out;
 		}
+
+	/* the blocks have vocabularies of their own: with two threads each merges one */
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			mj[nmj++] = (struct merge_job){v, bi, sh, nsh, n, false, NULL};
+	if (o->threads > 1)
+		par_run(merge_run, mj, sizeof(*mj), nmj);
+	else
+		for (size_t q = 0; q < nmj; q++)
+			merge_run(&mj[q]);
+	for (size_t q = 0; q < nmj; q++)
+		pruned |= mj[q].pruned;
+	trace_perf("text: tf-idf: vocabulary");
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	if (!v->nfeatures) {
 		err_set(e, DYN_EDATA,
@@ -873,20 +1288,58 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 			o->min_df);
 		goto out;
 	}
-	weigh(v, cp, n, X);
+	if (pruned)
+		par_run(shard_prune_run, sh, sizeof(*sh), nsh);
+
+	/* X's weights take the place of shard 0's entries when it made room for them all (the
+	 * usual case): one array less to fault in. Never by realloc: moving a big array costs
+	 * more than faulting a fresh one. */
+	size_t total = 0;
+	for (size_t t = 0; t < nsh; t++) {
+		sh[t].xoff = total;
+		total += sh[t].nent;
+	}
+	csr_init(X, v->nfeatures);
+	csr_reserve(X, n, 0);
+	X->indices = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->indices));
+	for (size_t t = 0; t < nsh; t++)
+		sh[t].src = sh[t].ent;
+	bool inplace = total && sh[0].entalloc >= total;
+	if (inplace) {
+		X->data = (double *)(void *)sh[0].ent;
+		sh[0].ent = NULL;
+	} else {
+		X->data = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->data));
+	}
+	X->alloc = total ? total : 1;
+	X->nrows = n;
+	X->nnz = total;
+	X->indptr[n] = total;
+	trace_perf("text: tf-idf: matrix");
+	wjob = xcalloc(nsh, sizeof(*wjob));
+	wpc = xcalloc(2 * nsh, sizeof(*wpc));
+	weigh_plan(sh, nsh, inplace, wjob, wpc, nsh);
+	for (size_t q = 0; q < nmj; q++)
+		wjob[q % nsh].build[q / nsh] = &mj[q];
+	par_run(weigh_run, wjob, sizeof(*wjob), nsh);
 	ret = 0;
 out:
-	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-		if (cp[bi])
-			csr_release(cp[bi]);
+	for (size_t t = 0; t < nsh; t++)
+		shard_release(&sh[t]);
+	free(sh);
+	free(wjob);
+	free(wpc);
+	for (size_t q = 0; q < nmj; q++)
+		free(mj[q].kh);
 	return ret;
 }
 
-/* Transforms docs[0..n) serially; document numbers in errors start at first + 1. */
+/* Per-thread working memory of tfidf_row (see text.h). */
 struct tfidf_row {
 	struct scratch s;
 	uint32_t *idx;
-	double *val, *cnt;
+	double *val;
+	uint32_t *cnt;
 	size_t alloc;
 };
 
@@ -915,11 +1368,14 @@ int tfidf_row(const struct tfidf *v, struct tfidf_row *r, const char *doc, const
 {
 	struct scratch *s = &r->s;
 	size_t q = 0, base = 0;
+	int folded = 0;
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
 		const struct tfidf_block *b = &v->b[bi];
 		if (block_on(&v->o, bi) && b->map) {
-			if (analyze(s, &v->o, bi, doc, e) < 0)
+			if (!folded && fold_doc(s, &v->o, doc, e) < 0)
 				return -1;
+			folded = 1;
+			analyze_block(s, &v->o, bi);
 			for (size_t g = 0; g < s->ngram; g++) {
 				long id = term_map_find(b->map, gram_ptr(s, &s->gram[g], bi),
 							s->gram[g].len);
@@ -1042,26 +1498,19 @@ int tfidf_set_block(struct tfidf *v, int bi, const char *terms, size_t len, size
 	block_release(b);
 	if (len && terms[len - 1])
 		return err_set(e, DYN_EDATA, "%s vocabulary: not NUL-terminated", what);
-	b->map = term_map_new();
 	const char *prev = NULL;
-	for (size_t p = 0; p < len;) {
+	size_t got = 0;
+	for (size_t p = 0; p < len; got++) {
 		const char *t = terms + p;
-		size_t tl = strlen(t);
-		if (prev && strcmp(prev, t) >= 0) {
-			block_release(b);
+		if (prev && strcmp(prev, t) >= 0)
 			return err_set(e, DYN_EDATA, "%s vocabulary: terms not sorted at %zu", what,
-				       b->map ? b->map->n : 0);
-		}
-		term_map_intern(b->map, t, tl);
+				       got);
 		prev = t;
-		p += tl + 1;
+		p += strlen(t) + 1;
 	}
-	if (b->map->n != nterms) {
-		size_t got = b->map->n;
-		block_release(b);
+	if (got != nterms)
 		return err_set(e, DYN_EDATA, "%s vocabulary: %zu terms for %zu idf values", what,
 			       got, nterms);
-	}
 	for (size_t q = 0; q < nterms; q++)
 		if (!(idf[q] >= 1.0) || !isfinite(idf[q])) {
 			block_release(b);
@@ -1075,6 +1524,7 @@ int tfidf_set_block(struct tfidf *v, int bi, const char *terms, size_t len, size
 	b->terms_len = len;
 	b->idf = xmallocarray(nterms ? nterms : 1, sizeof(*b->idf));
 	memcpy(b->idf, idf, nterms * sizeof(*idf));
+	b->map = term_map_from_terms(b->terms, len, nterms, NULL);
 	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
 	return 0;
 }
@@ -1085,8 +1535,9 @@ int tfidf_analyze(const struct tfidf_opts *o, int block, const char *doc, struct
 	struct scratch s;
 	int ret = -1;
 	scratch_init(&s);
-	if (analyze(&s, o, block, doc, e) < 0)
+	if (fold_doc(&s, o, doc, e) < 0)
 		goto out;
+	analyze_block(&s, o, block);
 	for (size_t g = 0; g < s.ngram; g++) {
 		strbuf_add(out, gram_ptr(&s, &s.gram[g], block), s.gram[g].len);
 		strbuf_addch(out, 0);

@@ -42,8 +42,8 @@ struct tfidf_opts {
 	bool sublinear_tf;	/* tf = 1 + ln(tf) */
 	enum text_stem stem;	/* applied to word tokens only */
 	enum text_utf8 invalid_utf8;
-	int threads; /* threads of fit (one per block) and transform (documents split); a
-		      * run-time choice, not saved with a model */
+	int threads; /* threads of fit and transform (the documents split between them; the
+		      * result is the same for any number); a run-time choice, not saved */
 };
 
 /* The defaults of the text model: words 1-2, chars 2-5, min_df 1, no limit. */

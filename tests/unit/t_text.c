@@ -665,6 +665,114 @@ static void test_sparse(void)
 	csr_release(&A);
 }
 
+/* memcmp, for arrays that may be absent (a block that is off has no terms) */
+static int same_bytes(const void *a, const void *b, size_t n)
+{
+	return n == 0 || !memcmp(a, b, n);
+}
+
+/* Fits docs with 1 thread, then with more: vocabulary, idf and matrix must be bit-identical
+ * (the documents are counted in one shard per thread and the shards merged). */
+static void check_threads(const char *what, const struct tfidf_opts *base, char **docs, size_t n)
+{
+	struct tfidf v1;
+	struct csr X1;
+	struct err e = ERR_INIT;
+	struct tfidf_opts o = *base;
+	o.threads = 1;
+	tfidf_init(&v1);
+	if (tfidf_fit_transform(&v1, &o, (const char *const *)docs, n, &X1, &e) < 0) {
+		check(0, "%s: 1 thread: fit (%s)", what, e.msg);
+		return;
+	}
+	static const int threads[] = {2, 3, 5};
+	for (size_t k = 0; k < ARRAY_SIZE(threads); k++) {
+		struct tfidf v;
+		struct csr X;
+		o.threads = threads[k];
+		tfidf_init(&v);
+		int rc = tfidf_fit_transform(&v, &o, (const char *const *)docs, n, &X, &e);
+		int same = rc == 0 && v.nfeatures == v1.nfeatures;
+		for (int bi = 0; same && bi < TFIDF_NBLOCKS; bi++) {
+			const struct tfidf_block *a = &v1.b[bi], *b = &v.b[bi];
+			same = a->nterms == b->nterms && a->terms_len == b->terms_len &&
+			       same_bytes(a->terms, b->terms, a->terms_len) &&
+			       same_bytes(a->idf, b->idf, a->nterms * sizeof(*a->idf));
+		}
+		check(same, "%s: %d threads: same vocabulary and idf as 1", what, threads[k]);
+		same = same && X.nrows == X1.nrows && X.ncols == X1.ncols && X.nnz == X1.nnz &&
+		       same_bytes(X.indptr, X1.indptr, (n + 1) * sizeof(*X.indptr)) &&
+		       same_bytes(X.indices, X1.indices, X.nnz * sizeof(*X.indices)) &&
+		       same_bytes(X.data, X1.data, X.nnz * sizeof(*X.data));
+		check(same, "%s: %d threads: the same matrix, bit for bit", what, threads[k]);
+		if (rc == 0)
+			csr_release(&X);
+		tfidf_release(&v);
+	}
+	csr_release(&X1);
+	tfidf_release(&v1);
+}
+
+static int cmp_len(const void *a, const void *b)
+{
+	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	return x < y ? -1 : x > y;
+}
+
+static void test_threads(char **docs, size_t n)
+{
+	struct tfidf_opts o;
+	tfidf_opts_default(&o);
+	check_threads("threads, default", &o, docs, n);
+	o.min_df = 2;
+	o.sublinear_tf = true;
+	o.max_features = 4995;
+	o.stem = TEXT_STEM_AUTO;
+	check_threads("threads, pruned and stemmed", &o, docs, n);
+	tfidf_opts_default(&o);
+	o.min_df = 0.01;
+	o.char_min = o.char_max = 0;
+	check_threads("threads, words only, min_df 1%", &o, docs, n);
+	tfidf_opts_default(&o);
+	o.word_min = o.word_max = 0;
+	o.char_min = 1;
+	o.char_max = 3;
+	o.max_features = 300;
+	check_threads("threads, chars only, max_features", &o, docs, n);
+
+	/* shortest texts first: the room the first texts promise is too little */
+	char **by_len = xmallocarray(n, sizeof(*by_len));
+	memcpy(by_len, docs, n * sizeof(*by_len));
+	qsort(by_len, n, sizeof(*by_len), cmp_len);
+	tfidf_opts_default(&o);
+	check_threads("threads, shortest texts first", &o, by_len, n);
+	free(by_len);
+	/* shards too small to make room ahead: the matrix is built beside the counts rather than
+	 * in their place */
+	check_threads("threads, 1000 texts", &o, docs, 1000);
+
+	/* the first bad document is named, whichever thread meets it */
+	const char *keep[2] = {docs[500], docs[900]};
+	struct tfidf v;
+	struct csr X;
+	struct err e = ERR_INIT;
+	docs[900] = (char *)"bad \xff late";
+	docs[500] = (char *)"bad \xfe early";
+	tfidf_opts_default(&o);
+	for (int t = 1; t <= 3; t++) {
+		o.threads = t;
+		tfidf_init(&v);
+		int rc = tfidf_fit_transform(&v, &o, (const char *const *)docs, 1000, &X, &e);
+		check(rc == -1 && !strcmp(e.msg, "document 501: invalid UTF-8 at byte 5"),
+		      "%d threads: the first invalid document is named (%s)", t, e.msg);
+		if (rc == 0)
+			csr_release(&X);
+		tfidf_release(&v);
+	}
+	docs[500] = (char *)keep[0];
+	docs[900] = (char *)keep[1];
+}
+
 int main(void)
 {
 	struct tfidf_opts o;
@@ -690,6 +798,7 @@ int main(void)
 		o.sublinear_tf = true;
 		o.max_features = 4995;
 		check_ref("pruned", &o, docs, n, ref_pruned, ARRAY_SIZE(ref_pruned), 3531, 4995);
+		test_threads(docs, n);
 		free_texts(docs, n);
 	}
 	return check_done();
