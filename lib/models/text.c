@@ -383,7 +383,7 @@ static void scores_to_proba(const struct text_state *st, size_t k, double *s, do
  * are added in do not depend on the threads, so neither does the fit. The steps depend on F
  * only through the backtracking's comparisons: F's log1p(e^-|z|) terms are summed as the log
  * of a product of the 1 + e^-|z| of a run of points, one log per run instead of a log1p per
- * point (the most of the fit's time), which moves F by less than its rounding. */
+ * point (most of the fit's time), which moves F by less than its rounding. */
 struct platt_sums {
 	double f, h11, h22, h21, g1, g2; /* F, its Hessian and gradient */
 };
