@@ -96,21 +96,43 @@ static int default_threads(void)
 /* Columns of W transposed at a time: their block of Wt stays in cache while it is written. */
 #define TRANSPOSE_BLOCK 256
 
-/* The predict-side copy of the weights. */
-static void state_ready(struct text_state *st)
+/* Wt's rows [j0, j1). */
+struct transpose_job {
+	struct text_state *st;
+	size_t j0, j1;
+};
+
+static void *transpose_run(void *arg)
 {
-	size_t D = st->D, D1 = D + 1, kp = st->kp;
-	free(st->Wt);
-	st->Wt = xmallocarray(D ? D : 1, kp * sizeof(double));
-	/* a fresh hundred megabytes is as many page faults as there are pages; and the scores
-	 * look its terms up all over it */
-	mem_advise_huge(st->Wt, D * kp * sizeof(double));
-	for (size_t j0 = 0; j0 < D; j0 += TRANSPOSE_BLOCK) {
-		size_t j1 = D - j0 < TRANSPOSE_BLOCK ? D : j0 + TRANSPOSE_BLOCK;
+	const struct transpose_job *J = arg;
+	struct text_state *st = J->st;
+	size_t kp = st->kp, D1 = st->D + 1;
+	for (size_t j0 = J->j0; j0 < J->j1; j0 += TRANSPOSE_BLOCK) {
+		size_t j1 = J->j1 - j0 < TRANSPOSE_BLOCK ? J->j1 : j0 + TRANSPOSE_BLOCK;
 		for (size_t c = 0; c < kp; c++)
 			for (size_t j = j0; j < j1; j++)
 				st->Wt[j * kp + c] = st->W[c * D1 + j];
 	}
+	return NULL;
+}
+
+/* The predict-side copy of the weights. */
+static void state_ready(struct text_state *st)
+{
+	size_t D = st->D, nt = (size_t)default_threads();
+	struct transpose_job job[8];
+	free(st->Wt);
+	st->Wt = xmallocarray(D ? D : 1, st->kp * sizeof(double));
+	/* a fresh hundred megabytes is as many page faults as there are pages; and the scores
+	 * look its terms up all over it */
+	mem_advise_huge(st->Wt, D * st->kp * sizeof(double));
+	if (nt > ARRAY_SIZE(job))
+		nt = ARRAY_SIZE(job);
+	if (nt > D / TRANSPOSE_BLOCK)
+		nt = D / TRANSPOSE_BLOCK ? D / TRANSPOSE_BLOCK : 1;
+	for (size_t t = 0; t < nt; t++)
+		job[t] = (struct transpose_job){st, D * t / nt, D * (t + 1) / nt};
+	par_run(transpose_run, job, sizeof(*job), nt);
 	st->v.o.threads = default_threads();
 }
 
@@ -400,7 +422,8 @@ struct platt_job {
 /* About this many points per block. */
 #define PLATT_BLOCK 4096
 
-/* Points per product of 1 + e^-|z|, each in (1, 2]: below the overflow of a double. */
+/* Points taken at a time: their exps, then their sums; the product of their 1 + e^-|z|, each
+ * in (1, 2], stays below the overflow of a double. */
 #define PLATT_RUN 512
 
 /* F and its derivatives over the job's blocks at (a, b): one exp per point, the derivatives as
@@ -409,32 +432,45 @@ static void *platt_run(void *arg)
 {
 	const struct platt_job *J = arg;
 	size_t kp = J->kp;
+	double z[PLATT_RUN], e[PLATT_RUN], t[PLATT_RUN];
 	for (size_t blk = J->first; blk < J->last; blk++) {
 		struct platt_sums S = {0};
-		size_t end = (blk + 1) * J->rows < J->n ? (blk + 1) * J->rows : J->n, run = 0;
-		double prod = 1;
-		for (size_t i = blk * J->rows; i < end; i++) {
-			/* the row's positive point: its class, or the one problem's for two */
-			size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
-			for (size_t c = 0; c < kp; c++) {
-				double fj = J->f[i * kp + c], t = c == yc ? J->tp : J->tn;
-				double z = J->a * fj + J->b, e = exp(-fabs(z)), d = 1.0 + e;
-				double p = (z >= 0 ? 1.0 : e) / d, w = p * (1 - p);
-				S.f += (z > 0 ? z : 0) - t * z;
-				prod *= d;
-				if (++run == PLATT_RUN) {
-					S.f += log(prod);
-					prod = 1;
-					run = 0;
+		size_t i = blk * J->rows, c = 0;
+		size_t j = i * kp,
+		       jend = ((blk + 1) * J->rows < J->n ? (blk + 1) * J->rows : J->n) * kp;
+		while (j < jend) {
+			size_t len = jend - j < PLATT_RUN ? jend - j : PLATT_RUN;
+			const double *f = J->f + j;
+			double prod = 1;
+			/* the exps in a loop of their own: calls in the loop of the sums would keep
+			 * the sums in memory */
+			for (size_t q = 0; q < len; q++) {
+				/* row i's positive point: its class, or the one problem's for two
+				 */
+				size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
+				t[q] = c == yc ? J->tp : J->tn;
+				z[q] = J->a * f[q] + J->b;
+				e[q] = exp(-fabs(z[q]));
+				if (++c == kp) {
+					c = 0;
+					i++;
 				}
-				S.h11 += fj * fj * w;
-				S.h22 += w;
-				S.h21 += fj * w;
-				S.g1 += fj * (p - t);
-				S.g2 += p - t;
 			}
+			for (size_t q = 0; q < len; q++) {
+				double d = 1.0 + e[q], p = (z[q] >= 0 ? 1.0 : e[q]) / d,
+				       w = p * (1 - p);
+				double x = f[q];
+				S.f += (z[q] > 0 ? z[q] : 0) - t[q] * z[q];
+				prod *= d;
+				S.h11 += x * x * w;
+				S.h22 += w;
+				S.h21 += x * w;
+				S.g1 += x * (p - t[q]);
+				S.g2 += p - t[q];
+			}
+			S.f += log(prod);
+			j += len;
 		}
-		S.f += log(prod);
 		J->sums[blk] = S;
 	}
 	return NULL;
