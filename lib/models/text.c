@@ -433,6 +433,8 @@ static void *platt_run(void *arg)
 	const struct platt_job *J = arg;
 	size_t kp = J->kp;
 	double z[PLATT_RUN], e[PLATT_RUN], t[PLATT_RUN];
+	/* the first point, A = 0, has z = B everywhere: one exp will do */
+	double e0 = J->a == 0 ? exp(-fabs(J->b)) : 0;
 	for (size_t blk = J->first; blk < J->last; blk++) {
 		struct platt_sums S = {0};
 		size_t i = blk * J->rows, c = 0;
@@ -450,7 +452,7 @@ static void *platt_run(void *arg)
 				size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
 				t[q] = c == yc ? J->tp : J->tn;
 				z[q] = J->a * f[q] + J->b;
-				e[q] = exp(-fabs(z[q]));
+				e[q] = J->a == 0 ? e0 : exp(-fabs(z[q]));
 				if (++c == kp) {
 					c = 0;
 					i++;
