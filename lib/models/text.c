@@ -82,8 +82,9 @@ struct text_state {
 	double *Wt;	 /* D x kp: W's weights transposed, so a term's kp weights are adjacent */
 };
 
-/* Classes summed at a time (see chunk_scores); terms looked ahead (see prefetch_term). */
-#define SCORE_CHUNK    8
+/* Classes summed at a time (see chunk_scores: 24 sums and the operands fill the 16 SSE
+ * registers); terms looked ahead (see prefetch_term). */
+#define SCORE_CHUNK    24
 #define SCORE_PREFETCH 8
 
 /* Threads for a call without a context (predict): the machine's, within reason. */
@@ -163,7 +164,7 @@ chunk_scores(const struct text_state *st, const uint32_t *idx, const double *val
 		double x = val[q];
 		if (prefetch && q + SCORE_PREFETCH < nnz)
 			prefetch_term(st->Wt + (size_t)idx[q + SCORE_PREFETCH] * kp, kp);
-#pragma GCC unroll 8
+#pragma GCC unroll 24
 		for (size_t l = 0; l < L; l++)
 			acc[l] += x * w[l];
 	}
@@ -171,38 +172,47 @@ chunk_scores(const struct text_state *st, const uint32_t *idx, const double *val
 		s[c0 + l] = acc[l];
 }
 
+#define SCORE_CASE(n)                                                                              \
+	case n:                                                                                    \
+		chunk_scores(st, idx, val, nnz, c0, n, prefetch, s);                               \
+		break
+
 /* chunk_scores of the chunk at c0, L a constant in each case. */
 static inline __attribute__((always_inline)) void
 chunk_scores_any(const struct text_state *st, const uint32_t *idx, const double *val, size_t nnz,
 		 size_t c0, size_t L, int prefetch, double *s)
 {
 	switch (L) {
-	case 1:
-		chunk_scores(st, idx, val, nnz, c0, 1, prefetch, s);
-		break;
-	case 2:
-		chunk_scores(st, idx, val, nnz, c0, 2, prefetch, s);
-		break;
-	case 3:
-		chunk_scores(st, idx, val, nnz, c0, 3, prefetch, s);
-		break;
-	case 4:
-		chunk_scores(st, idx, val, nnz, c0, 4, prefetch, s);
-		break;
-	case 5:
-		chunk_scores(st, idx, val, nnz, c0, 5, prefetch, s);
-		break;
-	case 6:
-		chunk_scores(st, idx, val, nnz, c0, 6, prefetch, s);
-		break;
-	case 7:
-		chunk_scores(st, idx, val, nnz, c0, 7, prefetch, s);
-		break;
+		SCORE_CASE(1);
+		SCORE_CASE(2);
+		SCORE_CASE(3);
+		SCORE_CASE(4);
+		SCORE_CASE(5);
+		SCORE_CASE(6);
+		SCORE_CASE(7);
+		SCORE_CASE(8);
+		SCORE_CASE(9);
+		SCORE_CASE(10);
+		SCORE_CASE(11);
+		SCORE_CASE(12);
+		SCORE_CASE(13);
+		SCORE_CASE(14);
+		SCORE_CASE(15);
+		SCORE_CASE(16);
+		SCORE_CASE(17);
+		SCORE_CASE(18);
+		SCORE_CASE(19);
+		SCORE_CASE(20);
+		SCORE_CASE(21);
+		SCORE_CASE(22);
+		SCORE_CASE(23);
 	default:
 		chunk_scores(st, idx, val, nnz, c0, SCORE_CHUNK, prefetch, s);
 		break;
 	}
 }
+
+#undef SCORE_CASE
 
 /* The scores s (kp) of a row of nnz terms: decision values for the SVM, logits for logistic
  * regression. Needs st->Wt. */
