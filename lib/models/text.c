@@ -82,8 +82,8 @@ struct text_state {
 	double *Wt;	 /* D x kp: W's weights transposed, so a term's kp weights are adjacent */
 };
 
-/* Classes summed at a time (see chunk_scores: 24 sums and the operands fill the 16 SSE
- * registers); terms looked ahead (see prefetch_term). */
+/* Classes summed at a time (see chunk_scores: 24 sums take 12 of the 16 SSE registers); terms
+ * looked ahead (see prefetch_term). */
 #define SCORE_CHUNK    24
 #define SCORE_PREFETCH 8
 
@@ -457,8 +457,7 @@ static void *platt_run(void *arg)
 			/* the exps in a loop of their own: calls in the loop of the sums would keep
 			 * the sums in memory */
 			for (size_t q = 0; q < len; q++) {
-				/* row i's positive point: its class, or the one problem's for two
-				 */
+				/* row i's positive: its class, or the one problem's */
 				size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
 				t[q] = c == yc ? J->tp : J->tn;
 				z[q] = J->a * f[q] + J->b;
