@@ -82,6 +82,11 @@ struct text_state {
 	double *Wt;	 /* D x kp: W's weights transposed, so a term's kp weights are adjacent */
 };
 
+/* Classes summed at a time (see chunk_scores: 24 sums take 12 of the 16 SSE registers); terms
+ * looked ahead (see prefetch_term). */
+#define SCORE_CHUNK    24
+#define SCORE_PREFETCH 8
+
 /* Threads for a call without a context (predict): the machine's, within reason. */
 static int default_threads(void)
 {
@@ -89,15 +94,136 @@ static int default_threads(void)
 	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
+/* Columns of W transposed at a time: their block of Wt stays in cache while it is written. */
+#define TRANSPOSE_BLOCK 256
+
+/* Wt's rows [j0, j1). */
+struct transpose_job {
+	struct text_state *st;
+	size_t j0, j1;
+};
+
+static void *transpose_run(void *arg)
+{
+	const struct transpose_job *J = arg;
+	struct text_state *st = J->st;
+	size_t kp = st->kp, D1 = st->D + 1;
+	for (size_t j0 = J->j0; j0 < J->j1; j0 += TRANSPOSE_BLOCK) {
+		size_t j1 = J->j1 - j0 < TRANSPOSE_BLOCK ? J->j1 : j0 + TRANSPOSE_BLOCK;
+		for (size_t c = 0; c < kp; c++)
+			for (size_t j = j0; j < j1; j++)
+				st->Wt[j * kp + c] = st->W[c * D1 + j];
+	}
+	return NULL;
+}
+
 /* The predict-side copy of the weights. */
 static void state_ready(struct text_state *st)
 {
+	size_t D = st->D, nt = (size_t)default_threads();
+	struct transpose_job job[8];
 	free(st->Wt);
-	st->Wt = xmallocarray(st->D ? st->D : 1, st->kp * sizeof(double));
-	for (size_t c = 0; c < st->kp; c++)
-		for (size_t j = 0; j < st->D; j++)
-			st->Wt[j * st->kp + c] = st->W[c * (st->D + 1) + j];
+	st->Wt = xmallocarray(D ? D : 1, st->kp * sizeof(double));
+	/* a fresh hundred megabytes is as many page faults as there are pages; and the scores
+	 * look its terms up all over it */
+	mem_advise_huge(st->Wt, D * st->kp * sizeof(double));
+	if (nt > ARRAY_SIZE(job))
+		nt = ARRAY_SIZE(job);
+	if (nt > D / TRANSPOSE_BLOCK)
+		nt = D / TRANSPOSE_BLOCK ? D / TRANSPOSE_BLOCK : 1;
+	for (size_t t = 0; t < nt; t++)
+		job[t] = (struct transpose_job){st, D * t / nt, D * (t + 1) / nt};
+	par_run(transpose_run, job, sizeof(*job), nt);
 	st->v.o.threads = default_threads();
+}
+
+/* Asks for the kp weights of a term to be brought into cache: a row's terms are all over Wt,
+ * and waiting for each in turn is most of the time of scoring it. */
+static inline void prefetch_term(const double *w, size_t kp)
+{
+	const char *p = (const char *)w;
+	for (size_t b = 0; b < kp * sizeof(double); b += 64)
+		__builtin_prefetch(p + b);
+	__builtin_prefetch(p + kp * sizeof(double) - 1);
+}
+
+/* s[c0 + l] = intercept + sum of x * weight over the terms of a row, for the L classes from c0:
+ * inlined with L a constant, the L sums stay in registers. Each sum is taken intercept first,
+ * then in the row's order, whatever the chunking: training scores and predict's are the same
+ * numbers. The first chunk's pass fetches the terms' weights ahead for all chunks. */
+static inline __attribute__((always_inline)) void
+chunk_scores(const struct text_state *st, const uint32_t *idx, const double *val, size_t nnz,
+	     size_t c0, size_t L, int prefetch, double *s)
+{
+	size_t kp = st->kp;
+	double acc[SCORE_CHUNK];
+	for (size_t l = 0; l < L; l++)
+		acc[l] = st->W[(c0 + l) * (st->D + 1) + st->D];
+	for (size_t q = 0; q < nnz; q++) {
+		const double *w = st->Wt + (size_t)idx[q] * kp + c0;
+		double x = val[q];
+		if (prefetch && q + SCORE_PREFETCH < nnz)
+			prefetch_term(st->Wt + (size_t)idx[q + SCORE_PREFETCH] * kp, kp);
+#pragma GCC unroll 24
+		for (size_t l = 0; l < L; l++)
+			acc[l] += x * w[l];
+	}
+	for (size_t l = 0; l < L; l++)
+		s[c0 + l] = acc[l];
+}
+
+#define SCORE_CASE(n)                                                                              \
+	case n:                                                                                    \
+		chunk_scores(st, idx, val, nnz, c0, n, prefetch, s);                               \
+		break
+
+/* chunk_scores of the chunk at c0, L a constant in each case. */
+static inline __attribute__((always_inline)) void
+chunk_scores_any(const struct text_state *st, const uint32_t *idx, const double *val, size_t nnz,
+		 size_t c0, size_t L, int prefetch, double *s)
+{
+	switch (L) {
+		SCORE_CASE(1);
+		SCORE_CASE(2);
+		SCORE_CASE(3);
+		SCORE_CASE(4);
+		SCORE_CASE(5);
+		SCORE_CASE(6);
+		SCORE_CASE(7);
+		SCORE_CASE(8);
+		SCORE_CASE(9);
+		SCORE_CASE(10);
+		SCORE_CASE(11);
+		SCORE_CASE(12);
+		SCORE_CASE(13);
+		SCORE_CASE(14);
+		SCORE_CASE(15);
+		SCORE_CASE(16);
+		SCORE_CASE(17);
+		SCORE_CASE(18);
+		SCORE_CASE(19);
+		SCORE_CASE(20);
+		SCORE_CASE(21);
+		SCORE_CASE(22);
+		SCORE_CASE(23);
+	default:
+		chunk_scores(st, idx, val, nnz, c0, SCORE_CHUNK, prefetch, s);
+		break;
+	}
+}
+
+#undef SCORE_CASE
+
+/* The scores s (kp) of a row of nnz terms: decision values for the SVM, logits for logistic
+ * regression. Needs st->Wt. */
+static void row_scores(const struct text_state *st, const uint32_t *idx, const double *val,
+		       size_t nnz, double *s)
+{
+	size_t kp = st->kp;
+	chunk_scores_any(st, idx, val, nnz, 0, kp < SCORE_CHUNK ? kp : SCORE_CHUNK, 1, s);
+	for (size_t c0 = SCORE_CHUNK; c0 < kp; c0 += SCORE_CHUNK)
+		chunk_scores_any(st, idx, val, nnz, c0,
+				 kp - c0 < SCORE_CHUNK ? kp - c0 : SCORE_CHUNK, 0, s);
 }
 
 static void state_free(void *p)
@@ -259,86 +385,6 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	return 0;
 }
 
-/* Platt's sigmoid fit (with Lin, Lin and Weng's safeguards) of targets t_j on decision values
- * f_j: minimizes sum log1pexp(z_j) - t_j z_j, z_j = A f_j + B, by Newton with backtracking. */
-static void platt_fit(const double *f, const unsigned char *pos, size_t m, double *A, double *B)
-{
-	double np = 0, nn = 0;
-	for (size_t j = 0; j < m; j++)
-		pos[j] ? np++ : nn++;
-	double tp = (np + 1) / (np + 2), tn = 1 / (nn + 2);
-	double a = 0, b = log((np + 1) / (nn + 1)), fval = 0;
-	for (size_t j = 0; j < m; j++) {
-		double z = a * f[j] + b;
-		fval += mat_log1pexp(z) - (pos[j] ? tp : tn) * z;
-	}
-	for (int it = 0; it < 100; it++) {
-		double h11 = 1e-12, h22 = 1e-12, h21 = 0, g1 = 0, g2 = 0;
-		for (size_t j = 0; j < m; j++) {
-			double p = mat_sigmoid(a * f[j] + b), t = pos[j] ? tp : tn, w = p * (1 - p);
-			h11 += f[j] * f[j] * w;
-			h22 += w;
-			h21 += f[j] * w;
-			g1 += f[j] * (p - t);
-			g2 += p - t;
-		}
-		if (fabs(g1) < 1e-5 * (double)m && fabs(g2) < 1e-5 * (double)m)
-			break;
-		double det = h11 * h22 - h21 * h21;
-		double da = -(h22 * g1 - h21 * g2) / det, db = -(-h21 * g1 + h11 * g2) / det;
-		double gd = g1 * da + g2 * db, step = 1;
-		while (step >= 1e-10) {
-			double na = a + step * da, nb = b + step * db, nf = 0;
-			for (size_t j = 0; j < m; j++) {
-				double z = na * f[j] + nb;
-				nf += mat_log1pexp(z) - (pos[j] ? tp : tn) * z;
-			}
-			if (nf < fval + 1e-4 * step * gd) {
-				a = na, b = nb, fval = nf;
-				break;
-			}
-			step /= 2;
-		}
-		if (step < 1e-10)
-			break;
-	}
-	*A = a;
-	*B = b;
-}
-
-/* The scores of every training row (n x kp: decision values for the SVM, logits for logistic
- * regression), summed in the order predict sums them (intercept, then the row's terms), so that
- * the probabilities made from them are predict's. Needs st->Wt. */
-static double *train_scores(const struct text_state *st, const struct csr *X)
-{
-	size_t n = X->nrows, kp = st->kp, D1 = st->D + 1;
-	double *f = xmallocarray(n ? n : 1, kp * sizeof(*f));
-	for (size_t i = 0; i < n; i++) {
-		double *s = f + i * kp;
-		for (size_t c = 0; c < kp; c++)
-			s[c] = st->W[c * D1 + st->D];
-		for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++) {
-			const double *wt = st->Wt + (size_t)X->indices[q] * kp;
-			double v = X->data[q];
-			for (size_t c = 0; c < kp; c++)
-				s[c] += v * wt[c];
-		}
-	}
-	return f;
-}
-
-/* The training decision values f (n x kp) of every class, pooled, calibrated by one sigmoid. */
-static void svm_calibrate(struct text_state *st, const double *f, size_t n, const int *y)
-{
-	size_t kp = st->kp, m = n * kp;
-	unsigned char *pos = xmallocarray(m ? m : 1, 1);
-	for (size_t i = 0; i < n; i++)
-		for (size_t c = 0; c < kp; c++)
-			pos[i * kp + c] = (size_t)y[i] == (kp == 1 ? 1 : c);
-	platt_fit(f, pos, m, &st->platt[0], &st->platt[1]);
-	free(pos);
-}
-
 /* Class probabilities p (k) from the scores s (kp, overwritten) of one document. */
 static void scores_to_proba(const struct text_state *st, size_t k, double *s, double *p)
 {
@@ -360,6 +406,196 @@ static void scores_to_proba(const struct text_state *st, size_t k, double *s, do
 		for (size_t c = 0; c < k; c++)
 			p[c] /= tot;
 	}
+}
+
+/* Platt's sigmoid fit (with Lin, Lin and Weng's safeguards) of the training decision values f
+ * (n x kp) of every class, pooled, with one-vs-rest targets t_j: minimizes
+ * F = sum log1pexp(z_j) - t_j z_j, z_j = A f_j + B, by Newton with backtracking. The sums over
+ * the n kp points are taken in blocks of rows, on threads; a block's sum and the order blocks
+ * are added in do not depend on the threads, so neither does the fit. The steps depend on F
+ * only through the backtracking's comparisons: F's log1p(e^-|z|) terms are summed as the log
+ * of a product of the 1 + e^-|z| of a run of points, one log per run instead of a log1p per
+ * point (most of the fit's time), which moves F by less than its rounding. */
+struct platt_sums {
+	double f, h11, h22, h21, g1, g2; /* F, its Hessian and gradient */
+};
+
+struct platt_job {
+	const double *f;
+	const int *y;
+	size_t n, kp, rows; /* rows per block */
+	size_t first, last; /* this job's blocks */
+	double a, b, tp, tn;
+	struct platt_sums *sums; /* one per block */
+};
+
+/* About this many points per block. */
+#define PLATT_BLOCK 4096
+
+/* Points taken at a time: their exps, then their sums; the product of their 1 + e^-|z|, each
+ * in (1, 2], stays below the overflow of a double. */
+#define PLATT_RUN 512
+
+/* F and its derivatives over the job's blocks at (a, b): one exp per point, the derivatives as
+ * mat_sigmoid computes the probabilities. */
+static void *platt_run(void *arg)
+{
+	const struct platt_job *J = arg;
+	size_t kp = J->kp;
+	double z[PLATT_RUN], e[PLATT_RUN], t[PLATT_RUN];
+	/* the first point, A = 0, has z = B everywhere: one exp will do */
+	double e0 = J->a == 0 ? exp(-fabs(J->b)) : 0;
+	for (size_t blk = J->first; blk < J->last; blk++) {
+		struct platt_sums S = {0};
+		size_t i = blk * J->rows, c = 0;
+		size_t j = i * kp,
+		       jend = ((blk + 1) * J->rows < J->n ? (blk + 1) * J->rows : J->n) * kp;
+		while (j < jend) {
+			size_t len = jend - j < PLATT_RUN ? jend - j : PLATT_RUN;
+			const double *f = J->f + j;
+			double prod = 1;
+			/* the exps in a loop of their own: calls in the loop of the sums would keep
+			 * the sums in memory */
+			for (size_t q = 0; q < len; q++) {
+				/* row i's positive: its class, or the one problem's */
+				size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
+				t[q] = c == yc ? J->tp : J->tn;
+				z[q] = J->a * f[q] + J->b;
+				e[q] = J->a == 0 ? e0 : exp(-fabs(z[q]));
+				if (++c == kp) {
+					c = 0;
+					i++;
+				}
+			}
+			for (size_t q = 0; q < len; q++) {
+				double d = 1.0 + e[q], p = (z[q] >= 0 ? 1.0 : e[q]) / d,
+				       w = p * (1 - p);
+				double x = f[q];
+				S.f += (z[q] > 0 ? z[q] : 0) - t[q] * z[q];
+				prod *= d;
+				S.h11 += x * x * w;
+				S.h22 += w;
+				S.h21 += x * w;
+				S.g1 += x * (p - t[q]);
+				S.g2 += p - t[q];
+			}
+			S.f += log(prod);
+			j += len;
+		}
+		J->sums[blk] = S;
+	}
+	return NULL;
+}
+
+static void platt_eval(struct platt_job *job, size_t nt, size_t nblocks, double a, double b,
+		       struct platt_sums *out)
+{
+	struct platt_sums *bs = job[0].sums;
+	for (size_t t = 0; t < nt; t++) {
+		job[t].a = a;
+		job[t].b = b;
+	}
+	par_run(platt_run, job, sizeof(*job), nt);
+	*out = (struct platt_sums){0, 1e-12, 1e-12, 0, 0, 0};
+	for (size_t blk = 0; blk < nblocks; blk++) {
+		out->f += bs[blk].f;
+		out->h11 += bs[blk].h11;
+		out->h22 += bs[blk].h22;
+		out->h21 += bs[blk].h21;
+		out->g1 += bs[blk].g1;
+		out->g2 += bs[blk].g2;
+	}
+}
+
+static void platt_fit(const double *f, const int *y, size_t n, size_t kp, int threads, double *A,
+		      double *B)
+{
+	size_t m = n * kp, rows = PLATT_BLOCK / kp ? PLATT_BLOCK / kp : 1;
+	size_t nblocks = (n + rows - 1) / rows, nt = threads > 1 ? (size_t)threads : 1;
+	double np = 0, nn;
+	struct platt_sums cur, next;
+
+	for (size_t i = 0; i < n; i++)
+		np += kp == 1 ? y[i] == 1 : 1;
+	nn = (double)m - np;
+	double tp = (np + 1) / (np + 2), tn = 1 / (nn + 2);
+	double a = 0, b = log((np + 1) / (nn + 1));
+
+	if (nt > nblocks)
+		nt = nblocks ? nblocks : 1;
+	struct platt_job *job = xcalloc(nt, sizeof(*job));
+	struct platt_sums *bs = xcalloc(nblocks ? nblocks : 1, sizeof(*bs));
+	for (size_t t = 0; t < nt; t++) {
+		job[t] = (struct platt_job){
+		    f, y, n, kp, rows, nblocks * t / nt, nblocks * (t + 1) / nt, 0, 0, tp, tn, bs};
+	}
+	/* each trial point's derivatives come with its value: the next Newton step has them */
+	platt_eval(job, nt, nblocks, a, b, &cur);
+	for (int it = 0; it < 100; it++) {
+		if (fabs(cur.g1) < 1e-5 * (double)m && fabs(cur.g2) < 1e-5 * (double)m)
+			break;
+		double det = cur.h11 * cur.h22 - cur.h21 * cur.h21;
+		double da = -(cur.h22 * cur.g1 - cur.h21 * cur.g2) / det;
+		double db = -(-cur.h21 * cur.g1 + cur.h11 * cur.g2) / det;
+		double gd = cur.g1 * da + cur.g2 * db, step = 1;
+		while (step >= 1e-10) {
+			double na = a + step * da, nb = b + step * db;
+			platt_eval(job, nt, nblocks, na, nb, &next);
+			if (next.f < cur.f + 1e-4 * step * gd) {
+				a = na, b = nb, cur = next;
+				break;
+			}
+			step /= 2;
+		}
+		if (step < 1e-10)
+			break;
+	}
+	free(job);
+	free(bs);
+	*A = a;
+	*B = b;
+}
+
+/* Training rows [first, last): their scores (into f, n x kp, when X is set) and probabilities
+ * (into proba, n x k, when set; from f when X is not set). */
+struct score_job {
+	const struct text_state *st;
+	const struct csr *X;
+	size_t k, first, last;
+	double *f, *proba;
+};
+
+static void *score_run(void *arg)
+{
+	const struct score_job *J = arg;
+	const struct text_state *st = J->st;
+	const struct csr *X = J->X;
+	size_t kp = st->kp;
+	double *buf = J->f ? NULL : xmallocarray(kp, sizeof(*buf));
+	for (size_t i = J->first; i < J->last; i++) {
+		double *s = J->f ? J->f + i * kp : buf;
+		if (X)
+			row_scores(st, X->indices + X->indptr[i], X->data + X->indptr[i],
+				   X->indptr[i + 1] - X->indptr[i], s);
+		if (J->proba)
+			scores_to_proba(st, J->k, s, J->proba + i * J->k);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Runs score_run over the n training rows on nt threads. */
+static void score_rows(const struct text_state *st, const struct csr *X, size_t n, size_t k,
+		       double *f, double *proba, int threads)
+{
+	size_t nt = threads > 1 ? (size_t)threads : 1;
+	if (nt > n)
+		nt = n ? n : 1;
+	struct score_job *job = xcalloc(nt, sizeof(*job));
+	for (size_t t = 0; t < nt; t++)
+		job[t] = (struct score_job){st, X, k, n * t / nt, n * (t + 1) / nt, f, proba};
+	par_run(score_run, job, sizeof(*job), nt);
+	free(job);
 }
 
 static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, const int *y,
@@ -447,14 +683,20 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		goto out;
 	trace_perf("text: solve");
 	state_ready(st);
-	/* one pass over X for the SVM's calibration and the training report's probabilities */
-	f = train_scores(st, &X);
-	if (st->svm)
-		svm_calibrate(st, f, n, ds->y);
+	/* the training report's probabilities: the SVM's need its decision values calibrated
+	 * first, logistic regression's come straight from the scores */
 	free(m->train_proba);
 	m->train_proba = xmallocarray(n, k * sizeof(double));
-	for (size_t i = 0; i < n; i++)
-		scores_to_proba(st, k, f + i * st->kp, m->train_proba + i * k);
+	mem_advise_huge(m->train_proba, n * k * sizeof(double));
+	if (st->svm) {
+		f = xmallocarray(n, st->kp * sizeof(*f));
+		mem_advise_huge(f, n * st->kp * sizeof(*f));
+		score_rows(st, &X, n, k, f, NULL, o.threads);
+		platt_fit(f, ds->y, n, st->kp, o.threads, &st->platt[0], &st->platt[1]);
+		score_rows(st, NULL, n, k, f, m->train_proba, o.threads);
+	} else {
+		score_rows(st, &X, n, k, NULL, m->train_proba, o.threads);
+	}
 	trace_perf("text: scores, calibration");
 	state_free(m->state);
 	m->state = st;
@@ -485,7 +727,7 @@ static void *predict_run(void *arg)
 {
 	struct predict_job *j = arg;
 	const struct text_state *st = j->m->state;
-	size_t k = j->m->k, kp = st->kp, D1 = st->D + 1;
+	size_t k = j->m->k;
 	struct tfidf_row *r = tfidf_row_new();
 	double *s = xmallocarray(k, sizeof(*s));
 
@@ -502,13 +744,7 @@ static void *predict_run(void *arg)
 			j->rc = -1;
 			break;
 		}
-		for (size_t c = 0; c < kp; c++)
-			s[c] = st->W[c * D1 + st->D];
-		for (size_t q = 0; q < nnz; q++) {
-			const double *wt = st->Wt + (size_t)idx[q] * kp;
-			for (size_t c = 0; c < kp; c++)
-				s[c] += val[q] * wt[c];
-		}
+		row_scores(st, idx, val, nnz, s);
 		scores_to_proba(st, k, s, p);
 	}
 	free(s);

@@ -112,10 +112,11 @@ static int load(struct dataset *ds, size_t from, size_t to)
 	return 0;
 }
 
-static struct model *fit(const struct dataset *ds, const char *params, struct err *e)
+static struct model *fit_on(const struct dataset *ds, const char *params, int threads,
+			    struct err *e)
 {
 	struct model *m = model_new(&model_text);
-	struct fit_ctx ctx = {.seed = 1, .threads = 2};
+	struct fit_ctx ctx = {.seed = 1, .threads = threads};
 	if (params_set_json(&m->params, "text", params, e) < 0) {
 		model_free(&m);
 		return NULL;
@@ -130,6 +131,11 @@ static struct model *fit(const struct dataset *ds, const char *params, struct er
 	if (model_text.fit(m, ds, NULL, &ctx, e) < 0)
 		model_free(&m);
 	return m;
+}
+
+static struct model *fit(const struct dataset *ds, const char *params, struct err *e)
+{
+	return fit_on(ds, params, 2, e);
 }
 
 static double accuracy(const struct model *m, const struct dataset *te, double **proba_out)
@@ -333,8 +339,91 @@ static void test_bad(void)
 	dataset_release(&ds);
 }
 
+/* Svm probabilities of rows 0, 1, 2, 599 of the first 600 tickets, default parameters, from
+ * the training report: printed by this test (TEXT_PRINT_REF=1) built on commit 7272fb5, whose
+ * calibration summed every point's log1p in order: the fit must reach the same optimum. */
+static const double ref_svm_train_proba[][10] = {
+    {0.00012484042402314581, 0.00025145578474140633, 0.00010047333571187182, 0.00042771991025278907,
+     0.00024605197608883271, 0.00026429077247274607, 0.99800013111825925, 9.8874887091374806e-05,
+     0.00028087510875416001, 0.00020528668260431294},
+    {0.00017108983208904754, 0.9986278772672238, 0.00018529255746600011, 0.00012990242845013772,
+     0.00020986293302933948, 0.00020349519125088773, 0.00012142676095276704, 0.00014996390395210265,
+     1.9633046957392408e-05, 0.00018145607862879418},
+    {0.00020961779219062286, 6.2674214782712154e-05, 0.99839610998281314, 0.0002506534435101258,
+     6.141403783700842e-05, 0.00014576256438626273, 7.5553916603563585e-05, 0.00023460968917773906,
+     4.7006307666730231e-06, 0.00055890372793218591},
+    {0.00040640847228765791, 3.5375872172444766e-05, 2.0233868281147032e-05, 0.99883131075222509,
+     0.00011893284735393994, 6.3494372280979453e-05, 0.00017299448088439322, 5.8238782431404545e-05,
+     0.00021280993555249783, 8.0200616530600388e-05},
+};
+
+/* The training report's probabilities (the fit's train_proba) are predict's for the same rows,
+ * to the bit, and do not depend on the number of threads. */
+static void test_train_proba(void)
+{
+	struct dataset ds, two;
+	struct err e = ERR_INIT;
+	size_t rows[] = {0, 1, 2, 599};
+	if (load(&ds, 0, 600) < 0) {
+		check(0, "load 600 tickets");
+		return;
+	}
+	size_t *idx = xmallocarray(ds.n, sizeof(size_t)), n2 = 0;
+	for (size_t i = 0; i < ds.n; i++)
+		if (ds.y[i] <= 1)
+			idx[n2++] = i;
+	dataset_subset(&two, &ds, idx, n2);
+	two.k = 2;
+	static const char *const params[] = {"{\"model\": \"svm\"}", "{}"};
+	for (int binary = 0; binary <= 1; binary++)
+		for (size_t pi = 0; pi < ARRAY_SIZE(params); pi++) {
+			const struct dataset *d = binary ? &two : &ds;
+			struct model *m1 = fit_on(d, params[pi], 1, &e);
+			struct model *m3 = fit_on(d, params[pi], 3, &e);
+			double *p = NULL;
+			size_t sz = d->n * d->k * sizeof(double);
+			if (!m1 || !m3 || !m1->train_proba || !m3->train_proba ||
+			    accuracy(m1, d, &p) < 0) {
+				check(0, "fit %s (%s)", params[pi], e.msg);
+				model_free(&m1);
+				model_free(&m3);
+				continue;
+			}
+			check(!memcmp(m1->train_proba, p, sz),
+			      "%s %s: training probabilities are predict's, to the bit",
+			      binary ? "binary" : "10 classes", params[pi]);
+			check(!memcmp(m1->train_proba, m3->train_proba, sz),
+			      "%s %s: the same with 1 and 3 threads",
+			      binary ? "binary" : "10 classes", params[pi]);
+			if (!binary && pi == 0) {
+				double md = 0;
+				for (size_t r = 0; r < 4; r++)
+					for (size_t c = 0; c < ds.k; c++) {
+						double v = m1->train_proba[rows[r] * ds.k + c];
+						if (getenv("TEXT_PRINT_REF"))
+							printf("%s%.17g%s", c ? ", " : "    {", v,
+							       c + 1 < ds.k ? "" : "},\n");
+						md = fmax(md, fabs(v - ref_svm_train_proba[r][c]) /
+								  ref_svm_train_proba[r][c]);
+					}
+				check(md < 1e-9,
+				      "svm: calibrated probabilities as before (max relative diff "
+				      "%.2g)",
+				      md);
+			}
+			free(p);
+			model_free(&m1);
+			model_free(&m3);
+		}
+	two.k = ds.k;
+	dataset_release(&two);
+	free(idx);
+	dataset_release(&ds);
+}
+
 int main(void)
 {
+	test_train_proba();
 	test_solutions();
 	test_accuracy();
 	test_bad();
