@@ -28,6 +28,8 @@ struct svm_ent {
 #define LINSVM_MAX_UNROLL 10
 /* Other sets of classes are taken this many at a time (see row_dot_sel). */
 #define LINSVM_CHUNK 8
+/* Lines of a feature's weights prefetched for a row (up to 64 classes a group). */
+#define LINSVM_MAX_LINES 8
 
 struct svm_problem {
 	const struct csr *X;
@@ -106,6 +108,7 @@ static inline __attribute__((always_inline)) void row_dot_sel(const struct svm_e
 	for (size_t q = 0; q < len; q++) {
 		const double *wj = wt + (size_t)e[q].j * g;
 		double x = e[q].v;
+#pragma GCC unroll 8
 		for (size_t l = 0; l < L; l++)
 			acc[l] += x * wj[off[l]];
 	}
@@ -128,6 +131,7 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 	for (size_t q = 0; q < len; q++) {
 		double *wj = wt + (size_t)e[q].j * g;
 		double x = e[q].v;
+#pragma GCC unroll 8
 		for (size_t l = 0; l < L; l++)
 			wj[off[l]] += x * dl[l];
 	}
@@ -194,10 +198,24 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 		F(__VA_ARGS__, LINSVM_CHUNK);                                                      \
 		break;
 
-/* dot[l] += the row's sums for the classes sel[0..n), LINSVM_CHUNK at a time. */
+/* dot[l] += the row's sums for the classes sel[0..n) (ascending), LINSVM_CHUNK at a time.
+ * The weights are read at random and each chunk's sums are a chain that waits on them, so
+ * first every cache line the row will read is asked for at once: the misses overlap instead of
+ * coming one by one. */
 static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t g,
 			 const size_t *sel, size_t n, double *dot)
 {
+	size_t line[LINSVM_MAX_LINES], nline = 0;
+	for (size_t l = 0; l < n && nline < LINSVM_MAX_LINES; l++) {
+		size_t first = sel[l] & ~(size_t)7; /* 8 doubles a line (see ws) */
+		if (!nline || line[nline - 1] != first)
+			line[nline++] = first;
+	}
+	for (size_t q = 0; q < len; q++) {
+		const double *wj = wt + (size_t)e[q].j * g;
+		for (size_t k = 0; k < nline; k++)
+			__builtin_prefetch(wj + line[k]);
+	}
 	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
 		switch (n - l) {
 			LINSVM_CHUNK_CASES(SEL_DOT, e, len, wt, g, sel + l, dot + l)
