@@ -14,7 +14,7 @@ untouched() {
 expect_success 'empty texts only: no terms' '
 	{ echo "text,label"; i=0; while [ $i -lt 20 ]; do echo ",a"; echo "\"\",b"; i=$((i + 1)); done; } >empty.csv &&
 	must_fail 1 dyn fit text empty.csv &&
-	err_is "^dyn: text: no terms left: the texts are empty, have no words of two or more letters, or min_df \(1\) prunes every term$" &&
+	err_is "^dyn: text: no terms left: the texts are empty, have no words of two or more letters, or min_df \(2\) prunes every term$" &&
 	untouched
 '
 expect_success 'some empty texts are fine, and predict of an empty text answers' '

@@ -59,7 +59,7 @@ static const struct param_spec text_params[] = {
      "word n-gram lengths, from-to, or none"},
     {"ngram_char", PARAM_CHOICE, "2-5", NAN, NAN, 0, CHAR_RANGES,
      "character n-gram lengths inside word boundaries, from-to, or none"},
-    {"min_df", PARAM_NUM, "1", 0, 1e9, PARAM_MIN_OPEN, NULL,
+    {"min_df", PARAM_NUM, "2", 0, 1e9, PARAM_MIN_OPEN, NULL,
      "drop terms in fewer documents than this (a fraction of them when below 1)"},
     {"max_features", PARAM_INT, "0", 0, 1e9, 0, NULL,
      "keep the most frequent terms of each n-gram kind (0: all)"},
