@@ -198,12 +198,11 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 		F(__VA_ARGS__, LINSVM_CHUNK);                                                      \
 		break;
 
-/* dot[l] += the row's sums for the classes sel[0..n) (ascending), LINSVM_CHUNK at a time.
- * The weights are read at random and each chunk's sums are a chain that waits on them, so
- * first every cache line the row will read is asked for at once: the misses overlap instead of
- * coming one by one. */
-static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t g,
-			 const size_t *sel, size_t n, double *dot)
+/* Asks for every cache line of weights that the row's sums for the classes sel[0..n)
+ * (ascending) will read. The weights are read at random and each sum is a chain that waits on
+ * them: asked for at once, the misses overlap instead of coming one by one. */
+static void row_prefetch(const struct svm_ent *e, size_t len, const double *wt, size_t ws,
+			 const size_t *sel, size_t n)
 {
 	size_t line[LINSVM_MAX_LINES], nline = 0;
 	for (size_t l = 0; l < n && nline < LINSVM_MAX_LINES; l++) {
@@ -212,10 +211,16 @@ static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, 
 			line[nline++] = first;
 	}
 	for (size_t q = 0; q < len; q++) {
-		const double *wj = wt + (size_t)e[q].j * g;
+		const double *wj = wt + (size_t)e[q].j * ws;
 		for (size_t k = 0; k < nline; k++)
 			__builtin_prefetch(wj + line[k]);
 	}
+}
+
+/* dot[l] += the row's sums for the classes sel[0..n), LINSVM_CHUNK at a time. */
+static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t g,
+			 const size_t *sel, size_t n, double *dot)
+{
 	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
 		switch (n - l) {
 			LINSVM_CHUNK_CASES(SEL_DOT, e, len, wt, g, sel + l, dot + l)
@@ -317,6 +322,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 				continue; /* every class is done or shrunk at this row */
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
+			row_prefetch(ent + ip[i], ip[i + 1] - ip[i], wt, ws, live, nl);
 			if (nl == g && g <= LINSVM_MAX_UNROLL) {
 				const struct svm_ent *e = ent + ip[i];
 				size_t len = ip[i + 1] - ip[i];
