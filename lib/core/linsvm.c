@@ -314,6 +314,18 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			size_t i = index[s];
 			const double *bias = wt + d * ws;
 			size_t nl = 0, nm = 0;
+			/* the rows come in random order: ask ahead for the next row's variables and
+			 * first entries, and for where the one after starts */
+			if (s + 2 < n)
+				__builtin_prefetch(ip + index[s + 2]);
+			if (s + 1 < n) {
+				size_t i1 = index[s + 1];
+				__builtin_prefetch(shrunk + i1 * g);
+				__builtin_prefetch(yy + i1 * g);
+				__builtin_prefetch(alpha + i1 * g);
+				__builtin_prefetch(diag + i1 * g);
+				__builtin_prefetch(ent + ip[i1]);
+			}
 			/* only the classes still optimizing this row: late passes have few */
 			for (size_t c = 0; c < g; c++)
 				if (!done[c] && !shrunk[i * g + c])
