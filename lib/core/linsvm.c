@@ -140,7 +140,8 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 #define SEL_DOT(e, len, wt, g, sel, dot, L)	 row_dot_sel(e, len, wt, g, sel, L, dot)
 #define SEL_UPDATE(e, len, wt, g, sel, delta, L) row_update_sel(e, len, wt, g, sel, L, delta)
 
-#define LINSVM_CASES(F, ...)                                                                       \
+/* The cases of a switch on a count that call F(..., count) with the count a constant. */
+#define LINSVM_CASES_1_7(F, ...)                                                                   \
 	case 1:                                                                                    \
 		F(__VA_ARGS__, 1);                                                                 \
 		break;                                                                             \
@@ -161,7 +162,10 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 		break;                                                                             \
 	case 7:                                                                                    \
 		F(__VA_ARGS__, 7);                                                                 \
-		break;                                                                             \
+		break;
+
+#define LINSVM_CASES(F, ...)                                                                       \
+	LINSVM_CASES_1_7(F, __VA_ARGS__)                                                           \
 	case 8:                                                                                    \
 		F(__VA_ARGS__, 8);                                                                 \
 		break;                                                                             \
@@ -173,27 +177,7 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 		break;
 
 #define LINSVM_CHUNK_CASES(F, ...)                                                                 \
-	case 1:                                                                                    \
-		F(__VA_ARGS__, 1);                                                                 \
-		break;                                                                             \
-	case 2:                                                                                    \
-		F(__VA_ARGS__, 2);                                                                 \
-		break;                                                                             \
-	case 3:                                                                                    \
-		F(__VA_ARGS__, 3);                                                                 \
-		break;                                                                             \
-	case 4:                                                                                    \
-		F(__VA_ARGS__, 4);                                                                 \
-		break;                                                                             \
-	case 5:                                                                                    \
-		F(__VA_ARGS__, 5);                                                                 \
-		break;                                                                             \
-	case 6:                                                                                    \
-		F(__VA_ARGS__, 6);                                                                 \
-		break;                                                                             \
-	case 7:                                                                                    \
-		F(__VA_ARGS__, 7);                                                                 \
-		break;                                                                             \
+	LINSVM_CASES_1_7(F, __VA_ARGS__)                                                           \
 	default:                                                                                   \
 		F(__VA_ARGS__, LINSVM_CHUNK);                                                      \
 		break;
