@@ -90,12 +90,12 @@ static inline __attribute__((always_inline)) void row_update_all(const struct sv
 	}
 }
 
-/* The same for a chosen few classes sel[0..L) of a group of g (w: g weights per feature):
+/* The same for a chosen few classes sel[0..L) of a group (w: ws doubles per feature):
  * dot[l] += sum of x * w[j][sel[l]]. With L a constant the L sums are independent chains in
  * registers instead of round trips through memory; each is still taken in the row's order,
  * so the result does not depend on how the classes are chunked. */
 static inline __attribute__((always_inline)) void row_dot_sel(const struct svm_ent *e, size_t len,
-							      const double *wt, size_t g,
+							      const double *wt, size_t ws,
 							      const size_t *sel, size_t L,
 							      double *dot)
 {
@@ -106,7 +106,7 @@ static inline __attribute__((always_inline)) void row_dot_sel(const struct svm_e
 		off[l] = sel[l];
 	}
 	for (size_t q = 0; q < len; q++) {
-		const double *wj = wt + (size_t)e[q].j * g;
+		const double *wj = wt + (size_t)e[q].j * ws;
 		double x = e[q].v;
 #pragma GCC unroll 8
 		for (size_t l = 0; l < L; l++)
@@ -118,7 +118,7 @@ static inline __attribute__((always_inline)) void row_dot_sel(const struct svm_e
 
 /* w[j][sel[l]] += x * delta[l] over the entries of a row, for l < L. */
 static inline __attribute__((always_inline)) void row_update_sel(const struct svm_ent *e,
-								 size_t len, double *wt, size_t g,
+								 size_t len, double *wt, size_t ws,
 								 const size_t *sel, size_t L,
 								 const double *delta)
 {
@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 		off[l] = sel[l];
 	}
 	for (size_t q = 0; q < len; q++) {
-		double *wj = wt + (size_t)e[q].j * g;
+		double *wj = wt + (size_t)e[q].j * ws;
 		double x = e[q].v;
 #pragma GCC unroll 8
 		for (size_t l = 0; l < L; l++)
@@ -137,8 +137,8 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 	}
 }
 
-#define SEL_DOT(e, len, wt, g, sel, dot, L)	 row_dot_sel(e, len, wt, g, sel, L, dot)
-#define SEL_UPDATE(e, len, wt, g, sel, delta, L) row_update_sel(e, len, wt, g, sel, L, delta)
+#define SEL_DOT(e, len, wt, ws, sel, dot, L)	  row_dot_sel(e, len, wt, ws, sel, L, dot)
+#define SEL_UPDATE(e, len, wt, ws, sel, delta, L) row_update_sel(e, len, wt, ws, sel, L, delta)
 
 /* The cases of a switch on a count that call F(..., count) with the count a constant. */
 #define LINSVM_CASES_1_7(F, ...)                                                                   \
@@ -202,23 +202,23 @@ static void row_prefetch(const struct svm_ent *e, size_t len, const double *wt, 
 }
 
 /* dot[l] += the row's sums for the classes sel[0..n), LINSVM_CHUNK at a time. */
-static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t g,
+static void row_dot_some(const struct svm_ent *e, size_t len, const double *wt, size_t ws,
 			 const size_t *sel, size_t n, double *dot)
 {
 	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
 		switch (n - l) {
-			LINSVM_CHUNK_CASES(SEL_DOT, e, len, wt, g, sel + l, dot + l)
+			LINSVM_CHUNK_CASES(SEL_DOT, e, len, wt, ws, sel + l, dot + l)
 		}
 	}
 }
 
 /* The updates of the classes sel[0..n), LINSVM_CHUNK at a time. */
-static void row_update_some(const struct svm_ent *e, size_t len, double *wt, size_t g,
+static void row_update_some(const struct svm_ent *e, size_t len, double *wt, size_t ws,
 			    const size_t *sel, size_t n, const double *delta)
 {
 	for (size_t l = 0; l < n; l += LINSVM_CHUNK) {
 		switch (n - l) {
-			LINSVM_CHUNK_CASES(SEL_UPDATE, e, len, wt, g, sel + l, delta + l)
+			LINSVM_CHUNK_CASES(SEL_UPDATE, e, len, wt, ws, sel + l, delta + l)
 		}
 	}
 }
