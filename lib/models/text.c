@@ -604,7 +604,9 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	size_t k = m->k, D1 = X->ncols + 1;
 	struct linsvm_opts o = {0};
 	struct linsvm_info info;
-	double *W = xmallocarray(k, D1 * sizeof(double));
+	/* two classes: one problem, kept as the second class's row; more: the solver's rows are
+	 * the model's, written in place (a copy of a hundred megabytes is not free) */
+	double *W = k == 2 ? xmallocarray(k, D1 * sizeof(double)) : st->W;
 
 	o.C = params_num(&m->params, "C");
 	o.tol = tol_of(&m->params, 0.1);
@@ -614,13 +616,14 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	/* no --threads: the machine's, as for the vectorizer (the solution does not depend on
 	 * how the classes are shared out, see linsvm.h) */
 	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
-	if (linsvm_fit(X, y, k, &o, W, &info, e) < 0) {
+	int ret = linsvm_fit(X, y, k, &o, W, &info, e);
+	if (k == 2) {
+		if (ret == 0)
+			memcpy(st->W, W + D1, D1 * sizeof(double));
 		free(W);
-		return -1;
 	}
-	/* two classes: one problem, kept as the second class's row */
-	memcpy(st->W, k == 2 ? W + D1 : W, st->kp * D1 * sizeof(double));
-	free(W);
+	if (ret < 0)
+		return -1;
 	cJSON_AddNumberToObject(m->info, "iterations", info.max_iter_used);
 	cJSON_AddBoolToObject(m->info, "converged", info.unconverged == 0);
 	if (info.unconverged)
@@ -664,6 +667,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	st->D = X.ncols;
 	st->kp = k == 2 ? 1 : k;
 	st->W = xcalloc(st->kp * (st->D + 1), sizeof(double));
+	mem_advise_huge(st->W, st->kp * (st->D + 1) * sizeof(double)); /* see state_ready */
 	count = xcalloc(k, sizeof(*count));
 	for (size_t i = 0; i < n; i++)
 		count[ds->y[i]]++;
