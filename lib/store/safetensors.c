@@ -175,6 +175,11 @@ const char *st_get_meta(const struct st_file *f, const char *key)
 	return NULL;
 }
 
+int st_has(const struct st_file *f, const char *name)
+{
+	return st_find(f, name) != NULL;
+}
+
 const struct st_tensor *st_get(const struct st_file *f, const char *name, enum st_dtype dtype,
 			       size_t ndim, struct err *e)
 {

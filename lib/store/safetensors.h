@@ -50,6 +50,8 @@ void st_set_meta(struct st_file *f, const char *key, const char *val);
 /* Returns the metadata value or NULL; the string is owned by f. */
 const char *st_get_meta(const struct st_file *f, const char *key);
 
+/* Whether f has a tensor of that name. */
+int st_has(const struct st_file *f, const char *name);
 /* Looks up a tensor that must have the given dtype and ndim (shape returned in the tensor);
  * returns NULL and sets e (naming the tensor) otherwise. Data owned by f. */
 const struct st_tensor *st_get(const struct st_file *f, const char *name, enum st_dtype dtype,

@@ -67,7 +67,16 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* tickets.csv rows [from, to) as a dataset with bytewise sorted classes. */
+static int load_file(struct dataset *ds, const char *path, size_t from, size_t to);
+
+/* Rows [from, to) of the bundled ticket corpus. */
 static int load(struct dataset *ds, size_t from, size_t to)
+{
+	return load_file(ds, "../testdata/text/tickets.csv", from, to);
+}
+
+/* Rows [from, to) of a text,label CSV file. */
+static int load_file(struct dataset *ds, const char *path, size_t from, size_t to)
 {
 	struct rec_reader *r = NULL;
 	struct rec_opts o = {REC_CSV, 0};
@@ -75,7 +84,7 @@ static int load(struct dataset *ds, size_t from, size_t to)
 	char **lab = NULL;
 	size_t row = 0, alloc = 0;
 	dataset_init(ds);
-	if (rec_open(&r, "../testdata/text/tickets.csv", &o, &e) < 0)
+	if (rec_open(&r, path, &o, &e) < 0)
 		return -1;
 	while (rec_next(r, &e) > 0) {
 		size_t len, ll;
@@ -228,6 +237,97 @@ static void test_solutions(void)
 	dataset_release(&ds);
 }
 
+/* The data of tensor name in a safetensors image, or NULL. */
+static unsigned char *tensor_data(void *buf, size_t len, const char *name, size_t *nbytes)
+{
+	uint64_t hl = 0;
+	memcpy(&hl, buf, 8); /* little-endian hosts */
+	char *head = xmallocarray(hl + 1, 1);
+	memcpy(head, (char *)buf + 8, hl);
+	head[hl] = 0;
+	cJSON *h = cJSON_Parse(head), *t = cJSON_GetObjectItem(h, name);
+	cJSON *off = cJSON_GetObjectItem(t, "data_offsets");
+	unsigned char *p = NULL;
+	if (cJSON_GetArraySize(off) == 2) {
+		size_t a = (size_t)cJSON_GetArrayItem(off, 0)->valuedouble,
+		       b = (size_t)cJSON_GetArrayItem(off, 1)->valuedouble;
+		if (8 + hl + b <= len) {
+			p = (unsigned char *)buf + 8 + hl + a;
+			*nbytes = b - a;
+		}
+	}
+	cJSON_Delete(h);
+	free(head);
+	return p;
+}
+
+/* m (what) saved and loaded predicts te as m does; its weights are stored sparse (expect 1:
+ * those of an SVM on WordNet, mostly zeros) or dense (0: logistic regression's, which are not;
+ * -1: either); damaged weights are refused. */
+static void check_save_load(const struct model *m, const struct dataset *te, const char *what,
+			    int expect)
+{
+	int sparse;
+	struct err e = ERR_INIT;
+	void *buf = NULL;
+	size_t len = 0, nb = 0;
+	struct model *m2 = NULL;
+	double *p1 = NULL, *p2 = NULL;
+	int rc = model_to_bytes(m, &buf, &len, &e);
+	rc = rc ? rc : model_from_bytes(&m2, buf, len, "t.safetensors", &e);
+	check(rc == 0, "%s: save and load (%s)", what, rc ? e.msg : "");
+	if (rc < 0)
+		goto out;
+	accuracy(m, te, &p1);
+	accuracy(m2, te, &p2);
+	check(p1 && p2 && !memcmp(p1, p2, te->n * te->k * sizeof(double)),
+	      "%s: the loaded model predicts the same probabilities", what);
+	int is_sparse = memmem(buf, len, "\"coef_values\"", 13) != NULL;
+	check(is_sparse != (memmem(buf, len, "\"coef\"", 6) != NULL) &&
+		  (expect < 0 || is_sparse == expect),
+	      "%s: weights stored %s", what, is_sparse ? "sparse" : "dense");
+	sparse = is_sparse;
+	model_free(&m2);
+	if (sparse) {
+		/* a column out of range */
+		int32_t *ix = (int32_t *)(void *)tensor_data(buf, len, "coef_indices", &nb);
+		check(ix && nb >= 4, "%s: the file has coef_indices", what);
+		if (ix) {
+			int32_t keep = ix[0];
+			ix[0] = INT32_MAX;
+			rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
+			check(rc < 0 && strstr(e.msg, "coef_indices") && strstr(e.msg, "column"),
+			      "%s: a column out of range is refused (%s)", what, e.msg);
+			model_free(&m2);
+			ix[0] = keep;
+		}
+		/* a value that is not a number */
+		double *v = (double *)(void *)tensor_data(buf, len, "coef_values", &nb);
+		if (v) {
+			v[nb / 8 - 1] = NAN;
+			rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
+			check(rc < 0 && strstr(e.msg, "coef_values"),
+			      "%s: a NaN weight is refused (%s)", what, e.msg);
+			model_free(&m2);
+		}
+	}
+	/* the weights' tensor missing */
+	char *c = memmem(buf, len, sparse ? "\"coef_values\"" : "\"coef\"", sparse ? 13 : 6);
+	check(c != NULL, "%s: the weights' tensor is in the file", what);
+	if (c) {
+		c[1] = 'x';
+		rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
+		check(rc < 0 && strstr(e.msg, sparse ? "\"coef_values\" is missing"
+						     : "\"coef\" is missing"),
+		      "%s: a file without weights is refused (%s)", what, e.msg);
+	}
+out:
+	free(p1);
+	free(p2);
+	free(buf);
+	model_free(&m2);
+}
+
 static void test_accuracy(void)
 {
 	struct dataset tr, te;
@@ -256,37 +356,23 @@ static void test_accuracy(void)
 		check(fabs(acc - cases[i].ref) <= 0.01,
 		      "%s: accuracy %.4f, sklearn %.4f (within 1 point)", cases[i].what, acc,
 		      cases[i].ref);
-		if (i == 0 && m) {
-			/* save and load give the same predictions */
-			void *buf = NULL;
-			size_t len = 0;
-			struct model *m2 = NULL;
-			double *p1 = NULL, *p2 = NULL;
-			int rc = model_to_bytes(m, &buf, &len, &e);
-			rc = rc ? rc : model_from_bytes(&m2, buf, len, "t.safetensors", &e);
-			check(rc == 0, "save and load (%s)", rc ? e.msg : "");
-			if (rc == 0) {
-				accuracy(m, &te, &p1);
-				accuracy(m2, &te, &p2);
-				check(p1 && p2 && !memcmp(p1, p2, te.n * te.k * sizeof(double)),
-				      "loaded model predicts the same probabilities");
-				/* a damaged coefficient tensor is refused */
-				char *c = memmem(buf, len, "\"coef\"", 6);
-				if (c) {
-					c[1] = 'x';
-					model_free(&m2);
-					rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
-					check(rc < 0 && strstr(e.msg, "coef"),
-					      "a model file without coef is refused (%s)", e.msg);
-				}
-			}
-			free(p1);
-			free(p2);
-			free(buf);
-			model_free(&m2);
-		}
+		if ((i == 0 || i == 2) && m)
+			check_save_load(m, &te, i ? "logreg" : "svm", i ? 0 : -1);
 		model_free(&m);
 	}
+	dataset_release(&tr);
+	dataset_release(&te);
+	/* a real corpus, on which the SVM's weights are mostly zeros */
+	if (load_file(&tr, "../testdata/text/wordnet-3k.csv", 0, 2400) < 0 ||
+	    load_file(&te, "../testdata/text/wordnet-3k.csv", 2400, 3000) < 0) {
+		check(0, "load wordnet-3k.csv");
+		return;
+	}
+	struct model *m = fit(&tr, "{\"model\": \"svm\"}", &e);
+	check(m != NULL, "wordnet svm: fits");
+	if (m)
+		check_save_load(m, &te, "wordnet svm", 1);
+	model_free(&m);
 	dataset_release(&tr);
 	dataset_release(&te);
 }
