@@ -1,6 +1,6 @@
 #!/bin/sh
 # Benchmark of dyn's text model against fastText (`fasttext supervised`, Debian's fasttext,
-# default settings) and scikit-learn (TfidfVectorizer word 1-2 + char_wb 2-5, LinearSVC), in
+# default settings) and scikit-learn (TfidfVectorizer word 1-2 + char_wb 2-4, LinearSVC), in
 # one run, on the same train/test split; then predict throughput of dyn against scikit-learn's
 # transform + predict. Data (80/20 split): "wordnet", the default, a real corpus of 117,659
 # labelled documents from Debian's wordnet-base (bench/wordnet_corpus.py says what it is), or

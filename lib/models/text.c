@@ -57,7 +57,7 @@ static const struct param_spec text_params[] = {
      "balanced weighs each class by n / (classes x its rows)"},
     {"ngram_word", PARAM_CHOICE, "1-2", NAN, NAN, 0, WORD_RANGES,
      "word n-gram lengths, from-to, or none"},
-    {"ngram_char", PARAM_CHOICE, "2-5", NAN, NAN, 0, CHAR_RANGES,
+    {"ngram_char", PARAM_CHOICE, "2-4", NAN, NAN, 0, CHAR_RANGES,
      "character n-gram lengths inside word boundaries, from-to, or none"},
     {"min_df", PARAM_NUM, "2", 0, 1e9, PARAM_MIN_OPEN, NULL,
      "drop terms in fewer documents than this (a fraction of them when below 1)"},

@@ -72,10 +72,10 @@ if __name__ == "__main__" and len(sys.argv) == 1:
 
 
 def default_features():
-    """dyn fit text's default features: word 1-2-grams and char_wb 2-5-grams, each block
+    """dyn fit text's default features: word 1-2-grams and char_wb 2-4-grams, each block
     TF-IDF weighted and l2-normalized, terms in fewer than 2 documents dropped."""
     return FeatureUnion([("w", TfidfVectorizer(ngram_range=(1, 2), min_df=2)),
-                         ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                         ("c", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
                                                min_df=2))])
 
 
