@@ -292,26 +292,41 @@ static void check_save_load(const struct model *m, const struct dataset *te, con
 	sparse = is_sparse;
 	model_free(&m2);
 	if (sparse) {
-		/* a column out of range */
-		int32_t *ix = (int32_t *)(void *)tensor_data(buf, len, "coef_indices", &nb);
-		check(ix && nb >= 4, "%s: the file has coef_indices", what);
-		if (ix) {
-			int32_t keep = ix[0];
-			ix[0] = INT32_MAX;
+		/* element 0 or the last of a tensor damaged in turn; the image's data need not be
+		 * aligned, hence the memcpy */
+		static const struct {
+			const char *tensor, *what, *msg;
+			int last;
+			enum { BIG_I32, BIG_I64, NAN_F64 } how;
+		} harm[] = {
+		    {"coef_indices", "a column out of range", "invalid column", 0, BIG_I32},
+		    {"coef_indptr", "a row's end past the values", "invalid offset", 0, BIG_I64},
+		    {"coef_values", "a NaN weight", "invalid value", 1, NAN_F64},
+		};
+		for (size_t h = 0; h < ARRAY_SIZE(harm); h++) {
+			unsigned char *d = tensor_data(buf, len, harm[h].tensor, &nb), keep[8];
+			size_t sz = harm[h].how == BIG_I32 ? 4 : 8;
+			check(d && nb >= 2 * sz, "%s: the file has %s", what, harm[h].tensor);
+			if (!d || nb < 2 * sz)
+				continue;
+			/* indptr[0] must be 0: its element 1 */
+			unsigned char *at = harm[h].last	     ? d + nb - sz
+					    : harm[h].how == BIG_I64 ? d + sz
+								     : d;
+			int32_t i32 = INT32_MAX;
+			int64_t i64 = INT64_MAX / 2;
+			double f64 = NAN;
+			memcpy(keep, at, sz);
+			memcpy(at,
+			       harm[h].how == BIG_I32	? (const void *)&i32
+			       : harm[h].how == BIG_I64 ? (const void *)&i64
+							: (const void *)&f64,
+			       sz);
 			rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
-			check(rc < 0 && strstr(e.msg, "coef_indices") && strstr(e.msg, "column"),
-			      "%s: a column out of range is refused (%s)", what, e.msg);
+			check(rc < 0 && strstr(e.msg, harm[h].tensor) && strstr(e.msg, harm[h].msg),
+			      "%s: %s is refused (%s)", what, harm[h].what, e.msg);
 			model_free(&m2);
-			ix[0] = keep;
-		}
-		/* a value that is not a number */
-		double *v = (double *)(void *)tensor_data(buf, len, "coef_values", &nb);
-		if (v) {
-			v[nb / 8 - 1] = NAN;
-			rc = model_from_bytes(&m2, buf, len, "t.safetensors", &e);
-			check(rc < 0 && strstr(e.msg, "coef_values"),
-			      "%s: a NaN weight is refused (%s)", what, e.msg);
-			model_free(&m2);
+			memcpy(at, keep, sz);
 		}
 	}
 	/* the weights' tensor missing */
