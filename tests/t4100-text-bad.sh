@@ -83,6 +83,14 @@ expect_success 'a tabular model given to --text' '
 	must_fail 2 dyn predict tab --text "hello" &&
 	err_is "^dyn: --text: model \"tab\" is a logreg model; --text needs a text model$"
 '
+expect_success '--warm-start is refused by text models, and nothing is stored' '
+	dyn fit text --id w0 --model svm "$TK" >/dev/null &&
+	cp "$DYN_STORE/index.json" index.before &&
+	must_fail 2 dyn fit text --id w1 --model svm --warm-start w0 "$TK" &&
+	err_is "^dyn: text: warm start is not supported \(the vocabulary is learnt from the data; refit on all the data instead\)$" &&
+	cmp index.before "$DYN_STORE/index.json" &&
+	dyn models rm w0 >/dev/null
+'
 expect_success 'bad text hyperparameters are usage errors naming the parameter' '
 	must_fail 2 dyn fit text --ngram-word 1,2 "$TK" &&
 	err_is "^dyn: hyperparameter \"ngram_word\" of text: expected one of none, 1-1, 1-2, " &&

@@ -642,8 +642,13 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	double *cw = NULL, *f = NULL;
 	int have_x = 0, ret = -1;
 
-	(void)warm; /* a refit is fast enough; warm starts are for the tabular kinds */
 	tfidf_init(&st->v);
+	if (warm) {
+		state_free(st);
+		return err_set(e, DYN_EUSAGE,
+			       "text: warm start is not supported (the vocabulary is learnt from the "
+			       "data; refit on all the data instead)");
+	}
 	if (!ds->text)
 		return state_free(st), err_set(e, DYN_EDATA, "text: the data has no text column");
 	if (n == 0 || k < 2) {
