@@ -50,6 +50,7 @@ struct fit_ctx {
 	int threads;
 	struct progress *progress;
 	bool quiet;
+	bool train_proba; /* the training report is wanted: fit may leave m->train_proba */
 };
 
 struct model_kind;
@@ -64,9 +65,10 @@ struct model {
 	char **classes;
 	void *state;	    /* owned; freed by kind->free_state */
 	struct cJSON *info; /* kind's extra description (iterations, support vectors...), owned */
-	/* Optional, owned: fit may leave here the probabilities of its training rows (n x k, as
-	 * predict would give them) when it has them for free; the training report then uses
-	 * them instead of predicting every row again. NULL otherwise. */
+	/* Optional, owned: when its context's train_proba is set, fit may leave here the
+	 * probabilities of its training rows (n x k, as predict would give them) when it has them
+	 * for less than predicting every row again; the training report then uses them. NULL
+	 * otherwise. */
 	double *train_proba;
 };
 

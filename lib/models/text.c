@@ -645,9 +645,10 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	tfidf_init(&st->v);
 	if (warm) {
 		state_free(st);
-		return err_set(e, DYN_EUSAGE,
-			       "text: warm start is not supported (the vocabulary is learnt from the "
-			       "data; refit on all the data instead)");
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "text: warm start is not supported (the vocabulary is learnt from the "
+		    "data; refit on all the data instead)");
 	}
 	if (!ds->text)
 		return state_free(st), err_set(e, DYN_EDATA, "text: the data has no text column");
@@ -692,19 +693,23 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		goto out;
 	trace_perf("text: solve");
 	state_ready(st);
-	/* the training report's probabilities: the SVM's need its decision values calibrated
-	 * first, logistic regression's come straight from the scores */
-	free(m->train_proba);
-	m->train_proba = xmallocarray(n, k * sizeof(double));
-	mem_advise_huge(m->train_proba, n * k * sizeof(double));
+	/* the SVM's probabilities: its training decision values calibrated; and, when the
+	 * training report wants them, the training rows' probabilities from the same scores */
+	FREE_AND_NULL(m->train_proba);
+	double *proba = NULL;
+	if (ctx && ctx->train_proba) {
+		proba = m->train_proba = xmallocarray(n, k * sizeof(double));
+		mem_advise_huge(proba, n * k * sizeof(double));
+	}
 	if (st->svm) {
 		f = xmallocarray(n, st->kp * sizeof(*f));
 		mem_advise_huge(f, n * st->kp * sizeof(*f));
 		score_rows(st, &X, n, k, f, NULL, o.threads);
 		platt_fit(f, ds->y, n, st->kp, o.threads, &st->platt[0], &st->platt[1]);
-		score_rows(st, NULL, n, k, f, m->train_proba, o.threads);
-	} else {
-		score_rows(st, &X, n, k, NULL, m->train_proba, o.threads);
+		if (proba)
+			score_rows(st, NULL, n, k, f, proba, o.threads);
+	} else if (proba) {
+		score_rows(st, &X, n, k, NULL, proba, o.threads);
 	}
 	trace_perf("text: scores, calibration");
 	state_free(m->state);

@@ -274,7 +274,9 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			model_free(&m);
 	}
 	if (!m) {
-		if (fit_one(&m, kind, p, ds, o->warm, &o->ctx, e) < 0)
+		struct fit_ctx ctx = o->ctx;
+		ctx.train_proba = !rep; /* the report is on the training rows */
+		if (fit_one(&m, kind, p, ds, o->warm, &ctx, e) < 0)
 			goto out;
 		if (!rep) {
 			free(pr);

@@ -129,7 +129,7 @@ static struct model *fit_threads(const struct dataset *ds, const char *json,
 				 const struct model *warm, int threads)
 {
 	struct err e = ERR_INIT;
-	struct fit_ctx ctx = {1, threads, NULL, true};
+	struct fit_ctx ctx = {.seed = 1, .threads = threads, .quiet = true};
 	struct model *m = model_new(&model_logreg);
 
 	if (params_set_json(&m->params, "logreg", json, &e) < 0)
@@ -614,7 +614,7 @@ int main(void)
 	{
 		struct dataset big;
 		struct err e = ERR_INIT;
-		struct fit_ctx ctx = {1, 0, NULL, true};
+		struct fit_ctx ctx = {.seed = 1, .quiet = true};
 		size_t idx[4] = {0, 1, 50, 51};
 		dataset_subset(&big, &iris, idx, 4);
 		big.X[1 * 4 + 2] = 1e300;
@@ -632,7 +632,7 @@ int main(void)
 	{
 		struct dataset one;
 		struct err e = ERR_INIT;
-		struct fit_ctx ctx = {1, 0, NULL, true};
+		struct fit_ctx ctx = {.seed = 1, .quiet = true};
 		size_t idx[3] = {0, 1, 2};
 		dataset_subset(&one, &iris, idx, 3);
 		one.k = 1;

@@ -124,11 +124,21 @@ static int load_file(struct dataset *ds, const char *path, size_t from, size_t t
 	return 0;
 }
 
+static struct model *fit_ctx_on(const struct dataset *ds, const char *params,
+				const struct fit_ctx *ctx, struct err *e);
+
+/* A text model fit on ds with threads threads, its training probabilities asked for. */
 static struct model *fit_on(const struct dataset *ds, const char *params, int threads,
 			    struct err *e)
 {
+	struct fit_ctx ctx = {.seed = 1, .threads = threads, .train_proba = true};
+	return fit_ctx_on(ds, params, &ctx, e);
+}
+
+static struct model *fit_ctx_on(const struct dataset *ds, const char *params,
+				const struct fit_ctx *ctx, struct err *e)
+{
 	struct model *m = model_new(&model_text);
-	struct fit_ctx ctx = {.seed = 1, .threads = threads};
 	if (params_set_json(&m->params, "text", params, e) < 0) {
 		model_free(&m);
 		return NULL;
@@ -140,7 +150,7 @@ static struct model *fit_on(const struct dataset *ds, const char *params, int th
 	m->classes = xmallocarray(ds->k, sizeof(char *));
 	for (size_t c = 0; c < ds->k; c++)
 		m->classes[c] = xstrdup(ds->classes[c]);
-	if (model_text.fit(m, ds, NULL, &ctx, e) < 0)
+	if (model_text.fit(m, ds, NULL, ctx, e) < 0)
 		model_free(&m);
 	return m;
 }
@@ -503,6 +513,17 @@ static void test_train_proba(void)
 			check(!memcmp(m1->train_proba, m3->train_proba, sz),
 			      "%s %s: the same with 1 and 3 threads",
 			      binary ? "binary" : "10 classes", params[pi]);
+			/* not asked for (a held-out report): none left, the same model */
+			struct fit_ctx noproba = {.seed = 1, .threads = 2};
+			struct model *m0 = fit_ctx_on(d, params[pi], &noproba, &e);
+			double *p0 = NULL;
+			check(m0 && !m0->train_proba && accuracy(m0, d, &p0) >= 0 &&
+				  !memcmp(p0, p, sz),
+			      "%s %s: without the training report, no training probabilities "
+			      "and the same predictions",
+			      binary ? "binary" : "10 classes", params[pi]);
+			free(p0);
+			model_free(&m0);
 			if (!binary && pi == 0) {
 				double md = 0;
 				for (size_t r = 0; r < 4; r++)
