@@ -9,6 +9,7 @@
 
 #include "core/sparse.h"
 #include "base/base.h"
+#include "base/par.h"
 
 void csr_init(struct csr *a, size_t ncols)
 {
@@ -159,14 +160,27 @@ void csr_tmatvec(const struct csr *a, const double *x, double *y)
 
 /* Below this width a BLAS call costs more than the loop it replaces. */
 #define CSR_BLAS_MIN_K 32
+/* Threads csr_matmul_dense shares rows out to, at most. */
+#define CSR_MAX_THREADS 16
 
-void csr_matmul_dense(const struct csr *a, const double *b, size_t k, double *c)
+/* Rows [first, last) of C = A B. */
+struct matmul_job {
+	const struct csr *a;
+	const double *b;
+	size_t k, first, last;
+	double *c;
+};
+
+static void *matmul_run(void *arg)
 {
-	memset(c, 0, a->nrows * k * sizeof(*c));
-	for (size_t i = 0; i < a->nrows; i++) {
-		double *ci = c + i * k;
+	const struct matmul_job *J = arg;
+	const struct csr *a = J->a;
+	size_t k = J->k;
+	memset(J->c + J->first * k, 0, (J->last - J->first) * k * sizeof(double));
+	for (size_t i = J->first; i < J->last; i++) {
+		double *ci = J->c + i * k;
 		for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++) {
-			const double *bj = b + (size_t)a->indices[p] * k;
+			const double *bj = J->b + (size_t)a->indices[p] * k;
 			double v = a->data[p];
 			if (k >= CSR_BLAS_MIN_K) {
 				cblas_daxpy((int)k, v, bj, 1, ci, 1);
@@ -176,6 +190,54 @@ void csr_matmul_dense(const struct csr *a, const double *b, size_t k, double *c)
 			}
 		}
 	}
+	return NULL;
+}
+
+void csr_matmul_dense(const struct csr *a, const double *b, size_t k, double *c, int threads)
+{
+	struct matmul_job job[CSR_MAX_THREADS];
+	size_t nt = threads > 1 ? (size_t)threads : 1, first = 0;
+	if (nt > CSR_MAX_THREADS)
+		nt = CSR_MAX_THREADS;
+	if (nt > a->nrows)
+		nt = a->nrows ? a->nrows : 1;
+	/* rows shared out by non-zeros; each row's sums are the same whoever takes them */
+	for (size_t t = 0; t < nt; t++) {
+		size_t last = first, goal = a->nnz / nt * (t + 1);
+		if (t + 1 == nt)
+			last = a->nrows;
+		else
+			while (last < a->nrows && a->indptr[last] < goal)
+				last++;
+		job[t] = (struct matmul_job){a, b, k, first, last, c};
+		first = last;
+	}
+	par_run(matmul_run, job, sizeof(*job), nt);
+}
+
+void csr_transpose(struct csr *dst, const struct csr *src)
+{
+	size_t n = src->nrows, d = src->ncols, nnz = src->nnz;
+	csr_init(dst, n);
+	csr_reserve(dst, d, nnz);
+	size_t *ptr = dst->indptr;
+	memset(ptr, 0, (d + 1) * sizeof(*ptr));
+	for (size_t p = 0; p < nnz; p++)
+		ptr[src->indices[p] + 1]++;
+	for (size_t j = 0; j < d; j++)
+		ptr[j + 1] += ptr[j];
+	/* rows of src in order: each column's entries come out by increasing row */
+	size_t *next = xmallocarray(d ? d : 1, sizeof(*next));
+	memcpy(next, ptr, d * sizeof(*next));
+	for (size_t i = 0; i < n; i++)
+		for (size_t p = src->indptr[i]; p < src->indptr[i + 1]; p++) {
+			size_t q = next[src->indices[p]]++;
+			dst->indices[q] = (uint32_t)i;
+			dst->data[q] = src->data[p];
+		}
+	free(next);
+	dst->nrows = d;
+	dst->nnz = nnz;
 }
 
 void csr_tmatmul_dense(const struct csr *a, const double *b, size_t k, double *c)

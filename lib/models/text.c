@@ -2,6 +2,8 @@
  * on them, multinomial logistic regression (L-BFGS on the sparse matrix) or a linear SVM (dual
  * coordinate descent, one-vs-rest). */
 #include <math.h>
+
+#include <cblas.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,54 +276,101 @@ static double tol_of(const struct params *p, double automatic)
 /* ---- logistic regression on a sparse matrix ---- */
 
 struct lr_problem {
-	const struct csr *X;
+	const struct csr *X, *Xt; /* Xt: X transposed, for the gradient's X^T S */
 	const int *y;
 	const double *sw; /* weights summing to 1 */
 	size_t n, D, kp;
 	double l2;
 	double *S;  /* n x kp scores, then loss derivatives */
 	double *Wt; /* (D + 1) x kp: w in the layout csr_matmul_dense wants */
+	const double *w;
+	double *blk; /* per block of LR_BLOCK rows: its loss, then its kp sums of S */
+	size_t nblk;
+	int threads;
 	struct progress *progress;
 	int max_iter;
 };
+
+/* Rows a block: the loss and the intercepts' gradient are summed a block at a time, blocks in
+ * order, so that they do not depend on the number of threads. */
+#define LR_BLOCK 2048
+
+struct lr_job {
+	struct lr_problem *P;
+	size_t first, last; /* blocks */
+};
+
+/* The loss of the rows of the job's blocks at the scores S, and S turned into its derivatives
+ * (weighted probabilities minus the labels). */
+static void *lr_rows(void *arg)
+{
+	const struct lr_job *J = arg;
+	struct lr_problem *P = J->P;
+	size_t kp = P->kp, D = P->D, D1 = D + 1;
+	const double *w = P->w;
+	for (size_t bk = J->first; bk < J->last; bk++) {
+		size_t i1 = (bk + 1) * LR_BLOCK < P->n ? (bk + 1) * LR_BLOCK : P->n;
+		double f = 0, *bs = P->blk + bk * (kp + 1) + 1;
+		for (size_t c = 0; c < kp; c++)
+			bs[c] = 0;
+		for (size_t i = bk * LR_BLOCK; i < i1; i++) {
+			double *s = P->S + i * kp;
+			for (size_t c = 0; c < kp; c++)
+				s[c] += w[c * D1 + D];
+			if (kp == 1) {
+				double z = s[0], yi = P->y[i] == 1;
+				f += P->sw[i] * (mat_log1pexp(z) - yi * z);
+				s[0] = P->sw[i] * (mat_sigmoid(z) - yi);
+			} else {
+				double lse = mat_logsumexp(s, kp);
+				f += P->sw[i] * (lse - s[P->y[i]]);
+				for (size_t c = 0; c < kp; c++)
+					s[c] = P->sw[i] * exp(s[c] - lse);
+				s[P->y[i]] -= P->sw[i];
+			}
+			for (size_t c = 0; c < kp; c++)
+				bs[c] += s[c];
+		}
+		bs[-1] = f;
+	}
+	return NULL;
+}
 
 /* w is kp x (D + 1) row-major (the stored layout); the products want it transposed. */
 static double lr_eval(void *arg, const double *w, double *g)
 {
 	struct lr_problem *P = arg;
-	size_t n = P->n, D = P->D, kp = P->kp, D1 = D + 1;
+	size_t D = P->D, kp = P->kp, D1 = D + 1;
+	size_t nt = P->threads > 1 ? (size_t)P->threads : 1;
+	struct lr_job job[8];
 	double f = 0;
 
+	if (nt > ARRAY_SIZE(job))
+		nt = ARRAY_SIZE(job);
+	if (nt > P->nblk)
+		nt = P->nblk ? P->nblk : 1;
 	mat_transpose(P->Wt, w, kp, D1);
-	csr_matmul_dense(P->X, P->Wt, kp, P->S);
-	for (size_t i = 0; i < n; i++) {
-		double *s = P->S + i * kp;
-		for (size_t c = 0; c < kp; c++)
-			s[c] += w[c * D1 + D];
-		if (kp == 1) {
-			double z = s[0], yi = P->y[i] == 1;
-			f += P->sw[i] * (mat_log1pexp(z) - yi * z);
-			s[0] = P->sw[i] * (mat_sigmoid(z) - yi);
-		} else {
-			double lse = mat_logsumexp(s, kp);
-			f += P->sw[i] * (lse - s[P->y[i]]);
-			for (size_t c = 0; c < kp; c++)
-				s[c] = P->sw[i] * exp(s[c] - lse);
-			s[P->y[i]] -= P->sw[i];
-		}
-	}
+	csr_matmul_dense(P->X, P->Wt, kp, P->S, P->threads);
+	P->w = w;
+	for (size_t t = 0; t < nt; t++)
+		job[t] = (struct lr_job){P, P->nblk * t / nt, P->nblk * (t + 1) / nt};
+	par_run(lr_rows, job, sizeof(*job), nt);
 	/* gradient: X^T S for the weights, column sums of S for the intercepts */
-	csr_tmatmul_dense(P->X, P->S, kp, P->Wt);
+	csr_matmul_dense(P->Xt, P->S, kp, P->Wt, P->threads);
 	for (size_t c = 0; c < kp; c++) {
-		double b = 0;
 		for (size_t j = 0; j < D; j++)
 			g[c * D1 + j] = P->Wt[j * kp + c] + P->l2 * w[c * D1 + j];
-		for (size_t i = 0; i < n; i++)
-			b += P->S[i * kp + c];
-		g[c * D1 + D] = b;
+		g[c * D1 + D] = 0;
+	}
+	for (size_t bk = 0; bk < P->nblk; bk++) {
+		const double *bs = P->blk + bk * (kp + 1);
+		f += bs[0];
+		for (size_t c = 0; c < kp; c++)
+			g[c * D1 + D] += bs[1 + c];
+	}
+	for (size_t c = 0; c < kp; c++)
 		for (size_t j = 0; j < D; j++)
 			f += 0.5 * P->l2 * w[c * D1 + j] * w[c * D1 + j];
-	}
 	return f;
 }
 
@@ -351,7 +400,17 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 		total += sw[i] = cw[y[i]];
 	for (size_t i = 0; i < n; i++)
 		sw[i] /= total;
+	struct csr Xt;
+	csr_transpose(&Xt, X);
+	/* the products and the loss run on dyn's threads; OpenBLAS's, between two of its calls,
+	 * would spin for the same cores (a third of the time went there) */
+	int blas_threads = openblas_get_num_threads();
+	openblas_set_num_threads(1);
 	P.X = X;
+	P.Xt = &Xt;
+	P.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
+	P.nblk = (n + LR_BLOCK - 1) / LR_BLOCK;
+	P.blk = xmallocarray(P.nblk ? P.nblk : 1, (kp + 1) * sizeof(double));
 	P.y = y;
 	P.sw = sw;
 	P.n = n;
@@ -373,6 +432,9 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	lbfgs_minimize(nw, st->W, &fn, &o, &r);
 	free(P.S);
 	free(P.Wt);
+	free(P.blk);
+	csr_release(&Xt);
+	openblas_set_num_threads(blas_threads);
 	free(sw);
 	if (r.status == LBFGS_LINESEARCH_FAILED && !isfinite(r.f))
 		return err_set(e, DYN_EDATA, "text: the objective is not finite");

@@ -637,18 +637,27 @@ static void test_sparse(void)
 	check(y[0] == 7 && y[1] == 0 && y[2] == 18, "csr: A x");
 	csr_tmatvec(&A, x, y);
 	check(y[0] == 1 && y[1] == 9 && y[2] == 14, "csr: A^T x");
-	csr_matmul_dense(&A, B, 2, C); /* B 3x2 */
+	csr_matmul_dense(&A, B, 2, C, 1); /* B 3x2 */
 	check(C[0] == 11 && C[1] == 14 && C[2] == 0 && C[3] == 0 && C[4] == 29 && C[5] == 36,
 	      "csr: A B");
 	csr_tmatmul_dense(&A, B, 2, C); /* B 3x2 as rows of A */
 	check(C[0] == 1 && C[1] == 2 && C[2] == 15 && C[3] == 18 && C[4] == 22 && C[5] == 28,
 	      "csr: A^T B");
+	struct csr At;
+	csr_transpose(&At, &A);
+	memset(C, 0, sizeof(C));
+	csr_matmul_dense(&At, B, 2, C, 3); /* more threads than rows of A^T's with entries */
+	check(At.nrows == 3 && At.ncols == 3 && At.nnz == 4 && At.indptr[1] == 1 &&
+		  At.indptr[2] == 2 && At.indices[2] == 0 && At.indices[3] == 2 && C[0] == 1 &&
+		  C[1] == 2 && C[2] == 15 && C[3] == 18 && C[4] == 22 && C[5] == 28,
+	      "csr: transpose, and A^T B as its product");
+	csr_release(&At);
 	/* the BLAS path (k >= 32) agrees with the loop */
 	double *Bw = xmallocarray(3 * 40, sizeof(double)),
 	       *Cw = xmallocarray(3 * 40, sizeof(double));
 	for (size_t q = 0; q < 120; q++)
 		Bw[q] = (double)q;
-	csr_matmul_dense(&A, Bw, 40, Cw);
+	csr_matmul_dense(&A, Bw, 40, Cw, 2);
 	check(Cw[5] == 1 * 5 + 2 * 85 && Cw[40 + 5] == 0 && Cw[80 + 7] == 3 * 47 + 4 * 87,
 	      "csr: A B through BLAS for wide B");
 	free(Bw);
