@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "base/base.h"
+#include "base/par.h"
 #include "core/lbfgs.h"
 
 #define C1 1e-4 /* sufficient decrease */
@@ -20,6 +21,7 @@ struct lb {
 	double *rho, *alpha; /* m */
 	size_t head, len;    /* oldest pair at head, len pairs stored */
 	int nfev;
+	double *part; /* with o->threads: a partial sum per chunk */
 };
 
 void lbfgs_opts_init(struct lbfgs_opts *o)
@@ -31,6 +33,7 @@ void lbfgs_opts_init(struct lbfgs_opts *o)
 	o->l1 = 0;
 	o->l1_mask = NULL;
 	o->max_linesearch = 40;
+	o->threads = 0;
 }
 
 const char *lbfgs_status_name(enum lbfgs_status s)
@@ -46,9 +49,82 @@ const char *lbfgs_status_name(enum lbfgs_status s)
 	return "unknown";
 }
 
-static double dot(size_t n, const double *a, const double *b)
+/* Elements a chunk of the threaded vector operations: a dot product is the sum, in order, of
+ * its chunks' sums, whatever the number of threads. */
+#define LB_CHUNK 32768
+/* Threads of the vector operations, at most. */
+#define LB_MAX_THREADS 16
+
+enum lb_op { LB_DOT, LB_AXPY, LB_SCAL };
+
+/* Chunks [first, last) of one vector operation. */
+struct lb_job {
+	enum lb_op op;
+	size_t n, first, last;
+	double alpha;
+	const double *x, *z; /* LB_DOT: x . z */
+	double *y, *part;
+};
+
+static void *lb_run(void *arg)
 {
-	return cblas_ddot((int)n, a, 1, b, 1);
+	const struct lb_job *J = arg;
+	for (size_t c = J->first; c < J->last; c++) {
+		size_t at = c * LB_CHUNK, len = J->n - at < LB_CHUNK ? J->n - at : LB_CHUNK;
+		if (J->op == LB_DOT)
+			J->part[c] = cblas_ddot((int)len, J->x + at, 1, J->z + at, 1);
+		else if (J->op == LB_AXPY)
+			cblas_daxpy((int)len, J->alpha, J->x + at, 1, J->y + at, 1);
+		else
+			cblas_dscal((int)len, J->alpha, J->y + at, 1);
+	}
+	return NULL;
+}
+
+/* One vector operation of L's size (x . z, y += alpha x or y *= alpha) by chunks on L's
+ * threads; returns the dot product. */
+static double lb_par(const struct lb *L, enum lb_op op, double alpha, const double *x,
+		     const double *z, double *y)
+{
+	struct lb_job job[LB_MAX_THREADS];
+	size_t n = L->n, nch = (n + LB_CHUNK - 1) / LB_CHUNK;
+	size_t nt = (size_t)L->o->threads < LB_MAX_THREADS ? (size_t)L->o->threads : LB_MAX_THREADS;
+	double sum = 0;
+	if (nt > nch)
+		nt = nch ? nch : 1;
+	for (size_t t = 0; t < nt; t++)
+		job[t] = (struct lb_job){op, n, nch * t / nt, nch * (t + 1) / nt, alpha, x,
+					 z,  y, L->part};
+	par_run(lb_run, job, sizeof(*job), nt);
+	if (op == LB_DOT)
+		for (size_t c = 0; c < nch; c++)
+			sum += L->part[c];
+	return sum;
+}
+
+static double dot(const struct lb *L, const double *a, const double *b)
+{
+	if (L->o->threads > 0)
+		return lb_par(L, LB_DOT, 0, a, b, NULL);
+	return cblas_ddot((int)L->n, a, 1, b, 1);
+}
+
+/* y += alpha x */
+static void axpy(const struct lb *L, double alpha, const double *x, double *y)
+{
+	if (L->o->threads > 0)
+		lb_par(L, LB_AXPY, alpha, x, NULL, y);
+	else
+		cblas_daxpy((int)L->n, alpha, x, 1, y, 1);
+}
+
+/* x *= alpha */
+static void scal(const struct lb *L, double alpha, double *x)
+{
+	if (L->o->threads > 0)
+		lb_par(L, LB_SCAL, alpha, NULL, NULL, x);
+	else
+		cblas_dscal((int)L->n, alpha, x, 1);
 }
 
 static bool l1_on(const struct lb *L, size_t j)
@@ -114,22 +190,22 @@ static void two_loop(struct lb *L, const double *v, double *d)
 	memcpy(d, v, n * sizeof(*d));
 	for (size_t k = L->len; k-- > 0;) {
 		size_t i = (L->head + k) % L->m;
-		L->alpha[i] = L->rho[i] * dot(n, L->S + i * n, d);
-		cblas_daxpy((int)n, -L->alpha[i], L->Y + i * n, 1, d, 1);
+		L->alpha[i] = L->rho[i] * dot(L, L->S + i * n, d);
+		axpy(L, -L->alpha[i], L->Y + i * n, d);
 	}
 	if (L->len > 0) {
 		size_t i = (L->head + L->len - 1) % L->m;
 		const double *y = L->Y + i * n;
 		/* Initial Hessian scaling s'y / y'y of the newest pair. */
-		gamma = 1.0 / (L->rho[i] * dot(n, y, y));
+		gamma = 1.0 / (L->rho[i] * dot(L, y, y));
 	}
-	cblas_dscal((int)n, -gamma, d, 1);
+	scal(L, -gamma, d);
 	/* d now holds -gamma q; run the second loop on -d and negate at the end. */
 	for (size_t k = 0; k < L->len; k++) {
 		size_t i = (L->head + k) % L->m;
-		double beta = L->rho[i] * dot(n, L->Y + i * n, d);
+		double beta = L->rho[i] * dot(L, L->Y + i * n, d);
 		/* With d = -q: q += (alpha - beta_q) s, beta_q = -beta. */
-		cblas_daxpy((int)n, -(L->alpha[i] + beta), L->S + i * n, 1, d, 1);
+		axpy(L, -(L->alpha[i] + beta), L->S + i * n, d);
 	}
 }
 
@@ -174,10 +250,10 @@ static void ls_eval(struct lb *L, const double *x, const double *d, double a, do
 	size_t n = L->n;
 
 	memcpy(xt, x, n * sizeof(*xt));
-	cblas_daxpy((int)n, a, d, 1, xt, 1);
+	axpy(L, a, d, xt);
 	p->a = a;
 	p->f = evaluate(L, xt, gt);
-	p->dphi = isfinite(p->f) ? dot(n, gt, d) : NAN;
+	p->dphi = isfinite(p->f) ? dot(L, gt, d) : NAN;
 }
 
 /* Strong Wolfe conditions, accepting also a point whose value is within rounding of f0 when
@@ -318,6 +394,7 @@ void lbfgs_minimize(size_t n, double *w, const struct lbfgs_fn *fn, const struct
 	L.Y = xmallocarray(m * n, sizeof(double));
 	L.rho = xmallocarray(m, sizeof(double));
 	L.alpha = xmallocarray(m, sizeof(double));
+	L.part = o->threads > 0 ? xmallocarray(n / LB_CHUNK + 1, sizeof(double)) : NULL;
 	g = xmallocarray(n, sizeof(double));
 	d = xmallocarray(n, sizeof(double));
 	xt = xmallocarray(n, sizeof(double));
@@ -348,7 +425,7 @@ void lbfgs_minimize(size_t n, double *w, const struct lbfgs_fn *fn, const struct
 			for (size_t j = 0; j < n; j++)
 				if (l1_on(&L, j) && d[j] * pg[j] >= 0)
 					d[j] = 0;
-		dphi0 = dot(n, d, pg);
+		dphi0 = dot(&L, d, pg);
 		if (!(dphi0 < 0)) {
 			if (L.len == 0) { /* even steepest descent fails: NaN gradient */
 				res->status = LBFGS_LINESEARCH_FAILED;
@@ -375,8 +452,8 @@ void lbfgs_minimize(size_t n, double *w, const struct lbfgs_fn *fn, const struct
 			s[j] = xt[j] - x[j];
 			y[j] = gt[j] - g[j];
 		}
-		sy = dot(n, s, y);
-		if (sy > DBL_EPSILON * dot(n, y, y))
+		sy = dot(&L, s, y);
+		if (sy > DBL_EPSILON * dot(&L, y, y))
 			push_pair(&L, s, y, sy);
 		t = x, x = xt, xt = t;
 		t = g, g = gt, gt = t;
@@ -411,6 +488,7 @@ out:
 	free(L.Y);
 	free(L.rho);
 	free(L.alpha);
+	free(L.part);
 	if (owl)
 		free(pg);
 	free(g);

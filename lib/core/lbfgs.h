@@ -37,6 +37,9 @@ struct lbfgs_opts {
 	/* Coordinates the L1 term covers (non-zero entries); NULL (default) means all. */
 	const unsigned char *l1_mask;
 	int max_linesearch; /* objective evaluations per line search (default 40) */
+	/* 0 (default): vector operations by plain BLAS calls; >= 1: by fixed chunks on that many
+	 * threads, for long vectors (the result is the same for any number) */
+	int threads;
 };
 
 enum lbfgs_status {

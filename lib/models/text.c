@@ -423,6 +423,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	P.max_iter = (int)params_num(&m->params, "max_iter");
 	lbfgs_opts_init(&o);
 	o.max_iter = P.max_iter;
+	o.threads = P.threads; /* its vectors are kp x (D + 1) long: millions */
 	o.gtol = tol_of(&m->params, 1e-4);
 	o.ftol = fmin(o.ftol, o.gtol * o.gtol);
 	fn.eval = lr_eval;

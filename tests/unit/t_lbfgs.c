@@ -156,5 +156,45 @@ int main(void)
 		check(r.status == LBFGS_CONVERGED && fabs(x[0] - 0.5) < 1e-8,
 		      "line search recovers from infinite values (x = %.12g)", x[0]);
 	}
+	{
+		/* Threaded vector operations: a long quadratic (several chunks of LB_CHUNK), the
+		 * same minimizer as with plain BLAS calls, and to the bit the same iterates with 1
+		 * and 3 threads. */
+		size_t n = 70001;
+		double *a = xmallocarray(n, sizeof(double)), *c = xmallocarray(n, sizeof(double));
+		double *x0 = xcalloc(n, sizeof(double)), *x1 = xcalloc(n, sizeof(double)),
+		       *x3 = xcalloc(n, sizeof(double));
+		for (size_t j = 0; j < n; j++) {
+			a[j] = 1 + (double)(j % 7) * 3;
+			c[j] = sin((double)j);
+		}
+		struct quad q = {n, a, c, 0};
+		struct lbfgs_fn fn = {quadratic, &q, NULL};
+		struct lbfgs_result r1, r3;
+		lbfgs_opts_init(&o);
+		o.gtol = 1e-10;
+		o.ftol = 0;
+		lbfgs_minimize(n, x0, &fn, &o, &r);
+		o.threads = 1;
+		lbfgs_minimize(n, x1, &fn, &o, &r1);
+		o.threads = 3;
+		lbfgs_minimize(n, x3, &fn, &o, &r3);
+		double err = 0;
+		for (size_t j = 0; j < n; j++)
+			err = fmax(err, fmax(fabs(x0[j] - c[j]), fabs(x1[j] - c[j])));
+		check(
+		    r.status == LBFGS_CONVERGED && r1.status == LBFGS_CONVERGED && err < 1e-9,
+		    "long quadratic: plain and threaded reach the minimizer (max error %g; %d and "
+		    "%d iterations)",
+		    err, r.iterations, r1.iterations);
+		check(r1.iterations == r3.iterations && r1.f == r3.f &&
+			  !memcmp(x1, x3, n * sizeof(double)),
+		      "long quadratic: 1 and 3 threads, the same iterates to the bit");
+		free(a);
+		free(c);
+		free(x0);
+		free(x1);
+		free(x3);
+	}
 	return check_done();
 }
