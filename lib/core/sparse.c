@@ -240,24 +240,6 @@ void csr_transpose(struct csr *dst, const struct csr *src)
 	dst->nnz = nnz;
 }
 
-void csr_tmatmul_dense(const struct csr *a, const double *b, size_t k, double *c)
-{
-	memset(c, 0, a->ncols * k * sizeof(*c));
-	for (size_t i = 0; i < a->nrows; i++) {
-		const double *bi = b + i * k;
-		for (size_t p = a->indptr[i]; p < a->indptr[i + 1]; p++) {
-			double *cj = c + (size_t)a->indices[p] * k;
-			double v = a->data[p];
-			if (k >= CSR_BLAS_MIN_K) {
-				cblas_daxpy((int)k, v, bi, 1, cj, 1);
-			} else {
-				for (size_t c2 = 0; c2 < k; c2++)
-					cj[c2] += v * bi[c2];
-			}
-		}
-	}
-}
-
 void csr_subset_rows(struct csr *dst, const struct csr *src, const size_t *idx, size_t m)
 {
 	csr_init(dst, src->ncols);

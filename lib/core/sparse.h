@@ -43,11 +43,9 @@ void csr_tmatvec(const struct csr *a, const double *x, double *y);
 /* C = A B for a dense B of ncols x k (row-major) and C of nrows x k (row-major, overwritten),
  * rows shared out to threads threads (the result does not depend on how many). */
 void csr_matmul_dense(const struct csr *a, const double *b, size_t k, double *c, int threads);
-/* C = A^T B for a dense B of nrows x k and C of ncols x k (row-major, overwritten). */
-void csr_tmatmul_dense(const struct csr *a, const double *b, size_t k, double *c);
 /* src^T as a new matrix in dst (initialised here): row j holds column j of src, by increasing
- * row of src. A^T B is then csr_matmul_dense(A^T, B), on threads, the same sums in the same
- * order as csr_tmatmul_dense's. */
+ * row of src. A^T B is then csr_matmul_dense(A^T, B), on threads, each sum taken by increasing
+ * row of A. */
 void csr_transpose(struct csr *dst, const struct csr *src);
 /* The rows idx[0..m) of src as a new matrix in dst (initialised here). */
 void csr_subset_rows(struct csr *dst, const struct csr *src, const size_t *idx, size_t m);
