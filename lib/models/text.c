@@ -96,6 +96,12 @@ static int default_threads(void)
 	return n < 1 ? 1 : n > 8 ? 8 : (int)n;
 }
 
+/* Threads of a fit: --threads, else the machine's (no result depends on the number). */
+static int fit_threads(const struct fit_ctx *ctx)
+{
+	return ctx && ctx->threads > 0 ? ctx->threads : default_threads();
+}
+
 /* Columns of W transposed at a time: their block of Wt stays in cache while it is written. */
 #define TRANSPOSE_BLOCK 256
 
@@ -408,7 +414,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	openblas_set_num_threads(1);
 	P.X = X;
 	P.Xt = &Xt;
-	P.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
+	P.threads = fit_threads(ctx);
 	P.nblk = (n + LR_BLOCK - 1) / LR_BLOCK;
 	P.blk = xmallocarray(P.nblk ? P.nblk : 1, (kp + 1) * sizeof(double));
 	P.y = y;
@@ -678,7 +684,7 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	o.seed = ctx ? ctx->seed : 0;
 	/* no --threads: the machine's, as for the vectorizer (the solution does not depend on
 	 * how the classes are shared out, see linsvm.h) */
-	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
+	o.threads = fit_threads(ctx);
 	int ret = linsvm_fit(X, y, k, &o, W, &info, e);
 	if (k == 2) {
 		if (ret == 0)
@@ -720,7 +726,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		return err_set(e, DYN_EDATA, "text: need rows of at least two classes");
 	}
 	opts_from_params(&m->params, &o);
-	o.threads = ctx && ctx->threads > 0 ? ctx->threads : default_threads();
+	o.threads = fit_threads(ctx);
 	if (o.word_min == 0 && o.char_min == 0) {
 		state_free(st);
 		return err_set(e, DYN_EUSAGE,
