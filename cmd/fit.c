@@ -117,6 +117,24 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	return t;
 }
 
+/* Each epoch of a network's training: into the store, and on stderr with -v. */
+static int fit_on_epoch(void *arg, const struct epoch_stats *st, struct err *e)
+{
+	struct train_log *log = arg;
+	if (global.verbose) {
+		fprintf(stderr, "dyn: %s: epoch %ld/%ld: loss %.4f", train_log_id(log), st->epoch,
+			st->epochs, st->loss);
+		if (!isnan(st->val_loss))
+			fprintf(stderr, ", val_loss %.4f", st->val_loss);
+		if (st->metric && !isnan(st->val_metric))
+			fprintf(stderr, ", val_%s %.4f", st->metric, st->val_metric);
+		else if (st->metric && !isnan(st->train_metric))
+			fprintf(stderr, ", %s %.4f", st->metric, st->train_metric);
+		fprintf(stderr, ", lr %.3g, %.1f s\n", st->lr, st->seconds);
+	}
+	return train_log_epoch(log, st, e);
+}
+
 static int read_params_arg(const char *arg, struct strbuf *out, struct err *e)
 {
 	FILE *fp;
@@ -149,6 +167,8 @@ int cmd_fit(int argc, char **argv)
 	struct store *store = NULL;
 	struct model *m = NULL, *warm = NULL;
 	struct cJSON *report = NULL, *entry = NULL;
+	struct train_log *log = NULL;
+	const char *id;
 	struct err e = ERR_INIT;
 	char started[21], finished[21], sha[65], *new_id = NULL;
 	struct st_file file;
@@ -283,6 +303,19 @@ int cmd_fit(int argc, char **argv)
 		    a.warm, warm->d, warm->k, ds.d, ds.k);
 		goto out;
 	}
+	/* A network is in the store from its first epoch, shown running. */
+	id = a.id;
+	if (kind->train & TRAIN_EPOCHS) {
+		entry = model_entry_begin(a.id, kind, &p, ds.features, ds.d, ds.classes, ds.k,
+					  (const char *const *)argv, (size_t)n, ds.n, sha, a.note);
+		r = train_log_begin(&log, store, a.id, kind->name, a.replace, entry, &e);
+		entry = NULL;
+		if (r < 0) {
+			rc = report_err(&e);
+			goto out;
+		}
+		id = train_log_id(log);
+	}
 	memset(&to, 0, sizeof(to));
 	to.test_fraction = a.test_fraction;
 	to.cv = a.cv;
@@ -293,14 +326,20 @@ int cmd_fit(int argc, char **argv)
 	to.ctx.threads = (int)global.threads;
 	to.ctx.quiet = global.quiet;
 	to.ctx.progress = cmd_progress("training");
+	if (log) {
+		to.ctx.on_epoch = fit_on_epoch;
+		to.ctx.on_epoch_arg = log;
+	}
 	if (model_train(&m, kind, &p, &ds, &to, &report, &e) < 0) {
 		progress_free(&to.ctx.progress);
+		train_log_fail(log, e.msg);
 		rc = report_err(&e);
 		goto out;
 	}
 	progress_free(&to.ctx.progress);
 	utc_now(finished);
 	if (model_save(m, &file, &e) < 0) {
+		train_log_fail(log, e.msg);
 		rc = report_err(&e);
 		goto out;
 	}
@@ -310,25 +349,26 @@ int cmd_fit(int argc, char **argv)
 	how = doc_str(report, "evaluation.method");
 	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc,
 		 auc);
-	entry = model_entry(a.id, m, report, started, finished, (const char *const *)argv,
-			    (size_t)n, ds.n, sha, a.note);
+	entry = model_entry(id, m, report, started, finished, log ? train_log_epochs(log) : NULL,
+			    (const char *const *)argv, (size_t)n, ds.n, sha, a.note);
 	report = NULL;
 	/* The tensors go from the model to the file: st_image copies none of them. */
 	st_image_init(&img, &file);
-	r = store_add_model(store, a.id, kind->name, a.replace, img.iov, img.niov, entry, &new_id,
+	r = store_add_model(store, id, kind->name, a.replace, img.iov, img.niov, entry, &new_id,
 			    &e);
 	st_image_release(&img);
 	entry = NULL;
 	if (r < 0) {
+		train_log_fail(log, e.msg);
 		rc = report_err(&e);
 		goto out;
 	}
 	trace_perf("fit: store");
-	printf("%s\n", a.id ? a.id : new_id);
-	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, a.id ? a.id : new_id, ds.n,
-		result);
+	printf("%s\n", new_id);
+	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, new_id, ds.n, result);
 	rc = finish_stdout(0);
 out:
+	train_log_free(&log);
 	free(new_id);
 	st_release(&file);
 	model_free(&m);

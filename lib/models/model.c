@@ -183,7 +183,7 @@ int model_load(struct model **out, struct st_file *f, const char *where, struct 
 	if (meta_strings(f, "dyn.features", &m->features, &m->d, where, e) < 0 ||
 	    meta_strings(f, "dyn.classes", &m->classes, &m->k, where, e) < 0)
 		goto out;
-	if (m->k < 2) {
+	if ((kind->train & TRAIN_CLASSES) && m->k < 2) {
 		err_set(e, DYN_EDATA, "%s: model file has fewer than two classes", where);
 		goto out;
 	}

@@ -13,26 +13,49 @@
 struct cJSON;
 struct st_file;
 
-/* What a kind reads: the commands pick the loader from this, never from the kind's name. */
+struct card;
+
+/* What a kind reads: lib/ decodes inputs from this (models/input.h for predict, models/data.h
+ * for training), never from the kind's name. */
 enum input_kind {
 	INPUT_TABULAR, /* numeric feature columns */
 	INPUT_TEXT,    /* one text column */
+	INPUT_CARD,    /* dynamometer cards: points files or pictures (cards/read.h) */
 };
 
-/* A batch of inputs: n rows of d features (row-major) or n texts. Borrowed pointers. */
+/* What a kind's predict gives per input; commands write the columns from this. */
+enum output_kind {
+	OUTPUT_CLASSES, /* class probabilities: label, probability (--top K, --proba) */
+};
+
+/* The training a kind supports (model_train follows it). */
+enum train_support {
+	TRAIN_HOLDOUT = 1 << 0, /* a held-out split for the report (--test-fraction) */
+	TRAIN_CV = 1 << 1,	/* K-fold cross-validated report (--cv) and grid search (--grid) */
+	TRAIN_REFIT = 1 << 2,	/* after a held-out report, the stored model is refit on all rows;
+				 * without it the model fit on the training split is kept, and fit
+				 * gets the held-out rows as its validation set */
+	TRAIN_CLASSES = 1 << 3, /* labels are two or more classes */
+	TRAIN_EPOCHS = 1 << 4,	/* trains in epochs: reports each through the fit context, and
+				 * the store shows it running while it trains */
+};
+
+/* A batch of inputs: n rows of d features (row-major), n texts or n cards. Borrowed. */
 struct batch {
 	size_t n;
 	size_t d;
 	const double *X;
 	const char *const *text;
+	const struct card *cards;
 };
 
 /* Training data: a batch plus labels. Embedded value: dataset_init / dataset_release (frees
  * everything it points to). */
 struct dataset {
 	size_t n, d;
-	double *X;	 /* n x d, row-major (INPUT_TABULAR) */
-	char **text;	 /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
+	double *X;	    /* n x d, row-major (INPUT_TABULAR) */
+	char **text;	    /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
+	struct card *cards; /* n cards (INPUT_CARD; then d = 0, X = NULL) */
 	char **features; /* d names; for INPUT_TEXT the one text column */
 	size_t k;	 /* classes */
 	char **classes;	 /* k names, sorted numerically if all numbers, else bytewise */
@@ -45,12 +68,31 @@ void dataset_release(struct dataset *ds);
 void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t *idx, size_t m);
 struct batch dataset_batch(const struct dataset *ds);
 
+/* One epoch of a training that runs in epochs (TRAIN_EPOCHS). */
+struct epoch_stats {
+	long epoch;	    /* 1-based */
+	long epochs;	    /* planned */
+	double loss;	    /* mean training loss */
+	double val_loss;    /* on the validation set; NAN without one */
+	double lr;	    /* learning rate used */
+	const char *metric; /* the kind's metric ("accuracy"), NULL for none */
+	double train_metric, val_metric; /* NAN when not measured */
+	double seconds;			 /* wall time of the epoch */
+};
+
 struct fit_ctx {
 	unsigned long seed;
 	int threads;
 	struct progress *progress;
 	bool quiet;
 	bool train_proba; /* the training report is wanted: fit may leave m->train_proba */
+	/* Kinds without TRAIN_REFIT: the held-out rows, to watch while training (val_loss);
+	 * NULL when there are none. Same features and classes as the training rows. */
+	const struct dataset *valid;
+	/* Called by kinds with TRAIN_EPOCHS after each epoch, when not NULL; a -1 from it (e set)
+	 * stops the training with that error. */
+	int (*on_epoch)(void *arg, const struct epoch_stats *st, struct err *e);
+	void *on_epoch_arg;
 };
 
 struct model_kind;
@@ -76,13 +118,15 @@ struct model_kind {
 	const char *name;
 	const char *summary;
 	enum input_kind input;
+	enum output_kind output;
+	unsigned train; /* enum train_support flags */
 	const struct param_spec *params;
 	/* Trains m (params, features and classes already set) on ds; fills m->state and may set
 	 * m->info. warm, when not NULL, is a model of the same kind to start from. */
 	int (*fit)(struct model *m, const struct dataset *ds, const struct model *warm,
 		   const struct fit_ctx *ctx, struct err *e);
-	/* Class probabilities, n x k row-major, for a batch whose columns are in m's feature
-	 * order. Must be safe to call from several threads on one model. */
+	/* OUTPUT_CLASSES: class probabilities, n x k row-major, for a batch whose columns are in
+	 * m's feature order. Must be safe to call from several threads on one model. */
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
 	/* Adds the kind's tensors and metadata to f; tensors may borrow m's arrays (st_add), as
 	 * f goes before m. */

@@ -1059,6 +1059,8 @@ const struct model_kind model_text = {
     .summary = "text classification: TF-IDF of word and char n-grams, logistic regression "
 	       "or linear SVM",
     .input = INPUT_TEXT,
+    .output = OUTPUT_CLASSES,
+    .train = TRAIN_HOLDOUT | TRAIN_CV | TRAIN_REFIT | TRAIN_CLASSES,
     .params = text_params,
     .fit = text_fit,
     .predict = text_predict,

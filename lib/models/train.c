@@ -6,24 +6,17 @@
 
 #include "base/base.h"
 #include "core/metrics.h"
+#include "core/rng.h"
 #include "base/strv.h"
 #include "base/trace.h"
 #include "models/train.h"
 
-/* splitmix64: a small, good generator for shuffling rows (seeded, reproducible). */
-static uint64_t mix_next(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 /* Rows grouped by class, each group shuffled: order[0..n), class c at [start[c], start[c+1]). */
 static void stratify(const struct dataset *ds, unsigned long seed, size_t *order, size_t *start)
 {
-	uint64_t s = seed * 0x2545f4914f6cdd1dULL + 1;
+	struct rng r;
 	size_t c, i, *fill = xcalloc(ds->k + 1, sizeof(*fill));
+	rng_init(&r, seed);
 	memset(start, 0, (ds->k + 1) * sizeof(*start));
 	for (i = 0; i < ds->n; i++)
 		start[ds->y[i] + 1]++;
@@ -31,14 +24,8 @@ static void stratify(const struct dataset *ds, unsigned long seed, size_t *order
 		start[c + 1] += start[c];
 	for (i = 0; i < ds->n; i++)
 		order[start[ds->y[i]] + fill[ds->y[i]]++] = i;
-	for (c = 0; c < ds->k; c++) {
-		size_t lo = start[c], m = start[c + 1] - lo;
-		for (i = m; i > 1; i--) {
-			size_t j = (size_t)(mix_next(&s) % i), t = order[lo + i - 1];
-			order[lo + i - 1] = order[lo + j];
-			order[lo + j] = t;
-		}
-	}
+	for (c = 0; c < ds->k; c++)
+		rng_shuffle(&r, order + start[c], start[c + 1] - start[c]);
 	free(fill);
 }
 
@@ -91,6 +78,10 @@ static int cross_validate(const struct model_kind *kind, const struct params *p,
 	size_t c, i;
 	long f;
 	int ret = -1;
+	/* Only the stored model's training is reported epoch by epoch. */
+	struct fit_ctx fold_ctx = o->ctx;
+	fold_ctx.on_epoch = NULL;
+	fold_ctx.valid = NULL;
 
 	stratify(ds, o->ctx.seed, order, start);
 	for (c = 0; c < ds->k; c++) {
@@ -116,7 +107,7 @@ static int cross_validate(const struct model_kind *kind, const struct params *p,
 		dataset_subset(&dtr, ds, tr, ntr);
 		dataset_subset(&dte, ds, te, nte);
 		progress_update(o->ctx.progress, (double)f, (double)K);
-		if (fit_one(&m, kind, p, &dtr, NULL, &o->ctx, e) < 0 ||
+		if (fit_one(&m, kind, p, &dtr, NULL, &fold_ctx, e) < 0 ||
 		    !(pr = model_predict_all(m, &dte, e))) {
 			model_free(&m);
 			dataset_release(&dtr);
@@ -164,9 +155,20 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	double *oof = NULL, *pr = NULL;
 	struct model *m = NULL;
 	int ret = -1;
+	bool refit = o->refit && (kind->train & TRAIN_REFIT);
 
 	*out = NULL;
 	*report = NULL;
+	if ((o->grid || o->cv >= 2) && !(kind->train & TRAIN_CV)) {
+		err_set(e, DYN_EUSAGE, "%s: %s models are not cross-validated (use --test-fraction)",
+			o->grid ? "--grid" : "--cv", kind->name);
+		goto out;
+	}
+	if (o->test_fraction > 0 && !o->grid && o->cv < 2 && !(kind->train & TRAIN_HOLDOUT)) {
+		err_set(e, DYN_EUSAGE, "--test-fraction: %s models have no held-out report",
+			kind->name);
+		goto out;
+	}
 	if (o->grid) {
 		long K = o->cv >= 2 ? o->cv : 3;
 		size_t g, best = 0, ng = grid_size(o->grid);
@@ -259,7 +261,16 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		dataset_subset(&dte, ds, te, nte);
 		free(tr);
 		free(te);
-		if (fit_one(&m, kind, p, &dtr, o->warm, &o->ctx, e) < 0 ||
+		/* A kind without refit keeps this model: it trains watching the held-out rows, and
+		 * its epochs are the stored model's. */
+		struct fit_ctx hctx = o->ctx;
+		if (refit) {
+			hctx.on_epoch = NULL;
+			hctx.valid = NULL;
+		} else {
+			hctx.valid = &dte;
+		}
+		if (fit_one(&m, kind, p, &dtr, o->warm, &hctx, e) < 0 ||
 		    !(pr = model_predict_all(m, &dte, e))) {
 			dataset_release(&dtr);
 			dataset_release(&dte);
@@ -270,11 +281,12 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		trace_perf("fit: report");
 		dataset_release(&dtr);
 		dataset_release(&dte);
-		if (o->refit)
+		if (refit)
 			model_free(&m);
 	}
 	if (!m) {
 		struct fit_ctx ctx = o->ctx;
+		ctx.valid = NULL;
 		ctx.train_proba = !rep; /* the report is on the training rows */
 		if (fit_one(&m, kind, p, ds, o->warm, &ctx, e) < 0)
 			goto out;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -664,6 +665,162 @@ static int generate_id(cJSON *models, const char *prefix, char **out, struct err
 	return err_set(e, DYN_EDATA, "no free model id with prefix \"%s\"", prefix);
 }
 
+static const char *host_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len) < 0)
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
+	return buf;
+}
+
+/* Whether entry is a running training of this very process. */
+static bool training_ours(const cJSON *entry)
+{
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(entry, "training");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(tr, "pid");
+	const char *st = entry_string(tr, "status"), *host = entry_string(tr, "host");
+	char me[256];
+	return st && !strcmp(st, "running") && cJSON_IsNumber(pid) &&
+	       pid->valuedouble == (double)getpid() && host &&
+	       !strcmp(host, host_name(me, sizeof(me)));
+}
+
+const char *store_entry_status(const struct cJSON *entry)
+{
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(entry, "training");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(tr, "pid");
+	const char *st = entry_string(tr, "status"), *host = entry_string(tr, "host");
+	char me[256];
+	/* Entries of before the training states, and models that train in one go, are done. */
+	if (!st || !strcmp(st, "done") || !strcmp(st, "finished"))
+		return "done";
+	if (strcmp(st, "running"))
+		return !strcmp(st, "failed") ? "failed" : "unknown";
+	/* A training whose process is gone failed (killed, or the machine went down). A process
+	 * on another host cannot be asked: it is taken at its word. */
+	if (cJSON_IsNumber(pid) && host && !strcmp(host, host_name(me, sizeof(me))) &&
+	    pid->valuedouble >= 1 && pid->valuedouble < 4194305 &&
+	    kill((pid_t)pid->valuedouble, 0) < 0 && errno == ESRCH)
+		return "failed";
+	return "running";
+}
+
+int store_begin_training(struct store *s, const char *id, const char *prefix, bool replace,
+			 struct cJSON *entry, char **id_out, bool *registered, struct err *e)
+{
+	cJSON *index = NULL, *models, *tr;
+	char *gen = NULL, now[21], me[256];
+	bool renamed;
+	int lock = -1, ret = -1;
+
+	*id_out = NULL;
+	*registered = false;
+	if (id && !store_valid_id(id)) {
+		err_set(e, DYN_EUSAGE,
+			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+			id);
+		goto out;
+	}
+	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX)) {
+		err_set(e, DYN_EUSAGE, "invalid model id prefix \"%.80s\"", prefix ? prefix : "");
+		goto out;
+	}
+	if (store_lock(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
+		goto out;
+	models = index_models(index);
+	if (!id) {
+		if (generate_id(models, prefix, &gen, e) < 0)
+			goto out;
+		id = gen;
+	}
+	if (models_find(models, id)) {
+		if (!replace) {
+			err_set(e, DYN_EUSAGE, "model \"%s\" already exists (use --replace)", id);
+			goto out;
+		}
+		/* The model being replaced stays usable until its successor is done. */
+		*id_out = xstrdup(id);
+		ret = 0;
+		goto out;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(entry, "id");
+	cJSON_AddItemToObject(entry, "id", cJSON_CreateString(id));
+	if (!cJSON_GetObjectItemCaseSensitive(entry, "created_at")) {
+		utc_now(now);
+		cJSON_AddStringToObject(entry, "created_at", now);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(entry, "training");
+	tr = cJSON_AddObjectToObject(entry, "training");
+	cJSON_AddStringToObject(tr, "status", "running");
+	utc_now(now);
+	cJSON_AddStringToObject(tr, "started_at", now);
+	cJSON_AddNullToObject(tr, "finished_at");
+	cJSON_AddNumberToObject(tr, "pid", (double)getpid());
+	cJSON_AddStringToObject(tr, "host", host_name(me, sizeof(me)));
+	cJSON_AddArrayToObject(tr, "epochs");
+	cJSON_AddItemToArray(models, entry);
+	entry = NULL;
+	if (index_write(s, index, &renamed, e) < 0)
+		goto out;
+	*id_out = xstrdup(id);
+	*registered = true;
+	ret = 0;
+out:
+	store_unlock(&lock);
+	cJSON_Delete(entry);
+	cJSON_Delete(index);
+	free(gen);
+	return ret;
+}
+
+/* Rewrites the "training" object of this process's running entry id: its "epochs" replaced by
+ * a copy of epochs when not NULL, else marked failed with msg. */
+static int training_rewrite(struct store *s, const char *id, const struct cJSON *epochs,
+			    const char *msg, struct err *e)
+{
+	cJSON *index = NULL, *entry, *tr;
+	bool renamed;
+	int lock = -1, ret = -1;
+	char now[21];
+
+	if (store_lock(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
+		goto out;
+	entry = models_find(index_models(index), id);
+	/* Removed meanwhile (dyn models rm), or no longer ours: nothing to record. */
+	if (!entry || !training_ours(entry)) {
+		ret = 0;
+		goto out;
+	}
+	tr = cJSON_GetObjectItemCaseSensitive(entry, "training");
+	if (epochs) {
+		cJSON_DeleteItemFromObjectCaseSensitive(tr, "epochs");
+		cJSON_AddItemToObject(tr, "epochs", cJSON_Duplicate(epochs, 1));
+	} else {
+		utc_now(now);
+		cJSON_ReplaceItemInObjectCaseSensitive(tr, "status", cJSON_CreateString("failed"));
+		cJSON_DeleteItemFromObjectCaseSensitive(tr, "finished_at");
+		cJSON_AddStringToObject(tr, "finished_at", now);
+		cJSON_DeleteItemFromObjectCaseSensitive(tr, "error");
+		cJSON_AddStringToObject(tr, "error", msg ? msg : "");
+	}
+	ret = index_write(s, index, &renamed, e);
+out:
+	store_unlock(&lock);
+	cJSON_Delete(index);
+	return ret;
+}
+
+int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs,
+			struct err *e)
+{
+	return training_rewrite(s, id, epochs, NULL, e);
+}
+
+int store_fail_training(struct store *s, const char *id, const char *msg, struct err *e)
+{
+	return training_rewrite(s, id, NULL, msg, e);
+}
+
 int store_add_model(struct store *s, const char *id, const char *prefix, bool replace,
 		    const struct iovec *file, size_t nfile, struct cJSON *entry, char **id_out,
 		    struct err *e)
@@ -702,7 +859,7 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
 		id = gen;
 	}
 	old = models_find(models, id);
-	if (old && !replace) {
+	if (old && !replace && !training_ours(old)) {
 		err_set(e, DYN_EUSAGE, "model \"%s\" already exists (use --replace)", id);
 		goto out;
 	}

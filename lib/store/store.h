@@ -48,6 +48,27 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
 		    const struct iovec *file, size_t nfile, struct cJSON *entry, char **id_out,
 		    struct err *e);
 
+/* Training in the store (kinds that train in epochs). store_begin_training registers model
+ * id (NULL: a fresh "<prefix>-xxxxxx", returned in *id_out like every id; caller frees) with
+ * entry (consumed; "id" and "created_at" set by the store) and a "training" object of status
+ * "running", started_at, this process's pid and host and an empty "epochs" array, under the
+ * lock, so that readers see it from the first epoch. An existing id is a DYN_EUSAGE error
+ * unless replace; then nothing is registered (*registered false: the old model stays as it is
+ * until store_add_model replaces it). store_update_epochs replaces the entry's
+ * training.epochs (copied) and store_fail_training marks it "failed" with finished_at and "error": msg; both
+ * only touch this process's own running entry (a removed entry is left alone). store_add_model
+ * replaces this process's running entry without needing replace. */
+int store_begin_training(struct store *s, const char *id, const char *prefix, bool replace,
+			 struct cJSON *entry, char **id_out, bool *registered, struct err *e);
+int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs,
+			struct err *e);
+int store_fail_training(struct store *s, const char *id, const char *msg, struct err *e);
+
+/* The status of an entry's training as readers should see it: "done" (also for entries without
+ * one, and the "finished" of older stores), "running", "failed" (also a running entry of a
+ * process on this host that is gone) or "unknown". A static string. */
+const char *store_entry_status(const struct cJSON *entry);
+
 /* Removes models by id under the lock (one index rewrite for all). A missing id is a
  * DYN_ENOTFOUND error and nothing is removed, unless force. */
 int store_remove(struct store *s, const char *const *ids, size_t n, bool force, struct err *e);
