@@ -19,7 +19,7 @@ expect_success 'models show: params, features, classes, report, training, data, 
 	for k in accuracy roc_auc log_loss macro_avg weighted_avg per_class confusion_matrix started_at finished_at sha256 integrity; do
 		grep -q "\"$k\"" show || { echo "no $k"; exit 1; }
 	done &&
-	grep -q "\"integrity\":.*\"ok\"" show && grep -q "\"status\":.*\"finished\"" show
+	grep -q "\"integrity\":.*\"ok\"" show && grep -q "\"status\":.*\"done\"" show
 '
 expect_success 'the store holds index.json and a safetensors model file' '
 	test -f "$DYN_STORE/index.json" && ls "$DYN_STORE"/models/bc*.safetensors
