@@ -56,10 +56,10 @@ struct dataset {
 	double *X;	    /* n x d, row-major (INPUT_TABULAR) */
 	char **text;	    /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
 	struct card *cards; /* n cards (INPUT_CARD; then d = 0, X = NULL) */
-	char **features; /* d names; for INPUT_TEXT the one text column */
-	size_t k;	 /* classes */
-	char **classes;	 /* k names, sorted numerically if all numbers, else bytewise */
-	int *y;		 /* n class indices */
+	char **features;    /* d names; for INPUT_TEXT the one text column */
+	size_t k;	    /* classes */
+	char **classes;	    /* k names, sorted numerically if all numbers, else bytewise */
+	int *y;		    /* n class indices */
 };
 
 void dataset_init(struct dataset *ds);
@@ -70,12 +70,12 @@ struct batch dataset_batch(const struct dataset *ds);
 
 /* One epoch of a training that runs in epochs (TRAIN_EPOCHS). */
 struct epoch_stats {
-	long epoch;	    /* 1-based */
-	long epochs;	    /* planned */
-	double loss;	    /* mean training loss */
-	double val_loss;    /* on the validation set; NAN without one */
-	double lr;	    /* learning rate used */
-	const char *metric; /* the kind's metric ("accuracy"), NULL for none */
+	long epoch;			 /* 1-based */
+	long epochs;			 /* planned */
+	double loss;			 /* mean training loss */
+	double val_loss;		 /* on the validation set; NAN without one */
+	double lr;			 /* learning rate used */
+	const char *metric;		 /* the kind's metric ("accuracy"), NULL for none */
 	double train_metric, val_metric; /* NAN when not measured */
 	double seconds;			 /* wall time of the epoch */
 };

@@ -155,7 +155,8 @@ struct cJSON *model_describe(struct store *s, const char *id, struct err *e)
 	}
 	if (strcmp(status, "done"))
 		cJSON_AddStringToObject(copy, "integrity", "no model file (not trained)");
-	else if (store_load_model(s, entry, &f, &fe) == 0 && model_load(&m, &f, "model file", &fe) == 0)
+	else if (store_load_model(s, entry, &f, &fe) == 0 &&
+		 model_load(&m, &f, "model file", &fe) == 0)
 		cJSON_AddStringToObject(copy, "integrity", "ok");
 	else
 		cJSON_AddStringToObject(copy, "integrity", fe.msg);
@@ -173,8 +174,8 @@ struct train_log {
 	cJSON *epochs;
 };
 
-int train_log_begin(struct train_log **out, struct store *s, const char *id,
-		    const char *prefix, bool replace, struct cJSON *entry, struct err *e)
+int train_log_begin(struct train_log **out, struct store *s, const char *id, const char *prefix,
+		    bool replace, struct cJSON *entry, struct err *e)
 {
 	struct train_log *l = xcalloc(1, sizeof(*l));
 	*out = NULL;

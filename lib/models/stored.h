@@ -36,8 +36,8 @@ struct cJSON *model_entry_begin(const char *id, const struct model_kind *kind,
  * train_log_fail marks the entry failed. Heap object: train_log_free (which leaves the entry
  * as it is: a finished training replaces it with store_add_model). */
 struct train_log;
-int train_log_begin(struct train_log **out, struct store *s, const char *id,
-		    const char *prefix, bool replace, struct cJSON *entry, struct err *e);
+int train_log_begin(struct train_log **out, struct store *s, const char *id, const char *prefix,
+		    bool replace, struct cJSON *entry, struct err *e);
 /* The model's id (generated or given); owned by the log. */
 const char *train_log_id(const struct train_log *l);
 int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct err *e);

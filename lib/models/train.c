@@ -160,7 +160,8 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	*out = NULL;
 	*report = NULL;
 	if ((o->grid || o->cv >= 2) && !(kind->train & TRAIN_CV)) {
-		err_set(e, DYN_EUSAGE, "%s: %s models are not cross-validated (use --test-fraction)",
+		err_set(e, DYN_EUSAGE,
+			"%s: %s models are not cross-validated (use --test-fraction)",
 			o->grid ? "--grid" : "--cv", kind->name);
 		goto out;
 	}

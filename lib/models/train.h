@@ -15,7 +15,7 @@ struct train_opts {
 	long cv;		       /* K >= 2: K-fold CV report instead of the split; 0 none */
 	const struct param_grid *grid; /* NULL: no search */
 	bool refit; /* store a model refit on all rows (default), for kinds with TRAIN_REFIT */
-	const struct model *warm;      /* start from this model (same kind, features, classes) */
+	const struct model *warm; /* start from this model (same kind, features, classes) */
 	struct fit_ctx ctx;
 };
 

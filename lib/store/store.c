@@ -810,8 +810,7 @@ out:
 	return ret;
 }
 
-int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs,
-			struct err *e)
+int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs, struct err *e)
 {
 	return training_rewrite(s, id, epochs, NULL, e);
 }

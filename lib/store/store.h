@@ -55,13 +55,12 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
  * lock, so that readers see it from the first epoch. An existing id is a DYN_EUSAGE error
  * unless replace; then nothing is registered (*registered false: the old model stays as it is
  * until store_add_model replaces it). store_update_epochs replaces the entry's
- * training.epochs (copied) and store_fail_training marks it "failed" with finished_at and "error": msg; both
- * only touch this process's own running entry (a removed entry is left alone). store_add_model
- * replaces this process's running entry without needing replace. */
+ * training.epochs (copied) and store_fail_training marks it "failed" with finished_at and "error":
+ * msg; both only touch this process's own running entry (a removed entry is left alone).
+ * store_add_model replaces this process's running entry without needing replace. */
 int store_begin_training(struct store *s, const char *id, const char *prefix, bool replace,
 			 struct cJSON *entry, char **id_out, bool *registered, struct err *e);
-int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs,
-			struct err *e);
+int store_update_epochs(struct store *s, const char *id, const struct cJSON *epochs, struct err *e);
 int store_fail_training(struct store *s, const char *id, const char *msg, struct err *e);
 
 /* The status of an entry's training as readers should see it: "done" (also for entries without

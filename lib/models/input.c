@@ -1,0 +1,296 @@
+/* Inputs for predict (see input.h): the records of each input matched to the model's
+ * features or text column, a batch at a time. */
+#include <poll.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "models/input.h"
+#include "text/text.h"
+
+struct input_reader {
+	const struct model *m;
+	const char *const *paths;
+	size_t npaths, in; /* the input being read */
+	struct input_opts o;
+	struct rec_reader *r; /* open on paths[in], or NULL */
+	long *cols, key_col, *keep_cols;
+	bool service, has_key, repair_utf8;
+	const char *literal; /* input_open_text */
+	size_t row;	     /* inputs so far, across the files */
+	/* the batch */
+	size_t cap, n;
+	double *X;
+	char **text;
+	struct batch b;
+	struct strbuf keys; /* key and kept fields of each input, NUL-separated */
+	size_t *key_off;    /* per input: offset of its first string in keys */
+	size_t *rownum;	    /* per input: its 1-based number */
+};
+
+static const char *const stdin_path[] = {"-"};
+
+/* Matches the columns of the input just opened to the model. */
+static int input_columns(struct input_reader *ir, struct err *e)
+{
+	const struct model *m = ir->m;
+	struct rec_reader *r = ir->r;
+	size_t f, i;
+
+	if (m->kind->input == INPUT_TEXT) {
+		const char *tc = ir->o.text_column ? ir->o.text_column : m->features[0];
+		ir->cols[0] = rec_colindex(r, tc);
+		if (ir->cols[0] < 0)
+			return err_set(e, DYN_EDATA, "%s: no text column \"%s\"", rec_name(r), tc);
+	} else if (rec_positional(r)) {
+		size_t have = rec_ncols(r) - (rec_colindex(r, "y") >= 0);
+		if (have != m->d)
+			return err_set(e, DYN_EDATA,
+				       "%s: rows have %zu values, the model takes %zu features",
+				       rec_name(r), have, m->d);
+		for (f = 0; f < m->d; f++)
+			ir->cols[f] = (long)f;
+	} else {
+		for (f = 0; f < m->d; f++) {
+			ir->cols[f] = rec_colindex(r, m->features[f]);
+			if (ir->cols[f] < 0)
+				return err_set(e, DYN_EDATA, "%s: missing feature column \"%s\"",
+					       rec_name(r), m->features[f]);
+		}
+	}
+	if (ir->o.key) {
+		ir->key_col = rec_colindex(r, ir->o.key);
+		if (ir->key_col < 0)
+			return err_set(e, DYN_EDATA, "%s: no key column \"%s\"", rec_name(r),
+				       ir->o.key);
+	}
+	for (i = 0; i < ir->o.nkeep; i++) {
+		ir->keep_cols[i] = rec_colindex(r, ir->o.keep[i]);
+		if (ir->keep_cols[i] < 0)
+			return err_set(e, DYN_EDATA, "%s: no column \"%s\" to keep", rec_name(r),
+				       ir->o.keep[i]);
+	}
+	return 0;
+}
+
+static int input_open_next(struct input_reader *ir, struct err *e)
+{
+	if (rec_open(&ir->r, ir->paths[ir->in], &ir->o.rec, e) < 0)
+		return -1;
+	return input_columns(ir, e);
+}
+
+int input_open(struct input_reader **out, const struct model *m, const char *const *paths,
+	       size_t npaths, const struct input_opts *o, struct err *e)
+{
+	struct input_reader *ir = xcalloc(1, sizeof(*ir));
+	/* A model that repairs invalid UTF-8 (its invalid_utf8 hyperparameter) gets it repaired;
+	 * otherwise the error names file, line and column, which the model cannot. */
+	const struct param_spec *ps = params_find(m->params.spec, "invalid_utf8");
+
+	*out = NULL;
+	ir->m = m;
+	ir->o = *o;
+	ir->paths = npaths ? paths : stdin_path;
+	ir->npaths = npaths ? npaths : 1;
+	ir->cols = xmallocarray(m->d ? m->d : 1, sizeof(long));
+	ir->keep_cols = xcalloc(o->nkeep + 1, sizeof(long));
+	ir->key_col = -1;
+	ir->repair_utf8 = ps && params_choice(&m->params, "invalid_utf8") == 1;
+	strbuf_init(&ir->keys);
+	*out = ir;
+	if (input_open_next(ir, e) < 0) {
+		input_free(out);
+		return -1;
+	}
+	/* The services answered {"predictions": [{"label", "probability"}]}, without a key. */
+	ir->service = rec_service_shape(ir->r);
+	ir->has_key = true;
+	return 0;
+}
+
+int input_open_text(struct input_reader **out, const struct model *m, const char *text,
+		    struct err *e)
+{
+	struct input_reader *ir;
+	*out = NULL;
+	if (m->kind->input != INPUT_TEXT)
+		return err_set(e, DYN_EUSAGE, "--text: a %s model reads no texts", m->kind->name);
+	ir = xcalloc(1, sizeof(*ir));
+	ir->m = m;
+	ir->literal = text;
+	strbuf_init(&ir->keys);
+	*out = ir;
+	return 0;
+}
+
+void input_free(struct input_reader **rp)
+{
+	struct input_reader *ir = *rp;
+	size_t i;
+	if (!ir)
+		return;
+	rec_free(&ir->r);
+	for (i = 0; ir->text && i < ir->n; i++)
+		free(ir->text[i]);
+	free(ir->text);
+	free(ir->X);
+	free(ir->cols);
+	free(ir->keep_cols);
+	free(ir->key_off);
+	free(ir->rownum);
+	strbuf_release(&ir->keys);
+	free(ir);
+	*rp = NULL;
+}
+
+/* True when standard input has nothing to read right now. */
+static bool input_stalled(void)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	return poll(&p, 1, 0) == 0;
+}
+
+static void input_reserve(struct input_reader *ir, size_t max)
+{
+	if (max <= ir->cap)
+		return;
+	if (ir->m->kind->input == INPUT_TEXT) {
+		ir->text = xrealloc(ir->text, max * sizeof(char *));
+	} else {
+		free(ir->X);
+		ir->X = xmallocarray(max, (ir->m->d ? ir->m->d : 1) * sizeof(double));
+	}
+	ir->key_off = xrealloc(ir->key_off, max * sizeof(size_t));
+	ir->rownum = xrealloc(ir->rownum, max * sizeof(size_t));
+	ir->cap = max;
+}
+
+/* Decodes the current record as input n of the batch. */
+static int input_take(struct input_reader *ir, size_t n, struct err *e)
+{
+	const struct model *m = ir->m;
+	struct rec_reader *r = ir->r;
+	size_t i, f, len;
+
+	ir->key_off[n] = ir->keys.len;
+	ir->rownum[n] = ++ir->row;
+	if (ir->o.key) {
+		const char *s = rec_field(r, (size_t)ir->key_col, &len);
+		strbuf_add(&ir->keys, s ? s : "", s ? len : 0);
+		strbuf_addch(&ir->keys, '\0');
+	}
+	for (i = 0; i < ir->o.nkeep; i++) {
+		const char *s = rec_field(r, (size_t)ir->keep_cols[i], &len);
+		strbuf_add(&ir->keys, s ? s : "", s ? len : 0);
+		strbuf_addch(&ir->keys, '\0');
+	}
+	if (m->kind->input == INPUT_TEXT) {
+		const char *s = rec_field(r, (size_t)ir->cols[0], &len);
+		size_t bad = s ? text_utf8_bad_offset(s, len) : 0;
+		if (bad && !ir->repair_utf8)
+			return err_set(
+			    e, DYN_EDATA, "%s:%zu: column \"%s\": invalid UTF-8 at byte %zu",
+			    rec_name(r), rec_line(r), rec_colname(r, (size_t)ir->cols[0]), bad);
+		if (bad) {
+			struct strbuf fixed = STRBUF_INIT;
+			text_utf8_repair(s, len, &fixed);
+			ir->text[n] = strbuf_detach(&fixed, NULL);
+		} else {
+			ir->text[n] = xstrndup(s ? s : "", s ? len : 0);
+		}
+		return 0;
+	}
+	for (f = 0; f < m->d; f++)
+		if (rec_number(r, (size_t)ir->cols[f], &ir->X[n * m->d + f], e) < 0)
+			return -1;
+	return 0;
+}
+
+long input_next(struct input_reader *ir, size_t max, struct err *e)
+{
+	size_t i;
+	int got;
+
+	for (i = 0; ir->text && i < ir->n; i++)
+		FREE_AND_NULL(ir->text[i]);
+	ir->n = 0;
+	strbuf_reset(&ir->keys);
+	input_reserve(ir, max ? max : 1);
+	if (ir->literal) {
+		if (ir->row)
+			return 0;
+		ir->text[0] = xstrdup(ir->literal);
+		ir->key_off[0] = 0;
+		strbuf_addch(&ir->keys, '\0');
+		ir->rownum[0] = ++ir->row;
+		ir->n = 1;
+	}
+	while (ir->n < max && !ir->literal) {
+		if (!ir->r) {
+			if (++ir->in >= ir->npaths)
+				break;
+			if (input_open_next(ir, e) < 0)
+				return -1;
+		}
+		/* Rows typed or trickling into a pipe are answered as they come: when the input
+		 * has nothing more at hand, the batch so far goes out (checked at 1, 2, 4... rows
+		 * of a batch, so a fast pipe pays a dozen polls per batch). */
+		if (ir->o.interactive && ir->n && !(ir->n & (ir->n - 1)) && input_stalled())
+			break;
+		got = rec_next(ir->r, e);
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			rec_free(&ir->r);
+			continue;
+		}
+		if (input_take(ir, ir->n, e) < 0) {
+			if (ir->text)
+				ir->n++; /* its text, if any, is freed with the batch */
+			return -1;
+		}
+		ir->n++;
+	}
+	ir->b.n = ir->n;
+	ir->b.d = ir->m->d;
+	ir->b.X = ir->X;
+	ir->b.text = (const char *const *)ir->text;
+	ir->b.cards = NULL;
+	return (long)ir->n;
+}
+
+const struct batch *input_batch(const struct input_reader *ir)
+{
+	return &ir->b;
+}
+
+bool input_has_key(const struct input_reader *ir)
+{
+	return ir->has_key;
+}
+
+const char *input_key_name(const struct input_reader *ir)
+{
+	return ir->o.key ? ir->o.key : "row";
+}
+
+const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
+{
+	*num = ir->rownum[i];
+	return ir->o.key ? ir->keys.buf + ir->key_off[i] : NULL;
+}
+
+bool input_service_shape(const struct input_reader *ir)
+{
+	return ir->service;
+}
+
+const char *input_kept(const struct input_reader *ir, size_t i, size_t j)
+{
+	const char *s = ir->keys.buf + ir->key_off[i];
+	if (ir->o.key)
+		s += strlen(s) + 1;
+	while (j--)
+		s += strlen(s) + 1;
+	return s;
+}

@@ -1,0 +1,51 @@
+/* Inputs for predict, decoded for a model's input kind and streamed a batch at a time: rows of
+ * its features, texts of its text column, or cards; each with its key and kept fields. The one
+ * place that reads inputs for a model, so that cmd/predict.c is the same for every kind. */
+#ifndef DYN_MODELS_INPUT_H
+#define DYN_MODELS_INPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "io/records.h"
+#include "models/model.h"
+
+struct input_opts {
+	const char *key;	 /* key column; NULL: inputs are numbered (cards: their id) */
+	const char *const *keep; /* columns copied to the output (rows and texts) */
+	size_t nkeep;
+	const char *text_column; /* text models: the column, overriding the model's */
+	struct rec_opts rec;	 /* CSV/JSON reading */
+	bool interactive;	 /* stdin is typed or trickles in: a batch ends when the input
+				  * has nothing more at hand, so answers come as rows do */
+};
+
+struct input_reader;
+
+/* Opens the inputs (npaths 0: standard input) for model m, which must outlive the reader; the
+ * first is opened at once, so that a missing column is an error before any output. o and its
+ * strings are borrowed. *out owned by the caller: input_free. */
+int input_open(struct input_reader **out, const struct model *m, const char *const *paths,
+	       size_t npaths, const struct input_opts *o, struct err *e);
+/* One literal text as the only input (text models), without a key. */
+int input_open_text(struct input_reader **out, const struct model *m, const char *text,
+		    struct err *e);
+void input_free(struct input_reader **r);
+
+/* Reads the next batch of up to max inputs: their count, 0 at the end, -1 on error (e names
+ * file, line and column). The batch, keys and kept fields are valid until the next call. */
+long input_next(struct input_reader *r, size_t max, struct err *e);
+const struct batch *input_batch(const struct input_reader *r);
+
+/* Whether inputs have a key (not a literal text), its column name, and input i's key: its
+ * text, or NULL when inputs are numbered (then *num is the 1-based number across all
+ * inputs). */
+bool input_has_key(const struct input_reader *r);
+const char *input_key_name(const struct input_reader *r);
+const char *input_key(const struct input_reader *r, size_t i, size_t *num);
+/* True when the first input is a service document ({"X": [...]}): answers take its shape. */
+bool input_service_shape(const struct input_reader *r);
+/* Kept field j of input i. */
+const char *input_kept(const struct input_reader *r, size_t i, size_t j);
+
+#endif
