@@ -117,8 +117,12 @@ static void col2im(float *img, const float *col, const struct nn_conv *g)
 						continue;
 					const float *src = row + (size_t)oy * ow;
 					float *dst = plane + (size_t)iy * g->w + x0;
-					for (int ox = lo; ox < hi; ox++)
-						dst[ox * g->sw] += src[ox];
+					if (g->sw == 1) /* a loop the compiler vectorizes */
+						for (int ox = lo; ox < hi; ox++)
+							dst[ox] += src[ox];
+					else
+						for (int ox = lo; ox < hi; ox++)
+							dst[ox * g->sw] += src[ox];
 				}
 			}
 		}

@@ -485,7 +485,8 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 		if (x->alias)
 			continue;
 		x->act = xcalloc((size_t)d->max_batch * x->size, sizeof(float));
-		x->dact = xcalloc((size_t)d->max_batch * x->size, sizeof(float));
+		if (k > 0 || d->input_grad)
+			x->dact = xcalloc((size_t)d->max_batch * x->size, sizeof(float));
 	}
 	for (int i = 0; i < net->nlayers; i++) {
 		struct nn_layer *L = &net->layers[i];
@@ -682,7 +683,7 @@ static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb
 static float *grad_of(struct nn_net *net, int node, int b0)
 {
 	const struct nn_node *X = &net->nodes[node];
-	if (node == 0 && !net->input_grad)
+	if (!X->dact) /* the input's, or a flatten's of the input, when not wanted */
 		return NULL;
 	return X->dact + (size_t)b0 * X->size;
 }
@@ -690,6 +691,8 @@ static float *grad_of(struct nn_net *net, int node, int b0)
 static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int nb, float *part,
 			   float *scratch)
 {
+	if (L->d.op == NN_FLATTEN) /* shares its input's gradient: nothing to do */
+		return;
 	const struct nn_node *X = &net->nodes[L->in], *Y = &net->nodes[L->out];
 	const float *x = X->act + (size_t)b0 * X->size;
 	const float *y = Y->act + (size_t)b0 * Y->size;
@@ -877,12 +880,13 @@ void nn_net_backward(struct nn_net *net, const float *dout)
 	if (B < 1)
 		return;
 	openblas_set_num_threads(1);
-	for (int k = net->input_grad ? 0 : 1; k < net->nnodes; k++)
-		if (!net->nodes[k].alias)
+	for (int k = 0; k < net->nnodes; k++)
+		if (!net->nodes[k].alias && net->nodes[k].dact)
 			memset(net->nodes[k].dact, 0,
 			       (size_t)B * net->nodes[k].size * sizeof(float));
 	memset(net->partials, 0, (size_t)p.nchunks * net->nparams * sizeof(float));
-	memcpy(Y->dact, dout, (size_t)B * Y->size * sizeof(float));
+	if (Y->dact)
+		memcpy(Y->dact, dout, (size_t)B * Y->size * sizeof(float));
 	/* stages in reverse order: a batch norm alone, else the layers back to the last one */
 	for (int l1 = net->nlayers; l1 > 0; l1 = p.l0) {
 		p.l0 = l1 - 1;

@@ -152,6 +152,10 @@ void nn_optim_release(struct nn_optim *o);
 /* One step on params[n] with grads[n]. */
 void nn_optim_step(struct nn_optim *o, float *params, const float *grads);
 
+/* Scales grads[n] down to an L2 norm of max_norm when larger (PyTorch's clip_grad_norm_,
+ * factor max_norm / (norm + 1e-6)); returns the norm before clipping. */
+float nn_clip_grad_norm(float *grads, size_t n, float max_norm);
+
 enum nn_sched_kind { NN_SCHED_CONST, NN_SCHED_STEP, NN_SCHED_COSINE, NN_SCHED_PLATEAU };
 
 /* Learning-rate schedule by epoch. Embedded value, no release: nn_sched_init then set fields.
@@ -294,7 +298,8 @@ int nn_net_ntensors(const struct nn_net *net);
 const struct nn_tensor *nn_net_tensor(const struct nn_net *net, int i);
 const struct nn_tensor *nn_net_find(const struct nn_net *net, const char *name);
 /* A node's activation (B, size) from the last forward, its gradient from the last backward, and
- * its per-sample size; name "input" or a layer's. NULL when there is no such node. */
+ * its per-sample size; name "input" or a layer's. NULL when there is no such node; the input's
+ * gradient is NULL unless the description asked for it. */
 const float *nn_net_node(const struct nn_net *net, const char *name, const float **grad,
 			 size_t *size);
 
@@ -302,17 +307,24 @@ const float *nn_net_node(const struct nn_net *net, const char *name, const float
 
 struct rng;
 
-/* Curves x (C, L) in place: circular shift by up to max_shift samples, amplitude scale in
- * [1 - scale, 1 + scale], Gaussian noise of std noise, and a time warp that moves the middle
- * of the curve by up to warp * L samples (smooth, ends fixed). A zero turns a part off. */
-void nn_aug_curve(float *x, int C, int L, struct rng *r, int max_shift, float scale, float noise,
-		  float warp);
-/* Images inp (C,H,W) -> out (C,H,W) by one bilinear resampling: rotation up to +-rot radians,
- * shift up to +-shift of the size, scale in [1 - zoom, 1 + zoom], horizontal flip with
- * probability flip; then brightness +-bright, contrast in [1 - contrast, 1 + contrast] and
- * Gaussian noise of std noise. Outside pixels read as fill. out and inp must differ. */
+/* Curves inp (C, L) -> out (C, L), one resampling for all channels: a time warp that moves the
+ * middle of the curve by up to warp * L samples (smooth, ends fixed, kept monotonic), a circular
+ * shift by up to shift samples either way, amplitude scaled in [1 - scale, 1 + scale], and
+ * Gaussian noise of std noise. Zero turns a part off. out and inp must differ. */
+struct nn_aug_curve {
+	int shift;
+	float scale, noise, warp;
+};
+void nn_aug_curve(float *out, const float *inp, int C, int L, struct rng *r,
+		  const struct nn_aug_curve *a);
+
+/* Images inp (C,H,W) -> out (C,H,W) by one bilinear resampling about the centre: rotation up
+ * to +-rot radians, scale in [1 - zoom, 1 + zoom], shift up to +-shift of the size, horizontal
+ * flip with probability flip; then brightness +-bright and contrast in [1 - contrast,
+ * 1 + contrast] about the image's mean, and Gaussian noise of std noise. Pixels from outside
+ * the image read as fill. out and inp must differ. */
 struct nn_aug_image {
-	float rot, shift, zoom, flip, bright, contrast, noise, fill;
+	float rot, zoom, shift, flip, bright, contrast, noise, fill;
 };
 void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng *r,
 		  const struct nn_aug_image *a);

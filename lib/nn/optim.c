@@ -71,6 +71,18 @@ void nn_optim_step(struct nn_optim *o, float *params, const float *grads)
 		adam_step(o, params, grads);
 }
 
+float nn_clip_grad_norm(float *grads, size_t n, float max_norm)
+{
+	double ss = 0;
+	for (size_t i = 0; i < n; i++)
+		ss += (double)grads[i] * grads[i];
+	double norm = sqrt(ss), coef = max_norm / (norm + 1e-6);
+	if (coef < 1)
+		for (size_t i = 0; i < n; i++)
+			grads[i] = (float)(grads[i] * coef);
+	return (float)norm;
+}
+
 void nn_sched_init(struct nn_sched *s, enum nn_sched_kind kind, float base_lr)
 {
 	memset(s, 0, sizeof(*s));

@@ -8,6 +8,7 @@
 #include "base/base.h"
 #include "core/rng.h"
 #include "nn/nn.h"
+#include "store/safetensors.h"
 #include "check.h"
 #include "nn_ref.h"
 
@@ -435,6 +436,102 @@ static void test_tensors(void)
 	nn_net_free(&net);
 }
 
+/* Flatten of the input itself, without the input's gradient: the dense weight's gradient is
+ * sum over samples of dout x input. */
+static void test_flatten_input(void)
+{
+	static const struct nn_layer_desc L[] = {{.op = NN_FLATTEN},
+						 {.op = NN_DENSE, .name = "fc", .out = 2}};
+	struct nn_net_desc d = {.dims = 3,
+				.c = 2,
+				.h = 2,
+				.w = 3,
+				.layers = L,
+				.nlayers = 2,
+				.max_batch = 3,
+				.threads = 2};
+	struct nn_net *net = NULL;
+	struct err e = ERR_INIT;
+	float x[3 * 12], dy[6] = {1, -2, 0.5f, 3, -1, 0.25f};
+	const float *g;
+	for (int i = 0; i < 36; i++)
+		x[i] = (float)i / 10;
+	if (nn_net_new(&net, &d, &e) < 0) {
+		check(0, "flatten of the input: built (%s)", e.msg);
+		return;
+	}
+	nn_net_forward(net, x, 3, 1);
+	nn_net_backward(net, dy);
+	const struct nn_tensor *w = nn_net_find(net, "fc.weight");
+	double err = 0;
+	for (int o = 0; o < 2; o++)
+		for (int i = 0; i < 12; i++) {
+			double want = 0;
+			for (int b = 0; b < 3; b++)
+				want += dy[b * 2 + o] * x[b * 12 + i];
+			err = fmax(err, fabs(w->grad[o * 12 + i] - want));
+		}
+	check(err < 1e-5, "flatten of the input: dense weight gradient (max error %.3g)", err);
+	check(nn_net_node(net, "input", &g, NULL) && g == NULL,
+	      "no input gradient unless asked for");
+	nn_net_free(&net);
+}
+
+/* The named tensors written with lib/store/safetensors.h and read into another network give
+ * the same outputs: what a model kind's save and load do. */
+static void test_safetensors(void)
+{
+	static const struct nn_layer_desc L[] = {
+	    {.op = NN_CONV2D, .name = "conv1", .out = 3, .k = 3, .pad = 1},
+	    {.op = NN_BATCHNORM, .name = "bn1"},
+	    {.op = NN_RELU},
+	    {.op = NN_GAP},
+	    {.op = NN_DENSE, .name = "fc", .out = 2},
+	};
+	struct nn_net_desc d = {
+	    .dims = 3, .c = 1, .h = 6, .w = 6, .layers = L, .nlayers = 5, .max_batch = 4};
+	struct nn_net *a = NULL, *b = NULL;
+	struct err e = ERR_INIT;
+	struct st_file f, g;
+	struct strbuf img = STRBUF_INIT;
+	float x[4 * 36], ya[8];
+	int ok = 1;
+	for (int i = 0; i < 4 * 36; i++)
+		x[i] = (float)sin(0.37 * i);
+	if (nn_net_new(&a, &d, &e) < 0 || nn_net_new(&b, &d, &e) < 0) {
+		check(0, "safetensors: networks built (%s)", e.msg);
+		goto out;
+	}
+	nn_net_init(a, 3);
+	nn_net_init(b, 4);
+	nn_net_forward(a, x, 4, 1); /* running statistics move away from 0 and 1 */
+	memcpy(ya, nn_net_forward(a, x, 4, 0), sizeof(ya));
+	st_init(&f);
+	st_init(&g);
+	for (int i = 0; i < nn_net_ntensors(a); i++) {
+		const struct nn_tensor *t = nn_net_tensor(a, i);
+		st_add(&f, t->name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
+	st_serialize(&f, &img);
+	ok = st_parse(&g, img.buf, img.len, &e) == 0;
+	for (int i = 0; ok && i < nn_net_ntensors(b); i++) {
+		const struct nn_tensor *t = nn_net_tensor(b, i);
+		const struct st_tensor *s = st_get(&g, t->name, ST_F32, (size_t)t->ndim, &e);
+		ok = s && !memcmp(s->shape, t->shape, sizeof(size_t) * (size_t)t->ndim);
+		if (ok)
+			memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	check(ok, "safetensors: every tensor read back by name and shape (%s)", e.msg);
+	check(ok && !memcmp(nn_net_forward(b, x, 4, 0), ya, sizeof(ya)),
+	      "safetensors: the network read back gives the same outputs");
+	st_release(&f);
+	st_release(&g);
+	strbuf_release(&img);
+out:
+	nn_net_free(&a);
+	nn_net_free(&b);
+}
+
 int main(void)
 {
 	struct nn_net_desc a = {.dims = 2,
@@ -460,5 +557,7 @@ int main(void)
 	test_learning();
 	test_errors();
 	test_tensors();
+	test_safetensors();
+	test_flatten_input();
 	return check_done();
 }
