@@ -13,7 +13,6 @@
 #define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
-#define STBI_MAX_DIMENSIONS IMG_MAX_SIDE
 #include "io/image.h"
 /* stb_image declares functions it never defines (in the static build): the warning comes at
  * the end of the file, so it stays off for the whole of it. */
@@ -65,6 +64,79 @@ bool img_name(const char *name)
 	return false;
 }
 
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* The size a PNG, BMP or JPEG header states, read here because stb_image's own header reader
+ * refuses a very large picture with the same reason as an unknown one: 0, or -1 when the
+ * header is not one of these (stb_image then decides). */
+static int header_size(const unsigned char *p, size_t len, uint64_t *w, uint64_t *h)
+{
+	if (len >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8) && !memcmp(p + 12, "IHDR", 4)) {
+		*w = be32(p + 16);
+		*h = be32(p + 20);
+		return 0;
+	}
+	if (len >= 26 && p[0] == 'B' && p[1] == 'M' && le32(p + 14) >= 40) {
+		int32_t sh = (int32_t)le32(p + 22);
+		*w = (uint32_t)(int32_t)le32(p + 18) > INT32_MAX ? 0 : le32(p + 18);
+		/* A negative height is a top-down bitmap. */
+		*h = sh < 0 ? (uint64_t)(-(int64_t)sh) : (uint64_t)sh;
+		return 0;
+	}
+	if (len >= 4 && p[0] == 0xff && p[1] == 0xd8) {
+		size_t i = 2;
+		while (i + 4 <= len) {
+			unsigned m;
+			size_t seg;
+			if (p[i] != 0xff)
+				return -1;
+			m = p[i + 1];
+			if (m == 0xff) {
+				i++;
+				continue;
+			}
+			if (m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+				i += 2;
+				continue;
+			}
+			seg = (size_t)p[i + 2] << 8 | p[i + 3];
+			if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+				if (i + 9 > len || seg < 7)
+					return -1;
+				*h = (uint64_t)p[i + 5] << 8 | p[i + 6];
+				*w = (uint64_t)p[i + 7] << 8 | p[i + 8];
+				return 0;
+			}
+			if (seg < 2)
+				return -1;
+			i += 2 + seg;
+		}
+	}
+	return -1;
+}
+
+static int size_check(uint64_t w, uint64_t h, const char *name, struct err *e)
+{
+	if (w < IMG_MIN_SIDE || h < IMG_MIN_SIDE)
+		return err_set(
+		    e, DYN_EDATA, "%s: %llux%llu picture (at least %dx%d pixels are needed)", name,
+		    (unsigned long long)w, (unsigned long long)h, IMG_MIN_SIDE, IMG_MIN_SIDE);
+	if (w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || w * h > IMG_MAX_PIXELS)
+		return err_set(e, DYN_EDATA,
+			       "%s: %llux%llu picture, over the limit of %zu pixels (%d a side)",
+			       name, (unsigned long long)w, (unsigned long long)h, IMG_MAX_PIXELS,
+			       IMG_MAX_SIDE);
+	return 0;
+}
+
 /* stb_image's reasons are short lowercase words ("bad png sig"): kept as they are. */
 static int corrupt(const char *name, struct err *e)
 {
@@ -77,21 +149,19 @@ int img_decode(struct img *im, const void *buf, size_t len, int channels, const 
 	       struct err *e)
 {
 	int w, h, comp, want;
+	uint64_t hw, hh;
 	unsigned char *px;
 	img_release(im);
 	if (channels != 1 && channels != 3)
 		return err_set(e, DYN_EUSAGE, "%s: %d channels (1 or 3)", name, channels);
 	if (len > INT32_MAX)
 		return err_set(e, DYN_EDATA, "%s: %zu bytes, too large a picture", name, len);
+	if (header_size(buf, len, &hw, &hh) == 0 && size_check(hw, hh, name, e) < 0)
+		return -1;
 	if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
 		return corrupt(name, e);
-	if (w < IMG_MIN_SIDE || h < IMG_MIN_SIDE)
-		return err_set(e, DYN_EDATA, "%s: %dx%d picture (at least %dx%d pixels are needed)",
-			       name, w, h, IMG_MIN_SIDE, IMG_MIN_SIDE);
-	if (w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || (size_t)w * (size_t)h > IMG_MAX_PIXELS)
-		return err_set(e, DYN_EDATA,
-			       "%s: %dx%d picture, over the limit of %zu pixels (%d a side)", name,
-			       w, h, IMG_MAX_PIXELS, IMG_MAX_SIDE);
+	if (size_check((uint64_t)w, (uint64_t)h, name, e) < 0)
+		return -1;
 	/* With alpha, decode it too: transparent pixels are the background (white). */
 	want = comp == 2 || comp == 4 ? 4 : channels;
 	px = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, want);

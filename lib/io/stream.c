@@ -392,7 +392,12 @@ static int stream_account(struct stream *s, size_t n, struct err *e)
 
 ssize_t stream_read(struct stream *s, char *buf, size_t cap, struct err *e)
 {
-	ssize_t n = stream_read_raw(s, buf, cap, e);
+	ssize_t n;
+	/* Decompressed data comes at most a block at a time, so that the limits are checked
+	 * before a bomb's output can pile up in the caller's buffer. */
+	if (s->a && cap > ARCHIVE_BLOCK)
+		cap = ARCHIVE_BLOCK;
+	n = stream_read_raw(s, buf, cap, e);
 	if (n > 0 && stream_account(s, (size_t)n, e) < 0)
 		return -1;
 	return n;

@@ -555,6 +555,85 @@ static void test_archives(void)
 	strbuf_release(&b);
 }
 
+/* A decompression bomb: 80 MB of one byte in a gzip file of about 80 KB (not zeros: they
+ * would read as an empty tar archive). Reading it stops once
+ * the output passes STREAM_RATIO_FROM at more than STREAM_MAX_RATIO times the input. */
+static void test_bomb(void)
+{
+	char *p = path_of("bomb.csv.gz"), *got;
+	struct archive *a = archive_write_new();
+	struct archive_entry *en = archive_entry_new();
+	char *zeros = xmalloc(1 << 20);
+	struct stream *st;
+	struct err e = ERR_INIT;
+	char *buf = xmalloc(1 << 16);
+	ssize_t k;
+	unsigned long long total = 0;
+	memset(zeros, 'x', 1 << 20);
+	archive_write_add_filter_gzip(a);
+	archive_write_set_format_raw(a);
+	archive_write_open_filename(a, p);
+	archive_entry_set_pathname(en, "bomb.csv");
+	archive_entry_set_filetype(en, AE_IFREG);
+	archive_entry_set_size(en, 80 << 20);
+	archive_write_header(a, en);
+	for (int i = 0; i < 80; i++)
+		archive_write_data(a, zeros, 1 << 20);
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(en);
+
+	check(stream_open(&st, p, &e) == 0, "bomb: opened: %s", e.msg);
+	while ((k = stream_read(st, buf, 1 << 16, &e)) > 0)
+		total += (unsigned long long)k;
+	check(k < 0 && strstr(e.msg, "bomb.csv.gz: decompresses to more than 250 times its size") &&
+		  total <= STREAM_RATIO_FROM + (1 << 20),
+	      "bomb: stopped after %llu bytes: %s", total, e.msg);
+	stream_free(&st);
+	/* Through the card reader, with its own cap. */
+	{
+		struct card_read_opts o = {.max_bytes = 1 << 20};
+		got = first_error(p, &o);
+		check(strstr(got, "bomb.csv.gz: more than 1048576 bytes decompressed (the limit)"),
+		      "bomb: the reader's cap: %s", got);
+		free(got);
+	}
+	got = first_error(p, NULL);
+	check(strstr(got, "bomb.csv.gz: decompresses to more than 250 times its size"),
+	      "bomb: the reader stops at the ratio: %s", got);
+	free(got);
+	free(buf);
+	free(zeros);
+	free(p);
+}
+
+/* The cap counts every member of an archive. */
+static void test_archive_cap(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *p, *got;
+	strbuf_adds(&sb, "card,position,load\n");
+	for (int i = 0; i < 200; i++) {
+		char prefix[32];
+		snprintf(prefix, sizeof(prefix), "c%d,", i);
+		loop_text(&sb, prefix, 40, 10, 5);
+	}
+	{
+		const struct member m[] = {{"a.csv", sb.buf}, {"b.csv", sb.buf}};
+		struct card_read_opts o = {.max_bytes = 3 * sb.len / 2};
+		p = path_of("cap.zip");
+		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 2);
+		got = read_all(p, &o, NULL);
+		check(strstr(got, "cap.zip:a.csv:c199#40 ") && !strstr(got, "b.csv:c199") &&
+			  strstr(got, "cap.zip:b.csv: more than"),
+		      "cap: counted over the members: ...%s",
+		      got + (strlen(got) > 200 ? strlen(got) - 200 : 0));
+		free(got);
+		free(p);
+	}
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t-cards-read.XXXXXX",
@@ -568,6 +647,8 @@ int main(void)
 	test_stdin();
 	test_huge_file();
 	test_archives();
+	test_bomb();
+	test_archive_cap();
 	{
 		struct strbuf cmd = STRBUF_INIT;
 		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
