@@ -16,7 +16,7 @@
 #include "cards/markers.h"
 
 #define RULE_N	  512	  /* load rules are tabulated on RULE_N + 1 plunger positions */
-#define QS_N	  1024	  /* quasi-static steps per stroke */
+#define QS_N	  512	  /* quasi-static steps per stroke */
 #define ROD_CELLS 16	  /* finite-difference cells along the rods (coarse is enough) */
 #define STEPS_MAX 3000	  /* time steps per stroke at most: bounds the work per card */
 #define STROKES	  4	  /* strokes marched; the last one is kept */
@@ -36,7 +36,8 @@ struct well {
 	double s_rod;	 /* rod stretch under fo as a fraction of the stroke */
 	double s_eff;	 /* stretch that delays the pick-up: s_rod plus tubing stretch */
 	double warp;	 /* unit asymmetry: phase warp of the polished rod's motion */
-	double damp;	 /* c of the wave equation, 1/s */
+	double damp;	 /* c of the wave equation on the downstroke, 1/s */
+	double damp_up;	 /* on the upstroke: the fluid column moves with the rods */
 	double smooth;	 /* corner rounding, fraction of a stroke */
 	bool stuck;	 /* plunger held: the bottom of the rods does not move */
 	double severity;
@@ -100,14 +101,16 @@ static void jag_table(double *out, size_t knots, struct rng *r)
  * kept physically plausible (rod stress, polished-rod speed, rod stretch). */
 static void draw_well(struct well *w, struct rng *r)
 {
-	w->depth = unif(r, 500, 3000);
+	w->depth = 500 + 2500 * pow(rng_uniform(r), 1.5); /* shallow wells are the common ones */
 	w->stroke = unif(r, 1, 6);
-	w->spm = unif(r, 2, 12);
-	if (w->stroke * w->spm > 24) /* long strokes run slowly */
-		w->spm = unif(r, 2, 24 / w->stroke);
+	/* most wells run slowly; long strokes slower (polished-rod speed under 20 m/min) */
+	double u = rng_uniform(r);
+	w->spm = 2 + 10 * u * u;
+	if (w->stroke * w->spm > 20)
+		w->spm = unif(r, 2, fmax(2, 20 / w->stroke));
 	double depth01 = (w->depth - 500) / 2500;
 	double rod_d = (16 + 9 * depth01 + unif(r, -2, 3)) * 1e-3;
-	double pump_d = (70 - 30 * depth01 + unif(r, -12, 6)) * 1e-3;
+	double pump_d = (56 - 20 * depth01 + unif(r, -14, 8)) * 1e-3;
 	if (pump_d < 27e-3)
 		pump_d = 27e-3;
 	double rho = unif(r, 850, 1100);
@@ -128,9 +131,10 @@ static void draw_well(struct well *w, struct rng *r)
 	}
 	w->s_eff = w->s_rod;
 	w->warp = unif(r, -0.25, 0.25);
-	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.03 to 0.2 */
-	w->damp = unif(r, 0.05, 0.3) * SOUND / w->rod_len;
-	w->smooth = unif(r, 0.008, 0.02);
+	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.06 to 0.3 */
+	w->damp = unif(r, 0.08, 0.4) * SOUND / w->rod_len;
+	w->damp_up = w->damp * unif(r, 1.5, 3);
+	w->smooth = unif(r, 0.012, 0.03);
 	w->stuck = false;
 }
 
@@ -255,10 +259,16 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		w->s_eff = w->s_rod;
 		break;
 	}
-	case CARD_STUCK_PLUNGER:
+	case CARD_STUCK_PLUNGER: {
+		/* The rods stretch by the whole stroke: shorten the stroke to keep the peak load
+		 * within what rods and unit bear before they part or stall. */
 		sev = 1;
 		w->stuck = true;
+		double k = w->ea / w->rod_len, room = 1.3 * 190e6 * w->area - w->weight;
+		if (room > 0 && w->stroke * k > room)
+			w->stroke = fmax(0.5, room / k * unif(r, 0.6, 1));
 		break;
+	}
 	case CARD_TUBING_MOVEMENT:
 		sev = unif(r, 1, 2.5); /* tubing stretch over rod stretch */
 		w->s_eff = fmin(0.7, w->s_rod * (1 + sev));
@@ -279,6 +289,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		}
 		w->smooth = unif(r, 0.04, 0.08);
 		w->damp *= unif(r, 2, 4);
+		w->damp_up *= unif(r, 2, 4);
 		break;
 	case CARD_SAND: {
 		sev = unif(r, 0.08, 0.25);
@@ -315,7 +326,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
  * side is below top at lo and above it at hi. */
 static double qs_solve(const double *rule, double s, double top, double lo, double hi)
 {
-	for (int it = 0; it < 24; it++) {
+	for (int it = 0; it < 18; it++) {
 		double mid = 0.5 * (lo + hi);
 		if (mid + s * rule_at(rule, mid / (1 - s)) < top)
 			lo = mid;
@@ -396,40 +407,48 @@ static double *wave_run(const struct well *w, const double *f, size_t *steps_out
 		steps = (size_t)ceil(period * SOUND / (0.9 * dx));
 	}
 	double dt = period / (double)steps, r2 = pow(SOUND * dt / dx, 2);
-	double cd = 0.5 * w->damp * dt, omega = TWO_PI / period;
 	double *buf = xcalloc(3 * (cells + 1), sizeof(*buf));
 	double *u = buf, *prev = buf + cells + 1, *next = prev + cells + 1;
 	double *surf = xmallocarray(steps, sizeof(*surf));
 	if (!w->stuck)
 		for (size_t i = 0; i <= cells; i++)
 			u[i] = prev[i] = -w->fo * f[0] * dx * (double)i / w->ea;
+	/* The boundary values repeat every stroke: tabulate them once. */
+	double *top = xmallocarray(steps, sizeof(*top)), *pull = xmallocarray(steps, sizeof(*pull));
+	for (size_t k = 0; k < steps; k++) {
+		double th = TWO_PI * (double)k / (double)steps;
+		top[k] = w->stroke * top_pos(w, th);
+		pull[k] = 2 * dx * w->fo * table_at(f, QS_N, th) / w->ea;
+	}
+	double cd_up = 0.5 * dt * w->damp_up, cd_down = 0.5 * dt * w->damp;
 	for (size_t n = 0; n < STROKES * steps; n++) {
-		double th = omega * dt * (double)n;
+		size_t k = n % steps;
+		double cd = 2 * k < steps ? cd_up : cd_down, a = 1 - cd, b = 1 / (1 + cd);
 		for (size_t i = 1; i < cells; i++)
-			next[i] = (2 * u[i] - (1 - cd) * prev[i] +
-				   r2 * (u[i + 1] - 2 * u[i] + u[i - 1])) /
-				  (1 + cd);
+			next[i] =
+			    (2 * u[i] - a * prev[i] + r2 * (u[i + 1] - 2 * u[i] + u[i - 1])) * b;
 		if (w->stuck) {
 			next[cells] = 0;
 		} else {
-			double fp = w->fo * table_at(f, QS_N, th);
-			double ghost = u[cells - 1] - 2 * dx * fp / w->ea;
-			next[cells] = (2 * u[cells] - (1 - cd) * prev[cells] +
-				       r2 * (ghost - 2 * u[cells] + u[cells - 1])) /
-				      (1 + cd);
+			double ghost = u[cells - 1] - pull[k];
+			next[cells] = (2 * u[cells] - a * prev[cells] +
+				       r2 * (ghost - 2 * u[cells] + u[cells - 1])) *
+				      b;
 		}
-		next[0] = w->stroke * top_pos(w, th + omega * dt);
+		next[0] = top[(k + 1) % steps];
 		double *t = prev;
 		prev = u;
 		u = next;
 		next = t;
-		if (n + 1 >= (STROKES - 1) * steps && n + 1 - (STROKES - 1) * steps < steps) {
-			size_t k = n + 1 - (STROKES - 1) * steps;
+		/* the surface load at step n + 1, kept over the last stroke */
+		if (n + 1 >= (STROKES - 1) * steps && n + 1 < STROKES * steps) {
 			double ux = cells >= 2 ? (-3 * u[0] + 4 * u[1] - u[2]) / (2 * dx)
 					       : (u[1] - u[0]) / dx;
-			surf[k] = w->weight - w->ea * ux;
+			surf[(k + 1) % steps] = w->weight - w->ea * ux;
 		}
 	}
+	free(top);
+	free(pull);
 	free(buf);
 	*steps_out = steps;
 	return surf;
