@@ -88,12 +88,11 @@ static void jag_table(double *out, size_t knots, struct rng *r)
 	for (size_t k = 0; k <= knots; k++)
 		v[k] = unif(r, -1, 1);
 	for (size_t i = 0; i <= RULE_N; i++) {
-		double p = (double)i / RULE_N * (double)knots;
-		size_t k = (size_t)p;
+		size_t k = i * knots / RULE_N; /* knot at or before i */
 		if (k >= knots)
 			k = knots - 1;
-		double f = p - (double)k;
-		out[i] = v[k] + f * (v[k + 1] - v[k]);
+		double f = (double)(i * knots - k * RULE_N) / RULE_N;
+		out[i] = (1 - f) * v[k] + f * v[k + 1 <= 96 ? k + 1 : 96];
 	}
 }
 
