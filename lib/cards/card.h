@@ -17,8 +17,12 @@ struct card {
 	double *y;   /* load (kN, or plot units for a picture) */
 	/* A card read off a picture: x and y are plot coordinates (x right, y up, the plotted
 	 * area's own scale), so absolute loads are unknown; the load range relative to the plot's
-	 * zero line is kept when the picture shows axes (see card_features). */
+	 * zero line is kept when the picture shows axes (see card_curve in cards/norm.h). */
 	bool from_image;
+	/* A picture without a horizontal axis: y's zero (zero load) is unknown, so the load
+	 * range relative to the maximum load cannot be measured (card_curve then gives the
+	 * min-max load in its range channel). Always false for points. */
+	bool load_unanchored;
 };
 
 void card_init(struct card *c);
@@ -29,5 +33,22 @@ void card_release(struct card *c);
  * the same few points repeated. Errors (DYN_EDATA) name the card: "c.csv:c0007: card has 5
  * points (at least 8 are needed)". */
 int card_validate(const struct card *c, struct err *e);
+
+/* The thresholds of card_validate. A card is open when its ends are more than
+ * CARD_OPEN_GAP apart in the unit square the card is scaled into (position and load each
+ * min-max scaled to [0, 1]) and more than CARD_OPEN_STEPS times its longest step between
+ * consecutive points (so that a coarsely sampled card, whose step back to the start is long
+ * like all its steps, is not called open). */
+#define CARD_MIN_POINTS	  8
+#define CARD_MIN_DISTINCT 4
+#define CARD_OPEN_GAP	  0.25
+#define CARD_OPEN_STEPS	  1.5
+
+/* Appends a point, growing the arrays (alloc: their capacity, owned by the caller's card). */
+void card_push(struct card *c, size_t *alloc, double x, double y);
+/* Sets id (and label, NULL for none) to copies of the strings. */
+void card_set_id(struct card *c, const char *id, const char *label);
+/* Drops the points, id and label but keeps the arrays for reuse. */
+void card_clear(struct card *c);
 
 #endif

@@ -23,6 +23,7 @@ struct csv_fieldpos {
 
 struct rec_reader {
 	struct stream *st;
+	bool borrowed; /* st belongs to the caller: one source, not advanced, not freed */
 	struct rec_opts opts;
 	char *name;	  /* the current source, as messages name it */
 	char *first_name; /* the source that fixed the columns */
@@ -815,13 +816,43 @@ out:
 	return ret;
 }
 
+int rec_open_stream(struct rec_reader **out, struct stream *st, const char *name,
+		    const struct rec_opts *o, struct err *e)
+{
+	struct rec_reader *r = xcalloc(1, sizeof(*r));
+	int ret = -1, k;
+
+	if (o)
+		r->opts = *o;
+	strbuf_init(&r->arena);
+	r->cap = BUF_INIT;
+	r->buf = xmalloc(r->cap);
+	r->st = st;
+	r->borrowed = true;
+	k = src_open(r, name, name, &r->cols, &r->ncols, e);
+	if (k < 0)
+		goto out;
+	if (k == 0) {
+		err_set(e, DYN_EDATA, "%s: empty input", name);
+		goto out;
+	}
+	json_need(r, r->ncols + 1);
+	ret = 0;
+out:
+	if (ret < 0)
+		rec_free(&r);
+	*out = r;
+	return ret;
+}
+
 void rec_free(struct rec_reader **rp)
 {
 	struct rec_reader *r = *rp;
 	if (!r)
 		return;
 	src_reset(r);
-	stream_free(&r->st);
+	if (!r->borrowed)
+		stream_free(&r->st);
 	cols_free(r->cols, r->ncols);
 	for (size_t i = 0; i < r->jfalloc; i++)
 		strbuf_release(&r->ftext[i]);
@@ -902,7 +933,7 @@ int rec_next(struct rec_reader *r, struct err *e)
 		k = src_next(r, e);
 		if (k != 0)
 			return k;
-		if (stream_is_archive(r->st)) {
+		if (!r->borrowed && stream_is_archive(r->st)) {
 			k = member_open(r, e);
 			if (k < 0)
 				return -1;

@@ -35,6 +35,13 @@ struct rec_reader;
 int rec_open(struct rec_reader **r, const char *path, const struct rec_opts *o, struct err *e);
 void rec_free(struct rec_reader **r);
 
+struct stream;
+/* Reads only the current file or archive member of st (borrowed: neither advanced to the next
+ * member nor freed by rec_free); name is used in messages and, with REC_AUTO, its extension
+ * gives the format. st's limits are left as they are. */
+int rec_open_stream(struct rec_reader **r, struct stream *st, const char *name,
+		    const struct rec_opts *o, struct err *e);
+
 /* The name used in messages ("tickets.csv", "stdin", "data.zip:part1.csv"). */
 const char *rec_name(const struct rec_reader *r);
 /* True when columns are positional (the services' {"X": ...} shape or arrays of arrays). */

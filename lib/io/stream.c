@@ -17,6 +17,8 @@
 #define PEEK_CAP      65536
 #define ARCHIVE_BLOCK (1 << 20)
 
+static ssize_t stream_read_raw(struct stream *s, char *buf, size_t cap, struct err *e);
+
 struct stream {
 	int fd;
 	bool own_fd;
@@ -30,6 +32,9 @@ struct stream {
 	bool at_eof;	    /* the (empty) compressed stream has no data */
 	off_t start;	    /* offset of fd when opened (-1: not seekable) */
 	char *member;
+	/* Bytes handed out so far (all members of an archive), and the limits on them. */
+	uint64_t total, max_bytes;
+	double max_ratio;
 };
 
 /* libarchive is loaded for the first compressed file or archive, not when dyn starts
@@ -38,6 +43,7 @@ struct stream {
 	X(archive_entry_filetype)                                                                  \
 	X(archive_entry_pathname)                                                                  \
 	X(archive_error_string)                                                                    \
+	X(archive_filter_bytes)                                                                    \
 	X(archive_format)                                                                          \
 	X(archive_read_data)                                                                       \
 	X(archive_read_free)                                                                       \
@@ -126,6 +132,28 @@ static int arch_err(struct err *e, const char *name, struct archive *a)
 	return err_set(e, DYN_EDATA, "%s: %c%s", name, first, m[0] ? m + 1 : "");
 }
 
+/* A member that would land outside a directory it were extracted to: an absolute name or a
+ * ".." component. dyn extracts nothing, but names are shown and used as labels, and such an
+ * archive is hostile or broken: it is refused. */
+static int member_check(const struct stream *s, const char *m, struct err *e)
+{
+	const char *p = m;
+	if (m[0] == '/' || m[0] == '\\' || (isalpha((unsigned char)m[0]) && m[1] == ':'))
+		return err_set(e, DYN_EDATA, "%s: member \"%s\": absolute name (refused)", s->name,
+			       m);
+	while (*p) {
+		size_t len = strcspn(p, "/\\");
+		if (len == 2 && p[0] == '.' && p[1] == '.')
+			return err_set(e, DYN_EDATA,
+				       "%s: member \"%s\": \"..\" in its name (refused)", s->name,
+				       m);
+		p += len;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 /* libarchive's read callback for pipes: the sniffed bytes first, then fd. */
 static la_ssize_t stream_arch_read(struct archive *a, void *data, const void **buf)
 {
@@ -205,6 +233,8 @@ static int stream_open_archive(struct stream *s, struct err *e)
 		free(s->member);
 		s->member = xstrdup(
 		    ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
+		if (member_check(s, s->member, e) < 0)
+			return -1;
 		s->at_eof = ar_fn.archive_entry_filetype(entry) != AE_IFREG;
 		break;
 	}
@@ -307,18 +337,73 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 			return 0;
 		if (r < ARCHIVE_WARN)
 			return arch_err(e, s->name, s->a);
-		if (ar_fn.archive_entry_filetype(entry) != AE_IFREG)
-			continue;
 		free(s->member);
 		s->member = xstrdup(
 		    ar_fn.archive_entry_pathname(entry) ? ar_fn.archive_entry_pathname(entry) : "");
+		if (member_check(s, s->member, e) < 0)
+			return -1;
+		if (ar_fn.archive_entry_filetype(entry) != AE_IFREG)
+			continue;
 		s->at_eof = false;
 		*name = s->member;
 		return 1;
 	}
 }
 
+void stream_set_limits(struct stream *s, uint64_t max_bytes, double max_ratio)
+{
+	s->max_bytes = max_bytes;
+	s->max_ratio = max_ratio;
+}
+
+const char *stream_peek(const struct stream *s, size_t *len)
+{
+	*len = 0;
+	if (s->a || s->peek_pos >= s->peek_len)
+		return NULL;
+	*len = s->peek_len - s->peek_pos;
+	return s->peek + s->peek_pos;
+}
+
+/* Counts n more bytes handed out and checks them against the limits. */
+static int stream_account(struct stream *s, size_t n, struct err *e)
+{
+	uint64_t max = s->max_bytes;
+	double ratio = s->max_ratio > 0 ? s->max_ratio : STREAM_MAX_RATIO;
+	const char *what = s->archive ? s->member : NULL;
+	s->total += n;
+	if (!max && s->a)
+		max = STREAM_MAX_BYTES;
+	if (max && s->total > max)
+		return err_set(e, DYN_EDATA, "%s%s%s: more than %llu bytes%s (the limit)", s->name,
+			       what ? ":" : "", what ? what : "", (unsigned long long)max,
+			       s->a ? " decompressed" : "");
+	if (s->a && s->total > STREAM_RATIO_FROM) {
+		la_int64_t raw = ar_fn.archive_filter_bytes(s->a, -1);
+		if (raw > 0 && (double)s->total > ratio * (double)raw)
+			return err_set(e, DYN_EDATA,
+				       "%s%s%s: decompresses to more than %.0f times its size "
+				       "(%llu bytes from %lld: a decompression bomb?)",
+				       s->name, what ? ":" : "", what ? what : "", ratio,
+				       (unsigned long long)s->total, (long long)raw);
+	}
+	return 0;
+}
+
 ssize_t stream_read(struct stream *s, char *buf, size_t cap, struct err *e)
+{
+	ssize_t n;
+	/* Decompressed data comes at most a block at a time, so that the limits are checked
+	 * before a bomb's output can pile up in the caller's buffer. */
+	if (s->a && cap > ARCHIVE_BLOCK)
+		cap = ARCHIVE_BLOCK;
+	n = stream_read_raw(s, buf, cap, e);
+	if (n > 0 && stream_account(s, (size_t)n, e) < 0)
+		return -1;
+	return n;
+}
+
+static ssize_t stream_read_raw(struct stream *s, char *buf, size_t cap, struct err *e)
 {
 	ssize_t n;
 	if (!s->a) {

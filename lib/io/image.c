@@ -1,0 +1,203 @@
+/* Picture decoding through stb_image, compiled here with its functions static (so that no
+ * other copy, Debian's libstb included, can clash with it) and only the formats dyn reads. The
+ * header is read first (stbi_info_from_memory) so that a picture claiming 40000x40000 pixels
+ * is refused before stb_image allocates for it. */
+#include <stdint.h>
+
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_TGA
+#include "io/image.h"
+/* stb_image declares functions it never defines (in the static build): the warning comes at
+ * the end of the file, so it stays off for the whole of it. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wdouble-promotion"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#include <stb_image.h>
+#pragma GCC diagnostic pop
+
+#include "base/base.h"
+
+void img_init(struct img *im)
+{
+	memset(im, 0, sizeof(*im));
+}
+
+void img_release(struct img *im)
+{
+	free(im->px);
+	img_init(im);
+}
+
+bool img_sniff(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	if (len >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8))
+		return true;
+	if (len >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return true;
+	return len >= 14 && p[0] == 'B' && p[1] == 'M';
+}
+
+bool img_name(const char *name)
+{
+	static const char *const ext[] = {".png", ".jpg", ".jpeg", ".bmp", ".tga"};
+	size_t len = strlen(name);
+	for (size_t i = 0; i < ARRAY_SIZE(ext); i++) {
+		size_t el = strlen(ext[i]);
+		if (len > el && !strcasecmp(name + len - el, ext[i]))
+			return true;
+	}
+	return false;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* The size a PNG, BMP or JPEG header states, read here because stb_image's own header reader
+ * refuses a very large picture with the same reason as an unknown one: 0, or -1 when the
+ * header is not one of these (stb_image then decides). */
+static int header_size(const unsigned char *p, size_t len, uint64_t *w, uint64_t *h)
+{
+	if (len >= 24 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8) && !memcmp(p + 12, "IHDR", 4)) {
+		*w = be32(p + 16);
+		*h = be32(p + 20);
+		return 0;
+	}
+	if (len >= 26 && p[0] == 'B' && p[1] == 'M' && le32(p + 14) >= 40) {
+		int32_t sh = (int32_t)le32(p + 22);
+		*w = (uint32_t)(int32_t)le32(p + 18) > INT32_MAX ? 0 : le32(p + 18);
+		/* A negative height is a top-down bitmap. */
+		*h = sh < 0 ? (uint64_t)(-(int64_t)sh) : (uint64_t)sh;
+		return 0;
+	}
+	if (len >= 4 && p[0] == 0xff && p[1] == 0xd8) {
+		size_t i = 2;
+		while (i + 4 <= len) {
+			unsigned m;
+			size_t seg;
+			if (p[i] != 0xff)
+				return -1;
+			m = p[i + 1];
+			if (m == 0xff) {
+				i++;
+				continue;
+			}
+			if (m == 0xd8 || m == 0x01 || (m >= 0xd0 && m <= 0xd7)) {
+				i += 2;
+				continue;
+			}
+			seg = (size_t)p[i + 2] << 8 | p[i + 3];
+			if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+				if (i + 9 > len || seg < 7)
+					return -1;
+				*h = (uint64_t)p[i + 5] << 8 | p[i + 6];
+				*w = (uint64_t)p[i + 7] << 8 | p[i + 8];
+				return 0;
+			}
+			if (seg < 2)
+				return -1;
+			i += 2 + seg;
+		}
+	}
+	return -1;
+}
+
+static int size_check(uint64_t w, uint64_t h, const char *name, struct err *e)
+{
+	if (w < IMG_MIN_SIDE || h < IMG_MIN_SIDE)
+		return err_set(
+		    e, DYN_EDATA, "%s: %llux%llu picture (at least %dx%d pixels are needed)", name,
+		    (unsigned long long)w, (unsigned long long)h, IMG_MIN_SIDE, IMG_MIN_SIDE);
+	if (w > IMG_MAX_SIDE || h > IMG_MAX_SIDE || w * h > IMG_MAX_PIXELS)
+		return err_set(e, DYN_EDATA,
+			       "%s: %llux%llu picture, over the limit of %zu pixels (%d a side)",
+			       name, (unsigned long long)w, (unsigned long long)h, IMG_MAX_PIXELS,
+			       IMG_MAX_SIDE);
+	return 0;
+}
+
+/* stb_image's reasons are short lowercase words ("bad png sig"): kept as they are. */
+static int corrupt(const char *name, struct err *e)
+{
+	const char *why = stbi_failure_reason();
+	return err_set(e, DYN_EDATA, "%s: corrupt or unsupported picture (%s)", name,
+		       why ? why : "unknown reason");
+}
+
+int img_decode(struct img *im, const void *buf, size_t len, int channels, const char *name,
+	       struct err *e)
+{
+	int w, h, comp, want;
+	uint64_t hw, hh;
+	unsigned char *px;
+	img_release(im);
+	if (channels != 1 && channels != 3)
+		return err_set(e, DYN_EUSAGE, "%s: %d channels (1 or 3)", name, channels);
+	if (len > INT32_MAX)
+		return err_set(e, DYN_EDATA, "%s: %zu bytes, too large a picture", name, len);
+	if (header_size(buf, len, &hw, &hh) == 0 && size_check(hw, hh, name, e) < 0)
+		return -1;
+	if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
+		return corrupt(name, e);
+	if (size_check((uint64_t)w, (uint64_t)h, name, e) < 0)
+		return -1;
+	/* With alpha, decode it too: transparent pixels are the background (white). */
+	want = comp == 2 || comp == 4 ? 4 : channels;
+	px = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, want);
+	if (!px)
+		return corrupt(name, e);
+	if (want == 4) {
+		size_t n = (size_t)w * (size_t)h;
+		unsigned char *out = xmallocarray(n, (size_t)channels);
+		for (size_t i = 0; i < n; i++) {
+			const unsigned char *p = px + 4 * i;
+			unsigned a = p[3];
+			unsigned rgb[3];
+			for (int k = 0; k < 3; k++)
+				rgb[k] = (p[k] * a + 255 * (255 - a) + 127) / 255;
+			if (channels == 3) {
+				for (int k = 0; k < 3; k++)
+					out[3 * i + (size_t)k] = (unsigned char)rgb[k];
+			} else {
+				out[i] =
+				    (unsigned char)((rgb[0] * 77 + rgb[1] * 150 + rgb[2] * 29) >>
+						    8);
+			}
+		}
+		stbi_image_free(px);
+		px = out;
+	} else {
+		/* stb_image allocates with malloc: hand over a copy owned as free() expects. */
+		size_t bytes = (size_t)w * (size_t)h * (size_t)channels;
+		unsigned char *out = xmalloc(bytes);
+		memcpy(out, px, bytes);
+		stbi_image_free(px);
+		px = out;
+	}
+	im->w = (size_t)w;
+	im->h = (size_t)h;
+	im->channels = channels;
+	im->px = px;
+	return 0;
+}

@@ -1,0 +1,746 @@
+/* The layers of lib/nn: forward and backward of each over flat float arrays (nn.h). */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "nn/nn.h"
+#include "nn/nn_internal.h"
+
+/* ---- Convolution ---------------------------------------------------------------------- */
+
+static int conv_out(int n, int k, int s, int p, int d)
+{
+	long span = (long)d * (k - 1) + 1;
+	long v = (long)n + 2L * p - span;
+	if (v < 0)
+		return 0;
+	return (int)(v / s + 1);
+}
+
+int nn_conv2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int kh, int kw, int sh,
+		    int sw, int ph, int pw, int dh, int dw)
+{
+	memset(g, 0, sizeof(*g));
+	if (cin < 1 || cout < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 ||
+	    ph < 0 || pw < 0 || dh < 1 || dw < 1)
+		return -1;
+	g->cin = cin, g->cout = cout, g->h = h, g->w = w;
+	g->kh = kh, g->kw = kw, g->sh = sh, g->sw = sw, g->ph = ph, g->pw = pw, g->dh = dh,
+	g->dw = dw;
+	g->oh = conv_out(h, kh, sh, ph, dh);
+	g->ow = conv_out(w, kw, sw, pw, dw);
+	return g->oh > 0 && g->ow > 0 ? 0 : -1;
+}
+
+int nn_conv1d_setup(struct nn_conv *g, int cin, int cout, int l, int k, int stride, int pad,
+		    int dil)
+{
+	return nn_conv2d_setup(g, cin, cout, 1, l, 1, k, 1, stride, 0, pad, 1, dil);
+}
+
+/* A 1x1 convolution without stride or padding multiplies the input itself: no im2col. */
+static int conv_is_pointwise(const struct nn_conv *g)
+{
+	return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
+}
+
+size_t nn_conv_scratch(const struct nn_conv *g)
+{
+	return (size_t)g->cin * g->kh * g->kw * g->oh * g->ow;
+}
+
+/* The output columns ox in [*lo, *hi) whose input column ox * sw + x0 lies inside [0, w). */
+static void valid_range(int x0, int s, int w, int ow, int *lo, int *hi)
+{
+	int l = x0 >= 0 ? 0 : (-x0 + s - 1) / s;
+	int h = w - 1 - x0 < 0 ? 0 : (w - 1 - x0) / s + 1;
+	if (h > ow)
+		h = ow;
+	if (l > h)
+		l = h;
+	*lo = l, *hi = h;
+}
+
+/* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
+static void im2col(float *col, const float *img, const struct nn_conv *g)
+{
+	int oh = g->oh, ow = g->ow;
+	for (int c = 0; c < g->cin; c++) {
+		const float *plane = img + (size_t)c * g->h * g->w;
+		for (int i = 0; i < g->kh; i++) {
+			for (int j = 0; j < g->kw; j++) {
+				float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * oh * ow;
+				int x0 = j * g->dw - g->pw, lo, hi;
+				valid_range(x0, g->sw, g->w, ow, &lo, &hi);
+				for (int oy = 0; oy < oh; oy++) {
+					int iy = oy * g->sh - g->ph + i * g->dh;
+					float *dst = row + (size_t)oy * ow;
+					if (iy < 0 || iy >= g->h) {
+						memset(dst, 0, sizeof(float) * (size_t)ow);
+						continue;
+					}
+					const float *src = plane + (size_t)iy * g->w + x0;
+					int ox;
+					for (ox = 0; ox < lo; ox++)
+						dst[ox] = 0;
+					if (g->sw == 1)
+						memcpy(dst + lo, src + lo,
+						       sizeof(float) * (size_t)(hi - lo));
+					else
+						for (ox = lo; ox < hi; ox++)
+							dst[ox] = src[ox * g->sw];
+					for (ox = hi; ox < ow; ox++)
+						dst[ox] = 0;
+				}
+			}
+		}
+	}
+}
+
+/* img (cin, h, w) += the columns of col (cin*kh*kw, oh*ow) put back where im2col took them */
+static void col2im(float *img, const float *col, const struct nn_conv *g)
+{
+	int oh = g->oh, ow = g->ow;
+	for (int c = 0; c < g->cin; c++) {
+		float *plane = img + (size_t)c * g->h * g->w;
+		for (int i = 0; i < g->kh; i++) {
+			for (int j = 0; j < g->kw; j++) {
+				const float *row =
+				    col + (size_t)((c * g->kh + i) * g->kw + j) * oh * ow;
+				int x0 = j * g->dw - g->pw, lo, hi;
+				valid_range(x0, g->sw, g->w, ow, &lo, &hi);
+				for (int oy = 0; oy < oh; oy++) {
+					int iy = oy * g->sh - g->ph + i * g->dh;
+					if (iy < 0 || iy >= g->h)
+						continue;
+					const float *src = row + (size_t)oy * ow;
+					float *dst = plane + (size_t)iy * g->w + x0;
+					if (g->sw == 1) /* a loop the compiler vectorizes */
+						for (int ox = lo; ox < hi; ox++)
+							dst[ox] += src[ox];
+					else
+						for (int ox = lo; ox < hi; ox++)
+							dst[ox * g->sw] += src[ox];
+				}
+			}
+		}
+	}
+}
+
+void nn_conv_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		     const struct nn_conv *g, float *col)
+{
+	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw;
+	for (int b = 0; b < B; b++) {
+		const float *x = inp + (size_t)b * g->cin * g->h * g->w;
+		float *y = out + (size_t)b * g->cout * S;
+		const float *cm = x;
+		if (!conv_is_pointwise(g)) {
+			im2col(col, x, g);
+			cm = col;
+		}
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, S, K, 1.0f, weight,
+			    K, cm, S, 0.0f, y, S);
+		if (bias)
+			for (int o = 0; o < g->cout; o++)
+				for (int s = 0; s < S; s++)
+					y[(size_t)o * S + s] += bias[o];
+	}
+}
+
+void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		      const float *inp, const float *weight, int B, const struct nn_conv *g,
+		      float *col)
+{
+	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw;
+	int pointwise = conv_is_pointwise(g);
+	for (int b = 0; b < B; b++) {
+		const float *x = inp + (size_t)b * g->cin * g->h * g->w;
+		const float *dy = dout + (size_t)b * g->cout * S;
+		if (dweight) {
+			const float *cm = x;
+			if (!pointwise) {
+				im2col(col, x, g);
+				cm = col;
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->cout, K, S, 1.0f,
+				    dy, S, cm, S, 1.0f, dweight, K);
+		}
+		if (dbias)
+			for (int o = 0; o < g->cout; o++) {
+				float s = 0;
+				for (int i = 0; i < S; i++)
+					s += dy[(size_t)o * S + i];
+				dbias[o] += s;
+			}
+		if (dinp) {
+			float *dx = dinp + (size_t)b * g->cin * g->h * g->w;
+			if (pointwise) {
+				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, g->cout,
+					    1.0f, weight, K, dy, S, 1.0f, dx, S);
+			} else {
+				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, g->cout,
+					    1.0f, weight, K, dy, S, 0.0f, col, S);
+				col2im(dx, col, g);
+			}
+		}
+	}
+}
+
+int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
+		     int opad, int dil)
+{
+	memset(g, 0, sizeof(*g));
+	if (cin < 1 || cout < 1 || h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || opad < 0 ||
+	    dil < 1 || opad >= stride)
+		return -1;
+	long oh = (long)(h - 1) * stride - 2L * pad + (long)dil * (k - 1) + opad + 1;
+	long ow = (long)(w - 1) * stride - 2L * pad + (long)dil * (k - 1) + opad + 1;
+	if (oh < 1 || ow < 1 || oh > (1L << 24) || ow > (1L << 24))
+		return -1;
+	if (nn_conv2d_setup(g, cout, cin, (int)oh, (int)ow, k, k, stride, stride, pad, pad, dil,
+			    dil) < 0)
+		return -1;
+	return g->oh == h && g->ow == w ? 0 : -1;
+}
+
+void nn_convt_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		      const struct nn_conv *g, float *col)
+{
+	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw, P = g->h * g->w;
+	for (int b = 0; b < B; b++) {
+		const float *x = inp + (size_t)b * g->cout * S;
+		float *y = out + (size_t)b * g->cin * P;
+		memset(y, 0, sizeof(float) * (size_t)g->cin * P);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, g->cout, 1.0f, weight, K,
+			    x, S, 0.0f, col, S);
+		col2im(y, col, g);
+		if (bias)
+			for (int o = 0; o < g->cin; o++)
+				for (int s = 0; s < P; s++)
+					y[(size_t)o * P + s] += bias[o];
+	}
+}
+
+void nn_convt_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		       const float *inp, const float *weight, int B, const struct nn_conv *g,
+		       float *col)
+{
+	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw, P = g->h * g->w;
+	for (int b = 0; b < B; b++) {
+		const float *x = inp + (size_t)b * g->cout * S;
+		const float *dy = dout + (size_t)b * g->cin * P;
+		if (dbias)
+			for (int o = 0; o < g->cin; o++) {
+				float s = 0;
+				for (int i = 0; i < P; i++)
+					s += dy[(size_t)o * P + i];
+				dbias[o] += s;
+			}
+		if (!dweight && !dinp)
+			continue;
+		im2col(col, dy, g);
+		if (dweight)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->cout, K, S, 1.0f, x,
+				    S, col, S, 1.0f, dweight, K);
+		if (dinp)
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, S, K, 1.0f,
+				    weight, K, col, S, 1.0f, dinp + (size_t)b * g->cout * S, S);
+	}
+}
+
+/* ---- Dense ---------------------------------------------------------------------------- */
+
+void nn_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		      int nin, int nout)
+{
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, nout, nin, 1.0f, inp, nin, weight,
+		    nin, 0.0f, out, nout);
+	if (bias)
+		for (int b = 0; b < B; b++)
+			for (int o = 0; o < nout; o++)
+				out[(size_t)b * nout + o] += bias[o];
+}
+
+void nn_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		       const float *inp, const float *weight, int B, int nin, int nout)
+{
+	if (dinp)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, nin, nout, 1.0f, dout,
+			    nout, weight, nin, 1.0f, dinp, nin);
+	if (dweight)
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nout, nin, B, 1.0f, dout, nout,
+			    inp, nin, 1.0f, dweight, nin);
+	if (dbias)
+		for (int b = 0; b < B; b++)
+			for (int o = 0; o < nout; o++)
+				dbias[o] += dout[(size_t)b * nout + o];
+}
+
+/* ---- Pooling -------------------------------------------------------------------------- */
+
+int nn_pool2d_setup(struct nn_pool *g, int c, int h, int w, int k, int stride, int pad)
+{
+	memset(g, 0, sizeof(*g));
+	if (c < 1 || h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || 2 * pad > k)
+		return -1;
+	g->c = c, g->h = h, g->w = w, g->kh = g->kw = k, g->sh = g->sw = stride;
+	g->ph = g->pw = pad;
+	g->oh = conv_out(h, k, stride, pad, 1);
+	g->ow = conv_out(w, k, stride, pad, 1);
+	return g->oh > 0 && g->ow > 0 ? 0 : -1;
+}
+
+int nn_pool1d_setup(struct nn_pool *g, int c, int l, int k, int stride, int pad)
+{
+	memset(g, 0, sizeof(*g));
+	if (c < 1 || l < 1 || k < 1 || stride < 1 || pad < 0 || 2 * pad > k)
+		return -1;
+	g->c = c, g->h = 1, g->w = l, g->kh = 1, g->kw = k, g->sh = 1, g->sw = stride;
+	g->ph = 0, g->pw = pad;
+	g->oh = 1;
+	g->ow = conv_out(l, k, stride, pad, 1);
+	return g->ow > 0 ? 0 : -1;
+}
+
+void nn_maxpool_forward(float *out, int *idx, const float *inp, int B, const struct nn_pool *g)
+{
+	size_t P = (size_t)g->h * g->w, Q = (size_t)g->oh * g->ow;
+	for (size_t bc = 0; bc < (size_t)B * g->c; bc++) {
+		const float *x = inp + bc * P;
+		float *y = out + bc * Q;
+		int *ix = idx + bc * Q;
+		for (int oy = 0; oy < g->oh; oy++) {
+			int y0 = oy * g->sh - g->ph;
+			for (int ox = 0; ox < g->ow; ox++) {
+				int x0 = ox * g->sw - g->pw, bi = -1;
+				float best = -INFINITY;
+				for (int i = 0; i < g->kh; i++) {
+					int yy = y0 + i;
+					if (yy < 0 || yy >= g->h)
+						continue;
+					for (int j = 0; j < g->kw; j++) {
+						int xx = x0 + j;
+						if (xx < 0 || xx >= g->w)
+							continue;
+						float v = x[yy * g->w + xx];
+						if (bi < 0 || v > best || isnan(v)) {
+							best = v;
+							bi = yy * g->w + xx;
+						}
+					}
+				}
+				y[oy * g->ow + ox] = best;
+				ix[oy * g->ow + ox] = bi;
+			}
+		}
+	}
+}
+
+void nn_maxpool_backward(float *dinp, const float *dout, const int *idx, int B,
+			 const struct nn_pool *g)
+{
+	size_t P = (size_t)g->h * g->w, Q = (size_t)g->oh * g->ow;
+	for (size_t bc = 0; bc < (size_t)B * g->c; bc++)
+		for (size_t q = 0; q < Q; q++)
+			if (idx[bc * Q + q] >= 0)
+				dinp[bc * P + (size_t)idx[bc * Q + q]] += dout[bc * Q + q];
+}
+
+void nn_avgpool_forward(float *out, const float *inp, int B, const struct nn_pool *g)
+{
+	size_t P = (size_t)g->h * g->w, Q = (size_t)g->oh * g->ow;
+	float inv = 1.0f / (float)(g->kh * g->kw);
+	for (size_t bc = 0; bc < (size_t)B * g->c; bc++) {
+		const float *x = inp + bc * P;
+		for (int oy = 0; oy < g->oh; oy++)
+			for (int ox = 0; ox < g->ow; ox++) {
+				float s = 0;
+				for (int i = 0; i < g->kh; i++) {
+					int yy = oy * g->sh - g->ph + i;
+					if (yy < 0 || yy >= g->h)
+						continue;
+					for (int j = 0; j < g->kw; j++) {
+						int xx = ox * g->sw - g->pw + j;
+						if (xx >= 0 && xx < g->w)
+							s += x[yy * g->w + xx];
+					}
+				}
+				out[bc * Q + (size_t)oy * g->ow + ox] = s * inv;
+			}
+	}
+}
+
+void nn_avgpool_backward(float *dinp, const float *dout, int B, const struct nn_pool *g)
+{
+	size_t P = (size_t)g->h * g->w, Q = (size_t)g->oh * g->ow;
+	float inv = 1.0f / (float)(g->kh * g->kw);
+	for (size_t bc = 0; bc < (size_t)B * g->c; bc++) {
+		float *dx = dinp + bc * P;
+		for (int oy = 0; oy < g->oh; oy++)
+			for (int ox = 0; ox < g->ow; ox++) {
+				float d = dout[bc * Q + (size_t)oy * g->ow + ox] * inv;
+				for (int i = 0; i < g->kh; i++) {
+					int yy = oy * g->sh - g->ph + i;
+					if (yy < 0 || yy >= g->h)
+						continue;
+					for (int j = 0; j < g->kw; j++) {
+						int xx = ox * g->sw - g->pw + j;
+						if (xx >= 0 && xx < g->w)
+							dx[yy * g->w + xx] += d;
+					}
+				}
+			}
+	}
+}
+
+void nn_gap_forward(float *out, const float *inp, int B, int C, int S)
+{
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		float s = 0;
+		for (int i = 0; i < S; i++)
+			s += inp[bc * S + i];
+		out[bc] = s / (float)S;
+	}
+}
+
+void nn_gap_backward(float *dinp, const float *dout, int B, int C, int S)
+{
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		float d = dout[bc] / (float)S;
+		for (int i = 0; i < S; i++)
+			dinp[bc * S + i] += d;
+	}
+}
+
+/* ---- Upsampling ----------------------------------------------------------------------- */
+
+/* Source of output coordinate o for factor s over n inputs, PyTorch's align_corners=False:
+ * (o + 0.5) / s - 0.5 clamped at 0; the two neighbours and the weight of the second. */
+static void lin_src(int o, int s, int n, int *i0, int *i1, float *t)
+{
+	float src = ((float)o + 0.5f) / (float)s - 0.5f;
+	if (src < 0)
+		src = 0;
+	int a = (int)src;
+	if (a > n - 1)
+		a = n - 1;
+	*i0 = a;
+	*i1 = a + 1 < n ? a + 1 : n - 1;
+	*t = src - (float)a;
+}
+
+void nn_upsample_forward(float *out, const float *inp, int B, int C, int h, int w, int sh, int sw,
+			 int bilinear)
+{
+	int oh = h * sh, ow = w * sw;
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		const float *x = inp + bc * h * w;
+		float *y = out + bc * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ty;
+			if (bilinear)
+				lin_src(oy, sh, h, &y0, &y1, &ty);
+			else
+				y0 = y1 = oy / sh, ty = 0;
+			for (int ox = 0; ox < ow; ox++) {
+				if (!bilinear) {
+					y[oy * ow + ox] = x[y0 * w + ox / sw];
+					continue;
+				}
+				int x0, x1;
+				float tx;
+				lin_src(ox, sw, w, &x0, &x1, &tx);
+				y[oy * ow + ox] =
+				    (1 - ty) * ((1 - tx) * x[y0 * w + x0] + tx * x[y0 * w + x1]) +
+				    ty * ((1 - tx) * x[y1 * w + x0] + tx * x[y1 * w + x1]);
+			}
+		}
+	}
+}
+
+void nn_upsample_backward(float *dinp, const float *dout, int B, int C, int h, int w, int sh,
+			  int sw, int bilinear)
+{
+	int oh = h * sh, ow = w * sw;
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		float *dx = dinp + bc * h * w;
+		const float *dy = dout + bc * oh * ow;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ty;
+			if (bilinear)
+				lin_src(oy, sh, h, &y0, &y1, &ty);
+			else
+				y0 = y1 = oy / sh, ty = 0;
+			for (int ox = 0; ox < ow; ox++) {
+				float d = dy[oy * ow + ox];
+				if (!bilinear) {
+					dx[y0 * w + ox / sw] += d;
+					continue;
+				}
+				int x0, x1;
+				float tx;
+				lin_src(ox, sw, w, &x0, &x1, &tx);
+				dx[y0 * w + x0] += (1 - ty) * (1 - tx) * d;
+				dx[y0 * w + x1] += (1 - ty) * tx * d;
+				dx[y1 * w + x0] += ty * (1 - tx) * d;
+				dx[y1 * w + x1] += ty * tx * d;
+			}
+		}
+	}
+}
+
+/* ---- Batch normalization -------------------------------------------------------------- */
+
+void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
+			 const float *beta, float *running_mean, float *running_var, int B, int C,
+			 int S, float momentum, float eps, int training, int c0, int c1)
+{
+	size_t n = (size_t)B * S;
+	for (int c = c0; c < c1; c++) {
+		double m, var;
+		if (training) {
+			/* two passes in double: the variance of large-mean activations */
+			double s = 0, q = 0;
+			for (int b = 0; b < B; b++) {
+				const float *x = inp + ((size_t)b * C + c) * S;
+				for (int i = 0; i < S; i++)
+					s += x[i];
+			}
+			m = s / (double)n;
+			for (int b = 0; b < B; b++) {
+				const float *x = inp + ((size_t)b * C + c) * S;
+				for (int i = 0; i < S; i++)
+					q += (x[i] - m) * (x[i] - m);
+			}
+			var = q / (double)n;
+			if (running_mean) {
+				double unb = n > 1 ? q / (double)(n - 1) : var;
+				running_mean[c] =
+				    (float)((1.0 - momentum) * running_mean[c] + momentum * m);
+				running_var[c] =
+				    (float)((1.0 - momentum) * running_var[c] + momentum * unb);
+			}
+		} else {
+			m = running_mean[c];
+			var = running_var[c];
+		}
+		float mf = (float)m, r = (float)(1.0 / sqrt(var + eps));
+		mean[c] = mf;
+		rstd[c] = r;
+		float gm = gamma ? gamma[c] : 1.0f, bt = beta ? beta[c] : 0.0f;
+		for (int b = 0; b < B; b++) {
+			const float *x = inp + ((size_t)b * C + c) * S;
+			float *y = out + ((size_t)b * C + c) * S;
+			for (int i = 0; i < S; i++)
+				y[i] = (x[i] - mf) * r * gm + bt;
+		}
+	}
+}
+
+void nn_bn_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
+			  const float *inp, const float *mean, const float *rstd,
+			  const float *gamma, int B, int C, int S, int training, int c0, int c1)
+{
+	size_t n = (size_t)B * S;
+	for (int c = c0; c < c1; c++) {
+		float mf = mean[c], r = rstd[c], gm = gamma ? gamma[c] : 1.0f;
+		double sdy = 0, sdyx = 0;
+		for (int b = 0; b < B; b++) {
+			const float *x = inp + ((size_t)b * C + c) * S;
+			const float *dy = dout + ((size_t)b * C + c) * S;
+			for (int i = 0; i < S; i++) {
+				sdy += dy[i];
+				sdyx += dy[i] * ((x[i] - mf) * r);
+			}
+		}
+		if (dgamma)
+			dgamma[c] += (float)sdyx;
+		if (dbeta)
+			dbeta[c] += (float)sdy;
+		if (!dinp)
+			continue;
+		float k = gm * r;
+		float a = training ? (float)(sdy / (double)n) : 0.0f;
+		float q = training ? (float)(sdyx / (double)n) : 0.0f;
+		for (int b = 0; b < B; b++) {
+			const float *x = inp + ((size_t)b * C + c) * S;
+			const float *dy = dout + ((size_t)b * C + c) * S;
+			float *dx = dinp + ((size_t)b * C + c) * S;
+			for (int i = 0; i < S; i++)
+				dx[i] += k * (dy[i] - a - (x[i] - mf) * r * q);
+		}
+	}
+}
+
+void nn_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+			  const float *gamma, const float *beta, float *running_mean,
+			  float *running_var, int B, int C, int S, float momentum, float eps,
+			  int training)
+{
+	nn_bn_forward_range(out, mean, rstd, inp, gamma, beta, running_mean, running_var, B, C, S,
+			    momentum, eps, training, 0, C);
+}
+
+void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+			   const float *inp, const float *mean, const float *rstd,
+			   const float *gamma, int B, int C, int S, int training)
+{
+	nn_bn_backward_range(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, B, C, S, training,
+			     0, C);
+}
+
+/* ---- Element-wise --------------------------------------------------------------------- */
+
+void nn_relu_forward(float *out, const float *inp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = inp[i] > 0 ? inp[i] : 0.0f;
+}
+
+void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dinp[i] += out[i] > 0 ? dout[i] : 0.0f;
+}
+
+void nn_leaky_relu_forward(float *out, const float *inp, size_t n, float slope)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = inp[i] > 0 ? inp[i] : inp[i] * slope;
+}
+
+void nn_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n, float slope)
+{
+	for (size_t i = 0; i < n; i++)
+		dinp[i] += inp[i] > 0 ? dout[i] : dout[i] * slope;
+}
+
+void nn_sigmoid_forward(float *out, const float *inp, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = 1.0f / (1.0f + expf(-inp[i]));
+}
+
+void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+}
+
+uint64_t nn_seed_mix(uint64_t a, uint64_t b, uint64_t c)
+{
+	uint64_t v[3] = {a, b, c}, h = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 3; i++) {
+		uint64_t z = h ^ v[i];
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		h = (z ^ (z >> 31)) + 0x9e3779b97f4a7c15ULL;
+	}
+	return h;
+}
+
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, uint64_t seed)
+{
+	struct rng r;
+	float keep = 1.0f / (1.0f - p);
+	rng_init(&r, seed);
+	for (size_t i = 0; i < n; i++) {
+		mask[i] = rng_uniform(&r) < p ? 0.0f : keep;
+		out[i] = inp[i] * mask[i];
+	}
+}
+
+void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dinp[i] += dout[i] * mask[i];
+}
+
+void nn_add_forward(float *out, const float *a, const float *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = a[i] + b[i];
+}
+
+void nn_add_backward(float *da, float *db, const float *dout, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (da)
+			da[i] += dout[i];
+		if (db)
+			db[i] += dout[i];
+	}
+}
+
+void nn_concat_forward(float *out, const float *a, const float *b, int B, int ca, int cb, int S)
+{
+	size_t na = (size_t)ca * S, nb = (size_t)cb * S;
+	for (int i = 0; i < B; i++) {
+		memcpy(out + i * (na + nb), a + i * na, sizeof(float) * na);
+		memcpy(out + i * (na + nb) + na, b + i * nb, sizeof(float) * nb);
+	}
+}
+
+void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, int cb, int S)
+{
+	size_t na = (size_t)ca * S, nb = (size_t)cb * S;
+	for (int i = 0; i < B; i++) {
+		const float *d = dout + i * (na + nb);
+		if (da)
+			for (size_t j = 0; j < na; j++)
+				da[i * na + j] += d[j];
+		if (db)
+			for (size_t j = 0; j < nb; j++)
+				db[i * nb + j] += d[na + j];
+	}
+}
+
+/* ---- Losses --------------------------------------------------------------------------- */
+
+float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const int *targets,
+		      const float *class_weight, int B, int K)
+{
+	double loss = 0, wsum = 0;
+	for (int b = 0; b < B; b++)
+		wsum += class_weight ? class_weight[targets[b]] : 1.0;
+	if (wsum <= 0)
+		wsum = 1;
+	for (int b = 0; b < B; b++) {
+		const float *z = logits + (size_t)b * K;
+		int y = targets[b];
+		float mx = z[0];
+		for (int k = 1; k < K; k++)
+			if (z[k] > mx)
+				mx = z[k];
+		double s = exp((double)z[0] - mx); /* K >= 1 */
+		for (int k = 1; k < K; k++)
+			s += exp((double)z[k] - mx);
+		double lse = mx + log(s), w = class_weight ? class_weight[y] : 1.0;
+		loss += w * (lse - z[y]);
+		for (int k = 0; k < K; k++) {
+			double p = exp((double)z[k] - lse);
+			if (probs)
+				probs[(size_t)b * K + k] = (float)p;
+			if (dlogits)
+				dlogits[(size_t)b * K + k] = (float)(w * (p - (k == y)) / wsum);
+		}
+	}
+	return (float)(loss / wsum);
+}
+
+float nn_mse(float *dpred, const float *pred, const float *target, size_t n)
+{
+	double s = 0;
+	for (size_t i = 0; i < n; i++) {
+		double d = (double)pred[i] - target[i];
+		s += d * d;
+		if (dpred)
+			dpred[i] = (float)(2.0 * d / (double)n);
+	}
+	return n ? (float)(s / (double)n) : 0.0f;
+}

@@ -1,0 +1,332 @@
+/* The float32 neural-network engine: layers as forward/backward function pairs over flat NCHW
+ * arrays (llm.c style, products by OpenBLAS sgemm), and a network object built from a graph. */
+#ifndef DYN_NN_NN_H
+#define DYN_NN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Layout everywhere: NCHW; a 1-D signal is (N, C, L) and runs as H = 1, W = L.
+ * Every backward function ADDS into dinp, dweight and dbias (so a node read by two layers sums
+ * its gradients); dinp may be NULL when the input's gradient is not wanted. */
+
+/* ---- Convolution (im2col + sgemm) ---------------------------------------------------- */
+
+/* Geometry of one convolution; oh, ow derived by nn_conv_setup. */
+struct nn_conv {
+	int cin, cout, h, w;
+	int kh, kw, sh, sw, ph, pw, dh, dw;
+	int oh, ow;
+};
+
+/* Fills g for a 2-D convolution; returns -1 when a value is out of range or the output would
+ * be empty. stride >= 1, pad >= 0, dilation >= 1. */
+int nn_conv2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int kh, int kw, int sh,
+		    int sw, int ph, int pw, int dh, int dw);
+/* The same for 1-D (input length l, kernel k): H = 1, kh = 1. */
+int nn_conv1d_setup(struct nn_conv *g, int cin, int cout, int l, int k, int stride, int pad,
+		    int dil);
+/* Floats of scratch (the im2col matrix) that a forward or backward pass needs per thread. */
+size_t nn_conv_scratch(const struct nn_conv *g);
+
+/* inp (B,cin,h,w), weight (cout,cin,kh,kw), bias (cout) or NULL, out (B,cout,oh,ow);
+ * col: nn_conv_scratch(g) floats. */
+void nn_conv_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		     const struct nn_conv *g, float *col);
+void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		      const float *inp, const float *weight, int B, const struct nn_conv *g,
+		      float *col);
+
+/* Transposed 2-D convolution (PyTorch ConvTranspose2d, output_padding opad): g describes the
+ * convolution that maps the OUTPUT (cout, oh', ow') back to the input (cin, h, w), so g->cin
+ * is the transposed layer's output channels and g->h, g->w its output size.
+ * inp (B,c_in,h_in,w_in) with c_in = g->cout, h_in = g->oh, w_in = g->ow;
+ * weight (c_in, c_out, kh, kw) with c_out = g->cin; out (B, g->cin, g->h, g->w). */
+int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
+		     int opad, int dil);
+void nn_convt_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		      const struct nn_conv *g, float *col);
+void nn_convt_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		       const float *inp, const float *weight, int B, const struct nn_conv *g,
+		       float *col);
+
+/* ---- Dense ---------------------------------------------------------------------------- */
+
+/* inp (B,nin), weight (nout,nin), bias (nout) or NULL, out (B,nout) */
+void nn_dense_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
+		      int nin, int nout);
+void nn_dense_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		       const float *inp, const float *weight, int B, int nin, int nout);
+
+/* ---- Pooling -------------------------------------------------------------------------- */
+
+/* Pooling geometry over (c, h, w) planes; PyTorch's defaults: floor output size, max pads with
+ * -inf, average counts padding (count_include_pad). */
+struct nn_pool {
+	int c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+};
+int nn_pool2d_setup(struct nn_pool *g, int c, int h, int w, int k, int stride, int pad);
+int nn_pool1d_setup(struct nn_pool *g, int c, int l, int k, int stride, int pad);
+
+/* inp (B,c,h,w), out (B,c,oh,ow), idx (B,c,oh,ow): the argmax's offset in its (h,w) plane */
+void nn_maxpool_forward(float *out, int *idx, const float *inp, int B, const struct nn_pool *g);
+void nn_maxpool_backward(float *dinp, const float *dout, const int *idx, int B,
+			 const struct nn_pool *g);
+void nn_avgpool_forward(float *out, const float *inp, int B, const struct nn_pool *g);
+void nn_avgpool_backward(float *dinp, const float *dout, int B, const struct nn_pool *g);
+/* inp (B,C,S), out (B,C): the mean over S */
+void nn_gap_forward(float *out, const float *inp, int B, int C, int S);
+void nn_gap_backward(float *dinp, const float *dout, int B, int C, int S);
+
+/* Upsampling by integer factors (sh, sw) of (B,C,h,w) to (B,C,h*sh,w*sw): nearest, or bilinear
+ * as PyTorch's align_corners=False (1-D: sh = 1 gives linear interpolation along W). */
+void nn_upsample_forward(float *out, const float *inp, int B, int C, int h, int w, int sh, int sw,
+			 int bilinear);
+void nn_upsample_backward(float *dinp, const float *dout, int B, int C, int h, int w, int sh,
+			  int sw, int bilinear);
+
+/* ---- Batch normalization -------------------------------------------------------------- */
+
+/* inp, out (B,C,S); gamma, beta, running_mean, running_var, mean, rstd (C).
+ * Training: batch statistics (biased variance for normalizing), saved in mean and rstd, and the
+ * running statistics moved by momentum with the unbiased variance (PyTorch). Eval: the running
+ * statistics, copied to mean and rstd for the backward pass. */
+void nn_batchnorm_forward(float *out, float *mean, float *rstd, const float *inp,
+			  const float *gamma, const float *beta, float *running_mean,
+			  float *running_var, int B, int C, int S, float momentum, float eps,
+			  int training);
+/* training says which forward produced mean and rstd (batch statistics depend on inp). */
+void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+			   const float *inp, const float *mean, const float *rstd,
+			   const float *gamma, int B, int C, int S, int training);
+
+/* ---- Element-wise --------------------------------------------------------------------- */
+
+/* n floats each */
+void nn_relu_forward(float *out, const float *inp, size_t n);
+void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+void nn_leaky_relu_forward(float *out, const float *inp, size_t n, float slope);
+void nn_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n,
+			    float slope);
+void nn_sigmoid_forward(float *out, const float *inp, size_t n);
+void nn_sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n);
+/* Inverted dropout: mask (n) holds 0 or 1/(1-p), drawn from rng_init(seed). */
+void nn_dropout_forward(float *out, float *mask, const float *inp, size_t n, float p,
+			uint64_t seed);
+void nn_dropout_backward(float *dinp, const float *dout, const float *mask, size_t n);
+/* out = a + b */
+void nn_add_forward(float *out, const float *a, const float *b, size_t n);
+void nn_add_backward(float *da, float *db, const float *dout, size_t n);
+/* a (B,ca,S), b (B,cb,S), out (B,ca+cb,S) */
+void nn_concat_forward(float *out, const float *a, const float *b, int B, int ca, int cb, int S);
+void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, int cb, int S);
+
+/* ---- Losses --------------------------------------------------------------------------- */
+
+/* logits (B,K), targets (B) in [0,K), class_weight (K) or NULL, probs (B,K) or NULL.
+ * Returns the loss, a weighted mean as PyTorch's CrossEntropyLoss (sum w[y] l / sum w[y]);
+ * writes its gradient to dlogits (B,K) unless NULL. */
+float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const int *targets,
+		      const float *class_weight, int B, int K);
+/* Mean squared error over n values; gradient to dpred unless NULL. */
+float nn_mse(float *dpred, const float *pred, const float *target, size_t n);
+
+/* ---- Optimizers and schedules (PyTorch semantics) -------------------------------------- */
+
+enum nn_optim_kind { NN_SGD, NN_ADAM, NN_ADAMW };
+
+/* Embedded value: nn_optim_init (defaults: lr 1e-3, momentum 0, betas 0.9/0.999, eps 1e-8,
+ * weight_decay 0; AdamW's 1e-2) then set fields; nn_optim_release frees the state. */
+struct nn_optim {
+	enum nn_optim_kind kind;
+	float lr, momentum, dampening, beta1, beta2, eps, weight_decay;
+	int nesterov;
+	long t;	      /* steps taken */
+	size_t n;     /* parameters */
+	float *m, *v; /* momentum buffer / first and second moments */
+};
+void nn_optim_init(struct nn_optim *o, enum nn_optim_kind kind, size_t n);
+void nn_optim_release(struct nn_optim *o);
+/* One step on params[n] with grads[n]. */
+void nn_optim_step(struct nn_optim *o, float *params, const float *grads);
+
+/* Scales grads[n] down to an L2 norm of max_norm when larger (PyTorch's clip_grad_norm_,
+ * factor max_norm / (norm + 1e-6)); returns the norm before clipping. */
+float nn_clip_grad_norm(float *grads, size_t n, float max_norm);
+
+enum nn_sched_kind { NN_SCHED_CONST, NN_SCHED_STEP, NN_SCHED_COSINE, NN_SCHED_PLATEAU };
+
+/* Learning-rate schedule by epoch. Embedded value, no release: nn_sched_init then set fields.
+ * step: base * gamma^(epoch / step_size). cosine: linear warm-up from 0 over warmup epochs,
+ * then eta_min + (base - eta_min)(1 + cos(pi e / T)) / 2 over T = t_max - warmup epochs.
+ * plateau: nn_sched_plateau multiplies by factor after patience epochs without improvement
+ * (mode min, relative threshold, cooldown, min_lr as PyTorch's ReduceLROnPlateau). */
+struct nn_sched {
+	enum nn_sched_kind kind;
+	float base_lr, lr;
+	int step_size;
+	float gamma;
+	int t_max, warmup;
+	float eta_min;
+	float factor, threshold, min_lr;
+	int patience, cooldown;
+	/* plateau state */
+	float best;
+	int bad, cooldown_left, seen;
+};
+void nn_sched_init(struct nn_sched *s, enum nn_sched_kind kind, float base_lr);
+/* The learning rate for epoch (0-based) of a step or cosine schedule (plateau: current lr). */
+float nn_sched_lr(struct nn_sched *s, int epoch);
+/* Plateau: feeds the epoch's monitored value (lower is better); returns the new lr. */
+float nn_sched_plateau(struct nn_sched *s, float value);
+
+/* Early stopping: patience epochs without an improvement of more than min_delta. Embedded
+ * value: nn_early_init. */
+struct nn_early {
+	int patience, maximize;
+	float min_delta;
+	float best;
+	int best_epoch, bad, seen;
+};
+void nn_early_init(struct nn_early *s, int patience, float min_delta, int maximize);
+/* Feeds an epoch's value: returns 1 when it is the best so far (keep these weights), else 0. */
+int nn_early_update(struct nn_early *s, int epoch, float value);
+/* 1 once patience epochs passed without improvement. */
+int nn_early_stop(const struct nn_early *s);
+
+/* ---- The network ---------------------------------------------------------------------- */
+
+enum nn_op {
+	NN_CONV1D = 1,
+	NN_CONV2D,
+	NN_CONVT2D,
+	NN_DENSE,
+	NN_MAXPOOL1D,
+	NN_MAXPOOL2D,
+	NN_AVGPOOL1D,
+	NN_AVGPOOL2D,
+	NN_GAP, /* global average pool: (C,L) or (C,H,W) -> (C) */
+	NN_UPSAMPLE,
+	NN_BATCHNORM, /* over channels of (C), (C,L) or (C,H,W) */
+	NN_RELU,
+	NN_LEAKY_RELU,
+	NN_SIGMOID,
+	NN_DROPOUT,
+	NN_ADD,
+	NN_CONCAT,
+	NN_FLATTEN,
+};
+
+/* One layer of a description. Zero means the default for every field. */
+struct nn_layer_desc {
+	enum nn_op op;
+	const char *name;  /* unique; prefix of its tensors ("conv1" -> "conv1.weight") */
+	const char *from;  /* input node: a layer's name, "input", or NULL for the previous layer */
+	const char *from2; /* second input of NN_ADD and NN_CONCAT */
+	int out;	   /* output channels (conv) or features (dense) */
+	int k;		   /* kernel size (square in 2-D) */
+	int stride;	   /* default 1 for convolutions, k for pooling */
+	int pad;
+	int dilation;	/* default 1 */
+	int opad;	/* output padding of NN_CONVT2D */
+	int no_bias;	/* conv, dense: no bias term */
+	int scale;	/* NN_UPSAMPLE factor (both axes in 2-D, W in 1-D) */
+	int bilinear;	/* NN_UPSAMPLE: bilinear (linear in 1-D) instead of nearest */
+	float p;	/* dropout probability */
+	float slope;	/* leaky ReLU slope, default 0.01 */
+	float momentum; /* batch norm, default 0.1 */
+	float eps;	/* batch norm, default 1e-5 */
+};
+
+/* A network: the input's per-sample shape (dims 1: (c); 2: (c, w) = (C, L); 3: (c, h, w)),
+ * the layers in topological order (the last one is the output), the largest batch, and the
+ * threads that forward and backward may use (results do not depend on them). */
+struct nn_net_desc {
+	int dims, c, h, w;
+	const struct nn_layer_desc *layers;
+	int nlayers;
+	int max_batch;
+	int threads;
+	int input_grad; /* also compute the gradient of the input */
+};
+
+/* A named tensor of the network: a trainable parameter (grad set) or a buffer (grad NULL). */
+struct nn_tensor {
+	char name[64];
+	int ndim;
+	size_t shape[4];
+	size_t size;
+	float *data;
+	float *grad;
+};
+
+struct nn_net;
+
+/* Builds the network, checking every shape; returns -1 with e set on a bad description.
+ * Parameters start at PyTorch's default initialization for seed 0 (see nn_net_init). */
+int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e);
+void nn_net_free(struct nn_net **net);
+
+/* PyTorch's default initialization from core/rng with seed: conv and dense weights and biases
+ * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); batch norm weight 1, bias 0,
+ * running mean 0, variance 1. The seed also drives dropout (with the step and sample index). */
+void nn_net_init(struct nn_net *net, uint64_t seed);
+
+/* Threads for later passes (1 .. the description's threads). */
+void nn_net_set_threads(struct nn_net *net, int threads);
+
+/* Runs inp (B, input shape), B <= max_batch, in training (batch statistics, dropout) or eval
+ * mode; returns the output (B, nn_net_out_size), owned by net, valid until the next forward.
+ * Training forwards count the steps that seed dropout. */
+const float *nn_net_forward(struct nn_net *net, const float *inp, int B, int training);
+/* Back-propagates dout (B, out size) of the last forward: ADDS to the gradients. */
+void nn_net_backward(struct nn_net *net, const float *dout);
+void nn_net_zero_grad(struct nn_net *net);
+/* One optimizer step over all trainable parameters (o made with nn_net_nparams). */
+void nn_net_step(struct nn_net *net, struct nn_optim *o);
+
+size_t nn_net_out_size(const struct nn_net *net);
+size_t nn_net_nparams(const struct nn_net *net);
+/* The parameter and gradient buffers (nn_net_nparams floats, owned by net). Slices in between
+ * tensors are padding kept at zero. */
+float *nn_net_params(struct nn_net *net);
+float *nn_net_grads(struct nn_net *net);
+/* Named tensors in state_dict order: parameters and buffers, owned by net. */
+int nn_net_ntensors(const struct nn_net *net);
+const struct nn_tensor *nn_net_tensor(const struct nn_net *net, int i);
+const struct nn_tensor *nn_net_find(const struct nn_net *net, const char *name);
+/* A node's activation (B, size) from the last forward, its gradient from the last backward, and
+ * its per-sample size; name "input" or a layer's. NULL when there is no such node; the input's
+ * gradient is NULL unless the description asked for it. */
+const float *nn_net_node(const struct nn_net *net, const char *name, const float **grad,
+			 size_t *size);
+
+/* ---- Data augmentation (deterministic from a struct rng) -------------------------------- */
+
+struct rng;
+
+/* Curves inp (C, L) -> out (C, L), one resampling for all channels: a time warp that moves the
+ * middle of the curve by up to warp * L samples (smooth, ends fixed, kept monotonic), a circular
+ * shift by up to shift samples either way, amplitude scaled in [1 - scale, 1 + scale], and
+ * Gaussian noise of std noise. Zero turns a part off. out and inp must differ. */
+struct nn_aug_curve {
+	int shift;
+	float scale, noise, warp;
+};
+void nn_aug_curve(float *out, const float *inp, int C, int L, struct rng *r,
+		  const struct nn_aug_curve *a);
+
+/* Images inp (C,H,W) -> out (C,H,W) by one bilinear resampling about the centre: rotation up
+ * to +-rot radians, scale in [1 - zoom, 1 + zoom], shift up to +-shift of the size, horizontal
+ * flip with probability flip; then brightness +-bright and contrast in [1 - contrast,
+ * 1 + contrast] about the image's mean, and Gaussian noise of std noise. Pixels from outside
+ * the image read as fill. out and inp must differ. */
+struct nn_aug_image {
+	float rot, zoom, shift, flip, bright, contrast, noise, fill;
+};
+void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng *r,
+		  const struct nn_aug_image *a);
+
+#endif

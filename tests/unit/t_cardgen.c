@@ -1,0 +1,378 @@
+/* Unit tests of the card generator: determinism, valid cards for every marker, pump-card shapes
+ * against the prototypes of a diagnosis plate (testdata/plate_reference_cards.json), and each
+ * marker's telltale property on the surface card. */
+#include <cjson/cJSON.h>
+#include <math.h>
+
+#include "base/base.h"
+#include "cards/gen.h"
+#include "cards/markers.h"
+#include "check.h"
+
+#define K 64 /* resampled points per curve */
+
+static void free_card(struct card *c)
+{
+	free(c->x);
+	free(c->y);
+	free(c->label);
+	free(c->id);
+	memset(c, 0, sizeof(*c));
+}
+
+static int gen(struct card *c, size_t m, struct rng *r, bool pump, bool clean)
+{
+	struct card_gen_opts o;
+	struct err e = ERR_INIT;
+	card_gen_opts_init(&o);
+	o.pump = pump;
+	o.clean = clean;
+	memset(c, 0, sizeof(*c));
+	int rc = card_generate(c, m, r, &o, NULL, &e);
+	if (rc)
+		printf("# %s\n", e.msg);
+	return rc;
+}
+
+static double range_ratio(const struct card *c)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t i = 0; i < c->n; i++) {
+		lo = fmin(lo, c->y[i]);
+		hi = fmax(hi, c->y[i]);
+	}
+	return (hi - lo) / hi;
+}
+
+/* Normalizes a closed curve to the unit square and resamples it at K points evenly spaced
+ * along its length (closing segment included). */
+static void resample(const double *x, const double *y, size_t n, double *out)
+{
+	double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+	for (size_t i = 0; i < n; i++) {
+		x0 = fmin(x0, x[i]);
+		x1 = fmax(x1, x[i]);
+		y0 = fmin(y0, y[i]);
+		y1 = fmax(y1, y[i]);
+	}
+	double *cum = xmallocarray(n + 1, sizeof(*cum)), *px = xmallocarray(n + 1, sizeof(*px)),
+	       *py = xmallocarray(n + 1, sizeof(*py));
+	for (size_t i = 0; i <= n; i++) {
+		px[i] = (x[i % n] - x0) / (x1 - x0);
+		py[i] = (y[i % n] - y0) / (y1 - y0);
+		cum[i] = i ? cum[i - 1] + hypot(px[i] - px[i - 1], py[i] - py[i - 1]) : 0;
+	}
+	size_t j = 0;
+	for (size_t k = 0; k < K; k++) {
+		double s = cum[n] * (double)k / K;
+		while (j + 1 < n && cum[j + 1] < s)
+			j++;
+		double seg = cum[j + 1] - cum[j], f = seg > 0 ? (s - cum[j]) / seg : 0;
+		out[2 * k] = px[j] + f * (px[j + 1] - px[j]);
+		out[2 * k + 1] = py[j] + f * (py[j + 1] - py[j]);
+	}
+	free(cum);
+	free(px);
+	free(py);
+}
+
+/* Mean squared distance between two resampled curves, minimized over the starting point. */
+static double curve_dist(const double *a, const double *b)
+{
+	double best = INFINITY;
+	for (size_t s = 0; s < K; s++) {
+		double d = 0;
+		for (size_t k = 0; k < K; k++) {
+			size_t l = (k + s) % K;
+			d += pow(a[2 * k] - b[2 * l], 2) + pow(a[2 * k + 1] - b[2 * l + 1], 2);
+		}
+		best = fmin(best, d / K);
+	}
+	return best;
+}
+
+/* Area of the card in its unit square (shoelace): the fill of a pump card. */
+static double unit_area(const struct card *c)
+{
+	double pts[2 * K], a = 0;
+	resample(c->x, c->y, c->n, pts);
+	for (size_t k = 0; k < K; k++) {
+		size_t l = (k + 1) % K;
+		a += pts[2 * k] * pts[2 * l + 1] - pts[2 * l] * pts[2 * k + 1];
+	}
+	return fabs(a) / 2;
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	size_t got;
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, got);
+	fclose(f);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Plate prototype name -> default marker. */
+static const struct {
+	const char *plate, *marker;
+} protos[] = {
+    {"normal", "normal"},
+    {"insufficient_supply_fluid_pound", "fluid-pound"},
+    {"gas_interference", "gas-interference"},
+    {"rod_part", "parted-rods"},
+    {"tagging_up", "pump-hitting-up"},
+    {"tagging_down", "pump-hitting-down"},
+    {"travelling_valve_leak", "traveling-valve-leak"},
+    {"standing_valve_leak", "standing-valve-leak"},
+    {"plunger_out_of_barrel", "plunger-out-of-barrel"},
+    {"sand", "sand"},
+};
+#define NPROTO (sizeof(protos) / sizeof(protos[0]))
+
+static void test_prototypes(void)
+{
+	char *text = slurp("../testdata/plate_reference_cards.json");
+	check(text != NULL, "read testdata/plate_reference_cards.json");
+	if (!text)
+		return;
+	cJSON *root = cJSON_Parse(text), *cards = cJSON_GetObjectItemCaseSensitive(root, "cards");
+	double ref[NPROTO][2 * K];
+	bool ok = cards != NULL;
+	for (size_t p = 0; ok && p < NPROTO; p++) {
+		cJSON *c = cJSON_GetObjectItemCaseSensitive(cards, protos[p].plate);
+		cJSON *xs = cJSON_GetObjectItemCaseSensitive(c, "position");
+		cJSON *ys = cJSON_GetObjectItemCaseSensitive(c, "load");
+		int n = cJSON_GetArraySize(xs);
+		if (!c || n < 8 || n != cJSON_GetArraySize(ys)) {
+			ok = false;
+			break;
+		}
+		double *x = xmallocarray((size_t)n, sizeof(*x)),
+		       *y = xmallocarray((size_t)n, sizeof(*y));
+		for (int i = 0; i < n; i++) {
+			x[i] = cJSON_GetArrayItem(xs, i)->valuedouble;
+			y[i] = cJSON_GetArrayItem(ys, i)->valuedouble;
+		}
+		resample(x, y, (size_t)n, ref[p]);
+		free(x);
+		free(y);
+	}
+	check(ok, "plate prototypes parsed");
+	if (ok) {
+		/* Mean distance of 12 clean pump cards of each marker to every prototype. */
+		struct rng r;
+		rng_init(&r, 7);
+		int nearest_own = 0;
+		for (size_t p = 0; p < NPROTO; p++) {
+			size_t m = (size_t)card_marker_find(protos[p].marker);
+			double d[NPROTO] = {0};
+			for (int k = 0; k < 12; k++) {
+				struct card c;
+				double pts[2 * K];
+				if (gen(&c, m, &r, true, true))
+					break;
+				resample(c.x, c.y, c.n, pts);
+				for (size_t q = 0; q < NPROTO; q++)
+					d[q] += curve_dist(pts, ref[q]) / 12;
+				free_card(&c);
+			}
+			size_t best = 0;
+			for (size_t q = 1; q < NPROTO; q++)
+				if (d[q] < d[best])
+					best = q;
+			printf("# %s: nearest %s (%.4f, own %.4f)\n", protos[p].marker,
+			       protos[best].plate, d[best], d[p]);
+			nearest_own += best == p;
+			/* The clear shapes. Rod parting is a flat line (in the unit square only
+			 * its friction is left); the plate's sand card is a noisy ellipse; its
+			 * fluid pound and gas interference cards differ from each other less
+			 * than from the textbook shapes. */
+			if (strcmp(protos[p].marker, "parted-rods") != 0 &&
+			    strcmp(protos[p].marker, "sand") != 0 &&
+			    strcmp(protos[p].marker, "fluid-pound") != 0 &&
+			    strcmp(protos[p].marker, "gas-interference") != 0)
+				check(best == p, "%s pump cards nearest their prototype %s",
+				      protos[p].marker, protos[p].plate);
+		}
+		check(nearest_own >= 6, "%d of %zu markers nearest their own prototype",
+		      nearest_own, NPROTO);
+	}
+	cJSON_Delete(root);
+	free(text);
+}
+
+/* Median of v[0..n) (sorts v). */
+static double median(double *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			double t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+#define PER 40
+
+/* Median load-range ratio of surface cards, or of clean pump cards' unit area. */
+static double marker_median(const char *name, bool pump_area, uint64_t seed)
+{
+	struct rng r;
+	double v[PER];
+	rng_init(&r, seed);
+	size_t m = (size_t)card_marker_find(name);
+	for (size_t k = 0; k < PER; k++) {
+		struct card c;
+		if (gen(&c, m, &r, pump_area, pump_area))
+			return NAN;
+		v[k] = pump_area ? unit_area(&c) : range_ratio(&c);
+		free_card(&c);
+	}
+	return median(v, PER);
+}
+
+static void test_shapes(void)
+{
+	double normal = marker_median("normal", false, 11);
+	double parted = marker_median("parted-rods", false, 12);
+	double flowing = marker_median("pumping-while-flowing", false, 13);
+	double viscous = marker_median("high-viscosity", false, 14);
+	printf("# median range ratio: normal %.3f, parted-rods %.3f, flowing %.3f, viscous %.3f\n",
+	       normal, parted, flowing, viscous);
+	check(parted < 0.8 * normal, "parted rods: a thinner band than normal (%.3f vs %.3f)",
+	      parted, normal);
+	check(flowing < 0.8 * normal, "pumping while flowing: thinner than normal (%.3f vs %.3f)",
+	      flowing, normal);
+	check(viscous > 1.2 * normal, "high viscosity: fatter than normal (%.3f vs %.3f)", viscous,
+	      normal);
+
+	double a_normal = marker_median("normal", true, 21);
+	double a_pound = marker_median("fluid-pound", true, 22);
+	double a_off = marker_median("pump-off", true, 23);
+	double a_lock = marker_median("gas-lock", true, 24);
+	double a_worn = marker_median("worn-pump", true, 25);
+	double a_tv = marker_median("traveling-valve-leak", true, 26);
+	printf(
+	    "# pump card fill: normal %.3f, fluid-pound %.3f, pump-off %.3f, gas-lock %.3f, worn "
+	    "%.3f, tv-leak %.3f\n",
+	    a_normal, a_pound, a_off, a_lock, a_worn, a_tv);
+	check(a_normal > 0.8, "normal pump card fills its box (%.3f)", a_normal);
+	check(a_off < a_pound && a_pound < a_normal, "fillage: pump-off < fluid-pound < normal");
+	check(a_off < 0.4, "pump-off leaves a narrow strip (%.3f)", a_off);
+	check(a_lock < 0.5, "gas lock is a thin lens (%.3f)", a_lock);
+	check(a_tv < a_worn && a_worn < a_normal, "leak: traveling-valve < worn pump < normal");
+
+	/* A stuck plunger draws a line: little area for its box. */
+	struct rng r;
+	rng_init(&r, 31);
+	struct card c;
+	if (gen(&c, CARD_STUCK_PLUNGER, &r, false, true) == 0) {
+		double a = unit_area(&c);
+		check(a < 0.25, "stuck plunger: a thin inclined line (area %.3f)", a);
+		check(c.y[c.n / 2] > c.y[0], "stuck plunger: load rises with position");
+		free_card(&c);
+	}
+}
+
+int main(void)
+{
+	/* Same seed, same cards; another seed, other cards. */
+	for (int pump = 0; pump < 2; pump++) {
+		struct rng r1, r2, r3;
+		rng_init(&r1, 5);
+		rng_init(&r2, 5);
+		rng_init(&r3, 6);
+		bool same = true, differ = false;
+		for (size_t m = 0; m < CARD_MARKERS_N; m++) {
+			struct card a, b, c;
+			if (gen(&a, m, &r1, pump, false) || gen(&b, m, &r2, pump, false) ||
+			    gen(&c, m, &r3, pump, false)) {
+				same = false;
+				break;
+			}
+			same = same && a.n == b.n && strcmp(a.label, b.label) == 0 &&
+			       memcmp(a.x, b.x, a.n * sizeof(double)) == 0 &&
+			       memcmp(a.y, b.y, a.n * sizeof(double)) == 0;
+			differ =
+			    differ || a.n != c.n || memcmp(a.y, c.y, a.n * sizeof(double)) != 0;
+			free_card(&a);
+			free_card(&b);
+			free_card(&c);
+		}
+		check(same, "%s cards: same seed, identical cards", pump ? "pump" : "surface");
+		check(differ, "%s cards: another seed, other cards", pump ? "pump" : "surface");
+	}
+
+	/* Every marker: labelled, 100-400 finite points, position and load varying, closed. */
+	{
+		struct rng r;
+		rng_init(&r, 1);
+		for (size_t m = 0; m < CARD_MARKERS_N; m++) {
+			bool ok = true;
+			char why[160] = "";
+			for (int k = 0; k < 30 && ok; k++) {
+				struct card c;
+				bool pump = k % 3 == 2;
+				if (gen(&c, m, &r, pump, false)) {
+					ok = false;
+					break;
+				}
+				double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+				for (size_t i = 0; i < c.n; i++) {
+					if (!isfinite(c.x[i]) || !isfinite(c.y[i]))
+						ok = false;
+					x0 = fmin(x0, c.x[i]);
+					x1 = fmax(x1, c.x[i]);
+					y0 = fmin(y0, c.y[i]);
+					y1 = fmax(y1, c.y[i]);
+				}
+				/* closed: the ends no farther apart than a few of the card's
+				 * own steps (a step can cross a vertical side) */
+				double gap = hypot((c.x[c.n - 1] - c.x[0]) / (x1 - x0),
+						   (c.y[c.n - 1] - c.y[0]) / (y1 - y0)),
+				       step = 0;
+				for (size_t i = 1; i < c.n; i++)
+					step = fmax(step, hypot((c.x[i] - c.x[i - 1]) / (x1 - x0),
+								(c.y[i] - c.y[i - 1]) / (y1 - y0)));
+				if (!ok || c.n < 100 || c.n > 400 || !(x1 > x0) || !(y1 > y0) ||
+				    gap > fmax(0.1, 2 * step) ||
+				    strcmp(c.label, card_markers[m].name) != 0) {
+					snprintf(why, sizeof(why),
+						 "n %zu, x %g-%g, y %g-%g, gap %.3f", c.n, x0, x1,
+						 y0, y1, gap);
+					ok = false;
+				}
+				free_card(&c);
+			}
+			check(ok, "%s: 30 valid cards %s", card_markers[m].name, why);
+		}
+	}
+	{
+		struct rng r;
+		struct card c;
+		struct card_gen_opts o;
+		struct err e = ERR_INIT;
+		rng_init(&r, 1);
+		card_gen_opts_init(&o);
+		memset(&c, 0, sizeof(c));
+		check(card_generate(&c, CARD_MARKERS_N, &r, &o, NULL, &e) == -1 &&
+			  e.code == DYN_EUSAGE,
+		      "marker out of range refused: %s", e.msg);
+		o.min_points = 500;
+		err_clear(&e);
+		check(card_generate(&c, 0, &r, &o, NULL, &e) == -1 && e.code == DYN_EUSAGE,
+		      "points range refused: %s", e.msg);
+		check(card_marker_find("pump-off") == CARD_PUMP_OFF &&
+			  card_marker_find("nope") == -1,
+		      "marker lookup by name");
+	}
+	test_prototypes();
+	test_shapes();
+	return check_done();
+}

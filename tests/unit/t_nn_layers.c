@@ -1,0 +1,454 @@
+/* Every layer's backward pass of lib/nn against central finite differences of its forward pass
+ * (inputs and parameters), on small random shapes; losses against formulas. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "core/rng.h"
+#include "nn/nn.h"
+#include "check.h"
+
+/* A tensor the loss depends on, with the gradient that backward computed for it. */
+struct tref {
+	float *x, *g;
+	size_t n;
+	const char *name;
+};
+
+/* The layer under test: fwd recomputes out from the tensors; the loss is sum(out * R). */
+struct gcase {
+	void (*fwd)(struct gcase *);
+	float *out, *R;
+	size_t nout;
+	struct tref t[4];
+	int nt;
+	/* layer arguments */
+	int B, C, S, h, w, k, flag;
+	float f;
+	struct nn_conv conv;
+	struct nn_pool pool;
+	float *scratch, *mean, *rstd, *rm, *rv, *mask;
+	int *idx;
+};
+
+static struct rng rng;
+
+static float *rand_vec(size_t n, float scale)
+{
+	float *v = xmallocarray(n, sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		v[i] = (float)(rng_normal(&rng) * scale);
+	return v;
+}
+
+static float *zeros(size_t n)
+{
+	return xcalloc(n, sizeof(float));
+}
+
+static double loss_of(struct gcase *c)
+{
+	double s = 0;
+	c->fwd(c);
+	for (size_t i = 0; i < c->nout; i++)
+		s += (double)c->out[i] * c->R[i];
+	return s;
+}
+
+/* Compares each tensor's gradient with (L(x + h) - L(x - h)) / 2h element by element, h the
+ * float step actually taken; the error is relative to the largest gradient of the tensor. */
+static void gradcheck(struct gcase *c, const char *what, float eps, double tol)
+{
+	for (int k = 0; k < c->nt; k++) {
+		struct tref *t = &c->t[k];
+		double maxerr = 0, maxg = 0;
+		for (size_t j = 0; j < t->n; j++) {
+			float save = t->x[j];
+			float up = save + eps, dn = save - eps;
+			t->x[j] = up;
+			double lp = loss_of(c);
+			t->x[j] = dn;
+			double lm = loss_of(c);
+			t->x[j] = save;
+			double num = (lp - lm) / ((double)up - (double)dn);
+			double err = fabs(num - t->g[j]);
+			if (err > maxerr)
+				maxerr = err;
+			if (fabs(num) > maxg)
+				maxg = fabs(num);
+		}
+		check(maxerr <= tol * fmax(maxg, 1e-2),
+		      "%s: d%s (max error %.3g, max gradient %.3g)", what, t->name, maxerr, maxg);
+	}
+	c->fwd(c);
+}
+
+static void release(struct gcase *c)
+{
+	free(c->out);
+	free(c->R);
+	for (int k = 0; k < c->nt; k++) {
+		free(c->t[k].x);
+		free(c->t[k].g);
+	}
+	free(c->scratch);
+	free(c->mean);
+	free(c->rstd);
+	free(c->rm);
+	free(c->rv);
+	free(c->mask);
+	free(c->idx);
+	memset(c, 0, sizeof(*c));
+}
+
+static void add_t(struct gcase *c, const char *name, size_t n, float scale)
+{
+	c->t[c->nt].x = rand_vec(n, scale);
+	c->t[c->nt].g = zeros(n);
+	c->t[c->nt].n = n;
+	c->t[c->nt].name = name;
+	c->nt++;
+}
+
+static void set_out(struct gcase *c, size_t n)
+{
+	c->nout = n;
+	c->out = zeros(n);
+	c->R = rand_vec(n, 1);
+}
+
+/* ---- convolution ---- */
+
+static void conv_fwd(struct gcase *c)
+{
+	nn_conv_forward(c->out, c->t[0].x, c->t[1].x, c->nt > 2 ? c->t[2].x : NULL, c->B, &c->conv,
+			c->scratch);
+}
+
+static void test_conv(const char *what, int two, int cin, int cout, int h, int w, int k, int s,
+		      int p, int d, int bias)
+{
+	struct gcase c = {0};
+	int rc = two ? nn_conv2d_setup(&c.conv, cin, cout, h, w, k, k, s, s, p, p, d, d)
+		     : nn_conv1d_setup(&c.conv, cin, cout, w, k, s, p, d);
+	check(rc == 0, "%s: geometry accepted", what);
+	c.B = 2;
+	c.fwd = conv_fwd;
+	int kk = two ? k * k : k;
+	add_t(&c, "inp", (size_t)c.B * cin * (two ? h : 1) * w, 1);
+	add_t(&c, "weight", (size_t)cout * cin * kk, 0.5f);
+	if (bias)
+		add_t(&c, "bias", (size_t)cout, 0.5f);
+	set_out(&c, (size_t)c.B * cout * c.conv.oh * c.conv.ow);
+	c.scratch = zeros(nn_conv_scratch(&c.conv));
+	conv_fwd(&c);
+	nn_conv_backward(c.t[0].g, c.t[1].g, bias ? c.t[2].g : NULL, c.R, c.t[0].x, c.t[1].x, c.B,
+			 &c.conv, c.scratch);
+	gradcheck(&c, what, 1e-2f, 2e-3);
+	release(&c);
+}
+
+static void convt_fwd(struct gcase *c)
+{
+	nn_convt_forward(c->out, c->t[0].x, c->t[1].x, c->t[2].x, c->B, &c->conv, c->scratch);
+}
+
+static void test_convt(int cin, int cout, int h, int w, int k, int s, int p, int op, int d)
+{
+	struct gcase c = {0};
+	check(nn_convt2d_setup(&c.conv, cin, cout, h, w, k, s, p, op, d) == 0,
+	      "convt2d: geometry accepted");
+	c.B = 2;
+	c.fwd = convt_fwd;
+	add_t(&c, "inp", (size_t)c.B * cin * h * w, 1);
+	add_t(&c, "weight", (size_t)cin * cout * k * k, 0.5f);
+	add_t(&c, "bias", (size_t)cout, 0.5f);
+	set_out(&c, (size_t)c.B * cout * c.conv.h * c.conv.w);
+	c.scratch = zeros(nn_conv_scratch(&c.conv));
+	convt_fwd(&c);
+	nn_convt_backward(c.t[0].g, c.t[1].g, c.t[2].g, c.R, c.t[0].x, c.t[1].x, c.B, &c.conv,
+			  c.scratch);
+	gradcheck(&c, "convt2d", 1e-2f, 2e-3);
+	release(&c);
+}
+
+/* ---- dense ---- */
+
+static void dense_fwd(struct gcase *c)
+{
+	nn_dense_forward(c->out, c->t[0].x, c->t[1].x, c->t[2].x, c->B, c->C, c->k);
+}
+
+static void test_dense(void)
+{
+	struct gcase c = {0};
+	c.B = 3, c.C = 7, c.k = 4;
+	c.fwd = dense_fwd;
+	add_t(&c, "inp", (size_t)c.B * c.C, 1);
+	add_t(&c, "weight", (size_t)c.k * c.C, 0.5f);
+	add_t(&c, "bias", (size_t)c.k, 0.5f);
+	set_out(&c, (size_t)c.B * c.k);
+	dense_fwd(&c);
+	nn_dense_backward(c.t[0].g, c.t[1].g, c.t[2].g, c.R, c.t[0].x, c.t[1].x, c.B, c.C, c.k);
+	gradcheck(&c, "dense", 1e-2f, 2e-3);
+	release(&c);
+}
+
+/* ---- pooling ---- */
+
+static void pool_fwd(struct gcase *c)
+{
+	if (c->flag)
+		nn_maxpool_forward(c->out, c->idx, c->t[0].x, c->B, &c->pool);
+	else
+		nn_avgpool_forward(c->out, c->t[0].x, c->B, &c->pool);
+}
+
+static void test_pool(const char *what, int max, int two, int ch, int h, int w, int k, int s, int p)
+{
+	struct gcase c = {0};
+	int rc = two ? nn_pool2d_setup(&c.pool, ch, h, w, k, s, p)
+		     : nn_pool1d_setup(&c.pool, ch, w, k, s, p);
+	check(rc == 0, "%s: geometry accepted", what);
+	c.B = 2, c.flag = max;
+	c.fwd = pool_fwd;
+	add_t(&c, "inp", (size_t)c.B * ch * (two ? h : 1) * w, 1);
+	set_out(&c, (size_t)c.B * ch * c.pool.oh * c.pool.ow);
+	c.idx = xmallocarray(c.nout, sizeof(int));
+	pool_fwd(&c);
+	if (max)
+		nn_maxpool_backward(c.t[0].g, c.R, c.idx, c.B, &c.pool);
+	else
+		nn_avgpool_backward(c.t[0].g, c.R, c.B, &c.pool);
+	/* small steps: a max must not change its argmax */
+	gradcheck(&c, what, 1e-3f, 5e-3);
+	release(&c);
+}
+
+static void gap_fwd(struct gcase *c)
+{
+	nn_gap_forward(c->out, c->t[0].x, c->B, c->C, c->S);
+}
+
+static void test_gap(void)
+{
+	struct gcase c = {0};
+	c.B = 2, c.C = 3, c.S = 10;
+	c.fwd = gap_fwd;
+	add_t(&c, "inp", (size_t)c.B * c.C * c.S, 1);
+	set_out(&c, (size_t)c.B * c.C);
+	gap_fwd(&c);
+	nn_gap_backward(c.t[0].g, c.R, c.B, c.C, c.S);
+	gradcheck(&c, "gap", 1e-2f, 2e-3);
+	release(&c);
+}
+
+static void up_fwd(struct gcase *c)
+{
+	nn_upsample_forward(c->out, c->t[0].x, c->B, c->C, c->h, c->w, c->k, c->S, c->flag);
+}
+
+static void test_upsample(const char *what, int h, int w, int sh, int sw, int bilinear)
+{
+	struct gcase c = {0};
+	c.B = 2, c.C = 2, c.h = h, c.w = w, c.k = sh, c.S = sw, c.flag = bilinear;
+	c.fwd = up_fwd;
+	add_t(&c, "inp", (size_t)c.B * c.C * h * w, 1);
+	set_out(&c, (size_t)c.B * c.C * h * sh * w * sw);
+	up_fwd(&c);
+	nn_upsample_backward(c.t[0].g, c.R, c.B, c.C, h, w, sh, sw, bilinear);
+	gradcheck(&c, what, 1e-2f, 2e-3);
+	release(&c);
+}
+
+/* ---- batch norm ---- */
+
+static void bn_fwd(struct gcase *c)
+{
+	nn_batchnorm_forward(c->out, c->mean, c->rstd, c->t[0].x, c->t[1].x, c->t[2].x, c->rm,
+			     c->rv, c->B, c->C, c->S, 0.1f, 1e-5f, c->flag);
+}
+
+static void test_bn(const char *what, int training, int S)
+{
+	struct gcase c = {0};
+	c.B = 3, c.C = 2, c.S = S, c.flag = training;
+	c.fwd = bn_fwd;
+	add_t(&c, "inp", (size_t)c.B * c.C * c.S, 1);
+	for (size_t i = 0; i < c.t[0].n; i++)
+		c.t[0].x[i] += 3; /* a mean far from 0 */
+	add_t(&c, "gamma", (size_t)c.C, 0.5f);
+	add_t(&c, "beta", (size_t)c.C, 0.5f);
+	c.mean = zeros((size_t)c.C), c.rstd = zeros((size_t)c.C);
+	c.rm = zeros((size_t)c.C), c.rv = zeros((size_t)c.C);
+	for (int i = 0; i < c.C; i++)
+		c.rm[i] = 2.5f + 0.1f * (float)i, c.rv[i] = 0.7f + 0.2f * (float)i;
+	set_out(&c, (size_t)c.B * c.C * c.S);
+	bn_fwd(&c);
+	nn_batchnorm_backward(c.t[0].g, c.t[1].g, c.t[2].g, c.R, c.t[0].x, c.mean, c.rstd, c.t[1].x,
+			      c.B, c.C, c.S, training);
+	gradcheck(&c, what, 1e-2f, 5e-3);
+	release(&c);
+}
+
+/* ---- element-wise ---- */
+
+enum ew { EW_RELU, EW_LEAKY, EW_SIGMOID, EW_DROPOUT, EW_ADD, EW_CONCAT };
+
+static void ew_fwd(struct gcase *c)
+{
+	size_t n = c->t[0].n;
+	switch (c->flag) {
+	case EW_RELU:
+		nn_relu_forward(c->out, c->t[0].x, n);
+		break;
+	case EW_LEAKY:
+		nn_leaky_relu_forward(c->out, c->t[0].x, n, 0.1f);
+		break;
+	case EW_SIGMOID:
+		nn_sigmoid_forward(c->out, c->t[0].x, n);
+		break;
+	case EW_DROPOUT:
+		nn_dropout_forward(c->out, c->mask, c->t[0].x, n, 0.3f, 42);
+		break;
+	case EW_ADD:
+		nn_add_forward(c->out, c->t[0].x, c->t[1].x, n);
+		break;
+	case EW_CONCAT:
+		nn_concat_forward(c->out, c->t[0].x, c->t[1].x, c->B, 2, 3, c->S);
+		break;
+	}
+}
+
+static void test_ew(const char *what, int kind)
+{
+	struct gcase c = {0};
+	c.B = 2, c.S = 5, c.flag = kind;
+	c.fwd = ew_fwd;
+	add_t(&c, "a", (size_t)c.B * 2 * c.S, 1);
+	if (kind == EW_ADD)
+		add_t(&c, "b", (size_t)c.B * 2 * c.S, 1);
+	if (kind == EW_CONCAT)
+		add_t(&c, "b", (size_t)c.B * 3 * c.S, 1);
+	set_out(&c, kind == EW_CONCAT ? (size_t)c.B * 5 * c.S : (size_t)c.B * 2 * c.S);
+	c.mask = zeros(c.nout);
+	ew_fwd(&c);
+	size_t n = c.t[0].n;
+	switch (kind) {
+	case EW_RELU:
+		nn_relu_backward(c.t[0].g, c.R, c.out, n);
+		break;
+	case EW_LEAKY:
+		nn_leaky_relu_backward(c.t[0].g, c.R, c.t[0].x, n, 0.1f);
+		break;
+	case EW_SIGMOID:
+		nn_sigmoid_backward(c.t[0].g, c.R, c.out, n);
+		break;
+	case EW_DROPOUT: {
+		int zero = 0, kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			zero += c.mask[i] == 0;
+			kept += fabsf(c.mask[i] - 1 / 0.7f) < 1e-6f;
+		}
+		check(zero > 0 && kept > 0 && zero + kept == (int)n,
+		      "dropout: mask is 0 or 1/(1-p) (%d dropped of %zu)", zero, n);
+		nn_dropout_backward(c.t[0].g, c.R, c.mask, n);
+		break;
+	}
+	case EW_ADD:
+		nn_add_backward(c.t[0].g, c.t[1].g, c.R, n);
+		break;
+	case EW_CONCAT:
+		nn_concat_backward(c.t[0].g, c.t[1].g, c.R, c.B, 2, 3, c.S);
+		break;
+	}
+	gradcheck(&c, what, 1e-3f, 5e-3);
+	release(&c);
+}
+
+/* ---- losses ---- */
+
+struct xent_ctx {
+	int B, K;
+	int y[4];
+	float w[3];
+};
+
+static void test_losses(void)
+{
+	int B = 4, K = 3, y[4] = {0, 2, 1, 2};
+	float w[3] = {1, 2, 0.5f};
+	float *z = rand_vec((size_t)B * K, 2), dz[12], probs[12];
+	for (int weighted = 0; weighted < 2; weighted++) {
+		const float *cw = weighted ? w : NULL;
+		float L = nn_softmax_xent(dz, probs, z, y, cw, B, K);
+		/* the loss by its formula, in double */
+		double num = 0, den = 0;
+		for (int b = 0; b < B; b++) {
+			double s = 0;
+			for (int k = 0; k < K; k++)
+				s += exp(z[b * K + k]);
+			double wb = cw ? cw[y[b]] : 1;
+			num += wb * (log(s) - z[b * K + y[b]]);
+			den += wb;
+		}
+		check_close(L, num / den, 1e-6, "softmax cross-entropy %s = formula (%g)",
+			    weighted ? "with class weights" : "", (double)L);
+		double maxerr = 0;
+		for (int i = 0; i < B * K; i++) {
+			float save = z[i];
+			z[i] = save + 1e-2f;
+			double lp = nn_softmax_xent(NULL, NULL, z, y, cw, B, K);
+			z[i] = save - 1e-2f;
+			double lm = nn_softmax_xent(NULL, NULL, z, y, cw, B, K);
+			z[i] = save;
+			maxerr = fmax(maxerr, fabs((lp - lm) / 2e-2 - dz[i]));
+		}
+		check(maxerr < 1e-3, "softmax cross-entropy %s: gradient (max error %.3g)",
+		      weighted ? "with class weights" : "", maxerr);
+	}
+	double psum = probs[0] + probs[1] + probs[2];
+	check_close(psum, 1, 1e-6, "softmax probabilities sum to 1");
+
+	float p[5] = {1, 2, 3, 4, 5}, t[5] = {1, 1, 1, 1, 0}, dp[5];
+	float m = nn_mse(dp, p, t, 5);
+	check_close(m, (0 + 1 + 4 + 9 + 25) / 5.0, 1e-6, "mse = mean of squares");
+	check_close(dp[4], 2 * 5 / 5.0, 1e-6, "mse gradient 2 (p - t) / n");
+	free(z);
+}
+
+int main(void)
+{
+	rng_init(&rng, 7);
+	test_conv("conv2d 3x3", 1, 2, 3, 5, 6, 3, 1, 1, 1, 1);
+	test_conv("conv2d stride 2 pad 2 dilation 2", 1, 2, 3, 7, 6, 3, 2, 2, 2, 1);
+	test_conv("conv2d 1x1 no bias", 1, 3, 2, 4, 5, 1, 1, 0, 1, 0);
+	test_conv("conv2d 2x2 stride 2 no pad", 1, 2, 2, 5, 5, 2, 2, 0, 1, 1);
+	test_conv("conv1d k5 pad 2", 0, 3, 4, 1, 11, 5, 1, 2, 1, 1);
+	test_conv("conv1d k3 stride 2 dilation 3", 0, 2, 3, 1, 13, 3, 2, 1, 3, 1);
+	test_convt(3, 2, 3, 4, 3, 2, 1, 1, 1);
+	test_convt(2, 2, 3, 3, 2, 2, 0, 0, 1);
+	test_dense();
+	test_pool("maxpool2d 2x2", 1, 1, 2, 4, 6, 2, 2, 0);
+	test_pool("maxpool2d 3x3 stride 2 pad 1", 1, 1, 2, 5, 5, 3, 2, 1);
+	test_pool("maxpool1d k3 stride 1 pad 1", 1, 0, 2, 1, 9, 3, 1, 1);
+	test_pool("avgpool2d 3x3 stride 2 pad 1", 0, 1, 2, 5, 6, 3, 2, 1);
+	test_pool("avgpool1d k2", 0, 0, 3, 1, 8, 2, 2, 0);
+	test_gap();
+	test_upsample("upsample nearest 2x", 3, 4, 2, 2, 0);
+	test_upsample("upsample bilinear 2x", 3, 4, 2, 2, 1);
+	test_upsample("upsample bilinear 3x", 2, 3, 3, 3, 1);
+	test_upsample("upsample linear 1-D", 1, 5, 1, 2, 1);
+	test_bn("batchnorm training (C,H,W)", 1, 6);
+	test_bn("batchnorm training (F)", 1, 1);
+	test_bn("batchnorm eval", 0, 4);
+	test_ew("relu", EW_RELU);
+	test_ew("leaky relu", EW_LEAKY);
+	test_ew("sigmoid", EW_SIGMOID);
+	test_ew("dropout", EW_DROPOUT);
+	test_ew("add", EW_ADD);
+	test_ew("concat", EW_CONCAT);
+	test_losses();
+	return check_done();
+}
