@@ -131,3 +131,19 @@ int card_validate(const struct card *c, struct err *e)
 			       id, gap, CARD_OPEN_GAP);
 	return 0;
 }
+
+void card_copy(struct card *dst, const struct card *src)
+{
+	card_init(dst);
+	dst->id = src->id ? xstrdup(src->id) : NULL;
+	dst->label = src->label ? xstrdup(src->label) : NULL;
+	dst->n = src->n;
+	dst->x = xmallocarray(src->n ? src->n : 1, sizeof(double));
+	dst->y = xmallocarray(src->n ? src->n : 1, sizeof(double));
+	if (src->n) {
+		memcpy(dst->x, src->x, src->n * sizeof(double));
+		memcpy(dst->y, src->y, src->n * sizeof(double));
+	}
+	dst->from_image = src->from_image;
+	dst->load_unanchored = src->load_unanchored;
+}

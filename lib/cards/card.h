@@ -48,6 +48,8 @@ int card_validate(const struct card *c, struct err *e);
 void card_push(struct card *c, size_t *alloc, double x, double y);
 /* Sets id (and label, NULL for none) to copies of the strings. */
 void card_set_id(struct card *c, const char *id, const char *label);
+/* dst (uninitialized) becomes a deep copy of src. */
+void card_copy(struct card *dst, const struct card *src);
 /* Drops the points, id and label but keeps the arrays for reuse. */
 void card_clear(struct card *c);
 

@@ -67,6 +67,90 @@ static int pick_label(const struct rec_reader *r, const struct load_opts *o, lon
 	return 0;
 }
 
+/* Sorts ds's classes and renumbers its labels; the classes are labels's keys. */
+static void dataset_classes(struct dataset *ds, const struct strmap *labels)
+{
+	size_t i, *order, *inv;
+	ds->k = labels->n;
+	ds->classes = xmallocarray(ds->k, sizeof(char *));
+	for (i = 0; i < ds->k; i++)
+		ds->classes[i] = xstrdup(labels->keys[i]);
+	order = xmallocarray(ds->k, sizeof(*order));
+	inv = xmallocarray(ds->k, sizeof(*inv));
+	classes_sort(ds->classes, ds->k, order);
+	for (i = 0; i < ds->k; i++)
+		inv[order[i]] = i;
+	for (i = 0; i < ds->n; i++)
+		ds->y[i] = (int)inv[ds->y[i]];
+	free(order);
+	free(inv);
+}
+
+static int dataset_load_cards(struct dataset *ds, const char *const *paths, size_t npaths,
+			      const struct load_opts *o, char sha256[65], struct err *e)
+{
+	static const char *const stdin_path[] = {"-"};
+	struct card_read_opts co = o->cards;
+	struct card_reader *r = NULL;
+	struct strmap labels;
+	struct sha256 sha;
+	struct card c;
+	size_t alloc = 0, yalloc = 0;
+	int got, ret = -1;
+
+	dataset_init(ds);
+	strmap_init(&labels);
+	sha256_init(&sha);
+	card_init(&c);
+	if (o->label)
+		co.label_col = o->label;
+	if (!npaths) {
+		paths = stdin_path;
+		npaths = 1;
+	}
+	card_reader_open(&r, paths, npaths, &co);
+	while ((got = card_reader_next(r, &c, e)) > 0) {
+		if (!c.label || !*c.label) {
+			err_set(e, DYN_EDATA,
+				"%s: card has no marker (a \"%s\" column, a \"marker\" key, or a "
+				"picture in a folder named after its marker)",
+				c.id, co.label_col ? co.label_col : "marker");
+			goto out;
+		}
+		ALLOC_GROW(ds->cards, ds->n + 1, alloc);
+		ALLOC_GROW(ds->y, ds->n + 1, yalloc);
+		ds->y[ds->n] = (int)strmap_intern(&labels, c.label, strlen(c.label));
+		sha256_update(&sha, c.x, c.n * sizeof(double));
+		sha256_update(&sha, c.y, c.n * sizeof(double));
+		sha256_update(&sha, c.label, strlen(c.label) + 1);
+		ds->cards[ds->n++] = c; /* moved */
+		card_init(&c);
+	}
+	if (got < 0)
+		goto out;
+	if (ds->n == 0) {
+		err_set(e, DYN_EDATA, "%s: no cards", npaths == 1 ? paths[0] : "the inputs");
+		goto out;
+	}
+	if (labels.n < 2) {
+		err_set(e, DYN_EDATA,
+			"only one marker (\"%s\") among the cards: a classifier needs two or more",
+			labels.keys[0]);
+		goto out;
+	}
+	ds->features = xcalloc(1, sizeof(char *));
+	dataset_classes(ds, &labels);
+	ret = 0;
+out:
+	if (ret < 0)
+		dataset_release(ds);
+	card_release(&c);
+	card_reader_free(&r);
+	strmap_release(&labels);
+	sha256_final_hex(&sha, sha256);
+	return ret;
+}
+
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e)
 {
@@ -80,6 +164,8 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	struct sha256 sha;
 	int ret = -1, got;
 
+	if (input == INPUT_CARD)
+		return dataset_load_cards(ds, paths, npaths, o, sha256, e);
 	dataset_init(ds);
 	strv_init(&feat);
 	strmap_init(&labels);

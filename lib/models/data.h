@@ -3,6 +3,7 @@
 #ifndef DYN_MODELS_DATA_H
 #define DYN_MODELS_DATA_H
 
+#include "cards/read.h"
 #include "io/records.h"
 #include "models/model.h"
 
@@ -12,12 +13,14 @@ struct load_opts {
 	const char *text_column; /* INPUT_TEXT: the text column; NULL: "text" */
 	bool utf8_replace;	 /* INPUT_TEXT: invalid UTF-8 becomes U+FFFD instead of an error */
 	struct rec_opts rec;
+	struct card_read_opts cards; /* INPUT_CARD: columns (the label column from label) */
 };
 
-/* Reads every path (NULL or "-" is stdin) into ds: features in the order given (or of the
- * first file), labels interned and sorted (numerically when all are numbers). Every file must
- * have the features and the label. Errors name file, line and column; fewer than two classes,
- * or no rows, are errors. sha256 receives the hex digest of the parsed data. */
+/* Reads every path (NULL or "-" is stdin) into ds (cards for INPUT_CARD, each with a marker);
+ * features in the order given (or of the first file), labels interned and sorted (numerically when
+ * all are numbers). Every file must have the features and the label. Errors name file, line and
+ * column; fewer than two classes, or no rows, are errors. sha256 receives the hex digest of the
+ * parsed data. */
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e);
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "cards/read.h"
 #include "models/input.h"
 #include "text/text.h"
 
@@ -12,7 +13,9 @@ struct input_reader {
 	const char *const *paths;
 	size_t npaths, in; /* the input being read */
 	struct input_opts o;
-	struct rec_reader *r; /* open on paths[in], or NULL */
+	struct rec_reader *r;	/* open on paths[in], or NULL */
+	struct card_reader *cr; /* INPUT_CARD: all the paths */
+	struct card *cards;	/* INPUT_CARD: the batch's */
 	long *cols, key_col, *keep_cols;
 	bool service, has_key, repair_utf8;
 	const char *literal; /* input_open_text */
@@ -98,6 +101,16 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 	ir->repair_utf8 = ps && params_choice(&m->params, "invalid_utf8") == 1;
 	strbuf_init(&ir->keys);
 	*out = ir;
+	if (m->kind->input == INPUT_CARD) {
+		if (o->nkeep || o->key) {
+			input_free(out);
+			return err_set(e, DYN_EUSAGE, "%s: cards have no columns to %s",
+				       o->key ? "--key" : "--keep", o->key ? "key on" : "keep");
+		}
+		card_reader_open(&ir->cr, ir->paths, ir->npaths, &o->cards);
+		ir->has_key = true;
+		return 0;
+	}
 	if (input_open_next(ir, e) < 0) {
 		input_free(out);
 		return -1;
@@ -130,6 +143,10 @@ void input_free(struct input_reader **rp)
 	if (!ir)
 		return;
 	rec_free(&ir->r);
+	card_reader_free(&ir->cr);
+	for (i = 0; ir->cards && i < ir->cap; i++)
+		card_release(&ir->cards[i]);
+	free(ir->cards);
 	for (i = 0; ir->text && i < ir->n; i++)
 		free(ir->text[i]);
 	free(ir->text);
@@ -156,6 +173,10 @@ static void input_reserve(struct input_reader *ir, size_t max)
 		return;
 	if (ir->m->kind->input == INPUT_TEXT) {
 		ir->text = xrealloc(ir->text, max * sizeof(char *));
+	} else if (ir->m->kind->input == INPUT_CARD) {
+		ir->cards = xreallocarray(ir->cards, max, sizeof(*ir->cards));
+		for (size_t i = ir->cap; i < max; i++)
+			card_init(&ir->cards[i]);
 	} else {
 		free(ir->X);
 		ir->X = xmallocarray(max, (ir->m->d ? ir->m->d : 1) * sizeof(double));
@@ -225,7 +246,16 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 		ir->rownum[0] = ++ir->row;
 		ir->n = 1;
 	}
-	while (ir->n < max && !ir->literal) {
+	while (ir->cr && ir->n < max) {
+		int more = card_reader_next(ir->cr, &ir->cards[ir->n], e);
+		if (more < 0)
+			return -1;
+		if (!more)
+			break;
+		ir->rownum[ir->n] = ++ir->row;
+		ir->n++;
+	}
+	while (ir->n < max && !ir->literal && !ir->cr) {
 		if (!ir->r) {
 			if (++ir->in >= ir->npaths)
 				break;
@@ -255,7 +285,7 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 	ir->b.d = ir->m->d;
 	ir->b.X = ir->X;
 	ir->b.text = (const char *const *)ir->text;
-	ir->b.cards = NULL;
+	ir->b.cards = ir->cards;
 	return (long)ir->n;
 }
 
@@ -271,12 +301,14 @@ bool input_has_key(const struct input_reader *ir)
 
 const char *input_key_name(const struct input_reader *ir)
 {
-	return ir->o.key ? ir->o.key : "row";
+	return ir->cr ? "card" : ir->o.key ? ir->o.key : "row";
 }
 
 const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
 {
 	*num = ir->rownum[i];
+	if (ir->cr)
+		return ir->cards[i].id;
 	return ir->o.key ? ir->keys.buf + ir->key_off[i] : NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cards/read.h"
 #include "io/records.h"
 #include "models/model.h"
 
@@ -14,10 +15,11 @@ struct input_opts {
 	const char *key;	 /* key column; NULL: inputs are numbered (cards: their id) */
 	const char *const *keep; /* columns copied to the output (rows and texts) */
 	size_t nkeep;
-	const char *text_column; /* text models: the column, overriding the model's */
-	struct rec_opts rec;	 /* CSV/JSON reading */
-	bool interactive;	 /* stdin is typed or trickles in: a batch ends when the input
-				  * has nothing more at hand, so answers come as rows do */
+	const char *text_column;     /* text models: the column, overriding the model's */
+	struct rec_opts rec;	     /* CSV/JSON reading */
+	struct card_read_opts cards; /* INPUT_CARD: columns and limits */
+	bool interactive;	     /* stdin is typed or trickles in: a batch ends when the input
+				      * has nothing more at hand, so answers come as rows do */
 };
 
 struct input_reader;

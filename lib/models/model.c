@@ -6,6 +6,7 @@
 
 #include "base/base.h"
 #include "base/strv.h"
+#include "cards/card.h"
 #include "models/model.h"
 #include "store/safetensors.h"
 
@@ -20,6 +21,9 @@ void dataset_release(struct dataset *ds)
 {
 	free(ds->X);
 	strv_free(ds->text, ds->n);
+	for (size_t i = 0; ds->cards && i < ds->n; i++)
+		card_release(&ds->cards[i]);
+	free(ds->cards);
 	strv_free(ds->features, ds->d);
 	strv_free(ds->classes, ds->k);
 	free(ds->y);
@@ -40,6 +44,8 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 		dst->X = xmallocarray(m ? m : 1, src->d * sizeof(double));
 	if (src->text)
 		dst->text = xcalloc(m ? m : 1, sizeof(char *));
+	if (src->cards)
+		dst->cards = xcalloc(m ? m : 1, sizeof(*dst->cards));
 	for (i = 0; i < m; i++) {
 		dst->y[i] = src->y[idx[i]];
 		if (src->X)
@@ -47,6 +53,8 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 			       src->d * sizeof(double));
 		if (src->text)
 			dst->text[i] = xstrdup(src->text[idx[i]]);
+		if (src->cards)
+			card_copy(&dst->cards[i], &src->cards[idx[i]]);
 	}
 }
 
@@ -57,6 +65,7 @@ struct batch dataset_batch(const struct dataset *ds)
 	b.d = ds->d;
 	b.X = ds->X;
 	b.text = (const char *const *)ds->text;
+	b.cards = ds->cards;
 	return b;
 }
 

@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "base/strv.h"
 #include "base/trace.h"
+#include "cards/card.h"
 #include "models/train.h"
 
 /* Rows grouped by class, each group shuffled: order[0..n), class c at [start[c], start[c+1]). */
@@ -58,6 +59,7 @@ double *model_predict_all(const struct model *m, const struct dataset *ds, struc
 		b.d = ds->d;
 		b.X = ds->X ? ds->X + i * ds->d : NULL;
 		b.text = ds->text ? (const char *const *)ds->text + i : NULL;
+		b.cards = ds->cards ? ds->cards + i : NULL;
 		if (m->kind->predict(m, &b, proba + i * m->k, e) < 0) {
 			free(proba);
 			return NULL;

@@ -1,0 +1,513 @@
+/* Dynamogram diagnosis: a convolutional network on a card's resampled curve (1-D) or on its
+ * raster (2-D), trained in epochs with AdamW on a cosine schedule, giving marker
+ * probabilities. The card's scalars (load range ratio, fill...) enter as constant channels, so
+ * the network sees what min-max scaling would hide (../shared/dynamograms.md). */
+#include <math.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/base.h"
+#include "base/par.h"
+#include "cards/norm.h"
+#include "core/rng.h"
+#include "models/model.h"
+#include "nn/nn.h"
+#include "store/safetensors.h"
+
+enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
+#define DYNO_MAX_LAYERS 32
+
+static const struct param_spec dyno_params[] = {
+    {"arch", PARAM_CHOICE, "curve", NAN, NAN, 0, "curve|raster",
+     "network: curve = 1-D convolutions on the resampled loop, raster = 2-D on its picture"},
+    {"epochs", PARAM_INT, "60", 1, 100000, 0, NULL, "passes over the training cards"},
+    {"lr", PARAM_NUM, "0.003", 0, 10, PARAM_MIN_OPEN, NULL, "peak learning rate (AdamW)"},
+    {"batch_size", PARAM_INT, "32", 1, 4096, 0, NULL, "cards per step"},
+    {"weight_decay", PARAM_NUM, "0.01", 0, 10, 0, NULL, "AdamW's decoupled weight decay"},
+    {"width", PARAM_INT, "32", 4, 512, 0, NULL, "channels of the first layer (doubling later)"},
+    {"dropout", PARAM_NUM, "0.2", 0, 0.95, 0, NULL, "dropout before the classifier"},
+    {"points", PARAM_INT, "128", 16, 4096, 0, NULL, "curve: points the loop is resampled to"},
+    {"raster", PARAM_INT, "64", 16, 512, 0, NULL, "raster: picture side in pixels"},
+    {"augment", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+     "jitter training cards (warp, shift, noise; pictures: rotation, zoom, shift)"},
+    {"warmup", PARAM_INT, "3", 0, 100000, 0, NULL, "epochs of linear learning-rate warm-up"},
+    {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,
+     "stop after this many epochs without a better validation loss, keeping the best "
+     "weights (0: train all epochs)"},
+    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* A network's input per card: curve (C, points) or raster (C, raster, raster). */
+struct dyno_shape {
+	int arch, c, h, w;
+	size_t points, raster, size; /* size = c * h * w floats */
+};
+
+struct dyno_state {
+	struct nn_net *net;
+	struct dyno_shape sh;
+	int width, max_batch;
+	pthread_mutex_t lock; /* the network's activations are one set: one predict at a time */
+};
+
+static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
+{
+	sh->arch = params_choice(p, "arch");
+	sh->points = (size_t)params_num(p, "points");
+	sh->raster = (size_t)params_num(p, "raster");
+	if (sh->arch == ARCH_RASTER) {
+		sh->c = 1 + CARD_SCALARS;
+		sh->h = sh->w = (int)sh->raster;
+	} else {
+		sh->c = CARD_CURVE_CHANNELS + CARD_SCALARS;
+		sh->h = 1;
+		sh->w = (int)sh->points;
+	}
+	sh->size = (size_t)sh->c * (size_t)sh->h * (size_t)sh->w;
+}
+
+/* The card's network input (sh->size floats): the curve's channels or the raster, then each
+ * scalar as a constant channel. */
+static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *out, struct err *e)
+{
+	float sc[CARD_SCALARS];
+	size_t plane = (size_t)sh->h * (size_t)sh->w, i, j, first;
+	if (sh->arch == ARCH_RASTER) {
+		if (card_raster(c, sh->raster, out, e) < 0)
+			return -1;
+		first = 1;
+	} else {
+		if (card_curve(c, sh->points, out, e) < 0)
+			return -1;
+		first = CARD_CURVE_CHANNELS;
+	}
+	if (card_scalars(c, sc, e) < 0)
+		return -1;
+	for (j = 0; j < CARD_SCALARS; j++)
+		for (i = 0; i < plane; i++)
+			out[(first + j) * plane + i] = sc[j];
+	return 0;
+}
+
+/* Layers of the two architectures, for k classes and base width w. Strings are static. */
+static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
+		       struct nn_layer_desc *L)
+{
+	int n = 0;
+	bool d2 = sh->arch == ARCH_RASTER;
+	enum nn_op conv = d2 ? NN_CONV2D : NN_CONV1D, pool = d2 ? NN_MAXPOOL2D : NN_MAXPOOL1D;
+	static const char *const cn[] = {"conv1", "conv2", "conv3", "conv4", "conv5"};
+	static const char *const bn[] = {"bn1", "bn2", "bn3", "bn4", "bn5"};
+	/* curve: 128 -> 64 -> 32 -> 16 -> 8; raster: 64 -> 32 -> 16 -> 8 -> 4 */
+	const int widths[] = {w, w, 2 * w, 2 * w, 4 * w};
+	const int ks1[] = {7, 5, 5, 3, 3};
+	memset(L, 0, DYNO_MAX_LAYERS * sizeof(*L));
+	for (int b = 0; b < 5; b++) {
+		L[n].op = conv;
+		L[n].name = cn[b];
+		L[n].out = widths[b];
+		L[n].k = d2 ? 3 : ks1[b];
+		L[n].pad = L[n].k / 2;
+		L[n].no_bias = 1; /* batch norm follows */
+		n++;
+		L[n].op = NN_BATCHNORM;
+		L[n].name = bn[b];
+		n++;
+		L[n].op = NN_RELU;
+		n++;
+		if (b < 4) {
+			L[n].op = pool;
+			L[n].k = 2;
+			n++;
+		}
+	}
+	L[n++].op = NN_GAP;
+	if (dropout > 0) {
+		L[n].op = NN_DROPOUT;
+		L[n].p = dropout;
+		n++;
+	}
+	L[n].op = NN_DENSE;
+	L[n].name = "fc";
+	L[n].out = k;
+	n++;
+	return n;
+}
+
+static int dyno_threads(int threads)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads > 0)
+		return threads;
+	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+}
+
+static void dyno_free(void *p)
+{
+	struct dyno_state *st = p;
+	if (!st)
+		return;
+	nn_net_free(&st->net);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+static int dyno_build(struct dyno_state **out, const struct params *p, size_t k, int max_batch,
+		      int threads, struct err *e)
+{
+	struct dyno_state *st = xcalloc(1, sizeof(*st));
+	struct nn_layer_desc L[DYNO_MAX_LAYERS];
+	struct nn_net_desc d;
+	memset(&d, 0, sizeof(d));
+	dyno_shape_of(p, &st->sh);
+	st->width = (int)params_num(p, "width");
+	d.dims = st->sh.arch == ARCH_RASTER ? 3 : 2;
+	d.c = st->sh.c;
+	d.h = st->sh.h;
+	d.w = st->sh.w;
+	d.layers = L;
+	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"), L);
+	d.max_batch = max_batch;
+	st->max_batch = max_batch;
+	d.threads = threads;
+	pthread_mutex_init(&st->lock, NULL);
+	if (nn_net_new(&st->net, &d, e) < 0) {
+		dyno_free(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+/* Inputs of n cards (n x sh->size floats, caller frees), on threads. */
+struct inputs_job {
+	const struct card *cards;
+	const struct dyno_shape *sh;
+	float *X;
+	struct err *errs; /* per card */
+	int *failed;
+};
+
+static void inputs_one(void *arg, size_t i, int t)
+{
+	struct inputs_job *j = arg;
+	(void)t;
+	if (dyno_input(&j->cards[i], j->sh, j->X + i * j->sh->size, &j->errs[i]) < 0)
+		j->failed[i] = 1;
+}
+
+static float *dyno_inputs(const struct card *cards, size_t n, const struct dyno_shape *sh,
+			  int threads, struct err *e)
+{
+	struct inputs_job j;
+	float *X = xmallocarray(n ? n : 1, sh->size * sizeof(float));
+	size_t i;
+	j.cards = cards;
+	j.sh = sh;
+	j.X = X;
+	j.errs = xcalloc(n ? n : 1, sizeof(struct err));
+	j.failed = xcalloc(n ? n : 1, sizeof(int));
+	par_for(n, threads, inputs_one, &j);
+	for (i = 0; i < n; i++)
+		if (j.failed[i]) {
+			*e = j.errs[i];
+			FREE_AND_NULL(X);
+			break;
+		}
+	free(j.errs);
+	free(j.failed);
+	return X;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Loss and accuracy of the network in eval mode on n inputs X with labels y. */
+static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, size_t n, int B,
+			  size_t k, double *loss, double *acc)
+{
+	double sl = 0;
+	size_t i, hit = 0;
+	for (i = 0; i < n; i += (size_t)B) {
+		int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
+		const float *logits = nn_net_forward(st->net, X + i * st->sh.size, b, 0);
+		sl += (double)nn_softmax_xent(NULL, NULL, logits, y + i, NULL, b, (int)k) * b;
+		for (int r = 0; r < b; r++) {
+			size_t best = 0;
+			for (size_t c = 1; c < k; c++)
+				if (logits[(size_t)r * k + c] > logits[(size_t)r * k + best])
+					best = c;
+			hit += (int)best == y[i + (size_t)r];
+		}
+	}
+	*loss = n ? sl / (double)n : NAN;
+	*acc = n ? (double)hit / (double)n : NAN;
+}
+
+/* Copies the tensors of src into dst's of the same name and shape; with all, every tensor of
+ * dst must be found (a warm start), else those that match are taken (a pretrained model with
+ * other classes keeps its own classifier). Returns the number copied. */
+static int dyno_copy_weights(struct nn_net *dst, const struct nn_net *src, bool all, struct err *e)
+{
+	int i, copied = 0;
+	for (i = 0; i < nn_net_ntensors(dst); i++) {
+		const struct nn_tensor *t = nn_net_tensor(dst, i), *s = nn_net_find(src, t->name);
+		if (!s || s->size != t->size || s->ndim != t->ndim ||
+		    memcmp(s->shape, t->shape, sizeof(t->shape))) {
+			if (all)
+				return err_set(e, DYN_EUSAGE,
+					       "the model to start from has no tensor \"%s\" of "
+					       "this shape (other arch or width?)",
+					       t->name);
+			continue;
+		}
+		memcpy(t->data, s->data, t->size * sizeof(float));
+		copied++;
+	}
+	return copied;
+}
+
+static int dyno_fit(struct model *m, const struct dataset *ds, const struct model *warm,
+		    const struct fit_ctx *ctx, struct err *e)
+{
+	const struct params *p = &m->params;
+	struct dyno_state *st = NULL, *best = NULL;
+	size_t n = ds->n, k = ds->k, i, step = 0, steps;
+	int B = (int)params_num(p, "batch_size"), threads = dyno_threads(ctx->threads);
+	long epochs = (long)params_num(p, "epochs"), ep;
+	int patience = (int)params_num(p, "patience"), augment = params_choice(p, "augment") == 1;
+	float *X = NULL, *Xv = NULL, *xb = NULL, *dlogits = NULL;
+	int *yb = NULL, *yv = NULL;
+	size_t *order = NULL, nv = ctx->valid ? ctx->valid->n : 0;
+	struct nn_optim opt;
+	struct nn_sched sched;
+	struct nn_early early;
+	struct rng r;
+	int ret = -1, have_opt = 0;
+	cJSON *info;
+
+	if ((size_t)B > n)
+		B = (int)n;
+	if (dyno_build(&st, p, k, B, threads, e) < 0)
+		goto out;
+	nn_net_init(st->net, ctx->seed);
+	if (warm) {
+		const struct dyno_state *ws = warm->state;
+		if (dyno_copy_weights(st->net, ws->net, true, e) < 0)
+			goto out;
+	}
+	if (!(X = dyno_inputs(ds->cards, n, &st->sh, threads, e)))
+		goto out;
+	if (nv) {
+		if (!(Xv = dyno_inputs(ctx->valid->cards, nv, &st->sh, threads, e)))
+			goto out;
+		yv = ctx->valid->y;
+	}
+	xb = xmallocarray((size_t)B, st->sh.size * sizeof(float));
+	dlogits = xmallocarray((size_t)B, k * sizeof(float));
+	yb = xmallocarray((size_t)B, sizeof(int));
+	order = xmallocarray(n, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(st->net));
+	have_opt = 1;
+	opt.weight_decay = (float)params_num(p, "weight_decay");
+	nn_sched_init(&sched, NN_SCHED_COSINE, (float)params_num(p, "lr"));
+	sched.t_max = (int)epochs;
+	sched.warmup = (int)params_num(p, "warmup") < epochs ? (int)params_num(p, "warmup") : 0;
+	nn_early_init(&early, patience, 0, 0);
+	/* The training's own stream, apart from the network's initialization. */
+	rng_init(&r, ctx->seed ^ 0x5dee7ba11f00dULL);
+	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	for (ep = 0; ep < epochs; ep++) {
+		struct epoch_stats es;
+		double t0 = now_seconds(), sl = 0;
+		size_t hit = 0, seen = 0;
+		opt.lr = nn_sched_lr(&sched, (int)ep);
+		rng_shuffle(&r, order, n);
+		/* A last batch of one would make batch statistics meaningless: it joins none. */
+		for (i = 0; i + 1 < n || (i < n && n == 1); i += (size_t)B) {
+			int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
+			const float *logits;
+			for (int q = 0; q < b; q++) {
+				const float *src = X + order[i + (size_t)q] * st->sh.size;
+				float *dst = xb + (size_t)q * st->sh.size;
+				yb[q] = ds->y[order[i + (size_t)q]];
+				if (!augment) {
+					memcpy(dst, src, st->sh.size * sizeof(float));
+				} else if (st->sh.arch == ARCH_RASTER) {
+					struct nn_aug_image a = {0.08f, 0.08f, 0.05f, 0,
+								 0,	0,     0,     0};
+					nn_aug_image(dst, src, st->sh.c, st->sh.h, st->sh.w, &r,
+						     &a);
+				} else {
+					struct nn_aug_curve a = {2, 0, 0.01f, 0.04f};
+					nn_aug_curve(dst, src, st->sh.c, st->sh.w, &r, &a);
+				}
+			}
+			seen += (size_t)b;
+			logits = nn_net_forward(st->net, xb, b, 1);
+			sl +=
+			    (double)nn_softmax_xent(dlogits, NULL, logits, yb, NULL, b, (int)k) * b;
+			for (int q = 0; q < b; q++) {
+				size_t bi = 0;
+				for (size_t c = 1; c < k; c++)
+					if (logits[(size_t)q * k + c] > logits[(size_t)q * k + bi])
+						bi = c;
+				hit += (int)bi == yb[q];
+			}
+			nn_net_zero_grad(st->net);
+			nn_net_backward(st->net, dlogits);
+			nn_net_step(st->net, &opt);
+			progress_update(ctx->progress, (double)++step, (double)steps);
+		}
+		memset(&es, 0, sizeof(es));
+		es.epoch = ep + 1;
+		es.epochs = epochs;
+		es.loss = sl / (double)seen;
+		es.lr = opt.lr;
+		es.metric = "accuracy";
+		es.train_metric = (double)hit / (double)seen;
+		es.val_loss = es.val_metric = NAN;
+		if (nv)
+			dyno_evaluate(st, Xv, yv, nv, B, k, &es.val_loss, &es.val_metric);
+		es.seconds = now_seconds() - t0;
+		if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &es, e) < 0)
+			goto out;
+		if (patience && nv) {
+			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
+				if (!best && dyno_build(&best, p, k, B, 1, e) < 0)
+					goto out;
+				dyno_copy_weights(best->net, st->net, true, e);
+			}
+			if (nn_early_stop(&early))
+				break;
+		}
+	}
+	if (best) { /* the best epoch's weights, buffers included */
+		dyno_copy_weights(st->net, best->net, true, e);
+	}
+	info = cJSON_CreateObject();
+	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
+	cJSON_AddNumberToObject(info, "epochs_run", (double)(ep < epochs ? ep + 1 : epochs));
+	if (best)
+		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+	cJSON_Delete(m->info);
+	m->info = info;
+	m->state = st;
+	st = NULL;
+	ret = 0;
+out:
+	if (have_opt)
+		nn_optim_release(&opt);
+	dyno_free(st);
+	dyno_free(best);
+	free(X);
+	free(Xv);
+	free(xb);
+	free(dlogits);
+	free(yb);
+	free(order);
+	return ret;
+}
+
+#define PREDICT_CHUNK 64
+
+static int dyno_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
+{
+	struct dyno_state *st = m->state;
+	size_t i, k = m->k;
+	float *X = NULL;
+	int ret = -1;
+
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < b->n; i += PREDICT_CHUNK) {
+		size_t nb = b->n - i < PREDICT_CHUNK ? b->n - i : PREDICT_CHUNK;
+		const float *logits;
+		free(X);
+		if (!(X = dyno_inputs(b->cards + i, nb, &st->sh, 1, e)))
+			goto out;
+		for (size_t c0 = 0; c0 < nb;) {
+			size_t bb =
+			    nb - c0 < (size_t)st->max_batch ? nb - c0 : (size_t)st->max_batch;
+			logits = nn_net_forward(st->net, X + c0 * st->sh.size, (int)bb, 0);
+			for (size_t q = 0; q < bb; q++) {
+				const float *l = logits + q * k;
+				double mx = l[0], sum = 0, *out = proba + (i + c0 + q) * k;
+				for (size_t c = 1; c < k; c++)
+					mx = l[c] > mx ? l[c] : mx;
+				for (size_t c = 0; c < k; c++)
+					sum += out[c] = exp((double)l[c] - mx);
+				for (size_t c = 0; c < k; c++)
+					out[c] /= sum;
+			}
+			c0 += bb;
+		}
+	}
+	ret = 0;
+out:
+	pthread_mutex_unlock(&st->lock);
+	free(X);
+	return ret;
+}
+
+static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
+{
+	const struct dyno_state *st = m->state;
+	int i;
+	char name[80];
+	(void)e;
+	for (i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
+	return 0;
+}
+
+static int dyno_load(struct model *m, struct st_file *f, struct err *e)
+{
+	struct dyno_state *st = NULL;
+	int i;
+	char name[80];
+	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
+		return -1;
+	for (i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		const struct st_tensor *s;
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
+			goto fail;
+		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
+			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
+			goto fail;
+		}
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	m->state = st;
+	return 0;
+fail:
+	dyno_free(st);
+	return -1;
+}
+
+const struct model_kind model_dynamogram = {
+    .name = "dynamogram",
+    .summary = "dynamometer-card diagnosis: a convolutional network on cards (points or pictures)",
+    .input = INPUT_CARD,
+    .output = OUTPUT_CLASSES,
+    .train = TRAIN_HOLDOUT | TRAIN_CV | TRAIN_CLASSES | TRAIN_EPOCHS,
+    .params = dyno_params,
+    .fit = dyno_fit,
+    .predict = dyno_predict,
+    .save = dyno_save,
+    .load = dyno_load,
+    .free_state = dyno_free,
+};
