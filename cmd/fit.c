@@ -6,6 +6,7 @@
 #include "base/trace.h"
 #include "io/doc.h"
 #include "io/records.h"
+#include "base/strv.h"
 #include "models/data.h"
 #include "models/stored.h"
 #include "models/train.h"
@@ -20,7 +21,8 @@ struct param_arg {
 
 struct fit_args {
 	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
-	const char *delimiter, *text_column;
+	const char *delimiter, *text_column, *pretrained;
+	const char *card_col, *position_col, *load_col;
 	int replace, no_refit;
 	double test_fraction;
 	long cv;
@@ -60,12 +62,20 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_BOOL_(0, "replace", &a->replace, "replace an existing model of that id"),
 	    OPT_STRING_(0, "note", &a->note, "TEXT", "a note kept with the model"),
 	    OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
+	    OPT_STRING_(0, "pretrained", &a->pretrained, "MODEL",
+			"networks: start from a stored model's weights (its classes may differ)"),
 	    OPT_GROUP_("Data:"),
 	    OPT_STRING_(0, "label", &a->label, "COL", "label column (default: label, else y)"),
 	    OPT_STRING_(0, "features", &a->features, "COLS",
 			"comma-separated feature columns (default: all others)"),
 	    OPT_STRING_(0, "text-column", &a->text_column, "COL",
 			"text column of text models (default: text)"),
+	    OPT_STRING_(0, "card-column", &a->card_col, "COL",
+			"cards: the card id column of a many-card CSV (default: card)"),
+	    OPT_STRING_(0, "position-column", &a->position_col, "COL",
+			"cards: the position column (default: position, else x)"),
+	    OPT_STRING_(0, "load-column", &a->load_col, "COL",
+			"cards: the load column (default: load, else y)"),
 	    OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
 	    OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
 	    OPT_GROUP_("Evaluation:"),
@@ -165,7 +175,7 @@ int cmd_fit(int argc, char **argv)
 	struct load_opts lo;
 	struct train_opts to;
 	struct store *store = NULL;
-	struct model *m = NULL, *warm = NULL;
+	struct model *m = NULL, *warm = NULL, *pre = NULL;
 	struct cJSON *report = NULL, *entry = NULL;
 	struct train_log *log = NULL;
 	const char *id;
@@ -245,6 +255,9 @@ int cmd_fit(int argc, char **argv)
 	lo.label = a.label;
 	lo.features = a.features;
 	lo.text_column = a.text_column;
+	lo.cards.card_col = a.card_col;
+	lo.cards.x_col = a.position_col;
+	lo.cards.y_col = a.load_col;
 	/* A kind with an invalid_utf8 parameter has invalid UTF-8 repaired while loading when it
 	 * asks for it; otherwise the loader's error names the line. */
 	if (params_find(kind->params, "invalid_utf8"))
@@ -289,6 +302,24 @@ int cmd_fit(int argc, char **argv)
 		}
 	}
 
+	if (a.pretrained) {
+		if (!(kind->train & TRAIN_EPOCHS)) {
+			rc = usage_error("--pretrained: %s models do not start from weights",
+					 kind->name);
+			goto out;
+		}
+		if (model_from_store(store, a.pretrained, &pre, &e) < 0) {
+			err_prefix(&e, "--pretrained");
+			rc = report_err(&e);
+			goto out;
+		}
+		if (pre->kind != kind) {
+			rc = usage_error("--pretrained: model \"%s\" is a %s model, not %s",
+					 a.pretrained, pre->kind->name, kind->name);
+			goto out;
+		}
+	}
+
 	utc_now(started);
 	if (dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha, &e) <
 	    0) {
@@ -296,10 +327,19 @@ int cmd_fit(int argc, char **argv)
 		goto out;
 	}
 	trace_perf("fit: read data");
-	if (warm && (warm->d != ds.d || warm->k != ds.k)) {
+	/* A network continues with new cards of some of its classes: they take its classes. */
+	if (warm && (kind->train & TRAIN_EPOCHS) &&
+	    dataset_adopt_classes(&ds, warm->classes, warm->k, &e) < 0) {
+		err_prefix(&e, "--warm-start: model \"%s\"", a.warm);
+		rc = report_err(&e);
+		goto out;
+	}
+	if (warm &&
+	    (warm->d != ds.d || warm->k != ds.k || !strv_equal(warm->classes, ds.classes, ds.k) ||
+	     !strv_equal(warm->features, ds.features, ds.d))) {
 		rc = usage_error(
 		    "--warm-start: model \"%s\" has %zu features and %zu classes, the data "
-		    "%zu and %zu",
+		    "%zu and %zu (or their names differ)",
 		    a.warm, warm->d, warm->k, ds.d, ds.k);
 		goto out;
 	}
@@ -326,6 +366,7 @@ int cmd_fit(int argc, char **argv)
 	to.ctx.threads = (int)global.threads;
 	to.ctx.quiet = global.quiet;
 	to.ctx.progress = cmd_progress("training");
+	to.ctx.pretrained = pre;
 	if (log) {
 		to.ctx.on_epoch = fit_on_epoch;
 		to.ctx.on_epoch_arg = log;
@@ -373,6 +414,7 @@ out:
 	st_release(&file);
 	model_free(&m);
 	model_free(&warm);
+	model_free(&pre);
 	store_free(&store);
 	dataset_release(&ds);
 	if (have_grid)

@@ -23,6 +23,7 @@ struct predict_args {
 	int proba;
 	long top;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
+	const char *card_col, *position_col, *load_col;
 };
 
 static const char predict_usage[] = "dyn predict MODEL [OPTIONS] [INPUT...]";
@@ -191,6 +192,12 @@ int cmd_predict(int argc, char **argv)
 	    OPT_STRING_(0, "text", &a.text, "TEXT", "predict one literal text (text models)"),
 	    OPT_STRING_(0, "text-column", &a.text_column, "COL",
 			"text column (default: the one the model was trained on)"),
+	    OPT_STRING_(0, "card-column", &a.card_col, "COL",
+			"cards: the card id column of a many-card CSV (default: card)"),
+	    OPT_STRING_(0, "position-column", &a.position_col, "COL",
+			"cards: the position column (default: position, else x)"),
+	    OPT_STRING_(0, "load-column", &a.load_col, "COL",
+			"cards: the load column (default: load, else y)"),
 	    OPT_STRING_(0, "input-format", &a.input_format, "FMT", "csv, json or ndjson"),
 	    OPT_STRING_(0, "delimiter", &a.delimiter, "C", "CSV field delimiter"),
 	    OPT_END_(),
@@ -227,6 +234,9 @@ int cmd_predict(int argc, char **argv)
 	io.keep = (const char *const *)keep.v;
 	io.nkeep = keep.n;
 	io.text_column = a.text_column;
+	io.cards.card_col = a.card_col;
+	io.cards.x_col = a.position_col;
+	io.cards.y_col = a.load_col;
 	io.interactive = n == 1 && !stdin_is_file();
 	if (a.text && m->kind->input != INPUT_TEXT) {
 		rc = usage_error("--text: model \"%s\" is a %s model; --text needs a text model",

@@ -64,3 +64,11 @@ int strv_opt_list(const struct opt *o, const char *arg, struct err *e)
 		p = c + 1;
 	}
 }
+
+bool strv_equal(char *const *a, char *const *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(a[i], b[i]))
+			return false;
+	return true;
+}

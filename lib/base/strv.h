@@ -2,6 +2,7 @@
 #ifndef DYN_BASE_STRV_H
 #define DYN_BASE_STRV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/err.h"
@@ -22,6 +23,8 @@ void strv_split(struct strv *sv, const char *s, char sep);
 
 /* A copy of n strings (caller owns: strv_free). */
 char **strv_dup(char *const *v, size_t n);
+/* Whether a[0..n) and b[0..n) hold the same strings in the same order. */
+bool strv_equal(char *const *a, char *const *b, size_t n);
 /* Frees n strings and the array (NULL is fine). */
 void strv_free(char **v, size_t n);
 

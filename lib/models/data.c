@@ -306,3 +306,26 @@ out:
 		sha256_final_hex(&sha, sha256);
 	return ret;
 }
+
+int dataset_adopt_classes(struct dataset *ds, char *const *names, size_t k, struct err *e)
+{
+	size_t *map = xmallocarray(ds->k ? ds->k : 1, sizeof(size_t)), c, j, i;
+	for (c = 0; c < ds->k; c++) {
+		for (j = 0; j < k && strcmp(ds->classes[c], names[j]); j++)
+			;
+		if (j == k) {
+			err_set(e, DYN_EUSAGE, "has no class \"%s\" (it knows %zu others)",
+				ds->classes[c], k);
+			free(map);
+			return -1;
+		}
+		map[c] = j;
+	}
+	for (i = 0; i < ds->n; i++)
+		ds->y[i] = (int)map[ds->y[i]];
+	strv_free(ds->classes, ds->k);
+	ds->classes = strv_dup(names, k);
+	ds->k = k;
+	free(map);
+	return 0;
+}

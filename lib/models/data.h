@@ -24,6 +24,10 @@ struct load_opts {
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e);
 
+/* Gives ds the classes names[0..k) (a model's), renumbering its labels; a class of ds that is
+ * not among them is a DYN_EUSAGE error naming it. */
+int dataset_adopt_classes(struct dataset *ds, char *const *names, size_t k, struct err *e);
+
 /* Sorts class names like dataset_load does and returns the permutation: order[i] is the old
  * index of the i-th class in sorted order. */
 void classes_sort(char **classes, size_t k, size_t *order);

@@ -298,6 +298,19 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 	if (dyno_build(&st, p, k, B, threads, e) < 0)
 		goto out;
 	nn_net_init(st->net, ctx->seed);
+	if (ctx->pretrained && !warm) {
+		const struct dyno_state *ps = ctx->pretrained->state;
+		if (ps->sh.arch != st->sh.arch || ps->sh.size != st->sh.size ||
+		    ps->width != st->width) {
+			err_set(
+			    e, DYN_EUSAGE,
+			    "--pretrained: that model's network differs (arch, points, raster or "
+			    "width)");
+			goto out;
+		}
+		if (dyno_copy_weights(st->net, ps->net, false, e) < 0)
+			goto out;
+	}
 	if (warm) {
 		const struct dyno_state *ws = warm->state;
 		if (dyno_copy_weights(st->net, ws->net, true, e) < 0)

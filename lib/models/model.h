@@ -93,6 +93,10 @@ struct fit_ctx {
 	 * stops the training with that error. */
 	int (*on_epoch)(void *arg, const struct epoch_stats *st, struct err *e);
 	void *on_epoch_arg;
+	/* Kinds with TRAIN_EPOCHS: a model of the same kind whose weights start the training
+	 * where they fit (its classes may differ: a classifier of other classes is not taken);
+	 * NULL for none. */
+	const struct model *pretrained;
 };
 
 struct model_kind;
