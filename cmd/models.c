@@ -7,6 +7,14 @@
 #include "models/stored.h"
 #include "store/store.h"
 
+/* v with digits significant digits (for people: the catalogue keeps every digit). */
+static const char *fmt_num(double v, int digits)
+{
+	static char buf[64];
+	snprintf(buf, sizeof(buf), "%.*g", digits, v);
+	return buf;
+}
+
 static int open_store(struct store **s)
 {
 	struct err e = ERR_INIT;
@@ -17,8 +25,9 @@ static int open_store(struct store **s)
 
 static int models_ls(int argc, char **argv)
 {
-	static const char *const cols[] = {"id",      "kind",	  "created_at", "rows",
-					   "classes", "accuracy", "evaluation", "note"};
+	static const char *const cols[] = {"id",	 "kind",    "created_at",
+					   "rows",	 "classes", "accuracy",
+					   "evaluation", "note",    "status"};
 	const struct opt opts[] = {OPT_END_()};
 	struct store *s = NULL;
 	struct cJSON *index = NULL;
@@ -62,6 +71,7 @@ static int models_ls(int argc, char **argv)
 			out_str(w, note);
 		else
 			out_null(w);
+		out_str(w, store_entry_status(m));
 	}
 	if (out_finish(&w, &e) < 0) {
 		rc = report_err(&e);
@@ -74,12 +84,39 @@ out:
 	return rc;
 }
 
+/* The epochs array as a table: one column per key of the first epoch. */
+static int print_epochs(const struct cJSON *epochs, struct err *e)
+{
+	const char *cols[16];
+	size_t nc = 0, i, j, n = doc_len(epochs, "");
+	struct out_writer *w;
+	const struct cJSON *first = doc_at(epochs, "", 0);
+	while (nc < ARRAY_SIZE(cols) && (cols[nc] = doc_key(first, "", nc)))
+		nc++;
+	printf("epochs:\n");
+	w = out_new(stdout, OUT_TABLE, nc, cols, NULL);
+	for (i = 0; i < n; i++) {
+		const struct cJSON *ep = doc_at(epochs, "", i);
+		for (j = 0; j < nc; j++) {
+			double v = doc_num(ep, cols[j]);
+			if (isnan(v))
+				out_null(w);
+			else if (!strcmp(cols[j], "epoch"))
+				out_int(w, (long long)v);
+			else
+				out_str(w, fmt_num(v, !strcmp(cols[j], "lr") ? 3 : 4));
+		}
+	}
+	return out_finish(&w, e);
+}
+
 static int models_show(int argc, char **argv)
 {
 	const struct opt opts[] = {OPT_END_()};
 	struct store *s = NULL;
-	struct cJSON *doc = NULL;
+	struct cJSON *doc = NULL, *epochs = NULL;
 	struct err e = ERR_INIT;
+	enum out_format fmt;
 	int rc = 0, n;
 
 	n = parse_cmd_options(argc, argv, opts, "dyn models show ID", &rc);
@@ -94,13 +131,18 @@ static int models_show(int argc, char **argv)
 	if ((rc = open_store(&s)))
 		return rc;
 	doc = model_describe(s, argv[0], &e);
-	if (!doc || out_doc(stdout, (enum out_format)output_format(1), doc, &e) < 0) {
+	fmt = (enum out_format)output_format(1);
+	/* For people, a network's epochs are a table after the rest. */
+	if (doc && fmt == OUT_TABLE && doc_len(doc, "training.epochs"))
+		epochs = doc_detach(doc, "training.epochs");
+	if (!doc || out_doc(stdout, fmt, doc, &e) < 0 || (epochs && print_epochs(epochs, &e) < 0)) {
 		rc = report_err(&e);
 		goto out;
 	}
 	rc = finish_stdout(0);
 out:
 	doc_free(doc);
+	doc_free(epochs);
 	store_free(&s);
 	return rc;
 }

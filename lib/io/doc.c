@@ -46,6 +46,34 @@ const struct cJSON *doc_at(const struct cJSON *doc, const char *path, size_t i)
 	return cJSON_IsArray(x) ? cJSON_GetArrayItem(x, (int)i) : NULL;
 }
 
+const char *doc_key(const struct cJSON *doc, const char *path, size_t i)
+{
+	const cJSON *x = doc_get(doc, path), *c;
+	if (!cJSON_IsObject(x))
+		return NULL;
+	for (c = x->child; c && i; c = c->next)
+		i--;
+	return c ? c->string : NULL;
+}
+
+struct cJSON *doc_detach(struct cJSON *doc, const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	cJSON *parent = doc, *x = (cJSON *)doc_get(doc, path);
+	char head[256];
+	if (!x)
+		return NULL;
+	if (dot) {
+		size_t len = (size_t)(dot - path);
+		if (len >= sizeof(head))
+			return NULL;
+		memcpy(head, path, len);
+		head[len] = '\0';
+		parent = (cJSON *)doc_get(doc, head);
+	}
+	return cJSON_DetachItemViaPointer(parent, x);
+}
+
 void doc_free(struct cJSON *doc)
 {
 	cJSON_Delete(doc);

@@ -16,6 +16,10 @@ double doc_num(const struct cJSON *doc, const char *path);
 /* Elements of the array at path (0 if not an array); the i-th element, or NULL. */
 size_t doc_len(const struct cJSON *doc, const char *path);
 const struct cJSON *doc_at(const struct cJSON *doc, const char *path, size_t i);
+/* The name of the i-th key of the object at path, or NULL past the last (or not an object). */
+const char *doc_key(const struct cJSON *doc, const char *path, size_t i);
+/* Removes the item at path from its parent and returns it (caller owns: doc_free), or NULL. */
+struct cJSON *doc_detach(struct cJSON *doc, const char *path);
 void doc_free(struct cJSON *doc);
 
 #endif
