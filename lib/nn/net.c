@@ -787,6 +787,22 @@ static void chunk_backward(void *arg, size_t c, int t)
 		layer_backward(p->net, &p->net->layers[l], b0, nb, part, p->net->scratch[t]);
 }
 
+/* Clears a chunk's slice of every gradient that backward adds into, and its partial. */
+static void chunk_zero(void *arg, size_t c, int t)
+{
+	struct pass *p = arg;
+	struct nn_net *net = p->net;
+	int b0, nb;
+	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
+	for (int k = 0; k < net->nnodes; k++) {
+		const struct nn_node *X = &net->nodes[k];
+		if (!X->alias && X->dact)
+			memset(X->dact + (size_t)b0 * X->size, 0,
+			       (size_t)nb * X->size * sizeof(float));
+	}
+	memset(net->partials + c * net->nparams, 0, net->nparams * sizeof(float));
+}
+
 /* Batch norm runs over channels: each channel's statistics are one sequential sum. */
 static void bn_forward(void *arg, size_t c, int t)
 {
@@ -880,11 +896,7 @@ void nn_net_backward(struct nn_net *net, const float *dout)
 	if (B < 1)
 		return;
 	openblas_set_num_threads(1);
-	for (int k = 0; k < net->nnodes; k++)
-		if (!net->nodes[k].alias && net->nodes[k].dact)
-			memset(net->nodes[k].dact, 0,
-			       (size_t)B * net->nodes[k].size * sizeof(float));
-	memset(net->partials, 0, (size_t)p.nchunks * net->nparams * sizeof(float));
+	par_for((size_t)p.nchunks, net->threads, chunk_zero, &p);
 	if (Y->dact)
 		memcpy(Y->dact, dout, (size_t)B * Y->size * sizeof(float));
 	/* stages in reverse order: a batch norm alone, else the layers back to the last one */
