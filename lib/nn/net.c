@@ -946,6 +946,34 @@ float *nn_net_grads(struct nn_net *net)
 	return net->grads;
 }
 
+void nn_net_decay_mask(const struct nn_net *net, float *mask)
+{
+	memset(mask, 0, net->nparams * sizeof(float));
+	for (int i = 0; i < net->nlayers; i++) {
+		const struct nn_layer *L = &net->layers[i];
+		if (L->nw && L->d.op != NN_BATCHNORM)
+			for (size_t k = 0; k < L->nw; k++)
+				mask[L->w_off + k] = 1;
+	}
+}
+
+size_t nn_net_state_size(const struct nn_net *net)
+{
+	return net->nparams + net->nbufs;
+}
+
+void nn_net_get_state(const struct nn_net *net, float *dst)
+{
+	memcpy(dst, net->params, net->nparams * sizeof(float));
+	memcpy(dst + net->nparams, net->bufs, net->nbufs * sizeof(float));
+}
+
+void nn_net_set_state(struct nn_net *net, const float *src)
+{
+	memcpy(net->params, src, net->nparams * sizeof(float));
+	memcpy(net->bufs, src + net->nparams, net->nbufs * sizeof(float));
+}
+
 int nn_net_ntensors(const struct nn_net *net)
 {
 	return net->ntensors;
