@@ -106,6 +106,9 @@ static void affine(float *restrict y, const float *restrict x, float a, float b,
 
 /* ---- Convolution ---------------------------------------------------------------------- */
 
+/* Bound on kernel sizes, strides, padding and dilation: products of them stay in int. */
+#define NN_GEOM_MAX (1 << 16)
+
 static int conv_out(int n, int k, int s, int p, int d)
 {
 	long span = (long)d * (k - 1) + 1;
@@ -120,7 +123,9 @@ int nn_conv2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int kh, 
 {
 	memset(g, 0, sizeof(*g));
 	if (cin < 1 || cout < 1 || h < 1 || w < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 ||
-	    ph < 0 || pw < 0 || dh < 1 || dw < 1)
+	    ph < 0 || pw < 0 || dh < 1 || dw < 1 || kh > NN_GEOM_MAX || kw > NN_GEOM_MAX ||
+	    sh > NN_GEOM_MAX || sw > NN_GEOM_MAX || ph > NN_GEOM_MAX || pw > NN_GEOM_MAX ||
+	    dh > NN_GEOM_MAX || dw > NN_GEOM_MAX)
 		return -1;
 	g->cin = cin, g->cout = cout, g->h = h, g->w = w;
 	g->kh = kh, g->kw = kw, g->sh = sh, g->sw = sw, g->ph = ph, g->pw = pw, g->dh = dh,
@@ -285,7 +290,8 @@ int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, 
 {
 	memset(g, 0, sizeof(*g));
 	if (cin < 1 || cout < 1 || h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || opad < 0 ||
-	    dil < 1 || opad >= stride)
+	    dil < 1 || opad >= stride || k > NN_GEOM_MAX || stride > NN_GEOM_MAX ||
+	    pad > NN_GEOM_MAX || dil > NN_GEOM_MAX || h > NN_GEOM_MAX || w > NN_GEOM_MAX)
 		return -1;
 	long oh = (long)(h - 1) * stride - 2L * pad + (long)dil * (k - 1) + opad + 1;
 	long ow = (long)(w - 1) * stride - 2L * pad + (long)dil * (k - 1) + opad + 1;
@@ -370,7 +376,8 @@ void nn_dense_backward(float *dinp, float *dweight, float *dbias, const float *d
 int nn_pool2d_setup(struct nn_pool *g, int c, int h, int w, int k, int stride, int pad)
 {
 	memset(g, 0, sizeof(*g));
-	if (c < 1 || h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || 2 * pad > k)
+	if (c < 1 || h < 1 || w < 1 || k < 1 || stride < 1 || pad < 0 || k > NN_GEOM_MAX ||
+	    stride > NN_GEOM_MAX || 2 * pad > k)
 		return -1;
 	g->c = c, g->h = h, g->w = w, g->kh = g->kw = k, g->sh = g->sw = stride;
 	g->ph = g->pw = pad;
@@ -382,7 +389,8 @@ int nn_pool2d_setup(struct nn_pool *g, int c, int h, int w, int k, int stride, i
 int nn_pool1d_setup(struct nn_pool *g, int c, int l, int k, int stride, int pad)
 {
 	memset(g, 0, sizeof(*g));
-	if (c < 1 || l < 1 || k < 1 || stride < 1 || pad < 0 || 2 * pad > k)
+	if (c < 1 || l < 1 || k < 1 || stride < 1 || pad < 0 || k > NN_GEOM_MAX ||
+	    stride > NN_GEOM_MAX || 2 * pad > k)
 		return -1;
 	g->c = c, g->h = 1, g->w = l, g->kh = 1, g->kw = k, g->sh = 1, g->sw = stride;
 	g->ph = 0, g->pw = pad;

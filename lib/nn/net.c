@@ -21,8 +21,12 @@
 /* Parameter tensors start at multiples of this many floats (64 bytes). */
 #define NN_ALIGN    16
 #define NN_NAME_MAX 48
-/* Bound on any activation buffer (floats) and on their total, against absurd descriptions. */
-#define NN_MAX_FLOATS ((size_t)1 << 32)
+/* Bounds against absurd descriptions: floats of all activations together (4 GB), of one
+ * sample of one node (the layer functions index planes with int), of parameters (their
+ * gradient, partials and optimizer state take 12 times as much). */
+#define NN_MAX_FLOATS ((size_t)1 << 30)
+#define NN_MAX_SAMPLE ((size_t)INT32_MAX / 2)
+#define NN_MAX_PARAMS ((size_t)1 << 27)
 
 struct nn_node {
 	char name[NN_NAME_MAX];
@@ -262,6 +266,9 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 				       "nn: layer %d \"%s\": upsample needs a (C, L) or (C, H, W) "
 				       "input and a scale in 1..64, got %s and %d",
 				       i, nm, sh, s);
+		if ((size_t)x->c * x->h * x->w * s * (x->dims == 3 ? s : 1) > NN_MAX_SAMPLE)
+			return err_set(e, DYN_EUSAGE, "nn: layer %d \"%s\": output too large", i,
+				       nm);
 		if (x->dims == 3)
 			y->h = x->h * s;
 		y->w = x->w * s;
@@ -301,6 +308,9 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 				    "nn: layer %d \"%s\": concat needs equal sizes but for "
 				    "channels, got %s and %s",
 				    i, nm, sh, sh2);
+			if ((size_t)(x->c + (long)x2->c) * x->h * x->w > NN_MAX_SAMPLE)
+				return err_set(e, DYN_EUSAGE,
+					       "nn: layer %d \"%s\": output too large", i, nm);
 			y->c = x->c + x2->c;
 		}
 		break;
@@ -313,7 +323,8 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 		return err_set(e, DYN_EUSAGE, "nn: layer %d: unknown operation %d", i, (int)d->op);
 	}
 	y->size = (size_t)y->c * y->h * y->w;
-	if (y->size == 0 || y->size > NN_MAX_FLOATS / (size_t)net->max_batch)
+	if (y->size == 0 || y->size > NN_MAX_SAMPLE ||
+	    y->size > NN_MAX_FLOATS / (size_t)net->max_batch)
 		return err_set(e, DYN_EUSAGE, "nn: layer %d \"%s\": output too large", i, nm);
 	L->out = net->nnodes++;
 	if (L->nw) {
@@ -406,7 +417,7 @@ static int check_desc(struct nn_net *net, const struct nn_net_desc *d, struct er
 	in->h = d->dims == 3 ? d->h : 1;
 	in->w = d->dims >= 2 ? d->w : 1;
 	in->size = (size_t)in->c * in->h * in->w;
-	if (in->size > NN_MAX_FLOATS / (size_t)d->max_batch || (size_t)in->h * in->w > INT32_MAX)
+	if (in->size > NN_MAX_SAMPLE || in->size > NN_MAX_FLOATS / (size_t)d->max_batch)
 		return err_set(e, DYN_EUSAGE, "nn: input too large");
 	net->nnodes = 1;
 	return 0;
@@ -465,7 +476,7 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 			goto out;
 		}
 	}
-	if (np > NN_MAX_FLOATS / NN_CHUNKS) {
+	if (np > NN_MAX_PARAMS) {
 		err_set(e, DYN_EUSAGE, "nn: too many parameters (%zu)", np);
 		goto out;
 	}

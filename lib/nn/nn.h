@@ -272,7 +272,10 @@ struct nn_layer_desc {
 
 /* A network: the input's per-sample shape (dims 1: (c); 2: (c, w) = (C, L); 3: (c, h, w)),
  * the layers in topological order (the last one is the output), the largest batch, and the
- * threads that forward and backward may use (results do not depend on them). */
+ * threads that forward and backward may use. Results do not depend on the threads: a batch is
+ * cut into min(8, B) fixed chunks of samples, each with its own gradient partial summed in
+ * chunk order, and batch norm reduces each channel in one fixed order; so more than 8 threads
+ * do not help. */
 struct nn_net_desc {
 	int dims, c, h, w;
 	const struct nn_layer_desc *layers;

@@ -385,6 +385,12 @@ static void test_errors(void)
 		     "nn: layer 0 \"a\": add needs a second input");
 	expect_error("batch 0", one, 1, 1, 5, 1, 1, 0,
 		     "nn: max batch must be in 1..16777216, got 0");
+	struct nn_layer_desc huge[] = {{.op = NN_DENSE, .name = "fc", .out = 1 << 20}};
+	expect_error("a dense layer of 2^30 weights", huge, 1, 1, 1000, 1, 1, 4,
+		     "nn: layer 0 \"fc\": dense is too large");
+	struct nn_layer_desc up[] = {{.op = NN_UPSAMPLE, .name = "up", .scale = 64}};
+	expect_error("an upsampling beyond the size bound", up, 1, 3, 64, 512, 512, 1,
+		     "nn: layer 0 \"up\": output too large");
 	struct nn_layer_desc bad_op[] = {{.op = (enum nn_op)99}};
 	expect_error("unknown operation", bad_op, 1, 1, 5, 1, 1, 4,
 		     "nn: layer 0: unknown operation 99");
