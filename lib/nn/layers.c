@@ -903,6 +903,22 @@ float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const i
 	return (float)(loss / wsum);
 }
 
+void nn_softmax(float *probs, const float *logits, int B, int K)
+{
+	for (int b = 0; b < B; b++) {
+		const float *z = logits + (size_t)b * K;
+		float *p = probs + (size_t)b * K, mx = z[0];
+		for (int k = 1; k < K; k++)
+			if (z[k] > mx)
+				mx = z[k];
+		double s = 0;
+		for (int k = 0; k < K; k++)
+			s += exp((double)z[k] - mx);
+		for (int k = 0; k < K; k++)
+			p[k] = (float)(exp((double)z[k] - mx) / s);
+	}
+}
+
 float nn_mse(float *dpred, const float *pred, const float *target, size_t n)
 {
 	double s = 0;

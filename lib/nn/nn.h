@@ -130,6 +130,8 @@ void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, 
  * writes its gradient to dlogits (B,K) unless NULL. */
 float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const int *targets,
 		      const float *class_weight, int B, int K);
+/* Class probabilities for prediction: probs (B,K) = softmax of logits (B,K) by row. */
+void nn_softmax(float *probs, const float *logits, int B, int K);
 /* Mean squared error over n values; gradient to dpred unless NULL. */
 float nn_mse(float *dpred, const float *pred, const float *target, size_t n);
 
