@@ -7,9 +7,8 @@
  *      taken out under it) with the most ink once rules are out; a rule lying wholly within
  *      the curve's box is the curve's own straight stretch (a pump card's flat top) and is
  *      given back;
- *   4. the loop: curve pixels ordered by angle around their centre in the curve's box scaled
- *      to a square (card shapes are close to star-shaped there), one point per angle step
- *      at the mean of its pixels, which also finds the middle of a thick line;
+ *   4. the loop: the upper envelope of the curve's columns left to right, then the lower one
+ *      back (order_by_columns says why that is a card's loop);
  *   5. plot coordinates: x from the vertical axis, y up from the horizontal axis (the zero
  *      load) when there is one, else from the curve's lowest pixel (load_unanchored). */
 #include <math.h>
@@ -24,7 +23,6 @@
 #define INK_CHROMA 90
 /* Bridged gaps, in working pixels. */
 #define BRIDGE 3
-#define ANGLES 360
 
 struct grid {
 	size_t w, h, f; /* working size; f picture pixels a side per working pixel */
@@ -190,6 +188,59 @@ static size_t largest_structure(const struct grid *g, const unsigned char *rule,
 	return best;
 }
 
+/* Drops from the curve the pieces (8-connected, nothing bridged) holding under 1% of its
+ * pixels: noise specks and label dots a few pixels from the line, which the bridging took in
+ * and which would stick out of the envelopes. The pieces of a line cut by grid lines are far
+ * larger. Recomputes the box. */
+static void drop_specks(const struct grid *g, unsigned char *curve, struct box *bx)
+{
+	size_t w = g->w, bw = bx->x1 - bx->x0 + 1, bh = bx->y1 - bx->y0 + 1, total = 0;
+	size_t *stack = xmallocarray(bw * bh, sizeof(*stack)), *members;
+	unsigned char *done = xcalloc(bw * bh, 1);
+	for (size_t y = bx->y0; y <= bx->y1; y++)
+		for (size_t x = bx->x0; x <= bx->x1; x++)
+			total += curve[y * w + x];
+	members = xmallocarray(bw * bh, sizeof(*members));
+	for (size_t i = 0; i < bw * bh; i++) {
+		size_t sp = 0, nm = 0;
+		if (done[i] || !curve[(i / bw + bx->y0) * w + i % bw + bx->x0])
+			continue;
+		done[i] = 1;
+		stack[sp++] = i;
+		while (sp) {
+			size_t p = stack[--sp], px = p % bw, py = p / bw;
+			members[nm++] = p;
+			for (size_t y = py ? py - 1 : 0; y <= py + 1 && y < bh; y++)
+				for (size_t x = px ? px - 1 : 0; x <= px + 1 && x < bw; x++) {
+					size_t q = y * bw + x;
+					if (!done[q] && curve[(y + bx->y0) * w + x + bx->x0]) {
+						done[q] = 1;
+						stack[sp++] = q;
+					}
+				}
+		}
+		if (nm * 100 < total)
+			for (size_t k = 0; k < nm; k++)
+				curve[(members[k] / bw + bx->y0) * w + members[k] % bw + bx->x0] =
+				    0;
+	}
+	free(stack);
+	free(members);
+	free(done);
+	{
+		struct box nb = {bx->x1, bx->y1, bx->x0, bx->y0};
+		for (size_t y = bx->y0; y <= bx->y1; y++)
+			for (size_t x = bx->x0; x <= bx->x1; x++)
+				if (curve[y * w + x]) {
+					nb.x0 = x < nb.x0 ? x : nb.x0;
+					nb.x1 = x > nb.x1 ? x : nb.x1;
+					nb.y0 = y < nb.y0 ? y : nb.y0;
+					nb.y1 = y > nb.y1 ? y : nb.y1;
+				}
+		*bx = nb;
+	}
+}
+
 /* Gives back the rule runs lying within the curve's box (its own straight stretches), and
  * finds the axes among the others: the lowest horizontal rule and the leftmost vertical one
  * (-1 when none). */
@@ -239,11 +290,116 @@ static void sort_rules(const struct grid *g, const unsigned char *rule, unsigned
 	}
 }
 
+/* Points of the loop in working pixels (x right, y down). */
+struct path {
+	double *x, *y;
+	size_t n, alloc;
+};
+
+static void path_push(struct path *p, double x, double y)
+{
+	if (p->n == p->alloc) {
+		p->alloc = p->alloc ? 2 * p->alloc : 256;
+		p->x = xreallocarray(p->x, p->alloc, sizeof(*p->x));
+		p->y = xreallocarray(p->y, p->alloc, sizeof(*p->y));
+	}
+	p->x[p->n] = x;
+	p->y[p->n] = y;
+	p->n++;
+}
+
+static void path_release(struct path *p)
+{
+	free(p->x);
+	free(p->y);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The drawn line's width: twice the curve's area over its outline (a band of width w and
+ * length L has area wL and an outline of 2L), the outline counted in pixel sides between curve
+ * and background. A slanted line's staircase outline makes this up to 1.4 times too small. */
+static double line_width(const struct grid *g, const unsigned char *curve, const struct box *bx)
+{
+	size_t w = g->w, area = 0, edges = 0;
+	for (size_t y = bx->y0; y <= bx->y1; y++)
+		for (size_t x = bx->x0; x <= bx->x1; x++) {
+			if (!curve[y * w + x])
+				continue;
+			area++;
+			edges += x == 0 || !curve[y * w + x - 1];
+			edges += x + 1 == w || !curve[y * w + x + 1];
+			edges += y == 0 || !curve[(y - 1) * w + x];
+			edges += y + 1 == g->h || !curve[(y + 1) * w + x];
+		}
+	return edges ? fmax(1.0, 2.0 * (double)area / (double)edges) : 1.0;
+}
+
+/* The loop from the curve's columns. Position runs one way on the upstroke and back on the
+ * downstroke, so a card is two branches each crossing a column once: the upper envelope
+ * (the first line met from the top of each column) taken left to right, then the lower
+ * envelope right to left. Vertical stretches (a pump card's pick-up, a fluid pound's drop)
+ * are a column's long run, whose top and bottom the two envelopes take; where the branches
+ * cross, the loop touches itself instead, which draws the same picture. Each point is set
+ * half a line width inside the run, on the line's middle. */
+static void order_by_columns(const struct grid *g, const unsigned char *curve, const struct box *bx,
+			     double width, struct path *out)
+{
+	size_t w = g->w, nb = bx->x1 - bx->x0 + 1;
+	double *lo = xmallocarray(nb, sizeof(*lo));
+	bool *has = xcalloc(nb, sizeof(*has));
+	for (size_t i = 0; i < nb; i++) {
+		size_t x = bx->x0 + i, y = bx->y0, t0, t1, b0, b1;
+		while (y <= bx->y1 && !curve[y * w + x])
+			y++;
+		if (y > bx->y1)
+			continue;
+		t0 = y;
+		while (y <= bx->y1 && curve[y * w + x])
+			y++;
+		t1 = y - 1;
+		y = bx->y1;
+		while (!curve[y * w + x])
+			y--;
+		b1 = y;
+		while (y > t0 && curve[(y - 1) * w + x])
+			y--;
+		b0 = y;
+		has[i] = true;
+		path_push(out, (double)x,
+			  (double)t0 + (fmin((double)(t1 - t0 + 1), width) - 1) / 2);
+		lo[i] = (double)b1 - (fmin((double)(b1 - b0 + 1), width) - 1) / 2;
+	}
+	for (size_t i = nb; i-- > 0;)
+		if (has[i])
+			path_push(out, (double)(bx->x0 + i), lo[i]);
+	free(lo);
+	free(has);
+}
+
+/* Points every pixel or so along the long steps (the vertical stretches between the
+ * envelopes, and the way back to the start), so that the points are evenly spread along the
+ * loop and its ends meet. */
+static void densify(struct path *p)
+{
+	struct path d = {0};
+	for (size_t i = 0; i < p->n; i++) {
+		size_t j = (i + 1) % p->n;
+		double dx = p->x[j] - p->x[i], dy = p->y[j] - p->y[i];
+		size_t k = (size_t)floor(hypot(dx, dy));
+		path_push(&d, p->x[i], p->y[i]);
+		for (size_t s = 1; s < k; s++)
+			path_push(&d, p->x[i] + dx * (double)s / (double)k,
+				  p->y[i] + dy * (double)s / (double)k);
+	}
+	path_release(p);
+	*p = d;
+}
+
 int card_extract(const struct img *im, const char *name, struct card *c, struct err *e)
 {
 	struct grid g = {0};
 	unsigned char *rule = NULL, *curve = NULL;
-	double *sx = NULL, *sy = NULL, *cnt = NULL, cx = 0, cy = 0, hw, hh, npx = 0;
+	struct path path = {0};
 	struct box bx;
 	long axis_y, axis_x;
 	size_t alloc = 0, found;
@@ -281,47 +437,16 @@ int card_extract(const struct img *im, const char *name, struct card *c, struct 
 			name);
 		goto out;
 	}
+	drop_specks(&g, curve, &bx);
 	sort_rules(&g, rule, curve, &bx, &axis_y, &axis_x);
-
-	/* The loop: by angle around the curve's centre, in its box scaled to a square. */
-	hw = (double)(bx.x1 - bx.x0 + 1) / 2;
-	hh = (double)(bx.y1 - bx.y0 + 1) / 2;
-	for (size_t y = bx.y0; y <= bx.y1; y++)
-		for (size_t x = bx.x0; x <= bx.x1; x++)
-			if (curve[y * g.w + x]) {
-				cx += ((double)x - (double)bx.x0 - hw) / hw;
-				cy += ((double)y - (double)bx.y0 - hh) / hh;
-				npx++;
-			}
-	cx /= npx;
-	cy /= npx;
-	sx = xcalloc(ANGLES, sizeof(*sx));
-	sy = xcalloc(ANGLES, sizeof(*sy));
-	cnt = xcalloc(ANGLES, sizeof(*cnt));
-	for (size_t y = bx.y0; y <= bx.y1; y++)
-		for (size_t x = bx.x0; x <= bx.x1; x++) {
-			double u, v, a;
-			size_t k;
-			if (!curve[y * g.w + x])
-				continue;
-			u = ((double)x - (double)bx.x0 - hw) / hw - cx;
-			v = ((double)y - (double)bx.y0 - hh) / hh - cy;
-			a = atan2(v, u) + M_PI;
-			k = (size_t)(a / (2 * M_PI) * ANGLES);
-			if (k >= ANGLES)
-				k = ANGLES - 1;
-			sx[k] += (double)x;
-			sy[k] += (double)y;
-			cnt[k]++;
-		}
+	order_by_columns(&g, curve, &bx, line_width(&g, curve, &bx), &path);
+	densify(&path);
 	{
 		/* Plot coordinates in picture pixels: pixel centres, y up. */
 		double f = (double)g.f, ox = axis_x >= 0 ? (double)axis_x : 0;
 		double oy = axis_y >= 0 ? (double)axis_y : (double)bx.y1;
-		for (size_t k = 0; k < ANGLES; k++)
-			if (cnt[k] > 0)
-				card_push(c, &alloc, (sx[k] / cnt[k] - ox) * f,
-					  (oy - sy[k] / cnt[k]) * f);
+		for (size_t k = 0; k < path.n; k++)
+			card_push(c, &alloc, (path.x[k] - ox) * f, (oy - path.y[k]) * f);
 	}
 	c->from_image = true;
 	c->load_unanchored = axis_y < 0;
@@ -332,8 +457,6 @@ out:
 	free(g.ink);
 	free(rule);
 	free(curve);
-	free(sx);
-	free(sy);
-	free(cnt);
+	path_release(&path);
 	return ret;
 }
