@@ -27,6 +27,7 @@
 struct grid {
 	size_t w, h, f; /* working size; f picture pixels a side per working pixel */
 	unsigned char *ink;
+	unsigned char *rgb; /* per working pixel: the colour of its darkest picture pixel */
 };
 
 static int cmp_uchar(const void *a, const void *b)
@@ -58,7 +59,10 @@ static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
 	g->f = (side + WORK_SIDE - 1) / WORK_SIDE;
 	g->w = (im->w + g->f - 1) / g->f;
 	g->h = (im->h + g->f - 1) / g->f;
+	unsigned char *dark = xmalloc(g->w * g->h);
 	g->ink = xcalloc(g->w * g->h, 1);
+	g->rgb = xmallocarray(g->w * g->h, 3);
+	memset(dark, 255, g->w * g->h);
 	for (size_t y = 0; y < im->h; y++)
 		for (size_t x = 0; x < im->w; x++) {
 			const unsigned char *p = im->px + (y * im->w + x) * (size_t)im->channels;
@@ -72,9 +76,16 @@ static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
 			} else {
 				lum = lo = hi = p[0];
 			}
+			size_t q = (y / g->f) * g->w + x / g->f;
 			if (lum + INK_DARK <= bg || hi - lo >= INK_CHROMA)
-				g->ink[(y / g->f) * g->w + x / g->f] = 1;
+				g->ink[q] = 1;
+			if (lum <= dark[q]) {
+				dark[q] = (unsigned char)lum;
+				for (int k = 0; k < 3; k++)
+					g->rgb[3 * q + (size_t)k] = p[im->channels == 3 ? k : 0];
+			}
 		}
+	free(dark);
 }
 
 /* Marks rules in rule[] (1 horizontal, 2 vertical, 3 both). */
@@ -290,6 +301,102 @@ static void sort_rules(const struct grid *g, const unsigned char *rule, unsigned
 	}
 }
 
+static int cmp_uchar_med(const void *a, const void *b)
+{
+	return cmp_uchar(a, b);
+}
+
+/* The median colour of the pixels where want(i) holds, into col; false when there are none. */
+static bool median_colour(const struct grid *g, const unsigned char *mask, unsigned char bit,
+			  const struct box *inside, bool in, unsigned char col[3])
+{
+	size_t n = 0, cap = 0;
+	unsigned char *ch[3] = {NULL, NULL, NULL};
+	bool ok;
+	for (size_t y = 0; y < g->h; y++)
+		for (size_t x = 0; x < g->w; x++) {
+			size_t q = y * g->w + x;
+			bool within = x >= inside->x0 && x <= inside->x1 && y >= inside->y0 &&
+				      y <= inside->y1;
+			if (!(mask[q] & bit) || within != in)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				for (int k = 0; k < 3; k++)
+					ch[k] = xrealloc(ch[k], cap);
+			}
+			for (int k = 0; k < 3; k++)
+				ch[k][n] = g->rgb[3 * q + (size_t)k];
+			n++;
+		}
+	ok = n > 0;
+	for (int k = 0; k < 3; k++) {
+		if (ok) {
+			qsort(ch[k], n, 1, cmp_uchar_med);
+			col[k] = ch[k][n / 2];
+		}
+		free(ch[k]);
+	}
+	return ok;
+}
+
+static int colour_dist(const unsigned char *a, const unsigned char *b)
+{
+	int d = 0;
+	for (int k = 0; k < 3; k++)
+		d += abs((int)a[k] - (int)b[k]);
+	return d;
+}
+
+static int chroma(const unsigned char *c)
+{
+	int lo = c[0] < c[1] ? c[0] : c[1], hi = c[0] > c[1] ? c[0] : c[1];
+	lo = lo < c[2] ? lo : c[2];
+	hi = hi > c[2] ? hi : c[2];
+	return hi - lo;
+}
+
+/* Where the curve runs along an axis (a pump card's zero-load bottom drawn on the horizontal
+ * axis, its left side on the vertical one), taking the axis out took the curve with it. Near
+ * the curve's box, the rule pixels coloured like the curve rather than like the rules are
+ * given back to it (a curve drawn in another colour than the axes; one drawn in the same
+ * colour cannot be told from the axis under it). */
+static void claim_from_rules(const struct grid *g, const unsigned char *rule, unsigned char *curve,
+			     struct box *bx)
+{
+	unsigned char ccol[3], rcol[3];
+	struct box near = *bx;
+	const size_t tol = BRIDGE;
+	int spread;
+	near.x0 = near.x0 >= tol ? near.x0 - tol : 0;
+	near.y0 = near.y0 >= tol ? near.y0 - tol : 0;
+	near.x1 = near.x1 + tol < g->w ? near.x1 + tol : g->w - 1;
+	near.y1 = near.y1 + tol < g->h ? near.y1 + tol : g->h - 1;
+	/* The rules' colour away from the curve, where the curve cannot be over them. */
+	if (!median_colour(g, curve, 1, bx, true, ccol) ||
+	    !median_colour(g, rule, 3, &near, false, rcol) || colour_dist(ccol, rcol) < 90)
+		return;
+	spread = colour_dist(ccol, rcol);
+	for (size_t y = near.y0; y <= near.y1; y++)
+		for (size_t x = near.x0; x <= near.x1; x++) {
+			size_t q = y * g->w + x;
+			if (!rule[q] || curve[q])
+				continue;
+			const unsigned char *px = &g->rgb[3 * q];
+			int dc = colour_dist(px, ccol);
+			/* Nearer to the curve's colour than to the rules', and as coloured as the
+			 * curve if it is (not a grid line of another grey than the axes). */
+			if (dc < colour_dist(px, rcol) && 2 * dc < spread &&
+			    (chroma(ccol) < 40 || 2 * chroma(px) >= chroma(ccol))) {
+				curve[q] = 1;
+				bx->x0 = x < bx->x0 ? x : bx->x0;
+				bx->x1 = x > bx->x1 ? x : bx->x1;
+				bx->y0 = y < bx->y0 ? y : bx->y0;
+				bx->y1 = y > bx->y1 ? y : bx->y1;
+			}
+		}
+}
+
 /* Points of the loop in working pixels (x right, y down). */
 struct path {
 	double *x, *y;
@@ -339,14 +446,21 @@ static double line_width(const struct grid *g, const unsigned char *curve, const
  * (the first line met from the top of each column) taken left to right, then the lower
  * envelope right to left. Vertical stretches (a pump card's pick-up, a fluid pound's drop)
  * are a column's long run, whose top and bottom the two envelopes take; where the branches
- * cross, the loop touches itself instead, which draws the same picture. Each point is set
- * half a line width inside the run, on the line's middle. */
+ * cross, the loop touches itself instead, which draws the same picture. A column crossed by
+ * one line only is either where the branches meet (a fluid pound's right part, a lens's tips)
+ * or where one branch was lost (under an axis, in a gap): with both branches seen apart on
+ * both sides, the line is taken for the nearer branch and the other one is interpolated. Points are
+ * set half a line width inside a run, on the line's middle. */
 static void order_by_columns(const struct grid *g, const unsigned char *curve, const struct box *bx,
 			     double width, struct path *out)
 {
 	size_t w = g->w, nb = bx->x1 - bx->x0 + 1;
-	double *lo = xmallocarray(nb, sizeof(*lo));
-	bool *has = xcalloc(nb, sizeof(*has));
+	double *up = xmallocarray(nb, sizeof(*up)), *lo = xmallocarray(nb, sizeof(*lo));
+	double *mid = xmallocarray(nb, sizeof(*mid));
+	/* 0 no ink, 1 one run, 2 two runs or more: both branches known */
+	unsigned char *kind = xcalloc(nb, 1);
+	long last = -1;
+	size_t *next = xmallocarray(nb, sizeof(*next));
 	for (size_t i = 0; i < nb; i++) {
 		size_t x = bx->x0 + i, y = bx->y0, t0, t1, b0, b1;
 		while (y <= bx->y1 && !curve[y * w + x])
@@ -364,16 +478,52 @@ static void order_by_columns(const struct grid *g, const unsigned char *curve, c
 		while (y > t0 && curve[(y - 1) * w + x])
 			y--;
 		b0 = y;
-		has[i] = true;
-		path_push(out, (double)x,
-			  (double)t0 + (fmin((double)(t1 - t0 + 1), width) - 1) / 2);
+		up[i] = (double)t0 + (fmin((double)(t1 - t0 + 1), width) - 1) / 2;
 		lo[i] = (double)b1 - (fmin((double)(b1 - b0 + 1), width) - 1) / 2;
+		mid[i] = ((double)t0 + (double)b1) / 2;
+		/* Two runs: both branches. One long run: a vertical stretch joining them, or a
+		 * steep stretch of one branch (decided below). One short run: one line. */
+		kind[i] = b0 > t1 + 1 ? 2 : 1;
+		if (kind[i] == 1 && (double)(b1 - t0 + 1) <= 2 * width + 1)
+			up[i] = lo[i] = mid[i];
 	}
+	/* The nearest column with both branches to the right of each column. */
 	for (size_t i = nb; i-- > 0;)
-		if (has[i])
+		next[i] = kind[i] == 2 ? i : i + 1 < nb ? next[i + 1] : nb;
+	for (size_t i = 0; i < nb; i++) {
+		size_t r;
+		if (kind[i] == 2) {
+			last = (long)i;
+			continue;
+		}
+		r = next[i];
+		if (kind[i] == 1 && last >= 0 && r < nb) {
+			double f = (double)(i - (size_t)last) / (double)(r - (size_t)last);
+			double iu = up[last] + f * (up[r] - up[last]);
+			double il = lo[last] + f * (lo[r] - lo[last]);
+			/* Branches that meet here are within a line's width of each other. */
+			if (il - iu < 2 * width)
+				continue;
+			if (fabs(mid[i] - iu) <= fabs(mid[i] - il)) {
+				up[i] = mid[i];
+				lo[i] = il;
+			} else {
+				up[i] = iu;
+				lo[i] = mid[i];
+			}
+		}
+	}
+	for (size_t i = 0; i < nb; i++)
+		if (kind[i])
+			path_push(out, (double)(bx->x0 + i), up[i]);
+	for (size_t i = nb; i-- > 0;)
+		if (kind[i])
 			path_push(out, (double)(bx->x0 + i), lo[i]);
+	free(up);
 	free(lo);
-	free(has);
+	free(mid);
+	free(kind);
+	free(next);
 }
 
 /* Points every pixel or so along the long steps (the vertical stretches between the
@@ -439,6 +589,7 @@ int card_extract(const struct img *im, const char *name, struct card *c, struct 
 	}
 	drop_specks(&g, curve, &bx);
 	sort_rules(&g, rule, curve, &bx, &axis_y, &axis_x);
+	claim_from_rules(&g, rule, curve, &bx);
 	order_by_columns(&g, curve, &bx, line_width(&g, curve, &bx), &path);
 	densify(&path);
 	{
@@ -455,6 +606,7 @@ out:
 	if (ret < 0)
 		card_release(c);
 	free(g.ink);
+	free(g.rgb);
 	free(rule);
 	free(curve);
 	path_release(&path);
