@@ -23,6 +23,8 @@
 #define INK_CHROMA 90
 /* Bridged gaps, in working pixels. */
 #define BRIDGE 3
+/* ... and across a rule up to this thick. */
+#define ACROSS 8
 
 struct grid {
 	size_t w, h, f; /* working size; f picture pixels a side per working pixel */
@@ -175,6 +177,30 @@ static size_t largest_structure(const struct grid *g, const unsigned char *rule,
 						stack[sp++] = q;
 					}
 				}
+			/* Through a rule taken out from under the line (the curve crossing
+			 * an axis or a grid line): the ink just beyond it, straight across. */
+			for (int d = 0; d < 4; d++) {
+				long dx = d == 0   ? 1
+					  : d == 1 ? -1
+						   : 0,
+				     dy = d == 2   ? 1
+					  : d == 3 ? -1
+						   : 0;
+				for (long k = 1; k <= ACROSS; k++) {
+					long x = (long)px + k * dx, y = (long)py + k * dy;
+					size_t q;
+					if (x < 0 || y < 0 || (size_t)x >= w || (size_t)y >= h)
+						break;
+					q = (size_t)y * w + (size_t)x;
+					if (rule[q])
+						continue;
+					if (k > 1 && g->ink[q] && !lab[q]) {
+						lab[q] = (unsigned)label;
+						stack[sp++] = q;
+					}
+					break;
+				}
+			}
 		}
 		if (count > best) {
 			best = count;
