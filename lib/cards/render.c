@@ -76,7 +76,7 @@ static void composite(struct card_raster *img, struct layer *l, const double rgb
 			continue;
 		for (int k = 0; k < 3; k++) {
 			double v = img->rgb[3 * p + k] * (1 - a) + 255 * rgb[k] * a;
-			img->rgb[3 * p + k] = (unsigned char)lround(v);
+			img->rgb[3 * p + k] = (unsigned char)(v + 0.5);
 		}
 		l->cov[p] = 0;
 	}
@@ -135,6 +135,8 @@ int card_render(struct card_raster *out, const struct card *c, struct rng *r,
 	double lw = plain ? 1 : unif(r, 0.45, 1.9) * scale; /* half-width */
 	double alpha = plain ? 0 : unif(r, -3, 3) * M_PI / 180;
 	double noise = plain || rng_uniform(r) < 0.4 ? 0 : unif(r, 1, 6);
+	if (o->noiseless)
+		noise = 0;
 	double bg[3] = {1, 1, 1}, ink[3] = {0, 0, 0};
 	if (!plain) {
 		double base = unif(r, 0.93, 1);
@@ -179,9 +181,11 @@ int card_render(struct card_raster *out, const struct card *c, struct rng *r,
 	out->width = w;
 	out->height = h;
 	out->rgb = xmallocarray(w * h, 3);
+	unsigned char paper[3];
+	for (int k = 0; k < 3; k++)
+		paper[k] = (unsigned char)lround(255 * bg[k]);
 	for (size_t p = 0; p < w * h; p++)
-		for (int k = 0; k < 3; k++)
-			out->rgb[3 * p + k] = (unsigned char)lround(255 * bg[k]);
+		memcpy(out->rgb + 3 * p, paper, 3);
 	struct layer l = {w, h, xcalloc(w * h, sizeof(float))};
 	double ax, ay, bx, by;
 
@@ -240,11 +244,24 @@ int card_render(struct card_raster *out, const struct card *c, struct rng *r,
 	composite(out, &l, ink);
 	free(l.cov);
 
-	if (noise > 0)
-		for (size_t p = 0; p < 3 * w * h; p++) {
-			double val = out->rgb[p] + noise * rng_normal(r);
-			out->rgb[p] = (unsigned char)(val < 0 ? 0 : val > 255 ? 255 : lround(val));
+	if (noise > 0) {
+		/* grey noise, near-normal from the sum of four random bytes (sd 147.8) */
+		double k = noise / 147.8;
+		uint64_t bits = 0;
+		for (size_t p = 0; p < w * h; p++) {
+			if (p % 2 == 0)
+				bits = rng_u64(r);
+			int s = (int)(bits & 255) + (int)(bits >> 8 & 255) +
+				(int)(bits >> 16 & 255) + (int)(bits >> 24 & 255) - 510;
+			bits >>= 32;
+			for (int ch = 0; ch < 3; ch++) {
+				double val = out->rgb[3 * p + ch] + k * s + 0.5;
+				out->rgb[3 * p + ch] = (unsigned char)(val < 0	   ? 0
+								       : val > 255 ? 255
+										   : (int)val);
+			}
 		}
+	}
 	return 0;
 }
 
@@ -287,7 +304,9 @@ int card_render_encoded(const struct card *c, struct rng *r, const struct card_r
 	if (f == CARD_IMAGE_ANY)
 		f = rng_uniform(r) < 0.5 ? CARD_IMAGE_PNG : CARD_IMAGE_JPEG;
 	int quality = 35 + (int)rng_below(r, 61);
-	if (card_render(&img, c, r, o, e))
+	struct card_render_opts ro = *o;
+	ro.noiseless = o->noiseless || f == CARD_IMAGE_PNG;
+	if (card_render(&img, c, r, &ro, e))
 		return -1;
 	int ret = card_raster_encode(&img, f, quality, buf, len, e);
 	card_raster_release(&img);

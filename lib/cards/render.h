@@ -34,6 +34,7 @@ struct card_render_opts {
 	 * to 90% of the height; positions padded by 2% of their span; loads from
 	 * min(0, lowest - 5% of the range) to 5% above the highest. */
 	bool plain;
+	bool noiseless; /* no pixel noise (card_render_encoded sets it for PNG: screenshots) */
 };
 
 /* Defaults: 256 x 256, PNG or JPEG at random, random styling. */
@@ -52,7 +53,8 @@ int card_raster_encode(const struct card_raster *img, enum card_image_format for
 		       unsigned char **buf, size_t *len, struct err *e);
 
 /* card_render then card_raster_encode, with the format of O (drawn from R when ANY) and a JPEG
- * quality drawn from R in [35, 95]; *format receives the format used. */
+ * quality drawn from R in [35, 95]; *format receives the format used. PNG pictures get no
+ * pixel noise (they stand for screenshots), JPEG ones may (scans and photos). */
 int card_render_encoded(const struct card *c, struct rng *r, const struct card_render_opts *o,
 			unsigned char **buf, size_t *len, enum card_image_format *format,
 			struct err *e);
