@@ -130,10 +130,11 @@ static void draw_well(struct well *w, struct rng *r)
 	}
 	w->s_eff = w->s_rod;
 	w->warp = unif(r, -0.25, 0.25);
-	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.06 to 0.3 */
-	w->damp = unif(r, 0.08, 0.4) * SOUND / w->rod_len;
+	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.02 to 0.13: the
+	 * stress waves ring as on real cards */
+	w->damp = unif(r, 0.03, 0.2) * SOUND / w->rod_len;
 	w->damp_up = w->damp * unif(r, 1.5, 3);
-	w->smooth = unif(r, 0.012, 0.03);
+	w->smooth = unif(r, 0.005, 0.02);
 	w->stuck = false;
 }
 
@@ -280,7 +281,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		w->smooth = unif(r, 0.02, 0.05);
 		break;
 	case CARD_HIGH_VISCOSITY:
-		sev = unif(r, 0.25, 0.6);
+		sev = unif(r, 0.3, 0.7);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N, b = 2 * sqrt(xi * (1 - xi));
 			up[i] = 1 + sev * b;
