@@ -30,10 +30,6 @@ void par_run(void *(*fn)(void *), void *jobs, size_t size, size_t n)
 
 	if (n == 0)
 		return;
-	if (n == 1) {
-		fn(jobs);
-		return;
-	}
 	blas = par_blas_set(1);
 	th = xcalloc(n, sizeof(*th));
 	started = xcalloc(n, 1);

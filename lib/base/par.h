@@ -3,16 +3,18 @@
  * calling thread and still finish every item when a thread cannot be started.
  *
  * Who owns the threads, when OpenBLAS also runs: dyn's loops or OpenBLAS, never both at once.
- * - While par_run or par_for runs more than one thread, OpenBLAS runs on one (they set it and
- *   restore the caller's count after): BLAS called inside a job is the job's own serial work.
- * - A computation that wants OpenBLAS's threads (one large product) calls BLAS outside any loop
- *   of more than one thread: its loops run with T = 1 (models/logreg.c, wide problems).
- * - A computation that alternates dyn's loops with BLAS calls many times a second (an L-BFGS
- *   fit whose products are dyn's loops, models/text.c) keeps OpenBLAS on one thread for its
- *   whole length: after each call OpenBLAS's threads spin for a while on the cores that the
- *   next loop needs.
+ * - The jobs of par_run and par_for call OpenBLAS on one thread, whatever the number of
+ *   threads of the loop (they set it, and restore the caller's count after): a loop on several
+ *   threads does not also spread OpenBLAS over the cores, and results do not depend on the
+ *   loop's thread count (OpenBLAS splits a long dot product differently on more threads).
+ * - Work that wants OpenBLAS's threads (one large product) calls BLAS outside the loops
+ *   (models/logreg.c, wide problems).
+ * - Work that alternates dyn's loops with BLAS calls many times a second (an L-BFGS fit whose
+ *   products are dyn's loops, models/text.c) keeps OpenBLAS on one thread for its whole
+ *   length with par_blas_set: after each call OpenBLAS's threads spin for a while on the cores
+ *   that the next loop needs.
  * OpenBLAS's count is process-wide: dyn starts its loops from one thread at a time (loops
- * nested in a loop's jobs see one thread already and leave it alone). */
+ * nested in a loop's jobs find one thread set already and leave it alone). */
 #ifndef DYN_BASE_PAR_H
 #define DYN_BASE_PAR_H
 
@@ -20,8 +22,7 @@
 
 /* Runs fn(job) for each of the n jobs at jobs (elements of size bytes): job 0 on the calling
  * thread, the others on threads of their own; a job whose thread cannot be started runs on the
- * calling thread. Returns when all have finished. OpenBLAS runs on one thread meanwhile when
- * n > 1. */
+ * calling thread. Returns when all have finished. OpenBLAS runs on one thread meanwhile. */
 void par_run(void *(*fn)(void *), void *jobs, size_t size, size_t n);
 
 /* Calls fn(arg, i, t) for every i in [0, n), each exactly once, on up to threads threads
@@ -29,7 +30,7 @@ void par_run(void *(*fn)(void *), void *jobs, size_t size, size_t n);
  * a shared counter, in increasing order, so long and short items balance; t in [0, threads) is
  * the worker's index (0: the calling thread), for per-thread scratch. Which thread runs an item
  * is not fixed: results must not depend on it (write per item, reduce afterwards in item
- * order). OpenBLAS runs on one thread inside the loop when threads > 1 and is restored after. */
+ * order). OpenBLAS runs on one thread inside the loop and is restored after. */
 void par_for(size_t n, int threads, void (*fn)(void *arg, size_t i, int t), void *arg);
 
 /* par_for that also reports: progress(arg, done) is called on the calling thread each time it
