@@ -41,6 +41,7 @@ static void item(void *arg, size_t i, int t)
 	volatile double x = 0;
 	for (size_t k = 0; k < (i % 7) * 2000; k++)
 		x += (double)k;
+	(void)x;
 }
 
 static void progress(void *arg, size_t done)
