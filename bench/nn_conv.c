@@ -167,6 +167,68 @@ static void release(struct layer *L)
 	nn_net_free(&L->net);
 }
 
+/* A pump-card-like 1-D CNN, (64, 4, 256) in: training steps per second on 1 and T threads. */
+static void net_steps(int R, int T)
+{
+	static const struct nn_layer_desc L[] = {
+	    {.op = NN_CONV1D, .name = "c1", .out = 32, .k = 7, .pad = 3, .no_bias = 1},
+	    {.op = NN_BATCHNORM, .name = "bn1"},
+	    {.op = NN_RELU},
+	    {.op = NN_MAXPOOL1D, .k = 2},
+	    {.op = NN_CONV1D, .name = "c2", .out = 64, .k = 5, .pad = 2, .no_bias = 1},
+	    {.op = NN_BATCHNORM, .name = "bn2"},
+	    {.op = NN_RELU},
+	    {.op = NN_MAXPOOL1D, .k = 2},
+	    {.op = NN_CONV1D, .name = "c3", .out = 128, .k = 3, .pad = 1, .no_bias = 1},
+	    {.op = NN_BATCHNORM, .name = "bn3"},
+	    {.op = NN_RELU},
+	    {.op = NN_GAP},
+	    {.op = NN_DROPOUT, .p = 0.2f},
+	    {.op = NN_DENSE, .name = "fc", .out = 8},
+	};
+	enum { N = 64, C = 4, LEN = 256 };
+	struct nn_net_desc d = {
+	    .dims = 2, .c = C, .w = LEN, .layers = L, .nlayers = 14, .max_batch = N, .threads = T};
+	struct nn_net *net = NULL;
+	struct err e = ERR_INIT;
+	struct rng r;
+	struct nn_optim o;
+	int t[N];
+	float dy[N * 8];
+	if (nn_net_new(&net, &d, &e) < 0) {
+		fprintf(stderr, "nn_conv: %s\n", e.msg);
+		exit(1);
+	}
+	rng_init(&r, 3);
+	float *x = rand_vec((size_t)N * C * LEN, &r);
+	for (int i = 0; i < N; i++)
+		t[i] = i % 8;
+	nn_optim_init(&o, NN_ADAM, nn_net_nparams(net));
+	double tt[2][99];
+	for (int k = 0; k < R; k++)
+		for (int th = 0; th < 2; th++) {
+			nn_net_set_threads(net, th ? T : 1);
+			int steps = 0;
+			double t0 = now(), el;
+			do {
+				const float *y = nn_net_forward(net, x, N, 1);
+				nn_softmax_xent(dy, NULL, y, t, NULL, N, 8);
+				nn_net_zero_grad(net);
+				nn_net_backward(net, dy);
+				nn_net_step(net, &o);
+				steps++;
+			} while ((el = now() - t0) < 0.3);
+			tt[th][k] = el / steps;
+		}
+	double t1 = median(tt[0], R), tT = median(tt[1], R);
+	printf("pump-card-like 1-D CNN (%zu parameters), batch %d of (%d, %d): training step "
+	       "%.2f ms on 1 thread, %.2f ms on %d (%.2fx), %.0f samples/s\n",
+	       nn_net_nparams(net), N, C, LEN, 1e3 * t1, 1e3 * tT, T, t1 / tT, N / tT);
+	nn_optim_release(&o);
+	free(x);
+	nn_net_free(&net);
+}
+
 int main(int argc, char **argv)
 {
 	int R = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 5;
@@ -219,5 +281,6 @@ int main(int argc, char **argv)
 	       T);
 	release(&layers[0]);
 	release(&layers[1]);
+	net_steps(R, T);
 	return 0;
 }

@@ -33,6 +33,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 

@@ -15,6 +15,7 @@ const struct cmd dyn_commands[] = {
     {"models", cmd_models, "list, show and remove stored models", 0},
     {"stats", cmd_stats, "queue load analytics: check, levels, series, profiles, statistics", 0},
     {"forecast", cmd_forecast, "forecast queue load with prediction intervals", 0},
+    {"mark", cmd_mark, "dynamometer cards: generate synthetic cards of the markers", 0},
     {"help", cmd_help, "show the manual of a command", 0},
     {"complete", cmd_complete, "candidates for shell completion", CMD_HIDDEN},
     {NULL, NULL, NULL, 0},

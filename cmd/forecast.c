@@ -1,12 +1,12 @@
 /* dyn forecast: forecasts of queue load with prediction intervals, for one queue, several or
- * all of them (in parallel threads, rows streamed in a fixed order), with backtests and plots. */
-#include <math.h>
-#include <pthread.h>
+ * all of them (in parallel threads, rows streamed in a fixed order), with backtests and plots.
+ * The work is lib/ts/fcbatch's; this file reads the options and writes the results. */
 #include <unistd.h>
 
 #include "cmd.h"
 #include "io/output.h"
 #include "ts/date.h"
+#include "ts/fcbatch.h"
 #include "ts/forecast.h"
 #include "ts/plot.h"
 #include "base/strv.h"
@@ -49,167 +49,15 @@ static const struct opt forecast_options[] = {
 
 static const char forecast_usage[] = "dyn forecast [OPTIONS] (--queue ID... | --all) [DATA...]";
 
-/* ---- the work of one queue ---- */
-
-struct job {
-	size_t qi;
-	int rc;			     /* 0, or the exit code of err */
-	struct err err;		     /* when rc != 0 */
-	bool skipped;		     /* no data (a parent without --rollup): nothing to print */
-	struct ts_series hist;	     /* the series that was forecast (history for the plot) */
-	struct fc_result fc, snaive; /* snaive: the benchmark of a backtest */
-	struct fc_accuracy acc, acc_snaive;
-	double *actual; /* backtest: the held-out values */
-	long *dates;	/* the forecast periods' first days */
-	bool done;
-};
-
-struct batch {
+/* What the output needs besides each queue's result. */
+struct fc_out {
 	const struct ts_data *d;
-	const size_t *ix;
-	size_t n;
-	struct job *jobs;
-	struct fc_opts fo;
-	enum ts_gran gran;
-	enum ts_missing missing;
-	long from, to;
-	bool rollup, backtest;
-	size_t next; /* next job to start */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	const struct fc_batch_opts *o;
+	struct out_writer *w;
+	struct err e;
+	int rc;
+	size_t written, failed;
 };
-
-static size_t gran_period(enum ts_gran g)
-{
-	return g == TS_DAY ? 7 : g == TS_WEEK ? 52 : 12;
-}
-
-static long period_len(enum ts_gran g, long start)
-{
-	return ts_gran_next(g, start) - start;
-}
-
-/* The series to forecast: daily counts bucketed into periods, without partial periods at
- * either end (a half week would read as a drop in load), missing periods filled by linear
- * interpolation between their neighbours (only --missing skip leaves any). */
-static void prepare(const struct batch *b, size_t qi, struct ts_series *out)
-{
-	struct ts_series daily, bk;
-	size_t lo = 0, hi, i, k;
-	ts_series_init(&daily);
-	ts_series_init(&bk);
-	ts_series_daily(b->d, qi, b->from, b->to, b->rollup, b->missing, &daily);
-	ts_series_bucket(&daily, b->gran, &bk);
-	hi = bk.n;
-	if (b->gran != TS_DAY && hi > 1) {
-		if ((long)bk.days[0] < period_len(b->gran, bk.start[0]))
-			lo = 1;
-		if (hi - lo > 1 && (long)bk.days[hi - 1] < period_len(b->gran, bk.start[hi - 1]))
-			hi--;
-	}
-	while (lo < hi && isnan(bk.v[lo]))
-		lo++;
-	while (hi > lo && isnan(bk.v[hi - 1]))
-		hi--;
-	ts_series_init(out);
-	out->n = hi - lo;
-	out->v = xmallocarray(out->n ? out->n : 1, sizeof(double));
-	out->start = xmallocarray(out->n ? out->n : 1, sizeof(long));
-	out->days = xmallocarray(out->n ? out->n : 1, sizeof(size_t));
-	for (i = 0; i < out->n; i++) {
-		out->v[i] = bk.v[lo + i];
-		out->start[i] = bk.start[lo + i];
-		out->days[i] = bk.days[lo + i];
-	}
-	for (i = 0; i < out->n; i = k) {
-		k = i + 1;
-		if (!isnan(out->v[i]))
-			continue;
-		while (k < out->n && isnan(out->v[k]))
-			k++;
-		/* i-1 and k are known (the ends were trimmed). */
-		for (size_t j = i; j < k; j++)
-			out->v[j] = out->v[i - 1] + (out->v[k] - out->v[i - 1]) *
-							(double)(j - i + 1) / (double)(k - i + 1);
-	}
-	ts_series_release(&daily);
-	ts_series_release(&bk);
-}
-
-static void run_job(const struct batch *b, struct job *j)
-{
-	const struct ts_queue *q = &b->d->q[j->qi];
-	size_t n, h = b->fo.horizon;
-	long day;
-
-	prepare(b, j->qi, &j->hist);
-	n = j->hist.n;
-	if (!n) {
-		j->skipped = true;
-		return;
-	}
-	if (b->backtest) {
-		struct fc_opts so = b->fo;
-		if (n <= h + 1) {
-			err_set(&j->err, DYN_EDATA,
-				"queue \"%s\": %zu periods of history, --backtest needs more "
-				"than the horizon (%zu) plus one",
-				q->id, n, h);
-			j->rc = DYN_EDATA;
-			return;
-		}
-		n -= h;
-		j->actual = j->hist.v + n;
-		so.method = FC_SNAIVE;
-		if (fc_forecast(j->hist.v, n, &so, &j->snaive, &j->err) < 0) {
-			j->rc = j->err.code ? j->err.code : DYN_EDATA;
-			err_prefix(&j->err, "queue \"%s\"", q->id);
-			return;
-		}
-		fc_accuracy(j->hist.v, n, b->fo.period, j->actual, &j->snaive, &j->acc_snaive);
-	}
-	if (fc_forecast(j->hist.v, n, &b->fo, &j->fc, &j->err) < 0) {
-		j->rc = j->err.code ? j->err.code : DYN_EDATA;
-		err_prefix(&j->err, "queue \"%s\"", q->id);
-		return;
-	}
-	if (b->backtest) {
-		fc_accuracy(j->hist.v, n, b->fo.period, j->actual, &j->fc, &j->acc);
-		return;
-	}
-	j->dates = xmallocarray(h, sizeof(long));
-	day = j->hist.start[n - 1];
-	for (size_t i = 0; i < h; i++) {
-		day = ts_gran_next(b->gran, day);
-		j->dates[i] = day;
-	}
-}
-
-static void release_job(struct job *j)
-{
-	ts_series_release(&j->hist);
-	fc_result_release(&j->fc);
-	fc_result_release(&j->snaive);
-	FREE_AND_NULL(j->dates);
-}
-
-static void *worker(void *arg)
-{
-	struct batch *b = arg;
-	for (;;) {
-		size_t i;
-		pthread_mutex_lock(&b->mu);
-		i = b->next < b->n ? b->next++ : b->n;
-		pthread_mutex_unlock(&b->mu);
-		if (i >= b->n)
-			return NULL;
-		run_job(b, &b->jobs[i]);
-		pthread_mutex_lock(&b->mu);
-		b->jobs[i].done = true;
-		pthread_cond_broadcast(&b->cv);
-		pthread_mutex_unlock(&b->mu);
-	}
-}
 
 /* ---- output ---- */
 
@@ -220,9 +68,10 @@ static void out_date(struct out_writer *w, long day)
 	out_str(w, buf);
 }
 
-static void write_forecast(struct out_writer *w, const struct batch *b, const struct job *j)
+static void write_forecast(struct out_writer *w, const struct ts_data *d,
+			   const struct fc_batch_item *j)
 {
-	const char *id = b->d->q[j->qi].id;
+	const char *id = d->q[j->qi].id;
 	for (size_t i = 0; i < j->fc.h; i++) {
 		out_str(w, id);
 		out_date(w, j->dates[i]);
@@ -234,17 +83,18 @@ static void write_forecast(struct out_writer *w, const struct batch *b, const st
 	}
 }
 
-static void write_backtest(struct out_writer *w, const struct batch *b, const struct job *j)
+static void write_backtest(struct out_writer *w, const struct fc_out *b,
+			   const struct fc_batch_item *j)
 {
 	const struct fc_accuracy *acc[2] = {&j->acc, &j->acc_snaive};
 	out_str(w, b->d->q[j->qi].id);
 	out_str(w, j->fc.method);
-	out_int(w, (long long)(j->hist.n - b->fo.horizon));
-	out_int(w, (long long)b->fo.horizon);
+	out_int(w, (long long)(j->hist.n - b->o->fc.horizon));
+	out_int(w, (long long)b->o->fc.horizon);
 	for (int k = 0; k < 2; k++) {
 		out_num(w, acc[k]->mase);
 		out_num(w, acc[k]->smape);
-		for (size_t l = 0; l < b->fo.nlevels; l++)
+		for (size_t l = 0; l < b->o->fc.nlevels; l++)
 			out_num(w, acc[k]->coverage[l]);
 	}
 }
@@ -256,7 +106,7 @@ static void level_name(struct strbuf *sb, const char *prefix, double level)
 }
 
 /* Column names: forecast rows, or backtest rows. Returned strings are owned by cols_sb. */
-static size_t columns(const struct batch *b, struct strbuf *names, const char **cols)
+static size_t columns(const struct fc_batch_opts *b, struct strbuf *names, const char **cols)
 {
 	size_t n = 0, offs[64], k;
 	struct strbuf *sb = names;
@@ -270,12 +120,12 @@ static size_t columns(const struct batch *b, struct strbuf *names, const char **
 		strbuf_addch(sb, '\0');
 	}
 	if (!b->backtest) {
-		for (size_t l = 0; l < b->fo.nlevels; l++) {
+		for (size_t l = 0; l < b->fc.nlevels; l++) {
 			offs[n++] = sb->len;
-			level_name(sb, "lo_", b->fo.levels[l]);
+			level_name(sb, "lo_", b->fc.levels[l]);
 			strbuf_addch(sb, '\0');
 			offs[n++] = sb->len;
-			level_name(sb, "hi_", b->fo.levels[l]);
+			level_name(sb, "hi_", b->fc.levels[l]);
 			strbuf_addch(sb, '\0');
 		}
 	} else {
@@ -287,10 +137,10 @@ static size_t columns(const struct batch *b, struct strbuf *names, const char **
 			offs[n++] = sb->len;
 			strbuf_addf(sb, "%ssmape", p);
 			strbuf_addch(sb, '\0');
-			for (size_t l = 0; l < b->fo.nlevels; l++) {
+			for (size_t l = 0; l < b->fc.nlevels; l++) {
 				offs[n++] = sb->len;
 				level_name(sb, m ? "snaive_coverage_" : "coverage_",
-					   b->fo.levels[l]);
+					   b->fc.levels[l]);
 				strbuf_addch(sb, '\0');
 			}
 		}
@@ -300,7 +150,7 @@ static size_t columns(const struct batch *b, struct strbuf *names, const char **
 	return n;
 }
 
-static int write_plot(const struct batch *b, const struct job *j, struct err *e)
+static int write_plot(const struct fc_out *b, const struct fc_batch_item *j, struct err *e)
 {
 	struct ts_plot p;
 	const struct ts_queue *q = &b->d->q[j->qi];
@@ -315,9 +165,9 @@ static int write_plot(const struct batch *b, const struct job *j, struct err *e)
 		    j->fc.method);
 	memset(&p, 0, sizeof(p));
 	p.title = title.buf;
-	p.ylabel = b->gran == TS_DAY	? "tickets per day"
-		   : b->gran == TS_WEEK ? "tickets per week"
-					: "tickets per month";
+	p.ylabel = b->o->gran == TS_DAY	   ? "tickets per day"
+		   : b->o->gran == TS_WEEK ? "tickets per week"
+					   : "tickets per month";
 	p.hist_day = j->hist.start + off;
 	p.hist = j->hist.v + off;
 	p.nhist = keep;
@@ -327,7 +177,7 @@ static int write_plot(const struct batch *b, const struct job *j, struct err *e)
 	p.hi = j->fc.hi;
 	p.h = j->fc.h;
 	p.nlevels = j->fc.nlevels;
-	p.levels = b->fo.levels;
+	p.levels = b->o->fc.levels;
 	ret = ts_plot_write(args.plot, &p, e);
 	strbuf_release(&title);
 	return ret;
@@ -381,16 +231,58 @@ static int parse_shard(const char *s, long *i, long *n)
 	return bad ? -1 : 0;
 }
 
-static long nthreads(size_t njobs)
+/* Threads: --threads, else the machine's. */
+static int nthreads(void)
 {
 	long t = global.threads;
 	if (t <= 0) {
 		long c = sysconf(_SC_NPROCESSORS_ONLN);
 		t = c > 0 ? c : 1;
 	}
-	if ((size_t)t > njobs)
-		t = (long)(njobs ? njobs : 1);
-	return t;
+	return t > 1024 ? 1024 : (int)t;
+}
+
+/* Writes one queue's result (called in queue order, on this thread). */
+static void queue_done(void *arg, size_t i, const struct fc_batch_item *j)
+{
+	struct fc_out *b = arg;
+	const struct ts_data *d = b->d;
+	if (j->rc) {
+		/* One queue that cannot be forecast does not stop the batch; the exit code says
+		 * that something failed. */
+		fprintf(stderr, "dyn: %s\n", j->err.msg);
+		if (!b->rc)
+			b->rc = j->rc;
+		b->failed++;
+	} else if (j->empty) {
+		/* Under --all, queues without rows (parents without --rollup) are simply not
+		 * forecast; a queue asked for is an error. */
+		if (!args.all) {
+			char a[TS_DATE_LEN] = "", z[TS_DATE_LEN] = "";
+			if (d->min_day <= d->max_day) {
+				ts_date_format(d->min_day, a);
+				ts_date_format(d->max_day, z);
+			}
+			fprintf(stderr,
+				"dyn: queue \"%s\": no ticket rows in the range (the data covers "
+				"%s..%s)\n",
+				d->q[j->qi].id, a, z);
+			if (!b->rc)
+				b->rc = DYN_EDATA;
+			b->failed++;
+		}
+	} else {
+		if (b->o->backtest)
+			write_backtest(b->w, b, j);
+		else
+			write_forecast(b->w, d, j);
+		if (global.verbose)
+			fprintf(stderr, "dyn: queue \"%s\": %s on %zu periods\n", d->q[j->qi].id,
+				j->fc.method, j->hist.n);
+		if (args.plot && !b->rc && write_plot(b, j, &b->e) < 0)
+			b->rc = report_err(&b->e);
+		b->written++;
+	}
 }
 
 int cmd_forecast(int argc, char **argv)
@@ -398,17 +290,17 @@ int cmd_forecast(int argc, char **argv)
 	struct ts_data d;
 	struct ts_load_opts lo;
 	struct err e = ERR_INIT;
-	struct batch b;
-	struct out_writer *w = NULL;
+	struct fc_batch_opts bo;
+	struct fc_out fo;
 	struct strbuf colnames = STRBUF_INIT;
 	const char *cols[64];
-	size_t *ix = NULL, nsel = 0, ncols, k, written = 0, failed = 0;
-	pthread_t *th = NULL;
-	long shard_i = 1, shard_n = 1, nt = 0;
+	size_t *ix = NULL, nsel = 0, ncols, k;
+	long shard_i = 1, shard_n = 1;
 	int rc = 0, n, fmt;
 
 	memset(&args, 0, sizeof(args));
-	memset(&b, 0, sizeof(b));
+	memset(&bo, 0, sizeof(bo));
+	memset(&fo, 0, sizeof(fo));
 	ts_data_init(&d);
 	args.horizon = -1;
 	n = parse_cmd_options(argc, argv, forecast_options, forecast_usage, &rc);
@@ -417,33 +309,33 @@ int cmd_forecast(int argc, char **argv)
 		strv_release(&args.ids);
 		return rc;
 	}
-	if (ts_query_parse(&args.q, &lo, &b.missing, &b.from, &b.to, &e) < 0) {
+	if (ts_query_parse(&args.q, &lo, &bo.missing, &bo.from, &bo.to, &e) < 0) {
 		rc = report_err(&e);
 		goto out_args;
 	}
-	b.gran = TS_DAY;
-	if (args.gran && ts_gran_parse(args.gran, &b.gran) < 0) {
+	bo.gran = TS_DAY;
+	if (args.gran && ts_gran_parse(args.gran, &bo.gran) < 0) {
 		rc = usage_error("option --granularity: expected day, week or month, got \"%s\"",
 				 args.gran);
 		goto out_args;
 	}
 	if (args.horizon == -1)
-		args.horizon = b.gran == TS_DAY ? 28 : b.gran == TS_WEEK ? 12 : 6;
+		args.horizon = bo.gran == TS_DAY ? 28 : bo.gran == TS_WEEK ? 12 : 6;
 	if (args.horizon < 1 || args.horizon > FC_MAX_HORIZON) {
 		rc = usage_error("option --horizon: expected an integer from 1 to %d, got %ld",
 				 FC_MAX_HORIZON, args.horizon);
 		goto out_args;
 	}
-	b.fo.horizon = (size_t)args.horizon;
-	b.fo.period = gran_period(b.gran);
-	b.fo.nonnegative = 1;
-	b.fo.nlevels = 2;
-	b.fo.levels[0] = 80;
-	b.fo.levels[1] = 95;
-	if (args.levels && (rc = parse_levels(args.levels, &b.fo)))
+	bo.fc.horizon = (size_t)args.horizon;
+	bo.fc.period = ts_gran_period(bo.gran);
+	bo.fc.nonnegative = 1;
+	bo.fc.nlevels = 2;
+	bo.fc.levels[0] = 80;
+	bo.fc.levels[1] = 95;
+	if (args.levels && (rc = parse_levels(args.levels, &bo.fc)))
 		goto out_args;
-	b.fo.method = FC_AUTO;
-	if (args.method && fc_method_parse(args.method, &b.fo.method) < 0) {
+	bo.fc.method = FC_AUTO;
+	if (args.method && fc_method_parse(args.method, &bo.fc.method) < 0) {
 		rc = usage_error(
 		    "option --method: expected auto, ets, theta, snaive, naive or mean, "
 		    "got \"%s\"",
@@ -472,8 +364,8 @@ int cmd_forecast(int argc, char **argv)
 		    "--all or --backtest)");
 		goto out_args;
 	}
-	b.rollup = args.rollup;
-	b.backtest = args.backtest;
+	bo.rollup = args.rollup;
+	bo.backtest = args.backtest;
 	fmt = output_format(0);
 
 	if (ts_data_load(&d, args.queues, argv, (size_t)n, &lo, &e) < 0) {
@@ -496,88 +388,22 @@ int cmd_forecast(int argc, char **argv)
 				ix[m++] = ix[k];
 		nsel = m;
 	}
-	b.d = &d;
-	b.ix = ix;
-	b.n = nsel;
-	b.jobs = xcalloc(nsel ? nsel : 1, sizeof(*b.jobs));
-	for (k = 0; k < nsel; k++) {
-		b.jobs[k].qi = ix[k];
-		ts_series_init(&b.jobs[k].hist);
-		fc_result_init(&b.jobs[k].fc);
-		fc_result_init(&b.jobs[k].snaive);
-	}
-	pthread_mutex_init(&b.mu, NULL);
-	pthread_cond_init(&b.cv, NULL);
-	nt = nthreads(nsel);
-	th = xcalloc((size_t)nt, sizeof(*th));
-	for (long t = 0; t < nt; t++)
-		if (pthread_create(&th[t], NULL, worker, &b) != 0) {
-			nt = t;
-			break;
-		}
-	if (!nt)
-		worker(&b); /* no thread could start: do the work here */
+	bo.threads = nthreads();
 
-	ncols = columns(&b, &colnames, cols);
-	w = out_new(stdout, (enum out_format)fmt, ncols, cols,
-		    b.backtest ? "backtest" : "forecast");
+	ncols = columns(&bo, &colnames, cols);
+	fo.d = &d;
+	fo.o = &bo;
+	fo.w = out_new(stdout, (enum out_format)fmt, ncols, cols,
+		       bo.backtest ? "backtest" : "forecast");
 	/* Rows go out in queue order as soon as each queue is done, whatever order the threads
 	 * finish in: the output does not depend on --threads. */
-	for (k = 0; k < nsel; k++) {
-		struct job *j = &b.jobs[k];
-		pthread_mutex_lock(&b.mu);
-		while (!j->done)
-			pthread_cond_wait(&b.cv, &b.mu);
-		pthread_mutex_unlock(&b.mu);
-		if (j->rc) {
-			/* One queue that cannot be forecast does not stop the batch; the exit
-			 * code says that something failed. */
-			fprintf(stderr, "dyn: %s\n", j->err.msg);
-			if (!rc)
-				rc = j->rc;
-			failed++;
-		} else if (j->skipped) {
-			/* Under --all, queues without rows (parents without --rollup) are
-			 * simply not forecast; a queue asked for is an error. */
-			if (!args.all) {
-				char a[TS_DATE_LEN] = "", z[TS_DATE_LEN] = "";
-				if (d.min_day <= d.max_day) {
-					ts_date_format(d.min_day, a);
-					ts_date_format(d.max_day, z);
-				}
-				fprintf(stderr,
-					"dyn: queue \"%s\": no ticket rows in the range (the data "
-					"covers "
-					"%s..%s)\n",
-					d.q[j->qi].id, a, z);
-				if (!rc)
-					rc = DYN_EDATA;
-				failed++;
-			}
-		} else {
-			if (b.backtest)
-				write_backtest(w, &b, j);
-			else
-				write_forecast(w, &b, j);
-			if (global.verbose)
-				fprintf(stderr, "dyn: queue \"%s\": %s on %zu periods\n",
-					d.q[j->qi].id, j->fc.method, j->hist.n);
-			if (args.plot && !rc && write_plot(&b, j, &e) < 0)
-				rc = report_err(&e);
-			written++;
-		}
-		release_job(j);
-	}
-	for (long t = 0; t < nt; t++)
-		pthread_join(th[t], NULL);
-	if (out_finish(&w, &e) < 0 && !rc)
+	fc_batch_run(&d, ix, nsel, &bo, queue_done, &fo);
+	rc = fo.rc;
+	if (out_finish(&fo.w, &e) < 0 && !rc)
 		rc = report_err(&e);
-	summary("%zu queues forecast, %zu failed, horizon %zu", written, failed, b.fo.horizon);
-	pthread_mutex_destroy(&b.mu);
-	pthread_cond_destroy(&b.cv);
+	summary("%zu queues forecast, %zu failed, horizon %zu", fo.written, fo.failed,
+		bo.fc.horizon);
 out:
-	free(th);
-	free(b.jobs);
 	free(ix);
 	strbuf_release(&colnames);
 	ts_data_release(&d);

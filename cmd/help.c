@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cards/markers.h"
 #include "cmd.h"
 #include "io/doc.h"
 #include "store/store.h"
@@ -100,6 +101,15 @@ int cmd_complete(int argc, char **argv)
 		printf("table\ncsv\njson\nndjson\n");
 		return finish_stdout(0);
 	}
+	if (!strcmp(prev, "--markers")) {
+		for (i = 0; i < CARD_MARKERS_N; i++)
+			printf("%s\n", card_markers[i].name);
+		return finish_stdout(0);
+	}
+	if (!strcmp(prev, "--image-format")) {
+		printf("png\njpeg\nany\n");
+		return finish_stdout(0);
+	}
 	for (i = 1; i < argc - 1; i++) {
 		if (argv[i][0] == '-') {
 			if (!cmd && takes_value(argv[i]))
@@ -133,8 +143,8 @@ int cmd_complete(int argc, char **argv)
 				printf("%s\n", c->name);
 		return finish_stdout(0);
 	}
-	if (!strcmp(cmd, "fit") || !strcmp(cmd, "models")) {
-		/* Nested verbs: "fit KIND", "models ls". */
+	if (!strcmp(cmd, "fit") || !strcmp(cmd, "models") || !strcmp(cmd, "mark")) {
+		/* Nested verbs: "fit KIND", "models ls", "mark generate". */
 		if (!sub) {
 			list[0] = (char *)cmd;
 			list[1] = (char *)"--list-options";

@@ -130,10 +130,11 @@ static void draw_well(struct well *w, struct rng *r)
 	}
 	w->s_eff = w->s_rod;
 	w->warp = unif(r, -0.25, 0.25);
-	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.06 to 0.3 */
-	w->damp = unif(r, 0.08, 0.4) * SOUND / w->rod_len;
+	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.02 to 0.13: the
+	 * stress waves ring as on real cards */
+	w->damp = unif(r, 0.03, 0.2) * SOUND / w->rod_len;
 	w->damp_up = w->damp * unif(r, 1.5, 3);
-	w->smooth = unif(r, 0.012, 0.03);
+	w->smooth = unif(r, 0.005, 0.02);
 	w->stuck = false;
 }
 
@@ -198,7 +199,8 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 	case CARD_WORN_PUMP:
 	case CARD_STANDING_VALVE_LEAK:
 	case CARD_BOTH_VALVES_LEAK: {
-		/* A leak loses most where the plunger is slow, near both ends of its stroke. */
+		/* A leak loses most where the plunger is slow, near both ends of its stroke, and
+		 * some all along. */
 		bool tv = m != CARD_STANDING_VALVE_LEAK,
 		     sv = m == CARD_STANDING_VALVE_LEAK || m == CARD_BOTH_VALVES_LEAK;
 		sev = m == CARD_WORN_PUMP ? unif(r, 0.08, 0.25) : unif(r, 0.35, 0.7);
@@ -208,9 +210,9 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N;
 			if (tv)
-				up[i] = 1 - sev * (exp(-xi / wl) + far * exp(-(1 - xi) / wr));
+				up[i] = 1 - sev * (0.3 + exp(-xi / wl) + far * exp(-(1 - xi) / wr));
 			if (sv)
-				dn[i] = lsv * (exp(-(1 - xi) / wl) + far * exp(-xi / wr));
+				dn[i] = lsv * (0.3 + exp(-(1 - xi) / wl) + far * exp(-xi / wr));
 		}
 		break;
 	}
@@ -223,7 +225,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	case CARD_PUMP_HITTING_DOWN:
 	case CARD_PUMP_HITTING_UP: {
-		sev = unif(r, 0.3, 0.9);
+		sev = m == CARD_PUMP_HITTING_DOWN ? unif(r, 0.2, 0.6) : unif(r, 0.3, 0.9);
 		double wd = unif(r, 0.03, 0.07);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N;
@@ -280,7 +282,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		w->smooth = unif(r, 0.02, 0.05);
 		break;
 	case CARD_HIGH_VISCOSITY:
-		sev = unif(r, 0.25, 0.6);
+		sev = unif(r, 0.3, 0.7);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N, b = 2 * sqrt(xi * (1 - xi));
 			up[i] = 1 + sev * b;

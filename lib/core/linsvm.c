@@ -9,12 +9,13 @@
  * access per non-zero instead of g. Each class keeps its own shrinking and stopping test
  * (those of liblinear's solver), so each solves exactly its own problem. */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/linsvm.h"
 #include "base/base.h"
+#include "base/par.h"
+#include "core/rng.h"
 
 /* A non-zero of X as the solver reads it: one stream of 8 bytes instead of two arrays of 12,
  * the value in single precision (the solver is bound by memory traffic), the column renumbered
@@ -39,21 +40,10 @@ struct svm_problem {
 	const int *y;
 	size_t k, kp; /* classes; binary problems (1 for two classes) */
 	const struct linsvm_opts *o;
-	double *W;   /* k x (d + 1) */
-	size_t next; /* next group to solve (under lock) */
+	double *W; /* k x (d + 1) */
 	size_t ngroups;
-	pthread_mutex_t lock;
-	int max_iter_used, unconverged;
+	int *max_iter_used, *unconverged; /* per group */
 };
-
-/* A small deterministic generator (splitmix64) for the coordinate order. */
-static uint64_t svm_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 /* dot[c] += sum of x * w[j][c] over the entries of a row, for every class c < G of a group
  * (w: the G weights of a feature, then padding to ws). Inlined with G a constant, the G sums live
@@ -227,8 +217,9 @@ static void row_update_some(const struct svm_ent *e, size_t len, double *wt, siz
 #define ROW_UPDATE(e, len, wt, ws, delta, G) row_update_all(e, len, wt, ws, G, delta)
 
 /* Solves the problems cls[0..g) (class c against the rest) in lockstep; fills their rows of
- * p->W. */
-static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, uint64_t seed)
+ * p->W and the group's entries of p->max_iter_used and p->unconverged. */
+static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g,
+			    uint64_t seed)
 {
 	const struct csr *X = p->X;
 	const size_t *ip = X->indptr;
@@ -285,7 +276,7 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 		 * draws the same ones, so that a class's path does not depend on the classes it is
 		 * solved with, nor the result on the number of threads */
 		for (size_t s = 0; s + 1 < n; s++) {
-			size_t j = s + (size_t)(svm_rand(&rs) % (n - s));
+			size_t j = s + (size_t)(rng_splitmix64(&rs) % (n - s));
 			size_t t = index[s];
 			index[s] = index[j];
 			index[j] = t;
@@ -397,19 +388,19 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 			pgmax_old[c] = pgmax[c] <= 0 ? INFINITY : pgmax[c];
 		}
 	}
-	pthread_mutex_lock(&p->lock);
+	p->max_iter_used[grp] = 0;
+	p->unconverged[grp] = 0;
 	for (size_t c = 0; c < g; c++) {
 		double *w = p->W + cls[c] * (d + 1);
 		for (size_t j = 0; j < d; j++)
 			w[j] = wt[(size_t)p->col[j] * ws + c];
 		w[d] = wt[d * ws + c];
 		int it = done[c] ? iters[c] : iter;
-		if (it > p->max_iter_used)
-			p->max_iter_used = it;
+		if (it > p->max_iter_used[grp])
+			p->max_iter_used[grp] = it;
 		if (!done[c])
-			p->unconverged++;
+			p->unconverged[grp]++;
 	}
-	pthread_mutex_unlock(&p->lock);
 	free(wt_mem);
 	free(alpha);
 	free(diag);
@@ -428,25 +419,17 @@ static void svm_solve_group(struct svm_problem *p, const size_t *cls, size_t g, 
 	free(moved);
 }
 
-static void *svm_worker(void *arg)
+static void svm_group(void *arg, size_t grp, int t)
 {
 	struct svm_problem *p = arg;
 	size_t *cls = xmallocarray(p->kp, sizeof(*cls));
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		size_t grp = p->next++;
-		pthread_mutex_unlock(&p->lock);
-		if (grp >= p->ngroups)
-			break;
-		/* group grp: classes grp, grp + ngroups, ...; for two classes the one problem is
-		 * class 1 against class 0 */
-		size_t g = 0;
-		for (size_t c = grp; c < p->kp; c += p->ngroups)
-			cls[g++] = p->k == 2 ? 1 : c;
-		svm_solve_group(p, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + 1);
-	}
+	/* group grp: classes grp, grp + ngroups, ...; for two classes the one problem is class 1
+	 * against class 0 */
+	size_t g = 0;
+	for (size_t c = grp; c < p->kp; c += p->ngroups)
+		cls[g++] = p->k == 2 ? 1 : c;
+	svm_solve_group(p, grp, cls, g, p->o->seed * 0x2545F4914F6CDD1DULL + 1);
 	free(cls);
-	return NULL;
 }
 
 int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_opts *o, double *W,
@@ -496,30 +479,26 @@ int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_
 	struct svm_problem p = {
 	    .X = X, .ent = ent, .col = col, .qd0 = qd0, .y = y, .k = k, .o = o, .W = W};
 	p.kp = k == 2 ? 1 : k;
-	int nt = o->threads > 1 ? o->threads : 1;
-	if ((size_t)nt > p.kp)
-		nt = (int)p.kp;
+	/* as many groups as threads: each thread solves its classes in lockstep */
+	int nt = par_threads(p.kp, o->threads);
 	p.ngroups = (size_t)nt;
-	pthread_mutex_init(&p.lock, NULL);
-	pthread_t *th = xmallocarray((size_t)nt, sizeof(*th));
-	int started = 0;
-	for (int t = 1; t < nt; t++) {
-		if (pthread_create(&th[t], NULL, svm_worker, &p) != 0)
-			break;
-		started++;
-	}
-	svm_worker(&p);
-	for (int t = 1; t <= started; t++)
-		pthread_join(th[t], NULL);
-	pthread_mutex_destroy(&p.lock);
+	p.max_iter_used = xcalloc(p.ngroups, sizeof(int));
+	p.unconverged = xcalloc(p.ngroups, sizeof(int));
+	par_for(p.ngroups, nt, svm_group, &p);
 	if (k == 2)
 		for (size_t j = 0; j < d1; j++)
 			W[j] = -W[d1 + j];
 	if (info) {
-		info->max_iter_used = p.max_iter_used;
-		info->unconverged = p.unconverged;
+		info->max_iter_used = 0;
+		info->unconverged = 0;
+		for (size_t grp = 0; grp < p.ngroups; grp++) {
+			if (p.max_iter_used[grp] > info->max_iter_used)
+				info->max_iter_used = p.max_iter_used[grp];
+			info->unconverged += p.unconverged[grp];
+		}
 	}
-	free(th);
+	free(p.max_iter_used);
+	free(p.unconverged);
 	free(qd0);
 	free(ent);
 	free(col);

@@ -5,7 +5,7 @@
 #include "base/base.h"
 #include "core/rng.h"
 
-static uint64_t splitmix64(uint64_t *x)
+uint64_t rng_splitmix64(uint64_t *x)
 {
 	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -23,7 +23,15 @@ void rng_init(struct rng *r, uint64_t seed)
 	uint64_t x = seed;
 	/* splitmix64 never yields four zero words in a row, so the state is never all zero. */
 	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&x);
+		r->s[i] = rng_splitmix64(&x);
+	r->spare = 0;
+	r->has_spare = 0;
+}
+
+void rng_init_state(struct rng *r, const uint64_t s[4])
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = s[i];
 	r->spare = 0;
 	r->has_spare = 0;
 }
@@ -46,6 +54,11 @@ uint64_t rng_u64(struct rng *r)
 double rng_uniform(struct rng *r)
 {
 	return (double)(rng_u64(r) >> 11) * 0x1.0p-53;
+}
+
+double rng_uniform_open(struct rng *r)
+{
+	return ((double)(rng_u64(r) >> 11) + 0.5) * 0x1.0p-53;
 }
 
 uint64_t rng_below(struct rng *r, uint64_t n)

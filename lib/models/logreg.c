@@ -3,7 +3,6 @@
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -168,34 +167,25 @@ static void eval_chunk(const struct problem *P, size_t c)
 	P->F[c] = f;
 }
 
-struct eval_worker {
-	const struct problem *P;
-	size_t first;
-};
-
-static void *eval_worker_run(void *arg)
+static void eval_item(void *arg, size_t c, int t)
 {
-	const struct eval_worker *wk = arg;
-
-	for (size_t c = wk->first; c < wk->P->nchunks; c += (size_t)wk->P->threads)
-		eval_chunk(wk->P, c);
-	return NULL;
+	eval_chunk(arg, c);
 }
 
 static double problem_eval(void *arg, const double *w, double *g)
 {
 	struct problem *P = arg;
 	size_t kp = P->kp, nw = P->d * kp, width = P->d1 * kp;
-	int T = P->threads;
-	struct eval_worker *wk = xcalloc((size_t)T, sizeof(*wk));
 	double f = 0;
 
 	P->w = w;
-	for (int t = 0; t < T; t++) {
-		wk[t].P = P;
-		wk[t].first = (size_t)t;
-	}
-	par_run(eval_worker_run, wk, sizeof(*wk), (size_t)T);
+	/* One chunk (a wide problem, or few rows): its products are large enough for OpenBLAS to
+	 * thread, outside any loop of dyn's (par.h). The partition into chunks depends on the
+	 * problem alone, so whichever path is taken does not depend on the threads. */
+	if (P->nchunks == 1)
+		eval_chunk(P, 0);
+	else
+		par_for(P->nchunks, P->threads, eval_item, P);
 	/* Sum the chunks in a fixed order: the same result whatever the thread count. */
 	memcpy(g, P->G, width * sizeof(*g));
 	f = P->F[0];
@@ -208,7 +198,6 @@ static double problem_eval(void *arg, const double *w, double *g)
 		f += 0.5 * P->l2 * cblas_ddot((int)nw, w, 1, w, 1);
 		cblas_daxpy((int)nw, P->l2, w, 1, g, 1);
 	}
-	free(wk);
 	return f;
 }
 
@@ -269,7 +258,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	unsigned char *mask = NULL;
 	size_t *count = NULL;
 	bool warm_used;
-	int threads, ret = -1;
+	int threads, blas = -1, ret = -1;
 
 	if (n == 0)
 		return err_set(e, DYN_EDATA, "logreg: no training rows");
@@ -283,8 +272,9 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	nw = d1 * kp;
 	if (!mat_dims_ok(n, d1) || !mat_dims_ok(n, kp) || n > SIZE_MAX / (d1 ? d1 : 1) / 8)
 		return err_set(e, DYN_EDATA, "logreg: %zu rows of %zu features: too large", n, d);
+	/* --threads bounds OpenBLAS's threads too (the one-chunk products below are its) */
 	if (ctx && ctx->threads > 0)
-		openblas_set_num_threads(ctx->threads);
+		blas = par_blas_set(ctx->threads);
 
 	st = state_new(d, kp);
 	mat_col_stats(ds->X, n, d, d, st->mean, st->scale);
@@ -397,6 +387,8 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	st = NULL;
 	ret = 0;
 out:
+	if (blas > 0)
+		par_blas_set(blas);
 	state_free(st);
 	free(Z);
 	free(sw);

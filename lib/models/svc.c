@@ -4,7 +4,6 @@
  * of highest probability (as svm-predict -b 1 reports it), which can differ from the one-vs-one
  * vote on rows near a boundary. */
 #include <math.h>
-#include <pthread.h>
 
 #include <cblas.h>
 #include <cjson/cJSON.h>
@@ -18,6 +17,7 @@
 #include "store/safetensors.h"
 
 #include "base/base.h"
+#include "base/par.h"
 
 enum { SCALE_STANDARD = 0, SCALE_NONE = 1 };
 enum { GAMMA_SCALE = 0, GAMMA_AUTO = 1 };
@@ -123,8 +123,8 @@ struct svc_train {
 	double **dec; /* per pair CV decision values, subproblem order */
 	size_t **perm;
 
-	pthread_mutex_t mu;
-	size_t next, njobs, done;
+	size_t njobs;
+	size_t job_cache; /* each running job's share of cache_bytes */
 	struct progress *progress;
 };
 
@@ -233,49 +233,25 @@ out:
 	free(y);
 }
 
-struct worker_arg {
-	struct svc_train *t;
-	size_t cache_bytes;
-};
-
-static void *worker(void *arg)
+static void job_item(void *arg, size_t job, int t)
 {
-	struct worker_arg *w = arg;
-	struct svc_train *t = w->t;
-	for (;;) {
-		pthread_mutex_lock(&t->mu);
-		size_t job = t->next < t->njobs ? t->next++ : t->njobs;
-		pthread_mutex_unlock(&t->mu);
-		if (job >= t->njobs)
-			break;
-		run_job(t, job, w->cache_bytes);
-		pthread_mutex_lock(&t->mu);
-		t->done++;
-		progress_update(t->progress, (double)t->done, (double)t->njobs);
-		pthread_mutex_unlock(&t->mu);
-	}
-	return NULL;
+	struct svc_train *tr = arg;
+	run_job(tr, job, tr->job_cache);
+}
+
+static void job_progress(void *arg, size_t done)
+{
+	const struct svc_train *tr = arg;
+	progress_update(tr->progress, (double)done, (double)tr->njobs);
 }
 
 /* Runs all jobs on up to threads threads (the calling one included), sharing the cache
  * budget among them. */
 static void run_jobs(struct svc_train *t, int threads)
 {
-	size_t nt = threads > 1 ? (size_t)threads : 1;
-	if (nt > t->njobs)
-		nt = t->njobs;
-	struct worker_arg w = {t, t->cache_bytes / (nt ? nt : 1)};
-	pthread_t *tid = xcalloc(nt, sizeof(pthread_t));
-	size_t started = 0;
-	for (size_t i = 1; i < nt; i++) {
-		if (pthread_create(&tid[i], NULL, worker, &w) != 0)
-			break; /* fewer threads: the jobs still all run */
-		started = i;
-	}
-	worker(&w);
-	for (size_t i = 1; i <= started; i++)
-		pthread_join(tid[i], NULL);
-	free(tid);
+	int nt = par_threads(t->njobs, threads);
+	t->job_cache = t->cache_bytes / (size_t)nt;
+	par_for_progress(t->njobs, nt, job_item, job_progress, t);
 }
 
 static struct kernel kernel_of_params(const struct params *p)
@@ -448,11 +424,9 @@ static int svc_fit(struct model *m, const struct dataset *ds, const struct model
 			rng_init(&rng, t.seed * 1000003 + p);
 			rng_shuffle(&rng, t.perm[p], mm);
 		}
-	pthread_mutex_init(&t.mu, NULL);
 	t.njobs = np * (CV_FOLDS + 1);
 	t.progress = ctx ? ctx->progress : NULL;
 	run_jobs(&t, ctx ? ctx->threads : 1);
-	pthread_mutex_destroy(&t.mu);
 
 	/* A training row is a support vector of the model if it is one in any pair. */
 	{

@@ -4,7 +4,6 @@
 #include <math.h>
 
 #include <cblas.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -409,9 +408,8 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	struct csr Xt;
 	csr_transpose(&Xt, X);
 	/* the products and the loss run on dyn's threads; OpenBLAS's, between two of its calls,
-	 * would spin for the same cores (a third of the time went there) */
-	int blas_threads = openblas_get_num_threads();
-	openblas_set_num_threads(1);
+	 * would spin for the same cores (a third of the time went there): par.h's third case */
+	int blas_threads = par_blas_set(1);
 	P.X = X;
 	P.Xt = &Xt;
 	P.threads = fit_threads(ctx);
@@ -441,7 +439,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	free(P.Wt);
 	free(P.blk);
 	csr_release(&Xt);
-	openblas_set_num_threads(blas_threads);
+	par_blas_set(blas_threads);
 	free(sw);
 	if (r.status == LBFGS_LINESEARCH_FAILED && !isfinite(r.f))
 		return err_set(e, DYN_EDATA, "text: the objective is not finite");

@@ -21,8 +21,12 @@
 /* Parameter tensors start at multiples of this many floats (64 bytes). */
 #define NN_ALIGN    16
 #define NN_NAME_MAX 48
-/* Bound on any activation buffer (floats) and on their total, against absurd descriptions. */
-#define NN_MAX_FLOATS ((size_t)1 << 32)
+/* Bounds against absurd descriptions: floats of all activations together (4 GB), of one
+ * sample of one node (the layer functions index planes with int), of parameters (their
+ * gradient, partials and optimizer state take 12 times as much). */
+#define NN_MAX_FLOATS ((size_t)1 << 30)
+#define NN_MAX_SAMPLE ((size_t)INT32_MAX / 2)
+#define NN_MAX_PARAMS ((size_t)1 << 27)
 
 struct nn_node {
 	char name[NN_NAME_MAX];
@@ -262,6 +266,9 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 				       "nn: layer %d \"%s\": upsample needs a (C, L) or (C, H, W) "
 				       "input and a scale in 1..64, got %s and %d",
 				       i, nm, sh, s);
+		if ((size_t)x->c * x->h * x->w * s * (x->dims == 3 ? s : 1) > NN_MAX_SAMPLE)
+			return err_set(e, DYN_EUSAGE, "nn: layer %d \"%s\": output too large", i,
+				       nm);
 		if (x->dims == 3)
 			y->h = x->h * s;
 		y->w = x->w * s;
@@ -301,6 +308,9 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 				    "nn: layer %d \"%s\": concat needs equal sizes but for "
 				    "channels, got %s and %s",
 				    i, nm, sh, sh2);
+			if ((size_t)(x->c + (long)x2->c) * x->h * x->w > NN_MAX_SAMPLE)
+				return err_set(e, DYN_EUSAGE,
+					       "nn: layer %d \"%s\": output too large", i, nm);
 			y->c = x->c + x2->c;
 		}
 		break;
@@ -313,7 +323,8 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 		return err_set(e, DYN_EUSAGE, "nn: layer %d: unknown operation %d", i, (int)d->op);
 	}
 	y->size = (size_t)y->c * y->h * y->w;
-	if (y->size == 0 || y->size > NN_MAX_FLOATS / (size_t)net->max_batch)
+	if (y->size == 0 || y->size > NN_MAX_SAMPLE ||
+	    y->size > NN_MAX_FLOATS / (size_t)net->max_batch)
 		return err_set(e, DYN_EUSAGE, "nn: layer %d \"%s\": output too large", i, nm);
 	L->out = net->nnodes++;
 	if (L->nw) {
@@ -406,7 +417,7 @@ static int check_desc(struct nn_net *net, const struct nn_net_desc *d, struct er
 	in->h = d->dims == 3 ? d->h : 1;
 	in->w = d->dims >= 2 ? d->w : 1;
 	in->size = (size_t)in->c * in->h * in->w;
-	if (in->size > NN_MAX_FLOATS / (size_t)d->max_batch || (size_t)in->h * in->w > INT32_MAX)
+	if (in->size > NN_MAX_SAMPLE || in->size > NN_MAX_FLOATS / (size_t)d->max_batch)
 		return err_set(e, DYN_EUSAGE, "nn: input too large");
 	net->nnodes = 1;
 	return 0;
@@ -465,7 +476,7 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 			goto out;
 		}
 	}
-	if (np > NN_MAX_FLOATS / NN_CHUNKS) {
+	if (np > NN_MAX_PARAMS) {
 		err_set(e, DYN_EUSAGE, "nn: too many parameters (%zu)", np);
 		goto out;
 	}
@@ -787,6 +798,22 @@ static void chunk_backward(void *arg, size_t c, int t)
 		layer_backward(p->net, &p->net->layers[l], b0, nb, part, p->net->scratch[t]);
 }
 
+/* Clears a chunk's slice of every gradient that backward adds into, and its partial. */
+static void chunk_zero(void *arg, size_t c, int t)
+{
+	struct pass *p = arg;
+	struct nn_net *net = p->net;
+	int b0, nb;
+	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
+	for (int k = 0; k < net->nnodes; k++) {
+		const struct nn_node *X = &net->nodes[k];
+		if (!X->alias && X->dact)
+			memset(X->dact + (size_t)b0 * X->size, 0,
+			       (size_t)nb * X->size * sizeof(float));
+	}
+	memset(net->partials + c * net->nparams, 0, net->nparams * sizeof(float));
+}
+
 /* Batch norm runs over channels: each channel's statistics are one sequential sum. */
 static void bn_forward(void *arg, size_t c, int t)
 {
@@ -880,11 +907,7 @@ void nn_net_backward(struct nn_net *net, const float *dout)
 	if (B < 1)
 		return;
 	openblas_set_num_threads(1);
-	for (int k = 0; k < net->nnodes; k++)
-		if (!net->nodes[k].alias && net->nodes[k].dact)
-			memset(net->nodes[k].dact, 0,
-			       (size_t)B * net->nodes[k].size * sizeof(float));
-	memset(net->partials, 0, (size_t)p.nchunks * net->nparams * sizeof(float));
+	par_for((size_t)p.nchunks, net->threads, chunk_zero, &p);
 	if (Y->dact)
 		memcpy(Y->dact, dout, (size_t)B * Y->size * sizeof(float));
 	/* stages in reverse order: a batch norm alone, else the layers back to the last one */
@@ -932,6 +955,34 @@ float *nn_net_params(struct nn_net *net)
 float *nn_net_grads(struct nn_net *net)
 {
 	return net->grads;
+}
+
+void nn_net_decay_mask(const struct nn_net *net, float *mask)
+{
+	memset(mask, 0, net->nparams * sizeof(float));
+	for (int i = 0; i < net->nlayers; i++) {
+		const struct nn_layer *L = &net->layers[i];
+		if (L->nw && L->d.op != NN_BATCHNORM)
+			for (size_t k = 0; k < L->nw; k++)
+				mask[L->w_off + k] = 1;
+	}
+}
+
+size_t nn_net_state_size(const struct nn_net *net)
+{
+	return net->nparams + net->nbufs;
+}
+
+void nn_net_get_state(const struct nn_net *net, float *dst)
+{
+	memcpy(dst, net->params, net->nparams * sizeof(float));
+	memcpy(dst + net->nparams, net->bufs, net->nbufs * sizeof(float));
+}
+
+void nn_net_set_state(struct nn_net *net, const float *src)
+{
+	memcpy(net->params, src, net->nparams * sizeof(float));
+	memcpy(net->bufs, src + net->nparams, net->nbufs * sizeof(float));
 }
 
 int nn_net_ntensors(const struct nn_net *net)

@@ -130,6 +130,8 @@ void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, 
  * writes its gradient to dlogits (B,K) unless NULL. */
 float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const int *targets,
 		      const float *class_weight, int B, int K);
+/* Class probabilities for prediction: probs (B,K) = softmax of logits (B,K) by row. */
+void nn_softmax(float *probs, const float *logits, int B, int K);
 /* Mean squared error over n values; gradient to dpred unless NULL. */
 float nn_mse(float *dpred, const float *pred, const float *target, size_t n);
 
@@ -143,6 +145,9 @@ struct nn_optim {
 	enum nn_optim_kind kind;
 	float lr, momentum, dampening, beta1, beta2, eps, weight_decay;
 	int nesterov;
+	/* per parameter, a factor of weight_decay (0: no decay), e.g. from nn_net_decay_mask;
+	 * NULL decays all (PyTorch's one parameter group); borrowed, not freed */
+	const float *decay_mask;
 	long t;	      /* steps taken */
 	size_t n;     /* parameters */
 	float *m, *v; /* momentum buffer / first and second moments */
@@ -198,6 +203,33 @@ int nn_early_stop(const struct nn_early *s);
 
 /* ---- The network ---------------------------------------------------------------------- */
 
+/* A training loop, for a 1-D CNN over (C = 4, L = 256) curves and 8 classes:
+ *
+ *	static const struct nn_layer_desc layers[] = {
+ *		{.op = NN_CONV1D, .name = "conv1", .out = 32, .k = 7, .pad = 3, .no_bias = 1},
+ *		{.op = NN_BATCHNORM, .name = "bn1"},
+ *		{.op = NN_RELU},
+ *		{.op = NN_MAXPOOL1D, .name = "pool1", .k = 2},
+ *		{.op = NN_CONV1D, .name = "conv2", .out = 32, .k = 5, .pad = 2},
+ *		{.op = NN_RELU},
+ *		{.op = NN_ADD, .from2 = "pool1"},	// residual: the ReLU's output + pool1's
+ *		{.op = NN_GAP},
+ *		{.op = NN_DENSE, .name = "fc", .out = 8},
+ *	};
+ *	struct nn_net_desc d = {.dims = 2, .c = 4, .w = 256, .layers = layers, .nlayers = 9,
+ *				.max_batch = 64, .threads = 2};
+ *	if (nn_net_new(&net, &d, &e) < 0) ...	// e says which layer and why
+ *	nn_net_init(net, seed);
+ *	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(net));
+ *	for each batch (x: (B, 4, 256), y: B labels):
+ *		const float *logits = nn_net_forward(net, x, B, 1);
+ *		loss = nn_softmax_xent(dlogits, NULL, logits, y, NULL, B, 8);
+ *		nn_net_zero_grad(net);
+ *		nn_net_backward(net, dlogits);
+ *		nn_net_step(net, &opt);
+ *	predict: nn_net_forward(net, x, B, 0); save: nn_net_tensor(net, i) for i < ntensors.
+ */
+
 enum nn_op {
 	NN_CONV1D = 1,
 	NN_CONV2D,
@@ -242,7 +274,10 @@ struct nn_layer_desc {
 
 /* A network: the input's per-sample shape (dims 1: (c); 2: (c, w) = (C, L); 3: (c, h, w)),
  * the layers in topological order (the last one is the output), the largest batch, and the
- * threads that forward and backward may use (results do not depend on them). */
+ * threads that forward and backward may use. Results do not depend on the threads: a batch is
+ * cut into min(8, B) fixed chunks of samples, each with its own gradient partial summed in
+ * chunk order, and batch norm reduces each channel in one fixed order; so more than 8 threads
+ * do not help. */
 struct nn_net_desc {
 	int dims, c, h, w;
 	const struct nn_layer_desc *layers;
@@ -293,6 +328,14 @@ size_t nn_net_nparams(const struct nn_net *net);
  * tensors are padding kept at zero. */
 float *nn_net_params(struct nn_net *net);
 float *nn_net_grads(struct nn_net *net);
+/* mask[nparams]: 1 for convolution and dense weights, 0 for biases, batch-norm parameters and
+ * padding: the usual choice of what weight decay applies to (nn_optim.decay_mask). */
+void nn_net_decay_mask(const struct nn_net *net, float *mask);
+/* The whole trained state (parameters, then buffers such as running statistics) as one array of
+ * nn_net_state_size floats: to keep the best epoch's weights and put them back. */
+size_t nn_net_state_size(const struct nn_net *net);
+void nn_net_get_state(const struct nn_net *net, float *dst);
+void nn_net_set_state(struct nn_net *net, const float *src);
 /* Named tensors in state_dict order: parameters and buffers, owned by net. */
 int nn_net_ntensors(const struct nn_net *net);
 const struct nn_tensor *nn_net_tensor(const struct nn_net *net, int i);

@@ -31,8 +31,9 @@ void nn_optim_release(struct nn_optim *o)
 
 static void sgd_step(struct nn_optim *o, float *p, const float *g)
 {
-	float lr = o->lr, wd = o->weight_decay, mu = o->momentum, damp = 1.0f - o->dampening;
+	float lr = o->lr, mu = o->momentum, damp = 1.0f - o->dampening;
 	for (size_t i = 0; i < o->n; i++) {
+		float wd = o->decay_mask ? o->weight_decay * o->decay_mask[i] : o->weight_decay;
 		float d = g[i] + wd * p[i];
 		if (mu != 0) {
 			/* PyTorch starts the buffer at the first gradient, undamped */
@@ -45,15 +46,15 @@ static void sgd_step(struct nn_optim *o, float *p, const float *g)
 
 static void adam_step(struct nn_optim *o, float *p, const float *g)
 {
-	float b1 = o->beta1, b2 = o->beta2, wd = o->weight_decay, eps = o->eps;
+	float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
 	double bc1 = 1.0 - pow(b1, (double)o->t), bc2 = 1.0 - pow(b2, (double)o->t);
 	float step = (float)(o->lr / bc1), bc2s = (float)sqrt(bc2);
 	int adamw = o->kind == NN_ADAMW;
-	float shrink = 1.0f - o->lr * wd;
 	for (size_t i = 0; i < o->n; i++) {
+		float wd = o->decay_mask ? o->weight_decay * o->decay_mask[i] : o->weight_decay;
 		float d = g[i];
 		if (adamw)
-			p[i] *= shrink;
+			p[i] *= 1.0f - o->lr * wd;
 		else
 			d += wd * p[i];
 		o->m[i] = b1 * o->m[i] + (1.0f - b1) * d;

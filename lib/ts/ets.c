@@ -11,6 +11,7 @@
 #include "base/base.h"
 #include "base/mem.h"
 #include "core/neldermead.h"
+#include "core/rng.h"
 #include "ts/ets.h"
 
 /* Guards of the recursion, as in R's etscalc.c: a near-zero divisor yields a huge value
@@ -1110,31 +1111,11 @@ static void ets_class3(const struct ets_model *f, size_t h, double *mean, double
 	free(Mn);
 }
 
-/* xoshiro256** and Box-Muller: a private, seeded generator for simulated intervals. */
-struct ets_rng {
-	unsigned long long s[4];
-};
-
-static unsigned long long ets_rotl(unsigned long long x, int k)
+/* A standard normal deviate by Box-Muller, one of the pair: the transform the simulated
+ * intervals were fixed with (rng_normal's polar method would change them). */
+static double ets_gauss(struct rng *r)
 {
-	return (x << k) | (x >> (64 - k));
-}
-
-static double ets_unif(struct ets_rng *r)
-{
-	unsigned long long *s = r->s, res = ets_rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = ets_rotl(s[3], 45);
-	return ((double)(res >> 11) + 0.5) * 0x1.0p-53;
-}
-
-static double ets_gauss(struct ets_rng *r)
-{
-	double u = ets_unif(r), v = ets_unif(r);
+	double u = rng_uniform_open(r), v = rng_uniform_open(r);
 	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
@@ -1142,11 +1123,13 @@ static double ets_gauss(struct ets_rng *r)
 static void ets_simulate_var(const struct ets_model *f, size_t h, double *var)
 {
 	enum { NPATHS = 5000 };
-	struct ets_rng rng = {{0x9E3779B97F4A7C15ULL, 0xBF58476D1CE4E5B9ULL, 0x94D049BB133111EBULL,
-			       0x2545F4914F6CDD1DULL}};
+	static const uint64_t seed[4] = {0x9E3779B97F4A7C15ULL, 0xBF58476D1CE4E5B9ULL,
+					 0x94D049BB133111EBULL, 0x2545F4914F6CDD1DULL};
+	struct rng rng;
 	size_t m = f->m, off = f->trend != ETS_N ? 2 : 1;
 	double *sum = xcalloc(h, sizeof(double)), *sq = xcalloc(h, sizeof(double));
 	double sd = sqrt(f->sigma2);
+	rng_init_state(&rng, seed);
 	for (int p = 0; p < NPATHS; p++) {
 		double l = f->last[0], b = f->trend != ETS_N ? f->last[1] : 0, S[ETS_MAX_M];
 		size_t j = 0;

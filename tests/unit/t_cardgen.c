@@ -3,10 +3,12 @@
  * marker's telltale property on the surface card. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stb_image.h>
 
 #include "base/base.h"
 #include "cards/gen.h"
 #include "cards/markers.h"
+#include "cards/render.h"
 #include "check.h"
 
 #define K 64 /* resampled points per curve */
@@ -249,7 +251,7 @@ static void test_shapes(void)
 	      parted, normal);
 	check(flowing < 0.8 * normal, "pumping while flowing: thinner than normal (%.3f vs %.3f)",
 	      flowing, normal);
-	check(viscous > 1.2 * normal, "high viscosity: fatter than normal (%.3f vs %.3f)", viscous,
+	check(viscous > 1.1 * normal, "high viscosity: fatter than normal (%.3f vs %.3f)", viscous,
 	      normal);
 
 	double a_normal = marker_median("normal", true, 21);
@@ -278,6 +280,157 @@ static void test_shapes(void)
 		check(c.y[c.n / 2] > c.y[0], "stuck plunger: load rises with position");
 		free_card(&c);
 	}
+}
+
+/* Decodes an encoded picture; NULL when it does not decode as w x h RGB. */
+static unsigned char *decode(const unsigned char *buf, size_t len, int w, int h)
+{
+	int dw = 0, dh = 0, comp = 0;
+	unsigned char *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &comp, 3);
+	if (px && (dw != w || dh != h)) {
+		stbi_image_free(px);
+		px = NULL;
+	}
+	return px;
+}
+
+static int dark(const unsigned char *px, int w, int i, int j)
+{
+	const unsigned char *p = px + 3 * ((size_t)j * (size_t)w + (size_t)i);
+	return p[0] + p[1] + p[2] < 3 * 110;
+}
+
+/* Rows spanned by dark pixels right of the load axis (the plain layout's plot area). */
+static int dark_rows(const unsigned char *px, int w, int h)
+{
+	int top = h, bottom = -1;
+	for (int j = 0; j < h * 88 / 100; j++) /* above the position axis */
+		for (int i = w * 12 / 100; i < w; i++)
+			if (dark(px, w, i, j)) {
+				top = j < top ? j : top;
+				bottom = j > bottom ? j : bottom;
+			}
+	return bottom - top;
+}
+
+static void test_render(void)
+{
+	struct rng r;
+	struct card c;
+	struct card_render_opts ro;
+	struct err e = ERR_INIT;
+	unsigned char *buf = NULL, *buf2 = NULL;
+	size_t len = 0, len2 = 0;
+	enum card_image_format f;
+	card_render_opts_init(&ro);
+	ro.plain = true;
+	ro.format = CARD_IMAGE_PNG;
+	ro.width = 200;
+	ro.height = 160;
+
+	/* Plain picture of a clean normal card: the curve is dark where the card is. */
+	rng_init(&r, 3);
+	if (gen(&c, CARD_NORMAL, &r, false, true))
+		return;
+	check(card_render_encoded(&c, &r, &ro, &buf, &len, &f, &e) == 0 && f == CARD_IMAGE_PNG,
+	      "render a plain png %s", e.msg);
+	unsigned char *px = buf ? decode(buf, len, 200, 160) : NULL;
+	check(px != NULL, "png decodes to 200x160");
+	if (px) {
+		/* the plain layout: plot area 10%..95% across, 5%..90% down; x padded by 2% of its
+		 * span, load from zero to 5% over the top */
+		double x0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+		for (size_t i = 0; i < c.n; i++) {
+			x0 = fmin(x0, c.x[i]);
+			x1 = fmax(x1, c.x[i]);
+			y1 = fmax(y1, c.y[i]);
+		}
+		double sp = x1 - x0, lo = x0 - 0.02 * sp, hi = x1 + 0.02 * sp, top = 1.05 * y1;
+		size_t hits = 0, tried = 0;
+		for (size_t i = 0; i < c.n; i += 7, tried++) {
+			int pi = (int)(20 + (c.x[i] - lo) / (hi - lo) * 170);
+			int pj = (int)(144 - c.y[i] / top * 136);
+			bool found = false;
+			for (int dj = -2; dj <= 2 && !found; dj++)
+				for (int di = -2; di <= 2 && !found; di++)
+					if (pi + di >= 0 && pi + di < 200 && pj + dj >= 0 &&
+					    pj + dj < 160)
+						found = dark(px, 200, pi + di, pj + dj);
+			hits += found;
+		}
+		check(hits == tried, "dark pixels at %zu of %zu card points", hits, tried);
+		/* the middle of the loop is background */
+		double my = 0.5 * (c.y[0] + c.y[c.n / 2]);
+		check(!dark(px, 200, 105, (int)(144 - my / top * 136)),
+		      "inside of the loop is light");
+		stbi_image_free(px);
+	}
+	free(buf);
+	buf = NULL;
+
+	/* With axes from zero load, a parted-rods band is thinner on the picture than a
+	 * high-viscosity card. */
+	{
+		struct card thin, fat;
+		rng_init(&r, 8);
+		if (gen(&thin, CARD_PARTED_RODS, &r, false, true) == 0 &&
+		    gen(&fat, CARD_HIGH_VISCOSITY, &r, false, true) == 0 &&
+		    card_render_encoded(&thin, &r, &ro, &buf, &len, &f, &e) == 0 &&
+		    card_render_encoded(&fat, &r, &ro, &buf2, &len2, &f, &e) == 0) {
+			unsigned char *a = decode(buf, len, 200, 160),
+				      *b = decode(buf2, len2, 200, 160);
+			if (a && b) {
+				int ra = dark_rows(a, 200, 160), rb = dark_rows(b, 200, 160);
+				check(ra < rb,
+				      "thin band %d rows < fat card %d rows (rr %.2f vs %.2f)", ra,
+				      rb, range_ratio(&thin), range_ratio(&fat));
+			} else {
+				check(0, "decode the two pictures");
+			}
+			stbi_image_free(a);
+			stbi_image_free(b);
+			free_card(&thin);
+			free_card(&fat);
+		}
+		free(buf);
+		free(buf2);
+		buf = buf2 = NULL;
+	}
+
+	/* Random styling: deterministic for a seed, JPEG decodes to the asked size. */
+	ro.plain = false;
+	ro.format = CARD_IMAGE_ANY;
+	bool same = true, jpeg_ok = true, png_seen = false, jpeg_seen = false;
+	for (int k = 0; k < 8; k++) {
+		struct rng r1, r2;
+		enum card_image_format f2;
+		rng_init(&r1, 100 + (uint64_t)k);
+		rng_init(&r2, 100 + (uint64_t)k);
+		if (card_render_encoded(&c, &r1, &ro, &buf, &len, &f, &e) ||
+		    card_render_encoded(&c, &r2, &ro, &buf2, &len2, &f2, &e)) {
+			same = false;
+			break;
+		}
+		same = same && f == f2 && len == len2 && memcmp(buf, buf2, len) == 0;
+		png_seen = png_seen || (f == CARD_IMAGE_PNG && len > 8 && buf[1] == 'P');
+		if (f == CARD_IMAGE_JPEG) {
+			jpeg_seen = buf[0] == 0xff && buf[1] == 0xd8;
+			unsigned char *d = decode(buf, len, 200, 160);
+			jpeg_ok = jpeg_ok && d;
+			stbi_image_free(d);
+		}
+		free(buf);
+		free(buf2);
+		buf = buf2 = NULL;
+	}
+	check(same, "styled pictures: same seed, same bytes");
+	check(png_seen && jpeg_seen && jpeg_ok, "both formats drawn; jpeg decodes to 200x160");
+
+	struct card_raster img;
+	ro.width = 8;
+	check(card_render(&img, &c, &r, &ro, &e) == -1 && e.code == DYN_EUSAGE,
+	      "a picture too small refused: %s", e.msg);
+	free_card(&c);
 }
 
 int main(void)
@@ -374,5 +527,6 @@ int main(void)
 	}
 	test_prototypes();
 	test_shapes();
+	test_render();
 	return check_done();
 }

@@ -410,6 +410,12 @@ static void test_losses(void)
 	}
 	double psum = probs[0] + probs[1] + probs[2];
 	check_close(psum, 1, 1e-6, "softmax probabilities sum to 1");
+	float p2[12];
+	nn_softmax(p2, z, B, K);
+	double perr = 0;
+	for (int i = 0; i < B * K; i++)
+		perr = fmax(perr, fabs(p2[i] - probs[i]));
+	check(perr < 1e-7, "nn_softmax = the loss's probabilities (max difference %.3g)", perr);
 
 	float p[5] = {1, 2, 3, 4, 5}, t[5] = {1, 1, 1, 1, 0}, dp[5];
 	float m = nn_mse(dp, p, t, 5);

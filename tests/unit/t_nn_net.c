@@ -385,6 +385,12 @@ static void test_errors(void)
 		     "nn: layer 0 \"a\": add needs a second input");
 	expect_error("batch 0", one, 1, 1, 5, 1, 1, 0,
 		     "nn: max batch must be in 1..16777216, got 0");
+	struct nn_layer_desc huge[] = {{.op = NN_DENSE, .name = "fc", .out = 1 << 20}};
+	expect_error("a dense layer of 2^30 weights", huge, 1, 1, 1000, 1, 1, 4,
+		     "nn: layer 0 \"fc\": dense is too large");
+	struct nn_layer_desc up[] = {{.op = NN_UPSAMPLE, .name = "up", .scale = 64}};
+	expect_error("an upsampling beyond the size bound", up, 1, 3, 64, 512, 512, 1,
+		     "nn: layer 0 \"up\": output too large");
 	struct nn_layer_desc bad_op[] = {{.op = (enum nn_op)99}};
 	expect_error("unknown operation", bad_op, 1, 1, 5, 1, 1, 4,
 		     "nn: layer 0: unknown operation 99");
@@ -433,6 +439,34 @@ static void test_tensors(void)
 	check(w->data[0] == first, "the same seed, the same weights");
 	check(nn_net_forward(net, (float[60]){0}, 3, 0) == NULL,
 	      "a batch over the maximum refused");
+
+	size_t np = nn_net_nparams(net);
+	float *mask = xmallocarray(np, sizeof(float));
+	nn_net_decay_mask(net, mask);
+	const float *P = nn_net_params(net);
+	const struct nn_tensor *cb = nn_net_find(net, "conv1.bias");
+	const struct nn_tensor *g = nn_net_find(net, "bn1.weight");
+	double on = 0;
+	for (size_t i = 0; i < np; i++)
+		on += mask[i];
+	check(mask[w->data - P] == 1 && mask[fc->data - P + 63] == 1 && mask[cb->data - P] == 0 &&
+		  mask[g->data - P] == 0 && on == 36 + 64,
+	      "decay mask: conv and dense weights only (%g set)", on);
+	free(mask);
+
+	/* the state kept at the best epoch and put back */
+	float x[60], y1[4];
+	for (int i = 0; i < 60; i++)
+		x[i] = (float)cos(0.3 * i);
+	nn_net_forward(net, x, 2, 1);
+	float *state = xmallocarray(nn_net_state_size(net), sizeof(float));
+	nn_net_get_state(net, state);
+	memcpy(y1, nn_net_forward(net, x, 2, 0), sizeof(y1));
+	nn_net_init(net, 5);
+	nn_net_set_state(net, state);
+	check(nn_net_state_size(net) > np && !memcmp(nn_net_forward(net, x, 2, 0), y1, sizeof(y1)),
+	      "state: parameters and running statistics put back");
+	free(state);
 	nn_net_free(&net);
 }
 

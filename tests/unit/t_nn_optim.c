@@ -111,6 +111,19 @@ static void test_quadratic(void)
 	nn_optim_step(&o, p, g);
 	check_close(p[0], 2 * 0.95, 1e-6, "adamw decays the weight decoupled from the gradient");
 	nn_optim_release(&o);
+
+	/* a decay mask: the second parameter is not decayed */
+	for (int k = 0; k < 3; k++) {
+		float q[2] = {2, 2}, z[2] = {0, 0}, mask[2] = {1, 0};
+		nn_optim_init(&o, k == 0 ? NN_SGD : k == 1 ? NN_ADAM : NN_ADAMW, 2);
+		o.lr = 0.1f, o.weight_decay = 0.5f, o.decay_mask = mask;
+		nn_optim_step(&o, q, z);
+		check(q[0] < 2 && q[1] == 2, "decay mask of %s: decays only where set",
+		      k == 0   ? "sgd"
+		      : k == 1 ? "adam"
+			       : "adamw");
+		nn_optim_release(&o);
+	}
 }
 
 static void test_clip(void)
