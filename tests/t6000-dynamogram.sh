@@ -102,7 +102,7 @@ expect_success 'a training shows running from its first epoch, and a killed one 
 	"$DYN" fit dynamogram --epochs 100000 --width 4 --points 32 --batch-size 8 --id slow cards.csv >/dev/null 2>&1 &
 	pid=$!
 	i=0
-	until grep -q "\"epoch\":" "$DYN_STORE/index.json" 2>/dev/null; do
+	until dyn models show slow --format json 2>/dev/null | grep -q "\"epoch\":"; do
 		i=$((i + 1)); test $i -lt 600 || { kill -9 $pid; exit 1; }; sleep 0.1
 	done
 	dyn models ls --format csv | grep -q "^slow,.*,running$" &&
