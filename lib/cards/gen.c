@@ -496,10 +496,14 @@ int card_generate(struct card *out, size_t marker, struct rng *r, const struct c
 		noise = unif(r, 0.005, 0.02);
 	}
 	double *x = xmallocarray(n, sizeof(*x)), *y = xmallocarray(n, sizeof(*y));
-	double ymax = -INFINITY, ymin = INFINITY, xmin = INFINITY, xmax = -INFINITY;
+	double ymax, ymin, xmin, xmax;
+	double *jit = xmallocarray(n, sizeof(*jit));
+	for (size_t k = 0; k < n; k++)
+		jit[k] = jitter * unif(r, -1, 1);
+sample:
+	ymax = -INFINITY, ymin = INFINITY, xmin = INFINITY, xmax = -INFINITY;
 	for (size_t k = 0; k < n; k++) {
-		double th =
-		    start + TWO_PI * span * ((double)k + jitter * unif(r, -1, 1)) / (double)n;
+		double th = start + TWO_PI * span * ((double)k + jit[k]) / (double)n;
 		double top = top_pos(w, th);
 		if (o->pump) {
 			double load = table_at(f, QS_N, th);
@@ -516,6 +520,14 @@ int card_generate(struct card *out, size_t marker, struct rng *r, const struct c
 		xmin = fmin(xmin, x[k]);
 		xmax = fmax(xmax, x[k]);
 	}
+	/* A loop left open stays a card: where the load moves fast at the bottom, the gap would
+	 * pass card_validate's limit, and the loop is closed instead. */
+	if (span < 1 && (fabs(x[n - 1] - x[0]) > 0.08 * (xmax - xmin) ||
+			 fabs(y[n - 1] - y[0]) > 0.08 * (ymax - ymin))) {
+		span = 1;
+		goto sample;
+	}
+	free(jit);
 	if (o->pump)
 		for (size_t k = 0; k < n; k++)
 			x[k] -= xmin;
