@@ -127,6 +127,16 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	return t;
 }
 
+/* The hyperparameter options, in the order given. */
+static int set_params(struct params *p, const struct model_kind *kind, const struct fit_args *a,
+		      struct err *e)
+{
+	for (size_t i = 0; i < a->npa; i++)
+		if (params_set(p, kind->name, a->pa[i].name, a->pa[i].value, e) < 0)
+			return -1;
+	return 0;
+}
+
 /* Each epoch of a network's training: into the store, and on stderr with -v. */
 static int fit_on_epoch(void *arg, const struct epoch_stats *st, struct err *e)
 {
@@ -225,11 +235,10 @@ int cmd_fit(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (i = 0; i < a.npa; i++)
-		if (params_set(&p, kind->name, a.pa[i].name, a.pa[i].value, &e) < 0) {
-			rc = report_err(&e);
-			goto out;
-		}
+	if (set_params(&p, kind, &a, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
 	if (a.id && !store_valid_id(a.id)) {
 		rc = usage_error(
 		    "invalid model id \"%s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", a.id);
@@ -255,6 +264,7 @@ int cmd_fit(int argc, char **argv)
 	lo.label = a.label;
 	lo.features = a.features;
 	lo.text_column = a.text_column;
+	lo.one_class_ok = a.warm && (kind->train & TRAIN_EPOCHS);
 	lo.cards.card_col = a.card_col;
 	lo.cards.x_col = a.position_col;
 	lo.cards.y_col = a.load_col;
@@ -299,6 +309,17 @@ int cmd_fit(int argc, char **argv)
 			rc = usage_error("--warm-start: model \"%s\" is a %s model, not %s", a.warm,
 					 warm->kind->name, kind->name);
 			goto out;
+		}
+		/* A network goes on with its own hyperparameters (its shape depends on them), but
+		 * for those given again. */
+		if (kind->train & TRAIN_EPOCHS) {
+			params_release(&p);
+			params_copy(&p, &warm->params);
+			if ((a.params && params_set_json(&p, kind->name, ptext.buf, &e) < 0) ||
+			    set_params(&p, kind, &a, &e) < 0) {
+				rc = report_err(&e);
+				goto out;
+			}
 		}
 	}
 

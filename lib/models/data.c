@@ -132,7 +132,7 @@ static int dataset_load_cards(struct dataset *ds, const char *const *paths, size
 		err_set(e, DYN_EDATA, "%s: no cards", npaths == 1 ? paths[0] : "the inputs");
 		goto out;
 	}
-	if (labels.n < 2) {
+	if (labels.n < 2 && !o->one_class_ok) {
 		err_set(e, DYN_EDATA,
 			"only one marker (\"%s\") among the cards: a classifier needs two or more",
 			labels.keys[0]);

@@ -14,6 +14,7 @@ struct load_opts {
 	bool utf8_replace;	 /* INPUT_TEXT: invalid UTF-8 becomes U+FFFD instead of an error */
 	struct rec_opts rec;
 	struct card_read_opts cards; /* INPUT_CARD: columns (the label column from label) */
+	bool one_class_ok;	     /* INPUT_CARD: one class is enough (new cards of a model) */
 };
 
 /* Reads every path (NULL or "-" is stdin) into ds (cards for INPUT_CARD, each with a marker);
