@@ -35,10 +35,10 @@ void card_release(struct card *c);
 int card_validate(const struct card *c, struct err *e);
 
 /* The thresholds of card_validate. A card is open when its ends are more than
- * CARD_OPEN_GAP apart in the unit square the card is scaled into (position and load each
- * min-max scaled to [0, 1]) and more than CARD_OPEN_STEPS times its longest step between
- * consecutive points (so that a coarsely sampled card, whose step back to the start is long
- * like all its steps, is not called open). */
+ * CARD_OPEN_GAP of the stroke (the position's range) apart, and more than CARD_OPEN_STEPS
+ * times its longest step in position between consecutive points (so that a coarsely sampled
+ * card, whose step back to the start is long like all its steps, is not called open). Loads
+ * are not compared: they jump at constant position where valves open. */
 #define CARD_MIN_POINTS	  8
 #define CARD_MIN_DISTINCT 4
 #define CARD_OPEN_GAP	  0.25
