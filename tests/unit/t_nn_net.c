@@ -139,7 +139,6 @@ static void against_torch(const char *prefix, const struct nn_net_desc *d, int B
 	compare("loss", &loss, prefix, "loss", 1);
 	nn_net_zero_grad(net);
 	nn_net_backward(net, dy);
-	free(dy);
 	nn_net_node(net, "input", &ginp, NULL);
 	compare("gradient", ginp, prefix, "grad.input", (size_t)B * in_size);
 	for (int i = 0; i < nn_net_ntensors(net); i++) {
@@ -151,6 +150,30 @@ static void against_torch(const char *prefix, const struct nn_net_desc *d, int B
 	}
 	y = nn_net_forward(net, x, B, 0);
 	compare("eval forward", y, prefix, "out_eval", (size_t)B * out_size);
+
+	/* a second training pass: every node's gradient starts again from 0 */
+	y = nn_net_forward(net, x, B, 1);
+	if (!strcmp(prefix, "a.")) {
+		int t[4] = {0, 2, 1, 2};
+		float w[3] = {1, 2, 0.5f};
+		nn_softmax_xent(dy, NULL, y, t, w, B, (int)out_size);
+	} else {
+		float t[12];
+		for (int i = 0; i < 12; i++)
+			t[i] = (float)sin(0.37 * i + 1.3 * 13);
+		nn_mse(dy, y, t, (size_t)B * out_size);
+	}
+	nn_net_zero_grad(net);
+	nn_net_backward(net, dy);
+	compare("second pass, gradient", ginp, prefix, "grad.input", (size_t)B * in_size);
+	for (int i = 0; i < nn_net_ntensors(net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(net, i);
+		char name[128];
+		snprintf(name, sizeof(name), "grad.%s", t->name);
+		if (t->grad)
+			compare("second pass, gradient", t->grad, prefix, name, t->size);
+	}
+	free(dy);
 
 	/* two steps of each optimizer from the same weights and gradients */
 	size_t np = nn_net_nparams(net);
