@@ -605,6 +605,25 @@ void nn_upsample_backward(float *dinp, const float *dout, int B, int C, int h, i
 
 /* ---- Batch normalization -------------------------------------------------------------- */
 
+void nn_bn_eval_stats(float running_mean, float running_var, float eps, float *mean, float *rstd)
+{
+	*mean = running_mean;
+	*rstd = (float)(1.0 / sqrt((double)running_var + eps));
+}
+
+void nn_bn_eval(float *out, const float *inp, const float *gamma, const float *beta,
+		const float *running_mean, const float *running_var, int B, int C, int S, float eps)
+{
+	for (int c = 0; c < C; c++) {
+		float mf, r;
+		nn_bn_eval_stats(running_mean[c], running_var[c], eps, &mf, &r);
+		float gm = gamma ? gamma[c] : 1.0f, bt = beta ? beta[c] : 0.0f;
+		for (int b = 0; b < B; b++)
+			affine(out + ((size_t)b * C + c) * S, inp + ((size_t)b * C + c) * S, r * gm,
+			       bt - mf * r * gm, (size_t)S);
+	}
+}
+
 void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
 			 const float *beta, float *running_mean, float *running_var, int B, int C,
 			 int S, float momentum, float eps, int training, int c0, int c1)
@@ -633,7 +652,8 @@ void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp,
 			m = running_mean[c];
 			var = running_var[c];
 		}
-		float mf = (float)m, r = (float)(1.0 / sqrt(var + eps));
+		float mf, r;
+		nn_bn_eval_stats((float)m, (float)var, eps, &mf, &r);
 		mean[c] = mf;
 		rstd[c] = r;
 		float gm = gamma ? gamma[c] : 1.0f, bt = beta ? beta[c] : 0.0f;

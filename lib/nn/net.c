@@ -660,6 +660,11 @@ static void chunk_range(int B, int nchunks, int c, int *b0, int *nb)
 	*nb = hi - lo;
 }
 
+static float bn_eps(const struct nn_layer *L)
+{
+	return L->d.eps != 0 ? L->d.eps : 1e-5f;
+}
+
 static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb, float *scratch)
 {
 	const struct nn_node *X = &net->nodes[L->in], *Y = &net->nodes[L->out];
@@ -729,8 +734,11 @@ static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb
 				  X->h * X->w);
 		break;
 	}
+	case NN_BATCHNORM: /* here in eval mode only: training's statistics have a stage */
+		nn_bn_eval(y, x, w, net->params + L->b_off, net->bufs + L->rm_off,
+			   net->bufs + L->rv_off, nb, L->ch, L->S, bn_eps(L));
+		break;
 	case NN_FLATTEN:
-	case NN_BATCHNORM:
 		break;
 	}
 }
@@ -860,8 +868,8 @@ static void bn_forward(void *arg, size_t c, int t)
 	nn_bn_forward_range(net->nodes[L->out].act, L->mean, L->rstd, net->nodes[L->in].act,
 			    net->params + L->w_off, net->params + L->b_off, net->bufs + L->rm_off,
 			    net->bufs + L->rv_off, p->B, L->ch, L->S,
-			    L->d.momentum != 0 ? L->d.momentum : 0.1f,
-			    L->d.eps != 0 ? L->d.eps : 1e-5f, net->training, (int)c, (int)c + 1);
+			    L->d.momentum != 0 ? L->d.momentum : 0.1f, bn_eps(L), net->training,
+			    (int)c, (int)c + 1);
 }
 
 static void bn_backward(void *arg, size_t c, int t)
@@ -869,6 +877,9 @@ static void bn_backward(void *arg, size_t c, int t)
 	struct pass *p = arg;
 	struct nn_net *net = p->net;
 	struct nn_layer *L = &net->layers[p->l0];
+	if (!net->training) /* eval forwards ran in chunks and left these alone */
+		nn_bn_eval_stats(net->bufs[L->rm_off + c], net->bufs[L->rv_off + c], bn_eps(L),
+				 &L->mean[c], &L->rstd[c]);
 	if (L->zero[0] >= 0) /* the channel's planes of the input's gradient */
 		for (int b = 0; b < p->B; b++)
 			memset(net->nodes[L->zero[0]].dact + ((size_t)b * L->ch + c) * L->S, 0,
@@ -906,8 +917,9 @@ const float *nn_net_forward(struct nn_net *net, const float *inp, int B, int tra
 	memcpy(net->nodes[0].act, inp, (size_t)B * net->nodes[0].size * sizeof(float));
 	for (int l0 = 0; l0 < net->nlayers;) {
 		p.l0 = l0;
-		p.l1 = stage_end(net, l0);
-		if (net->layers[l0].d.op == NN_BATCHNORM)
+		/* eval mode: batch norm is per sample, the whole network one stage */
+		p.l1 = training ? stage_end(net, l0) : net->nlayers;
+		if (training && net->layers[l0].d.op == NN_BATCHNORM)
 			par_for((size_t)net->layers[l0].ch, net->threads, bn_forward, &p);
 		else
 			par_for((size_t)p.nchunks, net->threads, chunk_forward, &p);
