@@ -30,6 +30,14 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU time of the process, all threads. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -204,12 +212,12 @@ static void net_steps(int R, int T)
 	for (int i = 0; i < N; i++)
 		t[i] = i % 8;
 	nn_optim_init(&o, NN_ADAM, nn_net_nparams(net));
-	double tt[2][99];
+	double tt[2][99], tc[2][99];
 	for (int k = 0; k < R; k++)
 		for (int th = 0; th < 2; th++) {
 			nn_net_set_threads(net, th ? T : 1);
 			int steps = 0;
-			double t0 = now(), el;
+			double t0 = now(), c0 = cpu_now(), el;
 			do {
 				const float *y = nn_net_forward(net, x, N, 1);
 				nn_softmax_xent(dy, NULL, y, t, NULL, N, 8);
@@ -219,11 +227,30 @@ static void net_steps(int R, int T)
 				steps++;
 			} while ((el = now() - t0) < 0.3);
 			tt[th][k] = el / steps;
+			tc[th][k] = (cpu_now() - c0) / steps;
 		}
 	double t1 = median(tt[0], R), tT = median(tt[1], R);
 	printf("pump-card-like 1-D CNN (%zu parameters), batch %d of (%d, %d): training step "
 	       "%.2f ms on 1 thread, %.2f ms on %d (%.2fx), %.0f samples/s\n",
 	       nn_net_nparams(net), N, C, LEN, 1e3 * t1, 1e3 * tT, T, t1 / tT, N / tT);
+	/* on a shared machine wall time waits for cores; CPU time says what the threads cost */
+	printf("  CPU time per step: %.2f ms on 1 thread, %.2f ms on %d\n", 1e3 * median(tc[0], R),
+	       1e3 * median(tc[1], R), T);
+	for (int k = 0; k < R; k++)
+		for (int th = 0; th < 2; th++) {
+			nn_net_set_threads(net, th ? T : 1);
+			int steps = 0;
+			double t0 = now(), el;
+			do {
+				nn_net_forward(net, x, N, 0);
+				steps++;
+			} while ((el = now() - t0) < 0.2);
+			tt[th][k] = el / steps;
+		}
+	t1 = median(tt[0], R), tT = median(tt[1], R);
+	printf("the same, prediction (eval forward): %.0f samples/s on 1 thread, %.0f on %d "
+	       "(%.2fx)\n",
+	       N / t1, N / tT, T, t1 / tT);
 	nn_optim_release(&o);
 	free(x);
 	nn_net_free(&net);

@@ -399,47 +399,55 @@ int nn_pool1d_setup(struct nn_pool *g, int c, int l, int k, int stride, int pad)
 	return g->ow > 0 ? 0 : -1;
 }
 
+/* One row of the common 1-D pooling by 2: n outputs from 2n inputs at plane offset base. */
+static void maxpool_pairs(float *restrict y, int *restrict ix, const float *restrict x, int n,
+			  int base)
+{
+	for (int o = 0; o < n; o++) {
+		float a = x[2 * o], b = x[2 * o + 1];
+		/* b when larger, or NaN while a is not: no branch on the data, whose order a
+		 * predictor cannot guess */
+		int second = (b > a) | ((b != b) & (a == a));
+		y[o] = second ? b : a;
+		ix[o] = base + 2 * o + second;
+	}
+}
+
 void nn_maxpool_forward(float *out, int *idx, const float *inp, int B, const struct nn_pool *g)
 {
-	size_t P = (size_t)g->h * g->w, Q = (size_t)g->oh * g->ow;
-	int pairs = g->kh == 1 && g->kw == 2 && g->sw == 2 && g->pw == 0;
+	const int h = g->h, w = g->w, oh = g->oh, ow = g->ow, kh = g->kh, kw = g->kw;
+	const int sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
+	size_t P = (size_t)h * w, Q = (size_t)oh * ow;
+	int pairs = kh == 1 && kw == 2 && sw == 2 && pw == 0;
 	for (size_t bc = 0; bc < (size_t)B * g->c; bc++) {
 		const float *x = inp + bc * P;
 		float *y = out + bc * Q;
 		int *ix = idx + bc * Q;
-		if (pairs) { /* the common 1-D pooling by 2, without window arithmetic */
-			for (int oy = 0; oy < g->oh; oy++)
-				for (int ox = 0; ox < g->ow; ox++) {
-					int k = oy * g->sh * g->w + 2 * ox, q = oy * g->ow + ox;
-					float a = x[k], b = x[k + 1];
-					/* b when larger or a NaN (but a is not): no branch on the
-					 * data, whose signs a predictor cannot guess */
-					int second = (b > a) | ((b != b) & (a == a));
-					y[q] = second ? b : a;
-					ix[q] = k + second;
-				}
+		if (pairs) {
+			for (int oy = 0; oy < oh; oy++)
+				maxpool_pairs(y + oy * ow, ix + oy * ow, x + oy * sh * w, ow,
+					      oy * sh * w);
 			continue;
 		}
-		for (int oy = 0; oy < g->oh; oy++) {
-			int y0 = oy * g->sh - g->ph;
-			int i0 = y0 < 0 ? 0 : y0, i1 = y0 + g->kh > g->h ? g->h : y0 + g->kh;
-			for (int ox = 0; ox < g->ow; ox++) {
-				int x0 = ox * g->sw - g->pw;
-				int j0 = x0 < 0 ? 0 : x0,
-				    j1 = x0 + g->kw > g->w ? g->w : x0 + g->kw;
-				int bi = i0 * g->w + j0;
+		for (int oy = 0; oy < oh; oy++) {
+			int y0 = oy * sh - ph;
+			int i0 = y0 < 0 ? 0 : y0, i1 = y0 + kh > h ? h : y0 + kh;
+			for (int ox = 0; ox < ow; ox++) {
+				int x0 = ox * sw - pw;
+				int j0 = x0 < 0 ? 0 : x0, j1 = x0 + kw > w ? w : x0 + kw;
+				int bi = i0 * w + j0;
 				float best = x[bi];
 				/* the first maximum wins; a NaN wins and stays (PyTorch) */
 				for (int i = i0; i < i1; i++)
 					for (int j = j0; j < j1; j++) {
-						float v = x[i * g->w + j];
+						float v = x[i * w + j];
 						if (!(v <= best) && !isnan(best)) {
 							best = v;
-							bi = i * g->w + j;
+							bi = i * w + j;
 						}
 					}
-				y[oy * g->ow + ox] = best;
-				ix[oy * g->ow + ox] = bi;
+				y[oy * ow + ox] = best;
+				ix[oy * ow + ox] = bi;
 			}
 		}
 	}
@@ -597,6 +605,25 @@ void nn_upsample_backward(float *dinp, const float *dout, int B, int C, int h, i
 
 /* ---- Batch normalization -------------------------------------------------------------- */
 
+void nn_bn_eval_stats(float running_mean, float running_var, float eps, float *mean, float *rstd)
+{
+	*mean = running_mean;
+	*rstd = (float)(1.0 / sqrt((double)running_var + eps));
+}
+
+void nn_bn_eval(float *out, const float *inp, const float *gamma, const float *beta,
+		const float *running_mean, const float *running_var, int B, int C, int S, float eps)
+{
+	for (int c = 0; c < C; c++) {
+		float mf, r;
+		nn_bn_eval_stats(running_mean[c], running_var[c], eps, &mf, &r);
+		float gm = gamma ? gamma[c] : 1.0f, bt = beta ? beta[c] : 0.0f;
+		for (int b = 0; b < B; b++)
+			affine(out + ((size_t)b * C + c) * S, inp + ((size_t)b * C + c) * S, r * gm,
+			       bt - mf * r * gm, (size_t)S);
+	}
+}
+
 void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
 			 const float *beta, float *running_mean, float *running_var, int B, int C,
 			 int S, float momentum, float eps, int training, int c0, int c1)
@@ -625,7 +652,8 @@ void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp,
 			m = running_mean[c];
 			var = running_var[c];
 		}
-		float mf = (float)m, r = (float)(1.0 / sqrt(var + eps));
+		float mf, r;
+		nn_bn_eval_stats((float)m, (float)var, eps, &mf, &r);
 		mean[c] = mf;
 		rstd[c] = r;
 		float gm = gamma ? gamma[c] : 1.0f, bt = beta ? beta[c] : 0.0f;

@@ -47,6 +47,7 @@ struct nn_layer {
 	float *mean, *rstd;	     /* batch norm, (C) */
 	int *idx;		     /* max pooling argmax, (max_batch, out size) */
 	float *mask;		     /* dropout, (max_batch, size) */
+	int zero[2];		     /* nodes whose gradient this layer's backward clears first */
 	uint64_t drop_seed;
 };
 
@@ -62,6 +63,7 @@ struct nn_net {
 	uint64_t seed, step;
 	struct nn_tensor *tensors;
 	int ntensors;
+	char *dead; /* per node: no layer reads it and it is not the output (gradient stays 0) */
 };
 
 static const char *op_name(enum nn_op op)
@@ -400,6 +402,47 @@ static void make_tensors(struct nn_net *net)
 	}
 }
 
+/* The node whose buffers node k uses (flatten shares its input's). Node k > 0 is the output
+ * of layer k - 1. */
+static int root_of(const struct nn_net *net, int k)
+{
+	while (k > 0 && net->nodes[k].alias)
+		k = net->layers[k - 1].in;
+	return k;
+}
+
+/* Backward adds into gradients, so each must start at 0 in every pass: it is cleared by the
+ * layer that reads it last in the forward order (the first to add into it in backward), right
+ * before that layer's backward, in the same chunk or channel task (no pass of its own over
+ * memory, no extra barrier). The output's gradient is dout itself; gradients of nodes nothing
+ * reads are cleared at the start. */
+static void plan_zeroing(struct nn_net *net)
+{
+	int *last = xmallocarray((size_t)net->nnodes, sizeof(int));
+	int out = root_of(net, net->layers[net->nlayers - 1].out);
+	for (int k = 0; k < net->nnodes; k++)
+		last[k] = -1;
+	for (int i = 0; i < net->nlayers; i++) {
+		struct nn_layer *L = &net->layers[i];
+		L->zero[0] = L->zero[1] = -1;
+		last[root_of(net, L->in)] = i;
+		if (L->in2 >= 0)
+			last[root_of(net, L->in2)] = i;
+	}
+	net->dead = xcalloc((size_t)net->nnodes, 1);
+	for (int k = 0; k < net->nnodes; k++) {
+		if (net->nodes[k].alias || k == out || !net->nodes[k].dact)
+			continue;
+		if (last[k] < 0) {
+			net->dead[k] = 1;
+			continue;
+		}
+		struct nn_layer *L = &net->layers[last[k]];
+		L->zero[L->zero[0] < 0 ? 0 : 1] = k;
+	}
+	free(last);
+}
+
 static int check_desc(struct nn_net *net, const struct nn_net_desc *d, struct err *e)
 {
 	if (d->dims < 1 || d->dims > 3 || d->c < 1 || (d->dims == 3 && d->h < 1) ||
@@ -517,6 +560,7 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 		}
 	}
 	make_tensors(net);
+	plan_zeroing(net);
 	nn_net_init(net, 0);
 	*out = net;
 	net = NULL;
@@ -554,6 +598,7 @@ void nn_net_free(struct nn_net **pnet)
 	free(net->partials);
 	free(net->bufs);
 	free(net->tensors);
+	free(net->dead);
 	free(net);
 	*pnet = NULL;
 }
@@ -613,6 +658,11 @@ static void chunk_range(int B, int nchunks, int c, int *b0, int *nb)
 	int lo = (int)((long)B * c / nchunks), hi = (int)((long)B * (c + 1) / nchunks);
 	*b0 = lo;
 	*nb = hi - lo;
+}
+
+static float bn_eps(const struct nn_layer *L)
+{
+	return L->d.eps != 0 ? L->d.eps : 1e-5f;
 }
 
 static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb, float *scratch)
@@ -684,8 +734,11 @@ static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb
 				  X->h * X->w);
 		break;
 	}
+	case NN_BATCHNORM: /* here in eval mode only: training's statistics have a stage */
+		nn_bn_eval(y, x, w, net->params + L->b_off, net->bufs + L->rm_off,
+			   net->bufs + L->rv_off, nb, L->ch, L->S, bn_eps(L));
+		break;
 	case NN_FLATTEN:
-	case NN_BATCHNORM:
 		break;
 	}
 }
@@ -794,24 +847,16 @@ static void chunk_backward(void *arg, size_t c, int t)
 	int b0, nb;
 	float *part = p->net->partials + c * p->net->nparams;
 	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
-	for (int l = p->l1 - 1; l >= p->l0; l--)
-		layer_backward(p->net, &p->net->layers[l], b0, nb, part, p->net->scratch[t]);
-}
-
-/* Clears a chunk's slice of every gradient that backward adds into, and its partial. */
-static void chunk_zero(void *arg, size_t c, int t)
-{
-	struct pass *p = arg;
-	struct nn_net *net = p->net;
-	int b0, nb;
-	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
-	for (int k = 0; k < net->nnodes; k++) {
-		const struct nn_node *X = &net->nodes[k];
-		if (!X->alias && X->dact)
-			memset(X->dact + (size_t)b0 * X->size, 0,
-			       (size_t)nb * X->size * sizeof(float));
+	for (int l = p->l1 - 1; l >= p->l0; l--) {
+		struct nn_layer *L = &p->net->layers[l];
+		for (int k = 0; k < 2; k++)
+			if (L->zero[k] >= 0) {
+				const struct nn_node *X = &p->net->nodes[L->zero[k]];
+				memset(X->dact + (size_t)b0 * X->size, 0,
+				       (size_t)nb * X->size * sizeof(float));
+			}
+		layer_backward(p->net, L, b0, nb, part, p->net->scratch[t]);
 	}
-	memset(net->partials + c * net->nparams, 0, net->nparams * sizeof(float));
 }
 
 /* Batch norm runs over channels: each channel's statistics are one sequential sum. */
@@ -823,8 +868,8 @@ static void bn_forward(void *arg, size_t c, int t)
 	nn_bn_forward_range(net->nodes[L->out].act, L->mean, L->rstd, net->nodes[L->in].act,
 			    net->params + L->w_off, net->params + L->b_off, net->bufs + L->rm_off,
 			    net->bufs + L->rv_off, p->B, L->ch, L->S,
-			    L->d.momentum != 0 ? L->d.momentum : 0.1f,
-			    L->d.eps != 0 ? L->d.eps : 1e-5f, net->training, (int)c, (int)c + 1);
+			    L->d.momentum != 0 ? L->d.momentum : 0.1f, bn_eps(L), net->training,
+			    (int)c, (int)c + 1);
 }
 
 static void bn_backward(void *arg, size_t c, int t)
@@ -832,6 +877,13 @@ static void bn_backward(void *arg, size_t c, int t)
 	struct pass *p = arg;
 	struct nn_net *net = p->net;
 	struct nn_layer *L = &net->layers[p->l0];
+	if (!net->training) /* eval forwards ran in chunks and left these alone */
+		nn_bn_eval_stats(net->bufs[L->rm_off + c], net->bufs[L->rv_off + c], bn_eps(L),
+				 &L->mean[c], &L->rstd[c]);
+	if (L->zero[0] >= 0) /* the channel's planes of the input's gradient */
+		for (int b = 0; b < p->B; b++)
+			memset(net->nodes[L->zero[0]].dact + ((size_t)b * L->ch + c) * L->S, 0,
+			       (size_t)L->S * sizeof(float));
 	nn_bn_backward_range(grad_of(net, L->in, 0), net->partials + L->w_off,
 			     net->partials + L->b_off, net->nodes[L->out].dact,
 			     net->nodes[L->in].act, L->mean, L->rstd, net->params + L->w_off, p->B,
@@ -865,8 +917,9 @@ const float *nn_net_forward(struct nn_net *net, const float *inp, int B, int tra
 	memcpy(net->nodes[0].act, inp, (size_t)B * net->nodes[0].size * sizeof(float));
 	for (int l0 = 0; l0 < net->nlayers;) {
 		p.l0 = l0;
-		p.l1 = stage_end(net, l0);
-		if (net->layers[l0].d.op == NN_BATCHNORM)
+		/* eval mode: batch norm is per sample, the whole network one stage */
+		p.l1 = training ? stage_end(net, l0) : net->nlayers;
+		if (training && net->layers[l0].d.op == NN_BATCHNORM)
 			par_for((size_t)net->layers[l0].ch, net->threads, bn_forward, &p);
 		else
 			par_for((size_t)p.nchunks, net->threads, chunk_forward, &p);
@@ -907,7 +960,11 @@ void nn_net_backward(struct nn_net *net, const float *dout)
 	if (B < 1)
 		return;
 	openblas_set_num_threads(1);
-	par_for((size_t)p.nchunks, net->threads, chunk_zero, &p);
+	memset(net->partials, 0, (size_t)p.nchunks * net->nparams * sizeof(float));
+	for (int k = 0; k < net->nnodes; k++) /* gradients no layer adds into */
+		if (net->dead[k] && net->nodes[k].dact)
+			memset(net->nodes[k].dact, 0,
+			       (size_t)B * net->nodes[k].size * sizeof(float));
 	if (Y->dact)
 		memcpy(Y->dact, dout, (size_t)B * Y->size * sizeof(float));
 	/* stages in reverse order: a batch norm alone, else the layers back to the last one */

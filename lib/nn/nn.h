@@ -10,11 +10,12 @@
 
 /* Layout everywhere: NCHW; a 1-D signal is (N, C, L) and runs as H = 1, W = L.
  * Every backward function ADDS into dinp, dweight and dbias (so a node read by two layers sums
- * its gradients); dinp may be NULL when the input's gradient is not wanted. */
+ * its gradients); dinp may be NULL when the input's gradient is not wanted. The arrays given to
+ * one call never overlap (no in-place use). The caller owns every array. */
 
 /* ---- Convolution (im2col + sgemm) ---------------------------------------------------- */
 
-/* Geometry of one convolution; oh, ow derived by nn_conv_setup. */
+/* Geometry of one convolution; oh, ow derived by nn_conv2d_setup or nn_conv1d_setup. */
 struct nn_conv {
 	int cin, cout, h, w;
 	int kh, kw, sh, sw, ph, pw, dh, dw;
@@ -39,9 +40,9 @@ void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *do
 		      const float *inp, const float *weight, int B, const struct nn_conv *g,
 		      float *col);
 
-/* Transposed 2-D convolution (PyTorch ConvTranspose2d, output_padding opad): g describes the
- * convolution that maps the OUTPUT (cout, oh', ow') back to the input (cin, h, w), so g->cin
- * is the transposed layer's output channels and g->h, g->w its output size.
+/* Transposed 2-D convolution (PyTorch ConvTranspose2d, output_padding opad < stride) from
+ * (cin, h, w) to cout channels: g describes the convolution that maps its OUTPUT back to its
+ * input, so g->cin is the transposed layer's output channels and g->h, g->w its output size.
  * inp (B,c_in,h_in,w_in) with c_in = g->cout, h_in = g->oh, w_in = g->ow;
  * weight (c_in, c_out, kh, kw) with c_out = g->cin; out (B, g->cin, g->h, g->w). */
 int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
@@ -163,9 +164,12 @@ float nn_clip_grad_norm(float *grads, size_t n, float max_norm);
 
 enum nn_sched_kind { NN_SCHED_CONST, NN_SCHED_STEP, NN_SCHED_COSINE, NN_SCHED_PLATEAU };
 
-/* Learning-rate schedule by epoch. Embedded value, no release: nn_sched_init then set fields.
- * step: base * gamma^(epoch / step_size). cosine: linear warm-up from 0 over warmup epochs,
- * then eta_min + (base - eta_min)(1 + cos(pi e / T)) / 2 over T = t_max - warmup epochs.
+/* Learning-rate schedule by epoch. Embedded value, no release: nn_sched_init (defaults
+ * step_size 30, gamma 0.1, t_max 100, warmup 0, eta_min 0, factor 0.1, patience 10, threshold
+ * 1e-4, cooldown 0, min_lr 0: PyTorch's) then set fields.
+ * step: base * gamma^(epoch / step_size). cosine: a linear warm-up, base * (e + 1) / warmup
+ * for e < warmup, then eta_min + (base - eta_min)(1 + cos(pi e' / T)) / 2 with e' = e - warmup
+ * over T = t_max - warmup epochs (eta_min after).
  * plateau: nn_sched_plateau multiplies by factor after patience epochs without improvement
  * (mode min, relative threshold, cooldown, min_lr as PyTorch's ReduceLROnPlateau). */
 struct nn_sched {

@@ -439,6 +439,7 @@ int main(void)
 	test_pool("maxpool2d 2x2", 1, 1, 2, 4, 6, 2, 2, 0);
 	test_pool("maxpool2d 3x3 stride 2 pad 1", 1, 1, 2, 5, 5, 3, 2, 1);
 	test_pool("maxpool1d k3 stride 1 pad 1", 1, 0, 2, 1, 9, 3, 1, 1);
+	test_pool("maxpool1d k2 (pairs)", 1, 0, 3, 1, 11, 2, 2, 0);
 	test_pool("avgpool2d 3x3 stride 2 pad 1", 0, 1, 2, 5, 6, 3, 2, 1);
 	test_pool("avgpool1d k2", 0, 0, 3, 1, 8, 2, 2, 0);
 	test_gap();

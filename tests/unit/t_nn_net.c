@@ -139,7 +139,6 @@ static void against_torch(const char *prefix, const struct nn_net_desc *d, int B
 	compare("loss", &loss, prefix, "loss", 1);
 	nn_net_zero_grad(net);
 	nn_net_backward(net, dy);
-	free(dy);
 	nn_net_node(net, "input", &ginp, NULL);
 	compare("gradient", ginp, prefix, "grad.input", (size_t)B * in_size);
 	for (int i = 0; i < nn_net_ntensors(net); i++) {
@@ -151,6 +150,30 @@ static void against_torch(const char *prefix, const struct nn_net_desc *d, int B
 	}
 	y = nn_net_forward(net, x, B, 0);
 	compare("eval forward", y, prefix, "out_eval", (size_t)B * out_size);
+
+	/* a second training pass: every node's gradient starts again from 0 */
+	y = nn_net_forward(net, x, B, 1);
+	if (!strcmp(prefix, "a.")) {
+		int t[4] = {0, 2, 1, 2};
+		float w[3] = {1, 2, 0.5f};
+		nn_softmax_xent(dy, NULL, y, t, w, B, (int)out_size);
+	} else {
+		float t[12];
+		for (int i = 0; i < 12; i++)
+			t[i] = (float)sin(0.37 * i + 1.3 * 13);
+		nn_mse(dy, y, t, (size_t)B * out_size);
+	}
+	nn_net_zero_grad(net);
+	nn_net_backward(net, dy);
+	compare("second pass, gradient", ginp, prefix, "grad.input", (size_t)B * in_size);
+	for (int i = 0; i < nn_net_ntensors(net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(net, i);
+		char name[128];
+		snprintf(name, sizeof(name), "grad.%s", t->name);
+		if (t->grad)
+			compare("second pass, gradient", t->grad, prefix, name, t->size);
+	}
+	free(dy);
 
 	/* two steps of each optimizer from the same weights and gradients */
 	size_t np = nn_net_nparams(net);
@@ -511,6 +534,46 @@ static void test_flatten_input(void)
 	nn_net_free(&net);
 }
 
+/* Eval mode runs batch norm inside the chunks; its forward and backward through the network
+ * equal the layer functions' in eval mode. */
+static void test_bn_eval(void)
+{
+	static const struct nn_layer_desc L[] = {{.op = NN_BATCHNORM, .name = "bn"}};
+	struct nn_net_desc d = {.dims = 2,
+				.c = 3,
+				.w = 5,
+				.layers = L,
+				.nlayers = 1,
+				.max_batch = 4,
+				.threads = 2,
+				.input_grad = 1};
+	struct nn_net *net = NULL;
+	struct err e = ERR_INIT;
+	float x[60], dy[60], y[60], dx[60] = {0}, dg[3] = {0}, db[3] = {0}, m[3], r[3];
+	const float *gx;
+	if (nn_net_new(&net, &d, &e) < 0) {
+		check(0, "eval batch norm: built (%s)", e.msg);
+		return;
+	}
+	for (int i = 0; i < 60; i++)
+		x[i] = (float)sin(0.7 * i) * 3, dy[i] = (float)cos(0.3 * i);
+	float *g = nn_net_find(net, "bn.weight")->data, *b = nn_net_find(net, "bn.bias")->data;
+	float *rm = nn_net_find(net, "bn.running_mean")->data;
+	float *rv = nn_net_find(net, "bn.running_var")->data;
+	for (int c = 0; c < 3; c++)
+		g[c] = 1.5f - 0.2f * (float)c, b[c] = 0.1f * (float)c, rm[c] = 0.3f * (float)c,
+		rv[c] = 0.5f + (float)c;
+	const float *out = nn_net_forward(net, x, 4, 0);
+	nn_batchnorm_forward(y, m, r, x, g, b, rm, rv, 4, 3, 5, 0.1f, 1e-5f, 0);
+	check(!memcmp(out, y, sizeof(y)), "eval batch norm: the network's output = the layer's");
+	nn_net_backward(net, dy);
+	nn_batchnorm_backward(dx, dg, db, dy, x, m, r, g, 4, 3, 5, 0);
+	nn_net_node(net, "input", &gx, NULL);
+	check(!memcmp(gx, dx, sizeof(dx)) && !memcmp(nn_net_find(net, "bn.weight")->grad, dg, 12),
+	      "eval batch norm: the network's gradients = the layer's");
+	nn_net_free(&net);
+}
+
 /* The named tensors written with lib/store/safetensors.h and read into another network give
  * the same outputs: what a model kind's save and load do. */
 static void test_safetensors(void)
@@ -593,5 +656,6 @@ int main(void)
 	test_tensors();
 	test_safetensors();
 	test_flatten_input();
+	test_bn_eval();
 	return check_done();
 }
