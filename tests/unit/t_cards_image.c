@@ -255,13 +255,14 @@ static void test_round_trip(void)
 			      range_ratio(&got), range_ratio(&src));
 		}
 		free(p);
-		/* JPEG at a middling quality. */
-		p = path_of(pump ? "pump.jpg" : "surface.jpg");
-		check(stbi_write_jpg(p, cv.w, cv.h, 3, cv.px, 60) != 0, "%s: jpeg written", kind);
+		/* JPEG at quality 60: this very picture, stored in testdata (stb_image_write's
+		 * JPEG encoder shifts negative ints, which UBSan stops). */
 		err_clear(&e);
-		check(read_one(p, &got, &e) == 1 && raster_similarity(&src, &got) > 0.85,
-		      "%s: jpeg read back: %s", kind, e.msg);
-		free(p);
+		check(
+		    read_one(pump ? "../testdata/cards/pump.jpg" : "../testdata/cards/surface.jpg",
+			     &got, &e) == 1 &&
+			raster_similarity(&src, &got) > 0.85,
+		    "%s: jpeg read back: %s", kind, e.msg);
 		free(cv.px);
 	}
 	/* A pump card sitting on the axis (its bottom is the zero load, drawn over the axis), and
