@@ -26,12 +26,18 @@ static double unif(struct rng *r, double a, double b)
 	return a + (b - a) * rng_uniform(r);
 }
 
+/* Rotates a point of the unrotated picture about its centre. */
+static void rotate(const struct view *v, double u, double w, double *px, double *py)
+{
+	*px = v->cx + v->cosa * (u - v->cx) - v->sina * (w - v->cy);
+	*py = v->cy + v->sina * (u - v->cx) + v->cosa * (w - v->cy);
+}
+
 static void to_pixel(const struct view *v, double x, double y, double *px, double *py)
 {
 	double u = v->px0 + (x - v->x0) / (v->x1 - v->x0) * (v->px1 - v->px0);
 	double w = v->py1 - (y - v->y0) / (v->y1 - v->y0) * (v->py1 - v->py0);
-	*px = v->cx + v->cosa * (u - v->cx) - v->sina * (w - v->cy);
-	*py = v->cy + v->sina * (u - v->cx) + v->cosa * (w - v->cy);
+	rotate(v, u, w, px, py);
 }
 
 /* Adds segment (ax, ay)-(bx, by) of half-width hw (pixels) to the layer: coverage falls from
@@ -80,6 +86,42 @@ static void composite(struct card_raster *img, struct layer *l, const double rgb
 		}
 		l->cov[p] = 0;
 	}
+}
+
+/* Tick labels in a 3x5 dot font: digits, point and minus (rows top down, bit 2 = left). */
+static const unsigned char glyphs[12][5] = {
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7},
+    {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7}, {7, 4, 7, 5, 7}, {7, 1, 1, 2, 2},
+    {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7}, {0, 0, 0, 0, 2}, {0, 0, 7, 0, 0},
+};
+
+/* Draws TEXT with cells of CELL pixels, its box's anchor at (u, w) of the unrotated picture:
+ * ax 0 left, 0.5 centre, 1 right; ay likewise from the top. */
+static void label(struct layer *l, const struct view *v, double u, double w, const char *text,
+		  double cell, double ax, double ay)
+{
+	size_t n = strlen(text);
+	double left = u - ax * ((double)n * 4 - 1) * cell, top = w - ay * 5 * cell;
+	for (size_t k = 0; k < n; k++) {
+		int g = text[k] == '.' ? 10 : text[k] == '-' ? 11 : text[k] - '0';
+		if (g < 0 || g > 11)
+			continue;
+		for (int row = 0; row < 5; row++)
+			for (int col = 0; col < 3; col++)
+				if (glyphs[g][row] >> (2 - col) & 1) {
+					double px, py;
+					rotate(v, left + ((double)k * 4 + col + 0.5) * cell,
+					       top + (row + 0.5) * cell, &px, &py);
+					stroke(l, px, py, px, py, 0.5 * cell);
+				}
+	}
+}
+
+static void tick_text(char buf[32], double t, double step)
+{
+	if (fabs(t) < 1e-9 * step)
+		t = 0;
+	snprintf(buf, 32, "%.4g", t);
 }
 
 /* 3 to 6 "nice" steps (1, 2, 2.5 or 5 times a power of ten) across [lo, hi]. */
@@ -218,15 +260,32 @@ int card_render(struct card_raster *out, const struct card *c, struct rng *r,
 			double dxp, dyp; /* one pixel outwards, in data units */
 			dxp = (v.x1 - v.x0) / (v.px1 - v.px0) * tick;
 			dyp = (v.y1 - v.y0) / (v.py1 - v.py0) * tick;
+			bool text = rng_uniform(r) < 0.7;
+			double cell = unif(r, 0.8, 1.3) * scale;
+			char buf[32];
 			for (double t = ceil(v.x0 / xs) * xs; t <= v.x1; t += xs) {
 				to_pixel(&v, t, v.y0, &ax, &ay);
 				to_pixel(&v, t, v.y0 - dyp, &bx, &by);
 				stroke(&l, ax, ay, bx, by, aw);
+				if (text) {
+					tick_text(buf, t, xs);
+					double u =
+					    v.px0 + (t - v.x0) / (v.x1 - v.x0) * (v.px1 - v.px0);
+					label(&l, &v, u, v.py1 + tick + 2 * cell, buf, cell, 0.5,
+					      0);
+				}
 			}
 			for (double t = ceil(v.y0 / ys) * ys; t <= v.y1; t += ys) {
 				to_pixel(&v, v.x0, t, &ax, &ay);
 				to_pixel(&v, v.x0 - dxp, t, &bx, &by);
 				stroke(&l, ax, ay, bx, by, aw);
+				if (text) {
+					tick_text(buf, t, ys);
+					double wy =
+					    v.py1 - (t - v.y0) / (v.y1 - v.y0) * (v.py1 - v.py0);
+					label(&l, &v, v.px0 - tick - 2 * cell, wy, buf, cell, 1,
+					      0.5);
+				}
 			}
 		}
 		double g = plain ? 0.2 : unif(r, 0.1, 0.45);
