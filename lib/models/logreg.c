@@ -272,7 +272,7 @@ static int logreg_fit(struct model *m, const struct dataset *ds, const struct mo
 	nw = d1 * kp;
 	if (!mat_dims_ok(n, d1) || !mat_dims_ok(n, kp) || n > SIZE_MAX / (d1 ? d1 : 1) / 8)
 		return err_set(e, DYN_EDATA, "logreg: %zu rows of %zu features: too large", n, d);
-	/* --threads bounds OpenBLAS's threads too (the one-chunk products below are its) */
+	/* the fit's thread budget bounds OpenBLAS's threads too (the one-chunk products are its) */
 	if (ctx && ctx->threads > 0)
 		blas = par_blas_set(ctx->threads);
 
