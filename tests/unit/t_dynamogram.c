@@ -1,0 +1,197 @@
+/* The dynamogram kind end to end on generated cards: cards of the 20 default markers drawn by
+ * lib/cards/gen, a small network trained through model_train, its held-out accuracy, a
+ * save/load round trip giving the same probabilities, and predict on pictures of the cards.
+ * Sizes are kept small for the sanitizer build; the full figures are in bench/RESULTS.md. */
+#include <cjson/cJSON.h>
+
+#include "base/base.h"
+#include "cards/extract.h"
+#include "cards/gen.h"
+#include "cards/render.h"
+#include "cards/markers.h"
+#include "check.h"
+#include "core/rng.h"
+#include "models/data.h"
+#include "models/train.h"
+#include "store/safetensors.h"
+
+extern const struct model_kind model_dynamogram;
+
+/* per cards of every marker (pump cards when pump), labelled, ids "gNNNN". */
+static void make_cards(struct dataset *ds, size_t per, bool pump, uint64_t seed)
+{
+	struct card_gen_opts o;
+	struct err e = ERR_INIT;
+	size_t m, i, n = 0;
+	char id[32];
+	card_gen_opts_init(&o);
+	o.pump = pump;
+	dataset_init(ds);
+	ds->cards = xcalloc(per * CARD_MARKERS_N, sizeof(*ds->cards));
+	ds->y = xcalloc(per * CARD_MARKERS_N, sizeof(int));
+	ds->features = xcalloc(1, sizeof(char *));
+	/* classes in sorted order, as dataset_load gives them */
+	ds->k = CARD_MARKERS_N;
+	ds->classes = xcalloc(CARD_MARKERS_N, sizeof(char *));
+	for (m = 0; m < CARD_MARKERS_N; m++)
+		ds->classes[m] = xstrdup(card_markers[m].name);
+	{
+		size_t order[CARD_MARKERS_N];
+		classes_sort(ds->classes, ds->k, order);
+	}
+	for (m = 0; m < CARD_MARKERS_N; m++) {
+		int cls = -1;
+		for (size_t c = 0; c < ds->k; c++)
+			if (!strcmp(ds->classes[c], card_markers[m].name))
+				cls = (int)c;
+		for (i = 0; i < per; i++) {
+			struct rng r;
+			rng_init(&r, seed * 1000003u + m * 1009u + i);
+			card_init(&ds->cards[n]);
+			if (card_generate(&ds->cards[n], m, &r, &o, NULL, &e) < 0) {
+				check(0, "generate %s: %s", card_markers[m].name, e.msg);
+				return;
+			}
+			snprintf(id, sizeof(id), "g%04zu", n);
+			ds->cards[n].id = xstrdup(id);
+			ds->y[n] = cls;
+			n++;
+		}
+	}
+	ds->n = n;
+}
+
+/* The cards of ds replaced by what is read back off pictures of them (128 x 128, random style,
+ * PNG or JPEG): the way a photographed or exported card reaches dyn. Pictures that nothing can
+ * be read off are dropped; their count is returned. */
+static size_t to_pictures(struct dataset *ds, uint64_t seed)
+{
+	struct card_render_opts ro;
+	struct err e = ERR_INIT;
+	size_t kept = 0, lost = 0;
+	card_render_opts_init(&ro);
+	ro.width = ro.height = 128;
+	for (size_t i = 0; i < ds->n; i++) {
+		struct rng r;
+		unsigned char *buf = NULL;
+		size_t len = 0;
+		enum card_image_format fmt;
+		struct img im;
+		struct card c;
+		rng_init(&r, seed + i);
+		img_init(&im);
+		card_init(&c);
+		if (card_render_encoded(&ds->cards[i], &r, &ro, &buf, &len, &fmt, &e) < 0 ||
+		    img_decode(&im, buf, len, 3, ds->cards[i].id, &e) < 0 ||
+		    card_extract(&im, ds->cards[i].id, &c, &e) < 0 || card_validate(&c, &e) < 0) {
+			printf("# lost: %s\n", e.msg);
+			err_clear(&e);
+			card_release(&c);
+			card_release(&ds->cards[i]);
+			lost++;
+		} else {
+			c.id = ds->cards[i].id;
+			ds->cards[i].id = NULL;
+			card_release(&ds->cards[i]);
+			ds->cards[kept] = c;
+			ds->y[kept++] = ds->y[i];
+		}
+		free(buf);
+		img_release(&im);
+	}
+	ds->n = kept;
+	return lost;
+}
+
+int main(void)
+{
+	struct dataset ds;
+	struct params p;
+	struct train_opts o;
+	struct model *m = NULL, *back = NULL;
+	cJSON *rep = NULL;
+	struct err e = ERR_INIT;
+	double acc;
+
+	make_cards(&ds, 40, true, 1);
+	params_init(&p, model_dynamogram.params);
+	check(params_set_json(&p, "dynamogram",
+			      "{\"epochs\": 20, \"width\": 8, \"points\": 64, \"lr\": 0.01, "
+			      "\"batch_size\": 32}",
+			      &e) == 0,
+	      "hyperparameters: %s", e.msg);
+	memset(&o, 0, sizeof(o));
+	o.test_fraction = 0.25;
+	o.refit = true;
+	o.ctx.seed = 1;
+	o.ctx.threads = 2;
+	check(model_train(&m, &model_dynamogram, &p, &ds, &o, &rep, &e) == 0, "trains: %s", e.msg);
+	acc = cJSON_GetObjectItemCaseSensitive(rep, "accuracy")->valuedouble;
+	printf("# held-out accuracy on generated pump cards (20 markers, 200 held out): %.4f\n",
+	       acc);
+	/* The issue asks 97%; at this size (800 cards, a width-8 network, 20 epochs) 0.90, and
+	 * 0.9575 with 2000 cards and width 16 (bench/RESULTS.md). */
+	check(acc >= 0.85, "held-out accuracy %.4f >= 0.85 on generated pump cards", acc);
+
+	/* The stored form gives the same probabilities. */
+	{
+		struct st_file f;
+		struct strbuf sb = STRBUF_INIT;
+		struct batch b = dataset_batch(&ds);
+		double *p1 = xmallocarray(ds.n, ds.k * sizeof(double));
+		double *p2 = xmallocarray(ds.n, ds.k * sizeof(double));
+		st_init(&f);
+		check(model_save(m, &f, &e) == 0, "saves");
+		st_serialize(&f, &sb);
+		st_release(&f);
+		st_init(&f);
+		check(st_parse(&f, sb.buf, sb.len, &e) == 0 &&
+			  model_load(&back, &f, "model", &e) == 0,
+		      "loads: %s", e.msg);
+		b.n = 64;
+		check(m->kind->predict(m, &b, p1, &e) == 0 &&
+			  back->kind->predict(back, &b, p2, &e) == 0 &&
+			  !memcmp(p1, p2, b.n * ds.k * sizeof(double)),
+		      "the loaded model predicts the same probabilities to the bit");
+		free(p1);
+		free(p2);
+		st_release(&f);
+		strbuf_release(&sb);
+	}
+	model_free(&back);
+	model_free(&m);
+	cJSON_Delete(rep);
+	rep = NULL;
+	params_release(&p);
+	dataset_release(&ds);
+
+	/* From pictures: the raster network on the curve read off them (on these the curve
+	 * network did worse: 0.59 against 0.62). The issue's 95% is not reached: this guards
+	 * the pipeline (render, decode, extract, train) and its present level. */
+	make_cards(&ds, 30, true, 2);
+	{
+		size_t lost = to_pictures(&ds, 77);
+		check(lost * 20 <= ds.n + lost, "%zu of %zu pictures cannot be read (at most 5%%)",
+		      lost, ds.n + lost);
+	}
+	{
+		params_init(&p, model_dynamogram.params);
+		check(params_set_json(&p, "dynamogram",
+				      "{\"arch\": \"raster\", \"raster\": 32, \"epochs\": 20, "
+				      "\"width\": 8, \"lr\": 0.01}",
+				      &e) == 0,
+		      "raster hyperparameters: %s", e.msg);
+		check(model_train(&m, &model_dynamogram, &p, &ds, &o, &rep, &e) == 0,
+		      "trains on pictures: %s", e.msg);
+		acc = rep ? cJSON_GetObjectItemCaseSensitive(rep, "accuracy")->valuedouble : 0;
+		printf("# held-out accuracy on pictures of generated pump cards (20 markers, 150 "
+		       "held out): %.4f\n",
+		       acc);
+		check(acc >= 0.50, "held-out accuracy %.4f >= 0.50 from pictures", acc);
+		model_free(&m);
+		cJSON_Delete(rep);
+		params_release(&p);
+	}
+	dataset_release(&ds);
+	return check_done();
+}
