@@ -19,7 +19,7 @@ start=$(date +%s)
 	"$data" >/dev/null
 end=$(date +%s)
 "$root/dyn" --store "$store" models show bench --format json >"$store/bench.json"
-acc=$(sed -n 's/.*"accuracy": *\([0-9.eE+-]*\).*/\1/p' "$store/bench.json" | head -n 1)
+acc=$(sed -n 's/.*"accuracy":[[:space:]]*\([0-9.eE+-]*\).*/\1/p' "$store/bench.json" | head -n 1)
 echo "dynamogram benchmark: $(basename "$data"), 5-fold cross-validation, seed $seed"
 echo "accuracy $acc (target >= 0.90), $((end - start)) s wall, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$store"

@@ -309,11 +309,16 @@ static double dyno_xent_smooth(float *dlogits, const float *logits, const int *y
 	double loss = 0;
 	for (int b = 0; b < B; b++) {
 		const float *z = logits + (size_t)b * (size_t)k;
-		double mx = z[0], s = 0, lse;
+		double mx = z[0], s = 1, lse; /* s: exp(z - mx) summed, 1 from the maximum */
+		int top = 0;
 		for (int c = 1; c < k; c++)
-			mx = z[c] > mx ? z[c] : mx;
+			if (z[c] > mx) {
+				mx = z[c];
+				top = c;
+			}
 		for (int c = 0; c < k; c++)
-			s += exp((double)z[c] - mx);
+			if (c != top)
+				s += exp((double)z[c] - mx);
 		lse = mx + log(s);
 		for (int c = 0; c < k; c++) {
 			double q = eps / k + (c == y[b] ? 1 - eps : 0);
