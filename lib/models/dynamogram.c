@@ -18,6 +18,10 @@
 #include "store/safetensors.h"
 
 enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
+/* The card's absolute scale, in units near 1 for the oilfield cards (kN, m): maximum and minimum
+ * load / 50, stroke / 4. Card shapes alone confuse classes that differ mostly in how heavy the
+ * well is (a parted rod's light band against a normal card); a picture has no such scale: 0. */
+#define DYNO_ABSOLUTE	3
 #define DYNO_MAX_LAYERS 32
 
 static const struct param_spec dyno_params[] = {
@@ -30,10 +34,18 @@ static const struct param_spec dyno_params[] = {
     {"width", PARAM_INT, "32", 4, 512, 0, NULL, "channels of the first layer (doubling later)"},
     {"dropout", PARAM_NUM, "0.2", 0, 0.95, 0, NULL, "dropout before the classifier"},
     {"points", PARAM_INT, "128", 16, 4096, 0, NULL, "curve: points the loop is resampled to"},
+    {"wrap", PARAM_INT, "0", 0, 4096, 0, NULL,
+     "curve: points of the loop repeated before its start and after its end (at most "
+     "points), so that convolutions see across the closed loop's seam"},
     {"raster", PARAM_INT, "64", 16, 512, 0, NULL, "raster: picture side in pixels"},
     {"augment", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
      "jitter training cards (warp, shift, noise; pictures: rotation, zoom, shift)"},
     {"warmup", PARAM_INT, "3", 0, 100000, 0, NULL, "epochs of linear learning-rate warm-up"},
+    {"absolute", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+     "curve: also feed the card's absolute scale (maximum and minimum load, stroke) as "
+     "channels (0 for pictures)"},
+    {"label_smoothing", PARAM_NUM, "0", 0, 0.5, 0, NULL,
+     "share of each training target spread evenly over all classes"},
     {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,
      "stop after this many epochs without a better validation loss, keeping the best "
      "weights (0: train all epochs)"},
@@ -42,8 +54,8 @@ static const struct param_spec dyno_params[] = {
 
 /* A network's input per card: curve (C, points) or raster (C, raster, raster). */
 struct dyno_shape {
-	int arch, c, h, w;
-	size_t points, raster, size; /* size = c * h * w floats */
+	int arch, c, h, w, absolute;
+	size_t points, wrap, raster, size; /* size = c * h * w floats */
 };
 
 struct dyno_state {
@@ -57,36 +69,72 @@ static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
 {
 	sh->arch = params_choice(p, "arch");
 	sh->points = (size_t)params_num(p, "points");
+	sh->wrap = (size_t)params_num(p, "wrap");
+	if (sh->arch != ARCH_CURVE)
+		sh->wrap = 0;
+	if (sh->wrap > sh->points)
+		sh->wrap = sh->points;
 	sh->raster = (size_t)params_num(p, "raster");
+	sh->absolute = sh->arch == ARCH_CURVE && params_choice(p, "absolute") == 1;
 	if (sh->arch == ARCH_RASTER) {
 		sh->c = 1 + CARD_SCALARS;
 		sh->h = sh->w = (int)sh->raster;
 	} else {
-		sh->c = CARD_CURVE_CHANNELS + CARD_SCALARS;
+		sh->c = CARD_CURVE_CHANNELS + CARD_SCALARS + (sh->absolute ? DYNO_ABSOLUTE : 0);
 		sh->h = 1;
-		sh->w = (int)sh->points;
+		sh->w = (int)(sh->points + 2 * sh->wrap);
 	}
 	sh->size = (size_t)sh->c * (size_t)sh->h * (size_t)sh->w;
 }
 
+static void dyno_absolute(const struct card *c, float out[DYNO_ABSOLUTE])
+{
+	double ymin = INFINITY, ymax = -INFINITY, xmin = INFINITY, xmax = -INFINITY;
+	if (c->from_image) {
+		out[0] = out[1] = out[2] = 0;
+		return;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		ymin = fmin(ymin, c->y[i]);
+		ymax = fmax(ymax, c->y[i]);
+		xmin = fmin(xmin, c->x[i]);
+		xmax = fmax(xmax, c->x[i]);
+	}
+	out[0] = (float)(ymax / 50);
+	out[1] = (float)(ymin / 50);
+	out[2] = (float)((xmax - xmin) / 4);
+}
+
 /* The card's network input (sh->size floats): the curve's channels or the raster, then each
- * scalar as a constant channel. */
+ * scalar (and the absolute scale) as a constant channel. */
 static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *out, struct err *e)
 {
-	float sc[CARD_SCALARS];
-	size_t plane = (size_t)sh->h * (size_t)sh->w, i, j, first;
+	float sc[CARD_SCALARS + DYNO_ABSOLUTE];
+	size_t nsc = CARD_SCALARS, plane = (size_t)sh->h * (size_t)sh->w, i, j, first;
 	if (sh->arch == ARCH_RASTER) {
 		if (card_raster(c, sh->raster, out, e) < 0)
 			return -1;
 		first = 1;
 	} else {
-		if (card_curve(c, sh->points, out, e) < 0)
+		float *cur = xmallocarray(CARD_CURVE_CHANNELS * sh->points, sizeof(float));
+		if (card_curve(c, sh->points, cur, e) < 0) {
+			free(cur);
 			return -1;
+		}
+		for (j = 0; j < CARD_CURVE_CHANNELS; j++)
+			for (i = 0; i < plane; i++)
+				out[j * plane + i] =
+				    cur[j * sh->points + (i + sh->points - sh->wrap) % sh->points];
+		free(cur);
 		first = CARD_CURVE_CHANNELS;
 	}
 	if (card_scalars(c, sc, e) < 0)
 		return -1;
-	for (j = 0; j < CARD_SCALARS; j++)
+	if (sh->absolute) {
+		dyno_absolute(c, sc + CARD_SCALARS);
+		nsc += DYNO_ABSOLUTE;
+	}
+	for (j = 0; j < nsc; j++)
 		for (i = 0; i < plane; i++)
 			out[(first + j) * plane + i] = sc[j];
 	return 0;
@@ -251,6 +299,37 @@ static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, s
 	*acc = n ? (double)hit / (double)n : NAN;
 }
 
+/* Mean cross-entropy of B rows of logits against targets smoothed by eps (1 - eps on the
+ * label, eps spread over all k classes), its gradient to dlogits (B, k). With eps 0 this is
+ * nn_softmax_xent; smoothing keeps a small data set's network from driving its logits apart
+ * to fit every card. */
+static double dyno_xent_smooth(float *dlogits, const float *logits, const int *y, int B, int k,
+			       double eps)
+{
+	double loss = 0;
+	for (int b = 0; b < B; b++) {
+		const float *z = logits + (size_t)b * (size_t)k;
+		double mx = z[0], s = 1, lse; /* s: exp(z - mx) summed, 1 from the maximum */
+		int top = 0;
+		for (int c = 1; c < k; c++)
+			if (z[c] > mx) {
+				mx = z[c];
+				top = c;
+			}
+		for (int c = 0; c < k; c++)
+			if (c != top)
+				s += exp((double)z[c] - mx);
+		lse = mx + log(s);
+		for (int c = 0; c < k; c++) {
+			double q = eps / k + (c == y[b] ? 1 - eps : 0);
+			loss += q * (lse - z[c]);
+			dlogits[(size_t)b * (size_t)k + (size_t)c] =
+			    (float)((exp((double)z[c] - lse) - q) / B);
+		}
+	}
+	return loss / B;
+}
+
 /* Copies the tensors of src into dst's of the same name and shape; with all, every tensor of
  * dst must be found (a warm start), else those that match are taken (a pretrained model with
  * other classes keeps its own classifier). Returns the number copied. */
@@ -282,6 +361,7 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 	size_t n = ds->n, k = ds->k, i, step = 0, steps;
 	int B = (int)params_num(p, "batch_size"), threads = dyno_threads(ctx->threads);
 	long epochs = (long)params_num(p, "epochs"), ep;
+	double smooth = params_num(p, "label_smoothing");
 	int patience = (int)params_num(p, "patience"), augment = params_choice(p, "augment") == 1;
 	float *X = NULL, *Xv = NULL, *xb = NULL, *dlogits = NULL;
 	int *yb = NULL, *yv = NULL;
@@ -367,8 +447,7 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 			}
 			seen += (size_t)b;
 			logits = nn_net_forward(st->net, xb, b, 1);
-			sl +=
-			    (double)nn_softmax_xent(dlogits, NULL, logits, yb, NULL, b, (int)k) * b;
+			sl += dyno_xent_smooth(dlogits, logits, yb, b, (int)k, smooth) * b;
 			for (int q = 0; q < b; q++) {
 				size_t bi = 0;
 				for (size_t c = 1; c < k; c++)
