@@ -2,11 +2,11 @@
 # Runs every benchmark of bench/ (dyn and its peer tool side by side in one run, ratios
 # printed) and collects their output in bench/out/results-DATE.txt. Installs the peer tools
 # from Debian first (tools/bench-packages). Numbers worth keeping go to bench/RESULTS.md.
-# usage: make bench    or    sh bench/run.sh [NAME...]   (NAME: predict logreg svc stats ...)
+# usage: make bench    or    sh bench/run.sh [NAME...]   (NAME: predict logreg svc stats nn_torch ...)
 set -u
 cd "$(dirname "$0")/.."
 sh tools/deps.sh tools/bench-packages || exit 1
-[ $# -gt 0 ] || set -- predict logreg svc text stats forecast
+[ $# -gt 0 ] || set -- predict logreg svc text stats forecast nn_torch
 mkdir -p bench/out
 log=bench/out/results-$(date -u +%Y%m%dT%H%M%SZ).txt
 {
