@@ -48,34 +48,23 @@ void card_set_id(struct card *c, const char *id, const char *label)
 	c->label = label ? xstrdup(label) : NULL;
 }
 
-struct xy {
-	double x, y;
-};
-
-static int xy_cmp(const void *a, const void *b)
-{
-	const struct xy *p = a, *q = b;
-	if (p->x != q->x)
-		return p->x < q->x ? -1 : 1;
-	if (p->y != q->y)
-		return p->y < q->y ? -1 : 1;
-	return 0;
-}
-
-/* Distinct points, counting up to stop (enough to pass the check). */
+/* Distinct points, counting up to stop (enough to pass the check): one pass keeping the
+ * distinct ones met so far, as stop is small (a sort of every point cost predict 9%). */
 static size_t distinct_points(const struct card *c, size_t stop)
 {
-	struct xy *p = xmallocarray(c->n, sizeof(*p));
-	size_t k = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		p[i].x = c->x[i];
-		p[i].y = c->y[i];
-	}
-	qsort(p, c->n, sizeof(*p), xy_cmp);
-	for (size_t i = 0; i < c->n && k < stop; i++)
-		if (i == 0 || xy_cmp(&p[i - 1], &p[i]) != 0)
+	double xs[16], ys[16];
+	size_t k = 0, j;
+	if (stop > 16)
+		stop = 16;
+	for (size_t i = 0; i < c->n && k < stop; i++) {
+		for (j = 0; j < k && !(xs[j] == c->x[i] && ys[j] == c->y[i]); j++)
+			;
+		if (j == k) {
+			xs[k] = c->x[i];
+			ys[k] = c->y[i];
 			k++;
-	free(p);
+		}
+	}
 	return k;
 }
 
