@@ -160,7 +160,6 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	struct strv feat;
 	size_t f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
 	long *cols = NULL, label_col;
-	size_t *order = NULL, *inv = NULL;
 	struct sha256 sha;
 	int ret = -1, got;
 
@@ -277,17 +276,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	ds->d = feat.n;
 	ds->features = feat.v;
 	strv_init(&feat);
-	ds->k = labels.n;
-	ds->classes = xmallocarray(ds->k, sizeof(char *));
-	for (i = 0; i < ds->k; i++)
-		ds->classes[i] = xstrdup(labels.keys[i]);
-	order = xmallocarray(ds->k, sizeof(*order));
-	inv = xmallocarray(ds->k, sizeof(*inv));
-	classes_sort(ds->classes, ds->k, order);
-	for (i = 0; i < ds->k; i++)
-		inv[order[i]] = i;
-	for (i = 0; i < ds->n; i++)
-		ds->y[i] = (int)inv[ds->y[i]];
+	dataset_classes(ds, &labels);
 	sha256_final_hex(&sha, sha256);
 	ret = 0;
 out:
@@ -298,8 +287,6 @@ out:
 	}
 	strv_release(&feat);
 	free(cols);
-	free(order);
-	free(inv);
 	rec_free(&r);
 	strmap_release(&labels);
 	if (ret < 0)

@@ -47,6 +47,20 @@ out:
 	return ret;
 }
 
+static void add_model_fields(cJSON *entry, const struct params *p, char *const *features, size_t d,
+			     char *const *classes, size_t k)
+{
+	cJSON *arr;
+	size_t i;
+	cJSON_AddItemToObject(entry, "params", params_to_json(p));
+	arr = cJSON_AddArrayToObject(entry, "features");
+	for (i = 0; i < d; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(features[i]));
+	arr = cJSON_AddArrayToObject(entry, "classes");
+	for (i = 0; i < k; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(classes[i]));
+}
+
 static void add_provenance(cJSON *data, const char *const *paths, size_t npaths, size_t rows,
 			   const char *sha)
 {
@@ -66,18 +80,11 @@ struct cJSON *model_entry_begin(const char *id, const struct model_kind *kind,
 				char *const *classes, size_t k, const char *const *paths,
 				size_t npaths, size_t rows, const char *sha, const char *note)
 {
-	cJSON *entry = cJSON_CreateObject(), *arr, *data;
-	size_t i;
+	cJSON *entry = cJSON_CreateObject(), *data;
 	if (id)
 		cJSON_AddStringToObject(entry, "id", id);
 	cJSON_AddStringToObject(entry, "kind", kind->name);
-	cJSON_AddItemToObject(entry, "params", params_to_json(p));
-	arr = cJSON_AddArrayToObject(entry, "features");
-	for (i = 0; i < d; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(features[i]));
-	arr = cJSON_AddArrayToObject(entry, "classes");
-	for (i = 0; i < k; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(classes[i]));
+	add_model_fields(entry, p, features, d, classes, k);
 	cJSON_AddNullToObject(entry, "metrics");
 	data = cJSON_AddObjectToObject(entry, "data");
 	add_provenance(data, paths, npaths, rows, sha);
@@ -93,19 +100,12 @@ struct cJSON *model_entry(const char *id, const struct model *m, struct cJSON *r
 			  const char *const *paths, size_t npaths, size_t rows, const char *sha,
 			  const char *note)
 {
-	cJSON *entry = cJSON_CreateObject(), *arr, *tr, *data;
-	size_t i;
+	cJSON *entry = cJSON_CreateObject(), *tr, *data;
 	if (id)
 		cJSON_AddStringToObject(entry, "id", id);
 	cJSON_AddStringToObject(entry, "kind", m->kind->name);
 	cJSON_AddStringToObject(entry, "created_at", finished);
-	cJSON_AddItemToObject(entry, "params", params_to_json(&m->params));
-	arr = cJSON_AddArrayToObject(entry, "features");
-	for (i = 0; i < m->d; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(m->features[i]));
-	arr = cJSON_AddArrayToObject(entry, "classes");
-	for (i = 0; i < m->k; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(m->classes[i]));
+	add_model_fields(entry, &m->params, m->features, m->d, m->classes, m->k);
 	cJSON_AddItemToObject(entry, "metrics", report ? report : cJSON_CreateNull());
 	tr = cJSON_AddObjectToObject(entry, "training");
 	cJSON_AddStringToObject(tr, "status", "done");

@@ -665,6 +665,19 @@ static int generate_id(cJSON *models, const char *prefix, char **out, struct err
 	return err_set(e, DYN_EDATA, "no free model id with prefix \"%s\"", prefix);
 }
 
+/* A new model's id, or the prefix of a generated one, must be valid. */
+static int check_new_id(const char *id, const char *prefix, struct err *e)
+{
+	if (id && !store_valid_id(id))
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}", id);
+	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX))
+		return err_set(e, DYN_EUSAGE, "invalid model id prefix \"%.80s\"",
+			       prefix ? prefix : "");
+	return 0;
+}
+
 static const char *host_name(char *buf, size_t len)
 {
 	if (gethostname(buf, len) < 0)
@@ -715,16 +728,8 @@ int store_begin_training(struct store *s, const char *id, const char *prefix, bo
 
 	*id_out = NULL;
 	*registered = false;
-	if (id && !store_valid_id(id)) {
-		err_set(e, DYN_EUSAGE,
-			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
-			id);
+	if (check_new_id(id, prefix, e) < 0)
 		goto out;
-	}
-	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX)) {
-		err_set(e, DYN_EUSAGE, "invalid model id prefix \"%.80s\"", prefix ? prefix : "");
-		goto out;
-	}
 	if (store_lock(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
 		goto out;
 	models = index_models(index);
@@ -835,16 +840,8 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
 
 	if (id_out)
 		*id_out = NULL;
-	if (id && !store_valid_id(id)) {
-		err_set(e, DYN_EUSAGE,
-			"invalid model id \"%.80s\": ids match [A-Za-z0-9][A-Za-z0-9._-]{0,63}",
-			id);
+	if (check_new_id(id, prefix, e) < 0)
 		goto out;
-	}
-	if (!id && (!prefix || !store_valid_id(prefix) || strlen(prefix) > ID_MAX - ID_SUFFIX)) {
-		err_set(e, DYN_EUSAGE, "invalid model id prefix \"%.80s\"", prefix ? prefix : "");
-		goto out;
-	}
 	if (!cJSON_IsObject(entry)) {
 		err_set(e, DYN_EDATA, "the index entry of a new model must be a JSON object");
 		goto out;
