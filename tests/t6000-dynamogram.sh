@@ -122,3 +122,12 @@ expect_success '--replace keeps the old model usable until the new one is done' 
 	dyn fit dynamogram $TINY --id pump --replace --seed 3 cards.csv >/dev/null &&
 	dyn predict pump c04.csv >/dev/null
 '
+expect_success 'pictures: a folder per marker on disk or in a zip trains and predicts' '
+	dyn mark generate --per-marker 3 --markers normal,parted-rods --images pics >/dev/null 2>&1 &&
+	dyn fit dynamogram --arch raster --raster 16 --epochs 1 --width 4 --test-fraction 0 --id pics pics/*/* >/dev/null &&
+	dyn models show pics --format json | grep -q "\"normal\", \"parted-rods\"" &&
+	(cd pics && zip -qr ../pics.zip .) &&
+	dyn fit dynamogram --arch raster --raster 16 --epochs 1 --width 4 --test-fraction 0 --id pz pics.zip >/dev/null &&
+	dyn predict pz pics.zip >pp && test "$(wc -l <pp)" -eq 7 &&
+	grep -q "^pics.zip:parted-rods/g0000[345]\.\(png\|jpg\),\(normal\|parted-rods\),0\.[0-9]*$" pp
+'

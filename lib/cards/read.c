@@ -577,13 +577,19 @@ static int src_open(struct card_reader *r, const char *name, const char *member,
 	enum src_kind k = kind_of_name(member ? member : name);
 	src_close(r);
 	r->name = xstrdup(name);
-	if (member) {
-		const char *slash = strrchr(member, '/');
-		if (slash && slash > member) {
+	/* The ImageFolder convention: the directory a card is in names its marker
+	 * ("train/fluid-pound/003.png"), unless the card carries one: for archive members, and
+	 * for pictures on disk (which carry none), not for a points file's own directory. */
+	if (member || k == SRC_IMAGE) {
+		const char *path = member ? member : name, *slash = strrchr(path, '/');
+		if (slash && slash > path) {
 			const char *start = slash - 1;
-			while (start > member && start[-1] != '/')
+			size_t len;
+			while (start > path && start[-1] != '/')
 				start--;
-			r->dir_label = xstrndup(start, (size_t)(slash - start));
+			len = (size_t)(slash - start);
+			if (!(len == 1 && start[0] == '.') && !(len == 2 && !strncmp(start, "..", 2)))
+				r->dir_label = xstrndup(start, len);
 		}
 	}
 	if (k == SRC_NONE) {

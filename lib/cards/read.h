@@ -44,7 +44,8 @@ void card_reader_free(struct card_reader **r);
  *         and an array of such card objects, each with an optional "id" and "marker";
  *   pictures, through card_extract;
  *   archives of all these: a member without a label of its own takes its directory's name
- *   ("train/fluid-pound/003.png": "fluid-pound", the ImageFolder convention).
+ *   ("train/fluid-pound/003.png": "fluid-pound", the ImageFolder convention), and so does a
+ *   picture on disk (not a points file, whose directory is no marker).
  * Ids: "file.csv" (one card), "file.csv:c0007" (long format), "cards.json:3" (its "id", or
  * its 1-based place), "cards.zip:normal/1.png", "stdin:3".
  * After an error the reader goes on: with the next card when one failed card_validate, with
