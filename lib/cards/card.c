@@ -78,8 +78,8 @@ int card_validate(const struct card *c, struct err *e)
 	size_t k;
 
 	if (c->n < CARD_MIN_POINTS)
-		return err_set(e, DYN_EDATA, "%s: card has %zu points (at least %d are needed)", id,
-			       c->n, CARD_MIN_POINTS);
+		return err_set(e, DYN_EDATA, "%s: card has %zu point%s (at least %d are needed)",
+			       id, c->n, c->n == 1 ? "" : "s", CARD_MIN_POINTS);
 	for (size_t i = 0; i < c->n; i++) {
 		if (!isfinite(c->x[i]))
 			return err_set(e, DYN_EDATA, "%s: point %zu: position is %g (not finite)",
