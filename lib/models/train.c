@@ -253,11 +253,12 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		if (nte == 0) {
 			free(tr);
 			free(te);
-			err_set(e, DYN_EDATA,
-				"--test-fraction %g leaves no held-out rows (%zu rows): use more "
-				"data, a "
-				"larger fraction or --cv",
-				o->test_fraction, ds->n);
+			const char *what = ds->cards ? "cards" : "rows";
+			err_set(
+			    e, DYN_EDATA,
+			    "--test-fraction %g leaves no held-out %s (%zu %s): use more data, a "
+			    "larger fraction or --cv",
+			    o->test_fraction, what, ds->n, what);
 			goto out;
 		}
 		dataset_subset(&dtr, ds, tr, ntr);
