@@ -107,42 +107,32 @@ static void resample(const struct canon *k, size_t m, double *ru, double *rv)
 	free(cum);
 }
 
-int card_curve(const struct card *c, size_t npoints, float *out, struct err *e)
+static void curve_fill(const struct canon *k, const struct card *c, size_t npoints, float *out)
 {
-	struct canon k;
 	double *ru, *rv;
 	size_t m = npoints;
-	if (npoints < 2)
-		return err_set(e, DYN_EUSAGE, "card_curve: %zu points (at least 2)", npoints);
-	if (canon_init(&k, c, e) < 0)
-		return -1;
 	ru = xmallocarray(m, sizeof(*ru));
 	rv = xmallocarray(m, sizeof(*rv));
-	resample(&k, m, ru, rv);
+	resample(k, m, ru, rv);
 	for (size_t i = 0; i < m; i++) {
 		size_t a = (i + m - 1) % m, b = (i + 1) % m;
 		double dx = ru[b] - ru[a], dy = rv[b] - rv[a], len = hypot(dx, dy);
-		double y = k.ymin + rv[i] * k.yr;
+		double y = k->ymin + rv[i] * k->yr;
 		out[0 * m + i] = (float)ru[i];
 		out[1 * m + i] = (float)rv[i];
-		out[2 * m + i] = (float)(c->load_unanchored ? rv[i] : y / k.ymax_abs);
+		out[2 * m + i] = (float)(c->load_unanchored ? rv[i] : y / k->ymax_abs);
 		out[3 * m + i] = (float)(len > 0 ? dx / len : 0);
 		out[4 * m + i] = (float)(len > 0 ? dy / len : 0);
 	}
 	free(ru);
 	free(rv);
-	canon_release(&k);
-	return 0;
 }
 
-int card_scalars(const struct card *c, float out[CARD_SCALARS], struct err *e)
+static void scalars_fill(const struct canon *k, const struct card *c, float out[CARD_SCALARS])
 {
-	struct canon k;
 	double fill, area;
 	size_t imax = 0;
-	if (canon_init(&k, c, e) < 0)
-		return -1;
-	fill = fabs(shoelace(k.u, k.v, k.n)) / 2;
+	fill = fabs(shoelace(k->u, k->v, k->n)) / 2;
 	area = fabs(shoelace(c->x, c->y, c->n)) / 2;
 	for (size_t i = 1; i < c->n; i++)
 		if (c->y[i] > c->y[imax])
@@ -152,14 +142,12 @@ int card_scalars(const struct card *c, float out[CARD_SCALARS], struct err *e)
 		out[2] = (float)fill;
 		out[3] = 0;
 	} else {
-		out[0] = (float)(k.yr / k.ymax_abs);
-		out[2] = (float)(area / (k.xr * k.ymax_abs));
-		out[3] = (float)(k.ymin / k.ymax_abs);
+		out[0] = (float)(k->yr / k->ymax_abs);
+		out[2] = (float)(area / (k->xr * k->ymax_abs));
+		out[3] = (float)(k->ymin / k->ymax_abs);
 	}
 	out[1] = (float)fill;
-	out[4] = (float)((c->x[imax] - k.xmin) / k.xr);
-	canon_release(&k);
-	return 0;
+	out[4] = (float)((c->x[imax] - k->xmin) / k->xr);
 }
 
 /* Distance from (px, py) to the segment a-b. */
@@ -173,19 +161,14 @@ static double seg_dist(double px, double py, double ax, double ay, double bx, do
 	return hypot(px - ax - t * dx, py - ay - t * dy);
 }
 
-int card_raster(const struct card *c, size_t size, float *out, struct err *e)
+static void raster_fill(const struct canon *k, size_t size, float *out)
 {
-	struct canon k;
 	size_t m;
 	double *ru, *rv, margin, span, half;
-	if (size < 8 || size > 4096)
-		return err_set(e, DYN_EUSAGE, "card_raster: size %zu (8 to 4096)", size);
-	if (canon_init(&k, c, e) < 0)
-		return -1;
 	m = 4 * size;
 	ru = xmallocarray(m, sizeof(*ru));
 	rv = xmallocarray(m, sizeof(*rv));
-	resample(&k, m, ru, rv);
+	resample(k, m, ru, rv);
 	margin = (double)size / 16;
 	span = (double)size - 1 - 2 * margin;
 	half = CARD_RASTER_WIDTH((double)size) / 2;
@@ -220,6 +203,39 @@ int card_raster(const struct card *c, size_t size, float *out, struct err *e)
 	}
 	free(ru);
 	free(rv);
+}
+
+int card_features(const struct card *c, size_t npoints, float *curve, size_t size, float *raster,
+		  float *scalars, struct err *e)
+{
+	struct canon k;
+	if (curve && npoints < 2)
+		return err_set(e, DYN_EUSAGE, "card_curve: %zu points (at least 2)", npoints);
+	if (raster && (size < 8 || size > 4096))
+		return err_set(e, DYN_EUSAGE, "card_raster: size %zu (8 to 4096)", size);
+	if (canon_init(&k, c, e) < 0)
+		return -1;
+	if (curve)
+		curve_fill(&k, c, npoints, curve);
+	if (raster)
+		raster_fill(&k, size, raster);
+	if (scalars)
+		scalars_fill(&k, c, scalars);
 	canon_release(&k);
 	return 0;
+}
+
+int card_curve(const struct card *c, size_t npoints, float *out, struct err *e)
+{
+	return card_features(c, npoints, out, 0, NULL, NULL, e);
+}
+
+int card_scalars(const struct card *c, float out[CARD_SCALARS], struct err *e)
+{
+	return card_features(c, 0, NULL, 0, NULL, out, e);
+}
+
+int card_raster(const struct card *c, size_t size, float *out, struct err *e)
+{
+	return card_features(c, 0, NULL, size, out, NULL, e);
 }

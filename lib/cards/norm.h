@@ -44,4 +44,10 @@ int card_scalars(const struct card *c, float out[CARD_SCALARS], struct err *e);
 #define CARD_RASTER_WIDTH(size) ((size) / 48.0 > 1.0 ? (size) / 48.0 : 1.0)
 int card_raster(const struct card *c, size_t size, float *out, struct err *e);
 
+/* Any of the three at once (NULL for those not wanted), the card validated and put in
+ * canonical form once: curve (CARD_CURVE_CHANNELS * npoints), raster (size * size), scalars
+ * (CARD_SCALARS), as card_curve, card_raster and card_scalars give them. */
+int card_features(const struct card *c, size_t npoints, float *curve, size_t size, float *raster,
+		  float *scalars, struct err *e);
+
 #endif

@@ -111,13 +111,14 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 {
 	float sc[CARD_SCALARS + DYNO_ABSOLUTE];
 	size_t nsc = CARD_SCALARS, plane = (size_t)sh->h * (size_t)sh->w, i, j, first;
+	/* One validation and canonical form for the picture or curve and the scalars. */
 	if (sh->arch == ARCH_RASTER) {
-		if (card_raster(c, sh->raster, out, e) < 0)
+		if (card_features(c, 0, NULL, sh->raster, out, sc, e) < 0)
 			return -1;
 		first = 1;
 	} else {
 		float *cur = xmallocarray(CARD_CURVE_CHANNELS * sh->points, sizeof(float));
-		if (card_curve(c, sh->points, cur, e) < 0) {
+		if (card_features(c, sh->points, cur, 0, NULL, sc, e) < 0) {
 			free(cur);
 			return -1;
 		}
@@ -128,8 +129,6 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 		free(cur);
 		first = CARD_CURVE_CHANNELS;
 	}
-	if (card_scalars(c, sc, e) < 0)
-		return -1;
 	if (sh->absolute) {
 		dyno_absolute(c, sc + CARD_SCALARS);
 		nsc += DYNO_ABSOLUTE;
@@ -278,6 +277,21 @@ static double now_seconds(void)
 }
 
 /* Loss and accuracy of the network in eval mode on n inputs X with labels y. */
+/* How many of the b rows of logits (b x k) have their largest value at the label y. */
+static size_t dyno_hits(const float *logits, const int *y, int b, size_t k)
+{
+	size_t hit = 0;
+	for (int r = 0; r < b; r++) {
+		const float *l = logits + (size_t)r * k;
+		size_t best = 0;
+		for (size_t c = 1; c < k; c++)
+			if (l[c] > l[best])
+				best = c;
+		hit += (int)best == y[r];
+	}
+	return hit;
+}
+
 static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, size_t n, int B,
 			  size_t k, double *loss, double *acc)
 {
@@ -287,13 +301,7 @@ static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, s
 		int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
 		const float *logits = nn_net_forward(st->net, X + i * st->sh.size, b, 0);
 		sl += (double)nn_softmax_xent(NULL, NULL, logits, y + i, NULL, b, (int)k) * b;
-		for (int r = 0; r < b; r++) {
-			size_t best = 0;
-			for (size_t c = 1; c < k; c++)
-				if (logits[(size_t)r * k + c] > logits[(size_t)r * k + best])
-					best = c;
-			hit += (int)best == y[i + (size_t)r];
-		}
+		hit += dyno_hits(logits, y + i, b, k);
 	}
 	*loss = n ? sl / (double)n : NAN;
 	*acc = n ? (double)hit / (double)n : NAN;
@@ -357,7 +365,8 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 		    const struct fit_ctx *ctx, struct err *e)
 {
 	const struct params *p = &m->params;
-	struct dyno_state *st = NULL, *best = NULL;
+	struct dyno_state *st = NULL;
+	float *best = NULL; /* the best epoch's state, with patience */
 	size_t n = ds->n, k = ds->k, i, step = 0, steps;
 	int B = (int)params_num(p, "batch_size"), threads = dyno_threads(ctx->threads);
 	long epochs = (long)params_num(p, "epochs"), ep;
@@ -448,13 +457,7 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 			seen += (size_t)b;
 			logits = nn_net_forward(st->net, xb, b, 1);
 			sl += dyno_xent_smooth(dlogits, logits, yb, b, (int)k, smooth) * b;
-			for (int q = 0; q < b; q++) {
-				size_t bi = 0;
-				for (size_t c = 1; c < k; c++)
-					if (logits[(size_t)q * k + c] > logits[(size_t)q * k + bi])
-						bi = c;
-				hit += (int)bi == yb[q];
-			}
+			hit += dyno_hits(logits, yb, b, k);
 			nn_net_zero_grad(st->net);
 			nn_net_backward(st->net, dlogits);
 			nn_net_step(st->net, &opt);
@@ -475,17 +478,17 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 			goto out;
 		if (patience && nv) {
 			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
-				if (!best && dyno_build(&best, p, k, B, 1, e) < 0)
-					goto out;
-				dyno_copy_weights(best->net, st->net, true, e);
+				if (!best)
+					best =
+					    xmallocarray(nn_net_state_size(st->net), sizeof(float));
+				nn_net_get_state(st->net, best);
 			}
 			if (nn_early_stop(&early))
 				break;
 		}
 	}
-	if (best) { /* the best epoch's weights, buffers included */
-		dyno_copy_weights(st->net, best->net, true, e);
-	}
+	if (best) /* the best epoch's weights, buffers included */
+		nn_net_set_state(st->net, best);
 	info = cJSON_CreateObject();
 	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
 	cJSON_AddNumberToObject(info, "epochs_run", (double)(ep < epochs ? ep + 1 : epochs));
@@ -500,7 +503,7 @@ out:
 	if (have_opt)
 		nn_optim_release(&opt);
 	dyno_free(st);
-	dyno_free(best);
+	free(best);
 	free(X);
 	free(Xv);
 	free(xb);
