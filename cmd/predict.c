@@ -238,13 +238,8 @@ int cmd_predict(int argc, char **argv)
 	io.cards.x_col = a.position_col;
 	io.cards.y_col = a.load_col;
 	io.interactive = n == 1 && !stdin_is_file();
-	if (a.text && m->kind->input != INPUT_TEXT) {
-		rc = usage_error("--text: model \"%s\" is a %s model; --text needs a text model",
-				 argv[0], m->kind->name);
-		goto out;
-	}
 	if (a.text) {
-		if (input_open_text(&pr.in, m, a.text, &e) < 0) {
+		if (input_open_text(&pr.in, m, argv[0], a.text, &e) < 0) {
 			rc = report_err(&e);
 			goto out;
 		}

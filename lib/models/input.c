@@ -17,7 +17,7 @@ struct input_reader {
 	struct card_reader *cr; /* INPUT_CARD: all the paths */
 	struct card *cards;	/* INPUT_CARD: the batch's */
 	long *cols, key_col, *keep_cols;
-	bool service, has_key, repair_utf8;
+	bool service, repair_utf8;
 	const char *literal; /* input_open_text */
 	size_t row;	     /* inputs so far, across the files */
 	/* the batch */
@@ -108,7 +108,6 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 				       o->key ? "--key" : "--keep", o->key ? "key on" : "keep");
 		}
 		card_reader_open(&ir->cr, ir->paths, ir->npaths, &o->cards);
-		ir->has_key = true;
 		return 0;
 	}
 	if (input_open_next(ir, e) < 0) {
@@ -117,17 +116,18 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 	}
 	/* The services answered {"predictions": [{"label", "probability"}]}, without a key. */
 	ir->service = rec_service_shape(ir->r);
-	ir->has_key = true;
 	return 0;
 }
 
-int input_open_text(struct input_reader **out, const struct model *m, const char *text,
-		    struct err *e)
+int input_open_text(struct input_reader **out, const struct model *m, const char *id,
+		    const char *text, struct err *e)
 {
 	struct input_reader *ir;
 	*out = NULL;
 	if (m->kind->input != INPUT_TEXT)
-		return err_set(e, DYN_EUSAGE, "--text: a %s model reads no texts", m->kind->name);
+		return err_set(e, DYN_EUSAGE,
+			       "--text: model \"%s\" is a %s model; --text needs a text model", id,
+			       m->kind->name);
 	ir = xcalloc(1, sizeof(*ir));
 	ir->m = m;
 	ir->literal = text;
@@ -292,11 +292,6 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 const struct batch *input_batch(const struct input_reader *ir)
 {
 	return &ir->b;
-}
-
-bool input_has_key(const struct input_reader *ir)
-{
-	return ir->has_key;
 }
 
 const char *input_key_name(const struct input_reader *ir)

@@ -29,9 +29,10 @@ struct input_reader;
  * strings are borrowed. *out owned by the caller: input_free. */
 int input_open(struct input_reader **out, const struct model *m, const char *const *paths,
 	       size_t npaths, const struct input_opts *o, struct err *e);
-/* One literal text as the only input (text models), without a key. */
-int input_open_text(struct input_reader **out, const struct model *m, const char *text,
-		    struct err *e);
+/* One literal text as the only input, without a key; a model that reads no texts is a
+ * DYN_EUSAGE error naming it by id. */
+int input_open_text(struct input_reader **out, const struct model *m, const char *id,
+		    const char *text, struct err *e);
 void input_free(struct input_reader **r);
 
 /* Reads the next batch of up to max inputs: their count, 0 at the end, -1 on error (e names
@@ -39,10 +40,8 @@ void input_free(struct input_reader **r);
 long input_next(struct input_reader *r, size_t max, struct err *e);
 const struct batch *input_batch(const struct input_reader *r);
 
-/* Whether inputs have a key (not a literal text), its column name, and input i's key: its
- * text, or NULL when inputs are numbered (then *num is the 1-based number across all
- * inputs). */
-bool input_has_key(const struct input_reader *r);
+/* The key's column name, and input i's key: its text, or NULL when inputs are numbered (then
+ * *num is the 1-based number across all inputs). A literal text has no key. */
 const char *input_key_name(const struct input_reader *r);
 const char *input_key(const struct input_reader *r, size_t i, size_t *num);
 /* True when the first input is a service document ({"X": [...]}): answers take its shape. */
