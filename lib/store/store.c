@@ -686,24 +686,32 @@ static const char *host_name(char *buf, size_t len)
 	return buf;
 }
 
-/* Whether entry is a running training of this very process. */
-static bool training_ours(const cJSON *entry)
+/* The process of entry's running training when it ran on this host: its pid, else 0 (no
+ * running training, another host, or no pid recorded). */
+static pid_t training_local_pid(const cJSON *entry)
 {
 	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(entry, "training");
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(tr, "pid");
 	const char *st = entry_string(tr, "status"), *host = entry_string(tr, "host");
 	char me[256];
-	return st && !strcmp(st, "running") && cJSON_IsNumber(pid) &&
-	       pid->valuedouble == (double)getpid() && host &&
-	       !strcmp(host, host_name(me, sizeof(me)));
+	if (!st || strcmp(st, "running") || !cJSON_IsNumber(pid) || !host ||
+	    strcmp(host, host_name(me, sizeof(me))) || !(pid->valuedouble >= 1) ||
+	    !(pid->valuedouble < 4194305))
+		return 0;
+	return (pid_t)pid->valuedouble;
+}
+
+/* Whether entry is a running training of this very process. */
+static bool training_ours(const cJSON *entry)
+{
+	return training_local_pid(entry) == getpid();
 }
 
 const char *store_entry_status(const struct cJSON *entry)
 {
-	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(entry, "training");
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(tr, "pid");
-	const char *st = entry_string(tr, "status"), *host = entry_string(tr, "host");
-	char me[256];
+	const char *st =
+	    entry_string(cJSON_GetObjectItemCaseSensitive(entry, "training"), "status");
+	pid_t pid;
 	/* Entries of before the training states, and models that train in one go, are done. */
 	if (!st || !strcmp(st, "done") || !strcmp(st, "finished"))
 		return "done";
@@ -711,9 +719,8 @@ const char *store_entry_status(const struct cJSON *entry)
 		return !strcmp(st, "failed") ? "failed" : "unknown";
 	/* A training whose process is gone failed (killed, or the machine went down). A process
 	 * on another host cannot be asked: it is taken at its word. */
-	if (cJSON_IsNumber(pid) && host && !strcmp(host, host_name(me, sizeof(me))) &&
-	    pid->valuedouble >= 1 && pid->valuedouble < 4194305 &&
-	    kill((pid_t)pid->valuedouble, 0) < 0 && errno == ESRCH)
+	pid = training_local_pid(entry);
+	if (pid && kill(pid, 0) < 0 && errno == ESRCH)
 		return "failed";
 	return "running";
 }
