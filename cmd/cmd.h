@@ -34,6 +34,16 @@ int cmd_models(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
+/* dyn mark's workflow verbs (cmd/marking.c). */
+int mark_markers(int argc, char **argv);
+int mark_import(int argc, char **argv);
+int mark_next(int argc, char **argv);
+int mark_card(int argc, char **argv);
+int mark_skip(int argc, char **argv);
+int mark_ls(int argc, char **argv);
+int mark_show(int argc, char **argv);
+int mark_stats(int argc, char **argv);
+int mark_export(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_complete(int argc, char **argv);
 
@@ -44,8 +54,7 @@ int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parses a command's options. Returns the positional count, or -1 after it has handled -h
  * (printing help to stdout; *rc = 0) or a usage error (*rc = 2). */
-int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char *usage,
-		      int *rc);
+int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char *usage, int *rc);
 
 /* The store directory: --store, then $DYN_STORE, then ${XDG_DATA_HOME:-~/.local/share}/dyn. */
 const char *store_path(void);

@@ -6,6 +6,7 @@
 #include "base/trace.h"
 #include "io/doc.h"
 #include "io/records.h"
+#include "mark/markdb.h"
 #include "base/strv.h"
 #include "models/data.h"
 #include "models/stored.h"
@@ -23,7 +24,7 @@ struct fit_args {
 	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
 	const char *delimiter, *text_column, *pretrained;
 	const char *card_col, *position_col, *load_col;
-	int replace, no_refit;
+	int replace, no_refit, marked;
 	double test_fraction;
 	long cv;
 	struct param_arg *pa;
@@ -39,6 +40,9 @@ static int collect_param(const struct opt *o, const char *arg, struct err *e)
 	a->npa++;
 	return 0;
 }
+
+/* The data paths an index entry gives a model trained with --marked. */
+static const char *const marked_paths[] = {MARKDB_FILE};
 
 static const char fit_usage[] = "dyn fit KIND [OPTIONS] [DATA...]";
 
@@ -76,6 +80,9 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 			"cards: the position column (default: position, else x)"),
 	    OPT_STRING_(0, "load-column", &a->load_col, "COL",
 			"cards: the load column (default: load, else y)"),
+	    OPT_BOOL_(0, "marked", &a->marked,
+		      "cards: train on the store's marked cards (see dyn mark); with --warm-start, "
+		      "on those marked since that model"),
 	    OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
 	    OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
 	    OPT_GROUP_("Evaluation:"),
@@ -295,6 +302,15 @@ int cmd_fit(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (a.marked && kind->input != INPUT_CARD) {
+		rc = usage_error("--marked: %s models do not read cards", kind->name);
+		goto out;
+	}
+	if (a.marked && n > 0) {
+		rc = usage_error("--marked: the cards come from the marking dataset, not \"%s\"",
+				 argv[0]);
+		goto out;
+	}
 	if (store_open(&store, store_path(), &e) < 0) {
 		rc = report_err(&e);
 		goto out;
@@ -342,8 +358,21 @@ int cmd_fit(int argc, char **argv)
 	}
 
 	utc_now(started);
-	if (dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha, &e) <
-	    0) {
+	if (a.marked) {
+		/* a warm start goes on with the cards marked since its model began training */
+		struct cJSON *wentry = a.warm ? model_describe(store, a.warm, &e) : NULL;
+		const char *since = wentry ? doc_str(wentry, "training.started_at") : NULL;
+		if (wentry && !since)
+			since = doc_str(wentry, "created_at");
+		r = dataset_load_marked(&ds, store_dir(store), since, &lo, sha, &e);
+		doc_free(wentry);
+		argv = (char **)marked_paths;
+		n = 1;
+	} else {
+		r = dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha,
+				 &e);
+	}
+	if (r < 0) {
 		rc = report_err(&e);
 		goto out;
 	}

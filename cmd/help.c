@@ -6,6 +6,7 @@
 
 #include "cards/markers.h"
 #include "cmd.h"
+#include "mark/markdb.h"
 #include "io/doc.h"
 #include "store/store.h"
 
@@ -74,6 +75,35 @@ static int list_model_ids(void)
 	return finish_stdout(0);
 }
 
+static int print_marker(void *arg, const struct markdb_marker *m)
+{
+	(void)arg;
+	printf("%s\n", m->name);
+	return 0;
+}
+
+static int print_card(void *arg, const struct markdb_card *c)
+{
+	(void)arg;
+	printf("%lld\n", c->id);
+	return 0;
+}
+
+/* The marker names, or the card ids, of the marking dataset (errors silent, as above). */
+static int list_marking(bool cards)
+{
+	struct markdb *db = NULL;
+	struct err e = ERR_INIT;
+	if (markdb_open(&db, store_path(), MARKDB_READ, &e) == 0) {
+		if (cards)
+			markdb_cards(db, MARKDB_ALL, NULL, false, print_card, NULL, &e);
+		else
+			markdb_markers(db, print_marker, NULL, &e);
+	}
+	markdb_close(&db);
+	return finish_stdout(0);
+}
+
 static int takes_value(const char *w)
 {
 	static const char *const with_value[] = {"--store", "--format", "--threads", "--seed"};
@@ -106,6 +136,11 @@ int cmd_complete(int argc, char **argv)
 			printf("%s\n", card_markers[i].name);
 		return finish_stdout(0);
 	}
+	if (!strcmp(prev, "--marker") || !strcmp(prev, "--rm") || !strcmp(prev, "--rename"))
+		return list_marking(false);
+	if (!strcmp(prev, "--suggest") || !strcmp(prev, "--warm-start") ||
+	    !strcmp(prev, "--pretrained"))
+		return list_model_ids();
 	if (!strcmp(prev, "--image-format")) {
 		printf("png\njpeg\nany\n");
 		return finish_stdout(0);
@@ -153,6 +188,13 @@ int cmd_complete(int argc, char **argv)
 		if (!strcmp(cmd, "models") && (!strcmp(sub, "show") || !strcmp(sub, "rm")) &&
 		    cur[0] != '-')
 			return list_model_ids();
+		/* "mark CARD MARKER", "mark show CARD", "mark skip CARD" */
+		if (!strcmp(cmd, "mark") && cur[0] != '-' && npos == 2) {
+			if (sub[0] >= '0' && sub[0] <= '9')
+				return list_marking(false);
+			if (!strcmp(sub, "show") || !strcmp(sub, "skip"))
+				return list_marking(true);
+		}
 		if (cur[0] != '-')
 			return finish_stdout(0);
 		list[0] = (char *)cmd;

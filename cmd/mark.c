@@ -336,6 +336,14 @@ out:
 }
 
 static const struct cmd mark_commands[] = {
+    {"markers", mark_markers, "list, add, remove or rename markers", 0},
+    {"import", mark_import, "add cards (points files, pictures, archives)", 0},
+    {"next", mark_next, "hand a user a random unmarked card", 0},
+    {"skip", mark_skip, "pass on a card", 0},
+    {"ls", mark_ls, "list cards", 0},
+    {"show", mark_show, "show a card, its marks and who holds it", 0},
+    {"stats", mark_stats, "cards per marker and per user, agreement", 0},
+    {"export", mark_export, "write the marked cards as fit reads them", 0},
     {"generate", mark_generate, "write synthetic cards of the default markers", 0},
     {NULL, NULL, NULL, 0},
 };
@@ -345,6 +353,9 @@ int cmd_mark(int argc, char **argv)
 	struct strbuf sb = STRBUF_INIT;
 	const struct cmd *c;
 
+	/* dyn mark CARD MARKER...: a card id where a verb would be */
+	if (argc >= 2 && argv[1][0] >= '0' && argv[1][0] <= '9')
+		return mark_card(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "-h") != 0 && strcmp(argv[1], "--help") != 0 &&
 	    strcmp(argv[1], "--list-options") != 0)
 		return run_subcommand(mark_commands, "mark", argc - 1, argv + 1);
@@ -353,7 +364,8 @@ int cmd_mark(int argc, char **argv)
 			printf("%s\n", c->name);
 		return finish_stdout(0);
 	}
-	strbuf_adds(&sb, "usage: dyn mark VERB [OPTIONS]\n\nVerbs:\n");
+	strbuf_adds(&sb, "usage: dyn mark VERB [OPTIONS]\n       dyn mark CARD MARKER[,MARKER...] "
+			 "[--user NAME]\n\nVerbs:\n");
 	for (c = mark_commands; c->name; c++)
 		strbuf_addf(&sb, "    %-12s%s\n", c->name, c->summary);
 	strbuf_adds(&sb, "\nMarkers:\n");

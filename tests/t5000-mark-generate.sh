@@ -84,7 +84,7 @@ expect_success 'bad options are usage errors with a message' '
 '
 expect_success 'dyn mark -h lists the verbs and the 20 markers' '
 	dyn mark -h >out && grep -q "^    generate " out &&
-	test "$(grep -cE "^    [a-z-]+ +[a-z]" out)" -eq 21 &&
+	test "$(grep -cE "^    [a-z-]+ +[a-z]" out)" -eq 29 && grep -q "^    next " out &&
 	dyn mark generate -h >out && grep -q "^usage: dyn mark generate" out
 '
 expect_success 'options of dyn mark generate are in dyn-mark(1) and completed' '

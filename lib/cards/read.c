@@ -3,6 +3,7 @@
  * cards is read in memory bounded by its largest card); a JSON document and a picture are read
  * whole, up to a size limit checked as they are read. JSON is walked with cJSON here rather than
  * through the record reader, which flattens a card's nested arrays of points to text. */
+#include <dirent.h>
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <sys/stat.h>
@@ -48,6 +49,10 @@ struct card_reader {
 	cJSON *doc;
 	const cJSON *cur; /* the next card object of an array of cards, or the one card */
 	bool many;	  /* the document is an array of card objects */
+
+	/* The last card's picture file, kept with o.keep_pictures. */
+	char *pic;
+	size_t pic_len;
 };
 
 static const char *opt_or(const char *s, const char *def)
@@ -112,6 +117,7 @@ void card_reader_free(struct card_reader **rp)
 	strbuf_release(&r->pend_id);
 	strbuf_release(&r->pend_label);
 	strv_release(&r->paths);
+	free(r->pic);
 	free(r);
 	*rp = NULL;
 }
@@ -532,6 +538,11 @@ static int image_card(struct card_reader *r, struct card *c, struct err *e)
 		goto out;
 	card_set_id(c, r->name, r->dir_label);
 	r->ncards++;
+	if (r->o.keep_pictures) {
+		r->pic = buf;
+		r->pic_len = len;
+		buf = NULL;
+	}
 	ret = 1;
 out:
 	free(buf);
@@ -588,7 +599,8 @@ static int src_open(struct card_reader *r, const char *name, const char *member,
 			while (start > path && start[-1] != '/')
 				start--;
 			len = (size_t)(slash - start);
-			if (!(len == 1 && start[0] == '.') && !(len == 2 && !strncmp(start, "..", 2)))
+			if (!(len == 1 && start[0] == '.') &&
+			    !(len == 2 && !strncmp(start, "..", 2)))
 				r->dir_label = xstrndup(start, len);
 		}
 	}
@@ -626,6 +638,88 @@ static bool member_wanted(const char *m)
 }
 
 /* Opens the next source: 1, 0 when there is none, -1 on error (the reader moves on). */
+/* Whether a file found in a directory is a card input: a points file or picture by its name
+ * (under a compression suffix), or an archive. */
+static bool wanted_in_dir(const char *name)
+{
+	static const char *const archives[] = {".zip", ".tar", ".tgz", ".tbz2", ".txz", ".7z"};
+	size_t len = strlen(name);
+	if (name[0] == '.')
+		return false;
+	if (kind_of_name(name) != SRC_NONE)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(archives); i++)
+		if (ends_with(name, len, archives[i]))
+			return true;
+	for (size_t i = 0; i < ARRAY_SIZE(compress_suffixes); i++)
+		if (ends_with(name, len, compress_suffixes[i]) &&
+		    ends_with(name, len - strlen(compress_suffixes[i]), ".tar"))
+			return true;
+	return false;
+}
+
+static int alpha_sort(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* The card inputs under directory dir, in name order, depth first, into out; hidden entries
+ * and symbolic links to directories are not followed. */
+static int list_dir(const char *dir, struct strv *out, int depth, struct err *e)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alpha_sort), ret = 0;
+	if (n < 0)
+		return err_sys(e, "\"%s\": cannot read directory", dir);
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		struct strbuf path = STRBUF_INIT;
+		struct stat sb;
+		if (!ret && name[0] != '.') {
+			strbuf_addf(&path, "%s/%s", dir, name);
+			if (lstat(path.buf, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+				if (depth >= 16)
+					ret = err_set(e, DYN_EDATA,
+						      "\"%s\": directories nested too deep",
+						      path.buf);
+				else
+					ret = list_dir(path.buf, out, depth + 1, e);
+			} else if (stat(path.buf, &sb) == 0 && S_ISREG(sb.st_mode) &&
+				   wanted_in_dir(name)) {
+				strv_push(out, path.buf, path.len);
+			}
+		}
+		strbuf_release(&path);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+/* Replaces the directory at paths[next_path] with the card inputs under it. */
+static int expand_dir(struct card_reader *r, const char *dir, struct err *e)
+{
+	struct strv files, all;
+	strv_init(&files);
+	if (list_dir(dir, &files, 0, e) < 0) {
+		strv_release(&files);
+		r->next_path++;
+		return -1;
+	}
+	strv_init(&all);
+	for (size_t i = 0; i < r->paths.n; i++) {
+		if (i == r->next_path)
+			for (size_t j = 0; j < files.n; j++)
+				strv_push(&all, files.v[j], strlen(files.v[j]));
+		else
+			strv_push(&all, r->paths.v[i], strlen(r->paths.v[i]));
+	}
+	strv_release(&files);
+	strv_release(&r->paths);
+	r->paths = all;
+	return 0;
+}
+
 static int next_source(struct card_reader *r, struct err *e)
 {
 	for (;;) {
@@ -634,7 +728,13 @@ static int next_source(struct card_reader *r, struct err *e)
 			struct stat sb;
 			if (r->next_path >= r->paths.n)
 				return 0;
-			path = r->paths.v[r->next_path++];
+			path = r->paths.v[r->next_path];
+			if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+				if (expand_dir(r, path, e) < 0)
+					return -1;
+				continue;
+			}
+			r->next_path++;
 			/* A file too large is refused before a byte of it is read. */
 			if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
 			    (unsigned long long)sb.st_size > r->o.max_bytes)
@@ -683,9 +783,19 @@ static int next_source(struct card_reader *r, struct err *e)
 	}
 }
 
+int card_reader_picture(const struct card_reader *r, const void **buf, size_t *len)
+{
+	*buf = r->pic;
+	*len = r->pic_len;
+	return r->pic != NULL;
+}
+
 int card_reader_next(struct card_reader *r, struct card *c, struct err *e)
 {
 	card_release(c);
+	free(r->pic);
+	r->pic = NULL;
+	r->pic_len = 0;
 	for (;;) {
 		int k;
 		if (r->kind == SRC_NONE || r->done) {

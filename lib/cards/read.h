@@ -26,6 +26,7 @@ struct card_read_opts {
 	unsigned long long max_bytes; /* per input: CARD_MAX_BYTES */
 	size_t max_doc_bytes;	      /* CARD_MAX_DOC_BYTES */
 	bool no_validate;	      /* hand out cards without card_validate */
+	bool keep_pictures;	      /* keep a picture's bytes for card_reader_picture */
 };
 
 struct card_reader;
@@ -51,5 +52,8 @@ void card_reader_free(struct card_reader **r);
  * After an error the reader goes on: with the next card when one failed card_validate, with
  * the next member or input when a file could not be read (the rest of it is skipped). */
 int card_reader_next(struct card_reader *r, struct card *c, struct err *e);
+/* With keep_pictures: 1 and the file's bytes (owned by r, valid until the next call of
+ * card_reader_next) when the last card was read off a picture, else 0. */
+int card_reader_picture(const struct card_reader *r, const void **buf, size_t *len);
 
 #endif

@@ -58,7 +58,7 @@ static void out_write(struct out_writer *w, const char *s, size_t len)
 	}
 }
 
-static void json_escape(struct strbuf *sb, const char *s)
+void out_json_string(struct strbuf *sb, const char *s)
 {
 	strbuf_addch(sb, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -249,7 +249,7 @@ static void row_begin(struct out_writer *w)
 		if (w->json_key) {
 			strbuf_reset(&w->line);
 			strbuf_addch(&w->line, '{');
-			json_escape(&w->line, w->json_key);
+			out_json_string(&w->line, w->json_key);
 			strbuf_adds(&w->line, ": [");
 			out_write(w, w->line.buf, w->line.len);
 		} else {
@@ -283,14 +283,14 @@ static void cell(struct out_writer *w, const char *text, bool num)
 		} else {
 			if (w->col)
 				strbuf_adds(sb, w->f == OUT_JSON ? ", " : ",");
-			json_escape(sb, w->cols[w->col]);
+			out_json_string(sb, w->cols[w->col]);
 			strbuf_adds(sb, w->f == OUT_JSON ? ": " : ":");
 			if (!text)
 				strbuf_adds(sb, "null");
 			else if (num)
 				strbuf_adds(sb, text);
 			else
-				json_escape(sb, text);
+				out_json_string(sb, text);
 		}
 	}
 	if (++w->col < w->ncols)

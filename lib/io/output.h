@@ -33,6 +33,10 @@ void out_set_linebuffered(struct out_writer *w, bool on);
  * errors (EPIPE, ENOSPC): -1 with e set if there was one. Frees w in all cases. */
 int out_finish(struct out_writer **w, struct err *e);
 
+/* Appends s as a JSON string (quoted, escaped) to sb. */
+struct strbuf;
+void out_json_string(struct strbuf *sb, const char *s);
+
 /* Prints one document: OUT_JSON/OUT_NDJSON as JSON (pretty / one line), OUT_TABLE and OUT_CSV
  * as indented "key: value" text for people. */
 int out_doc(FILE *fp, enum out_format f, const struct cJSON *doc, struct err *e);

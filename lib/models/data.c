@@ -6,6 +6,7 @@
 #include "base/strmap.h"
 #include "base/strv.h"
 #include "models/data.h"
+#include "mark/markdb.h"
 #include "text/text.h"
 
 struct class_key {
@@ -86,21 +87,77 @@ static void dataset_classes(struct dataset *ds, const struct strmap *labels)
 	free(inv);
 }
 
+/* Cards taken into a dataset one at a time: the card reader's and the marking database's. */
+struct card_sink {
+	struct dataset *ds;
+	struct strmap labels;
+	struct sha256 sha;
+	size_t alloc, yalloc;
+};
+
+static void sink_init(struct card_sink *k, struct dataset *ds)
+{
+	memset(k, 0, sizeof(*k));
+	k->ds = ds;
+	dataset_init(ds);
+	strmap_init(&k->labels);
+	sha256_init(&k->sha);
+}
+
+/* Takes c (moved: c is left empty) with its label. */
+static void sink_add(struct card_sink *k, struct card *c)
+{
+	struct dataset *ds = k->ds;
+	ALLOC_GROW(ds->cards, ds->n + 1, k->alloc);
+	ALLOC_GROW(ds->y, ds->n + 1, k->yalloc);
+	ds->y[ds->n] = (int)strmap_intern(&k->labels, c->label, strlen(c->label));
+	sha256_update(&k->sha, c->x, c->n * sizeof(double));
+	sha256_update(&k->sha, c->y, c->n * sizeof(double));
+	sha256_update(&k->sha, c->label, strlen(c->label) + 1);
+	ds->cards[ds->n++] = *c;
+	card_init(c);
+}
+
+/* Checks the cards and gives the dataset its classes; releases the sink either way. */
+static int sink_finish(struct card_sink *k, int ok, const char *what, const struct load_opts *o,
+		       char sha256[65], struct err *e)
+{
+	struct dataset *ds = k->ds;
+	int ret = -1;
+	if (!ok)
+		goto out;
+	if (ds->n == 0) {
+		err_set(e, DYN_EDATA, "%s: no cards", what);
+		goto out;
+	}
+	if (k->labels.n < 2 && !o->one_class_ok) {
+		err_set(e, DYN_EDATA,
+			"only one marker (\"%s\") among the cards: a classifier needs two or more",
+			k->labels.keys[0]);
+		goto out;
+	}
+	ds->features = xcalloc(1, sizeof(char *));
+	dataset_classes(ds, &k->labels);
+	ret = 0;
+out:
+	if (ret < 0)
+		dataset_release(ds);
+	strmap_release(&k->labels);
+	sha256_final_hex(&k->sha, sha256);
+	return ret;
+}
+
 static int dataset_load_cards(struct dataset *ds, const char *const *paths, size_t npaths,
 			      const struct load_opts *o, char sha256[65], struct err *e)
 {
 	static const char *const stdin_path[] = {"-"};
 	struct card_read_opts co = o->cards;
 	struct card_reader *r = NULL;
-	struct strmap labels;
-	struct sha256 sha;
+	struct card_sink k;
 	struct card c;
-	size_t alloc = 0, yalloc = 0;
-	int got, ret = -1;
+	int got;
 
-	dataset_init(ds);
-	strmap_init(&labels);
-	sha256_init(&sha);
+	sink_init(&k, ds);
 	card_init(&c);
 	if (o->label)
 		co.label_col = o->label;
@@ -115,40 +172,61 @@ static int dataset_load_cards(struct dataset *ds, const char *const *paths, size
 				"%s: card has no marker (a \"%s\" column, a \"marker\" key, or a "
 				"picture in a folder named after its marker)",
 				c.id, co.label_col ? co.label_col : "marker");
-			goto out;
+			got = -1;
+			break;
 		}
-		ALLOC_GROW(ds->cards, ds->n + 1, alloc);
-		ALLOC_GROW(ds->y, ds->n + 1, yalloc);
-		ds->y[ds->n] = (int)strmap_intern(&labels, c.label, strlen(c.label));
-		sha256_update(&sha, c.x, c.n * sizeof(double));
-		sha256_update(&sha, c.y, c.n * sizeof(double));
-		sha256_update(&sha, c.label, strlen(c.label) + 1);
-		ds->cards[ds->n++] = c; /* moved */
-		card_init(&c);
+		sink_add(&k, &c);
 	}
-	if (got < 0)
-		goto out;
-	if (ds->n == 0) {
-		err_set(e, DYN_EDATA, "%s: no cards", npaths == 1 ? paths[0] : "the inputs");
-		goto out;
-	}
-	if (labels.n < 2 && !o->one_class_ok) {
-		err_set(e, DYN_EDATA,
-			"only one marker (\"%s\") among the cards: a classifier needs two or more",
-			labels.keys[0]);
-		goto out;
-	}
-	ds->features = xcalloc(1, sizeof(char *));
-	dataset_classes(ds, &labels);
-	ret = 0;
-out:
-	if (ret < 0)
-		dataset_release(ds);
 	card_release(&c);
 	card_reader_free(&r);
-	strmap_release(&labels);
-	sha256_final_hex(&sha, sha256);
-	return ret;
+	return sink_finish(&k, got == 0, npaths == 1 ? paths[0] : "the inputs", o, sha256, e);
+}
+
+struct marked_walk {
+	struct card_sink *k;
+	struct err *e;
+};
+
+static int take_marked(void *arg, const struct markdb_card *mc, const char *label)
+{
+	struct marked_walk *w = arg;
+	struct card c;
+	size_t alloc = 0;
+	char id[32];
+	card_init(&c);
+	for (size_t i = 0; i < mc->n; i++)
+		card_push(&c, &alloc, mc->xy[2 * i], mc->xy[2 * i + 1]);
+	snprintf(id, sizeof(id), "card %lld", mc->id);
+	card_set_id(&c, id, label);
+	/* cards were checked on import; a database edited by hand is checked again */
+	if (card_validate(&c, w->e) < 0) {
+		card_release(&c);
+		return -1;
+	}
+	sink_add(w->k, &c);
+	return 0;
+}
+
+int dataset_load_marked(struct dataset *ds, const char *store, const char *since,
+			const struct load_opts *o, char sha256[65], struct err *e)
+{
+	struct markdb *db = NULL;
+	struct card_sink k;
+	struct marked_walk w = {&k, e};
+	int ok;
+
+	sink_init(&k, ds);
+	ok = markdb_open(&db, store, MARKDB_READ, e) == 0 &&
+	     markdb_labeled(db, since, take_marked, &w, e) == 0;
+	markdb_close(&db);
+	if (ok && ds->n == 0) {
+		err_set(e, DYN_EDATA,
+			since ? "no cards marked since %s in the marking dataset"
+			      : "no marked cards in the marking dataset%s (see dyn mark)",
+			since ? since : "");
+		ok = 0;
+	}
+	return sink_finish(&k, ok, "the marking dataset", o, sha256, e);
 }
 
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,

@@ -25,6 +25,12 @@ struct load_opts {
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e);
 
+/* The marked cards of the store's marking dataset (store: its directory), each labeled with
+ * its markers (see markdb_labeled), into ds like dataset_load; since (ISO 8601 UTC, or NULL)
+ * keeps the cards marked after it. */
+int dataset_load_marked(struct dataset *ds, const char *store, const char *since,
+			const struct load_opts *o, char sha256[65], struct err *e);
+
 /* Gives ds the classes names[0..k) (a model's), renumbering its labels; a class of ds that is
  * not among them is a DYN_EUSAGE error naming it. */
 int dataset_adopt_classes(struct dataset *ds, char *const *names, size_t k, struct err *e);
