@@ -11,10 +11,10 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcjson openblas stb libcrypto sqlite3 libutf8proc
-# Headers only: dyn loads libarchive and cairo when it first needs them (lib/base/lazylib.h says
+PKGS = libcjson openblas stb libcrypto libutf8proc
+# Headers only: dyn loads libarchive, cairo and SQLite when it first needs them (lib/base/lazylib.h says
 # why); the unit tests link libarchive to write their fixtures.
-CFLAGS_ONLY_PKGS = cairo libarchive
+CFLAGS_ONLY_PKGS = cairo libarchive sqlite3
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2 -g

@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 sh tools/deps.sh tools/bench-packages || exit 1
-[ $# -gt 0 ] || set -- predict logreg svc text stats forecast nn_torch
+[ $# -gt 0 ] || set -- predict logreg svc text stats forecast nn_torch mark
 mkdir -p bench/out
 log=bench/out/results-$(date -u +%Y%m%dT%H%M%SZ).txt
 {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/sha256.h"
+#include "base/trace.h"
 #include "base/strmap.h"
 #include "base/strv.h"
 #include "cards/read.h"
@@ -504,6 +505,7 @@ static int parse_ttl(const char *s, double *out)
 struct card_copy {
 	struct card c;
 	char *source, *markers, *image;
+	double *xy; /* the points as the database gives them */
 	long long id;
 	size_t n;
 };
@@ -519,6 +521,8 @@ static int copy_card(void *arg, const struct markdb_card *mc)
 	cc->source = xstrdup(mc->source);
 	cc->markers = xstrdup(mc->markers);
 	cc->image = mc->image ? xstrdup(mc->image) : NULL;
+	cc->xy = xmallocarray(2 * mc->n + 1, sizeof(double));
+	memcpy(cc->xy, mc->xy, 2 * mc->n * sizeof(double));
 	cc->id = mc->id;
 	cc->n = mc->n;
 	return 0;
@@ -530,15 +534,17 @@ static void card_copy_release(struct card_copy *cc)
 	free(cc->source);
 	free(cc->markers);
 	free(cc->image);
+	free(cc->xy);
 }
 
-static cJSON *points_json(const struct card *c)
+/* [[x, y], ...] of the n points x0, y0, x1, y1, ... */
+static cJSON *points_json(const double *xy, size_t n)
 {
 	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; i < c->n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		cJSON *p = cJSON_CreateArray();
-		cJSON_AddItemToArray(p, cJSON_CreateNumber(c->x[i]));
-		cJSON_AddItemToArray(p, cJSON_CreateNumber(c->y[i]));
+		cJSON_AddItemToArray(p, cJSON_CreateNumber(xy[2 * i]));
+		cJSON_AddItemToArray(p, cJSON_CreateNumber(xy[2 * i + 1]));
 		cJSON_AddItemToArray(a, p);
 	}
 	return a;
@@ -640,8 +646,10 @@ int mark_next(int argc, char **argv)
 	if (ttl_s && parse_ttl(ttl_s, &ttl) < 0)
 		return usage_error(
 		    "option --ttl: expected a duration like 90s, 30m or 2h, got \"%s\"", ttl_s);
+	trace_perf("mark next: start");
 	if ((rc = get_user(user_opt, &user)) || (rc = open_db(&db, MARKDB_WRITE)))
 		return rc;
+	trace_perf("mark next: open");
 	{
 		/* each call draws afresh (--seed N makes the draw repeatable) */
 		struct timespec ts;
@@ -652,6 +660,7 @@ int mark_next(int argc, char **argv)
 		rng_init(&r, seed);
 	}
 	int got = markdb_next(db, user, ttl, &r, &card, &until, &e);
+	trace_perf("mark next: hold a card");
 	if (got < 0)
 		goto fail;
 	if (got == 0) {
@@ -682,7 +691,7 @@ int mark_next(int argc, char **argv)
 	}
 	int fmt = output_format(1);
 	if (fmt == OUT_JSON || fmt == OUT_NDJSON)
-		cJSON_ReplaceItemInObject(doc, "points", points_json(&cc.c));
+		cJSON_ReplaceItemInObject(doc, "points", points_json(cc.xy, cc.n));
 	if (out_doc(stdout, (enum out_format)fmt, doc, &e) < 0)
 		goto fail;
 	cJSON_Delete(doc);
@@ -711,6 +720,7 @@ int mark_card(int argc, char **argv)
 	struct err e = ERR_INIT;
 	char *copy = NULL;
 	long long card;
+	int r;
 
 	strv_init(&names);
 	n = parse_cmd_options(argc, argv, opts, "dyn mark CARD MARKER[,MARKER...] [--user NAME]",
@@ -719,10 +729,14 @@ int mark_card(int argc, char **argv)
 		return rc;
 	if (n != 2)
 		return usage_error("usage: dyn mark CARD MARKER[,MARKER...] [--user NAME]");
+	trace_perf("mark: start");
 	if ((rc = parse_card(argv[0], &card)) || (rc = split_markers(argv[1], &copy, &names)) ||
 	    (rc = get_user(user_opt, &user)) || (rc = open_db(&db, MARKDB_WRITE)))
 		goto out;
-	if (markdb_mark(db, card, (const char *const *)names.v, names.n, user, &e) < 0) {
+	trace_perf("mark: open");
+	r = markdb_mark(db, card, (const char *const *)names.v, names.n, user, &e);
+	trace_perf("mark: mark");
+	if (r < 0) {
 		rc = report_err(&e);
 		goto out;
 	}
@@ -853,14 +867,7 @@ static int show_card(void *arg, const struct markdb_card *c)
 	cJSON_AddStringToObject(d, "added_by", c->added_by);
 	cJSON_AddStringToObject(d, "markers", c->markers);
 	if (s->points) {
-		cJSON *a = cJSON_CreateArray();
-		for (size_t i = 0; i < c->n; i++) {
-			cJSON *p = cJSON_CreateArray();
-			cJSON_AddItemToArray(p, cJSON_CreateNumber(c->xy[2 * i]));
-			cJSON_AddItemToArray(p, cJSON_CreateNumber(c->xy[2 * i + 1]));
-			cJSON_AddItemToArray(a, p);
-		}
-		cJSON_AddItemToObject(d, "points", a);
+		cJSON_AddItemToObject(d, "points", points_json(c->xy, c->n));
 	} else {
 		cJSON_AddNumberToObject(d, "points", (double)c->n);
 	}

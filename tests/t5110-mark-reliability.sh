@@ -54,15 +54,16 @@ dyn --seed 12 mark generate --per-marker 50 --points big.csv
 cut -d, -f1,3,4 big.csv >big-u.csv
 
 expect_success 'imports killed with SIGKILL 20 times: consistent, then completed without duplicates' '
-	DYN_STORE=$PWD/clean "$DYN" mark import big-u.csv >/dev/null &&
+	t0=$(date +%s%N) && DYN_STORE=$PWD/clean "$DYN" mark import big-u.csv >/dev/null &&
+	ms=$(( ($(date +%s%N) - t0) / 1000000 )) &&
 	want=$(sqlite3 clean/datasets/dynamograms.db "SELECT count(*) FROM cards") &&
 	test "$want" -ge 950 && : >kept &&
 	i=0 && while [ $i -lt 20 ]; do
 		i=$((i + 1))
 		rm -rf killed
 		DYN_STORE=$PWD/killed "$DYN" mark import big-u.csv >/dev/null 2>&1 & p=$!
-		# 0 to 390 ms into the import, a different moment each time
-		sleep "$(printf "0.%02d" $(( (i * 37) % 40 )))"
+		# at i/21 of the time a whole import took, whatever this machine'"'"'s speed
+		d=$((i * ms / 21)) && sleep "$((d / 1000)).$(printf "%03d" $((d % 1000)))"
 		kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null
 		f=killed/datasets/dynamograms.db n=0
 		if [ -f $f ]; then
