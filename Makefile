@@ -11,10 +11,11 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS = libcjson openblas stb libcrypto libutf8proc
-# Headers only: dyn loads libarchive, cairo and SQLite when it first needs them (lib/base/lazylib.h says
-# why); the unit tests link libarchive to write their fixtures.
-CFLAGS_ONLY_PKGS = cairo libarchive sqlite3
+PKGS = libcjson stb libutf8proc
+# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS and libcrypto when it first needs them
+# (lib/base/lazylib.h and lib/base/blas.h say why); the unit tests link libarchive to write
+# their fixtures and OpenBLAS, which t_par calls directly.
+CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2 -g
@@ -24,7 +25,7 @@ DYN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prot
 	-Wmissing-prototypes -Wno-unused-parameter -pthread -Ilib -DDYN_VERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(CFLAGS_ONLY_PKGS)) $(SAN)
 # libcsv and libstemmer ship no .pc file on Debian 12.
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs libarchive)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs libarchive openblas)
 LIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcsv -lstemmer -lm -ldl -pthread
 
 BUILD ?= build
@@ -34,6 +35,8 @@ UNIT_SRC := $(sort $(wildcard tests/unit/t_*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/f_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 DYNBIN ?= dyn
 
@@ -61,7 +64,21 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdyn.a tests/unit/check.h
 	@echo "  LINK $@"
 	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libdyn.a $(LIBS) $(TEST_LIBS)
 
-units: $(UNIT_BIN)
+# Fuzz targets linked with a driver that replays their corpus (the test suite's regression
+# run, tests/t9000-fuzz.sh); `make fuzz` links them with libFuzzer instead.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h $(BUILD)/libdyn.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) $(DYN_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/driver.c tests/fuzz/fuzz.c \
+		$(BUILD)/libdyn.a $(LIBS)
+
+units: $(UNIT_BIN) $(FUZZ_BIN)
+
+# Coverage-guided fuzzing of every target for FUZZ_SECONDS each (default 60), with clang's
+# libFuzzer under ASan and UBSan; crashes are kept in build-fuzz/crashes/ (tools/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@MAKE="$(MAKE)" sh tools/fuzz.sh $(FUZZ_SECONDS)
 
 # Installs the Debian packages that are missing (tools/debian-packages).
 deps:
@@ -105,5 +122,5 @@ lint:
 clean:
 	rm -rf build build-asan dyn bench/out
 
-.PHONY: all units deps check test demo bench install format lint clean
+.PHONY: fuzz all units deps check test demo bench install format lint clean
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)

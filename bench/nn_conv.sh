@@ -8,6 +8,6 @@ mkdir -p "$OUT"
 [ -f build/libdyn.a ] || make -s build/libdyn.a
 libs=$(printf 'print-libs:\n\t@echo $(LIBS)\n' | make -s -f Makefile -f - print-libs)
 cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags openblas) \
-	-o "$OUT/nn_conv" bench/nn_conv.c build/libdyn.a $libs
+	-o "$OUT/nn_conv" bench/nn_conv.c build/libdyn.a $libs $(pkg-config --libs openblas)
 echo "openblas: $(pkg-config --modversion openblas), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$OUT/nn_conv" "${1:-5}" "${2:-2}"

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/trace.h"
+#include "base/lazylib.h"
 #include "cmd.h"
 
 struct global_opts global = {.seed = 0, .threads = 0};
@@ -77,6 +78,15 @@ static int env_threads(void)
 	return 0;
 }
 
+/* OpenBLAS or libcrypto failed to load at its first use: what the dynamic linker said when
+ * they were linked. */
+static void library_missing(const struct err *e)
+{
+	report_err(e);
+	fflush(stdout);
+	_exit(DYN_EDATA);
+}
+
 int main(int argc, char **argv)
 {
 	struct err e = ERR_INIT;
@@ -85,6 +95,7 @@ int main(int argc, char **argv)
 	/* SIGPIPE keeps its default: "dyn predict ... | head" ends quietly, as cat and grep do,
 	 * and stops reading its input at once. */
 	trace_perf("start");
+	lazylib_fatal = library_missing;
 	if (env_threads() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);

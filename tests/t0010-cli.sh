@@ -90,3 +90,16 @@ expect_success 'fish completion script completes through dyn, files where dyn of
 		complete -C \"dyn fit text fdir/da\"" >c 2>err &&
 	test ! -s err && grep -qx fit c && grep -qx -- --text-column c && grep -qx fdir/data.csv c
 '
+expect_success 'dyn links none of the heavy libraries it loads on first use' '
+	readelf -d "$DYN" >dyn.dyn && grep -q NEEDED dyn.dyn &&
+	! grep -E "NEEDED.*(openblas|crypto|archive|cairo|sqlite)" dyn.dyn
+'
+expect_success 'a broken OpenBLAS is a one-line error at its first use, exit 1' '
+	command -v cc >/dev/null || { echo "no C compiler: skipped"; exit 0; }
+	mkdir -p fake && echo "int fake_blas;" >fake/f.c &&
+	cc -shared -fPIC -o fake/libopenblas.so.0 fake/f.c &&
+	dyn --version >/dev/null &&
+	LD_LIBRARY_PATH=$PWD/fake must_fail 1 dyn fit logreg --id b --label species "$TESTDATA/iris.csv" &&
+	err_is "^dyn: BLAS: libopenblas.so.0 lacks cblas_" &&
+	! dyn models show b >/dev/null 2>&1
+'

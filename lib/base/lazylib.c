@@ -5,7 +5,25 @@
 #include "base/base.h"
 #include "base/lazylib.h"
 
+#include <stdlib.h>
+
 static pthread_mutex_t lazylib_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void lazylib_abort(const struct err *e)
+{
+	(void)e;
+	abort();
+}
+
+void (*lazylib_fatal)(const struct err *e) = lazylib_abort;
+
+void lazylib_need(const char *soname, const char *const *names, void **const *slots, size_t n,
+		  int *loaded, const char *what)
+{
+	struct err e = ERR_INIT;
+	if (lazylib_load(soname, names, slots, n, loaded, what, &e) < 0)
+		lazylib_fatal(&e);
+}
 
 int lazylib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
 		 int *loaded, const char *what, struct err *e)

@@ -13,4 +13,12 @@
 int lazylib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
 		 int *loaded, const char *what, struct err *e);
 
+/* lazylib_load for a library dyn cannot run without (OpenBLAS, libcrypto), at a place that
+ * cannot return an error: a failure (a broken installation) calls lazylib_fatal, which must not
+ * return. Default: abort(); dyn's main sets one that prints the error and exits 1, as the
+ * dynamic linker did when these libraries were linked. */
+void lazylib_need(const char *soname, const char *const *names, void **const *slots, size_t n,
+		  int *loaded, const char *what);
+extern void (*lazylib_fatal)(const struct err *e);
+
 #endif

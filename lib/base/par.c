@@ -3,12 +3,8 @@
 #include <stdatomic.h>
 
 #include "base/base.h"
+#include "base/blas.h"
 #include "base/par.h"
-
-/* OpenBLAS's thread count, declared here rather than through cblas.h so that lib/base does not
- * depend on BLAS headers (the symbols are in libopenblas, which every dyn binary links). */
-int openblas_get_num_threads(void);
-void openblas_set_num_threads(int n);
 
 int par_blas_set(int n)
 {

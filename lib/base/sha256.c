@@ -1,30 +1,70 @@
-/* SHA-256 through OpenSSL's EVP interface (see sha256.h). */
+/* SHA-256 through OpenSSL's EVP interface (see sha256.h), libcrypto loaded on first use
+ * (base/lazylib.h): linked, its relocations cost every dyn command 4 ms of start-up. */
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 #include "base/base.h"
+#include "base/lazylib.h"
 #include "base/sha256.h"
+
+#define CRYPTO_FUNCS(X)                                                                            \
+	X(EVP_DigestFinal_ex)                                                                      \
+	X(EVP_DigestInit_ex)                                                                       \
+	X(EVP_DigestUpdate)                                                                        \
+	X(EVP_MD_CTX_free)                                                                         \
+	X(EVP_MD_CTX_new)                                                                          \
+	X(EVP_sha256)
+
+static struct {
+#define X(f) __typeof__(f) *f;
+	CRYPTO_FUNCS(X)
+#undef X
+} cr;
+
+static void crypto_need(void)
+{
+	static const char *const names[] = {
+#define X(f) #f,
+	    CRYPTO_FUNCS(X)
+#undef X
+	};
+	void **const slots[] = {
+#define X(f) (void **)&cr.f,
+	    CRYPTO_FUNCS(X)
+#undef X
+	};
+	static int loaded;
+	static atomic_int ready;
+	if (atomic_load_explicit(&ready, memory_order_acquire))
+		return;
+	lazylib_need("libcrypto.so.3", names, slots, ARRAY_SIZE(names), &loaded, "SHA-256");
+	atomic_store_explicit(&ready, 1, memory_order_release);
+}
 
 void sha256_init(struct sha256 *s)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "dyn: cannot initialise SHA-256 (OpenSSL)\n");
-		abort();
+	EVP_MD_CTX *ctx;
+	crypto_need();
+	ctx = cr.EVP_MD_CTX_new();
+	if (!ctx || cr.EVP_DigestInit_ex(ctx, cr.EVP_sha256(), NULL) != 1) {
+		struct err e = ERR_INIT;
+		err_set(&e, DYN_EDATA, "SHA-256: OpenSSL cannot initialise it");
+		lazylib_fatal(&e);
 	}
 	s->ctx = ctx;
 }
 
 void sha256_update(struct sha256 *s, const void *data, size_t len)
 {
-	EVP_DigestUpdate(s->ctx, data, len);
+	cr.EVP_DigestUpdate(s->ctx, data, len);
 }
 
 void sha256_final_hex(struct sha256 *s, char out[65])
 {
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned int n = 0, i;
-	EVP_DigestFinal_ex(s->ctx, digest, &n);
-	EVP_MD_CTX_free(s->ctx);
+	cr.EVP_DigestFinal_ex(s->ctx, digest, &n);
+	cr.EVP_MD_CTX_free(s->ctx);
 	s->ctx = NULL;
 	for (i = 0; i < 32; i++) {
 		static const char hex[] = "0123456789abcdef";

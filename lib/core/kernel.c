@@ -1,6 +1,6 @@
 /* SVM kernels and the LRU cache of kernel-matrix rows used by the SMO solver (see kernel.h).
  * A row is one dgemv of the active data rows against x_i, then the kernel function. */
-#include <cblas.h>
+#include "base/blas.h"
 #include <math.h>
 
 #include "core/kernel.h"

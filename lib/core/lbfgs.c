@@ -1,7 +1,7 @@
 /* L-BFGS with a strong-Wolfe line search (bracketing and cubic-interpolation zoom, Nocedal and
  * Wright, algorithms 3.5 and 3.6), and OWL-QN for an L1 term: pseudo-gradient, direction
  * constrained to the descent orthant, backtracking along the orthant projection. */
-#include <cblas.h>
+#include "base/blas.h"
 #include <float.h>
 #include <math.h>
 

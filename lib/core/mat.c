@@ -1,6 +1,6 @@
 /* Dense matrix helpers over OpenBLAS: GEMM/GEMV wrappers, column statistics, standardization,
  * numerically stable log-sum-exp and softmax, stable argsort. */
-#include <cblas.h>
+#include "base/blas.h"
 #include <float.h>
 #include <limits.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
+#include "base/blas.h"
 
 #include "core/sparse.h"
 #include "base/base.h"

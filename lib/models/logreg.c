@@ -1,6 +1,6 @@
 /* Logistic regression, binary (sigmoid) and multinomial (softmax), on features standardized
  * inside the model; the objective and solution of scikit-learn's LogisticRegression. */
-#include <cblas.h>
+#include "base/blas.h"
 #include <float.h>
 #include <math.h>
 #include <unistd.h>

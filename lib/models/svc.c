@@ -5,7 +5,7 @@
  * vote on rows near a boundary. */
 #include <math.h>
 
-#include <cblas.h>
+#include "base/blas.h"
 #include <cjson/cJSON.h>
 
 #include "core/kernel.h"

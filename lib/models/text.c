@@ -3,7 +3,7 @@
  * coordinate descent, one-vs-rest). */
 #include <math.h>
 
-#include <cblas.h>
+#include "base/blas.h"
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>

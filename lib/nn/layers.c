@@ -1,5 +1,5 @@
 /* The layers of lib/nn: forward and backward of each over flat float arrays (nn.h). */
-#include <cblas.h>
+#include "base/blas.h"
 #include <float.h>
 #include <math.h>
 #include <stdint.h>

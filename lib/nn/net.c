@@ -2,7 +2,7 @@
  * gradient buffer sliced into named tensors, activations for the largest batch, and forward and
  * backward passes on threads over fixed chunks of the batch, so that results do not depend on
  * the number of threads. */
-#include <cblas.h>
+#include "base/blas.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

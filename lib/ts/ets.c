@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
+#include "base/blas.h"
 
 #include "base/base.h"
 #include "base/mem.h"
