@@ -7,7 +7,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${DYN:=$here/../dyn}"
 : "${UNITDIR:=$here/../build/tests}"
-export DYN
+export DYN UNITDIR
 # Sanitizer reports fail the test that triggers them; third-party leaks are suppressed by name.
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"

@@ -2,6 +2,7 @@
  * other copy, Debian's libstb included, can clash with it) and only the formats dyn reads. The
  * header is read first (stbi_info_from_memory) so that a picture claiming 40000x40000 pixels
  * is refused before stb_image allocates for it. */
+#include <stdbool.h>
 #include <stdint.h>
 
 #define STB_IMAGE_STATIC
@@ -145,6 +146,45 @@ static int corrupt(const char *name, struct err *e)
 		       why ? why : "unknown reason");
 }
 
+/* stb_image 2.27 (Debian 12's) writes past its Huffman tables when the 16 code counts of a
+ * DHT segment add up to more than 256 (found by tests/fuzz/f_image; upstream checks it since
+ * 2.28): such a JPEG is refused before stb_image reads it. Walks the marker segments, and the
+ * entropy-coded data between scans, where a progressive JPEG defines more tables. */
+static bool jpeg_tables_ok(const unsigned char *p, size_t len)
+{
+	size_t i = 2;
+	if (len < 4 || p[0] != 0xFF || p[1] != 0xD8)
+		return true;
+	while (i + 4 <= len) {
+		unsigned m = p[i + 1];
+		size_t seg;
+		if (p[i] != 0xFF || m == 0xFF) {
+			i++; /* entropy-coded data, or a fill byte before a marker */
+			continue;
+		}
+		if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+			i += 2; /* a stuffed zero, TEM, RSTn: no length */
+			continue;
+		}
+		if (m == 0xD9)
+			break;
+		seg = (size_t)p[i + 2] << 8 | p[i + 3];
+		if (m == 0xC4) {
+			size_t j = i + 4, end = i + 2 + seg < len ? i + 2 + seg : len;
+			while (j + 17 <= end) {
+				unsigned n = 0;
+				for (size_t k = 1; k <= 16; k++)
+					n += p[j + k];
+				if (n > 256)
+					return false;
+				j += 17 + n;
+			}
+		}
+		i += 2 + seg;
+	}
+	return true;
+}
+
 int img_decode(struct img *im, const void *buf, size_t len, int channels, const char *name,
 	       struct err *e)
 {
@@ -158,6 +198,12 @@ int img_decode(struct img *im, const void *buf, size_t len, int channels, const 
 		return err_set(e, DYN_EDATA, "%s: %zu bytes, too large a picture", name, len);
 	if (header_size(buf, len, &hw, &hh) == 0 && size_check(hw, hh, name, e) < 0)
 		return -1;
+	if (!jpeg_tables_ok(buf, len))
+		return err_set(
+		    e, DYN_EDATA,
+		    "%s: corrupt or unsupported picture (a Huffman table of more than 256 "
+		    "codes)",
+		    name);
 	if (!stbi_info_from_memory(buf, (int)len, &w, &h, &comp))
 		return corrupt(name, e);
 	if (size_check((uint64_t)w, (uint64_t)h, name, e) < 0)

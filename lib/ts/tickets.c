@@ -45,9 +45,11 @@ static uint64_t hash_bytes(const char *s, size_t len)
 	return h;
 }
 
+/* Whether the queue id (NUL-terminated) is s[0..len); s may hold NUL bytes (found by
+ * tests/fuzz/f_tickets: strncmp stopped at one and id[len] was read past id's end). */
 static bool id_equal(const char *id, const char *s, size_t len)
 {
-	return !strncmp(id, s, len) && id[len] == '\0';
+	return strnlen(id, len + 1) == len && !memcmp(id, s, len);
 }
 
 static long find_n(const struct ts_data *d, const char *s, size_t len)

@@ -402,6 +402,22 @@ static void test_bad_pictures(void)
 		      "corrupt jpeg through the reader: %s", e.msg);
 		free(p);
 	}
+	/* A DHT segment whose counts add up to 300 codes: stb_image 2.27 would write past its
+	 * tables (found by tests/fuzz/f_image); refused first. */
+	{
+		unsigned char jpg[2 + 4 + 17 + 300 + 2] = {0xff, 0xd8, 0xff, 0xc4,
+							   0x01, 0x51, 0x00};
+		jpg[7 + 15] = 255; /* 16-bit codes: 255 */
+		jpg[7 + 14] = 45;  /* 15-bit codes: 45, 300 in all */
+		jpg[sizeof(jpg) - 2] = 0xff;
+		jpg[sizeof(jpg) - 1] = 0xd9;
+		err_clear(&e);
+		check(img_decode(&im, jpg, sizeof(jpg), 3, "dht.jpg", &e) < 0 &&
+			  strstr(e.msg,
+				 "dht.jpg: corrupt or unsupported picture (a Huffman table of "
+				 "more than 256 codes)") == e.msg,
+		      "a Huffman table of 300 codes refused: %s", e.msg);
+	}
 	/* Alpha: a transparent background is white. */
 	{
 		unsigned char *rgba = xcalloc(32 * 32, 4);
