@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "io/records.h"
+#include "base/strmap.h"
 #include "base/numparse.h"
 #include "io/stream.h"
 #include "base/base.h"
@@ -31,6 +32,7 @@ struct rec_reader {
 
 	char **cols;
 	size_t ncols;
+	struct strmap colmap; /* column name -> index, built once the columns are known */
 	bool positional, service;
 
 	/* The current source. */
@@ -360,14 +362,6 @@ static void json_need(struct rec_reader *r, size_t n)
 	}
 }
 
-static long cols_find(char *const *cols, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(cols[i], name))
-			return (long)i;
-	return -1;
-}
-
 /* Fields of an object record: matched by key, in the common case at the same position. */
 static void json_map_object(struct rec_reader *r, const cJSON *obj)
 {
@@ -383,24 +377,46 @@ static void json_map_object(struct rec_reader *r, const cJSON *obj)
 			r->jf[j] = c;
 			continue;
 		}
-		k = cols_find(r->cols, r->ncols, c->string);
+		k = (long)strmap_get(&r->colmap, c->string, strlen(c->string));
 		if (k >= 0 && !r->jf[k])
 			r->jf[k] = c;
 	}
 }
 
+/* The keys of an object, each once (a repeated key keeps its first place). */
 static char **keys_of(const cJSON *obj, size_t *n)
 {
 	char **cols = NULL;
 	size_t alloc = 0;
+	struct strmap seen;
+	strmap_init(&seen);
 	*n = 0;
 	for (const cJSON *c = obj->child; c; c = c->next) {
-		if (!c->string || cols_find(cols, *n, c->string) >= 0)
+		if (!c->string || strmap_intern(&seen, c->string, strlen(c->string)) < *n)
 			continue;
 		ALLOC_GROW(cols, *n + 1, alloc);
 		cols[(*n)++] = xstrdup(c->string);
 	}
+	strmap_release(&seen);
 	return cols;
+}
+
+/* Indexes the columns by name (rec_colindex and the matching of JSON keys look names up
+ * there, not by a scan: a file of 100,000 columns was quadratic), refusing a name given twice:
+ * both columns would be read as the first. */
+static int cols_index(struct rec_reader *r, struct err *e)
+{
+	strmap_release(&r->colmap);
+	strmap_init(&r->colmap);
+	for (size_t i = 0; i < r->ncols; i++) {
+		size_t k = strmap_intern(&r->colmap, r->cols[i], strlen(r->cols[i]));
+		if (k != i)
+			return err_set(e, DYN_EDATA,
+				       "%s:1: column \"%s\" is both column %zu and column %zu "
+				       "(names must differ)",
+				       r->name, r->cols[i], k + 1, i + 1);
+	}
+	return 0;
 }
 
 static char **positional_cols(size_t d, bool y, size_t *n)
@@ -807,6 +823,8 @@ int rec_open(struct rec_reader **out, const char *path, const struct rec_opts *o
 			goto out;
 		}
 	}
+	if (cols_index(r, e) < 0)
+		goto out;
 	json_need(r, r->ncols + 1);
 	ret = 0;
 out:
@@ -836,6 +854,8 @@ int rec_open_stream(struct rec_reader **out, struct stream *st, const char *name
 		err_set(e, DYN_EDATA, "%s: empty input", name);
 		goto out;
 	}
+	if (cols_index(r, e) < 0)
+		goto out;
 	json_need(r, r->ncols + 1);
 	ret = 0;
 out:
@@ -854,6 +874,7 @@ void rec_free(struct rec_reader **rp)
 	if (!r->borrowed)
 		stream_free(&r->st);
 	cols_free(r->cols, r->ncols);
+	strmap_release(&r->colmap);
 	for (size_t i = 0; i < r->jfalloc; i++)
 		strbuf_release(&r->ftext[i]);
 	free(r->ftext);
@@ -896,7 +917,7 @@ const char *rec_colname(const struct rec_reader *r, size_t i)
 
 long rec_colindex(const struct rec_reader *r, const char *name)
 {
-	return cols_find(r->cols, r->ncols, name);
+	return (long)strmap_get(&r->colmap, name, strlen(name));
 }
 
 /* The next record of the current source: 1, 0 at its end, -1 on error. */

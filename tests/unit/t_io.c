@@ -113,6 +113,42 @@ static char *dump(const char *path)
 
 static void test_csv(void)
 {
+	/* A name given twice would read the first column twice (issue 15, defect 1). */
+	{
+		char *p = write_str("dup.csv", "a,a,y\n1,2,0\n");
+		char *got = dump(p);
+		check(strstr(got, "ERR: ") == got &&
+			  strstr(got, "dup.csv:1: column \"a\" is both column 1 and column 2 "
+				      "(names must differ)"),
+		      "a duplicate column name is refused, naming both: %s", got);
+		free(got);
+		free(p);
+	}
+	check_dump_str("dupkey.ndjson", "{\"a\": 1, \"b\": 2, \"a\": 3}\n{\"a\": 4, \"b\": 5}\n",
+		       "a|b\n1:1|2\n2:4|5\n", "a repeated JSON key is one column, its first value");
+	/* 20,000 columns: found by name through the index (a scan per name was quadratic). */
+	{
+		struct strbuf sb = STRBUF_INIT;
+		struct rec_reader *r = NULL;
+		struct err e = ERR_INIT;
+		bool all = true;
+		for (int i = 0; i < 20000; i++)
+			strbuf_addf(&sb, "%sc%d", i ? "," : "", i);
+		strbuf_addch(&sb, '\n');
+		char *p = write_str("wide.csv", sb.buf);
+		check(rec_open(&r, p, NULL, &e) == 0 && rec_ncols(r) == 20000, "wide header: %s",
+		      e.msg);
+		for (int i = 0; r && i < 20000; i += 7) {
+			char name[16];
+			snprintf(name, sizeof(name), "c%d", i);
+			all &= rec_colindex(r, name) == i;
+		}
+		check(all && r && rec_colindex(r, "c20000") == -1,
+		      "every column found by its name");
+		rec_free(&r);
+		strbuf_release(&sb);
+		free(p);
+	}
 	check_dump_str(
 	    "q.csv",
 	    "\xef\xbb\xbfid,name,score\r\n1,\"Smith, J\",3.5\r\n2,\"multi\r\nline\",4\r\n"
