@@ -1,5 +1,6 @@
 /* dyn: the entry point. Global options, the table of commands, and dispatch. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -27,8 +28,9 @@ static int show_version;
 const struct opt global_options[] = {
     OPT_STRING_(0, "store", &global.store, "DIR", "the model store (DYN_STORE)"),
     OPT_STRING_(0, "format", &global.format, "FMT", "table, csv, json or ndjson"),
-    OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)"),
-    OPT_LONG_(0, "seed", &global.seed, "N", "random seed (default 0)"),
+    OPT_LONG_(0, "threads", &global.threads, "N", "worker threads (DYN_THREADS)", 1, 1024),
+    OPT_LONG_(0, "seed", &global.seed, "N", "random seed (default 0)", (double)LONG_MIN,
+	      (double)LONG_MAX),
     OPT_BOOL_('q', "quiet", &global.quiet, "no summaries or progress on stderr"),
     OPT_BOOL_('v', "verbose", &global.verbose, "more detail on stderr"),
     OPT_BOOL_(0, "no-progress", &global.no_progress, "no progress display"),

@@ -87,8 +87,8 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
 	    OPT_GROUP_("Evaluation:"),
 	    OPT_DOUBLE_(0, "test-fraction", &a->test_fraction, "F",
-			"held-out share for the report (default 0.2)"),
-	    OPT_LONG_(0, "cv", &a->cv, "K", "K-fold cross-validated report instead"),
+			"held-out share for the report (default 0.2)", 0, 1),
+	    OPT_LONG_(0, "cv", &a->cv, "K", "K-fold cross-validated report instead", 2, 1000),
 	    OPT_STRING_(0, "grid", &a->grid, "SPEC",
 			"cross-validated search, e.g. 'C=0.1,1,10 gamma=scale,0.01'"),
 	    OPT_BOOL_(0, "no-refit", &a->no_refit, "keep the model fit on the training split"),
@@ -128,6 +128,11 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 							 : "X";
 		o->cb = collect_param;
 		o->cb_data = a;
+		/* listed for the tests of every option's limits; params_set checks them */
+		if (s->type == PARAM_INT || s->type == PARAM_NUM) {
+			o->min = s->min;
+			o->max = s->max;
+		}
 		o->flags = (s->flags & PARAM_HIDDEN) ? OPT_HIDDEN : 0;
 	}
 	free(offs);

@@ -159,7 +159,8 @@ static int mark_generate(int argc, char **argv)
 		   *format = "any";
 	int pump = 0, force = 0, rc = 0, n;
 	const struct opt opts[] = {
-	    OPT_LONG_(0, "per-marker", &per, "N", "cards of each marker (default 50)"),
+	    OPT_LONG_(0, "per-marker", &per, "N", "cards of each marker (default 50)", 1,
+		      PER_MARKER_MAX),
 	    OPT_STRING_(0, "markers", &markers, "LIST", "comma-separated markers (default all 20)"),
 	    OPT_STRING_(0, "points", &points, "FILE",
 			"write the cards as CSV: card,marker,position,load"),
@@ -187,9 +188,6 @@ static int mark_generate(int argc, char **argv)
 	if (n > 0)
 		return usage_error("mark generate: unexpected argument \"%s\"", argv[0]);
 	memset(&g, 0, sizeof(g));
-	if (per < 1 || per > PER_MARKER_MAX)
-		return usage_error("option --per-marker: expected 1 to %d, got %ld", PER_MARKER_MAX,
-				   per);
 	if (markers) {
 		if ((rc = parse_markers(markers, &g)))
 			return rc;

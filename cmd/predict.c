@@ -185,7 +185,7 @@ int cmd_predict(int argc, char **argv)
 	bool service;
 	const struct opt opts[] = {
 	    OPT_BOOL_(0, "proba", &a.proba, "add a probability column per class"),
-	    OPT_LONG_(0, "top", &a.top, "K", "the K most probable classes (default 1)"),
+	    OPT_LONG_(0, "top", &a.top, "K", "the K most probable classes (default 1)", 1, 1000000),
 	    OPT_STRING_(0, "key", &a.key, "COL",
 			"identify rows by this column (default: row number)"),
 	    OPT_STRING_(0, "keep", &a.keep, "COLS", "copy these input columns to the output"),

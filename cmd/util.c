@@ -67,6 +67,15 @@ static int parse_cmd_options_(int argc, char **argv, const struct opt *opts, con
 		*rc = finish_stdout(0);
 		return -1;
 	}
+	/* Hidden: the tests of every numeric option's limits ask for the ranges. */
+	if (argc == 2 && !strcmp(argv[1], "--list-ranges")) {
+		struct strbuf sb = STRBUF_INIT;
+		opt_list_ranges(&sb, opts);
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		*rc = finish_stdout(0);
+		return -1;
+	}
 	n = opt_parse(argc, argv, opts, 0, &e);
 	if (n == OPT_PARSE_HELP) {
 		struct strbuf sb = STRBUF_INIT;

@@ -69,7 +69,7 @@ expect_success '--force does not replace a file by a picture directory' '
 expect_success 'bad options are usage errors with a message' '
 	must_fail 2 dyn mark generate --per-marker 1 && err_is "nothing to write" &&
 	must_fail 2 dyn mark generate --per-marker 0 --points q.csv &&
-	err_is "^dyn: option --per-marker: expected 1 to 1000000, got 0$" &&
+	err_is "^dyn: option --per-marker: expected an integer from 1 to 1000000, got 0$" &&
 	must_fail 2 dyn mark generate --per-marker x --points q.csv && err_is "per-marker" &&
 	must_fail 2 dyn mark generate --markers normal,bogus --points q.csv &&
 	err_is "^dyn: option --markers: unknown marker \"bogus\" \(see dyn-mark\(1\)\)$" &&

@@ -18,6 +18,11 @@ static int opt_takes_arg(const struct opt *o)
 	}
 }
 
+static int has_range(const struct opt *o)
+{
+	return o->min != 0 || o->max != 0;
+}
+
 static void opt_name(const struct opt *o, char *buf, size_t n)
 {
 	if (o->long_name)
@@ -37,16 +42,32 @@ static int opt_apply(const struct opt *o, const char *arg, struct err *e)
 	case OPT_STRING:
 		*(const char **)o->value = arg;
 		return 0;
-	case OPT_LONG:
-		if (parse_long(arg, (long *)o->value) < 0)
+	case OPT_LONG: {
+		long v;
+		if (parse_long(arg, &v) < 0)
 			return err_set(e, DYN_EUSAGE, "option %s: expected an integer, got \"%s\"",
 				       name, arg);
+		if (has_range(o) && ((double)v < o->min || (double)v > o->max))
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "option %s: expected an integer from %.15g to %.15g, got %ld", name,
+			    o->min, o->max, v);
+		*(long *)o->value = v;
 		return 0;
-	case OPT_DOUBLE:
-		if (parse_double(arg, (size_t)-1, (double *)o->value, false) < 0)
+	}
+	case OPT_DOUBLE: {
+		double v;
+		if (parse_double(arg, (size_t)-1, &v, false) < 0)
 			return err_set(e, DYN_EUSAGE, "option %s: expected a number, got \"%s\"",
 				       name, arg);
+		if (has_range(o) && !(v >= o->min && v <= o->max))
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "option %s: expected a number from %.15g to %.15g, got \"%s\"", name,
+			    o->min, o->max, arg);
+		*(double *)o->value = v;
 		return 0;
+	}
 	case OPT_CALLBACK:
 		if (o->cb(o, arg, e) < 0) {
 			if (!e->code)
@@ -196,4 +217,17 @@ void opt_list(struct strbuf *out, const struct opt *opts)
 	for (; opts->type != OPT_END; opts++)
 		if (opts->long_name && !(opts->flags & OPT_HIDDEN))
 			strbuf_addf(out, "--%s\n", opts->long_name);
+}
+
+void opt_list_ranges(struct strbuf *out, const struct opt *opts)
+{
+	for (const struct opt *o = opts; o->type != OPT_END; o++)
+		if (o->long_name && has_range(o) &&
+		    (o->type == OPT_LONG || o->type == OPT_DOUBLE || o->type == OPT_CALLBACK))
+			strbuf_addf(out, "--%s %s %.17g %.17g\n", o->long_name,
+				    o->type == OPT_DOUBLE || (o->type == OPT_CALLBACK && o->argh &&
+							      strcmp(o->argh, "N") != 0)
+					? "number"
+					: "integer",
+				    o->min, o->max);
 }

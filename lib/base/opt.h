@@ -34,39 +34,44 @@ struct opt {
 	unsigned flags;
 	opt_cb cb;
 	void *cb_data;
+	/* OPT_LONG and OPT_DOUBLE: the accepted range, inclusive (checked by opt_parse); for an
+	 * OPT_CALLBACK that takes a number, the range its callback's owner checks (listed by
+	 * opt_list_ranges only). min == max == 0: none. */
+	double min, max;
 };
 
 #define OPT_END_()                                                                                 \
 	{                                                                                          \
-		OPT_END, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL                                  \
+		OPT_END, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL, 0, 0                            \
 	}
 #define OPT_GROUP_(h)                                                                              \
 	{                                                                                          \
-		OPT_GROUP, 0, NULL, NULL, NULL, (h), 0, NULL, NULL                                 \
+		OPT_GROUP, 0, NULL, NULL, NULL, (h), 0, NULL, NULL, 0, 0                           \
 	}
 #define OPT_BOOL_(s, l, v, h)                                                                      \
 	{                                                                                          \
-		OPT_BOOL, (s), (l), (v), NULL, (h), 0, NULL, NULL                                  \
+		OPT_BOOL, (s), (l), (v), NULL, (h), 0, NULL, NULL, 0, 0                            \
 	}
 #define OPT_NEG_(s, l, v, h)                                                                       \
 	{                                                                                          \
-		OPT_BOOL, (s), (l), (v), NULL, (h), OPT_NEG, NULL, NULL                            \
+		OPT_BOOL, (s), (l), (v), NULL, (h), OPT_NEG, NULL, NULL, 0, 0                      \
 	}
 #define OPT_STRING_(s, l, v, a, h)                                                                 \
 	{                                                                                          \
-		OPT_STRING, (s), (l), (v), (a), (h), 0, NULL, NULL                                 \
+		OPT_STRING, (s), (l), (v), (a), (h), 0, NULL, NULL, 0, 0                           \
 	}
-#define OPT_LONG_(s, l, v, a, h)                                                                   \
+/* Numbers declare their range: a value outside [lo, hi] is a usage error naming it. */
+#define OPT_LONG_(s, l, v, a, h, lo, hi)                                                           \
 	{                                                                                          \
-		OPT_LONG, (s), (l), (v), (a), (h), 0, NULL, NULL                                   \
+		OPT_LONG, (s), (l), (v), (a), (h), 0, NULL, NULL, (lo), (hi)                       \
 	}
-#define OPT_DOUBLE_(s, l, v, a, h)                                                                 \
+#define OPT_DOUBLE_(s, l, v, a, h, lo, hi)                                                         \
 	{                                                                                          \
-		OPT_DOUBLE, (s), (l), (v), (a), (h), 0, NULL, NULL                                 \
+		OPT_DOUBLE, (s), (l), (v), (a), (h), 0, NULL, NULL, (lo), (hi)                     \
 	}
 #define OPT_CALLBACK_(s, l, a, h, cb, data, fl)                                                    \
 	{                                                                                          \
-		OPT_CALLBACK, (s), (l), NULL, (a), (h), (fl), (cb), (data)                         \
+		OPT_CALLBACK, (s), (l), NULL, (a), (h), (fl), (cb), (data), 0, 0                   \
 	}
 
 enum opt_parse_flags {
@@ -86,5 +91,8 @@ void opt_help(struct strbuf *out, const char *usage, const struct opt *opts);
 
 /* Appends "--name" of each visible long option, one per line (for shell completion). */
 void opt_list(struct strbuf *out, const struct opt *opts);
+/* Appends "--name integer|number MIN MAX" for each option with a range (for the tests that
+ * try every option's limits). */
+void opt_list_ranges(struct strbuf *out, const struct opt *opts);
 
 #endif
