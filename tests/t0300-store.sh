@@ -93,3 +93,25 @@ expect_success 'every model file is packed as dyn writes it and has its index en
 	    assert 8 + n + end == len(b), m["id"]
 	PY
 '
+expect_success 'symbolic links planted for the store'"'"'s parts are refused, their targets untouched' '
+	dyn fit logreg --id lk --label species "$TESTDATA/iris.csv" >/dev/null &&
+	for part in .lock index.json models; do
+		rm -rf "ls-$part" && mkdir "ls-$part" && cp -r "$DYN_STORE/." "ls-$part/" &&
+		mkdir -p victim && echo "keep me" >victim/file &&
+		if [ $part = models ]; then
+			mv "ls-$part/models" victim/models && ln -s "$PWD/victim/models" "ls-$part/models"
+		else
+			rm -f "ls-$part/$part" && ln -s "$PWD/victim/file" "ls-$part/$part"
+		fi &&
+		DYN_STORE=$PWD/ls-$part must_fail 1 dyn fit logreg --id lk2 --label species "$TESTDATA/iris.csv" &&
+		err_is "ls-$part/$part\": a symbolic link \(refused" &&
+		test "$(cat victim/file)" = "keep me" && ! test -e victim/models/lk2.safetensors || exit 1
+		rm -rf victim
+	done
+'
+expect_success 'a symbolic link planted for the marking database is refused' '
+	mkdir -p mk/datasets && echo "keep me" >victim.db &&
+	ln -s "$PWD/victim.db" mk/datasets/dynamograms.db &&
+	DYN_STORE=$PWD/mk must_fail 1 dyn mark markers --add x &&
+	err_is "dynamograms.db\": a symbolic link \(refused" && test "$(cat victim.db)" = "keep me"
+'

@@ -250,7 +250,9 @@ static int mkdir_one(const char *path, struct err *e)
 
 static int open_conn(struct markdb *db, const char *path, int flags, struct err *e)
 {
-	int rc = sq.sqlite3_open_v2(path, &db->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	/* NOFOLLOW: a symbolic link planted for the database is refused, like the store's */
+	int rc = sq.sqlite3_open_v2(path, &db->db,
+				    flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(db, rc, e, "cannot open");
 	sq.sqlite3_busy_timeout(db->db, BUSY_MS);
@@ -303,6 +305,12 @@ int markdb_open(struct markdb **out, const char *store, enum markdb_mode mode, s
 		return -1;
 	db = xcalloc(1, sizeof(*db));
 	db->path = fmt("%s/%s", store, MARKDB_FILE);
+	if (lstat(db->path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		err_set(e, DYN_EDATA,
+			"\"%s\": a symbolic link (refused: the store's parts must be its own)",
+			db->path);
+		goto fail;
+	}
 	if (stat(db->path, &st) < 0) {
 		if (errno != ENOENT) {
 			err_sys(e, "\"%s\"", db->path);

@@ -92,6 +92,23 @@ out:
 	return ret;
 }
 
+/* The store's parts are its own: a symbolic link planted for models/, index.json, .lock or a
+ * model file would have dyn write or read elsewhere (the store directory itself may be one). */
+static int link_error(const char *path, struct err *e)
+{
+	return err_set(e, DYN_EDATA,
+		       "\"%s\": a symbolic link (refused: the store's parts must be its own)",
+		       path);
+}
+
+static int refuse_link(const char *path, struct err *e)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		return link_error(path, e);
+	return 0;
+}
+
 int store_open(struct store **out, const char *dir, struct err *e)
 {
 	struct store *s;
@@ -108,7 +125,7 @@ int store_open(struct store **out, const char *dir, struct err *e)
 	s->index_path = path_join(s->dir, "index.json");
 	s->lock_path = path_join(s->dir, ".lock");
 	models = path_join(s->dir, "models");
-	if (mkdir_p(s->dir, e) < 0 || mkdir_p(models, e) < 0) {
+	if (mkdir_p(s->dir, e) < 0 || mkdir_p(models, e) < 0 || refuse_link(models, e) < 0) {
 		free(models);
 		store_free(&s);
 		return -1;
@@ -352,9 +369,11 @@ static int open_regular(const char *path, int *fd, uint64_t *size, bool *missing
 	*missing = false;
 	*fd = -1;
 	/* O_NONBLOCK: a FIFO planted where a file should be must not hang the command. */
-	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	f = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
 	if (f < 0) {
 		*missing = errno == ENOENT;
+		if (errno == ELOOP)
+			return link_error(path, e);
 		return err_sys(e, "\"%s\"", path);
 	}
 	if (fstat(f, &st) < 0) {
@@ -395,7 +414,9 @@ out:
 
 static int store_lock(struct store *s, int *fd, struct err *e)
 {
-	int f = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	int f = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+	if (f < 0 && errno == ELOOP)
+		return link_error(s->lock_path, e);
 	if (f < 0)
 		return err_sys(e, "\"%s\": cannot open the store's lock", s->lock_path);
 	while (flock(f, LOCK_EX) < 0) {
