@@ -115,3 +115,12 @@ expect_success 'a symbolic link planted for the marking database is refused' '
 	DYN_STORE=$PWD/mk must_fail 1 dyn mark markers --add x &&
 	err_is "dynamograms.db\": a symbolic link \(refused" && test "$(cat victim.db)" = "keep me"
 '
+expect_success 'a store dyn creates is private to its user; one made by the team keeps its modes' '
+	umask 022 &&
+	DYN_STORE=$PWD/priv dyn fit logreg --id p --label species "$TESTDATA/iris.csv" >/dev/null &&
+	test "$(stat -c %a priv)" = 700 &&
+	DYN_STORE=$PWD/priv2 dyn mark markers --add x && test "$(stat -c %a priv2)" = 700 &&
+	mkdir -m 2775 team &&
+	DYN_STORE=$PWD/team dyn fit logreg --id p --label species "$TESTDATA/iris.csv" >/dev/null &&
+	test "$(stat -c %a team)" = 2775
+'

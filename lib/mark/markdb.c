@@ -241,9 +241,9 @@ fail:
 	return -1;
 }
 
-static int mkdir_one(const char *path, struct err *e)
+static int mkdir_one(const char *path, mode_t mode, struct err *e)
 {
-	if (mkdir(path, 0777) < 0 && errno != EEXIST)
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return err_sys(e, "\"%s\": cannot create directory", path);
 	return 0;
 }
@@ -320,7 +320,8 @@ int markdb_open(struct markdb **out, const char *store, enum markdb_mode mode, s
 			memory = true;
 		} else {
 			strbuf_addf(&dir, "%s/datasets", store);
-			if (mkdir_one(store, e) < 0 || mkdir_one(dir.buf, e) < 0 ||
+			/* a new store is private, as lib/store makes it */
+			if (mkdir_one(store, 0700, e) < 0 || mkdir_one(dir.buf, 0777, e) < 0 ||
 			    create_db(db, e) < 0)
 				goto fail;
 		}

@@ -53,8 +53,9 @@ static void fsync_parent(const char *path)
 	free(dir);
 }
 
-/* mkdir -p: each missing component is created with mode 0777 (minus the umask). */
-static int mkdir_p(const char *dir, struct err *e)
+/* mkdir -p: each missing component is created with mode 0777 (minus the umask), the last one
+ * with mode (minus the umask). */
+static int mkdir_p(const char *dir, mode_t mode, struct err *e)
 {
 	char *p = xstrdup(dir);
 	size_t i, n = strlen(p);
@@ -67,7 +68,7 @@ static int mkdir_p(const char *dir, struct err *e)
 		if (p[i - 1] == '/')
 			continue;
 		p[i] = '\0';
-		if (mkdir(p, 0777) == 0) {
+		if (mkdir(p, i == n ? mode : 0777) == 0) {
 			fsync_parent(p);
 		} else if (errno != EEXIST) {
 			err_sys(e, "\"%s\": cannot create directory", p);
@@ -125,7 +126,9 @@ int store_open(struct store **out, const char *dir, struct err *e)
 	s->index_path = path_join(s->dir, "index.json");
 	s->lock_path = path_join(s->dir, ".lock");
 	models = path_join(s->dir, "models");
-	if (mkdir_p(s->dir, e) < 0 || mkdir_p(models, e) < 0 || refuse_link(models, e) < 0) {
+	/* a new store is private: it holds data paths, notes and labelled data (dyn(1), FILES) */
+	if (mkdir_p(s->dir, 0700, e) < 0 || mkdir_p(models, 0777, e) < 0 ||
+	    refuse_link(models, e) < 0) {
 		free(models);
 		store_free(&s);
 		return -1;
