@@ -2,24 +2,67 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "cmd.h"
 #include "io/output.h"
 
+/* Writes "dyn: MSG" as one line on stderr. Messages quote what users gave (file names, column
+ * names, ids, values): a control character in them (an escape sequence that retitles or
+ * recolours the terminal, a newline that forges a second message) is written escaped, as
+ * are bytes that are not UTF-8 and the C1 controls U+0080-U+009F; other UTF-8 is kept. */
+static void print_message(const char *msg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const unsigned char *p = (const unsigned char *)msg;
+	size_t n = strlen(msg), i = 0;
+	strbuf_adds(&sb, "dyn: ");
+	while (i < n) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate(p + i, (utf8proc_ssize_t)(n - i), &cp);
+		if (k <= 0) {
+			strbuf_addf(&sb, "\\x%02x", p[i]);
+			i++;
+		} else if (cp == '\n') {
+			strbuf_adds(&sb, "\\n");
+			i++;
+		} else if (cp == '\t') {
+			strbuf_adds(&sb, "\\t");
+			i++;
+		} else if (cp == '\r') {
+			strbuf_adds(&sb, "\\r");
+			i++;
+		} else if (cp < 0x20 || cp == 0x7f) {
+			strbuf_addf(&sb, "\\x%02x", (unsigned)cp);
+			i++;
+		} else if (cp >= 0x80 && cp <= 0x9f) {
+			strbuf_addf(&sb, "\\u%04x", (unsigned)cp);
+			i += (size_t)k;
+		} else {
+			strbuf_add(&sb, p + i, (size_t)k);
+			i += (size_t)k;
+		}
+	}
+	strbuf_addch(&sb, '\n');
+	fputs(sb.buf, stderr);
+	strbuf_release(&sb);
+}
+
 int report_err(const struct err *e)
 {
-	fprintf(stderr, "dyn: %s\n", e->msg[0] ? e->msg : "unknown error");
+	print_message(e->msg[0] ? e->msg : "unknown error");
 	return e->code ? e->code : DYN_EDATA;
 }
 
 int usage_error(const char *fmt, ...)
 {
+	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	fputs("dyn: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	print_message(sb.buf);
+	strbuf_release(&sb);
 	return DYN_EUSAGE;
 }
 

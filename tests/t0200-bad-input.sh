@@ -150,3 +150,12 @@ expect_success 'an error before the first batch is written prints nothing on std
 	{ head -3 "$BC"; echo "1,2,3"; } >early.csv &&
 	must_fail 1 dyn predict base early.csv && test ! -s out
 '
+expect_success 'control characters a user gave are escaped in messages, UTF-8 is kept' '
+	printf "a,b,y\n1,2,0\n3,4,1\n" >ok.csv &&
+	must_fail 1 dyn fit logreg --features "$(printf "a,x\033]0;pwned\007")" ok.csv &&
+	err_is "no feature column \"x.x1b\]0;pwned.x07\"" && ! grep -q "$(printf "\033")" err &&
+	must_fail 1 dyn fit logreg "$(printf "two\nlines.csv")" &&
+	err_is "two.nlines.csv" &&
+	must_fail 1 dyn fit logreg "$(printf "\302\233[2Jc1.csv")" && err_is "u009b\[2Jc1.csv" &&
+	must_fail 1 dyn fit logreg "данные.csv" && err_is "данные.csv"
+'
