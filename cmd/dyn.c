@@ -8,6 +8,7 @@
 #include "base/trace.h"
 #include "base/lazylib.h"
 #include "cmd.h"
+#include "io/stream.h"
 
 struct global_opts global = {.seed = 0, .threads = 0};
 
@@ -65,6 +66,41 @@ int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **
 			   *parent ? " " : "");
 }
 
+/* DYN_MAX_DECOMPRESSED (bytes, or with a K, M, G or T suffix) and DYN_MAX_RATIO: what one
+ * compressed input or archive may decompress to before it is refused as a bomb. */
+static int env_limits(void)
+{
+	const char *b = getenv("DYN_MAX_DECOMPRESSED"), *r = getenv("DYN_MAX_RATIO");
+	uint64_t bytes = 0;
+	double ratio = 0;
+	if (b && *b) {
+		char *end;
+		errno = 0;
+		double v = strtod(b, &end);
+		const char *units = "KMGT";
+		const char *u = *end ? strchr(units, *end) : NULL;
+		if (u && *end)
+			for (const char *k = units; k <= u; k++)
+				v *= 1024;
+		if (end == b || errno || (*end && (!u || end[1])) || !(v >= 1 && v <= 1e18)) {
+			fprintf(
+			    stderr,
+			    "dyn: DYN_MAX_DECOMPRESSED: expected a byte count (e.g. 500M, 16G), "
+			    "got \"%s\"\n",
+			    b);
+			return -1;
+		}
+		bytes = (uint64_t)v;
+	}
+	if (r && *r && (parse_double(r, (size_t)-1, &ratio, false) < 0 || !(ratio >= 1))) {
+		fprintf(stderr, "dyn: DYN_MAX_RATIO: expected a number of at least 1, got \"%s\"\n",
+			r);
+		return -1;
+	}
+	stream_default_limits(bytes, ratio);
+	return 0;
+}
+
 static int env_threads(void)
 {
 	const char *s = getenv("DYN_THREADS");
@@ -98,7 +134,7 @@ int main(int argc, char **argv)
 	 * and stops reading its input at once. */
 	trace_perf("start");
 	lazylib_fatal = library_missing;
-	if (env_threads() < 0)
+	if (env_threads() < 0 || env_limits() < 0)
 		return DYN_EUSAGE;
 	n = opt_parse(argc, argv, global_options, OPT_STOP_AT_NON_OPTION, &e);
 	if (n == OPT_PARSE_HELP) {

@@ -159,3 +159,12 @@ expect_success 'control characters a user gave are escaped in messages, UTF-8 is
 	must_fail 1 dyn fit logreg "$(printf "\302\233[2Jc1.csv")" && err_is "u009b\[2Jc1.csv" &&
 	must_fail 1 dyn fit logreg "данные.csv" && err_is "данные.csv"
 '
+expect_success 'the decompression limits are settable: DYN_MAX_DECOMPRESSED, DYN_MAX_RATIO' '
+	{ echo "a,b,y"; i=0; while [ $i -lt 400 ]; do echo "1,2,0"; echo "3,4,1"; i=$((i + 1)); done; } >lim.csv &&
+	gzip -c lim.csv >lim.csv.gz && dyn fit logreg --id lim lim.csv.gz >/dev/null &&
+	DYN_MAX_DECOMPRESSED=2K must_fail 1 dyn fit logreg --id lim2 lim.csv.gz &&
+	err_is "lim.csv.gz: more than 2048 bytes decompressed \(the limit\)" &&
+	DYN_MAX_DECOMPRESSED=2x must_fail 2 dyn models ls && err_is "DYN_MAX_DECOMPRESSED: expected" &&
+	DYN_MAX_RATIO=0.5 must_fail 2 dyn models ls && err_is "DYN_MAX_RATIO: expected" &&
+	DYN_MAX_DECOMPRESSED=1M DYN_MAX_RATIO=500 dyn fit logreg --id lim3 lim.csv.gz >/dev/null
+'

@@ -350,6 +350,17 @@ int stream_next_member(struct stream *s, const char **name, struct err *e)
 	}
 }
 
+static uint64_t default_max_bytes = STREAM_MAX_BYTES;
+static double default_max_ratio = STREAM_MAX_RATIO;
+
+void stream_default_limits(uint64_t max_bytes, double max_ratio)
+{
+	if (max_bytes)
+		default_max_bytes = max_bytes;
+	if (max_ratio > 0)
+		default_max_ratio = max_ratio;
+}
+
 void stream_set_limits(struct stream *s, uint64_t max_bytes, double max_ratio)
 {
 	s->max_bytes = max_bytes;
@@ -369,11 +380,11 @@ const char *stream_peek(const struct stream *s, size_t *len)
 static int stream_account(struct stream *s, size_t n, struct err *e)
 {
 	uint64_t max = s->max_bytes;
-	double ratio = s->max_ratio > 0 ? s->max_ratio : STREAM_MAX_RATIO;
+	double ratio = s->max_ratio > 0 ? s->max_ratio : default_max_ratio;
 	const char *what = s->archive ? s->member : NULL;
 	s->total += n;
 	if (!max && s->a)
-		max = STREAM_MAX_BYTES;
+		max = default_max_bytes;
 	if (max && s->total > max)
 		return err_set(e, DYN_EDATA, "%s%s%s: more than %llu bytes%s (the limit)", s->name,
 			       what ? ":" : "", what ? what : "", (unsigned long long)max,

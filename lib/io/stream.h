@@ -35,6 +35,9 @@ bool stream_is_archive(const struct stream *s);
 #define STREAM_MAX_RATIO  250.0
 #define STREAM_RATIO_FROM ((uint64_t)64 << 20)
 void stream_set_limits(struct stream *s, uint64_t max_bytes, double max_ratio);
+/* The process's defaults in place of STREAM_MAX_BYTES and STREAM_MAX_RATIO (dyn sets them from
+ * DYN_MAX_DECOMPRESSED and DYN_MAX_RATIO); 0 keeps a default. Call before opening streams. */
+void stream_default_limits(uint64_t max_bytes, double max_ratio);
 
 /* The first bytes of a plain (not compressed, not archive) input not read yet, without
  * consuming them: *len of them (at least 512 unless the input is shorter or a line ended
