@@ -62,8 +62,8 @@ int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **
 	for (c = cmds; c->name; c++)
 		if (!strcmp(c->name, argv[0]))
 			return c->fn(argc, argv);
-	return usage_error("'%s' is not a %s command (see 'dyn %s%s-h')", argv[0], parent, parent,
-			   *parent ? " " : "");
+	return usage_error("'%s' is not a %s command (see 'dyn %s%s-h')", argv[0],
+			   *parent ? parent : "dyn", parent, *parent ? " " : "");
 }
 
 /* DYN_MAX_DECOMPRESSED (bytes, or with a K, M, G or T suffix) and DYN_MAX_RATIO: what one

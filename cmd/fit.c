@@ -296,16 +296,9 @@ int cmd_fit(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (a.delimiter) {
-		if (!strcmp(a.delimiter, "\\t") || !strcmp(a.delimiter, "tab"))
-			lo.rec.delimiter = '\t';
-		else if (strlen(a.delimiter) == 1)
-			lo.rec.delimiter = a.delimiter[0];
-		else {
-			rc = usage_error("option --delimiter: expected one character, got \"%s\"",
-					 a.delimiter);
-			goto out;
-		}
+	if (a.delimiter && rec_parse_delimiter(a.delimiter, &lo.rec.delimiter, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
 	}
 	if (a.marked && kind->input != INPUT_CARD) {
 		rc = usage_error("--marked: %s models do not read cards", kind->name);

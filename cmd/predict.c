@@ -160,13 +160,9 @@ static int parse_input_opts(const struct predict_args *a, struct rec_opts *ro)
 			    a->input_format);
 	}
 	if (a->delimiter) {
-		if (!strcmp(a->delimiter, "\\t") || !strcmp(a->delimiter, "tab"))
-			ro->delimiter = '\t';
-		else if (strlen(a->delimiter) == 1)
-			ro->delimiter = a->delimiter[0];
-		else
-			return usage_error("option --delimiter: expected one character, got \"%s\"",
-					   a->delimiter);
+		struct err e = ERR_INIT;
+		if (rec_parse_delimiter(a->delimiter, &ro->delimiter, &e) < 0)
+			return report_err(&e);
 	}
 	return 0;
 }

@@ -168,3 +168,15 @@ expect_success 'the decompression limits are settable: DYN_MAX_DECOMPRESSED, DYN
 	DYN_MAX_RATIO=0.5 must_fail 2 dyn models ls && err_is "DYN_MAX_RATIO: expected" &&
 	DYN_MAX_DECOMPRESSED=1M DYN_MAX_RATIO=500 dyn fit logreg --id lim3 lim.csv.gz >/dev/null
 '
+expect_success 'messages that said the wrong thing: delimiter, NUL bytes, two JSON documents, a bad command' '
+	must_fail 2 dyn fit logreg --delimiter "$(printf "\r")" "$TESTDATA/iris.csv" &&
+	err_is "option --delimiter: a newline, carriage return or double quote cannot separate fields" &&
+	must_fail 2 dyn predict x --delimiter "\"" "$TESTDATA/iris.csv" && err_is "cannot separate fields" &&
+	head -c 1000 /dev/zero | gzip -c >nul.gz && must_fail 1 dyn fit logreg nul.gz &&
+	err_is "nul.gz: an archive without members \(NUL bytes read as an empty tar archive\)" &&
+	printf "a,b\n1,\0002\n" >nul.csv && must_fail 1 dyn fit logreg nul.csv &&
+	err_is "nul.csv: binary data \(a NUL byte at byte 7\), not CSV or JSON text" &&
+	printf "{\"X\": [[1, 2]], \"y\": [0]}\n{\"X\": [[3, 4]], \"y\": [1]}\n" >two.json &&
+	must_fail 1 dyn fit logreg two.json && err_is "two.json: several \{\"X\": \[...\]\} documents" &&
+	must_fail 2 dyn frobnicate && err_is "^dyn: .frobnicate. is not a dyn command \(see .dyn -h.\)$"
+'

@@ -383,6 +383,19 @@ static void json_map_object(struct rec_reader *r, const cJSON *obj)
 	}
 }
 
+/* NDJSON whose first object is the services' {"X": [...]} document: several such documents
+ * in one file would read as records with an "X" column of arrays. */
+static int service_docs(const struct rec_reader *r, struct err *e)
+{
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(r->doc, "X")))
+		return 0;
+	return err_set(
+	    e, DYN_EDATA,
+	    "%s: several {\"X\": [...]} documents: the services' shape is one document a "
+	    "file (or give records, one object a line)",
+	    r->name);
+}
+
 /* The keys of an object, each once (a repeated key keeps its first place). */
 static char **keys_of(const cJSON *obj, size_t *n)
 {
@@ -485,6 +498,8 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 			r->eof = true;
 			r->fmt = REC_NDJSON;
 			ret = ndjson_line(r, e);
+			if (ret == 1 && service_docs(r, e) < 0)
+				ret = -1;
 			if (ret == 1) {
 				*cols = keys_of(r->doc, n);
 				r->pending = true;
@@ -675,6 +690,15 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 					  !memcmp(r->buf + r->pos, "\xfe\xff", 2)))
 		return err_set(e, DYN_EDATA,
 			       "%s: UTF-16 text is not supported (convert it to UTF-8)", r->name);
+	{
+		/* text never holds a NUL byte: say so rather than read binary data as a header */
+		const char *z = memchr(r->buf + r->pos, 0, r->end - r->pos);
+		if (z)
+			return err_set(
+			    e, DYN_EDATA,
+			    "%s: binary data (a NUL byte at byte %zu), not CSV or JSON text",
+			    r->name, (size_t)(z - (r->buf + r->pos)) + 1);
+	}
 
 	if (f == REC_AUTO || f == REC_JSON) {
 		/* The first non-blank byte tells JSON from CSV. */
@@ -730,6 +754,8 @@ static int src_open(struct rec_reader *r, const char *name, const char *fmt_name
 		k = ndjson_line(r, e);
 		if (k <= 0)
 			return k;
+		if (service_docs(r, e) < 0)
+			return -1;
 		*cols = keys_of(r->doc, n);
 		r->pending = true;
 		return 1;
@@ -863,6 +889,24 @@ out:
 		rec_free(&r);
 	*out = r;
 	return ret;
+}
+
+int rec_parse_delimiter(const char *s, char *out, struct err *e)
+{
+	if (!strcmp(s, "\\t") || !strcmp(s, "tab")) {
+		*out = '\t';
+		return 0;
+	}
+	if (strlen(s) != 1)
+		return err_set(e, DYN_EUSAGE,
+			       "option --delimiter: expected one character, got \"%s\"", s);
+	if (s[0] == '\n' || s[0] == '\r' || s[0] == '"')
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "option --delimiter: a newline, carriage return or double quote cannot "
+		    "separate fields");
+	*out = s[0];
+	return 0;
 }
 
 void rec_free(struct rec_reader **rp)

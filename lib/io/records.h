@@ -25,6 +25,10 @@ struct rec_opts {
 
 struct rec_reader;
 
+/* The --delimiter option's value: one character, "\\t" or "tab" for a tab. A newline, a
+ * carriage return or a double quote cannot separate CSV fields: DYN_EUSAGE. */
+int rec_parse_delimiter(const char *s, char *out, struct err *e);
+
 /* Opens path ("-" or NULL: standard input, named "stdin" in messages). The header (CSV) or
  * the first object's keys (JSON/NDJSON) fix the columns. JSON shapes accepted:
  *   - an array of objects, or NDJSON objects: columns are the keys;

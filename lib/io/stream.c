@@ -212,6 +212,14 @@ static int stream_open_archive(struct stream *s, struct err *e)
 	if (r != ARCHIVE_OK)
 		return arch_err(e, s->name, s->a);
 	r = ar_fn.archive_read_next_header(s->a, &entry);
+	if (r == ARCHIVE_EOF && ar_fn.archive_format(s->a) != ARCHIVE_FORMAT_EMPTY &&
+	    ar_fn.archive_format(s->a) != ARCHIVE_FORMAT_RAW)
+		/* "empty input" would puzzle: a tar's end is zeros, so NUL bytes read as one */
+		return err_set(e, DYN_EDATA, "%s: an archive without members%s", s->name,
+			       (ar_fn.archive_format(s->a) & ARCHIVE_FORMAT_BASE_MASK) ==
+				       ARCHIVE_FORMAT_TAR
+				   ? " (NUL bytes read as an empty tar archive)"
+				   : "");
 	if (r == ARCHIVE_EOF) {
 		s->compressed = true;
 		s->at_eof = true;

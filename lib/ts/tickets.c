@@ -602,16 +602,8 @@ int ts_query_parse(const struct ts_query_args *a, struct ts_load_opts *lo, enum 
 			    "option --input-format: expected csv, json or ndjson, got \"%s\"",
 			    a->input_format);
 	}
-	if (a->delimiter) {
-		if (!strcmp(a->delimiter, "\\t") || !strcmp(a->delimiter, "tab"))
-			lo->rec.delimiter = '\t';
-		else if (strlen(a->delimiter) == 1)
-			lo->rec.delimiter = a->delimiter[0];
-		else
-			return err_set(e, DYN_EUSAGE,
-				       "option --delimiter: expected one character, got \"%s\"",
-				       a->delimiter);
-	}
+	if (a->delimiter && rec_parse_delimiter(a->delimiter, &lo->rec.delimiter, e) < 0)
+		return -1;
 	*from = LONG_MIN / 2;
 	*to = LONG_MAX / 2;
 	if (a->from && ts_date_parse(a->from, strlen(a->from), from) < 0)
