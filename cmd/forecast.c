@@ -286,6 +286,23 @@ static void queue_done(void *arg, size_t i, const struct fc_batch_item *j)
 	}
 }
 
+/* Whether the plot can be written where asked: checked before the forecast is printed, so that
+ * a plot that cannot be written fails the command before any output. */
+static int plot_writable(const char *path, struct err *e)
+{
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	int ret = 0;
+	if (slash == dir)
+		dir[1] = '\0'; /* "/x.png": the root */
+	else if (slash)
+		*slash = '\0';
+	if (access(path, F_OK) == 0 ? access(path, W_OK) < 0
+				    : access(slash ? dir : ".", W_OK | X_OK) < 0)
+		ret = err_sys(e, "option --plot: \"%s\": cannot be written", path);
+	free(dir);
+	return ret;
+}
+
 int cmd_forecast(int argc, char **argv)
 {
 	struct ts_data d;
@@ -363,6 +380,10 @@ int cmd_forecast(int argc, char **argv)
 		rc = usage_error(
 		    "option --plot: draws one queue's forecast (use --queue ID, without "
 		    "--all or --backtest)");
+		goto out_args;
+	}
+	if (args.plot && plot_writable(args.plot, &e) < 0) {
+		rc = report_err(&e);
 		goto out_args;
 	}
 	bo.rollup = args.rollup;

@@ -47,6 +47,10 @@ struct predictor {
 	bool with_key;
 	double *proba;
 	size_t *rank;
+	/* the writer, opened once the first batch is predicted (open_writer's arguments) */
+	bool service, interactive;
+	int fmt;
+	char *const *keep;
 };
 
 /* The columns: key, then per OUTPUT_CLASSES label and probability (and their --top K-th
@@ -111,6 +115,12 @@ static int write_batch(struct predictor *pr, struct err *e)
 
 	if (m->kind->predict(m, b, pr->proba, e) < 0)
 		return -1;
+	/* Opened after the first batch is predicted, so that an error in it (a row the model
+	 * cannot read, text that is not UTF-8) prints nothing, not even a header. */
+	if (!pr->w) {
+		pr->w = open_writer(pr, pr->service, pr->fmt, pr->keep);
+		out_set_linebuffered(pr->w, pr->interactive && pr->fmt != OUT_TABLE);
+	}
 	for (i = 0; i < b->n; i++) {
 		const double *p = pr->proba + i * k;
 		if (pr->with_key) {
@@ -252,16 +262,16 @@ int cmd_predict(int argc, char **argv)
 	pr.with_key = !a.text && !service;
 	pr.proba = xmallocarray(BATCH, m->k * sizeof(double));
 	pr.rank = xmallocarray(m->k, sizeof(size_t));
-	/* The writer opens after the first batch is read, so that an error in it prints
-	 * nothing. */
-	while ((got = input_next(pr.in, BATCH, &e)) >= 0) {
-		if (!pr.w) {
-			pr.w = open_writer(&pr, service, fmt, keep.v);
-			out_set_linebuffered(pr.w, io.interactive && fmt != OUT_TABLE);
-		}
-		if (!got || write_batch(&pr, &e) < 0)
+	pr.service = service;
+	pr.fmt = fmt;
+	pr.keep = keep.v;
+	pr.interactive = io.interactive;
+	while ((got = input_next(pr.in, BATCH, &e)) > 0)
+		if (write_batch(&pr, &e) < 0)
 			break;
-	}
+	/* no rows at all: the header (or the empty document) still */
+	if (got == 0 && !e.code && !pr.w)
+		pr.w = open_writer(&pr, service, fmt, keep.v);
 	if (got < 0 || e.code) {
 		rc = report_err(&e);
 		if (pr.w)

@@ -180,3 +180,10 @@ expect_success 'messages that said the wrong thing: delimiter, NUL bytes, two JS
 	must_fail 1 dyn fit logreg two.json && err_is "two.json: several \{\"X\": \[...\]\} documents" &&
 	must_fail 2 dyn frobnicate && err_is "^dyn: .frobnicate. is not a dyn command \(see .dyn -h.\)$"
 '
+expect_success 'a command that fails writes nothing on stdout: predict --text, forecast --plot' '
+	printf "text,label\nreset my password,login\nthe invoice is wrong,billing\nlogin fails,login\nrefund the invoice,billing\n" >tx.csv &&
+	dyn fit text --id tx --test-fraction 0 tx.csv >/dev/null &&
+	must_fail 1 dyn predict tx --text "$(printf "\377")" && test ! -s out &&
+	must_fail 1 dyn forecast --queue 6 --horizon 3 --plot /nonexistent/q.png "$TESTDATA/tickets/tickets.csv" &&
+	test ! -s out && err_is "option --plot: \"/nonexistent/q.png\": cannot be written"
+'
