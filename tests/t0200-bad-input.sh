@@ -187,3 +187,13 @@ expect_success 'a command that fails writes nothing on stdout: predict --text, f
 	must_fail 1 dyn forecast --queue 6 --horizon 3 --plot /nonexistent/q.png "$TESTDATA/tickets/tickets.csv" &&
 	test ! -s out && err_is "option --plot: \"/nonexistent/q.png\": cannot be written"
 '
+expect_success 'invalid UTF-8 in a label is an error naming file, line and column; text models can repair it' '
+	printf "a,y\n1,x\377\n2,z\n3,x\377\n4,z\n" >lab8.csv &&
+	store_snapshot before &&
+	must_fail 1 dyn fit logreg lab8.csv && err_is "^dyn: lab8.csv:2: column \"y\": invalid UTF-8 in a label at byte 2$" &&
+	printf "text,label\nreset it,log\377in\nthe invoice,billing\nlog in,log\377in\ninvoice,billing\n" >tl8.csv &&
+	must_fail 1 dyn fit text tl8.csv && err_is "tl8.csv:2: column \"label\": invalid UTF-8 in a label" &&
+	store_snapshot after && compare before after &&
+	dyn fit text --id rep --invalid-utf8 replace --test-fraction 0 tl8.csv >/dev/null &&
+	dyn models show rep --format json | grep -q "log\\\\ufffdin\|log.in"
+'

@@ -175,6 +175,13 @@ static int dataset_load_cards(struct dataset *ds, const char *const *paths, size
 			got = -1;
 			break;
 		}
+		size_t bad = text_utf8_bad_offset(c.label, strlen(c.label));
+		if (bad) {
+			err_set(e, DYN_EDATA, "%s: invalid UTF-8 in its marker at byte %zu", c.id,
+				bad);
+			got = -1;
+			break;
+		}
 		sink_add(&k, &c);
 	}
 	card_release(&c);
@@ -239,6 +246,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	size_t f, p, i, xalloc = 0, yalloc = 0, talloc = 0;
 	long *cols = NULL, label_col;
 	struct sha256 sha;
+	struct strbuf label_fixed = STRBUF_INIT;
 	int ret = -1, got;
 
 	if (input == INPUT_CARD)
@@ -299,6 +307,25 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 					rec_colname(r, (size_t)label_col));
 				goto out;
 			}
+			/* A label is a class name kept in index.json and compared at predict: one
+			 * rule with the text (invalid UTF-8 is an error, or repaired where the kind
+			 * repairs its text), never a class of replacement characters by accident.
+			 */
+			size_t lbad = text_utf8_bad_offset(lab, len);
+			if (lbad && !o->utf8_replace) {
+				err_set(
+				    e, DYN_EDATA,
+				    "%s:%zu: column \"%s\": invalid UTF-8 in a label at byte %zu",
+				    rec_name(r), rec_line(r), rec_colname(r, (size_t)label_col),
+				    lbad);
+				goto out;
+			}
+			if (lbad) {
+				strbuf_reset(&label_fixed);
+				text_utf8_repair(lab, len, &label_fixed);
+				lab = label_fixed.buf;
+				len = label_fixed.len;
+			}
 			ALLOC_GROW(ds->y, n + 1, yalloc);
 			ds->y[n] = (int)strmap_intern(&labels, lab, len);
 			if (input == INPUT_TEXT) {
@@ -358,6 +385,7 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 	sha256_final_hex(&sha, sha256);
 	ret = 0;
 out:
+	strbuf_release(&label_fixed);
 	if (ret < 0) {
 		if (!ds->features)
 			ds->d = 0;
