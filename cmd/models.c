@@ -177,10 +177,52 @@ static int models_rm(int argc, char **argv)
 	return rc ? rc : finish_stdout(0);
 }
 
+static int check_row(void *arg, const char *path, const char *problem, bool removed)
+{
+	out_str(arg, path);
+	out_str(arg, problem);
+	out_str(arg, removed ? "removed" : "kept");
+	return 0;
+}
+
+static int models_check(int argc, char **argv)
+{
+	static const char *const cols[] = {"path", "problem", "action"};
+	int repair = 0, rc = 0, n, found;
+	const struct opt opts[] = {
+	    OPT_BOOL_(0, "repair", &repair,
+		      "remove temporaries and model files no entry names (never an entry)"),
+	    OPT_END_(),
+	};
+	struct store *s = NULL;
+	struct out_writer *w;
+	struct err e = ERR_INIT, we = ERR_INIT;
+
+	n = parse_cmd_options(argc, argv, opts, "dyn models check [--repair]", &rc);
+	if (n < 0)
+		return rc;
+	if (n > 0)
+		return usage_error("models check: unexpected argument \"%s\"", argv[0]);
+	if ((rc = open_store(&s)))
+		return rc;
+	w = out_new(stdout, (enum out_format)output_format(0), ARRAY_SIZE(cols), cols, NULL);
+	found = store_check(s, repair, check_row, w, &e);
+	if (out_finish(&w, &we) < 0 && found >= 0) {
+		e = we;
+		found = -1;
+	}
+	store_free(&s);
+	if (found < 0)
+		return report_err(&e);
+	/* like fsck: 1 while problems remain (a missing file is never repaired here) */
+	return finish_stdout(found ? DYN_EDATA : 0);
+}
+
 static const struct cmd models_commands[] = {
     {"ls", models_ls, "list the models of the store", 0},
     {"show", models_show, "show one model: parameters, metrics, training, data", 0},
     {"rm", models_rm, "remove models", 0},
+    {"check", models_check, "find what killed writers left; --repair removes it", 0},
     {NULL, NULL, NULL, 0},
 };
 

@@ -124,3 +124,25 @@ expect_success 'a store dyn creates is private to its user; one made by the team
 	DYN_STORE=$PWD/team dyn fit logreg --id p --label species "$TESTDATA/iris.csv" >/dev/null &&
 	test "$(stat -c %a team)" = 2775
 '
+expect_success 'models check finds what killed writers left; --repair removes it; writers clean temporaries' '
+	export DYN_STORE=$PWD/chk &&
+	dyn fit logreg --id c1 --label species "$TESTDATA/iris.csv" >/dev/null &&
+	dyn fit logreg --id c2 --label species "$TESTDATA/iris.csv" >/dev/null &&
+	dyn models check >out && test "$(wc -l <out)" -eq 1 &&
+	echo x >chk/models/.tmp-c3.safetensors-0123456789ab && echo y >chk/.tmp-index.json-ba9876543210 &&
+	cp chk/models/c1.safetensors chk/models/orphan.safetensors &&
+	must_fail 1 dyn models check &&
+	grep -q "chk/models/.tmp-c3.safetensors-0123456789ab,temporary file left by a killed writer,kept" out &&
+	grep -q "chk/.tmp-index.json-ba9876543210,temporary file" out &&
+	grep -q "chk/models/orphan.safetensors,model file that no index entry names,kept" out &&
+	dyn models check --repair >out && test "$(grep -c ",removed\$" out)" -eq 3 &&
+	! test -e chk/models/orphan.safetensors && dyn models check >/dev/null &&
+	echo x >chk/models/.tmp-c4.safetensors-aaaaaaaaaaaa &&
+	dyn fit logreg --id c4 --label species "$TESTDATA/iris.csv" >/dev/null &&
+	! ls -a chk/models | grep -q "^\.tmp-" &&
+	rm chk/models/c2.safetensors && must_fail 1 dyn models check --repair &&
+	grep -q "chk/models/c2.safetensors,.*,kept" out && dyn predict c1 "$TESTDATA/iris.csv" >/dev/null
+'
+expect_success 'models check is documented and completed' '
+	documented dyn-models models check && completed models check
+'

@@ -1,6 +1,7 @@
 /* The model store: opening (mkdir -p), the writers' flock, atomic writes, index.json (read,
  * validate, rewrite), adding, removing and reading models. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -415,7 +416,43 @@ out:
 	return ret;
 }
 
-static int store_lock(struct store *s, int *fd, struct err *e)
+/* Calls fn for each "dir/.tmp-*" regular file (dyn's temporaries: tmp_write names them so). */
+static void each_temporary(const char *dir, void (*fn)(void *arg, const char *path), void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct strbuf p = STRBUF_INIT;
+		struct stat st;
+		if (strncmp(de->d_name, ".tmp-", 5) != 0)
+			continue;
+		strbuf_addf(&p, "%s/%s", dir, de->d_name);
+		if (lstat(p.buf, &st) == 0 && S_ISREG(st.st_mode))
+			fn(arg, p.buf);
+		strbuf_release(&p);
+	}
+	closedir(d);
+}
+
+static void unlink_one(void *arg, const char *path)
+{
+	(void)arg;
+	unlink(path);
+}
+
+/* The store's temporaries are written only under the lock (the index's, the models'), so with
+ * the lock held any that exists was left by a writer that was killed: removed. */
+static void clean_temporaries(struct store *s)
+{
+	char *models = path_join(s->dir, "models");
+	each_temporary(s->dir, unlink_one, NULL);
+	each_temporary(models, unlink_one, NULL);
+	free(models);
+}
+
+static int store_lock_only(struct store *s, int *fd, struct err *e)
 {
 	int f = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
 	if (f < 0 && errno == ELOOP)
@@ -430,6 +467,15 @@ static int store_lock(struct store *s, int *fd, struct err *e)
 		}
 	}
 	*fd = f;
+	return 0;
+}
+
+/* The writers' lock: taken, then what killed writers left is cleaned. */
+static int store_lock(struct store *s, int *fd, struct err *e)
+{
+	if (store_lock_only(s, fd, e) < 0)
+		return -1;
+	clean_temporaries(s);
 	return 0;
 }
 
@@ -1180,5 +1226,88 @@ int store_load_model(struct store *s, const struct cJSON *entry, struct st_file 
 	ret = 0;
 out:
 	model_file_close(&mf);
+	return ret;
+}
+
+struct check_run {
+	int (*fn)(void *arg, const char *path, const char *problem, bool removed);
+	void *arg;
+	bool repair;
+	int ret;
+	size_t found;
+};
+
+static void check_report(struct check_run *c, const char *path, const char *problem, bool removable)
+{
+	bool removed = false;
+	if (c->ret)
+		return;
+	if (c->repair && removable)
+		removed = unlink(path) == 0;
+	c->found += !removed;
+	c->ret = c->fn(c->arg, path, problem, removed);
+}
+
+static void check_temporary(void *arg, const char *path)
+{
+	check_report(arg, path, "temporary file left by a killed writer", true);
+}
+
+int store_check(struct store *s, bool repair,
+		int (*fn)(void *arg, const char *path, const char *problem, bool removed),
+		void *arg, struct err *e)
+{
+	struct check_run c = {fn, arg, repair, 0, 0};
+	char *models = path_join(s->dir, "models");
+	cJSON *index = NULL, *list;
+	DIR *d = NULL;
+	int lock = -1, ret = -1;
+
+	if (store_lock_only(s, &lock, e) < 0 || store_read_index(s, &index, e) < 0)
+		goto out;
+	list = index_models(index);
+	each_temporary(s->dir, check_temporary, &c);
+	each_temporary(models, check_temporary, &c);
+	/* model files no entry names (a writer killed between its file and the index) */
+	d = opendir(models);
+	for (struct dirent *de; d && !c.ret && (de = readdir(d));) {
+		size_t n = strlen(de->d_name);
+		struct strbuf rel = STRBUF_INIT;
+		if (de->d_name[0] == '.' || n < 12 || strcmp(de->d_name + n - 12, ".safetensors"))
+			continue;
+		strbuf_addf(&rel, "models/%s", de->d_name);
+		if (!models_reference(list, rel.buf)) {
+			char *p = path_join(s->dir, rel.buf);
+			check_report(&c, p, "model file that no index entry names", true);
+			free(p);
+		}
+		strbuf_release(&rel);
+	}
+	/* entries whose file is missing or differs */
+	for (cJSON *m = list ? list->child : NULL; m && !c.ret; m = m->next) {
+		struct err fe = ERR_INIT;
+		void *buf = NULL;
+		size_t len;
+		const char *f = entry_string(m, "file");
+		if (!strcmp(store_entry_status(m), "running"))
+			continue;
+		if (f && store_read_model(s, m, &buf, &len, &fe) < 0) {
+			char *p = path_join(s->dir, f);
+			check_report(&c, p, fe.msg, false);
+			free(p);
+		}
+		free(buf);
+	}
+	if (c.ret) {
+		err_set(e, DYN_EDATA, "store check stopped");
+		goto out;
+	}
+	ret = (int)(c.found > 0);
+out:
+	if (d)
+		closedir(d);
+	store_unlock(&lock);
+	cJSON_Delete(index);
+	free(models);
 	return ret;
 }

@@ -68,6 +68,16 @@ int store_fail_training(struct store *s, const char *id, const char *msg, struct
  * process on this host that is gone) or "unknown". A static string. */
 const char *store_entry_status(const struct cJSON *entry);
 
+/* Checks the store under the lock, calling fn for each problem: a temporary file left by a
+ * killed writer, a model file no entry names (both removed when repair; writers also remove
+ * the temporaries whenever they take the lock), an entry whose file is missing or does not
+ * match it (reported only). removed says whether the file was removed; fn's non-zero return
+ * stops the check. Returns 1 when problems remain, 0 when none (or all were removed), -1 on
+ * error. */
+int store_check(struct store *s, bool repair,
+		int (*fn)(void *arg, const char *path, const char *problem, bool removed),
+		void *arg, struct err *e);
+
 /* Removes models by id under the lock (one index rewrite for all). A missing id is a
  * DYN_ENOTFOUND error and nothing is removed, unless force. */
 int store_remove(struct store *s, const char *const *ids, size_t n, bool force, struct err *e);
