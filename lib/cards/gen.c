@@ -29,18 +29,18 @@
 /* One well and one pump condition. Loads in N inside this file, kN on output. */
 struct well {
 	double stroke, spm, depth;
-	double rod_len;	 /* rods hanging from the surface (shorter than depth for parted rods) */
-	double area, ea; /* rod cross-section (m^2) and E*A (N) */
-	double weight;	 /* buoyant weight of rod_len of rods, N */
-	double fo;	 /* fluid load, N */
+	double rod_len;	  /* rods hanging from the surface (shorter than depth for parted rods) */
+	double area, ea;  /* rod cross-section (m^2) and E*A (N) */
+	double weight;	  /* buoyant weight of rod_len of rods, N */
+	double fo;	  /* fluid load, N */
 	double fo_design; /* fluid load of a full pump on this well, N */
-	double s_rod;	 /* rod stretch under fo as a fraction of the stroke */
-	double s_eff;	 /* stretch that delays the pick-up: s_rod plus tubing stretch */
-	double warp;	 /* unit asymmetry: phase warp of the polished rod's motion */
-	double damp;	 /* c of the wave equation on the downstroke, 1/s */
-	double damp_up;	 /* on the upstroke: the fluid column moves with the rods */
-	double smooth;	 /* corner rounding, fraction of a stroke */
-	bool stuck;	 /* plunger held: the bottom of the rods does not move */
+	double s_rod;	  /* rod stretch under fo as a fraction of the stroke */
+	double s_eff;	  /* stretch that delays the pick-up: s_rod plus tubing stretch */
+	double warp;	  /* unit asymmetry: phase warp of the polished rod's motion */
+	double damp;	  /* c of the wave equation on the downstroke, 1/s */
+	double damp_up;	  /* on the upstroke: the fluid column moves with the rods */
+	double smooth;	  /* corner rounding, fraction of a stroke */
+	bool stuck;	  /* plunger held: the bottom of the rods does not move */
 	double severity;
 	double up[RULE_N + 1], down[RULE_N + 1]; /* load rules, units of fo */
 };
