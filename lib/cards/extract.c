@@ -246,6 +246,34 @@ static unsigned dk_near(const struct grid *g, bool vert, long u, double v)
 	return a > b ? (a > d ? a : d) : (b > d ? b : d);
 }
 
+/* How colourful a line is: the median along it of the colour spread (max - min) of its
+ * darkest pixel across it. */
+static unsigned line_chroma(const struct grid *g, bool vert, const struct line *l)
+{
+	size_t n = l->t - l->s + 1, k = 0;
+	unsigned char *d = xmalloc(n);
+	for (size_t u = l->s; u <= l->t; u++) {
+		long c = lround(l->a + l->b * (double)u), best = c;
+		for (long v = c - 1; v <= c + 1; v++)
+			if (dk_uv(g, vert, (long)u, v) > dk_uv(g, vert, (long)u, best))
+				best = v;
+		long x = vert ? best : (long)u, y = vert ? (long)u : best;
+		if (x < 0 || y < 0 || (size_t)x >= g->w || (size_t)y >= g->h) {
+			d[k++] = 0;
+			continue;
+		}
+		const unsigned char *p = &g->rgb[3 * ((size_t)y * g->w + (size_t)x)];
+		int lo = p[0] < p[1] ? p[0] : p[1], hi = p[0] > p[1] ? p[0] : p[1];
+		lo = lo < p[2] ? lo : p[2];
+		hi = hi > p[2] ? hi : p[2];
+		d[k++] = (unsigned char)(hi - lo);
+	}
+	qsort(d, k, 1, cmp_uchar);
+	unsigned med = d[k / 2];
+	free(d);
+	return med;
+}
+
 /* How dark a line is: the median along it of the darkest pixel across it. */
 static unsigned line_dark(const struct grid *g, bool vert, const struct line *l)
 {
@@ -293,13 +321,13 @@ static void mark_line(const struct grid *g, bool vert, const struct line *l, dou
 	}
 }
 
-/* Grid lines: straight lines parallel to the axis ax across most of the plot, much fainter
+/* Grid lines: straight grey lines parallel to the axis ax across most of the plot, much fainter
  * than the axis (a curve's own straight stretch, a pump card's flat top, is drawn as dark as
  * the axes or darker). Marked in rule[] like the axes. */
 static void drop_grid(const struct grid *g, const struct line *ax, bool vert, unsigned char *rule)
 {
 	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, span = ax->t - ax->s + 1;
-	unsigned faint = line_dark(g, vert, ax) * 55 / 100;
+	unsigned faint = line_dark(g, vert, ax) * 55 / 100, grey = line_chroma(g, vert, ax) + 25;
 	double reach = SLOPE_MAX * (double)nu + 2;
 	struct line best = {0};
 	size_t best_len = 0, group = 0;
@@ -323,7 +351,8 @@ static void drop_grid(const struct grid *g, const struct line *ax, bool vert, un
 			group++;
 			continue;
 		}
-		if (group && darkest < faint) {
+		/* grey: a coloured line is the curve's, however faint */
+		if (group && darkest < faint && line_chroma(g, vert, &best) < grey) {
 			best.half = fmax(0.5, 0.5 * ((double)group - 2));
 			best.a = a - 0.5 * (double)group - 0.5;
 			mark_line(g, vert, &best, best.half, rule, vert ? 2 : 1);
@@ -346,6 +375,9 @@ static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx
 	find_line(g, false, true, hx);
 	find_line(g, true, false, vx);
 	if (!hx->found || !vx->found)
+		return false;
+	/* axes are thin lines: a thick one is a noisy branch of the curve (a thin band's) */
+	if (hx->half > 2 + 0.008 * size || vx->half > 2 + 0.008 * size)
 		return false;
 	double tol = fmax(3, 0.03 * size) + hx->half + vx->half;
 	/* the corner: the vertical line reaches down to the horizontal one, which starts there
@@ -380,7 +412,7 @@ static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx
 				area++;
 				inside += g->ink[y * g->w + x];
 			}
-		if (inside < 24 || inside * 100 < area)
+		if (inside < 24 || inside * 40 < area)
 			return false;
 		frame = true;
 	}
