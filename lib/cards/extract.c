@@ -1,16 +1,19 @@
 /* Cards read off pictures. The steps:
- *   1. ink: pixels darker than the background (its median brightness) or strongly coloured,
- *      on a grid reduced so that the work is bounded whatever the picture's size;
- *   2. rules: horizontal and vertical runs of ink nearly as long as the longest such run and
- *      at least half the picture across: axes, the plot's frame and grid lines;
- *   3. the curve: the connected structure (gaps of a few pixels bridged, where a rule was
- *      taken out under it) with the most ink once rules are out; a rule lying wholly within
- *      the curve's box is the curve's own straight stretch (a pump card's flat top) and is
- *      given back;
+ *   1. ink: pixels clearly darker than the background (its median brightness) or more
+ *      coloured than it, faint ones included (thin, light or JPEG-blurred lines), on a grid
+ *      reduced so that the work is bounded whatever the picture's size;
+ *   2. axes: the longest near-horizontal and near-vertical lines (the picture may be turned a
+ *      few degrees), the lowest and the leftmost of them, meeting at a corner with free
+ *      ends (a pump card's own corner turns into the card; a frame holds the curve); then the
+ *      grid: grey lines fainter than the axes, across the plot as the axes are, evenly
+ *      spaced (a curve's straight stretch stands alone);
+ *   3. the curve: the connected structure (gaps of a few pixels bridged, and across a rule
+ *      taken out under it) with the most ink once axes and grid are out; where it lay on an
+ *      axis, the axis's pixels of the curve's colour are given back;
  *   4. the loop: the upper envelope of the curve's columns left to right, then the lower one
  *      back (order_by_columns says why that is a card's loop);
- *   5. plot coordinates: x from the vertical axis, y up from the horizontal axis (the zero
- *      load) when there is one, else from the curve's lowest pixel (load_unanchored). */
+ *   5. plot coordinates: from the origin along the axes (the slant turned back), y up from
+ *      the zero load, else from the curve's lowest pixel (load_unanchored). */
 #include <math.h>
 
 #include "cards/extract.h"
@@ -120,15 +123,20 @@ struct line {
 	double half; /* half its thickness, working pixels */
 };
 
-#define SLOPE_MAX 0.07 /* about 4 degrees */
+#define SLOPE_MAX  0.07 /* about 4 degrees */
+#define LINE_FAINT 20	/* darker than the background by this much: a straight line's pixel */
+#define GRID_MAX   32	/* grid lines looked at along one axis */
 
-/* Ink at (u, v), where u runs along the line and v across it. */
+/* Ink at (u, v), where u runs along the line and v across it, or a pixel a little darker
+ * than the background: a thin grey axis turned a little spreads over two pixels, each too
+ * faint to be ink, and a line is long straight ink however faint. */
 static bool ink_uv(const struct grid *g, bool vert, long u, long v)
 {
 	long x = vert ? v : u, y = vert ? u : v;
 	if (x < 0 || y < 0 || (size_t)x >= g->w || (size_t)y >= g->h)
 		return false;
-	return g->ink[(size_t)y * g->w + (size_t)x] != 0;
+	size_t q = (size_t)y * g->w + (size_t)x;
+	return g->ink[q] || g->dk[q] >= LINE_FAINT;
 }
 
 /* Ink within a pixel across the line at u: a line a pixel thick drawn at a slant. */
@@ -163,17 +171,17 @@ static size_t longest_run(const struct grid *g, bool vert, double a, double b, s
 	return best;
 }
 
-/* The longest straight line, at least half the picture across; of lines about as long, the
- * one nearest one side: the lowest (vert false, far true), the topmost (vert false, far
- * false), the rightmost (vert true, far true) or the leftmost. An axis is the longest line
- * its way (it spans the plot; the curve lies within), and taking the longest keeps a line
- * slanted across an axis and its tick marks from passing for it. Slopes step so that the
- * line moves about a pixel across the picture. */
+/* The longest straight line, at least half the picture across; of lines nearly as long (within
+ * a tenth of the picture: tick labels in line with the curve's flat top lengthen it), the one
+ * nearest one side: the lowest (vert false, far true), the topmost (vert false, far false),
+ * the rightmost (vert true, far true) or the leftmost. An axis spans the plot and the curve
+ * lies within; taking long lines only keeps a line slanted across an axis and its tick marks
+ * from passing for it. Slopes step so that the line moves about a pixel across the picture. */
 static void find_line(const struct grid *g, bool vert, bool far, struct line *out)
 {
 	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, longest = 0;
 	double db = fmax(1.0 / (double)nu, 0.005), reach = SLOPE_MAX * (double)nu + 2;
-	double slack = fmax(2, 0.03 * (double)nu), best_pos = 0;
+	double slack = fmax(2, 0.1 * (double)nu), best_pos = 0;
 	size_t best_len = 0;
 	memset(out, 0, sizeof(*out));
 	for (int pass = 0; pass < 2; pass++)
@@ -321,26 +329,37 @@ static void mark_line(const struct grid *g, bool vert, const struct line *l, dou
 	}
 }
 
-/* Grid lines: straight grey lines parallel to the axis ax across most of the plot, much fainter
- * than the axis (a curve's own straight stretch, a pump card's flat top, is drawn as dark as
- * the axes or darker). Marked in rule[] like the axes. */
-static void drop_grid(const struct grid *g, const struct line *ax, bool vert, unsigned char *rule)
+/* Grid lines: straight grey lines parallel to the axis ax across the plot as the axis is (from
+ * the other axis to ax's far end), much fainter than the axis (a curve's own straight stretch, a
+ * pump card's flat top, is drawn as dark as the axes or darker). Marked in rule[] like the axes. */
+static void drop_grid(const struct grid *g, const struct line *ax, const struct line *other,
+		      bool vert, unsigned char *rule)
 {
 	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, span = ax->t - ax->s + 1;
 	unsigned faint = line_dark(g, vert, ax) * 55 / 100, grey = line_chroma(g, vert, ax) + 25;
 	double reach = SLOPE_MAX * (double)nu + 2;
-	struct line best = {0};
-	size_t best_len = 0, group = 0;
+	struct line best = {0}, found[GRID_MAX + 1];
+	size_t best_len = 0, group = 0, n = 0;
 	unsigned darkest = 0;
+	/* the axis is a line of the lattice when it lies on a tick */
+	found[n++] = *ax;
 	/* A line is met at a few neighbouring offsets (ink is looked for a pixel either side):
-	 * each group of them is one line, marked once at its longest run. */
+	 * each group of them is one line, kept at its longest run. */
 	for (double a = -reach; a <= (double)nv + reach + 1; a += 1) {
 		struct line l = {true, a, ax->b, 0, 0, 0.5};
 		size_t len =
 		    a <= (double)nv + reach ? longest_run(g, vert, a, ax->b, &l.s, &l.t) : 0;
-		bool cand = len * 10 >= span * 6 &&
-			    fabs(line_at(&l, 0.5 * (double)(l.s + l.t)) -
-				 line_at(ax, 0.5 * (double)(l.s + l.t))) >= ax->half + 3;
+		/* across the plot as the axis is: from the other axis to about the axis's far end
+		 * (the top of the vertical axis, the right end of the horizontal one, which specks
+		 * and JPEG's ringing may lengthen) */
+		double near = line_at(other, line_at(&l, vert ? (double)l.t : (double)l.s));
+		double tol = ax->half + other->half + 4, far = tol + 0.05 * (double)nu;
+		bool cand =
+		    len * 10 >= span * 6 &&
+		    fabs(line_at(&l, 0.5 * (double)(l.s + l.t)) -
+			 line_at(ax, 0.5 * (double)(l.s + l.t))) >= ax->half + 3 &&
+		    (vert ? (double)l.t >= near - tol && (double)l.s <= (double)ax->s + far
+			  : (double)l.s <= near + tol && (double)l.t >= (double)ax->t - far);
 		if (cand) {
 			unsigned d = line_dark(g, vert, &l);
 			if (len > best_len) {
@@ -352,14 +371,34 @@ static void drop_grid(const struct grid *g, const struct line *ax, bool vert, un
 			continue;
 		}
 		/* grey: a coloured line is the curve's, however faint */
-		if (group && darkest < faint && line_chroma(g, vert, &best) < grey) {
+		if (group && darkest < faint && line_chroma(g, vert, &best) < grey &&
+		    n <= GRID_MAX) {
 			best.half = fmax(0.5, 0.5 * ((double)group - 2));
 			best.a = a - 0.5 * (double)group - 0.5;
-			mark_line(g, vert, &best, best.half, rule, vert ? 2 : 1);
+			found[n++] = best;
 		}
 		group = 0;
 		best_len = 0;
 		darkest = 0;
+	}
+	/* A grid is a lattice: evenly spaced lines, at least three in a row (with the axis when
+	 * it lies on one). A curve's straight stretch that passes for a grid line (a pump card's
+	 * flat top across the plot) stands alone. */
+	double step_min = 0.08 * (double)nv;
+	for (size_t i = 1; i < n; i++) {
+		bool lattice = false;
+		for (size_t j = 0; j < n && !lattice; j++)
+			for (size_t k = 0; k < n && !lattice; k++) {
+				double ai = found[i].a, aj = found[j].a, ak = found[k].a;
+				if (j == i || k == i || j == k || fabs(aj - ai) < step_min)
+					continue;
+				/* i, j, k in a row, in any order */
+				lattice = fabs((ai + ak) - 2 * aj) <= 2 ||
+					  fabs((ai + aj) - 2 * ak) <= 2 ||
+					  fabs((aj + ak) - 2 * ai) <= 2;
+			}
+		if (lattice)
+			mark_line(g, vert, &found[i], found[i].half, rule, vert ? 2 : 1);
 	}
 }
 
@@ -367,7 +406,8 @@ static void drop_grid(const struct grid *g, const struct line *ax, bool vert, un
  * (the origin), each with a free end (the vertical axis's top, the horizontal one's right
  * end). A card's own corner (a pump card's pick-up meeting its bottom line) has no free end:
  * its lines turn into the rest of the card. A frame closes too, but holds the curve. Marks the
- * lines in rule[] (1 horizontal, 2 vertical); false when there are no axes. */
+ * lines in rule[] (1 horizontal, 2 vertical, 4 the picture left of the vertical axis); false
+ * when there are no axes. */
 static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx, struct line *vx)
 {
 	struct line top, right;
@@ -377,7 +417,7 @@ static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx
 	if (!hx->found || !vx->found)
 		return false;
 	/* axes are thin lines: a thick one is a noisy branch of the curve (a thin band's) */
-	if (hx->half > 2 + 0.008 * size || vx->half > 2 + 0.008 * size)
+	if (hx->half > 2 + 0.02 * size || vx->half > 2 + 0.02 * size)
 		return false;
 	double tol = fmax(3, 0.03 * size) + hx->half + vx->half;
 	/* the corner: the vertical line reaches down to the horizontal one, which starts there
@@ -418,12 +458,19 @@ static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx
 	}
 	mark_line(g, false, hx, hx->half, rule, 1);
 	mark_line(g, true, vx, vx->half, rule, 2);
+	/* Left of the vertical axis lie its labels, never the curve (positions start at the
+	 * axis): out of reach, even across the axis. */
+	for (size_t y = 0; y < g->h; y++) {
+		double edge = line_at(vx, (double)y) - vx->half - 1.5;
+		for (size_t x = 0; (double)x < edge && x < g->w; x++)
+			rule[y * g->w + x] |= 4;
+	}
 	if (frame) {
 		mark_line(g, false, &top, top.half, rule, 1);
 		mark_line(g, true, &right, right.half, rule, 2);
 	}
-	drop_grid(g, hx, false, rule);
-	drop_grid(g, vx, true, rule);
+	drop_grid(g, hx, vx, false, rule);
+	drop_grid(g, vx, hx, true, rule);
 	return true;
 }
 
@@ -590,7 +637,8 @@ static int cmp_uchar_med(const void *a, const void *b)
 	return cmp_uchar(a, b);
 }
 
-/* The median colour of the pixels where want(i) holds, into col; false when there are none. */
+/* The median colour of the ink pixels marked with bit in mask, within the box inside or out of
+ * it (in), into col; false when there are none. */
 static bool median_colour(const struct grid *g, const unsigned char *mask, unsigned char bit,
 			  const struct box *inside, bool in, unsigned char col[3])
 {
@@ -602,7 +650,7 @@ static bool median_colour(const struct grid *g, const unsigned char *mask, unsig
 			size_t q = y * g->w + x;
 			bool within = x >= inside->x0 && x <= inside->x1 && y >= inside->y0 &&
 				      y <= inside->y1;
-			if (!(mask[q] & bit) || within != in)
+			if (!(mask[q] & bit) || !g->ink[q] || within != in)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 1024;
@@ -658,19 +706,19 @@ static void claim_from_rules(const struct grid *g, const unsigned char *rule, un
 	near.y1 = near.y1 + tol < g->h ? near.y1 + tol : g->h - 1;
 	/* The rules' colour away from the curve, where the curve cannot be over them. */
 	if (!median_colour(g, curve, 1, bx, true, ccol) ||
-	    !median_colour(g, rule, 3, &near, false, rcol) || colour_dist(ccol, rcol) < 150)
+	    !median_colour(g, rule, 3, &near, false, rcol) || colour_dist(ccol, rcol) < 90)
 		return;
 	spread = colour_dist(ccol, rcol);
 	for (size_t y = near.y0; y <= near.y1; y++)
 		for (size_t x = near.x0; x <= near.x1; x++) {
 			size_t q = y * g->w + x;
-			if (!rule[q] || curve[q])
+			if (!(rule[q] & 3) || curve[q])
 				continue;
 			const unsigned char *px = &g->rgb[3 * q];
 			int dc = colour_dist(px, ccol);
 			/* Nearer to the curve's colour than to the rules', and as coloured as the
 			 * curve if it is (not a grid line of another grey than the axes). */
-			if (dc < colour_dist(px, rcol) && 3 * dc < spread &&
+			if (dc < colour_dist(px, rcol) && 2 * dc < spread &&
 			    (chroma(ccol) < 40 || 2 * chroma(px) >= chroma(ccol))) {
 				curve[q] = 1;
 				bx->x0 = x < bx->x0 ? x : bx->x0;

@@ -121,19 +121,19 @@ static void draw_well(struct well *w, struct rng *r)
 	double own = STEEL * GRAV * w->depth * (1 - rho / STEEL);
 	w->weight = w->area * own * fmin(1, 100e6 / own);
 	/* The pump is sized for the rods (rod-string design leaves the fluid load a share of
-	 * the rods' weight, the top rod under about 190 MPa): a full pump lifts 0.55 to 0.95
+	 * the rods' weight, the top rod under about 190 MPa): a full pump lifts 0.4 to 0.75
 	 * of the rods' buoyant weight. A tubing leak or a flowing well falls below that. */
-	w->fo = w->fo_design = unif(r, 0.55, 0.95) * w->weight;
+	w->fo = w->fo_design = unif(r, 0.4, 0.75) * w->weight;
 	w->s_rod = w->fo * w->depth / (w->ea * w->stroke);
 	/* a long string stretches more than a short stroke allows: longer strokes, as in
 	 * deep wells, then a lighter pump */
-	if (w->s_rod > 0.35) {
-		w->stroke = fmin(6, w->stroke * w->s_rod / 0.35);
+	if (w->s_rod > 0.25) {
+		w->stroke = fmin(6, w->stroke * w->s_rod / 0.25);
 		w->s_rod = w->fo * w->depth / (w->ea * w->stroke);
-		if (w->s_rod > 0.4) {
-			w->fo *= 0.4 / w->s_rod;
+		if (w->s_rod > 0.3) {
+			w->fo *= 0.3 / w->s_rod;
 			w->fo_design = w->fo;
-			w->s_rod = 0.4;
+			w->s_rod = 0.3;
 		}
 	}
 	if (w->stroke * w->spm > 20)
@@ -213,7 +213,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		 * some all along. */
 		bool tv = m != CARD_STANDING_VALVE_LEAK,
 		     sv = m == CARD_STANDING_VALVE_LEAK || m == CARD_BOTH_VALVES_LEAK;
-		sev = m == CARD_WORN_PUMP ? unif(r, 0.14, 0.28) : unif(r, 0.4, 0.75);
+		sev = m == CARD_WORN_PUMP ? unif(r, 0.18, 0.3) : unif(r, 0.45, 0.8);
 		double lsv = m == CARD_BOTH_VALVES_LEAK ? unif(r, 0.3, 0.6) : sev;
 		double wl = m == CARD_BOTH_VALVES_LEAK ? 0.35 : unif(r, 0.18, 0.3);
 		double wr = unif(r, 0.12, 0.25), far = unif(r, 0.3, 0.6);
@@ -235,7 +235,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	case CARD_PUMP_HITTING_DOWN:
 	case CARD_PUMP_HITTING_UP: {
-		sev = m == CARD_PUMP_HITTING_DOWN ? unif(r, 0.2, 0.6) : unif(r, 0.3, 0.9);
+		sev = m == CARD_PUMP_HITTING_DOWN ? unif(r, 0.35, 0.8) : unif(r, 0.4, 1);
 		double wd = unif(r, 0.03, 0.07);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N;
@@ -257,7 +257,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 	}
 	case CARD_PARTED_RODS: {
 		/* The pump is gone: the surface lifts the upper rods against a little friction. */
-		sev = unif(r, 0.1, 0.6); /* depth of the break, fraction of the pump depth */
+		sev = unif(r, 0.05, 0.45); /* depth of the break, fraction of the pump depth */
 		double mu = unif(r, 0.02, 0.06);
 		w->rod_len = sev * w->depth;
 		w->weight *= sev;
@@ -281,8 +281,10 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	}
 	case CARD_TUBING_MOVEMENT:
-		sev = unif(r, 1.5, 3); /* tubing stretch over rod stretch */
-		w->s_eff = fmin(0.7, w->s_rod * (1 + sev));
+		/* tubing stretch over rod stretch; what shows is a slant well beyond what the
+		 * rods alone give (at most 0.3 of the stroke) */
+		sev = unif(r, 1.5, 3);
+		w->s_eff = fmin(0.7, fmax(w->s_rod * (1 + sev), unif(r, 0.35, 0.5)));
 		break;
 	case CARD_PUMPING_WHILE_FLOWING:
 		sev = unif(r, 0.02, 0.1); /* the flowing well leaves little differential */
@@ -303,7 +305,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		w->damp_up *= unif(r, 2, 4);
 		break;
 	case CARD_SAND: {
-		sev = unif(r, 0.08, 0.25);
+		sev = unif(r, 0.12, 0.3);
 		double ju[RULE_N + 1], jd[RULE_N + 1];
 		jag_table(ju, 30 + rng_below(r, 50), r);
 		jag_table(jd, 30 + rng_below(r, 50), r);
