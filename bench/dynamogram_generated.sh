@@ -1,12 +1,13 @@
 #!/bin/sh
 # Issue 9's figures on generated cards: `dyn fit dynamogram` trained on cards of the 20 default
-# markers from `dyn mark generate` (fixed seed) and its accuracy on cards of
-# another seed (held out), from points (surface and pump cards) and from pictures of them.
-# Pictures: 128 x 128, PNG or JPEG at random, read back by card_extract, the raster network at
-# 32 x 32 (width 16, 40 epochs: the default 64 x 64 takes 20 times as long).
+# markers from `dyn mark generate` (fixed seed) and its accuracy on cards of another seed (held
+# out), from points (surface and pump cards) and from pictures of them. Pictures: 128 x 128,
+# PNG or JPEG at random, read back by card_extract, the raster network at 32 x 32 (width 16,
+# 40 epochs: the default 64 x 64 takes 20 times as long).
 # usage: sh bench/dynamogram_generated.sh [PER_MARKER [TEST_PER_MARKER [SEED]]]
-#        (from the repository root, after `make`; defaults 200, 50, 1; DYN the binary; RUNS="surface pump
-#        surface-pictures pump-pictures" picks the runs, THREADS the training threads)
+#   from the repository root, after `make`; defaults 200, 50, 1. Environment: DYN the binary
+#   (default ./dyn), RUNS the runs (default "surface pump surface-pictures pump-pictures"),
+#   THREADS the training threads (default 2).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 dyn=${DYN:-$root/dyn}

@@ -588,7 +588,8 @@ static int src_open(struct card_reader *r, const char *name, const char *member,
 			while (start > path && start[-1] != '/')
 				start--;
 			len = (size_t)(slash - start);
-			if (!(len == 1 && start[0] == '.') && !(len == 2 && !strncmp(start, "..", 2)))
+			if (!(len == 1 && start[0] == '.') &&
+			    !(len == 2 && !strncmp(start, "..", 2)))
 				r->dir_label = xstrndup(start, len);
 		}
 	}
