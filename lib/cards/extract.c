@@ -1,16 +1,19 @@
 /* Cards read off pictures. The steps:
- *   1. ink: pixels darker than the background (its median brightness) or strongly coloured,
- *      on a grid reduced so that the work is bounded whatever the picture's size;
- *   2. rules: horizontal and vertical runs of ink nearly as long as the longest such run and
- *      at least half the picture across: axes, the plot's frame and grid lines;
- *   3. the curve: the connected structure (gaps of a few pixels bridged, where a rule was
- *      taken out under it) with the most ink once rules are out; a rule lying wholly within
- *      the curve's box is the curve's own straight stretch (a pump card's flat top) and is
- *      given back;
+ *   1. ink: pixels clearly darker than the background (its median brightness) or more
+ *      coloured than it, faint ones included (thin, light or JPEG-blurred lines), on a grid
+ *      reduced so that the work is bounded whatever the picture's size;
+ *   2. axes: the longest near-horizontal and near-vertical lines (the picture may be turned a
+ *      few degrees), the lowest and the leftmost of them, meeting at a corner with free
+ *      ends (a pump card's own corner turns into the card; a frame holds the curve); then the
+ *      grid: grey lines fainter than the axes, across the plot as the axes are, evenly
+ *      spaced (a curve's straight stretch stands alone);
+ *   3. the curve: the connected structure (gaps of a few pixels bridged, and across a rule
+ *      taken out under it) with the most ink once axes and grid are out; where it lay on an
+ *      axis, the axis's pixels of the curve's colour are given back;
  *   4. the loop: the upper envelope of the curve's columns left to right, then the lower one
  *      back (order_by_columns says why that is a card's loop);
- *   5. plot coordinates: x from the vertical axis, y up from the horizontal axis (the zero
- *      load) when there is one, else from the curve's lowest pixel (load_unanchored). */
+ *   5. plot coordinates: from the origin along the axes (the slant turned back), y up from
+ *      the zero load, else from the curve's lowest pixel (load_unanchored). */
 #include <math.h>
 
 #include "cards/extract.h"
@@ -18,9 +21,11 @@
 
 /* The working grid's longer side at most (a larger picture is reduced by whole blocks). */
 #define WORK_SIDE 1024
-/* Ink: this much darker than the background (0-255), or this much colour (max - min). */
-#define INK_DARK   70
-#define INK_CHROMA 90
+/* Ink: this much darker than the background (0-255), or this much more colour (max - min)
+ * than the background: thin, light or coloured lines (a line under a pixel wide, JPEG's
+ * blur) are faint; a grid this faint is told from the curve afterwards (drop_grid). */
+#define INK_DARK   40
+#define INK_CHROMA 40
 /* Bridged gaps, in working pixels. */
 #define BRIDGE 3
 /* ... and across a rule up to this thick. */
@@ -29,6 +34,7 @@
 struct grid {
 	size_t w, h, f; /* working size; f picture pixels a side per working pixel */
 	unsigned char *ink;
+	unsigned char *dk;  /* per working pixel: how much darker than the background, at most */
 	unsigned char *rgb; /* per working pixel: the colour of its darkest picture pixel */
 };
 
@@ -37,25 +43,39 @@ static int cmp_uchar(const void *a, const void *b)
 	return (int)*(const unsigned char *)a - (int)*(const unsigned char *)b;
 }
 
-/* Brightness of the background: the median of a sample of pixels. */
-static unsigned background(const struct img *im)
+static int cmp_size(const void *a, const void *b)
 {
-	size_t n = im->w * im->h, step = n / 4096 + 1, k = 0;
-	unsigned char *s = xmalloc(n / step + 1);
-	unsigned med;
-	for (size_t i = 0; i < n; i += step) {
-		const unsigned char *p = im->px + i * (size_t)im->channels;
-		s[k++] = im->channels == 3
-			     ? (unsigned char)((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8)
-			     : p[0];
-	}
-	qsort(s, k, 1, cmp_uchar);
-	med = s[k / 2];
-	free(s);
-	return med;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
 }
 
-static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
+/* The background: the median brightness and colourfulness of a sample of pixels. */
+static void background(const struct img *im, unsigned *lum, unsigned *chroma)
+{
+	size_t n = im->w * im->h, step = n / 4096 + 1, k = 0;
+	unsigned char *s = xmalloc(n / step + 1), *c = xmalloc(n / step + 1);
+	for (size_t i = 0; i < n; i += step) {
+		const unsigned char *p = im->px + i * (size_t)im->channels;
+		if (im->channels == 3) {
+			unsigned lo = p[0] < p[1] ? p[0] : p[1], hi = p[0] > p[1] ? p[0] : p[1];
+			lo = lo < p[2] ? lo : p[2];
+			hi = hi > p[2] ? hi : p[2];
+			s[k] = (unsigned char)((p[0] * 77 + p[1] * 150 + p[2] * 29) >> 8);
+			c[k++] = (unsigned char)(hi - lo);
+		} else {
+			s[k] = p[0];
+			c[k++] = 0;
+		}
+	}
+	qsort(s, k, 1, cmp_uchar);
+	qsort(c, k, 1, cmp_uchar);
+	*lum = s[k / 2];
+	*chroma = c[k / 2];
+	free(s);
+	free(c);
+}
+
+static void grid_ink(struct grid *g, const struct img *im, unsigned bg, unsigned bg_chroma)
 {
 	size_t side = im->w > im->h ? im->w : im->h;
 	g->f = (side + WORK_SIDE - 1) / WORK_SIDE;
@@ -63,6 +83,7 @@ static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
 	g->h = (im->h + g->f - 1) / g->f;
 	unsigned char *dark = xmalloc(g->w * g->h);
 	g->ink = xcalloc(g->w * g->h, 1);
+	g->dk = xcalloc(g->w * g->h, 1);
 	g->rgb = xmallocarray(g->w * g->h, 3);
 	memset(dark, 255, g->w * g->h);
 	for (size_t y = 0; y < im->h; y++)
@@ -79,8 +100,11 @@ static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
 				lum = lo = hi = p[0];
 			}
 			size_t q = (y / g->f) * g->w + x / g->f;
-			if (lum + INK_DARK <= bg || hi - lo >= INK_CHROMA)
+			unsigned d = lum < bg ? bg - lum : 0;
+			if (d >= INK_DARK || hi - lo >= bg_chroma + INK_CHROMA)
 				g->ink[q] = 1;
+			if (d > g->dk[q])
+				g->dk[q] = (unsigned char)d;
 			if (lum <= dark[q]) {
 				dark[q] = (unsigned char)lum;
 				for (int k = 0; k < 3; k++)
@@ -90,57 +114,364 @@ static void grid_ink(struct grid *g, const struct img *im, unsigned bg)
 	free(dark);
 }
 
-/* Marks rules in rule[] (1 horizontal, 2 vertical, 3 both). */
-static void find_rules(const struct grid *g, unsigned char *rule)
+/* A straight line of ink, near horizontal (y = a + b x for x in [s, t]) or near vertical
+ * (x = a + b y for y in [s, t]); |b| up to SLOPE_MAX, for a picture turned a little. */
+struct line {
+	bool found;
+	double a, b;
+	size_t s, t;
+	double half; /* half its thickness, working pixels */
+};
+
+#define SLOPE_MAX  0.07 /* about 4 degrees */
+#define LINE_FAINT 20	/* darker than the background by this much: a straight line's pixel */
+#define GRID_MAX   32	/* grid lines looked at along one axis */
+
+/* Ink at (u, v), where u runs along the line and v across it, or a pixel a little darker
+ * than the background: a thin grey axis turned a little spreads over two pixels, each too
+ * faint to be ink, and a line is long straight ink however faint. */
+static bool ink_uv(const struct grid *g, bool vert, long u, long v)
 {
-	size_t longest = 0, min_len;
-	size_t w = g->w, h = g->h;
-	/* Horizontal. */
-	for (int pass = 0; pass < 2; pass++) {
-		min_len = longest * 9 / 10;
-		if (min_len < w / 2)
-			min_len = w / 2;
-		for (size_t y = 0; y < h; y++) {
-			size_t x = 0;
-			while (x < w) {
-				size_t s;
-				if (!g->ink[y * w + x]) {
-					x++;
-					continue;
-				}
-				for (s = x; x < w && g->ink[y * w + x]; x++)
-					;
-				if (pass == 0 && x - s > longest)
-					longest = x - s;
-				if (pass == 1 && x - s >= min_len)
-					for (size_t i = s; i < x; i++)
-						rule[y * w + i] |= 1;
-			}
+	long x = vert ? v : u, y = vert ? u : v;
+	if (x < 0 || y < 0 || (size_t)x >= g->w || (size_t)y >= g->h)
+		return false;
+	size_t q = (size_t)y * g->w + (size_t)x;
+	return g->ink[q] || g->dk[q] >= LINE_FAINT;
+}
+
+/* Ink within a pixel across the line at u: a line a pixel thick drawn at a slant. */
+static bool ink_near(const struct grid *g, bool vert, long u, double v)
+{
+	long c = lround(v);
+	return ink_uv(g, vert, u, c) || ink_uv(g, vert, u, c - 1) || ink_uv(g, vert, u, c + 1);
+}
+
+/* The line at v = a + b u: its longest run of ink (gaps of up to 2 pixels bridged). */
+static size_t longest_run(const struct grid *g, bool vert, double a, double b, size_t *s, size_t *t)
+{
+	size_t nu = vert ? g->h : g->w, best = 0, start = 0, last = 0;
+	bool in = false;
+	for (size_t u = 0; u < nu; u++) {
+		if (!ink_near(g, vert, (long)u, a + b * (double)u)) {
+			if (in && u - last > 3)
+				in = false;
+			continue;
+		}
+		if (!in) {
+			in = true;
+			start = u;
+		}
+		last = u;
+		if (last - start + 1 > best) {
+			best = last - start + 1;
+			*s = start;
+			*t = last;
 		}
 	}
-	longest = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		min_len = longest * 9 / 10;
-		if (min_len < h / 2)
-			min_len = h / 2;
-		for (size_t x = 0; x < w; x++) {
-			size_t y = 0;
-			while (y < h) {
-				size_t s;
-				if (!g->ink[y * w + x]) {
-					y++;
+	return best;
+}
+
+/* The longest straight line, at least half the picture across; of lines nearly as long (within
+ * a tenth of the picture: tick labels in line with the curve's flat top lengthen it), the one
+ * nearest one side: the lowest (vert false, far true), the topmost (vert false, far false),
+ * the rightmost (vert true, far true) or the leftmost. An axis spans the plot and the curve
+ * lies within; taking long lines only keeps a line slanted across an axis and its tick marks
+ * from passing for it. Slopes step so that the line moves about a pixel across the picture. */
+static void find_line(const struct grid *g, bool vert, bool far, struct line *out)
+{
+	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, longest = 0;
+	double db = fmax(1.0 / (double)nu, 0.005), reach = SLOPE_MAX * (double)nu + 2;
+	double slack = fmax(2, 0.1 * (double)nu), best_pos = 0;
+	size_t best_len = 0;
+	memset(out, 0, sizeof(*out));
+	for (int pass = 0; pass < 2; pass++)
+		for (double b = -SLOPE_MAX; b <= SLOPE_MAX + 1e-9; b += db)
+			for (double a = -reach; a <= (double)nv + reach; a += 1) {
+				size_t s = 0, t = 0, len = longest_run(g, vert, a, b, &s, &t);
+				if (pass == 0) {
+					if (len > longest)
+						longest = len;
 					continue;
 				}
-				for (s = y; y < h && g->ink[y * w + x]; y++)
-					;
-				if (pass == 0 && y - s > longest)
-					longest = y - s;
-				if (pass == 1 && y - s >= min_len)
-					for (size_t i = s; i < y; i++)
-						rule[i * w + x] |= 2;
+				if (len * 2 < nu || (double)len + slack < (double)longest)
+					continue;
+				double pos = a + b * 0.5 * (double)(s + t);
+				double key = far ? pos : -pos, bkey = far ? best_pos : -best_pos;
+				/* the outermost; a longer run of the same line (a pixel away) wins
+				 */
+				if (!out->found || key > bkey + 1.5 ||
+				    (key > bkey - 1.5 && len > best_len)) {
+					out->found = true;
+					out->a = a;
+					out->b = b;
+					out->s = s;
+					out->t = t;
+					best_pos = pos;
+					best_len = len;
+				}
 			}
+	if (!out->found)
+		return;
+	/* Its thickness: the ink across it at a few places along it, the median. */
+	size_t th[5];
+	for (int k = 0; k < 5; k++) {
+		long u = (long)(out->s + (out->t - out->s) * (size_t)(2 * k + 1) / 10);
+		long c = lround(out->a + out->b * (double)u), lo = c, hi = c;
+		if (!ink_uv(g, vert, u, c))
+			c = ink_uv(g, vert, u, c - 1) ? c - 1 : c + 1;
+		lo = hi = c;
+		while (lo > c - 40 && ink_uv(g, vert, u, lo - 1))
+			lo--;
+		while (hi < c + 40 && ink_uv(g, vert, u, hi + 1))
+			hi++;
+		th[k] = (size_t)(hi - lo + 1);
+	}
+	qsort(th, 5, sizeof(th[0]), cmp_size);
+	out->half = 0.5 * (double)th[2];
+}
+
+/* v of the line at u. */
+static double line_at(const struct line *l, double u)
+{
+	return l->a + l->b * u;
+}
+
+/* Darkness at (u, v) (u along, v across), 0 outside. */
+static unsigned dk_uv(const struct grid *g, bool vert, long u, long v)
+{
+	long x = vert ? v : u, y = vert ? u : v;
+	if (x < 0 || y < 0 || (size_t)x >= g->w || (size_t)y >= g->h)
+		return 0;
+	return g->dk[(size_t)y * g->w + (size_t)x];
+}
+
+/* The darkest within a pixel across the line at u. */
+static unsigned dk_near(const struct grid *g, bool vert, long u, double v)
+{
+	long c = lround(v);
+	unsigned a = dk_uv(g, vert, u, c - 1), b = dk_uv(g, vert, u, c),
+		 d = dk_uv(g, vert, u, c + 1);
+	return a > b ? (a > d ? a : d) : (b > d ? b : d);
+}
+
+/* How colourful a line is: the median along it of the colour spread (max - min) of its
+ * darkest pixel across it. */
+static unsigned line_chroma(const struct grid *g, bool vert, const struct line *l)
+{
+	size_t n = l->t - l->s + 1, k = 0;
+	unsigned char *d = xmalloc(n);
+	for (size_t u = l->s; u <= l->t; u++) {
+		long c = lround(l->a + l->b * (double)u), best = c;
+		for (long v = c - 1; v <= c + 1; v++)
+			if (dk_uv(g, vert, (long)u, v) > dk_uv(g, vert, (long)u, best))
+				best = v;
+		long x = vert ? best : (long)u, y = vert ? (long)u : best;
+		if (x < 0 || y < 0 || (size_t)x >= g->w || (size_t)y >= g->h) {
+			d[k++] = 0;
+			continue;
+		}
+		const unsigned char *p = &g->rgb[3 * ((size_t)y * g->w + (size_t)x)];
+		int lo = p[0] < p[1] ? p[0] : p[1], hi = p[0] > p[1] ? p[0] : p[1];
+		lo = lo < p[2] ? lo : p[2];
+		hi = hi > p[2] ? hi : p[2];
+		d[k++] = (unsigned char)(hi - lo);
+	}
+	qsort(d, k, 1, cmp_uchar);
+	unsigned med = d[k / 2];
+	free(d);
+	return med;
+}
+
+/* How dark a line is: the median along it of the darkest pixel across it. */
+static unsigned line_dark(const struct grid *g, bool vert, const struct line *l)
+{
+	size_t n = l->t - l->s + 1, k = 0;
+	unsigned char *d = xmalloc(n);
+	for (size_t u = l->s; u <= l->t; u++)
+		d[k++] = (unsigned char)dk_near(g, vert, (long)u, l->a + l->b * (double)u);
+	qsort(d, k, 1, cmp_uchar);
+	unsigned med = d[k / 2];
+	free(d);
+	return med;
+}
+
+/* Does a line go on from (u0, v0) along u in direction dir (slope b) for len pixels: ink at
+ * least dmin dark within 2 pixels across right from the start and over most of the way? */
+static bool goes_on(const struct grid *g, bool vert, double u0, int dir, double v0, double b,
+		    double len, unsigned dmin)
+{
+	size_t n = 0, hit = 0;
+	for (double k = 0; k <= len; k += 1) {
+		double u = u0 + dir * k, v = v0 + b * dir * k;
+		bool ink = dk_near(g, vert, lround(u), v) >= dmin ||
+			   dk_near(g, vert, lround(u), v - 2) >= dmin ||
+			   dk_near(g, vert, lround(u), v + 2) >= dmin;
+		if (k < 3 && !ink)
+			return false;
+		n++;
+		hit += ink;
+	}
+	return n && hit * 10 >= n * 6;
+}
+
+/* Marks the band of line l, half its thickness and a pixel and a half either side, in rule[]
+ * with bit. */
+static void mark_line(const struct grid *g, bool vert, const struct line *l, double half,
+		      unsigned char *rule, unsigned char bit)
+{
+	for (size_t u = l->s > 2 ? l->s - 2 : 0; u <= l->t + 2; u++) {
+		double v = line_at(l, (double)u);
+		for (long d = lround(v - half - 1.5); d <= lround(v + half + 1.5); d++) {
+			long x = vert ? d : (long)u, y = vert ? (long)u : d;
+			if (x >= 0 && y >= 0 && (size_t)x < g->w && (size_t)y < g->h)
+				rule[(size_t)y * g->w + (size_t)x] |= bit;
 		}
 	}
+}
+
+/* Grid lines: straight grey lines parallel to the axis ax across the plot as the axis is (from
+ * the other axis to ax's far end), much fainter than the axis (a curve's own straight stretch, a
+ * pump card's flat top, is drawn as dark as the axes or darker). Marked in rule[] like the axes. */
+static void drop_grid(const struct grid *g, const struct line *ax, const struct line *other,
+		      bool vert, unsigned char *rule)
+{
+	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, span = ax->t - ax->s + 1;
+	unsigned faint = line_dark(g, vert, ax) * 55 / 100, grey = line_chroma(g, vert, ax) + 25;
+	double reach = SLOPE_MAX * (double)nu + 2;
+	struct line best = {0}, found[GRID_MAX + 1];
+	size_t best_len = 0, group = 0, n = 0;
+	unsigned darkest = 0;
+	/* the axis is a line of the lattice when it lies on a tick */
+	found[n++] = *ax;
+	/* A line is met at a few neighbouring offsets (ink is looked for a pixel either side):
+	 * each group of them is one line, kept at its longest run. */
+	for (double a = -reach; a <= (double)nv + reach + 1; a += 1) {
+		struct line l = {true, a, ax->b, 0, 0, 0.5};
+		size_t len =
+		    a <= (double)nv + reach ? longest_run(g, vert, a, ax->b, &l.s, &l.t) : 0;
+		/* across the plot as the axis is: from the other axis to about the axis's far end
+		 * (the top of the vertical axis, the right end of the horizontal one, which specks
+		 * and JPEG's ringing may lengthen) */
+		double near = line_at(other, line_at(&l, vert ? (double)l.t : (double)l.s));
+		double tol = ax->half + other->half + 4, far = tol + 0.05 * (double)nu;
+		bool cand =
+		    len * 10 >= span * 6 &&
+		    fabs(line_at(&l, 0.5 * (double)(l.s + l.t)) -
+			 line_at(ax, 0.5 * (double)(l.s + l.t))) >= ax->half + 3 &&
+		    (vert ? (double)l.t >= near - tol && (double)l.s <= (double)ax->s + far
+			  : (double)l.s <= near + tol && (double)l.t >= (double)ax->t - far);
+		if (cand) {
+			unsigned d = line_dark(g, vert, &l);
+			if (len > best_len) {
+				best = l;
+				best_len = len;
+			}
+			darkest = d > darkest ? d : darkest;
+			group++;
+			continue;
+		}
+		/* grey: a coloured line is the curve's, however faint */
+		if (group && darkest < faint && line_chroma(g, vert, &best) < grey &&
+		    n <= GRID_MAX) {
+			best.half = fmax(0.5, 0.5 * ((double)group - 2));
+			best.a = a - 0.5 * (double)group - 0.5;
+			found[n++] = best;
+		}
+		group = 0;
+		best_len = 0;
+		darkest = 0;
+	}
+	/* A grid is a lattice: evenly spaced lines, at least three in a row (with the axis when
+	 * it lies on one). A curve's straight stretch that passes for a grid line (a pump card's
+	 * flat top across the plot) stands alone. */
+	double step_min = 0.08 * (double)nv;
+	for (size_t i = 1; i < n; i++) {
+		bool lattice = false;
+		for (size_t j = 0; j < n && !lattice; j++)
+			for (size_t k = 0; k < n && !lattice; k++) {
+				double ai = found[i].a, aj = found[j].a, ak = found[k].a;
+				if (j == i || k == i || j == k || fabs(aj - ai) < step_min)
+					continue;
+				/* i, j, k in a row, in any order */
+				lattice = fabs((ai + ak) - 2 * aj) <= 2 ||
+					  fabs((ai + aj) - 2 * ak) <= 2 ||
+					  fabs((aj + ak) - 2 * ai) <= 2;
+			}
+		if (lattice)
+			mark_line(g, vert, &found[i], found[i].half, rule, vert ? 2 : 1);
+	}
+}
+
+/* Axes: the lowest long horizontal line and the leftmost long vertical one meeting at a corner
+ * (the origin), each with a free end (the vertical axis's top, the horizontal one's right
+ * end). A card's own corner (a pump card's pick-up meeting its bottom line) has no free end:
+ * its lines turn into the rest of the card. A frame closes too, but holds the curve. Marks the
+ * lines in rule[] (1 horizontal, 2 vertical, 4 the picture left of the vertical axis); false
+ * when there are no axes. */
+static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx, struct line *vx)
+{
+	struct line top, right;
+	double size = (double)(g->w > g->h ? g->w : g->h);
+	find_line(g, false, true, hx);
+	find_line(g, true, false, vx);
+	if (!hx->found || !vx->found)
+		return false;
+	/* axes are thin lines: a thick one is a noisy branch of the curve (a thin band's) */
+	if (hx->half > 2 + 0.02 * size || vx->half > 2 + 0.02 * size)
+		return false;
+	double tol = fmax(3, 0.03 * size) + hx->half + vx->half;
+	/* the corner: the vertical line reaches down to the horizontal one, which starts there
+	 * (or a little to the left: the tick mark of the zero load, the axis's label) */
+	double cy = line_at(hx, line_at(vx, (double)vx->t)), cx = line_at(vx, cy);
+	if ((double)hx->s > cx + tol || (double)hx->s < cx - tol - 0.12 * size ||
+	    (double)vx->t < cy - tol || (double)vx->t > cy + tol + 0.12 * size)
+		return false;
+	/* free ends: no line going on to the right from the vertical line's top, nor up from
+	 * the horizontal line's right end, as dark as the lines themselves (a faint grid line
+	 * may start there) */
+	unsigned dmin = (line_dark(g, false, hx) + line_dark(g, true, vx)) * 3 / 10;
+	double xt = line_at(vx, (double)vx->s), yr = line_at(hx, (double)hx->t);
+	bool turns =
+	    goes_on(g, false, xt + vx->half + 1, 1, (double)vx->s, hx->b, 0.2 * (double)g->w,
+		    dmin) ||
+	    goes_on(g, true, yr - hx->half - 1, -1, (double)hx->t, vx->b, 0.2 * (double)g->h, dmin);
+	bool frame = false;
+	if (turns) {
+		/* A frame: its top and right sides close the box and the curve lies inside. */
+		size_t inside = 0, area = 0;
+		double in = 0.04 * size;
+		find_line(g, false, false, &top);
+		find_line(g, true, true, &right);
+		if (!top.found || !right.found)
+			return false;
+		for (size_t y = (size_t)fmax(0, line_at(&top, cx) + top.half + in);
+		     (double)y < cy - hx->half - in && y < g->h; y++)
+			for (size_t x = (size_t)fmax(0, cx + vx->half + in);
+			     (double)x < line_at(&right, (double)y) - right.half - in && x < g->w;
+			     x++) {
+				area++;
+				inside += g->ink[y * g->w + x];
+			}
+		if (inside < 24 || inside * 40 < area)
+			return false;
+		frame = true;
+	}
+	mark_line(g, false, hx, hx->half, rule, 1);
+	mark_line(g, true, vx, vx->half, rule, 2);
+	/* Left of the vertical axis lie its labels, never the curve (positions start at the
+	 * axis): out of reach, even across the axis. */
+	for (size_t y = 0; y < g->h; y++) {
+		double edge = line_at(vx, (double)y) - vx->half - 1.5;
+		for (size_t x = 0; (double)x < edge && x < g->w; x++)
+			rule[y * g->w + x] |= 4;
+	}
+	if (frame) {
+		mark_line(g, false, &top, top.half, rule, 1);
+		mark_line(g, true, &right, right.half, rule, 2);
+	}
+	drop_grid(g, hx, vx, false, rule);
+	drop_grid(g, vx, hx, true, rule);
+	return true;
 }
 
 struct box {
@@ -186,18 +517,41 @@ static size_t largest_structure(const struct grid *g, const unsigned char *rule,
 				     dy = d == 2   ? 1
 					  : d == 3 ? -1
 						   : 0;
-				for (long k = 1; k <= ACROSS; k++) {
+				bool crossed = false;
+				int faint = 0;
+				for (long k = 1, off = 0; k <= ACROSS + off; k++) {
 					long x = (long)px + k * dx, y = (long)py + k * dy;
 					size_t q;
 					if (x < 0 || y < 0 || (size_t)x >= w || (size_t)y >= h)
 						break;
 					q = (size_t)y * w + (size_t)x;
-					if (rule[q])
+					if (rule[q]) {
+						/* a thick rule's band does not count, up to
+						 * another ACROSS */
+						off += off < ACROSS;
+						crossed = true;
 						continue;
-					if (k > 1 && g->ink[q] && !lab[q]) {
-						lab[q] = (unsigned)label;
-						stack[sp++] = q;
 					}
+					if (!crossed)
+						break;
+					/* beyond the rule: the line, maybe a little aside (it
+					 * crosses at a slant) or past its faint edge */
+					for (long j = 0; j <= 2 * BRIDGE; j++) {
+						long o = j % 2 ? (j + 1) / 2 : -(j / 2);
+						long xo = x + o * dy, yo = y + o * dx;
+						size_t qo;
+						if (xo < 0 || yo < 0 || (size_t)xo >= w ||
+						    (size_t)yo >= h)
+							continue;
+						qo = (size_t)yo * w + (size_t)xo;
+						if (g->ink[qo] && !rule[qo] && !lab[qo]) {
+							lab[qo] = (unsigned)label;
+							stack[sp++] = qo;
+							break;
+						}
+					}
+					if (!g->ink[q] && faint++ < 2)
+						continue;
 					break;
 				}
 			}
@@ -278,61 +632,13 @@ static void drop_specks(const struct grid *g, unsigned char *curve, struct box *
 	}
 }
 
-/* Gives back the rule runs lying within the curve's box (its own straight stretches), and
- * finds the axes among the others: the lowest horizontal rule and the leftmost vertical one
- * (-1 when none). */
-static void sort_rules(const struct grid *g, const unsigned char *rule, unsigned char *curve,
-		       const struct box *bx, long *axis_y, long *axis_x)
-{
-	size_t w = g->w, h = g->h;
-	const size_t tol = BRIDGE;
-	*axis_y = *axis_x = -1;
-	for (size_t y = 0; y < h; y++) {
-		size_t x = 0;
-		while (x < w) {
-			size_t s;
-			if (!(rule[y * w + x] & 1)) {
-				x++;
-				continue;
-			}
-			for (s = x; x < w && (rule[y * w + x] & 1); x++)
-				;
-			if (y + tol >= bx->y0 && y <= bx->y1 + tol && s + tol >= bx->x0 &&
-			    x - 1 <= bx->x1 + tol) {
-				for (size_t i = s; i < x; i++)
-					curve[y * w + i] = 1;
-			} else {
-				*axis_y = (long)y;
-			}
-		}
-	}
-	for (size_t x = 0; x < w; x++) {
-		size_t y = 0;
-		while (y < h) {
-			size_t s;
-			if (!(rule[y * w + x] & 2)) {
-				y++;
-				continue;
-			}
-			for (s = y; y < h && (rule[y * w + x] & 2); y++)
-				;
-			if (x + tol >= bx->x0 && x <= bx->x1 + tol && s + tol >= bx->y0 &&
-			    y - 1 <= bx->y1 + tol) {
-				for (size_t i = s; i < y; i++)
-					curve[i * w + x] = 1;
-			} else if (*axis_x < 0) {
-				*axis_x = (long)x;
-			}
-		}
-	}
-}
-
 static int cmp_uchar_med(const void *a, const void *b)
 {
 	return cmp_uchar(a, b);
 }
 
-/* The median colour of the pixels where want(i) holds, into col; false when there are none. */
+/* The median colour of the ink pixels marked with bit in mask, within the box inside or out of
+ * it (in), into col; false when there are none. */
 static bool median_colour(const struct grid *g, const unsigned char *mask, unsigned char bit,
 			  const struct box *inside, bool in, unsigned char col[3])
 {
@@ -344,7 +650,7 @@ static bool median_colour(const struct grid *g, const unsigned char *mask, unsig
 			size_t q = y * g->w + x;
 			bool within = x >= inside->x0 && x <= inside->x1 && y >= inside->y0 &&
 				      y <= inside->y1;
-			if (!(mask[q] & bit) || within != in)
+			if (!(mask[q] & bit) || !g->ink[q] || within != in)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 1024;
@@ -406,7 +712,7 @@ static void claim_from_rules(const struct grid *g, const unsigned char *rule, un
 	for (size_t y = near.y0; y <= near.y1; y++)
 		for (size_t x = near.x0; x <= near.x1; x++) {
 			size_t q = y * g->w + x;
-			if (!rule[q] || curve[q])
+			if (!(rule[q] & 3) || curve[q])
 				continue;
 			const unsigned char *px = &g->rgb[3 * q];
 			int dc = colour_dist(px, ccol);
@@ -577,25 +883,27 @@ int card_extract(const struct img *im, const char *name, struct card *c, struct 
 	unsigned char *rule = NULL, *curve = NULL;
 	struct path path = {0};
 	struct box bx;
-	long axis_y, axis_x;
+	struct line hx, vx;
+	bool axes;
 	size_t alloc = 0, found;
-	unsigned bg;
+	unsigned bg, bg_chroma;
 	int ret = -1;
 
 	card_release(c);
 	if (!im->px || im->w < 2 || im->h < 2)
 		return err_set(e, DYN_EDATA, "%s: empty picture", name);
-	bg = background(im);
-	if (bg < 2 * INK_DARK) {
+	background(im, &bg, &bg_chroma);
+	/* a light background leaves room for ink darker than it by well over INK_DARK */
+	if (bg < 140) {
 		err_set(e, DYN_EDATA,
 			"%s: the picture is dark all over (no light background to find a curve on)",
 			name);
 		goto out;
 	}
-	grid_ink(&g, im, bg);
+	grid_ink(&g, im, bg, bg_chroma);
 	rule = xcalloc(g.w * g.h, 1);
 	curve = xcalloc(g.w * g.h, 1);
-	find_rules(&g, rule);
+	axes = find_axes(&g, rule, &hx, &vx);
 	found = largest_structure(&g, rule, curve, &bx);
 	if (!found) {
 		size_t ink = 0;
@@ -614,24 +922,36 @@ int card_extract(const struct img *im, const char *name, struct card *c, struct 
 		goto out;
 	}
 	drop_specks(&g, curve, &bx);
-	sort_rules(&g, rule, curve, &bx, &axis_y, &axis_x);
-	claim_from_rules(&g, rule, curve, &bx);
+	if (axes)
+		claim_from_rules(&g, rule, curve, &bx);
 	order_by_columns(&g, curve, &bx, line_width(&g, curve, &bx), &path);
 	densify(&path);
 	{
-		/* Plot coordinates in picture pixels: pixel centres, y up. */
-		double f = (double)g.f, ox = axis_x >= 0 ? (double)axis_x : 0;
-		double oy = axis_y >= 0 ? (double)axis_y : (double)bx.y1;
-		for (size_t k = 0; k < path.n; k++)
-			card_push(c, &alloc, (path.x[k] - ox) * f, (oy - path.y[k]) * f);
+		/* Plot coordinates in picture pixels, y up: from the origin along the axes
+		 * (turned back by the picture's slant), else from the curve's lowest pixel. */
+		double f = (double)g.f, cy = 0, cx = 0, cs = 1, sn = 0;
+		if (axes) {
+			cy = line_at(&hx, line_at(&vx, (double)vx.t));
+			cx = line_at(&vx, cy);
+			cy = line_at(&hx, cx);
+			cs = 1 / sqrt(1 + hx.b * hx.b);
+			sn = hx.b * cs;
+		} else {
+			cy = (double)bx.y1;
+		}
+		for (size_t k = 0; k < path.n; k++) {
+			double dx = path.x[k] - cx, dy = path.y[k] - cy;
+			card_push(c, &alloc, (dx * cs + dy * sn) * f, (dx * sn - dy * cs) * f);
+		}
 	}
 	c->from_image = true;
-	c->load_unanchored = axis_y < 0;
+	c->load_unanchored = !axes;
 	ret = 0;
 out:
 	if (ret < 0)
 		card_release(c);
 	free(g.ink);
+	free(g.dk);
 	free(g.rgb);
 	free(rule);
 	free(curve);

@@ -29,17 +29,18 @@
 /* One well and one pump condition. Loads in N inside this file, kN on output. */
 struct well {
 	double stroke, spm, depth;
-	double rod_len;	 /* rods hanging from the surface (shorter than depth for parted rods) */
-	double area, ea; /* rod cross-section (m^2) and E*A (N) */
-	double weight;	 /* buoyant weight of rod_len of rods, N */
-	double fo;	 /* fluid load, N */
-	double s_rod;	 /* rod stretch under fo as a fraction of the stroke */
-	double s_eff;	 /* stretch that delays the pick-up: s_rod plus tubing stretch */
-	double warp;	 /* unit asymmetry: phase warp of the polished rod's motion */
-	double damp;	 /* c of the wave equation on the downstroke, 1/s */
-	double damp_up;	 /* on the upstroke: the fluid column moves with the rods */
-	double smooth;	 /* corner rounding, fraction of a stroke */
-	bool stuck;	 /* plunger held: the bottom of the rods does not move */
+	double rod_len;	  /* rods hanging from the surface (shorter than depth for parted rods) */
+	double area, ea;  /* rod cross-section (m^2) and E*A (N) */
+	double weight;	  /* buoyant weight of rod_len of rods, N */
+	double fo;	  /* fluid load, N */
+	double fo_design; /* fluid load of a full pump on this well, N */
+	double s_rod;	  /* rod stretch under fo as a fraction of the stroke */
+	double s_eff;	  /* stretch that delays the pick-up: s_rod plus tubing stretch */
+	double warp;	  /* unit asymmetry: phase warp of the polished rod's motion */
+	double damp;	  /* c of the wave equation on the downstroke, 1/s */
+	double damp_up;	  /* on the upstroke: the fluid column moves with the rods */
+	double smooth;	  /* corner rounding, fraction of a stroke */
+	bool stuck;	  /* plunger held: the bottom of the rods does not move */
 	double severity;
 	double up[RULE_N + 1], down[RULE_N + 1]; /* load rules, units of fo */
 };
@@ -101,33 +102,42 @@ static void jag_table(double *out, size_t knots, struct rng *r)
 static void draw_well(struct well *w, struct rng *r)
 {
 	w->depth = 500 + 2500 * pow(rng_uniform(r), 1.5); /* shallow wells are the common ones */
-	w->stroke = unif(r, 1, 6);
+	/* The pumping unit is sized for the well: deeper wells, heavier loads, bigger units with
+	 * longer strokes (a loose tie: units are reused and strokes set by hand). */
+	double depth01 = (w->depth - 500) / 2500;
+	w->stroke = 1 + 5 * fmin(1, fmax(0, 0.7 * depth01 + unif(r, -0.05, 0.4)));
 	/* most wells run slowly; long strokes slower (polished-rod speed under 20 m/min) */
 	double u = rng_uniform(r);
 	w->spm = 2 + 10 * u * u;
 	if (w->stroke * w->spm > 20)
 		w->spm = unif(r, 2, fmax(2, 20 / w->stroke));
-	double depth01 = (w->depth - 500) / 2500;
 	double rod_d = (16 + 9 * depth01 + unif(r, -2, 3)) * 1e-3;
-	double pump_d = (56 - 20 * depth01 + unif(r, -14, 8)) * 1e-3;
-	if (pump_d < 27e-3)
-		pump_d = 27e-3;
 	double rho = unif(r, 850, 1100);
-	double level = unif(r, 0.55, 1.0); /* net lift as a fraction of the pump depth */
 	w->area = 0.25 * M_PI * rod_d * rod_d;
 	w->ea = YOUNG * w->area;
 	w->rod_len = w->depth;
-	w->fo = rho * GRAV * w->depth * level * 0.25 * M_PI * pump_d * pump_d;
-	w->weight = STEEL * GRAV * w->area * w->depth * (1 - rho / STEEL);
-	/* Real strings are tapered and pumps sized so the top rod stays under ~200 MPa. */
-	double smax = 190e6 * w->area;
-	if (w->weight + w->fo > smax)
-		w->fo = fmax(0.25 * w->fo, smax - w->weight);
+	/* Deep strings are tapered (thinner rods below) so that the top rod's own weight stays
+	 * under about 100 MPa: the taper scales the string's weight. */
+	double own = STEEL * GRAV * w->depth * (1 - rho / STEEL);
+	w->weight = w->area * own * fmin(1, 100e6 / own);
+	/* The pump is sized for the rods (rod-string design leaves the fluid load a share of
+	 * the rods' weight, the top rod under about 190 MPa): a full pump lifts 0.4 to 0.75
+	 * of the rods' buoyant weight. A tubing leak or a flowing well falls below that. */
+	w->fo = w->fo_design = unif(r, 0.4, 0.75) * w->weight;
 	w->s_rod = w->fo * w->depth / (w->ea * w->stroke);
-	if (w->s_rod > 0.4) {
-		w->fo *= 0.4 / w->s_rod;
-		w->s_rod = 0.4;
+	/* a long string stretches more than a short stroke allows: longer strokes, as in
+	 * deep wells, then a lighter pump */
+	if (w->s_rod > 0.25) {
+		w->stroke = fmin(6, w->stroke * w->s_rod / 0.25);
+		w->s_rod = w->fo * w->depth / (w->ea * w->stroke);
+		if (w->s_rod > 0.3) {
+			w->fo *= 0.3 / w->s_rod;
+			w->fo_design = w->fo;
+			w->s_rod = 0.3;
+		}
 	}
+	if (w->stroke * w->spm > 20)
+		w->spm = fmax(2, 20 / w->stroke);
 	w->s_eff = w->s_rod;
 	w->warp = unif(r, -0.25, 0.25);
 	/* Gibbs' c = pi * nu * a / (2 L), nu about 0.02 to 0.13: the
@@ -203,7 +213,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		 * some all along. */
 		bool tv = m != CARD_STANDING_VALVE_LEAK,
 		     sv = m == CARD_STANDING_VALVE_LEAK || m == CARD_BOTH_VALVES_LEAK;
-		sev = m == CARD_WORN_PUMP ? unif(r, 0.08, 0.25) : unif(r, 0.35, 0.7);
+		sev = m == CARD_WORN_PUMP ? unif(r, 0.18, 0.3) : unif(r, 0.45, 0.8);
 		double lsv = m == CARD_BOTH_VALVES_LEAK ? unif(r, 0.3, 0.6) : sev;
 		double wl = m == CARD_BOTH_VALVES_LEAK ? 0.35 : unif(r, 0.18, 0.3);
 		double wr = unif(r, 0.12, 0.25), far = unif(r, 0.3, 0.6);
@@ -217,15 +227,15 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	}
 	case CARD_TUBING_LEAK:
-		sev =
-		    unif(r, 0.35, 0.7); /* fraction of the fluid load that still reaches the pump */
+		/* the fluid load that still reaches the pump, well under a full pump's */
+		sev = unif(r, 0.2, 0.5);
 		w->fo *= sev;
 		w->s_rod *= sev;
 		w->s_eff = w->s_rod;
 		break;
 	case CARD_PUMP_HITTING_DOWN:
 	case CARD_PUMP_HITTING_UP: {
-		sev = m == CARD_PUMP_HITTING_DOWN ? unif(r, 0.2, 0.6) : unif(r, 0.3, 0.9);
+		sev = m == CARD_PUMP_HITTING_DOWN ? unif(r, 0.35, 0.8) : unif(r, 0.4, 1);
 		double wd = unif(r, 0.03, 0.07);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N;
@@ -247,7 +257,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 	}
 	case CARD_PARTED_RODS: {
 		/* The pump is gone: the surface lifts the upper rods against a little friction. */
-		sev = unif(r, 0.1, 0.7); /* depth of the break, fraction of the pump depth */
+		sev = unif(r, 0.05, 0.45); /* depth of the break, fraction of the pump depth */
 		double mu = unif(r, 0.02, 0.06);
 		w->rod_len = sev * w->depth;
 		w->weight *= sev;
@@ -271,11 +281,13 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	}
 	case CARD_TUBING_MOVEMENT:
-		sev = unif(r, 1, 2.5); /* tubing stretch over rod stretch */
-		w->s_eff = fmin(0.7, w->s_rod * (1 + sev));
+		/* tubing stretch over rod stretch; what shows is a slant well beyond what the
+		 * rods alone give (at most 0.3 of the stroke) */
+		sev = unif(r, 1.5, 3);
+		w->s_eff = fmin(0.7, fmax(w->s_rod * (1 + sev), unif(r, 0.35, 0.5)));
 		break;
 	case CARD_PUMPING_WHILE_FLOWING:
-		sev = unif(r, 0.05, 0.2); /* the flowing well leaves little differential */
+		sev = unif(r, 0.02, 0.1); /* the flowing well leaves little differential */
 		w->fo *= sev;
 		w->s_rod *= sev;
 		w->s_eff = w->s_rod;
@@ -293,7 +305,7 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		w->damp_up *= unif(r, 2, 4);
 		break;
 	case CARD_SAND: {
-		sev = unif(r, 0.08, 0.25);
+		sev = unif(r, 0.12, 0.3);
 		double ju[RULE_N + 1], jd[RULE_N + 1];
 		jag_table(ju, 30 + rng_below(r, 50), r);
 		jag_table(jd, 30 + rng_below(r, 50), r);
@@ -305,13 +317,17 @@ static void draw_rules(struct well *w, size_t m, struct rng *r)
 		break;
 	}
 	case CARD_PARAFFIN_FRICTION: {
-		sev = unif(r, 0.15, 0.35);
-		double wv = unif(r, 0.03, 0.08), k = unif(r, 2, 5), p1 = unif(r, 0, TWO_PI),
-		       p2 = unif(r, 0, TWO_PI);
+		/* Friction of the rods in waxed tubing: it opposes the motion both ways, so the
+		 * upstroke rises and the downstroke sinks by the same amount at the same place;
+		 * the wax lies in patches, so the friction swells and ebbs along the stroke and
+		 * both branches wave together, mirrored. */
+		sev = unif(r, 0.2, 0.45);
+		double wv = unif(r, 0.25, 0.5), k = unif(r, 2, 5), p1 = unif(r, 0, TWO_PI);
 		for (size_t i = 0; i <= RULE_N; i++) {
 			double xi = (double)i / RULE_N;
-			up[i] = 1 + sev + wv * sin(TWO_PI * k * xi + p1);
-			dn[i] = -sev - wv * sin(TWO_PI * k * xi + p2);
+			double fr = sev * (1 + wv * sin(TWO_PI * k * xi + p1));
+			up[i] = 1 + fr;
+			dn[i] = -fr;
 		}
 		break;
 	}
@@ -532,7 +548,11 @@ sample:
 		for (size_t k = 0; k < n; k++)
 			x[k] -= xmin;
 	if (!o->clean) {
-		double sd = noise * (0.5 * (ymax - ymin) + 0.1 * fabs(ymax));
+		/* A load cell's noise is a share of its full scale, set by the well's loads: a
+		 * pump card (computed from the surface card) carries it at the scale of a full
+		 * pump's load, so a card with little pump load is a noisy one. */
+		double sd = o->pump ? noise * 0.6 * w->fo_design / 1000
+				    : noise * (0.5 * (ymax - ymin) + 0.1 * fabs(ymax));
 		for (size_t k = 0; k < n; k++) {
 			y[k] += sd * rng_normal(r);
 			x[k] += 0.002 * (xmax - xmin) * rng_normal(r);

@@ -282,6 +282,95 @@ static void test_shapes(void)
 	}
 }
 
+/* The well's design: a full pump's fluid load is a share of the rods' weight (0.4 to 0.75, a
+ * stretch-limited deep well lower), so a tubing leak's and a flowing well's smaller loads
+ * stand apart from every sound well's; on the surface card the load range follows. */
+static void test_design(void)
+{
+	static const char *const names[] = {"normal", "tubing-leak", "pumping-while-flowing"};
+	double lo[3], hi[3], rr[3];
+	for (int k = 0; k < 3; k++) {
+		struct rng r;
+		double v[PER];
+		size_t m = (size_t)card_marker_find(names[k]);
+		lo[k] = INFINITY;
+		hi[k] = -INFINITY;
+		rng_init(&r, 41 + (uint64_t)k);
+		for (size_t i = 0; i < PER; i++) {
+			struct card c;
+			struct card_gen_opts o;
+			struct card_gen_info info;
+			struct err e = ERR_INIT;
+			card_gen_opts_init(&o);
+			memset(&c, 0, sizeof(c));
+			if (card_generate(&c, m, &r, &o, &info, &e) < 0) {
+				check(0, "%s: %s", names[k], e.msg);
+				return;
+			}
+			double q = info.fluid_load / info.rod_weight;
+			lo[k] = fmin(lo[k], q);
+			hi[k] = fmax(hi[k], q);
+			v[i] = range_ratio(&c);
+			free_card(&c);
+		}
+		rr[k] = median(v, PER);
+	}
+	printf("# fluid load / rod weight: normal %.2f-%.2f, tubing leak %.2f-%.2f, flowing "
+	       "%.2f-%.2f; median range ratio %.3f %.3f %.3f\n",
+	       lo[0], hi[0], lo[1], hi[1], lo[2], hi[2], rr[0], rr[1], rr[2]);
+	check(lo[0] >= 0.3 && hi[0] <= 0.75, "normal: fluid load 0.3-0.75 of the rods' weight");
+	check(hi[1] < lo[0] && lo[1] > hi[2],
+	      "tubing leak's fluid load between a flowing well's and a sound well's");
+	check(rr[2] < rr[1] && rr[1] < rr[0], "range ratio: flowing < tubing leak < normal");
+}
+
+/* Paraffin friction opposes both strokes at the same places: the upper branch of a pump card
+ * rises where the lower one sinks (loads binned by plunger position, the middle of the
+ * stroke). */
+static void test_paraffin(void)
+{
+	struct rng r;
+	int mirrored = 0;
+	rng_init(&r, 51);
+	for (int k = 0; k < 10; k++) {
+		struct card c;
+		enum { B = 16 };
+		double up[B], dn[B], x0 = INFINITY, x1 = -INFINITY, su = 0, sd = 0, cov = 0;
+		double vu = 0, vd = 0;
+		if (gen(&c, CARD_PARAFFIN_FRICTION, &r, true, true))
+			return;
+		for (size_t i = 0; i < c.n; i++) {
+			x0 = fmin(x0, c.x[i]);
+			x1 = fmax(x1, c.x[i]);
+		}
+		for (int b = 0; b < B; b++) {
+			up[b] = -INFINITY;
+			dn[b] = INFINITY;
+		}
+		for (size_t i = 0; i < c.n; i++) {
+			int b = (int)((c.x[i] - x0) / (x1 - x0) * B);
+			b = b >= B ? B - 1 : b;
+			up[b] = fmax(up[b], c.y[i]);
+			dn[b] = fmin(dn[b], c.y[i]);
+		}
+		for (int b = 3; b < B - 3; b++) {
+			su += up[b];
+			sd += dn[b];
+		}
+		su /= B - 6;
+		sd /= B - 6;
+		for (int b = 3; b < B - 3; b++) {
+			cov += (up[b] - su) * (dn[b] - sd);
+			vu += (up[b] - su) * (up[b] - su);
+			vd += (dn[b] - sd) * (dn[b] - sd);
+		}
+		mirrored += cov < -0.5 * sqrt(vu * vd);
+		free_card(&c);
+	}
+	check(mirrored >= 8, "paraffin: the branches mirror each other on %d of 10 cards",
+	      mirrored);
+}
+
 /* Decodes an encoded picture; NULL when it does not decode as w x h RGB. */
 static unsigned char *decode(const unsigned char *buf, size_t len, int w, int h)
 {
@@ -527,6 +616,8 @@ int main(void)
 	}
 	test_prototypes();
 	test_shapes();
+	test_design();
+	test_paraffin();
 	test_render();
 	return check_done();
 }

@@ -19,7 +19,10 @@
 #pragma GCC diagnostic pop
 
 #include "cards/extract.h"
+#include "cards/gen.h"
+#include "cards/markers.h"
 #include "cards/norm.h"
+#include "cards/render.h"
 #include "cards/read.h"
 #include "core/rng.h"
 #include "io/image.h"
@@ -313,6 +316,50 @@ static void test_round_trip(void)
 	card_release(&got);
 }
 
+/* The generator's own pictures (lib/cards/render: axes or none, grid, tick labels, line
+ * width and colour, a turn of up to 3 degrees, PNG or JPEG at quality 35 to 95, noise) of
+ * pump cards, whose flat stretches lie along axes and grid lines, and of surface cards, at
+ * 128 x 128: every one read back, and like its points. */
+static void test_rendered(void)
+{
+	enum { N = 80 };
+	size_t read = 0, like = 0;
+	for (size_t k = 0; k < N; k++) {
+		struct rng r;
+		struct card_gen_opts go;
+		struct card_render_opts ro;
+		struct card c, got;
+		struct img im;
+		struct err e = ERR_INIT;
+		unsigned char *buf = NULL;
+		size_t len = 0;
+		card_gen_opts_init(&go);
+		go.pump = k % 4 != 3;
+		card_render_opts_init(&ro);
+		ro.width = ro.height = 128;
+		card_init(&c);
+		card_init(&got);
+		img_init(&im);
+		rng_init(&r, 900 + k);
+		if (card_generate(&c, k % CARD_MARKERS_N, &r, &go, NULL, &e) == 0 &&
+		    card_render_encoded(&c, &r, &ro, &buf, &len, NULL, &e) == 0 &&
+		    img_decode(&im, buf, len, 3, "rendered", &e) == 0 &&
+		    card_extract(&im, "rendered", &got, &e) == 0) {
+			read++;
+			like += raster_similarity(&c, &got) > 0.65;
+		} else {
+			printf("# %zu (%s): %s\n", k, card_markers[k % CARD_MARKERS_N].name, e.msg);
+		}
+		free(buf);
+		img_release(&im);
+		card_release(&c);
+		card_release(&got);
+	}
+	printf("# rendered pictures: %zu of %d read, %zu like their points\n", read, N, like);
+	check(read == N, "rendered pictures: all %d read back (%zu)", N, read);
+	check(like * 10 >= N * 9, "rendered pictures: %zu of %d like their points (90%%)", like, N);
+}
+
 static void test_bad_pictures(void)
 {
 	struct canvas cv;
@@ -505,6 +552,7 @@ int main(void)
 	if (!mkdtemp(tmpdir))
 		return 1;
 	test_round_trip();
+	test_rendered();
 	test_bad_pictures();
 	test_archive();
 	{

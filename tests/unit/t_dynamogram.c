@@ -1,7 +1,8 @@
-/* The dynamogram kind end to end on generated cards: cards of the 20 default markers drawn by
- * lib/cards/gen, a small network trained through model_train, its held-out accuracy, a
- * save/load round trip giving the same probabilities, and predict on pictures of the cards.
- * Sizes are kept small for the sanitizer build; the full figures are in bench/RESULTS.md. */
+/* The dynamogram kind end to end on generated cards: surface and pump cards of the 20 default
+ * markers drawn by lib/cards/gen, a small network trained through model_train and its
+ * held-out accuracy, a save/load round trip giving the same probabilities, and training on
+ * pictures of the cards read back by card_extract. Sizes are kept small for the sanitizer
+ * build; the full figures are in bench/RESULTS.md. */
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
@@ -16,6 +17,14 @@
 #include "store/safetensors.h"
 
 extern const struct model_kind model_dynamogram;
+
+/* Floors under the accuracies measured at these small sizes (see main; 2026-12-06: surface
+ * 0.835, pump 0.965, pictures 0.894), with room for the spread between data and network
+ * seeds (0.02-0.04 at 150-200 held-out cards); issue 9's full-size figures are in
+ * bench/RESULTS.md (bench/dynamogram_generated.sh). */
+#define FLOOR_SURFACE  0.78
+#define FLOOR_PUMP     0.90
+#define FLOOR_PICTURES 0.80
 
 /* per cards of every marker (pump cards when pump), labelled, ids "gNNNN". */
 static void make_cards(struct dataset *ds, size_t per, bool pump, uint64_t seed)
@@ -103,38 +112,68 @@ static size_t to_pictures(struct dataset *ds, uint64_t seed)
 	return lost;
 }
 
-int main(void)
+/* Trains the network of params (JSON) on ds with a quarter held out; the held-out accuracy
+ * (and the model in *out when out is not NULL, else freed). */
+static double train_eval(const struct dataset *ds, const char *json, struct model **out)
 {
-	struct dataset ds;
 	struct params p;
 	struct train_opts o;
-	struct model *m = NULL, *back = NULL;
+	struct model *m = NULL;
 	cJSON *rep = NULL;
 	struct err e = ERR_INIT;
-	double acc;
-
-	make_cards(&ds, 40, true, 1);
+	double acc = 0;
 	params_init(&p, model_dynamogram.params);
-	check(params_set_json(&p, "dynamogram",
-			      "{\"epochs\": 20, \"width\": 8, \"points\": 64, \"lr\": 0.01, "
-			      "\"batch_size\": 32}",
-			      &e) == 0,
-	      "hyperparameters: %s", e.msg);
+	check(params_set_json(&p, "dynamogram", json, &e) == 0, "hyperparameters %s: %s", json,
+	      e.msg);
 	memset(&o, 0, sizeof(o));
 	o.test_fraction = 0.25;
 	o.refit = true;
 	o.ctx.seed = 1;
 	o.ctx.threads = 2;
-	check(model_train(&m, &model_dynamogram, &p, &ds, &o, &rep, &e) == 0, "trains: %s", e.msg);
-	acc = cJSON_GetObjectItemCaseSensitive(rep, "accuracy")->valuedouble;
+	check(model_train(&m, &model_dynamogram, &p, ds, &o, &rep, &e) == 0, "trains: %s", e.msg);
+	if (rep)
+		acc = cJSON_GetObjectItemCaseSensitive(rep, "accuracy")->valuedouble;
+	cJSON_Delete(rep);
+	params_release(&p);
+	if (out)
+		*out = m;
+	else
+		model_free(&m);
+	return acc;
+}
+
+int main(void)
+{
+	struct dataset ds;
+	struct model *m = NULL, *back = NULL;
+	struct err e = ERR_INIT;
+	double acc;
+
+	/* Surface cards, as controllers record them. */
+	make_cards(&ds, 40, false, 3);
+	acc = train_eval(&ds,
+			 "{\"epochs\": 15, \"width\": 8, \"points\": 64, \"lr\": 0.01, "
+			 "\"batch_size\": 32}",
+			 NULL);
+	printf("# held-out accuracy on generated surface cards (20 markers, 200 held out): "
+	       "%.4f\n",
+	       acc);
+	check(acc >= FLOOR_SURFACE, "held-out accuracy %.4f >= %.2f on generated surface cards",
+	      acc, FLOOR_SURFACE);
+	dataset_release(&ds);
+
+	make_cards(&ds, 40, true, 1);
+	acc = train_eval(&ds,
+			 "{\"epochs\": 20, \"width\": 8, \"points\": 64, \"lr\": 0.01, "
+			 "\"batch_size\": 32}",
+			 &m);
 	printf("# held-out accuracy on generated pump cards (20 markers, 200 held out): %.4f\n",
 	       acc);
-	/* The issue asks 97%; at this size (800 cards, a width-8 network, 20 epochs) 0.90, and
-	 * 0.9575 with 2000 cards and width 16 (bench/RESULTS.md). */
-	check(acc >= 0.85, "held-out accuracy %.4f >= 0.85 on generated pump cards", acc);
+	check(acc >= FLOOR_PUMP, "held-out accuracy %.4f >= %.2f on generated pump cards", acc,
+	      FLOOR_PUMP);
 
 	/* The stored form gives the same probabilities. */
-	{
+	if (m) {
 		struct st_file f;
 		struct strbuf sb = STRBUF_INIT;
 		struct batch b = dataset_batch(&ds);
@@ -160,38 +199,24 @@ int main(void)
 	}
 	model_free(&back);
 	model_free(&m);
-	cJSON_Delete(rep);
-	rep = NULL;
-	params_release(&p);
 	dataset_release(&ds);
 
-	/* From pictures: the raster network on the curve read off them (on these the curve
-	 * network did worse: 0.59 against 0.62). The issue's 95% is not reached: this guards
-	 * the pipeline (render, decode, extract, train) and its present level. */
+	/* From pictures: the raster network on the curve read off them. */
 	make_cards(&ds, 30, true, 2);
 	{
 		size_t lost = to_pictures(&ds, 77);
-		check(lost * 20 <= ds.n + lost, "%zu of %zu pictures cannot be read (at most 5%%)",
+		check(lost * 100 <= ds.n + lost, "%zu of %zu pictures cannot be read (at most 1%%)",
 		      lost, ds.n + lost);
 	}
-	{
-		params_init(&p, model_dynamogram.params);
-		check(params_set_json(&p, "dynamogram",
-				      "{\"arch\": \"raster\", \"raster\": 32, \"epochs\": 20, "
-				      "\"width\": 8, \"lr\": 0.01}",
-				      &e) == 0,
-		      "raster hyperparameters: %s", e.msg);
-		check(model_train(&m, &model_dynamogram, &p, &ds, &o, &rep, &e) == 0,
-		      "trains on pictures: %s", e.msg);
-		acc = rep ? cJSON_GetObjectItemCaseSensitive(rep, "accuracy")->valuedouble : 0;
-		printf("# held-out accuracy on pictures of generated pump cards (20 markers, 150 "
-		       "held out): %.4f\n",
-		       acc);
-		check(acc >= 0.50, "held-out accuracy %.4f >= 0.50 from pictures", acc);
-		model_free(&m);
-		cJSON_Delete(rep);
-		params_release(&p);
-	}
+	acc = train_eval(&ds,
+			 "{\"arch\": \"raster\", \"raster\": 32, \"epochs\": 20, \"width\": 8, "
+			 "\"lr\": 0.01}",
+			 NULL);
+	printf("# held-out accuracy on pictures of generated pump cards (20 markers, 150 "
+	       "held out): %.4f\n",
+	       acc);
+	check(acc >= FLOOR_PICTURES, "held-out accuracy %.4f >= %.2f from pictures", acc,
+	      FLOOR_PICTURES);
 	dataset_release(&ds);
 	return check_done();
 }
