@@ -58,6 +58,9 @@ int parse_cmd_options(int argc, char **argv, const struct opt *opts, const char 
 
 /* The store directory: --store, then $DYN_STORE, then ${XDG_DATA_HOME:-~/.local/share}/dyn. */
 const char *store_path(void);
+/* 0, or a usage error (its exit code, printed) when --format csv asks for rows of a command
+ * that prints one document (what names it: "models show"). */
+int doc_format_check(const char *what);
 /* The output format for row results (is_doc = 0) or single documents (is_doc = 1). */
 int output_format(int is_doc);
 

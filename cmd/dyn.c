@@ -56,12 +56,50 @@ void dyn_main_help(FILE *fp)
 	strbuf_release(&sb);
 }
 
+/* Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short words,
+ * for suggesting the command meant; words over 31 bytes are far from every command. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b), d[32][32];
+	if (n > 31 || m > 31)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		for (size_t j = 0; j <= m; j++) {
+			if (!i || !j) {
+				d[i][j] = i + j;
+				continue;
+			}
+			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[n][m];
+}
+
 int run_subcommand(const struct cmd *cmds, const char *parent, int argc, char **argv)
 {
-	const struct cmd *c;
+	const struct cmd *c, *best = NULL;
+	size_t bd = 3; /* suggest only what is at most 2 edits away */
 	for (c = cmds; c->name; c++)
 		if (!strcmp(c->name, argv[0]))
 			return c->fn(argc, argv);
+	for (c = cmds; c->name; c++) {
+		size_t dist = (c->flags & CMD_HIDDEN) ? 99 : edit_distance(argv[0], c->name);
+		if (dist < bd) {
+			bd = dist;
+			best = c;
+		}
+	}
+	if (best)
+		return usage_error(
+		    "'%s' is not a %s command; did you mean '%s'? (see 'dyn %s%s-h')", argv[0],
+		    *parent ? parent : "dyn", best->name, parent, *parent ? " " : "");
 	return usage_error("'%s' is not a %s command (see 'dyn %s%s-h')", argv[0],
 			   *parent ? parent : "dyn", parent, *parent ? " " : "");
 }

@@ -67,7 +67,7 @@ static int list_model_ids(void)
 	struct cJSON *index = NULL;
 	struct err e = ERR_INIT;
 	size_t i;
-	if (store_open(&s, store_path(), &e) == 0 && store_read_index(s, &index, &e) == 0)
+	if (store_open_existing(&s, store_path(), &e) == 0 && store_read_index(s, &index, &e) == 0)
 		for (i = 0; i < doc_len(index, "models"); i++)
 			printf("%s\n", doc_str(doc_at(index, "models", i), "id"));
 	doc_free(index);

@@ -581,7 +581,7 @@ static int suggest(const char *id, const struct card *c, cJSON **out, struct err
 	double *p = NULL;
 	int ret = -1;
 	*out = NULL;
-	if (store_open(&s, store_path(), e) < 0 || model_from_store(s, id, &m, e) < 0) {
+	if (store_open_existing(&s, store_path(), e) < 0 || model_from_store(s, id, &m, e) < 0) {
 		err_prefix(e, "--suggest");
 		goto out;
 	}
@@ -639,7 +639,7 @@ int mark_next(int argc, char **argv)
 			      "dyn mark next [--user NAME] [--ttl TIME] [--render FILE.png] "
 			      "[--suggest MODEL]",
 			      &rc);
-	if (n < 0)
+	if (n < 0 || (rc = doc_format_check("mark next")))
 		return rc;
 	if (n > 0)
 		return usage_error("mark next: unexpected argument \"%s\"", argv[0]);
@@ -890,7 +890,7 @@ int mark_show(int argc, char **argv)
 	long long card;
 
 	n = parse_cmd_options(argc, argv, opts, "dyn mark show CARD [--render FILE.png]", &rc);
-	if (n < 0)
+	if (n < 0 || (rc = doc_format_check("mark show")))
 		return rc;
 	if (n != 1)
 		return usage_error("usage: dyn mark show CARD");
@@ -960,7 +960,7 @@ int mark_stats(int argc, char **argv)
 	cJSON *doc = NULL, *markers, *users, *agree;
 
 	n = parse_cmd_options(argc, argv, opts, "dyn mark stats", &rc);
-	if (n < 0)
+	if (n < 0 || (rc = doc_format_check("mark stats")))
 		return rc;
 	if (n > 0)
 		return usage_error("mark stats: unexpected argument \"%s\"", argv[0]);

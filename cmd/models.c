@@ -18,7 +18,7 @@ static const char *fmt_num(double v, int digits)
 static int open_store(struct store **s)
 {
 	struct err e = ERR_INIT;
-	if (store_open(s, store_path(), &e) < 0)
+	if (store_open_existing(s, store_path(), &e) < 0)
 		return report_err(&e);
 	return 0;
 }
@@ -120,7 +120,7 @@ static int models_show(int argc, char **argv)
 	int rc = 0, n;
 
 	n = parse_cmd_options(argc, argv, opts, "dyn models show ID", &rc);
-	if (n < 0)
+	if (n < 0 || (rc = doc_format_check("models show")))
 		return rc;
 	if (n != 1)
 		return usage_error("models show: expected one model id");

@@ -224,7 +224,7 @@ int cmd_predict(int argc, char **argv)
 	if (a.text && n > 1)
 		return usage_error("--text: no input files are read with --text");
 	fmt = output_format(0);
-	if (store_open(&store, store_path(), &e) < 0 ||
+	if (store_open_existing(&store, store_path(), &e) < 0 ||
 	    model_from_store(store, argv[0], &m, &e) < 0) {
 		rc = report_err(&e);
 		goto out;

@@ -156,6 +156,15 @@ const char *store_path(void)
 	return sb.buf;
 }
 
+int doc_format_check(const char *what)
+{
+	enum out_format f;
+	if (global.format && out_format_parse(global.format, &f) == 0 && f == OUT_CSV)
+		return usage_error("%s prints a document, not rows: --format table, json or ndjson",
+				   what);
+	return 0;
+}
+
 int output_format(int is_doc)
 {
 	enum out_format f;

@@ -32,7 +32,8 @@ expect_success 'dyn help COMMAND shows its usage when man is not at hand' '
 	dyn help fit >out </dev/null && grep -q "^usage: dyn fit" out
 '
 expect_success 'global options are also accepted after the command' '
-	dyn models ls --format json --store "$SCRATCH/other" >out && test -d "$SCRATCH/other"
+	mkdir "$SCRATCH/other" && echo "{\"version\": 1, \"models\": [{\"id\": \"o1\", \"kind\": \"logreg\"}]}" >"$SCRATCH/other/index.json" &&
+	dyn models ls --format json --store "$SCRATCH/other" >out && grep -q "\"o1\"" out
 '
 expect_success 'a bad --format is a usage error' '
 	must_fail 2 dyn --format yaml models ls && err_is "^dyn: option --format: expected table, csv, json or ndjson, got \"yaml\"$"
@@ -102,4 +103,11 @@ expect_success 'a broken OpenBLAS is a one-line error at its first use, exit 1' 
 	LD_LIBRARY_PATH=$PWD/fake must_fail 1 dyn fit logreg --id b --label species "$TESTDATA/iris.csv" &&
 	err_is "^dyn: BLAS: libopenblas.so.0 lacks cblas_" &&
 	! dyn models show b >/dev/null 2>&1
+'
+expect_success 'an unknown command suggests the nearest; a document asked as CSV is a usage error' '
+	must_fail 2 dyn predcit && err_is "^dyn: .predcit. is not a dyn command; did you mean .predict.\? \(see .dyn -h.\)$" &&
+	must_fail 2 dyn models lss && err_is "did you mean .ls.\?" &&
+	must_fail 2 dyn frobnicate && err_is "^dyn: .frobnicate. is not a dyn command \(see .dyn -h.\)$" &&
+	must_fail 2 dyn --format csv models show x && err_is "models show prints a document, not rows" &&
+	must_fail 2 dyn --format csv mark stats && err_is "mark stats prints a document"
 '

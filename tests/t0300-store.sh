@@ -146,3 +146,9 @@ expect_success 'models check finds what killed writers left; --repair removes it
 expect_success 'models check is documented and completed' '
 	documented dyn-models models check && completed models check
 '
+expect_success 'read-only commands never create a store: a mistyped one is named, exit 3' '
+	for c in "models ls" "models show x" "models rm x" "models check" "predict x $TESTDATA/iris.csv"; do
+		DYN_STORE=$PWD/typo must_fail 3 dyn $c && err_is "^dyn: no store at \"$PWD/typo\"" || exit 1
+	done &&
+	DYN_STORE=$PWD/typo dyn complete models show "" >out && test ! -s out && ! test -e typo
+'

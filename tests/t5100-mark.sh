@@ -13,7 +13,7 @@ dyn --seed 2 mark generate --per-marker 3 --markers normal,sand --points u.csv
 cut -d, -f1,3,4 u.csv >unl.csv
 
 expect_success 'a new store lists the 20 default markers without creating anything' '
-	dyn mark markers --format csv >m.csv &&
+	mkdir -p "$DYN_STORE" && dyn mark markers --format csv >m.csv &&
 	test "$(tail -n +2 m.csv | wc -l)" -eq 20 &&
 	grep -q "^fluid-pound,0,\"incomplete fillage" m.csv &&
 	! test -e "$DYN_STORE/datasets"

@@ -87,9 +87,15 @@ if [ "$(id -u)" -ne 0 ]; then
 		err_is "dynamograms.db\": "
 	'
 fi
+expect_success 'reading a store that does not exist: exit 3 naming it, nothing created' '
+	for v in ls stats export markers; do
+		DYN_STORE=$PWD/none must_fail 3 dyn mark $v && err_is "no store at \"$PWD/none\"" || exit 1
+	done &&
+	! test -e none
+'
 expect_success 'read-only commands on a store without a database create nothing' '
-	DYN_STORE=$PWD/none dyn mark ls >out && DYN_STORE=$PWD/none dyn mark stats >/dev/null &&
-	DYN_STORE=$PWD/none dyn mark export >/dev/null && ! test -e none
+	mkdir empty && DYN_STORE=$PWD/empty dyn mark ls >out && DYN_STORE=$PWD/empty dyn mark stats >/dev/null &&
+	DYN_STORE=$PWD/empty dyn mark export >/dev/null && test -z "$(ls -A empty)"
 '
 expect_success 'no unmarked card left: exit 3' '
 	must_fail 3 dyn mark next --user ann && err_is "^dyn: no unmarked card left for ann$"

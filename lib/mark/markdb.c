@@ -305,6 +305,14 @@ int markdb_open(struct markdb **out, const char *store, enum markdb_mode mode, s
 		return -1;
 	db = xcalloc(1, sizeof(*db));
 	db->path = fmt("%s/%s", store, MARKDB_FILE);
+	if (mode == MARKDB_READ && (stat(store, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		/* reading never creates the store: a mistyped DYN_STORE is named */
+		err_set(e, DYN_ENOTFOUND,
+			"no store at \"%s\" (set by --store, DYN_STORE or XDG_DATA_HOME; a "
+			"command that adds to it creates it)",
+			store);
+		goto fail;
+	}
 	if (lstat(db->path, &st) == 0 && S_ISLNK(st.st_mode)) {
 		err_set(e, DYN_EDATA,
 			"\"%s\": a symbolic link (refused: the store's parts must be its own)",

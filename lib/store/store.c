@@ -111,7 +111,7 @@ static int refuse_link(const char *path, struct err *e)
 	return 0;
 }
 
-int store_open(struct store **out, const char *dir, struct err *e)
+static int store_open_impl(struct store **out, const char *dir, bool create, struct err *e)
 {
 	struct store *s;
 	size_t n = strlen(dir);
@@ -127,8 +127,26 @@ int store_open(struct store **out, const char *dir, struct err *e)
 	s->index_path = path_join(s->dir, "index.json");
 	s->lock_path = path_join(s->dir, ".lock");
 	models = path_join(s->dir, "models");
+	if (!create) {
+		struct stat st;
+		int r = stat(s->dir, &st);
+		if (r < 0 || !S_ISDIR(st.st_mode)) {
+			if (r == 0)
+				err_set(e, DYN_EDATA, "\"%s\": not a directory", s->dir);
+			else if (errno == ENOENT)
+				err_set(e, DYN_ENOTFOUND,
+					"no store at \"%s\" (set by --store, DYN_STORE or "
+					"XDG_DATA_HOME; a command that adds a model creates it)",
+					s->dir);
+			else
+				err_sys(e, "\"%s\"", s->dir);
+			free(models);
+			store_free(&s);
+			return -1;
+		}
+	}
 	/* a new store is private: it holds data paths, notes and labelled data (dyn(1), FILES) */
-	if (mkdir_p(s->dir, 0700, e) < 0 || mkdir_p(models, 0777, e) < 0 ||
+	if ((create && (mkdir_p(s->dir, 0700, e) < 0 || mkdir_p(models, 0777, e) < 0)) ||
 	    refuse_link(models, e) < 0) {
 		free(models);
 		store_free(&s);
@@ -137,6 +155,16 @@ int store_open(struct store **out, const char *dir, struct err *e)
 	free(models);
 	*out = s;
 	return 0;
+}
+
+int store_open(struct store **out, const char *dir, struct err *e)
+{
+	return store_open_impl(out, dir, true, e);
+}
+
+int store_open_existing(struct store **out, const char *dir, struct err *e)
+{
+	return store_open_impl(out, dir, false, e);
 }
 
 void store_free(struct store **sp)

@@ -20,6 +20,9 @@ struct store;
 /* Opens (creating if missing, with parents) the store at dir. *out is owned by the caller:
  * store_free. Errors name the directory. */
 int store_open(struct store **out, const char *dir, struct err *e);
+/* The same for commands that only read (or remove): a store that does not exist is a
+ * DYN_ENOTFOUND error naming it, and nothing is created. */
+int store_open_existing(struct store **out, const char *dir, struct err *e);
 void store_free(struct store **s);
 const char *store_dir(const struct store *s);
 
