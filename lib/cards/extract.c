@@ -36,6 +36,11 @@ struct grid {
 	unsigned char *ink;
 	unsigned char *dk;  /* per working pixel: how much darker than the background, at most */
 	unsigned char *rgb; /* per working pixel: the colour of its darkest picture pixel */
+	/* For the straight-line search, per direction (near[1]: near vertical lines), made on
+	 * first use: near[vert][u * (nv + 2) + v + 1] says whether a line pixel (ink_uv) lies
+	 * within a pixel across the line at (u, v), for -1 <= v <= nv; u runs along the line, so
+	 * the lines of one slope read it in order. */
+	unsigned char *near[2];
 };
 
 static int cmp_uchar(const void *a, const void *b)
@@ -139,36 +144,64 @@ static bool ink_uv(const struct grid *g, bool vert, long u, long v)
 	return g->ink[q] || g->dk[q] >= LINE_FAINT;
 }
 
-/* Ink within a pixel across the line at u: a line a pixel thick drawn at a slant. */
-static bool ink_near(const struct grid *g, bool vert, long u, double v)
+/* The map of line pixels within a pixel across each place (see struct grid). */
+static const unsigned char *near_map(struct grid *g, bool vert)
 {
-	long c = lround(v);
-	return ink_uv(g, vert, u, c) || ink_uv(g, vert, u, c - 1) || ink_uv(g, vert, u, c + 1);
+	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, st = nv + 2;
+	if (g->near[vert])
+		return g->near[vert];
+	unsigned char *m = xcalloc(nu * st, 1);
+	for (size_t u = 0; u < nu; u++)
+		for (size_t v = 0; v < nv; v++)
+			if (ink_uv(g, vert, (long)u, (long)v)) {
+				/* seen from v - 1, v and v + 1: indices v, v + 1, v + 2 */
+				unsigned char *r = m + u * st + v;
+				r[0] = r[1] = r[2] = 1;
+			}
+	g->near[vert] = m;
+	return m;
 }
 
-/* The line at v = a + b u: its longest run of ink (gaps of up to 2 pixels bridged). */
-static size_t longest_run(const struct grid *g, bool vert, double a, double b, size_t *s, size_t *t)
+/* The longest run of ink (gaps of up to 2 pixels bridged) of a line v = a + b u, with where it
+ * starts and ends. */
+struct run {
+	size_t len, s, t;
+	size_t start, last; /* the run being followed */
+	bool in;
+};
+
+/* The runs of the na lines of slope b at v = a0 + k + b u, k = 0..na-1, into r, in one pass
+ * along u: each place's ink is looked up once for all of them. A line pixel a pixel across
+ * the line counts (a line a pixel thick drawn at a slant). */
+static void runs_of_slope(struct grid *g, bool vert, double a0, double b, size_t na, struct run *r)
 {
-	size_t nu = vert ? g->h : g->w, best = 0, start = 0, last = 0;
-	bool in = false;
+	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, st = nv + 2;
+	const unsigned char *m = near_map(g, vert);
+	memset(r, 0, na * sizeof(*r));
 	for (size_t u = 0; u < nu; u++) {
-		if (!ink_near(g, vert, (long)u, a + b * (double)u)) {
-			if (in && u - last > 3)
-				in = false;
-			continue;
-		}
-		if (!in) {
-			in = true;
-			start = u;
-		}
-		last = u;
-		if (last - start + 1 > best) {
-			best = last - start + 1;
-			*s = start;
-			*t = last;
+		/* v of line k: base + k (a0 + k + b u rounded: k is whole) */
+		long base = (long)floor(a0 + b * (double)u + 0.5);
+		const unsigned char *row = m + u * st;
+		for (size_t k = 0; k < na; k++) {
+			long v = base + (long)k;
+			struct run *q = &r[k];
+			if (v < -1 || v > (long)nv || !row[v + 1]) {
+				if (q->in && u - q->last > 3)
+					q->in = false;
+				continue;
+			}
+			if (!q->in) {
+				q->in = true;
+				q->start = u;
+			}
+			q->last = u;
+			if (q->last - q->start + 1 > q->len) {
+				q->len = q->last - q->start + 1;
+				q->s = q->start;
+				q->t = q->last;
+			}
 		}
 	}
-	return best;
 }
 
 /* The longest straight line, at least half the picture across; of lines nearly as long (within
@@ -177,39 +210,48 @@ static size_t longest_run(const struct grid *g, bool vert, double a, double b, s
  * the rightmost (vert true, far true) or the leftmost. An axis spans the plot and the curve
  * lies within; taking long lines only keeps a line slanted across an axis and its tick marks
  * from passing for it. Slopes step so that the line moves about a pixel across the picture. */
-static void find_line(const struct grid *g, bool vert, bool far, struct line *out)
+static void find_line(struct grid *g, bool vert, bool far, struct line *out)
 {
 	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, longest = 0;
 	double db = fmax(1.0 / (double)nu, 0.005), reach = SLOPE_MAX * (double)nu + 2;
 	double slack = fmax(2, 0.1 * (double)nu), best_pos = 0;
-	size_t best_len = 0;
+	size_t best_len = 0, nb = 0, na = (size_t)floor((double)nv + 2 * reach) + 1;
+	struct run *runs;
 	memset(out, 0, sizeof(*out));
-	for (int pass = 0; pass < 2; pass++)
-		for (double b = -SLOPE_MAX; b <= SLOPE_MAX + 1e-9; b += db)
-			for (double a = -reach; a <= (double)nv + reach; a += 1) {
-				size_t s = 0, t = 0, len = longest_run(g, vert, a, b, &s, &t);
-				if (pass == 0) {
-					if (len > longest)
-						longest = len;
-					continue;
-				}
-				if (len * 2 < nu || (double)len + slack < (double)longest)
-					continue;
-				double pos = a + b * 0.5 * (double)(s + t);
-				double key = far ? pos : -pos, bkey = far ? best_pos : -best_pos;
-				/* the outermost; a longer run of the same line (a pixel away) wins
-				 */
-				if (!out->found || key > bkey + 1.5 ||
-				    (key > bkey - 1.5 && len > best_len)) {
-					out->found = true;
-					out->a = a;
-					out->b = b;
-					out->s = s;
-					out->t = t;
-					best_pos = pos;
-					best_len = len;
-				}
+	for (double b = -SLOPE_MAX; b <= SLOPE_MAX + 1e-9; b += db)
+		nb++;
+	/* every line's run once (na offsets a step apart, for each slope), then the choice */
+	runs = xmallocarray(nb * na, sizeof(*runs));
+	size_t ib = 0;
+	for (double b = -SLOPE_MAX; b <= SLOPE_MAX + 1e-9 && ib < nb; b += db, ib++) {
+		runs_of_slope(g, vert, -reach, b, na, runs + ib * na);
+		for (size_t k = 0; k < na; k++)
+			if (runs[ib * na + k].len > longest)
+				longest = runs[ib * na + k].len;
+	}
+	ib = 0;
+	for (double b = -SLOPE_MAX; b <= SLOPE_MAX + 1e-9 && ib < nb; b += db, ib++)
+		for (size_t k = 0; k < na; k++) {
+			const struct run *r = &runs[ib * na + k];
+			double a = -reach + (double)k;
+			size_t s = r->s, t = r->t, len = r->len;
+			if (len * 2 < nu || (double)len + slack < (double)longest)
+				continue;
+			double pos = a + b * 0.5 * (double)(s + t);
+			double key = far ? pos : -pos, bkey = far ? best_pos : -best_pos;
+			/* the outermost; a longer run of the same line (a pixel away) wins */
+			if (!out->found || key > bkey + 1.5 ||
+			    (key > bkey - 1.5 && len > best_len)) {
+				out->found = true;
+				out->a = a;
+				out->b = b;
+				out->s = s;
+				out->t = t;
+				best_pos = pos;
+				best_len = len;
 			}
+		}
+	free(runs);
 	if (!out->found)
 		return;
 	/* Its thickness: the ink across it at a few places along it, the median. */
@@ -332,8 +374,8 @@ static void mark_line(const struct grid *g, bool vert, const struct line *l, dou
 /* Grid lines: straight grey lines parallel to the axis ax across the plot as the axis is (from
  * the other axis to ax's far end), much fainter than the axis (a curve's own straight stretch, a
  * pump card's flat top, is drawn as dark as the axes or darker). Marked in rule[] like the axes. */
-static void drop_grid(const struct grid *g, const struct line *ax, const struct line *other,
-		      bool vert, unsigned char *rule)
+static void drop_grid(struct grid *g, const struct line *ax, const struct line *other, bool vert,
+		      unsigned char *rule)
 {
 	size_t nu = vert ? g->h : g->w, nv = vert ? g->w : g->h, span = ax->t - ax->s + 1;
 	unsigned faint = line_dark(g, vert, ax) * 55 / 100, grey = line_chroma(g, vert, ax) + 25;
@@ -345,10 +387,17 @@ static void drop_grid(const struct grid *g, const struct line *ax, const struct 
 	found[n++] = *ax;
 	/* A line is met at a few neighbouring offsets (ink is looked for a pixel either side):
 	 * each group of them is one line, kept at its longest run. */
-	for (double a = -reach; a <= (double)nv + reach + 1; a += 1) {
+	size_t na = (size_t)floor((double)nv + 2 * reach) + 1, ia = 0;
+	struct run *runs = xmallocarray(na, sizeof(*runs));
+	runs_of_slope(g, vert, -reach, ax->b, na, runs);
+	for (double a = -reach; a <= (double)nv + reach + 1; a += 1, ia++) {
 		struct line l = {true, a, ax->b, 0, 0, 0.5};
-		size_t len =
-		    a <= (double)nv + reach ? longest_run(g, vert, a, ax->b, &l.s, &l.t) : 0;
+		size_t len = 0;
+		if (ia < na && a <= (double)nv + reach) {
+			len = runs[ia].len;
+			l.s = runs[ia].s;
+			l.t = runs[ia].t;
+		}
 		/* across the plot as the axis is: from the other axis to about the axis's far end
 		 * (the top of the vertical axis, the right end of the horizontal one, which specks
 		 * and JPEG's ringing may lengthen) */
@@ -381,6 +430,7 @@ static void drop_grid(const struct grid *g, const struct line *ax, const struct 
 		best_len = 0;
 		darkest = 0;
 	}
+	free(runs);
 	/* A grid is a lattice: evenly spaced lines, at least three in a row (with the axis when
 	 * it lies on one). A curve's straight stretch that passes for a grid line (a pump card's
 	 * flat top across the plot) stands alone. */
@@ -408,7 +458,7 @@ static void drop_grid(const struct grid *g, const struct line *ax, const struct 
  * its lines turn into the rest of the card. A frame closes too, but holds the curve. Marks the
  * lines in rule[] (1 horizontal, 2 vertical, 4 the picture left of the vertical axis); false
  * when there are no axes. */
-static bool find_axes(const struct grid *g, unsigned char *rule, struct line *hx, struct line *vx)
+static bool find_axes(struct grid *g, unsigned char *rule, struct line *hx, struct line *vx)
 {
 	struct line top, right;
 	double size = (double)(g->w > g->h ? g->w : g->h);
@@ -951,6 +1001,8 @@ out:
 	if (ret < 0)
 		card_release(c);
 	free(g.ink);
+	free(g.near[0]);
+	free(g.near[1]);
 	free(g.dk);
 	free(g.rgb);
 	free(rule);
