@@ -34,7 +34,8 @@ static const struct opt forecast_options[] = {
 	      "periods ahead, 1 to 10000 (default 28 days, 12 weeks or 6 months)", 1,
 	      FC_MAX_HORIZON),
     OPT_STRING_(0, "granularity", &args.gran, "G", "day (default), week or month"),
-    OPT_STRING_(0, "level", &args.levels, "L[,L...]", "interval levels in percent (default 80,95)"),
+    OPT_STRING_(0, "level", &args.levels, "L[,L...]",
+		"interval levels in percent (default 80,95), or none"),
     OPT_STRING_(0, "method", &args.method, "M",
 		"auto (default), ets, theta, snaive, naive or mean"),
     OPT_BOOL_(0, "backtest", &args.backtest,
@@ -190,6 +191,9 @@ static int parse_levels(const char *s, struct fc_opts *fo)
 {
 	const char *p = s;
 	fo->nlevels = 0;
+	/* no intervals (the service's include_confidence_intervals: false) */
+	if (!strcmp(s, "none"))
+		return 0;
 	for (;;) {
 		const char *c = strchr(p, ',');
 		size_t len = c ? (size_t)(c - p) : strlen(p);

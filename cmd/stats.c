@@ -11,7 +11,7 @@
 #include "ts/tickets.h"
 
 static struct stats_args {
-	int check, rollup;
+	int check, strict, rollup;
 	const char *by, *gran, *queues;
 	struct ts_query_args q;
 	struct strv ids;
@@ -21,6 +21,7 @@ static const struct opt stats_options[] = {
     OPT_GROUP_("Views"),
     OPT_STRING_(0, "by", &args.by, "VIEW", "summary (default), level, series, weekday or week"),
     OPT_BOOL_(0, "check", &args.check, "report the data's status (rows, dates, gaps, problems)"),
+    OPT_BOOL_(0, "strict", &args.strict, "with --check: exit 1 when problems are found (for cron)"),
     OPT_STRING_(0, "granularity", &args.gran, "G", "day (default), week or month, for --by series"),
     OPT_GROUP_("Selection"),
     OPT_CALLBACK_(0, "queue", "ID[,ID...]", "only these queues (repeatable)", strv_opt_list,
@@ -78,7 +79,9 @@ static void check_row(struct out_writer *w, const char *item, long long v, const
 		out_null(w);
 }
 
-static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, struct err *e)
+/* The --check report; *problems receives the count of the status row. */
+static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, long *nproblems,
+		      struct err *e)
 {
 	static const char *const cols[] = {"check", "value", "detail"};
 	struct out_writer *w = out_new(fp, f, 3, cols, "check");
@@ -167,6 +170,7 @@ static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, stru
 	problems = 0;
 	for (int k = 0; k < TS_NISSUES; k++)
 		problems += (long)is->count[k];
+	*nproblems = problems;
 	out_str(w, "status");
 	out_int(w, problems);
 	out_str(w, problems ? "problems found" : "ok");
@@ -462,6 +466,10 @@ int cmd_stats(int argc, char **argv)
 		rc = usage_error("option --granularity: only with --by series");
 		goto out_args;
 	}
+	if (args.strict && !args.check) {
+		rc = usage_error("option --strict goes with --check");
+		goto out_args;
+	}
 	if (args.check && args.by) {
 		rc = usage_error("options --check and --by: choose one view");
 		goto out_args;
@@ -476,8 +484,11 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	if (args.check) {
-		if (view_check(&d, stdout, (enum out_format)fmt, &e) < 0)
+		long problems = 0;
+		if (view_check(&d, stdout, (enum out_format)fmt, &problems, &e) < 0)
 			rc = report_err(&e);
+		else if (args.strict && problems)
+			rc = DYN_EDATA;
 		goto out;
 	}
 	if (ts_data_select(&d, (const char *const *)args.ids.v, args.ids.n, &ix, &nsel, &e) < 0) {

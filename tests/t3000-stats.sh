@@ -149,3 +149,10 @@ expect_success 'NDJSON on stdin with --input-format, and JSON numbers as counts'
 	printf "queue_id,first_date,last_date,days,total,mean\n7,2024-03-01,2024-03-03,3,8,2.6666666666666665\n" >exp &&
 	compare exp out
 '
+expect_success 'stats --check --strict fails a cron job when problems are found' '
+	dyn stats --check --strict "$TESTDATA/tickets/tickets.csv" >out &&
+	printf "queueId,date,new_tickets\n1,2024-01-01,3\n1,2024-01-01,4\n1,2024-01-02,x\n" >bad.csv &&
+	must_fail 1 dyn --format csv stats --check --strict bad.csv && grep -q "^status,2,problems found" out &&
+	test ! -s err && dyn --format csv stats --check bad.csv >out &&
+	must_fail 2 dyn stats --strict bad.csv && err_is "option --strict goes with --check"
+'

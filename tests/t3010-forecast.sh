@@ -135,3 +135,7 @@ expect_success '-v names the method fitted to each queue on stderr' '
 	dyn -v --format csv forecast --method snaive --horizon 1 two.csv >out 2>err &&
 	grep -q "^dyn: queue \"1\": SNaive\|^dyn: queue \"1\": .*on 14 periods" err
 '
+expect_success '--level none: the point forecast without intervals' '
+	dyn --format csv forecast --queue 6 --horizon 2 --level none "$TESTDATA/tickets/tickets.csv" >out &&
+	test "$(head -n 1 out)" = "queue_id,date,value" && test "$(wc -l <out)" -eq 3
+'
