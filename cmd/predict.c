@@ -55,55 +55,71 @@ struct predictor {
 
 /* The columns: key, then per OUTPUT_CLASSES label and probability (and their --top K-th
  * pairs), a probability per class with --proba, then the kept columns. */
+/* The output columns but the kept ones: the key, then per OUTPUT_CLASSES label and probability
+ * (and their --top K-th pairs), a probability per class with --proba. */
+static void result_names(const struct predictor *pr, struct strv *names)
+{
+	const struct model *m = pr->m;
+	char buf[64];
+	if (pr->with_key) {
+		const char *k = input_key_name(pr->in);
+		strv_push(names, k, strlen(k));
+	}
+	for (size_t j = 0; j < pr->ntop; j++) {
+		if (j)
+			snprintf(buf, sizeof(buf), "label_%zu", j + 1);
+		strv_push(names, j ? buf : "label", strlen(j ? buf : "label"));
+		if (j)
+			snprintf(buf, sizeof(buf), "probability_%zu", j + 1);
+		strv_push(names, j ? buf : "probability", strlen(j ? buf : "probability"));
+	}
+	if (pr->a->proba)
+		for (size_t c = 0; c < m->k; c++) {
+			struct strbuf sb = STRBUF_INIT;
+			strbuf_addf(&sb, "p_%s", m->classes[c]);
+			strv_push(names, sb.buf, sb.len);
+			strbuf_release(&sb);
+		}
+}
+
+/* The columns: result_names, then the kept columns. */
 static struct out_writer *open_writer(struct predictor *pr, bool service, int fmt,
 				      char *const *keep)
 {
-	struct strbuf names = STRBUF_INIT;
-	const struct model *m = pr->m;
-	size_t ncols = (size_t)pr->with_key + 2 * pr->ntop + (pr->a->proba ? m->k : 0) + pr->nkeep;
-	const char **cols = xcalloc(ncols + 1, sizeof(*cols));
-	size_t *offs = xcalloc(ncols + 1, sizeof(*offs));
-	size_t n = 0, c, j;
+	struct strv names;
 	struct out_writer *w;
-
-	if (pr->with_key) {
-		offs[n++] = names.len;
-		strbuf_adds(&names, input_key_name(pr->in));
-		strbuf_addch(&names, '\0');
-	}
-	for (j = 0; j < pr->ntop; j++) {
-		offs[n++] = names.len;
-		if (j)
-			strbuf_addf(&names, "label_%zu", j + 1);
-		else
-			strbuf_adds(&names, "label");
-		strbuf_addch(&names, '\0');
-		offs[n++] = names.len;
-		if (j)
-			strbuf_addf(&names, "probability_%zu", j + 1);
-		else
-			strbuf_adds(&names, "probability");
-		strbuf_addch(&names, '\0');
-	}
-	if (pr->a->proba)
-		for (c = 0; c < m->k; c++) {
-			offs[n++] = names.len;
-			strbuf_addf(&names, "p_%s", m->classes[c]);
-			strbuf_addch(&names, '\0');
-		}
-	for (j = 0; j < pr->nkeep; j++) {
-		offs[n++] = names.len;
-		strbuf_adds(&names, keep[j]);
-		strbuf_addch(&names, '\0');
-	}
-	for (j = 0; j < n; j++)
-		cols[j] = names.buf + offs[j];
-	w = out_new(stdout, service ? OUT_JSON : (enum out_format)fmt, n, cols,
-		    service ? "predictions" : NULL);
-	free(cols);
-	free(offs);
-	strbuf_release(&names);
+	strv_init(&names);
+	result_names(pr, &names);
+	for (size_t j = 0; j < pr->nkeep; j++)
+		strv_push(&names, keep[j], strlen(keep[j]));
+	w = out_new(stdout, service ? OUT_JSON : (enum out_format)fmt, names.n,
+		    (const char *const *)names.v, service ? "predictions" : NULL);
+	strv_release(&names);
 	return w;
+}
+
+/* A kept column named like a result column (or kept twice) would give the output two columns
+ * or keys of that name: refused, naming it. */
+static int check_keep(const struct predictor *pr, char *const *keep)
+{
+	struct strv names;
+	int rc = 0;
+	strv_init(&names);
+	result_names(pr, &names);
+	for (size_t j = 0; j < pr->nkeep && !rc; j++) {
+		for (size_t i = 0; i < names.n && !rc; i++)
+			if (!strcmp(keep[j], names.v[i]))
+				rc = usage_error(
+				    "option --keep: column \"%s\" has the name of a result "
+				    "column (rename it in the input, or do not keep it)",
+				    keep[j]);
+		for (size_t i = 0; i < j && !rc; i++)
+			if (!strcmp(keep[j], keep[i]))
+				rc = usage_error("option --keep: column \"%s\" given twice",
+						 keep[j]);
+	}
+	strv_release(&names);
+	return rc;
 }
 
 /* Predicts the current batch and writes its rows. */
@@ -262,6 +278,8 @@ int cmd_predict(int argc, char **argv)
 	pr.with_key = !a.text && !service;
 	pr.proba = xmallocarray(BATCH, m->k * sizeof(double));
 	pr.rank = xmallocarray(m->k, sizeof(size_t));
+	if ((rc = check_keep(&pr, keep.v)))
+		goto out;
 	pr.service = service;
 	pr.fmt = fmt;
 	pr.keep = keep.v;

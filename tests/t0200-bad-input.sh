@@ -85,7 +85,10 @@ expect_success 'an unknown kind and an unknown model' '
 '
 expect_success 'predicting with missing feature columns' '
 	cut -d, -f2- "$BC" >missing.csv &&
-	must_fail 1 dyn predict base missing.csv && err_is "^dyn: missing.csv: missing feature column \"mean_radius\"$" &&
+	must_fail 1 dyn predict base missing.csv && err_is "^dyn: missing.csv: missing feature column \"mean_radius\" \(1 of the model.s 30\)$" &&
+	cut -d, -f8- "$BC" >missing7.csv &&
+	must_fail 1 dyn predict base missing7.csv &&
+	err_is "^dyn: missing7.csv: missing feature columns \"mean_radius\", (\"[a-z_]+\", ){4}\.\.\. \(7 of the model.s 30\)$" &&
 	echo "{\"X\": [[1, 2, 3]]}" >short.json &&
 	must_fail 1 dyn predict base short.json && err_is "^dyn: short.json: rows have 3 values, the model takes 30 features$"
 '
@@ -196,4 +199,11 @@ expect_success 'invalid UTF-8 in a label is an error naming file, line and colum
 	store_snapshot after && compare before after &&
 	dyn fit text --id rep --invalid-utf8 replace --test-fraction 0 tl8.csv >/dev/null &&
 	dyn models show rep --format json | grep -q "log\\\\ufffdin\|log.in"
+'
+expect_success '--keep of a column named like a result column is refused before any output' '
+	dyn fit logreg --id irk --label species "$TESTDATA/iris.csv" >/dev/null &&
+	sed "1s/species\$/label/" "$TESTDATA/iris.csv" >irl.csv &&
+	must_fail 2 dyn predict irk irl.csv --keep label && test ! -s out &&
+	err_is "option --keep: column \"label\" has the name of a result column" &&
+	must_fail 2 dyn predict irk irl.csv --keep sepal_width,sepal_width && err_is "given twice"
 '

@@ -53,12 +53,25 @@ static int input_columns(struct input_reader *ir, struct err *e)
 		for (f = 0; f < m->d; f++)
 			ir->cols[f] = (long)f;
 	} else {
+		/* all the missing columns at once (the first few named): fixing a file one
+		 * column a run is slow */
+		size_t missing = 0;
+		struct strbuf names = STRBUF_INIT;
 		for (f = 0; f < m->d; f++) {
 			ir->cols[f] = rec_colindex(r, m->features[f]);
-			if (ir->cols[f] < 0)
-				return err_set(e, DYN_EDATA, "%s: missing feature column \"%s\"",
-					       rec_name(r), m->features[f]);
+			if (ir->cols[f] < 0 && missing++ < 5)
+				strbuf_addf(&names, "%s\"%s\"", missing > 1 ? ", " : "",
+					    m->features[f]);
 		}
+		if (missing) {
+			err_set(e, DYN_EDATA,
+				"%s: missing feature column%s %s%s (%zu of the model's %zu)",
+				rec_name(r), missing > 1 ? "s" : "", names.buf,
+				missing > 5 ? ", ..." : "", missing, m->d);
+			strbuf_release(&names);
+			return -1;
+		}
+		strbuf_release(&names);
 	}
 	if (ir->o.key) {
 		ir->key_col = rec_colindex(r, ir->o.key);
