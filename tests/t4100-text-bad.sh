@@ -101,3 +101,9 @@ expect_success 'bad text hyperparameters are usage errors naming the parameter' 
 	err_is "^dyn: text: ngram_word and ngram_char are both none: no features$" &&
 	untouched
 '
+expect_success 'an empty --text is a usage error, not a guess' '
+	printf "text,label\nreset my password,login\nthe invoice is wrong,billing\nlogin fails,login\nrefund the invoice,billing\n" >e.csv &&
+	dyn fit text --id et --test-fraction 0 e.csv >/dev/null &&
+	must_fail 2 dyn predict et --text "" && err_is "^dyn: --text: the text is empty \(nothing to predict from\)$" &&
+	must_fail 2 dyn predict et --text "  " && test ! -s out
+'

@@ -141,6 +141,9 @@ int input_open_text(struct input_reader **out, const struct model *m, const char
 		return err_set(e, DYN_EUSAGE,
 			       "--text: model \"%s\" is a %s model; --text needs a text model", id,
 			       m->kind->name);
+	/* an empty text has no words: the model's answer would be its classes' prior, a guess */
+	if (!text[strspn(text, " \t\r\n\v\f")])
+		return err_set(e, DYN_EUSAGE, "--text: the text is empty (nothing to predict from)");
 	ir = xcalloc(1, sizeof(*ir));
 	ir->m = m;
 	ir->literal = text;
