@@ -15,6 +15,7 @@ struct global_opts {
 	int quiet;
 	int verbose;
 	int no_progress;
+	int no_header;
 };
 
 extern struct global_opts global;

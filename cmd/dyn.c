@@ -35,6 +35,8 @@ const struct opt global_options[] = {
     OPT_BOOL_('q', "quiet", &global.quiet, "no summaries or progress on stderr"),
     OPT_BOOL_('v', "verbose", &global.verbose, "more detail on stderr"),
     OPT_BOOL_(0, "no-progress", &global.no_progress, "no progress display"),
+    OPT_BOOL_(0, "no-header", &global.no_header,
+	      "CSV without its header line (parts of a sharded run, joined under one)"),
     OPT_BOOL_(0, "version", &show_version, "print the version and exit"),
     OPT_END_(),
 };

@@ -21,7 +21,7 @@ static int stdin_is_file(void)
 
 struct predict_args {
 	int proba;
-	long top;
+	long top, row_offset;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
 	const char *card_col, *position_col, *load_col;
 };
@@ -210,6 +210,8 @@ int cmd_predict(int argc, char **argv)
 	    OPT_LONG_(0, "top", &a.top, "K", "the K most probable classes (default 1)", 1, 1000000),
 	    OPT_STRING_(0, "key", &a.key, "COL",
 			"identify rows by this column (default: row number)"),
+	    OPT_LONG_(0, "row-offset", &a.row_offset, "N",
+		      "number rows from N + 1 (a shard of a larger input)", 0, 1e15),
 	    OPT_STRING_(0, "keep", &a.keep, "COLS", "copy these input columns to the output"),
 	    OPT_STRING_(0, "text", &a.text, "TEXT", "predict one literal text (text models)"),
 	    OPT_STRING_(0, "text-column", &a.text_column, "COL",
@@ -253,6 +255,7 @@ int cmd_predict(int argc, char **argv)
 	}
 	strv_split(&keep, a.keep, ',');
 	io.key = a.key;
+	io.row_offset = (size_t)a.row_offset;
 	io.keep = (const char *const *)keep.v;
 	io.nkeep = keep.n;
 	io.text_column = a.text_column;

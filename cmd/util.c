@@ -168,6 +168,9 @@ int doc_format_check(const char *what)
 int output_format(int is_doc)
 {
 	enum out_format f;
+	/* every command asks this before it makes a writer: the place to apply --no-header, which
+	 * may come before the command or among its options */
+	out_default_header(!global.no_header);
 	if (global.format) {
 		if (out_format_parse(global.format, &f) < 0)
 			return -1;

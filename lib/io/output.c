@@ -23,8 +23,9 @@ struct out_writer {
 	char **cols;
 	char *json_key;
 	bool linebuf;
-	bool started; /* header (csv, table) or opening bracket (json) written */
-	size_t col;   /* next cell of the current row */
+	bool started;	/* header (csv, table) or opening bracket (json) written */
+	bool no_header; /* CSV without its header line */
+	size_t col;	/* next cell of the current row */
 	size_t rows;
 	int werrno; /* errno of the first failed write, or -1 when unknown */
 	bool failed;
@@ -109,6 +110,13 @@ static void csv_quote(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '"');
 }
 
+static bool header_default = true;
+
+void out_default_header(bool on)
+{
+	header_default = on;
+}
+
 struct out_writer *out_new(FILE *fp, enum out_format f, size_t ncols, const char *const *cols,
 			   const char *json_key)
 {
@@ -120,6 +128,7 @@ struct out_writer *out_new(FILE *fp, enum out_format f, size_t ncols, const char
 	for (size_t i = 0; i < ncols; i++)
 		w->cols[i] = xstrdup(cols[i] ? cols[i] : "");
 	w->json_key = json_key ? xstrdup(json_key) : NULL;
+	w->no_header = !header_default;
 	strbuf_init(&w->line);
 	if (f == OUT_TABLE) {
 		w->width = xcalloc(ncols ? ncols : 1, sizeof(*w->width));
@@ -234,6 +243,8 @@ static void table_add(struct out_writer *w, char *text, bool num)
 
 static void row_begin(struct out_writer *w)
 {
+	if (w->f == OUT_CSV && !w->started && w->no_header)
+		w->started = true;
 	if (w->f == OUT_CSV && !w->started) {
 		strbuf_reset(&w->line);
 		for (size_t i = 0; i < w->ncols; i++) {

@@ -22,6 +22,10 @@ struct out_writer;
  * the array as {"json_key": [...]} (the services' response shape). *w owned by caller. */
 struct out_writer *out_new(FILE *fp, enum out_format f, size_t ncols, const char *const *cols,
 			   const char *json_key);
+/* Whether CSV writers made from now on write their header line (default true): a sharded run's
+ * parts leave it out, to be concatenated under one (dyn --no-header). */
+void out_default_header(bool on);
+
 /* Cells of the current row, left to right; the row ends after ncols cells. */
 void out_str(struct out_writer *w, const char *s);
 void out_num(struct out_writer *w, double v); /* shortest round-trip text, C locale */

@@ -106,6 +106,7 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 	*out = NULL;
 	ir->m = m;
 	ir->o = *o;
+	ir->row = o->row_offset;
 	ir->paths = npaths ? paths : stdin_path;
 	ir->npaths = npaths ? npaths : 1;
 	ir->cols = xmallocarray(m->d ? m->d : 1, sizeof(long));
@@ -143,7 +144,8 @@ int input_open_text(struct input_reader **out, const struct model *m, const char
 			       m->kind->name);
 	/* an empty text has no words: the model's answer would be its classes' prior, a guess */
 	if (!text[strspn(text, " \t\r\n\v\f")])
-		return err_set(e, DYN_EUSAGE, "--text: the text is empty (nothing to predict from)");
+		return err_set(e, DYN_EUSAGE,
+			       "--text: the text is empty (nothing to predict from)");
 	ir = xcalloc(1, sizeof(*ir));
 	ir->m = m;
 	ir->literal = text;

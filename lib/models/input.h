@@ -20,6 +20,7 @@ struct input_opts {
 	struct card_read_opts cards; /* INPUT_CARD: columns and limits */
 	bool interactive;	     /* stdin is typed or trickles in: a batch ends when the input
 				      * has nothing more at hand, so answers come as rows do */
+	size_t row_offset; /* numbered inputs start at row_offset + 1 (a shard of a larger input) */
 };
 
 struct input_reader;
