@@ -21,8 +21,9 @@ enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 /* The card's absolute scale, in units near 1 for the oilfield cards (kN, m): maximum and minimum
  * load / 50, stroke / 4. Card shapes alone confuse classes that differ mostly in how heavy the
  * well is (a parted rod's light band against a normal card); a picture has no such scale: 0. */
-#define DYNO_ABSOLUTE	3
-#define DYNO_MAX_LAYERS 32
+#define DYNO_ABSOLUTE	 5
+#define DYNO_MAX_LAYERS	 32
+#define DYNO_MAX_MEMBERS 16
 
 static const struct param_spec dyno_params[] = {
     {"arch", PARAM_CHOICE, "curve", NAN, NAN, 0, "curve|raster",
@@ -46,6 +47,16 @@ static const struct param_spec dyno_params[] = {
      "channels (0 for pictures)"},
     {"label_smoothing", PARAM_NUM, "0", 0, 0.5, 0, NULL,
      "share of each training target spread evenly over all classes"},
+    {"series", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+     "curve: also feed the loop in its recorded order and its upstroke and downstroke load "
+     "against position (card_series)"},
+    {"join", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+     "the input's channel means (the scalars among them) join the pooled features before the "
+     "classifier"},
+    {"hidden", PARAM_INT, "0", 0, 4096, 0, NULL,
+     "units of a hidden dense layer before the classifier (0: none)"},
+    {"members", PARAM_INT, "1", 1, DYNO_MAX_MEMBERS, 0, NULL,
+     "networks trained from different seeds whose probabilities are averaged"},
     {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,
      "stop after this many epochs without a better validation loss, keeping the best "
      "weights (0: train all epochs)"},
@@ -54,12 +65,13 @@ static const struct param_spec dyno_params[] = {
 
 /* A network's input per card: curve (C, points) or raster (C, raster, raster). */
 struct dyno_shape {
-	int arch, c, h, w, absolute;
+	int arch, c, h, w, absolute, series;
 	size_t points, wrap, raster, size; /* size = c * h * w floats */
 };
 
 struct dyno_state {
-	struct nn_net *net;
+	struct nn_net *net[DYNO_MAX_MEMBERS];
+	int members;
 	struct dyno_shape sh;
 	int width, max_batch;
 	pthread_mutex_t lock; /* the network's activations are one set: one predict at a time */
@@ -75,12 +87,14 @@ static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
 	if (sh->wrap > sh->points)
 		sh->wrap = sh->points;
 	sh->raster = (size_t)params_num(p, "raster");
-	sh->absolute = sh->arch == ARCH_CURVE && params_choice(p, "absolute") == 1;
+	sh->absolute = sh->arch == ARCH_CURVE && params_num(p, "absolute") != 0;
+	sh->series = sh->arch == ARCH_CURVE && params_num(p, "series") != 0;
 	if (sh->arch == ARCH_RASTER) {
 		sh->c = 1 + CARD_SCALARS;
 		sh->h = sh->w = (int)sh->raster;
 	} else {
-		sh->c = CARD_CURVE_CHANNELS + CARD_SCALARS + (sh->absolute ? DYNO_ABSOLUTE : 0);
+		sh->c = CARD_CURVE_CHANNELS + (sh->series ? CARD_SERIES_CHANNELS : 0) +
+			CARD_SCALARS + (sh->absolute ? DYNO_ABSOLUTE : 0);
 		sh->h = 1;
 		sh->w = (int)(sh->points + 2 * sh->wrap);
 	}
@@ -90,19 +104,26 @@ static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
 static void dyno_absolute(const struct card *c, float out[DYNO_ABSOLUTE])
 {
 	double ymin = INFINITY, ymax = -INFINITY, xmin = INFINITY, xmax = -INFINITY;
+	size_t top = 0;
 	if (c->from_image) {
-		out[0] = out[1] = out[2] = 0;
+		for (int i = 0; i < DYNO_ABSOLUTE; i++)
+			out[i] = 0;
 		return;
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		ymin = fmin(ymin, c->y[i]);
 		ymax = fmax(ymax, c->y[i]);
 		xmin = fmin(xmin, c->x[i]);
-		xmax = fmax(xmax, c->x[i]);
+		if (c->x[i] > xmax) {
+			xmax = c->x[i];
+			top = i;
+		}
 	}
 	out[0] = (float)(ymax / 50);
 	out[1] = (float)(ymin / 50);
 	out[2] = (float)((xmax - xmin) / 4);
+	out[3] = (float)((double)c->n / 200);
+	out[4] = (float)((double)top / (double)c->n);
 }
 
 /* The card's network input (sh->size floats): the curve's channels or the raster, then each
@@ -117,7 +138,9 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 			return -1;
 		first = 1;
 	} else {
-		float *cur = xmallocarray(CARD_CURVE_CHANNELS * sh->points, sizeof(float));
+		size_t most = CARD_CURVE_CHANNELS > CARD_SERIES_CHANNELS ? CARD_CURVE_CHANNELS
+									 : CARD_SERIES_CHANNELS;
+		float *cur = xmallocarray(most * sh->points, sizeof(float));
 		if (card_features(c, sh->points, cur, 0, NULL, sc, e) < 0) {
 			free(cur);
 			return -1;
@@ -126,8 +149,20 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 			for (i = 0; i < plane; i++)
 				out[j * plane + i] =
 				    cur[j * sh->points + (i + sh->points - sh->wrap) % sh->points];
-		free(cur);
 		first = CARD_CURVE_CHANNELS;
+		if (sh->series) {
+			if (card_series(c, sh->points, cur, e) < 0) {
+				free(cur);
+				return -1;
+			}
+			for (j = 0; j < CARD_SERIES_CHANNELS; j++)
+				for (i = 0; i < plane; i++)
+					out[(first + j) * plane + i] =
+					    cur[j * sh->points +
+						(i + sh->points - sh->wrap) % sh->points];
+			first += CARD_SERIES_CHANNELS;
+		}
+		free(cur);
 	}
 	if (sh->absolute) {
 		dyno_absolute(c, sc + CARD_SCALARS);
@@ -140,8 +175,8 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 }
 
 /* Layers of the two architectures, for k classes and base width w. Strings are static. */
-static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
-		       struct nn_layer_desc *L)
+static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout, bool join,
+		       int hidden, struct nn_layer_desc *L)
 {
 	int n = 0;
 	bool d2 = sh->arch == ARCH_RASTER;
@@ -171,7 +206,34 @@ static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
 			n++;
 		}
 	}
-	L[n++].op = NN_GAP;
+	L[n].op = NN_GAP;
+	L[n].name = "gap";
+	n++;
+	if (join) {
+		/* The scalars are constant channels of the input: their means are the scalars.
+		 * Joined after pooling they reach the classifier directly, rather than through five
+		 * convolutions tuned to shapes. Batch norm puts them on the features' scale. */
+		L[n].op = NN_GAP;
+		L[n].name = "inmean";
+		L[n].from = "input";
+		n++;
+		L[n].op = NN_BATCHNORM;
+		L[n].name = "bn_in";
+		n++;
+		L[n].op = NN_CONCAT;
+		L[n].name = "joined";
+		L[n].from = "gap";
+		L[n].from2 = "bn_in";
+		n++;
+	}
+	if (hidden > 0) {
+		L[n].op = NN_DENSE;
+		L[n].name = "fc0";
+		L[n].out = hidden;
+		n++;
+		L[n].op = NN_RELU;
+		n++;
+	}
 	if (dropout > 0) {
 		L[n].op = NN_DROPOUT;
 		L[n].p = dropout;
@@ -197,7 +259,8 @@ static void dyno_free(void *p)
 	struct dyno_state *st = p;
 	if (!st)
 		return;
-	nn_net_free(&st->net);
+	for (int i = 0; i < st->members; i++)
+		nn_net_free(&st->net[i]);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -216,14 +279,18 @@ static int dyno_build(struct dyno_state **out, const struct params *p, size_t k,
 	d.h = st->sh.h;
 	d.w = st->sh.w;
 	d.layers = L;
-	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"), L);
+	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"),
+				params_num(p, "join") != 0, (int)params_num(p, "hidden"), L);
 	d.max_batch = max_batch;
 	st->max_batch = max_batch;
 	d.threads = threads;
 	pthread_mutex_init(&st->lock, NULL);
-	if (nn_net_new(&st->net, &d, e) < 0) {
-		dyno_free(st);
-		return -1;
+	for (int i = 0, members = (int)params_num(p, "members"); i < members; i++) {
+		if (nn_net_new(&st->net[i], &d, e) < 0) {
+			dyno_free(st);
+			return -1;
+		}
+		st->members = i + 1;
 	}
 	*out = st;
 	return 0;
@@ -292,14 +359,14 @@ static size_t dyno_hits(const float *logits, const int *y, int b, size_t k)
 	return hit;
 }
 
-static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, size_t n, int B,
-			  size_t k, double *loss, double *acc)
+static void dyno_evaluate(struct nn_net *net, const struct dyno_shape *sh, const float *X,
+			  const int *y, size_t n, int B, size_t k, double *loss, double *acc)
 {
 	double sl = 0;
 	size_t i, hit = 0;
 	for (i = 0; i < n; i += (size_t)B) {
 		int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
-		const float *logits = nn_net_forward(st->net, X + i * st->sh.size, b, 0);
+		const float *logits = nn_net_forward(net, X + i * sh->size, b, 0);
 		sl += (double)nn_softmax_xent(NULL, NULL, logits, y + i, NULL, b, (int)k) * b;
 		hit += dyno_hits(logits, y + i, b, k);
 	}
@@ -361,73 +428,57 @@ static int dyno_copy_weights(struct nn_net *dst, const struct nn_net *src, bool 
 	return copied;
 }
 
-static int dyno_fit(struct model *m, const struct dataset *ds, const struct model *warm,
-		    const struct fit_ctx *ctx, struct err *e)
+/* What one member's training reads: the inputs, labels and options, shared by the members. */
+struct dyno_train {
+	const struct dataset *ds;
+	const struct fit_ctx *ctx;
+	const struct params *p;
+	const float *X, *Xv;
+	const int *yv;
+	size_t nv;
+	int B;
+	long epochs;
+	int members;
+};
+
+/* Trains member j of st (initialized) on t's cards; the epoch reported counts on across the
+ * members. Returns the epochs run, or -1 with e set. info gets best_epoch with patience. */
+static long dyno_train_member(struct dyno_state *st, int j, const struct dyno_train *t, cJSON *info,
+			      struct err *e)
 {
-	const struct params *p = &m->params;
-	struct dyno_state *st = NULL;
-	float *best = NULL; /* the best epoch's state, with patience */
-	size_t n = ds->n, k = ds->k, i, step = 0, steps;
-	int B = (int)params_num(p, "batch_size"), threads = dyno_threads(ctx->threads);
-	long epochs = (long)params_num(p, "epochs"), ep;
+	const struct params *p = t->p;
+	const struct dataset *ds = t->ds;
+	struct nn_net *net = st->net[j];
+	size_t n = ds->n, k = ds->k, i, step, steps;
+	int B = t->B, patience = (int)params_num(p, "patience");
+	int augment = params_num(p, "augment") != 0;
+	long epochs = t->epochs, ep, ret = -1;
 	double smooth = params_num(p, "label_smoothing");
-	int patience = (int)params_num(p, "patience"), augment = params_choice(p, "augment") == 1;
-	float *X = NULL, *Xv = NULL, *xb = NULL, *dlogits = NULL;
-	int *yb = NULL, *yv = NULL;
-	size_t *order = NULL, nv = ctx->valid ? ctx->valid->n : 0;
+	float *best = NULL, *xb, *dlogits;
+	int *yb;
+	size_t *order;
 	struct nn_optim opt;
 	struct nn_sched sched;
 	struct nn_early early;
 	struct rng r;
-	int ret = -1, have_opt = 0;
-	cJSON *info;
 
-	if ((size_t)B > n)
-		B = (int)n;
-	if (dyno_build(&st, p, k, B, threads, e) < 0)
-		goto out;
-	nn_net_init(st->net, ctx->seed);
-	if (ctx->pretrained && !warm) {
-		const struct dyno_state *ps = ctx->pretrained->state;
-		if (ps->sh.arch != st->sh.arch || ps->sh.size != st->sh.size ||
-		    ps->width != st->width) {
-			err_set(
-			    e, DYN_EUSAGE,
-			    "--pretrained: that model's network differs (arch, points, raster or "
-			    "width)");
-			goto out;
-		}
-		if (dyno_copy_weights(st->net, ps->net, false, e) < 0)
-			goto out;
-	}
-	if (warm) {
-		const struct dyno_state *ws = warm->state;
-		if (dyno_copy_weights(st->net, ws->net, true, e) < 0)
-			goto out;
-	}
-	if (!(X = dyno_inputs(ds->cards, n, &st->sh, threads, e)))
-		goto out;
-	if (nv) {
-		if (!(Xv = dyno_inputs(ctx->valid->cards, nv, &st->sh, threads, e)))
-			goto out;
-		yv = ctx->valid->y;
-	}
 	xb = xmallocarray((size_t)B, st->sh.size * sizeof(float));
 	dlogits = xmallocarray((size_t)B, k * sizeof(float));
 	yb = xmallocarray((size_t)B, sizeof(int));
 	order = xmallocarray(n, sizeof(size_t));
 	for (i = 0; i < n; i++)
 		order[i] = i;
-	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(st->net));
-	have_opt = 1;
+	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(net));
 	opt.weight_decay = (float)params_num(p, "weight_decay");
 	nn_sched_init(&sched, NN_SCHED_COSINE, (float)params_num(p, "lr"));
 	sched.t_max = (int)epochs;
 	sched.warmup = (int)params_num(p, "warmup") < epochs ? (int)params_num(p, "warmup") : 0;
 	nn_early_init(&early, patience, 0, 0);
-	/* The training's own stream, apart from the network's initialization. */
-	rng_init(&r, ctx->seed ^ 0x5dee7ba11f00dULL);
-	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	/* The training's own stream, apart from the network's initialization; member 0's is the
+	 * one a single network always had. */
+	rng_init(&r, (t->ctx->seed + 0x9e3779b97f4a7c15ULL * (uint64_t)j) ^ 0x5dee7ba11f00dULL);
+	steps = (size_t)t->members * (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	step = (size_t)j * (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
 	for (ep = 0; ep < epochs; ep++) {
 		struct epoch_stats es;
 		double t0 = now_seconds(), sl = 0;
@@ -439,7 +490,7 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 			int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
 			const float *logits;
 			for (int q = 0; q < b; q++) {
-				const float *src = X + order[i + (size_t)q] * st->sh.size;
+				const float *src = t->X + order[i + (size_t)q] * st->sh.size;
 				float *dst = xb + (size_t)q * st->sh.size;
 				yb[q] = ds->y[order[i + (size_t)q]];
 				if (!augment) {
@@ -455,57 +506,47 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 				}
 			}
 			seen += (size_t)b;
-			logits = nn_net_forward(st->net, xb, b, 1);
+			logits = nn_net_forward(net, xb, b, 1);
 			sl += dyno_xent_smooth(dlogits, logits, yb, b, (int)k, smooth) * b;
 			hit += dyno_hits(logits, yb, b, k);
-			nn_net_zero_grad(st->net);
-			nn_net_backward(st->net, dlogits);
-			nn_net_step(st->net, &opt);
-			progress_update(ctx->progress, (double)++step, (double)steps);
+			nn_net_zero_grad(net);
+			nn_net_backward(net, dlogits);
+			nn_net_step(net, &opt);
+			progress_update(t->ctx->progress, (double)++step, (double)steps);
 		}
 		memset(&es, 0, sizeof(es));
-		es.epoch = ep + 1;
-		es.epochs = epochs;
+		es.epoch = (long)j * epochs + ep + 1;
+		es.epochs = (long)t->members * epochs;
 		es.loss = sl / (double)seen;
 		es.lr = opt.lr;
 		es.metric = "accuracy";
 		es.train_metric = (double)hit / (double)seen;
 		es.val_loss = es.val_metric = NAN;
-		if (nv)
-			dyno_evaluate(st, Xv, yv, nv, B, k, &es.val_loss, &es.val_metric);
+		if (t->nv)
+			dyno_evaluate(net, &st->sh, t->Xv, t->yv, t->nv, B, k, &es.val_loss,
+				      &es.val_metric);
 		es.seconds = now_seconds() - t0;
-		if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &es, e) < 0)
+		if (t->ctx->on_epoch && t->ctx->on_epoch(t->ctx->on_epoch_arg, &es, e) < 0)
 			goto out;
-		if (patience && nv) {
+		if (patience && t->nv) {
 			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
 				if (!best)
-					best =
-					    xmallocarray(nn_net_state_size(st->net), sizeof(float));
-				nn_net_get_state(st->net, best);
+					best = xmallocarray(nn_net_state_size(net), sizeof(float));
+				nn_net_get_state(net, best);
 			}
 			if (nn_early_stop(&early))
 				break;
 		}
 	}
-	if (best) /* the best epoch's weights, buffers included */
-		nn_net_set_state(st->net, best);
-	info = cJSON_CreateObject();
-	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
-	cJSON_AddNumberToObject(info, "epochs_run", (double)(ep < epochs ? ep + 1 : epochs));
-	if (best)
-		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
-	cJSON_Delete(m->info);
-	m->info = info;
-	m->state = st;
-	st = NULL;
-	ret = 0;
+	if (best) { /* the best epoch's weights, buffers included */
+		nn_net_set_state(net, best);
+		if (j == 0)
+			cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+	}
+	ret = ep < epochs ? ep + 1 : epochs;
 out:
-	if (have_opt)
-		nn_optim_release(&opt);
-	dyno_free(st);
+	nn_optim_release(&opt);
 	free(best);
-	free(X);
-	free(Xv);
 	free(xb);
 	free(dlogits);
 	free(yb);
@@ -513,7 +554,93 @@ out:
 	return ret;
 }
 
+static int dyno_fit(struct model *m, const struct dataset *ds, const struct model *warm,
+		    const struct fit_ctx *ctx, struct err *e)
+{
+	const struct params *p = &m->params;
+	struct dyno_state *st = NULL;
+	struct dyno_train t;
+	size_t n = ds->n, k = ds->k;
+	int threads = dyno_threads(ctx->threads), ret = -1;
+	float *X = NULL, *Xv = NULL;
+	long run = 0;
+	cJSON *info = cJSON_CreateObject();
+
+	memset(&t, 0, sizeof(t));
+	t.B = (int)params_num(p, "batch_size");
+	if ((size_t)t.B > n)
+		t.B = (int)n;
+	if (dyno_build(&st, p, k, t.B, threads, e) < 0)
+		goto out;
+	for (int j = 0; j < st->members; j++) {
+		/* Member 0 starts from the seed a single network always used. */
+		nn_net_init(st->net[j], ctx->seed + 0x9e3779b97f4a7c15ULL * (uint64_t)j);
+		if (ctx->pretrained && !warm) {
+			const struct dyno_state *ps = ctx->pretrained->state;
+			if (ps->sh.arch != st->sh.arch || ps->sh.size != st->sh.size ||
+			    ps->width != st->width) {
+				err_set(e, DYN_EUSAGE,
+					"--pretrained: that model's network differs (arch, points, "
+					"raster or width)");
+				goto out;
+			}
+			if (dyno_copy_weights(st->net[j], ps->net[j % ps->members], false, e) < 0)
+				goto out;
+		}
+		if (warm) {
+			const struct dyno_state *ws = warm->state;
+			if (dyno_copy_weights(st->net[j], ws->net[j % ws->members], true, e) < 0)
+				goto out;
+		}
+	}
+	if (!(X = dyno_inputs(ds->cards, n, &st->sh, threads, e)))
+		goto out;
+	if (ctx->valid && ctx->valid->n) {
+		if (!(Xv = dyno_inputs(ctx->valid->cards, ctx->valid->n, &st->sh, threads, e)))
+			goto out;
+		t.yv = ctx->valid->y;
+		t.nv = ctx->valid->n;
+	}
+	t.ds = ds;
+	t.ctx = ctx;
+	t.p = p;
+	t.X = X;
+	t.Xv = Xv;
+	t.epochs = (long)params_num(p, "epochs");
+	t.members = st->members;
+	for (int j = 0; j < st->members; j++) {
+		long r = dyno_train_member(st, j, &t, info, e);
+		if (r < 0)
+			goto out;
+		run += r;
+	}
+	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net[0]));
+	cJSON_AddNumberToObject(info, "epochs_run", (double)run);
+	cJSON_Delete(m->info);
+	m->info = info;
+	info = NULL;
+	m->state = st;
+	st = NULL;
+	ret = 0;
+out:
+	cJSON_Delete(info);
+	dyno_free(st);
+	free(X);
+	free(Xv);
+	return ret;
+}
+
 #define PREDICT_CHUNK 64
+
+/* Member j's tensors in the model file: "net.NAME" for the first (as a single network's
+ * always were), "net2.NAME", "net3.NAME"... for the others. */
+static void dyno_tensor_name(char *buf, size_t size, int j, const char *name)
+{
+	if (j == 0)
+		snprintf(buf, size, "net.%s", name);
+	else
+		snprintf(buf, size, "net%d.%s", j + 1, name);
+}
 
 static int dyno_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
 {
@@ -525,26 +652,31 @@ static int dyno_predict(const struct model *m, const struct batch *b, double *pr
 	pthread_mutex_lock(&st->lock);
 	for (i = 0; i < b->n; i += PREDICT_CHUNK) {
 		size_t nb = b->n - i < PREDICT_CHUNK ? b->n - i : PREDICT_CHUNK;
-		const float *logits;
 		free(X);
 		if (!(X = dyno_inputs(b->cards + i, nb, &st->sh, 1, e)))
 			goto out;
-		for (size_t c0 = 0; c0 < nb;) {
-			size_t bb =
-			    nb - c0 < (size_t)st->max_batch ? nb - c0 : (size_t)st->max_batch;
-			logits = nn_net_forward(st->net, X + c0 * st->sh.size, (int)bb, 0);
-			for (size_t q = 0; q < bb; q++) {
-				const float *l = logits + q * k;
-				double mx = l[0], sum = 0, *out = proba + (i + c0 + q) * k;
-				for (size_t c = 1; c < k; c++)
-					mx = l[c] > mx ? l[c] : mx;
-				for (size_t c = 0; c < k; c++)
-					sum += out[c] = exp((double)l[c] - mx);
-				for (size_t c = 0; c < k; c++)
-					out[c] /= sum;
+		for (size_t q = 0; q < nb * k; q++)
+			proba[i * k + q] = 0;
+		/* The members' probabilities averaged. */
+		for (int j = 0; j < st->members; j++)
+			for (size_t c0 = 0; c0 < nb;) {
+				size_t bb = nb - c0 < (size_t)st->max_batch ? nb - c0
+									    : (size_t)st->max_batch;
+				const float *logits =
+				    nn_net_forward(st->net[j], X + c0 * st->sh.size, (int)bb, 0);
+				for (size_t q = 0; q < bb; q++) {
+					const float *l = logits + q * k;
+					double mx = l[0], sum = 0, *out = proba + (i + c0 + q) * k;
+					for (size_t c = 1; c < k; c++)
+						mx = l[c] > mx ? l[c] : mx;
+					for (size_t c = 0; c < k; c++)
+						sum += exp((double)l[c] - mx);
+					for (size_t c = 0; c < k; c++)
+						out[c] +=
+						    exp((double)l[c] - mx) / sum / st->members;
+				}
+				c0 += bb;
 			}
-			c0 += bb;
-		}
 	}
 	ret = 0;
 out:
@@ -556,36 +688,36 @@ out:
 static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 {
 	const struct dyno_state *st = m->state;
-	int i;
 	char name[80];
 	(void)e;
-	for (i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
-	}
+	for (int j = 0; j < st->members; j++)
+		for (int i = 0; i < nn_net_ntensors(st->net[j]); i++) {
+			const struct nn_tensor *t = nn_net_tensor(st->net[j], i);
+			dyno_tensor_name(name, sizeof(name), j, t->name);
+			st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+		}
 	return 0;
 }
 
 static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct dyno_state *st = NULL;
-	int i;
 	char name[80];
 	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
 		return -1;
-	for (i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		const struct st_tensor *s;
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
-			goto fail;
-		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
-			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
-			goto fail;
+	for (int j = 0; j < st->members; j++)
+		for (int i = 0; i < nn_net_ntensors(st->net[j]); i++) {
+			const struct nn_tensor *t = nn_net_tensor(st->net[j], i);
+			const struct st_tensor *s;
+			dyno_tensor_name(name, sizeof(name), j, t->name);
+			if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
+				goto fail;
+			if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
+				err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
+				goto fail;
+			}
+			memcpy(t->data, s->data, t->size * sizeof(float));
 		}
-		memcpy(t->data, s->data, t->size * sizeof(float));
-	}
 	m->state = st;
 	return 0;
 fail:
