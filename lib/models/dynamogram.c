@@ -24,6 +24,10 @@ enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 #define DYNO_ABSOLUTE	 5
 #define DYNO_MAX_LAYERS	 32
 #define DYNO_MAX_MEMBERS 16
+/* The layout of a network's inputs, stored with the model ("dynamogram.inputs"): a model of
+ * another layout cannot be read, as its first layer expects other channels. 2: card_series, the
+ * points and top dead centre among the absolute scalars, the input's means joined. */
+#define DYNO_INPUTS "2"
 
 static const struct param_spec dyno_params[] = {
     {"arch", PARAM_CHOICE, "curve", NAN, NAN, 0, "curve|raster",
@@ -690,6 +694,7 @@ static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 	const struct dyno_state *st = m->state;
 	char name[80];
 	(void)e;
+	st_set_meta(f, "dynamogram.inputs", DYNO_INPUTS);
 	for (int j = 0; j < st->members; j++)
 		for (int i = 0; i < nn_net_ntensors(st->net[j]); i++) {
 			const struct nn_tensor *t = nn_net_tensor(st->net[j], i);
@@ -702,7 +707,13 @@ static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct dyno_state *st = NULL;
+	const char *inputs = st_get_meta(f, "dynamogram.inputs");
 	char name[80];
+	if (!inputs || strcmp(inputs, DYNO_INPUTS))
+		return err_set(e, DYN_EDATA,
+			       "saved by an older dyn whose network took other inputs (layout %s, "
+			       "now %s): train the model again",
+			       inputs ? inputs : "1", DYNO_INPUTS);
 	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
 		return -1;
 	for (int j = 0; j < st->members; j++)
