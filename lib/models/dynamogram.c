@@ -21,9 +21,8 @@ enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 /* The card's absolute scale, in units near 1 for the oilfield cards (kN, m): maximum and minimum
  * load / 50, stroke / 4. Card shapes alone confuse classes that differ mostly in how heavy the
  * well is (a parted rod's light band against a normal card); a picture has no such scale: 0. */
-#define DYNO_ABSOLUTE	 5
-#define DYNO_MAX_LAYERS	 32
-#define DYNO_MAX_MEMBERS 16
+#define DYNO_ABSOLUTE	5
+#define DYNO_MAX_LAYERS 32
 /* The layout of a network's inputs, stored with the model ("dynamogram.inputs"): a model of
  * another layout cannot be read, as its first layer expects other channels. 2: card_series, the
  * points and top dead centre among the absolute scalars, the input's means joined. */
@@ -57,10 +56,6 @@ static const struct param_spec dyno_params[] = {
     {"join", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
      "the input's channel means (the scalars among them) join the pooled features before the "
      "classifier"},
-    {"hidden", PARAM_INT, "0", 0, 4096, 0, NULL,
-     "units of a hidden dense layer before the classifier (0: none)"},
-    {"members", PARAM_INT, "1", 1, DYNO_MAX_MEMBERS, 0, NULL,
-     "networks trained from different seeds whose probabilities are averaged"},
     {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,
      "stop after this many epochs without a better validation loss, keeping the best "
      "weights (0: train all epochs)"},
@@ -74,8 +69,7 @@ struct dyno_shape {
 };
 
 struct dyno_state {
-	struct nn_net *net[DYNO_MAX_MEMBERS];
-	int members;
+	struct nn_net *net;
 	struct dyno_shape sh;
 	int width, max_batch;
 	pthread_mutex_t lock; /* the network's activations are one set: one predict at a time */
@@ -180,7 +174,7 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 
 /* Layers of the two architectures, for k classes and base width w. Strings are static. */
 static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout, bool join,
-		       int hidden, struct nn_layer_desc *L)
+		       struct nn_layer_desc *L)
 {
 	int n = 0;
 	bool d2 = sh->arch == ARCH_RASTER;
@@ -230,14 +224,6 @@ static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
 		L[n].from2 = "bn_in";
 		n++;
 	}
-	if (hidden > 0) {
-		L[n].op = NN_DENSE;
-		L[n].name = "fc0";
-		L[n].out = hidden;
-		n++;
-		L[n].op = NN_RELU;
-		n++;
-	}
 	if (dropout > 0) {
 		L[n].op = NN_DROPOUT;
 		L[n].p = dropout;
@@ -263,8 +249,7 @@ static void dyno_free(void *p)
 	struct dyno_state *st = p;
 	if (!st)
 		return;
-	for (int i = 0; i < st->members; i++)
-		nn_net_free(&st->net[i]);
+	nn_net_free(&st->net);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
@@ -284,17 +269,14 @@ static int dyno_build(struct dyno_state **out, const struct params *p, size_t k,
 	d.w = st->sh.w;
 	d.layers = L;
 	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"),
-				params_num(p, "join") != 0, (int)params_num(p, "hidden"), L);
+				params_num(p, "join") != 0, L);
 	d.max_batch = max_batch;
 	st->max_batch = max_batch;
 	d.threads = threads;
 	pthread_mutex_init(&st->lock, NULL);
-	for (int i = 0, members = (int)params_num(p, "members"); i < members; i++) {
-		if (nn_net_new(&st->net[i], &d, e) < 0) {
-			dyno_free(st);
-			return -1;
-		}
-		st->members = i + 1;
+	if (nn_net_new(&st->net, &d, e) < 0) {
+		dyno_free(st);
+		return -1;
 	}
 	*out = st;
 	return 0;
@@ -432,7 +414,7 @@ static int dyno_copy_weights(struct nn_net *dst, const struct nn_net *src, bool 
 	return copied;
 }
 
-/* What one member's training reads: the inputs, labels and options, shared by the members. */
+/* What a training reads besides the network: the inputs, labels and options. */
 struct dyno_train {
 	const struct dataset *ds;
 	const struct fit_ctx *ctx;
@@ -442,17 +424,16 @@ struct dyno_train {
 	size_t nv;
 	int B;
 	long epochs;
-	int members;
 };
 
-/* Trains member j of st (initialized) on t's cards; the epoch reported counts on across the
- * members. Returns the epochs run, or -1 with e set. info gets best_epoch with patience. */
-static long dyno_train_member(struct dyno_state *st, int j, const struct dyno_train *t, cJSON *info,
-			      struct err *e)
+/* Trains st's network (initialized) on t's cards. Returns the epochs run, or -1 with e set;
+ * info gets best_epoch with patience. */
+static long dyno_train_net(struct dyno_state *st, const struct dyno_train *t, cJSON *info,
+			   struct err *e)
 {
 	const struct params *p = t->p;
 	const struct dataset *ds = t->ds;
-	struct nn_net *net = st->net[j];
+	struct nn_net *net = st->net;
 	size_t n = ds->n, k = ds->k, i, step, steps;
 	int B = t->B, patience = (int)params_num(p, "patience");
 	int augment = params_num(p, "augment") != 0;
@@ -478,11 +459,10 @@ static long dyno_train_member(struct dyno_state *st, int j, const struct dyno_tr
 	sched.t_max = (int)epochs;
 	sched.warmup = (int)params_num(p, "warmup") < epochs ? (int)params_num(p, "warmup") : 0;
 	nn_early_init(&early, patience, 0, 0);
-	/* The training's own stream, apart from the network's initialization; member 0's is the
-	 * one a single network always had. */
-	rng_init(&r, (t->ctx->seed + 0x9e3779b97f4a7c15ULL * (uint64_t)j) ^ 0x5dee7ba11f00dULL);
-	steps = (size_t)t->members * (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
-	step = (size_t)j * (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	/* The training's own stream, apart from the network's initialization. */
+	rng_init(&r, t->ctx->seed ^ 0x5dee7ba11f00dULL);
+	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	step = 0;
 	for (ep = 0; ep < epochs; ep++) {
 		struct epoch_stats es;
 		double t0 = now_seconds(), sl = 0;
@@ -519,8 +499,8 @@ static long dyno_train_member(struct dyno_state *st, int j, const struct dyno_tr
 			progress_update(t->ctx->progress, (double)++step, (double)steps);
 		}
 		memset(&es, 0, sizeof(es));
-		es.epoch = (long)j * epochs + ep + 1;
-		es.epochs = (long)t->members * epochs;
+		es.epoch = ep + 1;
+		es.epochs = epochs;
 		es.loss = sl / (double)seen;
 		es.lr = opt.lr;
 		es.metric = "accuracy";
@@ -544,8 +524,7 @@ static long dyno_train_member(struct dyno_state *st, int j, const struct dyno_tr
 	}
 	if (best) { /* the best epoch's weights, buffers included */
 		nn_net_set_state(net, best);
-		if (j == 0)
-			cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
 	}
 	ret = ep < epochs ? ep + 1 : epochs;
 out:
@@ -576,26 +555,24 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 		t.B = (int)n;
 	if (dyno_build(&st, p, k, t.B, threads, e) < 0)
 		goto out;
-	for (int j = 0; j < st->members; j++) {
-		/* Member 0 starts from the seed a single network always used. */
-		nn_net_init(st->net[j], ctx->seed + 0x9e3779b97f4a7c15ULL * (uint64_t)j);
-		if (ctx->pretrained && !warm) {
-			const struct dyno_state *ps = ctx->pretrained->state;
-			if (ps->sh.arch != st->sh.arch || ps->sh.size != st->sh.size ||
-			    ps->width != st->width) {
-				err_set(e, DYN_EUSAGE,
-					"--pretrained: that model's network differs (arch, points, "
-					"raster or width)");
-				goto out;
-			}
-			if (dyno_copy_weights(st->net[j], ps->net[j % ps->members], false, e) < 0)
-				goto out;
+	nn_net_init(st->net, ctx->seed);
+	if (ctx->pretrained && !warm) {
+		const struct dyno_state *ps = ctx->pretrained->state;
+		if (ps->sh.arch != st->sh.arch || ps->sh.size != st->sh.size ||
+		    ps->width != st->width) {
+			err_set(
+			    e, DYN_EUSAGE,
+			    "--pretrained: that model's network differs (arch, points, raster or "
+			    "width)");
+			goto out;
 		}
-		if (warm) {
-			const struct dyno_state *ws = warm->state;
-			if (dyno_copy_weights(st->net[j], ws->net[j % ws->members], true, e) < 0)
-				goto out;
-		}
+		if (dyno_copy_weights(st->net, ps->net, false, e) < 0)
+			goto out;
+	}
+	if (warm) {
+		const struct dyno_state *ws = warm->state;
+		if (dyno_copy_weights(st->net, ws->net, true, e) < 0)
+			goto out;
 	}
 	if (!(X = dyno_inputs(ds->cards, n, &st->sh, threads, e)))
 		goto out;
@@ -611,14 +588,9 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 	t.X = X;
 	t.Xv = Xv;
 	t.epochs = (long)params_num(p, "epochs");
-	t.members = st->members;
-	for (int j = 0; j < st->members; j++) {
-		long r = dyno_train_member(st, j, &t, info, e);
-		if (r < 0)
-			goto out;
-		run += r;
-	}
-	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net[0]));
+	if ((run = dyno_train_net(st, &t, info, e)) < 0)
+		goto out;
+	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
 	cJSON_AddNumberToObject(info, "epochs_run", (double)run);
 	cJSON_Delete(m->info);
 	m->info = info;
@@ -636,16 +608,6 @@ out:
 
 #define PREDICT_CHUNK 64
 
-/* Member j's tensors in the model file: "net.NAME" for the first (as a single network's
- * always were), "net2.NAME", "net3.NAME"... for the others. */
-static void dyno_tensor_name(char *buf, size_t size, int j, const char *name)
-{
-	if (j == 0)
-		snprintf(buf, size, "net.%s", name);
-	else
-		snprintf(buf, size, "net%d.%s", j + 1, name);
-}
-
 static int dyno_predict(const struct model *m, const struct batch *b, double *proba, struct err *e)
 {
 	struct dyno_state *st = m->state;
@@ -656,31 +618,26 @@ static int dyno_predict(const struct model *m, const struct batch *b, double *pr
 	pthread_mutex_lock(&st->lock);
 	for (i = 0; i < b->n; i += PREDICT_CHUNK) {
 		size_t nb = b->n - i < PREDICT_CHUNK ? b->n - i : PREDICT_CHUNK;
+		const float *logits;
 		free(X);
 		if (!(X = dyno_inputs(b->cards + i, nb, &st->sh, 1, e)))
 			goto out;
-		for (size_t q = 0; q < nb * k; q++)
-			proba[i * k + q] = 0;
-		/* The members' probabilities averaged. */
-		for (int j = 0; j < st->members; j++)
-			for (size_t c0 = 0; c0 < nb;) {
-				size_t bb = nb - c0 < (size_t)st->max_batch ? nb - c0
-									    : (size_t)st->max_batch;
-				const float *logits =
-				    nn_net_forward(st->net[j], X + c0 * st->sh.size, (int)bb, 0);
-				for (size_t q = 0; q < bb; q++) {
-					const float *l = logits + q * k;
-					double mx = l[0], sum = 0, *out = proba + (i + c0 + q) * k;
-					for (size_t c = 1; c < k; c++)
-						mx = l[c] > mx ? l[c] : mx;
-					for (size_t c = 0; c < k; c++)
-						sum += exp((double)l[c] - mx);
-					for (size_t c = 0; c < k; c++)
-						out[c] +=
-						    exp((double)l[c] - mx) / sum / st->members;
-				}
-				c0 += bb;
+		for (size_t c0 = 0; c0 < nb;) {
+			size_t bb =
+			    nb - c0 < (size_t)st->max_batch ? nb - c0 : (size_t)st->max_batch;
+			logits = nn_net_forward(st->net, X + c0 * st->sh.size, (int)bb, 0);
+			for (size_t q = 0; q < bb; q++) {
+				const float *l = logits + q * k;
+				double mx = l[0], sum = 0, *out = proba + (i + c0 + q) * k;
+				for (size_t c = 1; c < k; c++)
+					mx = l[c] > mx ? l[c] : mx;
+				for (size_t c = 0; c < k; c++)
+					sum += out[c] = exp((double)l[c] - mx);
+				for (size_t c = 0; c < k; c++)
+					out[c] /= sum;
 			}
+			c0 += bb;
+		}
 	}
 	ret = 0;
 out:
@@ -692,15 +649,15 @@ out:
 static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 {
 	const struct dyno_state *st = m->state;
+	int i;
 	char name[80];
 	(void)e;
 	st_set_meta(f, "dynamogram.inputs", DYNO_INPUTS);
-	for (int j = 0; j < st->members; j++)
-		for (int i = 0; i < nn_net_ntensors(st->net[j]); i++) {
-			const struct nn_tensor *t = nn_net_tensor(st->net[j], i);
-			dyno_tensor_name(name, sizeof(name), j, t->name);
-			st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
-		}
+	for (i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
 	return 0;
 }
 
@@ -708,6 +665,7 @@ static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct dyno_state *st = NULL;
 	const char *inputs = st_get_meta(f, "dynamogram.inputs");
+	int i;
 	char name[80];
 	if (!inputs || strcmp(inputs, DYNO_INPUTS))
 		return err_set(e, DYN_EDATA,
@@ -716,19 +674,18 @@ static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 			       inputs ? inputs : "1", DYNO_INPUTS);
 	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
 		return -1;
-	for (int j = 0; j < st->members; j++)
-		for (int i = 0; i < nn_net_ntensors(st->net[j]); i++) {
-			const struct nn_tensor *t = nn_net_tensor(st->net[j], i);
-			const struct st_tensor *s;
-			dyno_tensor_name(name, sizeof(name), j, t->name);
-			if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
-				goto fail;
-			if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
-				err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
-				goto fail;
-			}
-			memcpy(t->data, s->data, t->size * sizeof(float));
+	for (i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		const struct st_tensor *s;
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
+			goto fail;
+		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
+			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
+			goto fail;
 		}
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
 	m->state = st;
 	return 0;
 fail:
