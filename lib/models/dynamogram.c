@@ -1,7 +1,8 @@
 /* Dynamogram diagnosis: a convolutional network on a card's resampled curve (1-D) or on its
  * raster (2-D), trained in epochs with AdamW on a cosine schedule, giving marker
  * probabilities. The card's scalars (load range ratio, fill...) enter as constant channels, so
- * the network sees what min-max scaling would hide (../shared/dynamograms.md). */
+ * the network sees what min-max scaling would hide (../shared/dynamograms.md); optionally their
+ * means also join the pooled features before the classifier. */
 #include <math.h>
 #include <pthread.h>
 #include <time.h>
@@ -24,8 +25,9 @@ enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 #define DYNO_ABSOLUTE	5
 #define DYNO_MAX_LAYERS 32
 /* The layout of a network's inputs, stored with the model ("dynamogram.inputs"): a model of
- * another layout cannot be read, as its first layer expects other channels. 2: card_series, the
- * points and top dead centre among the absolute scalars, the input's means joined. */
+ * another layout cannot be read, as its first layer expects other channels. 2: the absolute
+ * scalars really given (layout 1 read the switch as off), with the points and the top dead
+ * centre among them; card_series and the joined means as switched. */
 #define DYNO_INPUTS "2"
 
 static const struct param_spec dyno_params[] = {
@@ -50,10 +52,10 @@ static const struct param_spec dyno_params[] = {
      "channels (0 for pictures)"},
     {"label_smoothing", PARAM_NUM, "0", 0, 0.5, 0, NULL,
      "share of each training target spread evenly over all classes"},
-    {"series", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+    {"series", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
      "curve: also feed the loop in its recorded order and its upstroke and downstroke load "
      "against position (card_series)"},
-    {"join", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+    {"join", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
      "the input's channel means (the scalars among them) join the pooled features before the "
      "classifier"},
     {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,

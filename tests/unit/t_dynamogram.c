@@ -147,8 +147,8 @@ static double info_num(const struct model *m, const char *name)
 }
 
 /* Each switch changes the network or its training (a boolean once read as a choice was always
- * off); the defaults' model is stored and read back, and one of an older input layout is
- * refused. */
+ * off); a model with series and join is stored and read back, and one of an older input
+ * layout is refused. */
 static void test_switches(void)
 {
 	struct dataset ds;
@@ -180,8 +180,8 @@ static void test_switches(void)
 	model_free(&m);
 	model_free(&plain);
 
-	m = train_small(&ds, "{}", &l1);
-	check(info_num(m, "epochs_run") == 2, "the defaults: 2 epochs run (%g)",
+	m = train_small(&ds, "{\"series\": true, \"join\": true}", &l1);
+	check(info_num(m, "epochs_run") == 2, "series and join: 2 epochs run (%g)",
 	      info_num(m, "epochs_run"));
 	if (m) {
 		struct st_file f;
@@ -193,30 +193,31 @@ static void test_switches(void)
 		double *p2 = xmallocarray(ds.n, ds.k * sizeof(double));
 		double sum = 0;
 		st_init(&f);
-		check(model_save(m, &f, &e) == 0, "defaults: saves");
+		check(model_save(m, &f, &e) == 0, "series and join: saves");
 		check(st_get(&f, "net.bn_in.weight", ST_F32, 1, &e) != NULL,
-		      "defaults: the joined means' batch norm is stored: %s", e.msg);
+		      "series and join: the joined means' batch norm is stored: %s", e.msg);
 		st_serialize(&f, &sb);
 		st_release(&f);
 		st_init(&f);
 		check(st_parse(&f, sb.buf, sb.len, &e) == 0 &&
 			  model_load(&back, &f, "model", &e) == 0,
-		      "defaults: loads: %s", e.msg);
+		      "series and join: loads: %s", e.msg);
 		/* One batch of the training's size: split otherwise, the products may round
 		 * differently. */
 		b.n = 32;
-		check(m->kind->predict(m, &b, p1, &e) == 0 &&
-			  back->kind->predict(back, &b, p2, &e) == 0 &&
-			  !memcmp(p1, p2, b.n * ds.k * sizeof(double)),
-		      "defaults: the loaded model predicts the same probabilities to the bit");
+		check(
+		    m->kind->predict(m, &b, p1, &e) == 0 &&
+			back->kind->predict(back, &b, p2, &e) == 0 &&
+			!memcmp(p1, p2, b.n * ds.k * sizeof(double)),
+		    "series and join: the loaded model predicts the same probabilities to the bit");
 		for (size_t c = 0; c < ds.k; c++)
 			sum += p1[c];
-		check(fabs(sum - 1) < 1e-9, "defaults: probabilities sum to 1 (%g)", sum);
+		check(fabs(sum - 1) < 1e-9, "series and join: probabilities sum to 1 (%g)", sum);
 		/* A model of the earlier input layout is refused, saying why. */
 		model_free(&back);
 		st_release(&f);
 		st_init(&f);
-		check(st_parse(&f, sb.buf, sb.len, &e) == 0, "defaults: parses again");
+		check(st_parse(&f, sb.buf, sb.len, &e) == 0, "series and join: parses again");
 		st_set_meta(&f, "dynamogram.inputs", "1");
 		check(model_load(&back, &f, "model", &e) < 0 &&
 			  strstr(e.msg, "(layout 1, now 2): train the model again"),
