@@ -20,8 +20,10 @@
 
 enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 /* The card's absolute scale, in units near 1 for the oilfield cards (kN, m): maximum and minimum
- * load / 50, stroke / 4. Card shapes alone confuse classes that differ mostly in how heavy the
- * well is (a parted rod's light band against a normal card); a picture has no such scale: 0. */
+ * load / 50, stroke / 4; and its sampling: points / 200, the top dead centre's index / points
+ * (where the recording turns: a slow upstroke shows there). Card shapes alone confuse classes
+ * that differ mostly in how heavy the well is (a parted rod's light band against a normal
+ * card); a picture has neither scale nor sampling: 0. */
 #define DYNO_ABSOLUTE	5
 #define DYNO_MAX_LAYERS 32
 /* The layout of a network's inputs, stored with the model ("dynamogram.inputs"): a model of
@@ -48,8 +50,8 @@ static const struct param_spec dyno_params[] = {
      "jitter training cards (warp, shift, noise; pictures: rotation, zoom, shift)"},
     {"warmup", PARAM_INT, "3", 0, 100000, 0, NULL, "epochs of linear learning-rate warm-up"},
     {"absolute", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
-     "curve: also feed the card's absolute scale (maximum and minimum load, stroke) as "
-     "channels (0 for pictures)"},
+     "curve: also feed the card's absolute scale (maximum and minimum load, stroke) and "
+     "sampling (points, top dead centre's index) as channels (0 for pictures)"},
     {"label_smoothing", PARAM_NUM, "0", 0, 0.5, 0, NULL,
      "share of each training target spread evenly over all classes"},
     {"series", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
@@ -155,6 +157,7 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 				free(cur);
 				return -1;
 			}
+			/* Wrapped like the curve, though the branches are not circular. */
 			for (j = 0; j < CARD_SERIES_CHANNELS; j++)
 				for (i = 0; i < plane; i++)
 					out[(first + j) * plane + i] =
