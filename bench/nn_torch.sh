@@ -3,7 +3,8 @@
 # (bench/nn_torch.py, built from the dyn model's own params), in one run:
 #  1. training throughput, cards/s, T = 1 and 2 threads (`dyn --threads T`, torch.set_num_threads):
 #     the same cards (PER_MARKER generated cards of each of the 20 markers), input (10, points),
-#     batch size, AdamW, EPOCHS epochs, augmentation off, no validation (--test-fraction 0);
+#     batch size, AdamW, EPOCHS epochs, augmentation off, no validation (--test-fraction 0),
+#     the network nn_torch.py mirrors (--absolute false --series false --join false);
 #     only the epochs are timed (dyn: the "seconds" of each epoch in `dyn models show --format
 #     json`; PyTorch: the same loop timed in the script); a run's figure is its median epoch;
 #     dyn's CPU seconds an epoch are (CPU of an EPOCHS run - CPU of a 1-epoch run) / (EPOCHS - 1);
@@ -82,7 +83,7 @@ echo "training: $(($(wc -l <"$train") - 1)) point rows, $PER_MARKER cards of eac
 fit() { # fit T EPOCHS ID
 	/usr/bin/time -f '%e %U %S' -o "$OUT/$3.time" "$DYN" -q --threads "$1" fit dynamogram \
 		--id "$3" --replace --label marker --epochs "$2" --augment false --test-fraction 0 \
-		"$train" >/dev/null
+		--absolute false --series false --join false "$train" >/dev/null
 	"$DYN" models show "$3" --format json >"$OUT/$3.json"
 }
 for T in 1 2; do

@@ -38,10 +38,12 @@ int card_validate(const struct card *c, struct err *e);
  * CARD_OPEN_GAP of the stroke (the position's range) apart, and more than CARD_OPEN_STEPS
  * times its longest step in position between consecutive points (so that a coarsely sampled
  * card, whose step back to the start is long like all its steps, is not called open). Loads
- * are not compared: they jump at constant position where valves open. */
+ * are not compared: they jump at constant position where valves open. Half the stroke: a
+ * field card may stop short of its start (oilfield12-half.csv card c0132 by 0.40 of its
+ * stroke) and still be one stroke; half an upstroke is not. */
 #define CARD_MIN_POINTS	  8
 #define CARD_MIN_DISTINCT 4
-#define CARD_OPEN_GAP	  0.25
+#define CARD_OPEN_GAP	  0.5
 #define CARD_OPEN_STEPS	  1.5
 
 /* Appends a point, growing the arrays (alloc: their capacity, owned by the caller's card). */

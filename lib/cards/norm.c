@@ -205,6 +205,61 @@ static void raster_fill(const struct canon *k, size_t size, float *out)
 	free(rv);
 }
 
+/* Index of the top dead centre in canonical order: the first point of maximum position. */
+static size_t canon_tdc(const struct canon *k)
+{
+	size_t t = 0;
+	for (size_t i = 1; i < k->n; i++)
+		if (k->u[i] > k->u[t])
+			t = i;
+	return t;
+}
+
+/* Load of one stroke (canonical points a, a + 1, ..., a + len, indices modulo n) at m positions
+ * evenly spaced in [0, 1]: at each, the first segment whose ends straddle it, else the point
+ * nearest in position (a branch may skip a stretch of positions where the rod turns). */
+static void profile(const struct canon *k, size_t a, size_t len, size_t m, float *out)
+{
+	size_t n = k->n;
+	for (size_t j = 0; j < m; j++) {
+		double x = m > 1 ? (double)j / (double)(m - 1) : 0, near = INFINITY, val = 0;
+		bool found = false;
+		for (size_t s = 0; s < len && !found; s++) {
+			size_t p = (a + s) % n, q = (a + s + 1) % n;
+			double u0 = k->u[p], u1 = k->u[q];
+			if ((u0 <= x && x <= u1) || (u1 <= x && x <= u0)) {
+				double f = u1 != u0 ? (x - u0) / (u1 - u0) : 0;
+				val = k->v[p] + f * (k->v[q] - k->v[p]);
+				found = true;
+			} else if (fabs(u0 - x) < near) {
+				near = fabs(u0 - x);
+				val = k->v[p];
+			}
+		}
+		out[j] = (float)val;
+	}
+}
+
+static void series_fill(const struct canon *k, const struct card *c, size_t m, float *out)
+{
+	size_t n = k->n, t = canon_tdc(k);
+	for (size_t i = 0; i < m; i++) {
+		double pos = (double)n * (double)i / (double)m, f;
+		size_t a = (size_t)pos, b = (a + 1) % n;
+		double v;
+		if (a >= n)
+			a = n - 1;
+		f = pos - (double)a;
+		v = k->v[a] + f * (k->v[b] - k->v[a]);
+		out[0 * m + i] = (float)(k->u[a] + f * (k->u[b] - k->u[a]));
+		out[1 * m + i] = (float)v;
+		out[2 * m + i] =
+		    (float)(c->load_unanchored ? v : (k->ymin + v * k->yr) / k->ymax_abs);
+	}
+	profile(k, 0, t, m, out + 3 * m);
+	profile(k, t, n - t, m, out + 4 * m);
+}
+
 int card_features(const struct card *c, size_t npoints, float *curve, size_t size, float *raster,
 		  float *scalars, struct err *e)
 {
@@ -221,6 +276,18 @@ int card_features(const struct card *c, size_t npoints, float *curve, size_t siz
 		raster_fill(&k, size, raster);
 	if (scalars)
 		scalars_fill(&k, c, scalars);
+	canon_release(&k);
+	return 0;
+}
+
+int card_series(const struct card *c, size_t npoints, float *out, struct err *e)
+{
+	struct canon k;
+	if (npoints < 2)
+		return err_set(e, DYN_EUSAGE, "card_series: %zu points (at least 2)", npoints);
+	if (canon_init(&k, c, e) < 0)
+		return -1;
+	series_fill(&k, c, npoints, out);
 	canon_release(&k);
 	return 0;
 }

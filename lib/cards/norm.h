@@ -27,6 +27,19 @@
  * (card_validate's errors). */
 int card_curve(const struct card *c, size_t npoints, float *out, struct err *e);
 
+/* Channels of card_series, each npoints long (out[ch * npoints + i]), from the loop in the
+ * canonical form of card_curve (direction, start at the bottom dead centre, unit square):
+ *   0, 1  position and load resampled evenly in the recorded order (by time for a controller's
+ *         card; for a picture, the order the line was traced in), not in arc length: how fast
+ *         the load changes during the stroke is lost in arc length
+ *   2     load / max |load| in that order (channel 1 when load_unanchored, as in card_curve)
+ *   3, 4  upstroke and downstroke load (min-max scaled) at npoints positions evenly spaced
+ *         from 0 to 1, the loop split at its top dead centre (maximum position): the two
+ *         branches side by side, as the shapes of ../shared/dynamograms.md are described.
+ * out holds CARD_SERIES_CHANNELS * npoints floats, owned by the caller; npoints >= 2. */
+#define CARD_SERIES_CHANNELS 5
+int card_series(const struct card *c, size_t npoints, float *out, struct err *e);
+
 /* Scalars of card_scalars:
  *   0  load range ratio (max - min) / max |load| (1 when load_unanchored)
  *   1  fill: area enclosed in the unit square (0 for a line, 1 for the full square)

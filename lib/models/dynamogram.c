@@ -1,7 +1,8 @@
 /* Dynamogram diagnosis: a convolutional network on a card's resampled curve (1-D) or on its
  * raster (2-D), trained in epochs with AdamW on a cosine schedule, giving marker
  * probabilities. The card's scalars (load range ratio, fill...) enter as constant channels, so
- * the network sees what min-max scaling would hide (../shared/dynamograms.md). */
+ * the network sees what min-max scaling would hide (../shared/dynamograms.md); optionally their
+ * means also join the pooled features before the classifier. */
 #include <math.h>
 #include <pthread.h>
 #include <time.h>
@@ -19,10 +20,17 @@
 
 enum { ARCH_CURVE, ARCH_RASTER }; /* order of "arch" choices */
 /* The card's absolute scale, in units near 1 for the oilfield cards (kN, m): maximum and minimum
- * load / 50, stroke / 4. Card shapes alone confuse classes that differ mostly in how heavy the
- * well is (a parted rod's light band against a normal card); a picture has no such scale: 0. */
-#define DYNO_ABSOLUTE	3
+ * load / 50, stroke / 4; and its sampling: points / 200, the top dead centre's index / points
+ * (where the recording turns: a slow upstroke shows there). Card shapes alone confuse classes
+ * that differ mostly in how heavy the well is (a parted rod's light band against a normal
+ * card); a picture has neither scale nor sampling: 0. */
+#define DYNO_ABSOLUTE	5
 #define DYNO_MAX_LAYERS 32
+/* The layout of a network's inputs, stored with the model ("dynamogram.inputs"): a model of
+ * another layout cannot be read, as its first layer expects other channels. 2: the absolute
+ * scalars really given (layout 1 read the switch as off), with the points and the top dead
+ * centre among them; card_series and the joined means as switched. */
+#define DYNO_INPUTS "2"
 
 static const struct param_spec dyno_params[] = {
     {"arch", PARAM_CHOICE, "curve", NAN, NAN, 0, "curve|raster",
@@ -42,10 +50,16 @@ static const struct param_spec dyno_params[] = {
      "jitter training cards (warp, shift, noise; pictures: rotation, zoom, shift)"},
     {"warmup", PARAM_INT, "3", 0, 100000, 0, NULL, "epochs of linear learning-rate warm-up"},
     {"absolute", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
-     "curve: also feed the card's absolute scale (maximum and minimum load, stroke) as "
-     "channels (0 for pictures)"},
+     "curve: also feed the card's absolute scale (maximum and minimum load, stroke) and "
+     "sampling (points, top dead centre's index) as channels (0 for pictures)"},
     {"label_smoothing", PARAM_NUM, "0", 0, 0.5, 0, NULL,
      "share of each training target spread evenly over all classes"},
+    {"series", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
+     "curve: also feed the loop in its recorded order and its upstroke and downstroke load "
+     "against position (card_series)"},
+    {"join", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
+     "the input's channel means (the scalars among them) join the pooled features before the "
+     "classifier"},
     {"patience", PARAM_INT, "0", 0, 100000, 0, NULL,
      "stop after this many epochs without a better validation loss, keeping the best "
      "weights (0: train all epochs)"},
@@ -54,7 +68,7 @@ static const struct param_spec dyno_params[] = {
 
 /* A network's input per card: curve (C, points) or raster (C, raster, raster). */
 struct dyno_shape {
-	int arch, c, h, w, absolute;
+	int arch, c, h, w, absolute, series;
 	size_t points, wrap, raster, size; /* size = c * h * w floats */
 };
 
@@ -75,12 +89,14 @@ static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
 	if (sh->wrap > sh->points)
 		sh->wrap = sh->points;
 	sh->raster = (size_t)params_num(p, "raster");
-	sh->absolute = sh->arch == ARCH_CURVE && params_choice(p, "absolute") == 1;
+	sh->absolute = sh->arch == ARCH_CURVE && params_num(p, "absolute") != 0;
+	sh->series = sh->arch == ARCH_CURVE && params_num(p, "series") != 0;
 	if (sh->arch == ARCH_RASTER) {
 		sh->c = 1 + CARD_SCALARS;
 		sh->h = sh->w = (int)sh->raster;
 	} else {
-		sh->c = CARD_CURVE_CHANNELS + CARD_SCALARS + (sh->absolute ? DYNO_ABSOLUTE : 0);
+		sh->c = CARD_CURVE_CHANNELS + (sh->series ? CARD_SERIES_CHANNELS : 0) +
+			CARD_SCALARS + (sh->absolute ? DYNO_ABSOLUTE : 0);
 		sh->h = 1;
 		sh->w = (int)(sh->points + 2 * sh->wrap);
 	}
@@ -90,19 +106,26 @@ static void dyno_shape_of(const struct params *p, struct dyno_shape *sh)
 static void dyno_absolute(const struct card *c, float out[DYNO_ABSOLUTE])
 {
 	double ymin = INFINITY, ymax = -INFINITY, xmin = INFINITY, xmax = -INFINITY;
+	size_t top = 0;
 	if (c->from_image) {
-		out[0] = out[1] = out[2] = 0;
+		for (int i = 0; i < DYNO_ABSOLUTE; i++)
+			out[i] = 0;
 		return;
 	}
 	for (size_t i = 0; i < c->n; i++) {
 		ymin = fmin(ymin, c->y[i]);
 		ymax = fmax(ymax, c->y[i]);
 		xmin = fmin(xmin, c->x[i]);
-		xmax = fmax(xmax, c->x[i]);
+		if (c->x[i] > xmax) {
+			xmax = c->x[i];
+			top = i;
+		}
 	}
 	out[0] = (float)(ymax / 50);
 	out[1] = (float)(ymin / 50);
 	out[2] = (float)((xmax - xmin) / 4);
+	out[3] = (float)((double)c->n / 200);
+	out[4] = (float)((double)top / (double)c->n);
 }
 
 /* The card's network input (sh->size floats): the curve's channels or the raster, then each
@@ -117,7 +140,9 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 			return -1;
 		first = 1;
 	} else {
-		float *cur = xmallocarray(CARD_CURVE_CHANNELS * sh->points, sizeof(float));
+		size_t most = CARD_CURVE_CHANNELS > CARD_SERIES_CHANNELS ? CARD_CURVE_CHANNELS
+									 : CARD_SERIES_CHANNELS;
+		float *cur = xmallocarray(most * sh->points, sizeof(float));
 		if (card_features(c, sh->points, cur, 0, NULL, sc, e) < 0) {
 			free(cur);
 			return -1;
@@ -126,8 +151,21 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 			for (i = 0; i < plane; i++)
 				out[j * plane + i] =
 				    cur[j * sh->points + (i + sh->points - sh->wrap) % sh->points];
-		free(cur);
 		first = CARD_CURVE_CHANNELS;
+		if (sh->series) {
+			if (card_series(c, sh->points, cur, e) < 0) {
+				free(cur);
+				return -1;
+			}
+			/* Wrapped like the curve, though the branches are not circular. */
+			for (j = 0; j < CARD_SERIES_CHANNELS; j++)
+				for (i = 0; i < plane; i++)
+					out[(first + j) * plane + i] =
+					    cur[j * sh->points +
+						(i + sh->points - sh->wrap) % sh->points];
+			first += CARD_SERIES_CHANNELS;
+		}
+		free(cur);
 	}
 	if (sh->absolute) {
 		dyno_absolute(c, sc + CARD_SCALARS);
@@ -140,7 +178,7 @@ static int dyno_input(const struct card *c, const struct dyno_shape *sh, float *
 }
 
 /* Layers of the two architectures, for k classes and base width w. Strings are static. */
-static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
+static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout, bool join,
 		       struct nn_layer_desc *L)
 {
 	int n = 0;
@@ -171,7 +209,26 @@ static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
 			n++;
 		}
 	}
-	L[n++].op = NN_GAP;
+	L[n].op = NN_GAP;
+	L[n].name = "gap";
+	n++;
+	if (join) {
+		/* The scalars are constant channels of the input: their means are the scalars.
+		 * Joined after pooling they reach the classifier directly, rather than through five
+		 * convolutions tuned to shapes. Batch norm puts them on the features' scale. */
+		L[n].op = NN_GAP;
+		L[n].name = "inmean";
+		L[n].from = "input";
+		n++;
+		L[n].op = NN_BATCHNORM;
+		L[n].name = "bn_in";
+		n++;
+		L[n].op = NN_CONCAT;
+		L[n].name = "joined";
+		L[n].from = "gap";
+		L[n].from2 = "bn_in";
+		n++;
+	}
 	if (dropout > 0) {
 		L[n].op = NN_DROPOUT;
 		L[n].p = dropout;
@@ -216,7 +273,8 @@ static int dyno_build(struct dyno_state **out, const struct params *p, size_t k,
 	d.h = st->sh.h;
 	d.w = st->sh.w;
 	d.layers = L;
-	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"), L);
+	d.nlayers = dyno_layers(&st->sh, st->width, (int)k, (float)params_num(p, "dropout"),
+				params_num(p, "join") != 0, L);
 	d.max_batch = max_batch;
 	st->max_batch = max_batch;
 	d.threads = threads;
@@ -292,14 +350,14 @@ static size_t dyno_hits(const float *logits, const int *y, int b, size_t k)
 	return hit;
 }
 
-static void dyno_evaluate(struct dyno_state *st, const float *X, const int *y, size_t n, int B,
-			  size_t k, double *loss, double *acc)
+static void dyno_evaluate(struct nn_net *net, const struct dyno_shape *sh, const float *X,
+			  const int *y, size_t n, int B, size_t k, double *loss, double *acc)
 {
 	double sl = 0;
 	size_t i, hit = 0;
 	for (i = 0; i < n; i += (size_t)B) {
 		int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
-		const float *logits = nn_net_forward(st->net, X + i * st->sh.size, b, 0);
+		const float *logits = nn_net_forward(net, X + i * sh->size, b, 0);
 		sl += (double)nn_softmax_xent(NULL, NULL, logits, y + i, NULL, b, (int)k) * b;
 		hit += dyno_hits(logits, y + i, b, k);
 	}
@@ -361,30 +419,146 @@ static int dyno_copy_weights(struct nn_net *dst, const struct nn_net *src, bool 
 	return copied;
 }
 
+/* What a training reads besides the network: the inputs, labels and options. */
+struct dyno_train {
+	const struct dataset *ds;
+	const struct fit_ctx *ctx;
+	const struct params *p;
+	const float *X, *Xv;
+	const int *yv;
+	size_t nv;
+	int B;
+	long epochs;
+};
+
+/* Trains st's network (initialized) on t's cards. Returns the epochs run, or -1 with e set;
+ * info gets best_epoch with patience. */
+static long dyno_train_net(struct dyno_state *st, const struct dyno_train *t, cJSON *info,
+			   struct err *e)
+{
+	const struct params *p = t->p;
+	const struct dataset *ds = t->ds;
+	struct nn_net *net = st->net;
+	size_t n = ds->n, k = ds->k, i, step, steps;
+	int B = t->B, patience = (int)params_num(p, "patience");
+	int augment = params_num(p, "augment") != 0;
+	long epochs = t->epochs, ep, ret = -1;
+	double smooth = params_num(p, "label_smoothing");
+	float *best = NULL, *xb, *dlogits;
+	int *yb;
+	size_t *order;
+	struct nn_optim opt;
+	struct nn_sched sched;
+	struct nn_early early;
+	struct rng r;
+
+	xb = xmallocarray((size_t)B, st->sh.size * sizeof(float));
+	dlogits = xmallocarray((size_t)B, k * sizeof(float));
+	yb = xmallocarray((size_t)B, sizeof(int));
+	order = xmallocarray(n, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(net));
+	opt.weight_decay = (float)params_num(p, "weight_decay");
+	nn_sched_init(&sched, NN_SCHED_COSINE, (float)params_num(p, "lr"));
+	sched.t_max = (int)epochs;
+	sched.warmup = (int)params_num(p, "warmup") < epochs ? (int)params_num(p, "warmup") : 0;
+	nn_early_init(&early, patience, 0, 0);
+	/* The training's own stream, apart from the network's initialization. */
+	rng_init(&r, t->ctx->seed ^ 0x5dee7ba11f00dULL);
+	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	step = 0;
+	for (ep = 0; ep < epochs; ep++) {
+		struct epoch_stats es;
+		double t0 = now_seconds(), sl = 0;
+		size_t hit = 0, seen = 0;
+		opt.lr = nn_sched_lr(&sched, (int)ep);
+		rng_shuffle(&r, order, n);
+		/* A last batch of one would make batch statistics meaningless: it joins none. */
+		for (i = 0; i + 1 < n || (i < n && n == 1); i += (size_t)B) {
+			int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
+			const float *logits;
+			for (int q = 0; q < b; q++) {
+				const float *src = t->X + order[i + (size_t)q] * st->sh.size;
+				float *dst = xb + (size_t)q * st->sh.size;
+				yb[q] = ds->y[order[i + (size_t)q]];
+				if (!augment) {
+					memcpy(dst, src, st->sh.size * sizeof(float));
+				} else if (st->sh.arch == ARCH_RASTER) {
+					struct nn_aug_image a = {0.08f, 0.08f, 0.05f, 0,
+								 0,	0,     0,     0};
+					nn_aug_image(dst, src, st->sh.c, st->sh.h, st->sh.w, &r,
+						     &a);
+				} else {
+					struct nn_aug_curve a = {2, 0, 0.01f, 0.04f};
+					nn_aug_curve(dst, src, st->sh.c, st->sh.w, &r, &a);
+				}
+			}
+			seen += (size_t)b;
+			logits = nn_net_forward(net, xb, b, 1);
+			sl += dyno_xent_smooth(dlogits, logits, yb, b, (int)k, smooth) * b;
+			hit += dyno_hits(logits, yb, b, k);
+			nn_net_zero_grad(net);
+			nn_net_backward(net, dlogits);
+			nn_net_step(net, &opt);
+			progress_update(t->ctx->progress, (double)++step, (double)steps);
+		}
+		memset(&es, 0, sizeof(es));
+		es.epoch = ep + 1;
+		es.epochs = epochs;
+		es.loss = sl / (double)seen;
+		es.lr = opt.lr;
+		es.metric = "accuracy";
+		es.train_metric = (double)hit / (double)seen;
+		es.val_loss = es.val_metric = NAN;
+		if (t->nv)
+			dyno_evaluate(net, &st->sh, t->Xv, t->yv, t->nv, B, k, &es.val_loss,
+				      &es.val_metric);
+		es.seconds = now_seconds() - t0;
+		if (t->ctx->on_epoch && t->ctx->on_epoch(t->ctx->on_epoch_arg, &es, e) < 0)
+			goto out;
+		if (patience && t->nv) {
+			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
+				if (!best)
+					best = xmallocarray(nn_net_state_size(net), sizeof(float));
+				nn_net_get_state(net, best);
+			}
+			if (nn_early_stop(&early))
+				break;
+		}
+	}
+	if (best) { /* the best epoch's weights, buffers included */
+		nn_net_set_state(net, best);
+		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+	}
+	ret = ep < epochs ? ep + 1 : epochs;
+out:
+	nn_optim_release(&opt);
+	free(best);
+	free(xb);
+	free(dlogits);
+	free(yb);
+	free(order);
+	return ret;
+}
+
 static int dyno_fit(struct model *m, const struct dataset *ds, const struct model *warm,
 		    const struct fit_ctx *ctx, struct err *e)
 {
 	const struct params *p = &m->params;
 	struct dyno_state *st = NULL;
-	float *best = NULL; /* the best epoch's state, with patience */
-	size_t n = ds->n, k = ds->k, i, step = 0, steps;
-	int B = (int)params_num(p, "batch_size"), threads = dyno_threads(ctx->threads);
-	long epochs = (long)params_num(p, "epochs"), ep;
-	double smooth = params_num(p, "label_smoothing");
-	int patience = (int)params_num(p, "patience"), augment = params_choice(p, "augment") == 1;
-	float *X = NULL, *Xv = NULL, *xb = NULL, *dlogits = NULL;
-	int *yb = NULL, *yv = NULL;
-	size_t *order = NULL, nv = ctx->valid ? ctx->valid->n : 0;
-	struct nn_optim opt;
-	struct nn_sched sched;
-	struct nn_early early;
-	struct rng r;
-	int ret = -1, have_opt = 0;
-	cJSON *info;
+	struct dyno_train t;
+	size_t n = ds->n, k = ds->k;
+	int threads = dyno_threads(ctx->threads), ret = -1;
+	float *X = NULL, *Xv = NULL;
+	long run = 0;
+	cJSON *info = cJSON_CreateObject();
 
-	if ((size_t)B > n)
-		B = (int)n;
-	if (dyno_build(&st, p, k, B, threads, e) < 0)
+	memset(&t, 0, sizeof(t));
+	t.B = (int)params_num(p, "batch_size");
+	if ((size_t)t.B > n)
+		t.B = (int)n;
+	if (dyno_build(&st, p, k, t.B, threads, e) < 0)
 		goto out;
 	nn_net_init(st->net, ctx->seed);
 	if (ctx->pretrained && !warm) {
@@ -407,109 +581,33 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 	}
 	if (!(X = dyno_inputs(ds->cards, n, &st->sh, threads, e)))
 		goto out;
-	if (nv) {
-		if (!(Xv = dyno_inputs(ctx->valid->cards, nv, &st->sh, threads, e)))
+	if (ctx->valid && ctx->valid->n) {
+		if (!(Xv = dyno_inputs(ctx->valid->cards, ctx->valid->n, &st->sh, threads, e)))
 			goto out;
-		yv = ctx->valid->y;
+		t.yv = ctx->valid->y;
+		t.nv = ctx->valid->n;
 	}
-	xb = xmallocarray((size_t)B, st->sh.size * sizeof(float));
-	dlogits = xmallocarray((size_t)B, k * sizeof(float));
-	yb = xmallocarray((size_t)B, sizeof(int));
-	order = xmallocarray(n, sizeof(size_t));
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	nn_optim_init(&opt, NN_ADAMW, nn_net_nparams(st->net));
-	have_opt = 1;
-	opt.weight_decay = (float)params_num(p, "weight_decay");
-	nn_sched_init(&sched, NN_SCHED_COSINE, (float)params_num(p, "lr"));
-	sched.t_max = (int)epochs;
-	sched.warmup = (int)params_num(p, "warmup") < epochs ? (int)params_num(p, "warmup") : 0;
-	nn_early_init(&early, patience, 0, 0);
-	/* The training's own stream, apart from the network's initialization. */
-	rng_init(&r, ctx->seed ^ 0x5dee7ba11f00dULL);
-	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
-	for (ep = 0; ep < epochs; ep++) {
-		struct epoch_stats es;
-		double t0 = now_seconds(), sl = 0;
-		size_t hit = 0, seen = 0;
-		opt.lr = nn_sched_lr(&sched, (int)ep);
-		rng_shuffle(&r, order, n);
-		/* A last batch of one would make batch statistics meaningless: it joins none. */
-		for (i = 0; i + 1 < n || (i < n && n == 1); i += (size_t)B) {
-			int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
-			const float *logits;
-			for (int q = 0; q < b; q++) {
-				const float *src = X + order[i + (size_t)q] * st->sh.size;
-				float *dst = xb + (size_t)q * st->sh.size;
-				yb[q] = ds->y[order[i + (size_t)q]];
-				if (!augment) {
-					memcpy(dst, src, st->sh.size * sizeof(float));
-				} else if (st->sh.arch == ARCH_RASTER) {
-					struct nn_aug_image a = {0.08f, 0.08f, 0.05f, 0,
-								 0,	0,     0,     0};
-					nn_aug_image(dst, src, st->sh.c, st->sh.h, st->sh.w, &r,
-						     &a);
-				} else {
-					struct nn_aug_curve a = {2, 0, 0.01f, 0.04f};
-					nn_aug_curve(dst, src, st->sh.c, st->sh.w, &r, &a);
-				}
-			}
-			seen += (size_t)b;
-			logits = nn_net_forward(st->net, xb, b, 1);
-			sl += dyno_xent_smooth(dlogits, logits, yb, b, (int)k, smooth) * b;
-			hit += dyno_hits(logits, yb, b, k);
-			nn_net_zero_grad(st->net);
-			nn_net_backward(st->net, dlogits);
-			nn_net_step(st->net, &opt);
-			progress_update(ctx->progress, (double)++step, (double)steps);
-		}
-		memset(&es, 0, sizeof(es));
-		es.epoch = ep + 1;
-		es.epochs = epochs;
-		es.loss = sl / (double)seen;
-		es.lr = opt.lr;
-		es.metric = "accuracy";
-		es.train_metric = (double)hit / (double)seen;
-		es.val_loss = es.val_metric = NAN;
-		if (nv)
-			dyno_evaluate(st, Xv, yv, nv, B, k, &es.val_loss, &es.val_metric);
-		es.seconds = now_seconds() - t0;
-		if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &es, e) < 0)
-			goto out;
-		if (patience && nv) {
-			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
-				if (!best)
-					best =
-					    xmallocarray(nn_net_state_size(st->net), sizeof(float));
-				nn_net_get_state(st->net, best);
-			}
-			if (nn_early_stop(&early))
-				break;
-		}
-	}
-	if (best) /* the best epoch's weights, buffers included */
-		nn_net_set_state(st->net, best);
-	info = cJSON_CreateObject();
+	t.ds = ds;
+	t.ctx = ctx;
+	t.p = p;
+	t.X = X;
+	t.Xv = Xv;
+	t.epochs = (long)params_num(p, "epochs");
+	if ((run = dyno_train_net(st, &t, info, e)) < 0)
+		goto out;
 	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
-	cJSON_AddNumberToObject(info, "epochs_run", (double)(ep < epochs ? ep + 1 : epochs));
-	if (best)
-		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+	cJSON_AddNumberToObject(info, "epochs_run", (double)run);
 	cJSON_Delete(m->info);
 	m->info = info;
+	info = NULL;
 	m->state = st;
 	st = NULL;
 	ret = 0;
 out:
-	if (have_opt)
-		nn_optim_release(&opt);
+	cJSON_Delete(info);
 	dyno_free(st);
-	free(best);
 	free(X);
 	free(Xv);
-	free(xb);
-	free(dlogits);
-	free(yb);
-	free(order);
 	return ret;
 }
 
@@ -559,6 +657,7 @@ static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 	int i;
 	char name[80];
 	(void)e;
+	st_set_meta(f, "dynamogram.inputs", DYNO_INPUTS);
 	for (i = 0; i < nn_net_ntensors(st->net); i++) {
 		const struct nn_tensor *t = nn_net_tensor(st->net, i);
 		snprintf(name, sizeof(name), "net.%s", t->name);
@@ -570,8 +669,14 @@ static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct dyno_state *st = NULL;
+	const char *inputs = st_get_meta(f, "dynamogram.inputs");
 	int i;
 	char name[80];
+	if (!inputs || strcmp(inputs, DYNO_INPUTS))
+		return err_set(e, DYN_EDATA,
+			       "saved by an older dyn whose network took other inputs (layout %s, "
+			       "now %s): train the model again",
+			       inputs ? inputs : "1", DYNO_INPUTS);
 	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
 		return -1;
 	for (i = 0; i < nn_net_ntensors(st->net); i++) {

@@ -188,11 +188,48 @@ static void test_real(void)
 	card_reader_free(&r);
 }
 
+/* card_series: the recorded order from the bottom dead centre, and the loop split at the top
+ * dead centre into an upstroke that carries the load and a downstroke that does not; the same
+ * for any start and direction of the recording. */
+static void test_series(void)
+{
+	struct card c;
+	struct err e = ERR_INIT;
+	float ref[CARD_SERIES_CHANNELS * NP], got[CARD_SERIES_CHANNELS * NP];
+	double up = 1, down = 0;
+	card_init(&c);
+	make_card(&c, 240, 10, 20, 0.0, false);
+	check(card_series(&c, NP, ref, &e) == 0, "series: computed: %s", e.msg);
+	/* Half the recorded points are the upstroke: the top dead centre is half-way. */
+	check(ref[0] < 0.02 && ref[NP / 2] > 0.98, "series: bottom first, top half-way (%g, %g)",
+	      (double)ref[0], (double)ref[NP / 2]);
+	for (size_t i = NP / 5; i < 4 * NP / 5; i++) {
+		up = fmin(up, ref[3 * NP + i]);
+		down = fmax(down, ref[4 * NP + i]);
+	}
+	check(up > 0.9 && down < 0.1,
+	      "series: mid-stroke, the upstroke at the top (least %g), the downstroke at the "
+	      "bottom (most %g)",
+	      up, down);
+	check(fabs(ref[2 * NP + 3] - (10 + 20 * ref[NP + 3]) / 30) < 1e-4,
+	      "series: load / max load (%g at load %g)", (double)ref[2 * NP + 3],
+	      (double)ref[NP + 3]);
+	make_card(&c, 240, 10, 20, 0.81, true);
+	check(card_series(&c, NP, got, &e) == 0, "series: reversed computed");
+	check(max_diff(ref, got, CARD_SERIES_CHANNELS * NP) < 0.05,
+	      "series: reversed from another start gives the same series (%g)",
+	      max_diff(ref, got, CARD_SERIES_CHANNELS * NP));
+	check(card_series(&c, 1, got, &e) < 0 && strstr(e.msg, "at least 2"),
+	      "series: one point is refused: %s", e.msg);
+	card_release(&c);
+}
+
 int main(void)
 {
 	test_invariance();
 	test_range();
 	test_raster();
+	test_series();
 	test_real();
 	return check_done();
 }

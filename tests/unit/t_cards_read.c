@@ -155,7 +155,7 @@ static void test_validate(void)
 	}
 	err_clear(&e);
 	check(card_validate(&c, &e) < 0 && strstr(e.msg, "t.csv:c1: the curve is open: its ends") &&
-		  strstr(e.msg, "(at most 0.25)"),
+		  strstr(e.msg, "(at most 0.50)"),
 	      "validate: open curve: %s", e.msg);
 	/* A coarse closed card of 8 points: its last step is long but no longer than the rest. */
 	c.n = 0;

@@ -4,6 +4,7 @@
  * pictures of the cards read back by card_extract. Sizes are kept small for the sanitizer
  * build; the full figures are in bench/RESULTS.md. */
 #include <cjson/cJSON.h>
+#include <math.h>
 
 #include "base/base.h"
 #include "cards/extract.h"
@@ -142,6 +143,135 @@ static double train_eval(const struct dataset *ds, const char *json, struct mode
 	return acc;
 }
 
+/* The first epoch's training loss, heard through on_epoch. */
+static int first_loss(void *arg, const struct epoch_stats *es, struct err *e)
+{
+	(void)e;
+	if (es->epoch == 1)
+		*(double *)arg = es->loss;
+	return 0;
+}
+
+/* A small network trained on ds with the hyperparameters json over a tiny base; *loss gets its
+ * first epoch's loss. NULL when training fails. */
+static struct model *train_small(const struct dataset *ds, const char *json, double *loss)
+{
+	struct params p;
+	struct train_opts o;
+	struct model *m = NULL;
+	cJSON *rep = NULL;
+	struct err e = ERR_INIT;
+	params_init(&p, model_dynamogram.params);
+	check(params_set_json(&p, "dynamogram",
+			      "{\"epochs\": 2, \"width\": 4, \"points\": 32, \"warmup\": 0}",
+			      &e) == 0 &&
+		  params_set_json(&p, "dynamogram", json, &e) == 0,
+	      "%s: %s", json, e.msg);
+	memset(&o, 0, sizeof(o));
+	o.refit = true;
+	o.ctx.seed = 5;
+	o.ctx.threads = 1;
+	o.ctx.on_epoch = first_loss;
+	o.ctx.on_epoch_arg = loss;
+	check(model_train(&m, &model_dynamogram, &p, ds, &o, &rep, &e) == 0, "%s trains: %s", json,
+	      e.msg);
+	cJSON_Delete(rep);
+	params_release(&p);
+	return m;
+}
+
+static double info_num(const struct model *m, const char *name)
+{
+	const cJSON *v = m ? cJSON_GetObjectItemCaseSensitive(m->info, name) : NULL;
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* Each switch changes the network or its training (a boolean once read as a choice was always
+ * off); a model with series and join is stored and read back, and one of an older input
+ * layout is refused. */
+static void test_switches(void)
+{
+	struct dataset ds;
+	struct model *plain, *m;
+	double l0 = 0, l1 = 0;
+	make_cards(&ds, 3, false, 9);
+	plain = train_small(&ds, "{\"absolute\": false, \"series\": false, \"join\": false}", &l0);
+	m = train_small(&ds, "{\"absolute\": true, \"series\": false, \"join\": false}", &l1);
+	check(info_num(m, "parameters") > info_num(plain, "parameters"),
+	      "absolute adds input channels (%g against %g parameters)", info_num(m, "parameters"),
+	      info_num(plain, "parameters"));
+	model_free(&m);
+	m = train_small(&ds, "{\"absolute\": false, \"series\": true, \"join\": false}", &l1);
+	check(info_num(m, "parameters") > info_num(plain, "parameters"),
+	      "series adds input channels (%g against %g parameters)", info_num(m, "parameters"),
+	      info_num(plain, "parameters"));
+	model_free(&m);
+	m = train_small(&ds, "{\"absolute\": false, \"series\": false, \"join\": true}", &l1);
+	check(info_num(m, "parameters") > info_num(plain, "parameters"),
+	      "join widens the classifier (%g against %g parameters)", info_num(m, "parameters"),
+	      info_num(plain, "parameters"));
+	model_free(&m);
+	m = train_small(&ds,
+			"{\"absolute\": false, \"series\": false, \"join\": false, \"augment\": "
+			"false}",
+			&l1);
+	check(l0 != l1 && isfinite(l0) && isfinite(l1),
+	      "augment changes what the network sees (first loss %g with, %g without)", l0, l1);
+	model_free(&m);
+	model_free(&plain);
+
+	m = train_small(&ds, "{\"series\": true, \"join\": true}", &l1);
+	check(info_num(m, "epochs_run") == 2, "series and join: 2 epochs run (%g)",
+	      info_num(m, "epochs_run"));
+	if (m) {
+		struct st_file f;
+		struct strbuf sb = STRBUF_INIT;
+		struct batch b = dataset_batch(&ds);
+		struct model *back = NULL;
+		struct err e = ERR_INIT;
+		double *p1 = xmallocarray(ds.n, ds.k * sizeof(double));
+		double *p2 = xmallocarray(ds.n, ds.k * sizeof(double));
+		double sum = 0;
+		st_init(&f);
+		check(model_save(m, &f, &e) == 0, "series and join: saves");
+		check(st_get(&f, "net.bn_in.weight", ST_F32, 1, &e) != NULL,
+		      "series and join: the joined means' batch norm is stored: %s", e.msg);
+		st_serialize(&f, &sb);
+		st_release(&f);
+		st_init(&f);
+		check(st_parse(&f, sb.buf, sb.len, &e) == 0 &&
+			  model_load(&back, &f, "model", &e) == 0,
+		      "series and join: loads: %s", e.msg);
+		/* One batch of the training's size: split otherwise, the products may round
+		 * differently. */
+		b.n = 32;
+		check(
+		    m->kind->predict(m, &b, p1, &e) == 0 &&
+			back->kind->predict(back, &b, p2, &e) == 0 &&
+			!memcmp(p1, p2, b.n * ds.k * sizeof(double)),
+		    "series and join: the loaded model predicts the same probabilities to the bit");
+		for (size_t c = 0; c < ds.k; c++)
+			sum += p1[c];
+		check(fabs(sum - 1) < 1e-9, "series and join: probabilities sum to 1 (%g)", sum);
+		/* A model of the earlier input layout is refused, saying why. */
+		model_free(&back);
+		st_release(&f);
+		st_init(&f);
+		check(st_parse(&f, sb.buf, sb.len, &e) == 0, "series and join: parses again");
+		st_set_meta(&f, "dynamogram.inputs", "1");
+		check(model_load(&back, &f, "model", &e) < 0 &&
+			  strstr(e.msg, "(layout 1, now 2): train the model again"),
+		      "an older input layout is refused: %s", e.msg);
+		free(p1);
+		free(p2);
+		st_release(&f);
+		strbuf_release(&sb);
+		model_free(&back);
+	}
+	model_free(&m);
+	dataset_release(&ds);
+}
+
 int main(void)
 {
 	struct dataset ds;
@@ -149,6 +279,7 @@ int main(void)
 	struct err e = ERR_INIT;
 	double acc;
 
+	test_switches();
 	/* Surface cards, as controllers record them. */
 	make_cards(&ds, 40, false, 3);
 	acc = train_eval(&ds,
