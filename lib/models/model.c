@@ -146,10 +146,15 @@ static int meta_strings(const struct st_file *f, const char *key, char ***out, s
 			const char *where, struct err *e)
 {
 	const char *text = st_get_meta(f, key);
-	cJSON *arr, *it;
+	cJSON *arr = NULL, *it;
 	size_t i = 0;
-	if (!text || !(arr = cJSON_Parse(text)) || !cJSON_IsArray(arr))
+	if (!text || !(arr = cJSON_Parse(text)) || !cJSON_IsArray(arr)) {
+		/* JSON that is not an array is parsed, and freed here (found by
+		 * tests/fuzz/f_safetensors) */
+		if (text && arr)
+			cJSON_Delete(arr);
 		return err_set(e, DYN_EDATA, "%s: model file lacks a valid \"%s\"", where, key);
+	}
 	*n = (size_t)cJSON_GetArraySize(arr);
 	*out = xcalloc(*n ? *n : 1, sizeof(char *));
 	cJSON_ArrayForEach(it, arr)
