@@ -7,7 +7,7 @@
 # usage: sh bench/dynamogram_generated.sh [PER_MARKER [TEST_PER_MARKER [SEED]]]
 #   from the repository root, after `make`; defaults 200, 50, 1. Environment: DYN the binary
 #   (default ./dyn), RUNS the runs (default "surface pump surface-pictures pump-pictures"),
-#   THREADS the training threads (default 2).
+#   THREADS the training threads (default 2), FIT_EXTRA more options of every fit.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 dyn=${DYN:-$root/dyn}
@@ -63,11 +63,11 @@ for run in $runs; do
 	start=$(date +%s)
 	# shellcheck disable=SC2086 # the globs and options are meant to split
 	"$dyn" --store "$tmp/store" --seed "$seed" --threads "$threads" -q fit dynamogram $fit \
-		--test-fraction 0 --id "$run" $train >/dev/null
+		${FIT_EXTRA:-} --test-fraction 0 --id "$run" $train >/dev/null
 	end=$(date +%s)
 	# shellcheck disable=SC2086
 	"$dyn" --store "$tmp/store" predict "$run" --format csv $test >"$tmp/$run.out"
-	printf '%-17s fit dynamogram %s: %s s; held-out accuracy %s\n' "$run" "${fit:-(defaults)}" \
+	printf '%-17s fit dynamogram %s: %s s; held-out accuracy %s\n' "$run" "${fit:-(defaults)}${FIT_EXTRA:+ $FIT_EXTRA}" \
 		$((end - start)) "$(accuracy "$tmp/$run.out" "$truth")"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
