@@ -411,8 +411,6 @@ int mark_import(int argc, char **argv)
 		rc = report_err(&e);
 		goto done;
 	}
-	if ((rc = open_db(&ir.db, MARKDB_WRITE)))
-		goto done;
 	co.keep_pictures = true;
 	card_reader_open(&r, (const char *const *)argv, (size_t)n, &co);
 	ir.w = out_new(stdout, (enum out_format)output_format(0), ARRAY_SIZE(cols), cols, NULL);
@@ -427,6 +425,9 @@ int mark_import(int argc, char **argv)
 			continue;
 		}
 		if (got == 0)
+			break;
+		/* opened with the first card: an import that reads none creates no store */
+		if (!ir.db && markdb_open(&ir.db, ir.store, MARKDB_WRITE, &e) < 0)
 			break;
 		if (!open_tx) {
 			if (markdb_begin(ir.db, &e) < 0)

@@ -93,7 +93,9 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS cards_unmarked ON cards(id) WHERE nmarks = 0;"
     "CREATE TABLE IF NOT EXISTS marks(card INTEGER NOT NULL REFERENCES cards(id),"
     " marker INTEGER NOT NULL REFERENCES markers(id), user TEXT NOT NULL,"
-    " marked_at TEXT NOT NULL, PRIMARY KEY(card, user, marker)) WITHOUT ROWID;"
+    " marked_at TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY(card, user, marker))"
+    " WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS marks_seq ON marks(seq);"
     "CREATE INDEX IF NOT EXISTS marks_marker ON marks(marker);"
     "CREATE INDEX IF NOT EXISTS marks_user ON marks(user);"
     "CREATE TABLE IF NOT EXISTS skips(user TEXT NOT NULL, card INTEGER NOT NULL"
@@ -598,8 +600,10 @@ static int add_marks(struct markdb *db, long long card, const char *const *marke
 	int ret = -1;
 	utc_now(now);
 	if (prep(db, &st,
-		 "INSERT OR IGNORE INTO marks(card, marker, user, marked_at) VALUES (?1, ?2, ?3, "
-		 "?4)",
+		 /* seq orders marks made within one second (marked_at's resolution): the
+		  * latest mark wins a tie between users */
+		 "INSERT OR IGNORE INTO marks(card, marker, user, marked_at, seq) VALUES (?1, ?2, "
+		 "?3, ?4, (SELECT coalesce(max(seq), 0) + 1 FROM marks))",
 		 e) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -949,8 +953,8 @@ int markdb_card_holder(struct markdb *db, long long id, char **user, double *unt
 
 /* Each marked card's marks grouped per user: the walk behind stats and the labeled set. */
 struct vote {
-	char *set; /* the user's markers, '+'-joined in name order */
-	char at[32];
+	char *set;     /* the user's markers, '+'-joined in name order */
+	long long seq; /* the latest of its marks */
 	int count;
 };
 
@@ -977,13 +981,13 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 	struct card_votes cv = {0};
 	struct strbuf set = STRBUF_INIT;
 	char user[MARKDB_NAME_MAX + 1] = "", at[32] = "";
-	long long card = 0;
+	long long card = 0, seq = 0;
 	int rc, ret = 0;
 	bool have = false;
 
 	if (prep(db, &st,
-		 "SELECT m.card, m.user, k.name, m.marked_at FROM marks m JOIN markers k ON k.id "
-		 "= m.marker ORDER BY m.card, m.user, k.name",
+		 "SELECT m.card, m.user, k.name, m.marked_at, m.seq FROM marks m JOIN markers k "
+		 "ON k.id = m.marker ORDER BY m.card, m.user, k.name",
 		 e) < 0)
 		return -1;
 	for (;;) {
@@ -1001,16 +1005,17 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 				ALLOC_GROW(cv.v, cv.n + 1, cv.alloc);
 				cv.v[cv.n].set = xstrdup(set.buf);
 				cv.v[cv.n].count = 0;
-				cv.v[cv.n].at[0] = 0;
+				cv.v[cv.n].seq = 0;
 				cv.n++;
 			}
 			cv.v[i].count++;
-			if (strcmp(at, cv.v[i].at) > 0)
-				snprintf(cv.v[i].at, sizeof(cv.v[i].at), "%s", at);
+			if (seq > cv.v[i].seq)
+				cv.v[i].seq = seq;
 			if (strcmp(at, cv.last) > 0)
 				snprintf(cv.last, sizeof(cv.last), "%s", at);
 			strbuf_reset(&set);
 			at[0] = 0;
+			seq = 0;
 			if (!row || c != card) {
 				cv.card = card;
 				ret = fn(arg, &cv);
@@ -1028,6 +1033,8 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 		strbuf_adds(&set, col_text(st, 2));
 		if (strcmp(col_text(st, 3), at) > 0)
 			snprintf(at, sizeof(at), "%s", col_text(st, 3));
+		if (sq.sqlite3_column_int64(st, 4) > seq)
+			seq = sq.sqlite3_column_int64(st, 4);
 		have = true;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE && !ret)
@@ -1106,8 +1113,8 @@ static int labeled_votes(void *arg, struct card_votes *cv)
 	if (w->since && strcmp(cv->last, w->since) < 0)
 		return 0;
 	for (size_t i = 1; i < cv->n; i++)
-		if (cv->v[i].count > cv->v[best].count || (cv->v[i].count == cv->v[best].count &&
-							   strcmp(cv->v[i].at, cv->v[best].at) > 0))
+		if (cv->v[i].count > cv->v[best].count ||
+		    (cv->v[i].count == cv->v[best].count && cv->v[i].seq > cv->v[best].seq))
 			best = i;
 	sq.sqlite3_reset(w->card);
 	sq.sqlite3_bind_int64(w->card, 1, cv->card);
