@@ -149,3 +149,17 @@ expect_success 'predict answers each row of a pipe as it comes (no waiting for a
 		test \"\$h\" = row,label,probability && test \"\${r2%%,*}\" = 2
 	"
 '
+expect_success 'service request shapes and names are taken, or refused naming the dyn equivalent' '
+	dyn fit logreg --id svcshape --params "{\"model\": \"logistic\", \"config\": {\"C\": 10}}" "$SVC/fit_request.json" >/dev/null &&
+	dyn models show svcshape --format json | grep -q "\"C\":[[:space:]]*10" &&
+	must_fail 2 dyn fit logreg --params "{\"model\": \"SVM\"}" "$SVC/fit_request.json" &&
+	err_is "\"model\": \"SVM\" is dyn fit svc, not logreg" &&
+	printf "{\"X\": [[1, 2], [3, 4]], \"y\": [0, 1], \"config\": {\"C\": 10}}" >cfg.json &&
+	must_fail 1 dyn fit logreg cfg.json && err_is "cfg.json: \"config\" is not read from data" &&
+	printf "text,label\nreset my password,login\nthe invoice is wrong,billing\nlogin fails,login\nrefund the invoice,billing\n" >t.csv &&
+	dyn fit text --model SVM --id tsvm --test-fraction 0 t.csv >/dev/null &&
+	dyn models show tsvm --format json | grep -q "\"model\":[[:space:]]*\"svm\"" &&
+	dyn --format csv forecast --queue 6 --horizon 2 --granularity weekly "$TESTDATA/tickets/tickets.csv" >w.csv &&
+	dyn --format csv forecast --queue 6 --horizon 2 --granularity week "$TESTDATA/tickets/tickets.csv" >w2.csv &&
+	compare w.csv w2.csv
+'

@@ -542,6 +542,20 @@ static int json_open(struct rec_reader *r, char ***cols, size_t *n, struct err *
 			r->has_y = true;
 			r->ynext = y->child;
 		}
+		/* The services' bodies also carried settings ("config", "hyperparameters",
+		 * "model"...): refused by name rather than silently dropped, the dyn equivalent
+		 * named (a settings object is --params, which takes it as it was). */
+		for (const cJSON *k = root->child; k; k = k->next) {
+			if (!k->string || !strcmp(k->string, "X") || !strcmp(k->string, "y"))
+				continue;
+			err_set(
+			    e, DYN_EDATA,
+			    "%s: \"%s\" is not read from data: give settings on the command line "
+			    "(dyn fit KIND --params '<its JSON object>', or the options of "
+			    "dyn-fit(1))",
+			    r->name, k->string);
+			goto out;
+		}
 		first = x->child;
 		if (first && !cJSON_IsArray(first)) {
 			err_set(e, DYN_EDATA, "%s: \"X\": expected an array of rows", r->name);

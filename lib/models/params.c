@@ -83,6 +83,16 @@ static void range_text(const struct param_spec *s, struct strbuf *out)
 	}
 }
 
+/* The names the old services used for a choice (the ticket service's "model": "logistic" or
+ * "SVM"), taken as the dyn choice they mean (dyn-fit(1) lists them). */
+static const struct {
+	const char *kind, *param, *alias, *choice;
+} choice_aliases[] = {
+    {"text", "model", "logistic", "logreg"},
+    {"text", "model", "SVM", "svm"},
+    {"text", "model", "svc", "svm"},
+};
+
 static int parse_value(const struct param_spec *s, const char *kind, const char *text,
 		       struct param_value *v, struct err *e)
 {
@@ -90,6 +100,13 @@ static int parse_value(const struct param_spec *s, const char *kind, const char 
 	double num;
 	int idx;
 
+	for (size_t i = 0; i < ARRAY_SIZE(choice_aliases); i++)
+		if (!strcmp(choice_aliases[i].kind, kind) &&
+		    !strcmp(choice_aliases[i].param, s->name) &&
+		    !strcmp(choice_aliases[i].alias, text)) {
+			text = choice_aliases[i].choice;
+			break;
+		}
 	if (s->type == PARAM_CHOICE || (s->flags & PARAM_OR_CHOICE)) {
 		idx = choice_index(s->choices, text);
 		if (idx >= 0) {
@@ -206,40 +223,93 @@ int params_set(struct params *p, const char *kind, const char *name, const char 
 	return parse_value(s, kind, text, &p->v[s - p->spec], e);
 }
 
+/* The ECG service's "model": "logistic" | "SVM", beside its settings: the dyn kind it names. */
+static const struct {
+	const char *service, *kind;
+} service_models[] = {
+    {"logistic", "logreg"}, {"SVM", "svc"}, {"svm", "svc"}, {"SVC", "svc"}, {"svc", "svc"},
+};
+
+static int set_object(struct params *p, const char *kind, const cJSON *doc, int depth,
+		      struct err *e);
+
+/* The services' shapes: {"model": "...", "config" | "hyperparameters": {...}}. A settings
+ * object is read as the hyperparameters; a "model" naming another kind is an error naming the
+ * kind. 0 when it was one of them (handled), 1 when it is a plain hyperparameter. */
+static int service_key(struct params *p, const char *kind, const cJSON *it, int depth,
+		       struct err *e)
+{
+	if ((!strcmp(it->string, "config") || !strcmp(it->string, "hyperparameters")) &&
+	    cJSON_IsObject(it) && depth == 0)
+		return set_object(p, kind, it, depth + 1, e);
+	if (!strcmp(it->string, "model") && cJSON_IsString(it) && !params_find(p->spec, "model")) {
+		for (size_t i = 0; i < ARRAY_SIZE(service_models); i++)
+			if (!strcmp(service_models[i].service, it->valuestring)) {
+				if (!strcmp(service_models[i].kind, kind))
+					return 0;
+				return err_set(e, DYN_EUSAGE,
+					       "--params: \"model\": \"%s\" is dyn fit %s, not %s",
+					       it->valuestring, service_models[i].kind, kind);
+			}
+		return err_set(e, DYN_EUSAGE,
+			       "--params: \"model\": \"%s\": the kind is given as dyn fit KIND "
+			       "(logistic is logreg, SVM is svc)",
+			       it->valuestring);
+	}
+	return 1;
+}
+
 int params_set_json(struct params *p, const char *kind, const char *json, struct err *e)
 {
-	cJSON *doc = cJSON_Parse(json), *it;
+	cJSON *doc = cJSON_Parse(json);
 	int ret = -1;
 	if (!doc || !cJSON_IsObject(doc)) {
 		err_set(e, DYN_EUSAGE, "--params: expected a JSON object of hyperparameters");
 		goto out;
 	}
+	ret = set_object(p, kind, doc, 0, e);
+out:
+	cJSON_Delete(doc);
+	return ret;
+}
+
+static int set_object(struct params *p, const char *kind, const cJSON *doc, int depth,
+		      struct err *e)
+{
+	const cJSON *it;
+	int ret = -1;
 	cJSON_ArrayForEach(it, doc)
 	{
-		struct strbuf sb = STRBUF_INIT;
-		int r;
-		if (cJSON_IsNumber(it))
-			strbuf_add_double(&sb, it->valuedouble);
-		else if (cJSON_IsString(it))
-			strbuf_adds(&sb, it->valuestring);
-		else if (cJSON_IsBool(it))
-			strbuf_adds(&sb, cJSON_IsTrue(it) ? "true" : "false");
-		else {
+		int k = service_key(p, kind, it, depth, e);
+		if (k < 0)
+			goto out;
+		if (k == 0)
+			continue;
+		{
+			struct strbuf sb = STRBUF_INIT;
+			int r;
+			if (cJSON_IsNumber(it))
+				strbuf_add_double(&sb, it->valuedouble);
+			else if (cJSON_IsString(it))
+				strbuf_adds(&sb, it->valuestring);
+			else if (cJSON_IsBool(it))
+				strbuf_adds(&sb, cJSON_IsTrue(it) ? "true" : "false");
+			else {
+				strbuf_release(&sb);
+				err_set(e, DYN_EUSAGE,
+					"--params: hyperparameter \"%s\": expected a number, "
+					"string or boolean",
+					it->string);
+				goto out;
+			}
+			r = params_set(p, kind, it->string, sb.buf, e);
 			strbuf_release(&sb);
-			err_set(
-			    e, DYN_EUSAGE,
-			    "--params: hyperparameter \"%s\": expected a number, string or boolean",
-			    it->string);
-			goto out;
+			if (r < 0)
+				goto out;
 		}
-		r = params_set(p, kind, it->string, sb.buf, e);
-		strbuf_release(&sb);
-		if (r < 0)
-			goto out;
 	}
 	ret = 0;
 out:
-	cJSON_Delete(doc);
 	return ret;
 }
 

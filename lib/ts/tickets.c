@@ -693,11 +693,12 @@ size_t *ts_data_sorted(const struct ts_data *d)
 
 int ts_gran_parse(const char *s, enum ts_gran *g)
 {
-	if (!strcmp(s, "day"))
+	/* daily, weekly, monthly: the ticket service's names */
+	if (!strcmp(s, "day") || !strcmp(s, "daily"))
 		*g = TS_DAY;
-	else if (!strcmp(s, "week"))
+	else if (!strcmp(s, "week") || !strcmp(s, "weekly"))
 		*g = TS_WEEK;
-	else if (!strcmp(s, "month"))
+	else if (!strcmp(s, "month") || !strcmp(s, "monthly"))
 		*g = TS_MONTH;
 	else
 		return -1;
