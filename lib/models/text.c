@@ -71,8 +71,8 @@ static const struct param_spec text_params[] = {
      "invalid UTF-8 in a text is an error, or each bad byte becomes U+FFFD"},
     /* The services passed {"solver": "lbfgs"}; dyn has one solver per model. */
     {"solver", PARAM_CHOICE, "auto", NAN, NAN, 0, "auto|lbfgs",
-     "solver: auto is L-BFGS for logreg and the dual coordinate solver for svm; lbfgs, the "
-     "ticket service's, is taken for logreg"},
+     "solver: auto is L-BFGS for logreg and the dual coordinate solver for svm; lbfgs (the "
+     "ticket service sent it with either model) is taken and changes neither"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -721,13 +721,6 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 	}
 	if (!ds->text)
 		return state_free(st), err_set(e, DYN_EDATA, "text: the data has no text column");
-	if (params_choice(&m->params, "solver") == 1 &&
-	    params_choice(&m->params, "model") == MODEL_SVM) {
-		state_free(st);
-		return err_set(e, DYN_EUSAGE,
-			       "text: --solver lbfgs is logistic regression's; --model svm has its "
-			       "dual coordinate solver (--solver auto)");
-	}
 	if (n == 0 || k < 2) {
 		state_free(st);
 		return err_set(e, DYN_EDATA, "text: need rows of at least two classes");
