@@ -120,6 +120,9 @@ static int parse_cmd_options_(int argc, char **argv, const struct opt *opts, con
 		return -1;
 	}
 	n = opt_parse(argc, argv, opts, 0, &e);
+	/* global options may come among a command's: --no-header takes effect once all are read,
+	 * before any writer is made */
+	out_default_header(!global.no_header);
 	if (n == OPT_PARSE_HELP) {
 		struct strbuf sb = STRBUF_INIT;
 		opt_help(&sb, usage, opts);
@@ -168,9 +171,6 @@ int doc_format_check(const char *what)
 int output_format(int is_doc)
 {
 	enum out_format f;
-	/* every command asks this before it makes a writer: the place to apply --no-header, which
-	 * may come before the command or among its options */
-	out_default_header(!global.no_header);
 	if (global.format) {
 		if (out_format_parse(global.format, &f) < 0)
 			return -1;

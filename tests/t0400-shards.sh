@@ -48,7 +48,8 @@ expect_success 'records fed in chunks, as RDD.pipe feeds a partition, give the s
 expect_success '--no-header leaves JSON alone and --row-offset numbers rows from N + 1' '
 	head -n 3 "$BC" | dyn --no-header --format csv predict bc --row-offset 40 | cut -d, -f1 >rows &&
 	printf "41\n42\n" >exp && compare exp rows &&
-	head -n 3 "$BC" | dyn --no-header --format json predict bc | grep -q "^\["
+	head -n 3 "$BC" | dyn --no-header --format json predict bc | grep -q "^\[" &&
+	dyn --format csv models ls --no-header >ls.csv && ! grep -q "^id," ls.csv && grep -q "^bc," ls.csv
 '
 
 echo "1..$test_count"
