@@ -300,10 +300,6 @@ int cmd_fit(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
-	if (a.marked && kind->input != INPUT_CARD) {
-		rc = usage_error("--marked: %s models do not read cards", kind->name);
-		goto out;
-	}
 	if (a.marked && n > 0) {
 		rc = usage_error("--marked: the cards come from the marking dataset, not \"%s\"",
 				 argv[0]);
@@ -362,7 +358,7 @@ int cmd_fit(int argc, char **argv)
 		const char *since = wentry ? doc_str(wentry, "training.started_at") : NULL;
 		if (wentry && !since)
 			since = doc_str(wentry, "created_at");
-		r = dataset_load_marked(&ds, store_dir(store), since, &lo, sha, &e);
+		r = dataset_load_marked(&ds, kind, store_dir(store), since, &lo, sha, &e);
 		doc_free(wentry);
 		argv = (char **)marked_paths;
 		n = 1;

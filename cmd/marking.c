@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "io/output.h"
 #include "mark/markdb.h"
+#include "models/input.h"
 #include "models/stored.h"
 #include "store/store.h"
 
@@ -61,27 +62,30 @@ static int parse_card(const char *s, long long *id)
 	return 0;
 }
 
-/* Splits "a,b" or "a+b" into marker names (pointing into *copy, which the caller frees);
- * each name checked. */
-static int split_markers(const char *list, char **copy, struct strv *out)
+/* Splits "a,b" or "a+b" into marker names, each checked. */
+static int split_markers(const char *list, struct strv *out)
 {
-	char *p;
-	*copy = xstrdup(list);
-	p = *copy;
-	for (;;) {
-		size_t n = strcspn(p, ",+");
-		char sep = p[n];
-		p[n] = 0;
-		if (!markdb_valid_marker(p))
-			return usage_error("invalid marker name \"%s\"", p);
-		for (size_t i = 0; i < out->n; i++)
-			if (!strcmp(out->v[i], p))
-				return usage_error("marker \"%s\" given twice", p);
-		strv_push(out, p, strlen(p));
-		if (!sep)
-			return 0;
-		p += n + 1;
+	struct strv parts;
+	char *copy = xstrdup(list);
+	int rc = 0;
+	for (char *q = copy; *q; q++)
+		if (*q == '+')
+			*q = ',';
+	strv_init(&parts);
+	strv_split(&parts, copy, ',');
+	free(copy);
+	for (size_t j = 0; j < parts.n && !rc; j++) {
+		const char *name = parts.v[j];
+		if (!markdb_valid_marker(name))
+			rc = usage_error("invalid marker name \"%s\"", name);
+		for (size_t i = 0; i < out->n && !rc; i++)
+			if (!strcmp(out->v[i], name))
+				rc = usage_error("marker \"%s\" given twice", name);
+		if (!rc)
+			strv_push(out, name, strlen(name));
 	}
+	strv_release(&parts);
+	return rc;
 }
 
 static const char *iso_time(double t, char buf[21])
@@ -265,47 +269,51 @@ static int keep_picture(struct import_run *ir, const char *hash, const char *src
 }
 
 /* The card's markers (its label through --map, split on '+'), created with --add-markers. */
-static int card_markers_of(struct import_run *ir, const struct card *c, char **copy,
-			   struct strv *names, struct err *e)
+static int card_markers_of(struct import_run *ir, const struct card *c, struct strv *names,
+			   struct err *e)
 {
 	const char *label = c->label;
+	struct strv parts;
 	size_t i;
+	int ret = 0;
 	if (!label || !*label)
 		return 0;
 	if ((i = strmap_get(&ir->map, label, strlen(label))) != (size_t)-1)
 		label = ir->targets.v[i];
-	*copy = xstrdup(label);
-	for (char *p = *copy;;) {
-		size_t n = strcspn(p, "+");
-		char sep = p[n];
-		p[n] = 0;
-		if (!markdb_valid_marker(p))
-			return err_set(e, DYN_EDATA, "%s: invalid marker name \"%s\"", c->id, p);
-		int has = markdb_has_marker(ir->db, p, e);
-		if (has < 0)
-			return -1;
-		if (!has) {
-			if (!ir->add_markers)
-				return err_set(e, DYN_ENOTFOUND,
-					       "%s: unknown marker \"%s\" (map it to a marker with "
-					       "--map, or add it with --add-markers)",
-					       c->id, p);
-			struct strbuf d = STRBUF_INIT;
-			strbuf_addf(&d, "imported with %s", c->id);
-			int bad = markdb_marker_add(ir->db, p, d.buf, e);
-			strbuf_release(&d);
-			if (bad < 0)
-				return -1;
-		}
+	strv_init(&parts);
+	strv_split(&parts, label, '+');
+	for (size_t j = 0; j < parts.n && !ret; j++) {
+		const char *p = parts.v[j];
 		bool dup = false;
-		for (size_t j = 0; j < names->n; j++)
-			dup |= !strcmp(names->v[j], p);
-		if (!dup)
+		int has;
+		if (!markdb_valid_marker(p)) {
+			ret = err_set(e, DYN_EDATA, "%s: invalid marker name \"%s\"", c->id, p);
+			break;
+		}
+		if ((has = markdb_has_marker(ir->db, p, e)) < 0) {
+			ret = -1;
+			break;
+		}
+		if (!has) {
+			struct strbuf d = STRBUF_INIT;
+			if (!ir->add_markers) {
+				ret = err_set(e, DYN_ENOTFOUND,
+					      "%s: unknown marker \"%s\" (map it to a marker with "
+					      "--map, or add it with --add-markers)",
+					      c->id, p);
+				break;
+			}
+			strbuf_addf(&d, "imported with %s", c->id);
+			ret = markdb_marker_add(ir->db, p, d.buf, e);
+			strbuf_release(&d);
+		}
+		for (size_t k = 0; k < names->n; k++)
+			dup |= !strcmp(names->v[k], p);
+		if (!ret && !dup)
 			strv_push(names, p, strlen(p));
-		if (!sep)
-			return 0;
-		p += n + 1;
 	}
+	strv_release(&parts);
+	return ret;
 }
 
 static int import_card(struct import_run *ir, struct card_reader *r, const struct card *c,
@@ -313,7 +321,7 @@ static int import_card(struct import_run *ir, struct card_reader *r, const struc
 {
 	struct markdb_new_card nc = {0};
 	struct strv names;
-	char hash[65], *copy = NULL;
+	char hash[65];
 	const void *pic;
 	size_t pic_len;
 	long long id;
@@ -332,7 +340,7 @@ static int import_card(struct import_run *ir, struct card_reader *r, const struc
 		sha256_update(&sha, c->y, c->n * sizeof(double));
 		sha256_final_hex(&sha, hash);
 	}
-	if (card_markers_of(ir, c, &copy, &names, e) < 0)
+	if (card_markers_of(ir, c, &names, e) < 0)
 		goto out;
 	nc.card = c;
 	nc.hash = hash;
@@ -362,7 +370,6 @@ static int import_card(struct import_run *ir, struct card_reader *r, const struc
 	ret = 0;
 out:
 	strv_release(&names);
-	free(copy);
 	return ret;
 }
 
@@ -514,11 +521,8 @@ struct card_copy {
 static int copy_card(void *arg, const struct markdb_card *mc)
 {
 	struct card_copy *cc = arg;
-	size_t alloc = 0;
 	card_init(&cc->c);
-	for (size_t i = 0; i < mc->n; i++)
-		card_push(&cc->c, &alloc, mc->xy[2 * i], mc->xy[2 * i + 1]);
-	card_set_id(&cc->c, mc->source, NULL);
+	markdb_card_copy(mc, mc->source, NULL, &cc->c);
 	cc->source = xstrdup(mc->source);
 	cc->markers = xstrdup(mc->markers);
 	cc->image = mc->image ? xstrdup(mc->image) : NULL;
@@ -586,15 +590,11 @@ static int suggest(const char *id, const struct card *c, cJSON **out, struct err
 		err_prefix(e, "--suggest");
 		goto out;
 	}
-	if (m->kind->input != INPUT_CARD || m->kind->output != OUTPUT_CLASSES) {
-		err_set(e, DYN_EUSAGE, "--suggest: model \"%s\" is a %s model, not one of cards",
-			id, m->kind->name);
+	p = xcalloc(m->k, sizeof(double));
+	if (input_predict_card(m, id, c, p, e) < 0) {
+		err_prefix(e, "--suggest");
 		goto out;
 	}
-	struct batch b = {.n = 1, .cards = c};
-	p = xcalloc(m->k, sizeof(double));
-	if (m->kind->predict(m, &b, p, e) < 0)
-		goto out;
 	*out = cJSON_CreateArray();
 	for (int t = 0; t < 3 && t < (int)m->k; t++) {
 		size_t best = 0;
@@ -719,7 +719,6 @@ int mark_card(int argc, char **argv)
 	struct markdb *db = NULL;
 	struct strv names;
 	struct err e = ERR_INIT;
-	char *copy = NULL;
 	long long card;
 	int r;
 
@@ -731,7 +730,7 @@ int mark_card(int argc, char **argv)
 	if (n != 2)
 		return usage_error("usage: dyn mark CARD MARKER[,MARKER...] [--user NAME]");
 	trace_perf("mark: start");
-	if ((rc = parse_card(argv[0], &card)) || (rc = split_markers(argv[1], &copy, &names)) ||
+	if ((rc = parse_card(argv[0], &card)) || (rc = split_markers(argv[1], &names)) ||
 	    (rc = get_user(user_opt, &user)) || (rc = open_db(&db, MARKDB_WRITE)))
 		goto out;
 	trace_perf("mark: open");
@@ -746,7 +745,6 @@ int mark_card(int argc, char **argv)
 out:
 	markdb_close(&db);
 	strv_release(&names);
-	free(copy);
 	return rc;
 }
 

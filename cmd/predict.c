@@ -53,8 +53,6 @@ struct predictor {
 	char *const *keep;
 };
 
-/* The columns: key, then per OUTPUT_CLASSES label and probability (and their --top K-th
- * pairs), a probability per class with --proba, then the kept columns. */
 /* The output columns but the kept ones: the key, then per OUTPUT_CLASSES label and probability
  * (and their --top K-th pairs), a probability per class with --proba. */
 static void result_names(const struct predictor *pr, struct strv *names)

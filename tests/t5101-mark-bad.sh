@@ -107,4 +107,13 @@ expect_success 'fit --marked: no data paths, only card kinds, an empty set is an
 	err_is "no marked cards in the marking dataset"
 '
 
+expect_success 'a database of schema 1 is upgraded by a command that writes, named until then' '
+	mkdir -p s8 && DYN_STORE=$PWD/s8 dyn mark import lab.csv >/dev/null &&
+	sqlite3 s8/datasets/dynamograms.db "DROP INDEX marks_seq; ALTER TABLE marks DROP COLUMN seq; UPDATE meta SET value = 1 WHERE key = '"'"'schema'"'"'" &&
+	DYN_STORE=$PWD/s8 must_fail 1 dyn mark ls && err_is "schema 1: a dyn mark command that writes" &&
+	DYN_STORE=$PWD/s8 dyn mark markers --add up && DYN_STORE=$PWD/s8 dyn mark export >ex.csv &&
+	test "$(sqlite3 s8/datasets/dynamograms.db "SELECT value FROM meta WHERE key = '"'"'schema'"'"'")" = 2 &&
+	test "$(tail -n +2 ex.csv | cut -d, -f1 | sort -u | wc -l)" -eq 4
+'
+
 echo "1..$test_count"

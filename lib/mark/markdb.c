@@ -15,7 +15,7 @@
 #include "cards/markers.h"
 #include "store/store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: marks.seq */
 #define BUSY_MS	       60000
 
 #define SQLITE_FUNCS(X)                                                                            \
@@ -208,6 +208,28 @@ static int init_schema(struct markdb *db, bool write, struct err *e)
 			       db->path, version, SCHEMA_VERSION);
 	if (version == SCHEMA_VERSION)
 		return 0;
+	if (version == 1) {
+		/* schema 1 had no marks.seq: added (0 for the old marks, which then tie on it and
+		 * keep their order) by any command that writes */
+		if (!write)
+			return err_set(
+			    e, DYN_EDATA,
+			    "\"%s\": marking database of schema 1: a dyn mark command that "
+			    "writes (dyn mark markers --add, import, next...) upgrades it",
+			    db->path);
+		if (markdb_begin(db, e) < 0)
+			return -1;
+		if (db_exec(db,
+			    "ALTER TABLE marks ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;"
+			    "CREATE INDEX IF NOT EXISTS marks_seq ON marks(seq);"
+			    "UPDATE meta SET value = '2' WHERE key = 'schema'",
+			    e) < 0 ||
+		    markdb_commit(db, e) < 0) {
+			markdb_rollback(db);
+			return -1;
+		}
+		return 0;
+	}
 	if (!write)
 		return err_set(e, DYN_EDATA, "\"%s\": not a marking database", db->path);
 	/* A new database: the schema and the default markers, in one transaction. */
@@ -234,7 +256,7 @@ static int init_schema(struct markdb *db, bool write, struct err *e)
 		}
 	}
 	sq.sqlite3_finalize(st);
-	if (db_exec(db, "INSERT OR REPLACE INTO meta VALUES ('schema', '1')", e) < 0 ||
+	if (db_exec(db, "INSERT OR REPLACE INTO meta VALUES ('schema', '2')", e) < 0 ||
 	    markdb_commit(db, e) < 0)
 		goto fail;
 	return 0;
@@ -888,6 +910,16 @@ int markdb_cards(struct markdb *db, enum markdb_filter filter, const char *arg, 
 	ret = walk_cards(db, st, points, fn, fn_arg, &count, e);
 	sq.sqlite3_finalize(st);
 	return ret;
+}
+
+void markdb_card_copy(const struct markdb_card *mc, const char *id, const char *label,
+		      struct card *c)
+{
+	size_t alloc = 0;
+	card_release(c);
+	for (size_t i = 0; i < mc->n; i++)
+		card_push(c, &alloc, mc->xy[2 * i], mc->xy[2 * i + 1]);
+	card_set_id(c, id, label);
 }
 
 int markdb_card(struct markdb *db, long long id, int (*fn)(void *arg, const struct markdb_card *c),

@@ -103,6 +103,11 @@ enum markdb_filter {
 /* Cards in id order. */
 int markdb_cards(struct markdb *db, enum markdb_filter filter, const char *arg, bool points,
 		 int (*fn)(void *arg, const struct markdb_card *c), void *fn_arg, struct err *e);
+/* c (initialized, released first) becomes a copy of mc's points, with id and label (NULL:
+ * none); mc must carry its points. */
+void markdb_card_copy(const struct markdb_card *mc, const char *id, const char *label,
+		      struct card *c);
+
 /* One card (DYN_ENOTFOUND when there is none), with its points. */
 int markdb_card(struct markdb *db, long long id, int (*fn)(void *arg, const struct markdb_card *c),
 		void *fn_arg, struct err *e);

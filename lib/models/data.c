@@ -198,13 +198,10 @@ static int take_marked(void *arg, const struct markdb_card *mc, const char *labe
 {
 	struct marked_walk *w = arg;
 	struct card c;
-	size_t alloc = 0;
 	char id[32];
 	card_init(&c);
-	for (size_t i = 0; i < mc->n; i++)
-		card_push(&c, &alloc, mc->xy[2 * i], mc->xy[2 * i + 1]);
 	snprintf(id, sizeof(id), "card %lld", mc->id);
-	card_set_id(&c, id, label);
+	markdb_card_copy(mc, id, label, &c);
 	/* cards were checked on import; a database edited by hand is checked again */
 	if (card_validate(&c, w->e) < 0) {
 		card_release(&c);
@@ -214,14 +211,17 @@ static int take_marked(void *arg, const struct markdb_card *mc, const char *labe
 	return 0;
 }
 
-int dataset_load_marked(struct dataset *ds, const char *store, const char *since,
-			const struct load_opts *o, char sha256[65], struct err *e)
+int dataset_load_marked(struct dataset *ds, const struct model_kind *kind, const char *store,
+			const char *since, const struct load_opts *o, char sha256[65],
+			struct err *e)
 {
 	struct markdb *db = NULL;
 	struct card_sink k;
 	struct marked_walk w = {&k, e};
 	int ok;
 
+	if (kind->input != INPUT_CARD)
+		return err_set(e, DYN_EUSAGE, "--marked: %s models do not read cards", kind->name);
 	sink_init(&k, ds);
 	ok = markdb_open(&db, store, MARKDB_READ, e) == 0 &&
 	     markdb_labeled(db, since, take_marked, &w, e) == 0;

@@ -26,10 +26,12 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 		 const struct load_opts *o, char sha256[65], struct err *e);
 
 /* The marked cards of the store's marking dataset (store: its directory), each labeled with
- * its markers (see markdb_labeled), into ds like dataset_load; since (ISO 8601 UTC, or NULL)
- * keeps the cards marked after it. */
-int dataset_load_marked(struct dataset *ds, const char *store, const char *since,
-			const struct load_opts *o, char sha256[65], struct err *e);
+ * its markers (see markdb_labeled), into ds like dataset_load, for a model of kind (a kind that
+ * does not read cards is a DYN_EUSAGE error); since (ISO 8601 UTC, or NULL) keeps the cards
+ * marked after it. */
+int dataset_load_marked(struct dataset *ds, const struct model_kind *kind, const char *store,
+			const char *since, const struct load_opts *o, char sha256[65],
+			struct err *e);
 
 /* Gives ds the classes names[0..k) (a model's), renumbering its labels; a class of ds that is
  * not among them is a DYN_EUSAGE error naming it. */

@@ -154,6 +154,16 @@ int input_open_text(struct input_reader **out, const struct model *m, const char
 	return 0;
 }
 
+int input_predict_card(const struct model *m, const char *id, const struct card *c, double *proba,
+		       struct err *e)
+{
+	struct batch b = {.n = 1, .cards = c};
+	if (m->kind->input != INPUT_CARD || m->kind->output != OUTPUT_CLASSES)
+		return err_set(e, DYN_EUSAGE, "model \"%s\" is a %s model, not one of cards", id,
+			       m->kind->name);
+	return m->kind->predict(m, &b, proba, e);
+}
+
 void input_free(struct input_reader **rp)
 {
 	struct input_reader *ir = *rp;

@@ -25,6 +25,12 @@ struct input_opts {
 
 struct input_reader;
 
+/* The class probabilities (m->k of them, into proba) of one card c for model id, as predict
+ * would give them: the marking workflow's suggestions. DYN_EUSAGE when m does not read cards
+ * or does not give classes. */
+int input_predict_card(const struct model *m, const char *id, const struct card *c, double *proba,
+		       struct err *e);
+
 /* Opens the inputs (npaths 0: standard input) for model m, which must outlive the reader; the
  * first is opened at once, so that a missing column is an error before any output. o and its
  * strings are borrowed. *out owned by the caller: input_free. */
