@@ -173,6 +173,7 @@ static int mark_generate(int argc, char **argv)
 	};
 	struct gen_run g;
 	struct strbuf tmp_points = STRBUF_INIT, tmp_images = STRBUF_INIT, old_images = STRBUF_INIT;
+	struct strbuf images_dir = STRBUF_INIT;
 	struct progress *prog = NULL;
 	struct err e = ERR_INIT;
 	struct stat st;
@@ -211,16 +212,25 @@ static int mark_generate(int argc, char **argv)
 				   "--images DIR)");
 	if (points && images && !strcmp(points, images))
 		return usage_error("mark generate: --points and --images name the same path");
+	if (images) {
+		/* "pics/" names the directory pics: its sibling .tmp-PID is built, not a child */
+		strbuf_adds(&images_dir, images);
+		while (images_dir.len > 1 && images_dir.buf[images_dir.len - 1] == '/')
+			images_dir.buf[--images_dir.len] = '\0';
+		images = images_dir.buf;
+	}
 	if (!force && points && lstat(points, &st) == 0) {
 		err_set(&e, DYN_EDATA, "\"%s\" exists (--force replaces it)", points);
-		return report_err(&e);
+		rc = report_err(&e);
+		goto out;
 	}
 	if (images && lstat(images, &st) == 0 && (!force || !S_ISDIR(st.st_mode))) {
 		err_set(&e, DYN_EDATA,
 			force ? "\"%s\" exists and is not a directory"
 			      : "\"%s\" exists (--force replaces it)",
 			images);
-		return report_err(&e);
+		rc = report_err(&e);
+		goto out;
 	}
 	g.per = (size_t)per;
 	g.seed = (uint64_t)global.seed;
@@ -328,6 +338,7 @@ out:
 	free(g.text);
 	free(g.errs);
 	strbuf_release(&tmp_points);
+	strbuf_release(&images_dir);
 	strbuf_release(&tmp_images);
 	strbuf_release(&old_images);
 	return rc;

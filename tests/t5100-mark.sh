@@ -42,6 +42,15 @@ expect_success 'unlabeled cards are imported unmarked' '
 	test "$(grep -c ",added,\$" u1.csv)" -eq 6 &&
 	dyn mark ls --unmarked --format csv >ls.csv && test "$(tail -n +2 ls.csv | wc -l)" -eq 6
 '
+expect_success 'a picture named on its own is unlabeled, whatever its folder; pics/ names pics' '
+	mkdir -p kept/normal && cp "$TESTDATA/cards/surface.jpg" kept/normal/ &&
+	DYN_STORE=$PWD/s4 dyn mark import kept/normal/surface.jpg >k1.csv &&
+	grep -q "^1,kept/normal/surface.jpg,added,\$" k1.csv &&
+	DYN_STORE=$PWD/s5 dyn mark import kept/ >k2.csv &&
+	grep -q "^1,kept//*normal/surface.jpg,added,normal\$" k2.csv &&
+	dyn --seed 3 mark generate --per-marker 1 --markers sand --images gen/ >/dev/null 2>&1 &&
+	test -d gen/sand && ! test -e gen/.tmp-*
+'
 expect_success 'next holds one card for a user; two users get different cards' '
 	a1=$(dyn mark next --user ann --format json | sed -n "s/.*\"card\":[[:space:]]*\([0-9]*\).*/\1/p") &&
 	a2=$(dyn mark next --user ann --format json | sed -n "s/.*\"card\":[[:space:]]*\([0-9]*\).*/\1/p") &&

@@ -114,6 +114,14 @@ expect_success 'a training shows running from its first epoch, and a killed one 
 	dyn fit logreg --test-fraction 0 "$TESTDATA/iris.csv" --label species >/dev/null &&
 	dyn models rm slow && ! grep -q "\"slow\"" "$DYN_STORE/index.json"
 '
+expect_success 'the id of a failed training is taken again by the next try, without --replace' '
+	awk -F, "\$1 == \"card\" || \$1 == \"c00\" || \$1 == \"c01\"" cards.csv >few.csv &&
+	must_fail 1 dyn fit dynamogram $TINY --test-fraction 0.2 --id retry few.csv &&
+	dyn models ls --format csv | grep -q "^retry,.*,failed$" &&
+	dyn fit dynamogram $TINY --test-fraction 0 --id retry few.csv >/dev/null &&
+	dyn models ls --format csv | grep -q "^retry,.*,done$" &&
+	must_fail 2 dyn fit dynamogram $TINY --test-fraction 0 --id retry few.csv
+'
 expect_success 'an existing id is refused before any training' '
 	must_fail 2 dyn fit dynamogram $TINY --id pump cards.csv &&
 	err_is "^dyn: model \"pump\" already exists \(use --replace\)$"
@@ -124,7 +132,7 @@ expect_success '--replace keeps the old model usable until the new one is done' 
 '
 expect_success 'pictures: a folder per marker on disk or in a zip trains and predicts' '
 	dyn mark generate --per-marker 3 --markers normal,parted-rods --images pics >/dev/null 2>&1 &&
-	dyn fit dynamogram --arch raster --raster 16 --epochs 1 --width 4 --test-fraction 0 --id pics pics/*/* >/dev/null &&
+	dyn fit dynamogram --arch raster --raster 16 --epochs 1 --width 4 --test-fraction 0 --id pics pics >/dev/null &&
 	dyn models show pics --format json | grep -q "\"normal\", \"parted-rods\"" &&
 	(cd pics && zip -qr ../pics.zip .) &&
 	dyn fit dynamogram --arch raster --raster 16 --epochs 1 --width 4 --test-fraction 0 --id pz pics.zip >/dev/null &&

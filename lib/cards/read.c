@@ -23,7 +23,11 @@ enum src_kind { SRC_NONE, SRC_CSV, SRC_JSON, SRC_IMAGE };
 struct card_reader {
 	struct card_read_opts o;
 	struct strv paths;
+	/* per path: the marker its directory names ("" for none): a picture found by walking a
+	 * directory given as input, in a subdirectory of it (root/fluid-pound/003.png) */
+	struct strv path_labels;
 	size_t next_path;
+	const char *path_label; /* of the path being read */
 
 	struct stream *st; /* the current input */
 	bool archive;
@@ -77,8 +81,11 @@ void card_reader_open(struct card_reader **out, const char *const *paths, size_t
 	if (!r->o.max_doc_bytes)
 		r->o.max_doc_bytes = CARD_MAX_DOC_BYTES;
 	strv_init(&r->paths);
-	for (size_t i = 0; i < n; i++)
+	strv_init(&r->path_labels);
+	for (size_t i = 0; i < n; i++) {
 		strv_push(&r->paths, paths[i], strlen(paths[i]));
+		strv_push(&r->path_labels, "", 0);
+	}
 	strbuf_init(&r->pend_id);
 	strbuf_init(&r->pend_label);
 	strmap_init(&r->seen);
@@ -117,6 +124,7 @@ void card_reader_free(struct card_reader **rp)
 	strbuf_release(&r->pend_id);
 	strbuf_release(&r->pend_label);
 	strv_release(&r->paths);
+	strv_release(&r->path_labels);
 	free(r->pic);
 	free(r);
 	*rp = NULL;
@@ -590,9 +598,13 @@ static int src_open(struct card_reader *r, const char *name, const char *member,
 	r->name = xstrdup(name);
 	/* The ImageFolder convention: the directory a card is in names its marker
 	 * ("train/fluid-pound/003.png"), unless the card carries one: for archive members, and
-	 * for pictures on disk (which carry none), not for a points file's own directory. */
-	if (member || k == SRC_IMAGE) {
-		const char *path = member ? member : name, *slash = strrchr(path, '/');
+	 * for pictures (which carry none) under a directory given as input, not for a points
+	 * file's own directory nor for a picture named on its own (its folder is where it is
+	 * kept, not what it shows). */
+	if (!member && k == SRC_IMAGE && r->path_label && r->path_label[0]) {
+		r->dir_label = xstrdup(r->path_label);
+	} else if (member) {
+		const char *path = member, *slash = strrchr(path, '/');
 		if (slash && slash > path) {
 			const char *start = slash - 1;
 			size_t len;
@@ -699,7 +711,7 @@ static int list_dir(const char *dir, struct strv *out, int depth, struct err *e)
 /* Replaces the directory at paths[next_path] with the card inputs under it. */
 static int expand_dir(struct card_reader *r, const char *dir, struct err *e)
 {
-	struct strv files, all;
+	struct strv files, all, labels;
 	strv_init(&files);
 	if (list_dir(dir, &files, 0, e) < 0) {
 		strv_release(&files);
@@ -707,16 +719,31 @@ static int expand_dir(struct card_reader *r, const char *dir, struct err *e)
 		return -1;
 	}
 	strv_init(&all);
+	strv_init(&labels);
 	for (size_t i = 0; i < r->paths.n; i++) {
-		if (i == r->next_path)
-			for (size_t j = 0; j < files.n; j++)
-				strv_push(&all, files.v[j], strlen(files.v[j]));
-		else
+		if (i != r->next_path) {
 			strv_push(&all, r->paths.v[i], strlen(r->paths.v[i]));
+			strv_push(&labels, r->path_labels.v[i], strlen(r->path_labels.v[i]));
+			continue;
+		}
+		for (size_t j = 0; j < files.n; j++) {
+			/* list_dir gives dir/rest: rest's last directory, if any, names the marker
+			 */
+			const char *rest = files.v[j] + strlen(dir) + 1,
+				   *slash = strrchr(rest, '/');
+			const char *start = slash;
+			while (start && start > rest && start[-1] != '/')
+				start--;
+			strv_push(&all, files.v[j], strlen(files.v[j]));
+			strv_push(&labels, start ? start : "", slash ? (size_t)(slash - start) : 0);
+		}
 	}
 	strv_release(&files);
 	strv_release(&r->paths);
+	strv_release(&r->path_labels);
 	r->paths = all;
+	r->path_labels = labels;
+	r->path_label = NULL;
 	return 0;
 }
 
@@ -729,6 +756,7 @@ static int next_source(struct card_reader *r, struct err *e)
 			if (r->next_path >= r->paths.n)
 				return 0;
 			path = r->paths.v[r->next_path];
+			r->path_label = r->path_labels.v[r->next_path];
 			if (strcmp(path, "-") && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
 				if (expand_dir(r, path, e) < 0)
 					return -1;

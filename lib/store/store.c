@@ -826,7 +826,7 @@ const char *store_entry_status(const struct cJSON *entry)
 int store_begin_training(struct store *s, const char *id, const char *prefix, bool replace,
 			 struct cJSON *entry, char **id_out, bool *registered, struct err *e)
 {
-	cJSON *index = NULL, *models, *tr;
+	cJSON *index = NULL, *models, *tr, *old;
 	char *gen = NULL, now[21], me[256];
 	bool renamed;
 	int lock = -1, ret = -1;
@@ -843,7 +843,14 @@ int store_begin_training(struct store *s, const char *id, const char *prefix, bo
 			goto out;
 		id = gen;
 	}
-	if (models_find(models, id)) {
+	if ((old = models_find(models, id)) && !strcmp(store_entry_status(old), "failed") &&
+	    !entry_string(old, "file")) {
+		/* A failed training has no model file, only its record: trying again with the same
+		 * id, the obvious thing after fixing what failed, takes its place. */
+		cJSON_Delete(cJSON_DetachItemViaPointer(models, old));
+		old = NULL;
+	}
+	if (old) {
 		if (!replace) {
 			err_set(e, DYN_EUSAGE, "model \"%s\" already exists (use --replace)", id);
 			goto out;

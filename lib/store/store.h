@@ -56,7 +56,8 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
  * entry (consumed; "id" and "created_at" set by the store) and a "training" object of status
  * "running", started_at, this process's pid and host and an empty "epochs" array, under the
  * lock, so that readers see it from the first epoch. An existing id is a DYN_EUSAGE error
- * unless replace; then nothing is registered (*registered false: the old model stays as it is
+ * unless replace or its training failed (a failed entry without a model file is replaced: the
+ * same command again, once fixed, goes ahead); then nothing is registered (*registered false: the old model stays as it is
  * until store_add_model replaces it). store_update_epochs replaces the entry's
  * training.epochs (copied) and store_fail_training marks it "failed" with finished_at and "error":
  * msg; both only touch this process's own running entry (a removed entry is left alone).
