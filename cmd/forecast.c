@@ -55,11 +55,24 @@ static const char forecast_usage[] = "dyn forecast [OPTIONS] (--queue ID... | --
 struct fc_out {
 	const struct ts_data *d;
 	const struct fc_batch_opts *o;
+	/* made at the first queue written (or at the end when every queue is empty), so that
+	 * a run that fails writes nothing, not a lone header */
 	struct out_writer *w;
+	int fmt;
+	size_t ncols;
+	const char *const *cols;
 	struct err e;
 	int rc;
 	size_t written, failed;
 };
+
+static struct out_writer *fc_writer(struct fc_out *b)
+{
+	if (!b->w)
+		b->w = out_new(stdout, (enum out_format)b->fmt, b->ncols, b->cols,
+			       b->o->backtest ? "backtest" : "forecast");
+	return b->w;
+}
 
 /* ---- output ---- */
 
@@ -268,19 +281,26 @@ static void queue_done(void *arg, size_t i, const struct fc_batch_item *j)
 				ts_date_format(d->min_day, a);
 				ts_date_format(d->max_day, z);
 			}
-			fprintf(stderr,
-				"dyn: queue \"%s\": no ticket rows in the range (the data covers "
-				"%s..%s)\n",
-				d->q[j->qi].id, a, z);
+			if (!d->q[j->qi].rows && !b->o->rollup && ts_subtree_rows(d, j->qi))
+				fprintf(
+				    stderr,
+				    "dyn: queue \"%s\" has no tickets of its own: they are in its "
+				    "descendants (--rollup forecasts their sum)\n",
+				    d->q[j->qi].id);
+			else
+				fprintf(stderr,
+					"dyn: queue \"%s\": no ticket rows in the range (the data "
+					"covers %s..%s)\n",
+					d->q[j->qi].id, a, z);
 			if (!b->rc)
 				b->rc = DYN_EDATA;
 			b->failed++;
 		}
 	} else {
 		if (b->o->backtest)
-			write_backtest(b->w, b, j);
+			write_backtest(fc_writer(b), b, j);
 		else
-			write_forecast(b->w, d, j);
+			write_forecast(fc_writer(b), d, j);
 		if (global.verbose)
 			fprintf(stderr, "dyn: queue \"%s\": %s on %zu periods\n", d->q[j->qi].id,
 				j->fc.method, j->hist.n);
@@ -419,13 +439,16 @@ int cmd_forecast(int argc, char **argv)
 	ncols = columns(&bo, &colnames, cols);
 	fo.d = &d;
 	fo.o = &bo;
-	fo.w = out_new(stdout, (enum out_format)fmt, ncols, cols,
-		       bo.backtest ? "backtest" : "forecast");
+	fo.fmt = fmt;
+	fo.ncols = ncols;
+	fo.cols = cols;
 	/* Rows go out in queue order as soon as each queue is done, whatever order the threads
 	 * finish in: the output does not depend on --threads. */
 	fc_batch_run(&d, ix, nsel, &bo, queue_done, &fo);
 	rc = fo.rc;
-	if (out_finish(&fo.w, &e) < 0 && !rc)
+	if (!rc)
+		fc_writer(&fo);
+	if (fo.w && out_finish(&fo.w, &e) < 0 && !rc)
 		rc = report_err(&e);
 	summary("%zu queues forecast, %zu failed, horizon %zu", fo.written, fo.failed,
 		bo.fc.horizon);

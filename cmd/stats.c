@@ -19,7 +19,8 @@ static struct stats_args {
 
 static const struct opt stats_options[] = {
     OPT_GROUP_("Views"),
-    OPT_STRING_(0, "by", &args.by, "VIEW", "summary (default), level, series, weekday or week"),
+    OPT_STRING_(0, "by", &args.by, "VIEW",
+		"summary (default), level, series, weekday, week or week-of-year"),
     OPT_BOOL_(0, "check", &args.check, "report the data's status (rows, dates, gaps, problems)"),
     OPT_BOOL_(0, "strict", &args.strict, "with --check: exit 1 when problems are found (for cron)"),
     OPT_STRING_(0, "granularity", &args.gran, "G", "day (default), week or month, for --by series"),
@@ -28,7 +29,9 @@ static const struct opt stats_options[] = {
 		  &args.ids, 0),
     OPT_STRING_(0, "from", &args.q.from, "DATE", "first day to include (YYYY-MM-DD)"),
     OPT_STRING_(0, "to", &args.q.to, "DATE", "last day to include (YYYY-MM-DD)"),
-    OPT_BOOL_(0, "rollup", &args.rollup, "a queue's load includes its descendants' load"),
+    OPT_BOOL_(0, "rollup", &args.rollup,
+	      "a queue's load includes its descendants' load (default with --by level)"),
+    OPT_NEG_(0, "no-rollup", &args.rollup, "a queue's load is its own tickets only"),
     OPT_GROUP_("Input"),
     TS_DATA_OPTIONS(args.queues, args.q),
     OPT_END_(),
@@ -183,7 +186,7 @@ static int view_check(const struct ts_data *d, FILE *fp, enum out_format f, long
 
 /* ---- the per-queue views ---- */
 
-enum view { V_SUMMARY, V_LEVEL, V_SERIES, V_WEEKDAY, V_WEEK };
+enum view { V_SUMMARY, V_LEVEL, V_SERIES, V_WEEKDAY, V_WEEK, V_WEEK_OF_YEAR };
 
 struct ctx {
 	const struct ts_data *d;
@@ -330,6 +333,40 @@ static void rows_series(struct out_writer *w, struct ctx *c, size_t qi)
 	ts_series_release(&b);
 }
 
+/* One row per ISO week in time: its label (2023-W01), its number counted from the queue's
+ * first week (1..N, consecutive weeks: the ticket service's numbering; a week without known
+ * days keeps its number and gives no row), the known days, total and mean daily load. */
+static void rows_weeks(struct out_writer *w, struct ctx *c, size_t qi)
+{
+	struct ts_series s;
+	ts_series_init(&s);
+	ts_series_daily(c->d, qi, c->from, c->to, c->rollup, c->missing, &s);
+	for (size_t i = 0; i < s.n;) {
+		long monday = ts_week_start(s.start[i]);
+		double total = 0;
+		size_t days = 0;
+		/* daily series are contiguous: a week is the run of days up to the next Monday */
+		for (; i < s.n && ts_week_start(s.start[i]) == monday; i++)
+			if (!isnan(s.v[i])) {
+				total += s.v[i];
+				days++;
+			}
+		if (days) {
+			char label[16];
+			int y, wk;
+			ts_iso_week(monday, &y, &wk);
+			snprintf(label, sizeof(label), "%04d-W%02d", y, wk);
+			out_str(w, c->d->q[qi].id);
+			out_str(w, label);
+			out_int(w, (monday - ts_week_start(s.start[0])) / 7 + 1);
+			out_int(w, (long long)days);
+			out_num(w, total);
+			out_num(w, total / (double)days);
+		}
+	}
+	ts_series_release(&s);
+}
+
 /* Mean daily load per weekday (7 rows) or per ISO week number (53 rows). */
 static void rows_profile(struct out_writer *w, struct ctx *c, size_t qi, bool weekly)
 {
@@ -405,6 +442,35 @@ static int cmp_level(const void *a, const void *b)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
+/* Without --rollup a parent whose tickets are all in its children has an empty row: says so
+ * on stderr, once, naming the first few, so that the empty row is not taken for no load. */
+static void note_parents(const struct ts_data *d, const size_t *ix, size_t n)
+{
+	struct strbuf ids = STRBUF_INIT;
+	size_t count = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct ts_queue *q = &d->q[ix[k]];
+		if (q->rows || !ts_subtree_rows(d, ix[k]))
+			continue;
+		if (count < 5)
+			strbuf_addf(&ids, "%s\"%s\"", count ? ", " : "", q->id);
+		else if (count == 5)
+			strbuf_adds(&ids, ", ...");
+		count++;
+	}
+	if (count == 1)
+		fprintf(stderr,
+			"dyn: queue %s has no tickets of its own: they are in its descendants "
+			"(--rollup adds them)\n",
+			ids.buf);
+	else if (count)
+		fprintf(stderr,
+			"dyn: %zu queues (%s) have no tickets of their own: theirs are in their "
+			"descendants (--rollup adds them)\n",
+			count, ids.buf);
+	strbuf_release(&ids);
+}
+
 /* True when some selected queue has data in the range. */
 static bool any_data(const struct ts_data *d, const size_t *ix, size_t n, long from, long to,
 		     bool rollup)
@@ -431,6 +497,7 @@ int cmd_stats(int argc, char **argv)
 	int rc = 0, n, fmt;
 
 	memset(&args, 0, sizeof(args));
+	args.rollup = -1;
 	n = parse_cmd_options(argc, argv, stats_options, stats_usage, &rc);
 	if (n < 0) {
 		/* -h or a usage error, already answered (and stdout closed). */
@@ -443,14 +510,14 @@ int cmd_stats(int argc, char **argv)
 		goto out_args;
 	}
 	if (args.by) {
-		static const char *const names[] = {"summary", "level", "series", "weekday",
-						    "week"};
+		static const char *const names[] = {"summary", "level", "series",
+						    "weekday", "week",	"week-of-year"};
 		size_t k;
 		for (k = 0; k < ARRAY_SIZE(names) && strcmp(names[k], args.by); k++)
 			;
 		if (k == ARRAY_SIZE(names)) {
-			rc = usage_error("option --by: expected summary, level, series, weekday or "
-					 "week, got \"%s\"",
+			rc = usage_error("option --by: expected summary, level, series, weekday, "
+					 "week or week-of-year, got \"%s\"",
 					 args.by);
 			goto out_args;
 		}
@@ -474,7 +541,9 @@ int cmd_stats(int argc, char **argv)
 		rc = usage_error("options --check and --by: choose one view");
 		goto out_args;
 	}
-	c.rollup = args.rollup;
+	/* Queues by level show parents with their children's load, as the ticket service did;
+	 * elsewhere a queue is its own tickets unless asked. */
+	c.rollup = args.rollup < 0 ? v == V_LEVEL : args.rollup;
 	fmt = output_format(0);
 
 	ts_data_init(&d);
@@ -540,6 +609,12 @@ int cmd_stats(int argc, char **argv)
 		break;
 	}
 	case V_WEEK: {
+		static const char *const cols[] = {"queue_id", "week",	"week_number",
+						   "days",     "total", "mean"};
+		w = out_new(stdout, (enum out_format)fmt, ARRAY_SIZE(cols), cols, "weeks");
+		break;
+	}
+	case V_WEEK_OF_YEAR: {
 		static const char *const cols[] = {"queue_id", "week", "days", "total", "mean"};
 		w = out_new(stdout, (enum out_format)fmt, ARRAY_SIZE(cols), cols, "weeks");
 		break;
@@ -560,12 +635,17 @@ int cmd_stats(int argc, char **argv)
 			rows_profile(w, &c, ix[k], false);
 			break;
 		case V_WEEK:
+			rows_weeks(w, &c, ix[k]);
+			break;
+		case V_WEEK_OF_YEAR:
 			rows_profile(w, &c, ix[k], true);
 			break;
 		}
 	}
 	if (out_finish(&w, &e) < 0)
 		rc = report_err(&e);
+	else if (args.rollup < 0 && !c.rollup)
+		note_parents(&d, ix, nsel);
 	summary("%zu queues, %zu rows", nsel, d.rows);
 out:
 	free(c.scratch);

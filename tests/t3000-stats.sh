@@ -76,10 +76,44 @@ expect_success '--by weekday: mean load per day of the week' '
 	compare exp out
 '
 
-expect_success '--by week: mean daily load per ISO week number' '
-	dyn --format csv stats --by week --queue 5 t.csv >out &&
+expect_success '--by week-of-year: mean daily load per ISO week number' '
+	dyn --format csv stats --by week-of-year --queue 5 t.csv >out &&
 	printf "queue_id,week,days,total,mean\n5,1,7,3,0.42857142857142855\n5,2,1,5,5\n" >exp &&
 	compare exp out
+'
+
+expect_success '--by week: ISO year and week in time, numbered 1..N across the new year' '
+	printf "queueId,date,new_tickets\n9,2020-12-31,4\n9,2021-01-04,7\n9,2021-01-18,2\n" >w.csv &&
+	dyn --format csv stats --by week w.csv >out &&
+	cat >exp <<-X &&
+	queue_id,week,week_number,days,total,mean
+	9,2020-W53,1,4,4,1
+	9,2021-W01,2,7,7,1
+	9,2021-W02,3,7,0,0
+	9,2021-W03,4,1,2,2
+	X
+	compare exp out &&
+	dyn --format csv stats --by week --missing skip w.csv >out &&
+	printf "queue_id,week,week_number,days,total,mean\n9,2020-W53,1,1,4,4\n9,2021-W01,2,1,7,7\n9,2021-W03,4,1,2,2\n" >exp &&
+	compare exp out
+'
+
+expect_success 'a parent without tickets of its own: its empty row comes with a note naming --rollup' '
+	dyn --format csv stats --queues q.csv --queue 2 t.csv >out 2>err &&
+	grep -q "^2,Left,2,1,2,2,2,1,,,0," out &&
+	err_is "^dyn: queue \"2\" has no tickets of its own: they are in its descendants \(--rollup adds them\)$" &&
+	dyn --format csv stats --queues q.csv --queue 2 --rollup t.csv >out 2>err &&
+	test ! -s err && grep -q "^2,Left,2,1,2,2,2,1,2024-01-01,2024-01-08," out &&
+	dyn --format csv stats --queues q.csv t.csv >out 2>err &&
+	err_is "^dyn: 2 queues \(\"1\", \"2\"\) have no tickets of their own"
+'
+
+expect_success '--by level rolls parents up by default; --no-rollup shows their own tickets' '
+	dyn --format csv stats --by level --queues q.csv --rollup t.csv >exp &&
+	dyn --format csv stats --by level --queues q.csv t.csv >out 2>err &&
+	compare exp out && test ! -s err &&
+	dyn --format csv stats --by level --queues q.csv --no-rollup t.csv >out 2>err &&
+	grep -q "^1,1,Root,,2,0,0,$" out && test ! -s err
 '
 
 expect_success '--by level lists queues by level with their load' '

@@ -5,6 +5,14 @@
 
 good() { printf "queueId,date,new_tickets\n1,2024-01-01,3\n1,2024-01-02,4\n1,2024-01-03,5\n"; }
 
+expect_success 'forecasting a parent without --rollup says where its tickets are, writes nothing' '
+	printf "id,name,level,parent_id\n1,Top,1,\n2,Child,2,1\n" >q.csv &&
+	good | sed "s/^1,/2,/" >t.csv &&
+	must_fail 1 dyn forecast --queues q.csv --queue 1 t.csv &&
+	err_is "^dyn: queue \"1\" has no tickets of its own: they are in its descendants \(--rollup forecasts their sum\)$" &&
+	test ! -s out &&
+	dyn forecast --queues q.csv --queue 1 --rollup --horizon 2 t.csv >out && test "$(wc -l <out)" -eq 3
+'
 expect_success 'unparseable date' '
 	{ good; printf "1,17/03,2\n"; } >tickets.csv &&
 	must_fail 1 dyn stats tickets.csv &&

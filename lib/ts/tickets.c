@@ -64,6 +64,15 @@ static long find_n(const struct ts_data *d, const char *s, size_t len)
 	return -1;
 }
 
+size_t ts_subtree_rows(const struct ts_data *d, size_t qi)
+{
+	const struct ts_queue *q = &d->q[qi];
+	size_t n = 0;
+	for (size_t k = 0; k < q->nchild; k++)
+		n += d->q[q->child[k]].rows + ts_subtree_rows(d, q->child[k]);
+	return n;
+}
+
 long ts_data_find(const struct ts_data *d, const char *id)
 {
 	return find_n(d, id, strlen(id));

@@ -122,6 +122,9 @@ int ts_data_select(const struct ts_data *d, const char *const *ids, size_t nids,
 
 /* Index of the queue with this id, or -1. */
 long ts_data_find(const struct ts_data *d, const char *id);
+/* The ticket rows of queue qi's descendants (not its own): a parent without rows of its own
+ * whose load is in its children has some. */
+size_t ts_subtree_rows(const struct ts_data *d, size_t qi);
 
 /* Queue indices ordered by id (numerically when both ids are integers). Owned by the caller. */
 size_t *ts_data_sorted(const struct ts_data *d);
