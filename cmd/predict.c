@@ -20,7 +20,7 @@ static int stdin_is_file(void)
 }
 
 struct predict_args {
-	int proba;
+	int proba, by_position;
 	long top, row_offset;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
 	const char *card_col, *position_col, *load_col;
@@ -211,6 +211,8 @@ int cmd_predict(int argc, char **argv)
 	    OPT_LONG_(0, "row-offset", &a.row_offset, "N",
 		      "number rows from N + 1 (a shard of a larger input)", 0, 1e15),
 	    OPT_STRING_(0, "keep", &a.keep, "COLS", "copy these input columns to the output"),
+	    OPT_BOOL_(0, "by-position", &a.by_position,
+		      "features are the columns in order (besides --key and --keep), not by name"),
 	    OPT_STRING_(0, "text", &a.text, "TEXT", "predict one literal text (text models)"),
 	    OPT_STRING_(0, "text-column", &a.text_column, "COL",
 			"text column (default: the one the model was trained on)"),
@@ -253,6 +255,7 @@ int cmd_predict(int argc, char **argv)
 	}
 	strv_split(&keep, a.keep, ',');
 	io.key = a.key;
+	io.by_position = a.by_position;
 	io.row_offset = (size_t)a.row_offset;
 	io.keep = (const char *const *)keep.v;
 	io.nkeep = keep.n;

@@ -163,3 +163,18 @@ expect_success 'service request shapes and names are taken, or refused naming th
 	dyn --format csv forecast --queue 6 --horizon 2 --granularity week "$TESTDATA/tickets/tickets.csv" >w2.csv &&
 	compare w.csv w2.csv
 '
+expect_success 'a model of the services x0..xN shape reads a CSV with a header --by-position' '
+	dyn fit logreg --id xs --test-fraction 0 "$SVC/fit_request.json" >/dev/null &&
+	must_fail 1 dyn predict xs "$TESTDATA/patients.csv" &&
+	err_is "missing feature columns \"x0\", \"x1\", \"x2\", \"x3\", \"x4\", \.\.\. \(30 of the model.s 30\)" &&
+	dyn --format csv predict xs --by-position --key patient_id "$TESTDATA/patients.csv" >bp.csv &&
+	test "$(wc -l <bp.csv)" -eq 21 && head -n 2 bp.csv | tail -n 1 | grep -q "^P001,1,0\.9" &&
+	# the same rows in the services shape give the same answers
+	{ printf "{\"X\": ["; cut -d, -f2- "$TESTDATA/patients.csv" | sed -n "2,4s/.*/[&]/p" |
+		paste -sd, - | tr -d "\n"; printf "]}\n"; } >x.json &&
+	dyn --format csv predict xs x.json | tail -n +2 | cut -d, -f2- >a &&
+	head -n 4 bp.csv | tail -n +2 | cut -d, -f2- >b && compare a b &&
+	must_fail 1 dyn predict xs --by-position "$TESTDATA/patients.csv" &&
+	err_is "patients.csv: --by-position: 31 feature columns, the model takes 30$" &&
+	must_fail 2 dyn predict tsvm --by-position t.csv && err_is "--by-position: the model reads texts, not rows"
+'

@@ -44,6 +44,25 @@ static int input_columns(struct input_reader *ir, struct err *e)
 		ir->cols[0] = rec_colindex(r, tc);
 		if (ir->cols[0] < 0)
 			return err_set(e, DYN_EDATA, "%s: no text column \"%s\"", rec_name(r), tc);
+	} else if (ir->o.by_position && !rec_positional(r)) {
+		size_t have = 0, nc = rec_ncols(r);
+		f = 0;
+		for (i = 0; i < nc; i++) {
+			bool other = ir->o.key && !strcmp(rec_colname(r, i), ir->o.key);
+			for (size_t j = 0; j < ir->o.nkeep && !other; j++)
+				other = !strcmp(rec_colname(r, i), ir->o.keep[j]);
+			if (other)
+				continue;
+			if (f < m->d)
+				ir->cols[f++] = (long)i;
+			have++;
+		}
+		if (have != m->d)
+			return err_set(
+			    e, DYN_EDATA,
+			    "%s: --by-position: %zu feature columns%s, the model takes %zu",
+			    rec_name(r), have,
+			    ir->o.key || ir->o.nkeep ? " besides the key and kept ones" : "", m->d);
 	} else if (rec_positional(r)) {
 		size_t have = rec_ncols(r) - (rec_colindex(r, "y") >= 0);
 		if (have != m->d)
@@ -115,6 +134,11 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 	ir->repair_utf8 = ps && params_choice(&m->params, "invalid_utf8") == 1;
 	strbuf_init(&ir->keys);
 	*out = ir;
+	if (o->by_position && m->kind->input != INPUT_TABULAR) {
+		input_free(out);
+		return err_set(e, DYN_EUSAGE, "--by-position: the model reads %s, not rows",
+			       m->kind->input == INPUT_TEXT ? "texts" : "cards");
+	}
 	if (m->kind->input == INPUT_CARD) {
 		if (o->nkeep || o->key) {
 			input_free(out);

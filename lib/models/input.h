@@ -21,6 +21,8 @@ struct input_opts {
 	bool interactive;	     /* stdin is typed or trickles in: a batch ends when the input
 				      * has nothing more at hand, so answers come as rows do */
 	size_t row_offset; /* numbered inputs start at row_offset + 1 (a shard of a larger input) */
+	bool by_position;  /* rows: the columns besides the key and kept ones are the features in
+			    * order, whatever their names (a model of x0..xN from {"X": ...}) */
 };
 
 struct input_reader;
