@@ -370,7 +370,6 @@ int cmd_forecast(int argc, char **argv)
 	}
 	bo.fc.horizon = (size_t)args.horizon;
 	bo.fc.period = ts_gran_period(bo.gran);
-	bo.fc.nonnegative = 1;
 	bo.fc.nlevels = 2;
 	bo.fc.levels[0] = 80;
 	bo.fc.levels[1] = 95;
@@ -435,6 +434,9 @@ int cmd_forecast(int argc, char **argv)
 		nsel = m;
 	}
 	bo.threads = nthreads();
+	/* Load below zero cannot happen for counts and hours; data that has such values (a
+	 * balance, a net flow) is forecast unclamped. */
+	bo.fc.nonnegative = !d.negative;
 
 	ncols = columns(&bo, &colnames, cols);
 	fo.d = &d;

@@ -27,23 +27,26 @@ expect_success 'impossible calendar date' '
 	err_is "^dyn: tickets.csv:5: column \"date\": expected YYYY-MM-DD, got \"2023-02-29\"$"
 '
 
-expect_success 'negative count' '
-	{ good; printf "1,2024-01-04,-3\n"; } >tickets.csv &&
-	must_fail 1 dyn stats tickets.csv &&
-	err_is "^dyn: tickets.csv:5: column \"new_tickets\": expected a count >= 0, got \"-3\"$"
+expect_success 'real values: fractions and negatives are load too; --check still flags them as counts' '
+	{ good; printf "1,2024-01-04,2.5\n1,2024-01-05,-3\n"; } >tickets.csv &&
+	dyn --format csv stats tickets.csv >out &&
+	grep -q ",2024-01-01,2024-01-05,5,11.5,2.3,5,-3,3," out &&
+	dyn --format csv forecast --method naive --horizon 2 --level 80 tickets.csv >out &&
+	grep -q "^1,2024-01-06,-3,-6\.97[0-9]*,0\.97[0-9]*$" out &&
+	must_fail 1 dyn stats --check --strict tickets.csv &&
+	grep -q "^negative,1,.*got \"\"-3\"\"" out &&
+	grep -q "^non_integer,1,.*got \"\"2.5\"\"" out
 '
 
-expect_success 'fractional count' '
-	{ good; printf "1,2024-01-04,2.5\n"; } >tickets.csv &&
-	must_fail 1 dyn forecast tickets.csv &&
-	err_is "^dyn: tickets.csv:5: column \"new_tickets\": expected a whole count, got \"2.5\"$"
-'
-
-expect_success 'a count that is not a number' '
-	{ good; printf "1,2024-01-04,many\n"; } >tickets.csv &&
-	must_fail 1 dyn stats tickets.csv &&
-	err_is "^dyn: tickets.csv:5: column \"new_tickets\": expected a count, got \"many\"$"
-'
+for v in 1e308 nan inf -1e16 many; do
+	expect_success "a value that is not a finite number of sane size: $v" '
+		{ good; printf "1,2024-01-04,%s\n" "'"$v"'"; } >tickets.csv &&
+		must_fail 1 dyn stats tickets.csv &&
+		err_is "^dyn: tickets.csv:5: column \"new_tickets\": expected a number \(at most 1e15 in magnitude\), got \"'"$v"'\"$" &&
+		must_fail 1 dyn forecast tickets.csv &&
+		err_is "^dyn: tickets.csv:5: column \"new_tickets\": expected a number"
+	'
+done
 
 expect_success 'duplicate (queue, date) rows: an error, or summed with --duplicates sum' '
 	{ good; printf "1,2024-01-02,1\n"; } >tickets.csv &&

@@ -495,27 +495,34 @@ int ts_data_load_tickets(struct ts_data *d, const char *path, const struct ts_lo
 			kind = TS_BAD_DATE;
 		}
 		if (kind < 0) {
-			if (parse_double(sv, vlen, &v, false) < 0) {
+			/* Load is often hours, cost or volume: any finite number; a negative or
+			 * fractional one is only a problem where counts are expected (--check). */
+			if (parse_double(sv, vlen, &v, false) < 0 || !(fabs(v) <= TS_MAX_VALUE)) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
-					"%s:%zu: column \"%s\": expected a count, got %s",
+					"%s:%zu: column \"%s\": expected a number (at most 1e15 in "
+					"magnitude), got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
 				kind = TS_BAD_VALUE;
-			} else if (v < 0) {
+			} else if (o->lenient && v < 0) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
 					"%s:%zu: column \"%s\": expected a count >= 0, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
 				kind = TS_NEGATIVE;
-			} else if (v != floor(v)) {
+			} else if (o->lenient && v != floor(v)) {
 				strbuf_reset(&sb);
 				quote_field(&sb, sv, vlen);
 				err_set(e, DYN_EDATA,
 					"%s:%zu: column \"%s\": expected a whole count, got %s",
 					rec_name(r), rec_line(r), cn_val, sb.buf);
 				kind = TS_NON_INTEGER;
+			}
+			if (kind < 0 || kind == TS_NEGATIVE || kind == TS_NON_INTEGER) {
+				d->negative |= v < 0;
+				d->fractional |= v != floor(v);
 			}
 		}
 		if (kind >= 0) {

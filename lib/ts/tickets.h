@@ -53,8 +53,13 @@ struct ts_data {
 	char *tree_name;       /* owned: the queues file name for messages */
 	size_t rows;	       /* ticket rows read */
 	long min_day, max_day; /* over all rows; min_day > max_day when none */
+	bool negative;	       /* some value is below 0: forecasts are not clamped at 0 */
+	bool fractional;       /* some value is not a whole number */
 	struct ts_issues issues;
 };
+
+/* The largest magnitude a value may have: sums of many stay exact enough and finite. */
+#define TS_MAX_VALUE 1e15
 
 void ts_data_init(struct ts_data *d);
 void ts_data_release(struct ts_data *d);
