@@ -1,6 +1,7 @@
 /* dyn forecast: forecasts of queue load with prediction intervals, for one queue, several or
  * all of them (in parallel threads, rows streamed in a fixed order), with backtests and plots.
  * The work is lib/ts/fcbatch's; this file reads the options and writes the results. */
+#include <limits.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -17,7 +18,7 @@
 static struct forecast_args {
 	int all, backtest, rollup;
 	long horizon;
-	const char *gran, *levels, *method, *plot, *shard, *queues;
+	const char *gran, *input_gran, *levels, *method, *plot, *shard, *queues;
 	struct ts_query_args q;
 	struct strv ids;
 } args;
@@ -33,7 +34,8 @@ static const struct opt forecast_options[] = {
     OPT_LONG_(0, "horizon", &args.horizon, "N",
 	      "periods ahead, 1 to 10000 (default 28 days, 12 weeks or 6 months)", 1,
 	      FC_MAX_HORIZON),
-    OPT_STRING_(0, "granularity", &args.gran, "G", "day (default), week or month"),
+    OPT_STRING_(0, "granularity", &args.gran, "G",
+		"day, week or month (default: day, or the input's own period)"),
     OPT_STRING_(0, "level", &args.levels, "L[,L...]",
 		"interval levels in percent (default 80,95), or none"),
     OPT_STRING_(0, "method", &args.method, "M",
@@ -45,6 +47,9 @@ static const struct opt forecast_options[] = {
     OPT_GROUP_("Input"),
     OPT_STRING_(0, "from", &args.q.from, "DATE", "first day of history to use (YYYY-MM-DD)"),
     OPT_STRING_(0, "to", &args.q.to, "DATE", "last day of history to use (YYYY-MM-DD)"),
+    OPT_STRING_(0, "input-granularity", &args.input_gran, "G",
+		"auto (default), day, week or month: one row a day, or a period's total on its "
+		"first day"),
     TS_DATA_OPTIONS(args.queues, args.q),
     OPT_END_(),
 };
@@ -64,6 +69,9 @@ struct fc_out {
 	struct err e;
 	int rc;
 	size_t written, failed;
+	/* queues whose history lost a partial first or last period, and the first such trim */
+	size_t ntrim_first, ntrim_last;
+	struct fc_trim trim;
 };
 
 static struct out_writer *fc_writer(struct fc_out *b)
@@ -265,6 +273,14 @@ static void queue_done(void *arg, size_t i, const struct fc_batch_item *j)
 {
 	struct fc_out *b = arg;
 	const struct ts_data *d = b->d;
+	if (j->trim.first != LONG_MIN && !b->ntrim_first++) {
+		b->trim.first = j->trim.first;
+		b->trim.first_days = j->trim.first_days;
+	}
+	if (j->trim.last != LONG_MIN && !b->ntrim_last++) {
+		b->trim.last = j->trim.last;
+		b->trim.last_days = j->trim.last_days;
+	}
 	if (j->rc) {
 		/* One queue that cannot be forecast does not stop the batch; the exit code says
 		 * that something failed. */
@@ -327,6 +343,50 @@ static int plot_writable(const char *path, struct err *e)
 	return ret;
 }
 
+static const char *gran_word(enum ts_gran g)
+{
+	return g == TS_DAY ? "day" : g == TS_WEEK ? "week" : "month";
+}
+
+/* "on Mondays", "on the 1st", "on the last day of the month" */
+static const char *stamp_words(const struct ts_stamps *st)
+{
+	static const char *const days[] = {"on Mondays",   "on Tuesdays", "on Wednesdays",
+					   "on Thursdays", "on Fridays",  "on Saturdays",
+					   "on Sundays"};
+	if (st->gran == TS_WEEK)
+		return days[st->weekday];
+	return st->month_end ? "on the last day of the month" : "on the 1st";
+}
+
+/* A partial period at an end is left out of the history (half a week reads as a drop in load):
+ * says so, once for all queues, unless -q. */
+static void note_trims(const struct fc_out *b)
+{
+	const char *g = gran_word(b->o->gran);
+	char day[TS_DATE_LEN];
+	if (global.quiet)
+		return;
+	if (b->ntrim_last) {
+		ts_date_format(b->trim.last, day);
+		fprintf(
+		    stderr,
+		    "dyn: the last %s (from %s: %zu of its %ld days in the data) is incomplete: "
+		    "left out of %zu %s history\n",
+		    g, day, b->trim.last_days,
+		    ts_gran_next(b->o->gran, b->trim.last) - b->trim.last, b->ntrim_last,
+		    b->ntrim_last == 1 ? "queue's" : "queues'");
+	}
+	if (b->ntrim_first && global.verbose) {
+		ts_date_format(b->trim.first, day);
+		fprintf(stderr,
+			"dyn: the first %s (from %s: %zu days in the data) is incomplete: left out "
+			"of %zu %s history\n",
+			g, day, b->trim.first_days, b->ntrim_first,
+			b->ntrim_first == 1 ? "queue's" : "queues'");
+	}
+}
+
 int cmd_forecast(int argc, char **argv)
 {
 	struct ts_data d;
@@ -339,6 +399,7 @@ int cmd_forecast(int argc, char **argv)
 	size_t *ix = NULL, nsel = 0, ncols, k;
 	long shard_i = 1, shard_n = 1;
 	int rc = 0, n, fmt;
+	enum ts_gran want_stamps = TS_DAY;
 
 	memset(&args, 0, sizeof(args));
 	memset(&bo, 0, sizeof(bo));
@@ -361,15 +422,18 @@ int cmd_forecast(int argc, char **argv)
 				 args.gran);
 		goto out_args;
 	}
-	if (args.horizon == -1)
-		args.horizon = bo.gran == TS_DAY ? 28 : bo.gran == TS_WEEK ? 12 : 6;
-	if (args.horizon < 1 || args.horizon > FC_MAX_HORIZON) {
+	if (args.input_gran && strcmp(args.input_gran, "auto") &&
+	    ts_gran_parse(args.input_gran, &want_stamps) < 0) {
+		rc = usage_error(
+		    "option --input-granularity: expected auto, day, week or month, got \"%s\"",
+		    args.input_gran);
+		goto out_args;
+	}
+	if (args.horizon != -1 && (args.horizon < 1 || args.horizon > FC_MAX_HORIZON)) {
 		rc = usage_error("option --horizon: expected an integer from 1 to %d, got %ld",
 				 FC_MAX_HORIZON, args.horizon);
 		goto out_args;
 	}
-	bo.fc.horizon = (size_t)args.horizon;
-	bo.fc.period = ts_gran_period(bo.gran);
 	bo.fc.nlevels = 2;
 	bo.fc.levels[0] = 80;
 	bo.fc.levels[1] = 95;
@@ -417,6 +481,31 @@ int cmd_forecast(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	if (ts_data_stamps(
+		&d, args.input_gran && strcmp(args.input_gran, "auto") ? (int)want_stamps : -1,
+		&bo.stamps, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (bo.stamps.gran != TS_DAY) {
+		/* a week's or a month's total cannot be split into days */
+		if (args.gran && bo.gran != bo.stamps.gran) {
+			rc = usage_error(
+			    "--granularity %s: the data has one row a %s (%s); forecast "
+			    "it --granularity %s",
+			    args.gran, gran_word(bo.stamps.gran), stamp_words(&bo.stamps),
+			    gran_word(bo.stamps.gran));
+			goto out;
+		}
+		bo.gran = bo.stamps.gran;
+		if (global.verbose)
+			fprintf(stderr, "dyn: the data has one row a %s (%s): a period each\n",
+				gran_word(bo.stamps.gran), stamp_words(&bo.stamps));
+	}
+	if (args.horizon == -1)
+		args.horizon = bo.gran == TS_DAY ? 28 : bo.gran == TS_WEEK ? 12 : 6;
+	bo.fc.horizon = (size_t)args.horizon;
+	bo.fc.period = ts_gran_period(bo.gran);
 	if (!args.all && !args.ids.n && d.nq != 1) {
 		rc = usage_error("the data has %zu queues: name them with --queue ID or use --all",
 				 d.nq);
@@ -448,6 +537,7 @@ int cmd_forecast(int argc, char **argv)
 	 * finish in: the output does not depend on --threads. */
 	fc_batch_run(&d, ix, nsel, &bo, queue_done, &fo);
 	rc = fo.rc;
+	note_trims(&fo);
 	if (!rc)
 		fc_writer(&fo);
 	if (fo.w && out_finish(&fo.w, &e) < 0 && !rc)

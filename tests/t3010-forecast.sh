@@ -139,3 +139,50 @@ expect_success '--level none: the point forecast without intervals' '
 	dyn --format csv forecast --queue 6 --horizon 2 --level none "$TESTDATA/tickets/tickets.csv" >out &&
 	test "$(head -n 1 out)" = "queue_id,date,value" && test "$(wc -l <out)" -eq 3
 '
+
+# Aggregated input: a week's (or month's) total stamped on its first day. The naive method
+# forecasts the last value, so the last period kept and the dates are hand-checked.
+wk() { # wk FIRST-DAY: 6 weekly rows 10..15 from that day (GNU date)
+	printf "queueId,date,new_tickets\n"
+	i=0
+	while [ $i -lt 6 ]; do
+		printf "1,%s,%s\n" "$(date -u -d "$1 + $((7 * i)) days" +%F)" $((10 + i))
+		i=$((i + 1))
+	done
+}
+for first in 2024-01-01:Mondays:2024-02-12 2024-01-07:Sundays:2024-02-18 2024-01-03:Wednesdays:2024-02-14; do
+	d=${first%%:*} rest=${first#*:} words=${first#*:}
+	words=${words%%:*} next=${rest#*:}
+	expect_success "weekly rows on $words: the last week kept, forecasts stamped on $words" '
+		wk '"$d"' >w.csv &&
+		dyn -v --format csv forecast --method naive --level none --horizon 2 w.csv >out 2>err &&
+		grep -q "one row a week (on '"$words"')" err && ! grep -q incomplete err &&
+		test "$(sed -n 2p out)" = "1,'"$next"',15" &&
+		test "$(wc -l <out)" -eq 3
+	'
+done
+expect_success 'monthly rows on the 1st and on the last day: months kept, stamped alike' '
+	printf "queueId,date,new_tickets\n1,2024-01-01,5\n1,2024-02-01,6\n1,2024-03-01,7.5\n" >m1.csv &&
+	dyn --format csv forecast --method naive --level none --horizon 2 m1.csv >out &&
+	printf "queue_id,date,value\n1,2024-04-01,7.5\n1,2024-05-01,7.5\n" >exp && compare exp out &&
+	printf "queueId,date,new_tickets\n1,2023-12-31,5\n1,2024-01-31,6\n1,2024-02-29,7\n" >m2.csv &&
+	dyn --format csv forecast --method naive --level none --horizon 2 m2.csv >out &&
+	printf "queue_id,date,value\n1,2024-03-31,7\n1,2024-04-30,7\n" >exp && compare exp out
+'
+expect_success 'aggregated input: another granularity is refused; --input-granularity is checked' '
+	wk 2024-01-01 >w.csv &&
+	must_fail 2 dyn forecast --granularity day w.csv &&
+	err_is "^dyn: --granularity day: the data has one row a week \(on Mondays\); forecast it --granularity week$" &&
+	dyn --format csv forecast --input-granularity day --method naive --level none --horizon 1 w.csv >out &&
+	test "$(sed -n 2p out)" = "1,2024-02-06,15" &&
+	printf "queueId,date,new_tickets\n1,2024-01-01,1\n1,2024-01-02,1\n" >d.csv &&
+	must_fail 1 dyn forecast --input-granularity week d.csv &&
+	err_is "^dyn: --input-granularity week: rows on 2024-01-01 \(a Monday\) and 2024-01-02 \(a Tuesday\) are not one row a week$"
+'
+expect_success 'daily data: an incomplete last week is left out, and said so' '
+	awk -F, "NR == 1 || \$2 < \"2024-06-28\"" "$T/tickets.csv" >cut.csv &&
+	dyn --format csv forecast --queue 6 --granularity week --horizon 1 --level none cut.csv >out 2>err &&
+	err_is "^dyn: the last week \(from 2024-06-24: 4 of its 7 days in the data\) is incomplete: left out of 1 queue.s history$" &&
+	grep -q "^6,2024-06-24," out &&
+	dyn -q --format csv forecast --queue 6 --granularity week --horizon 1 cut.csv >/dev/null 2>err && test ! -s err
+'

@@ -1,4 +1,5 @@
 /* Forecasts of many queues on threads (see fcbatch.h). */
+#include <limits.h>
 #include <math.h>
 #include <stdatomic.h>
 
@@ -16,22 +17,54 @@ static long period_len(enum ts_gran g, long start)
 	return ts_gran_next(g, start) - start;
 }
 
+/* Stamped data: the daily series' values on its stamps, one period each. */
+static void stamped_periods(const struct ts_series *daily, const struct ts_stamps *st,
+			    struct ts_series *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < daily->n; i++)
+		n += ts_is_stamp(st, daily->start[i]);
+	ts_series_init(out);
+	out->v = xmallocarray(n ? n : 1, sizeof(double));
+	out->start = xmallocarray(n ? n : 1, sizeof(long));
+	out->days = xmallocarray(n ? n : 1, sizeof(size_t));
+	for (size_t i = 0; i < daily->n; i++)
+		if (ts_is_stamp(st, daily->start[i])) {
+			out->v[out->n] = daily->v[i];
+			out->start[out->n] = daily->start[i];
+			out->days[out->n++] =
+			    (size_t)(ts_stamp_next(st, daily->start[i]) - daily->start[i]);
+		}
+}
+
 void fc_batch_series(const struct ts_data *d, size_t qi, const struct fc_batch_opts *o,
-		     struct ts_series *out)
+		     struct ts_series *out, struct fc_trim *trim)
 {
 	struct ts_series daily, bk;
 	size_t lo = 0, hi, i, k;
+	struct fc_trim tr = {LONG_MIN, LONG_MIN, 0, 0};
 	ts_series_init(&daily);
 	ts_series_init(&bk);
 	ts_series_daily(d, qi, o->from, o->to, o->rollup, o->missing, &daily);
-	ts_series_bucket(&daily, o->gran, &bk);
+	if (o->stamps.gran != TS_DAY)
+		stamped_periods(&daily, &o->stamps, &bk);
+	else
+		ts_series_bucket(&daily, o->gran, &bk);
 	hi = bk.n;
-	if (o->gran != TS_DAY && hi > 1) {
-		if ((long)bk.days[0] < period_len(o->gran, bk.start[0]))
+	if (o->stamps.gran == TS_DAY && o->gran != TS_DAY && hi > 1) {
+		if ((long)bk.days[0] < period_len(o->gran, bk.start[0])) {
+			tr.first = bk.start[0];
+			tr.first_days = bk.days[0];
 			lo = 1;
-		if (hi - lo > 1 && (long)bk.days[hi - 1] < period_len(o->gran, bk.start[hi - 1]))
+		}
+		if (hi - lo > 1 && (long)bk.days[hi - 1] < period_len(o->gran, bk.start[hi - 1])) {
+			tr.last = bk.start[hi - 1];
+			tr.last_days = bk.days[hi - 1];
 			hi--;
+		}
 	}
+	if (trim)
+		*trim = tr;
 	while (lo < hi && isnan(bk.v[lo]))
 		lo++;
 	while (hi > lo && isnan(bk.v[hi - 1]))
@@ -70,7 +103,7 @@ static void forecast_one(const struct ts_data *d, const struct fc_batch_opts *o,
 	const double *actual;
 	long day;
 
-	fc_batch_series(d, it->qi, o, &it->hist);
+	fc_batch_series(d, it->qi, o, &it->hist, &it->trim);
 	n = it->hist.n;
 	if (!n) {
 		it->empty = true;
@@ -102,7 +135,8 @@ static void forecast_one(const struct ts_data *d, const struct fc_batch_opts *o,
 	it->dates = xmallocarray(h, sizeof(long));
 	day = it->hist.start[n - 1];
 	for (size_t i = 0; i < h; i++) {
-		day = ts_gran_next(o->gran, day);
+		day = o->stamps.gran != TS_DAY ? ts_stamp_next(&o->stamps, day)
+					       : ts_gran_next(o->gran, day);
 		it->dates[i] = day;
 	}
 	return;

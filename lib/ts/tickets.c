@@ -863,3 +863,113 @@ void ts_series_bucket(const struct ts_series *daily, enum ts_gran g, struct ts_s
 			out->v[j] = NAN;
 	free(any);
 }
+
+bool ts_is_stamp(const struct ts_stamps *st, long day)
+{
+	switch (st->gran) {
+	case TS_WEEK:
+		return ts_weekday(day) == st->weekday;
+	case TS_MONTH:
+		return st->month_end ? ts_month_start(day + 1) == day + 1
+				     : ts_month_start(day) == day;
+	default:
+		return true;
+	}
+}
+
+long ts_stamp_next(const struct ts_stamps *st, long day)
+{
+	switch (st->gran) {
+	case TS_WEEK:
+		return day + 7;
+	case TS_MONTH:
+		return st->month_end ? ts_next_month(day + 1) - 1 : ts_next_month(day);
+	default:
+		return day + 1;
+	}
+}
+
+int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, struct err *e)
+{
+	/* what all the dates share, and the first two that break each pattern */
+	long first = LONG_MAX, off_week = LONG_MIN, off_first = LONG_MIN, off_last = LONG_MIN;
+	size_t distinct = 0, months = 0;
+	long last_month = LONG_MIN;
+	unsigned char *any;
+	long lo = d->min_day, hi = d->max_day;
+
+	memset(st, 0, sizeof(*st));
+	if (lo > hi) {
+		st->gran = want > 0 ? (enum ts_gran)want : TS_DAY;
+		return 0;
+	}
+	if (hi - lo > 400000)
+		hi = lo + 400000; /* dates are bounded at load; this only guards the array */
+	any = xcalloc((size_t)(hi - lo + 1), 1);
+	for (size_t k = 0; k < d->nq; k++) {
+		const struct ts_queue *q = &d->q[k];
+		for (long day = q->first; day <= q->last; day++)
+			if (day >= lo && day <= hi && q->seen[day - q->base])
+				any[day - lo] = 1;
+	}
+	for (long day = lo; day <= hi; day++) {
+		if (!any[day - lo])
+			continue;
+		if (first == LONG_MAX)
+			first = day;
+		distinct++;
+		if (ts_month_start(day) != last_month) {
+			last_month = ts_month_start(day);
+			months++;
+		}
+		if (off_week == LONG_MIN && ts_weekday(day) != ts_weekday(first))
+			off_week = day;
+		if (off_first == LONG_MIN && ts_month_start(day) != day)
+			off_first = day;
+		if (off_last == LONG_MIN && ts_month_start(day + 1) != day + 1)
+			off_last = day;
+	}
+	free(any);
+	/* a month's rows on the 1st are rarely all on one weekday, but two of them can be */
+	bool by_month = want < 0 && months >= 2 && months == distinct &&
+			(off_first == LONG_MIN || off_last == LONG_MIN);
+	bool by_week = want < 0 && distinct >= 2 && off_week == LONG_MIN;
+	if (want == TS_DAY) {
+		st->gran = TS_DAY;
+	} else if (want == TS_MONTH || by_month) {
+		if (off_first != LONG_MIN && off_last != LONG_MIN) {
+			char a[TS_DATE_LEN];
+			ts_date_format(off_first, a);
+			return err_set(
+			    e, DYN_EDATA,
+			    "--input-granularity month: a row on %s, neither the first nor "
+			    "the last day of its month",
+			    a);
+		}
+		if (months != distinct)
+			return err_set(
+			    e, DYN_EDATA,
+			    "--input-granularity month: %zu dates in %zu months, not one "
+			    "row a month",
+			    distinct, months);
+		st->gran = TS_MONTH;
+		st->month_end = off_first != LONG_MIN;
+	} else if (want == TS_WEEK || by_week) {
+		if (off_week != LONG_MIN) {
+			char a[TS_DATE_LEN], b[TS_DATE_LEN];
+			ts_date_format(first, a);
+			ts_date_format(off_week, b);
+			return err_set(
+			    e, DYN_EDATA,
+			    "--input-granularity week: rows on %s (a %s) and %s (a %s) are "
+			    "not one row a week",
+			    a, ts_weekday_name(ts_weekday(first)), b,
+			    ts_weekday_name(ts_weekday(off_week)));
+		}
+		st->gran = TS_WEEK;
+		st->weekday = ts_weekday(first);
+	} else {
+		st->gran = TS_DAY;
+	}
+	return 0;
+}

@@ -154,6 +154,26 @@ void ts_series_release(struct ts_series *s);
 void ts_series_daily(const struct ts_data *d, size_t qi, long from, long to, bool rollup,
 		     enum ts_missing missing, struct ts_series *s);
 
+/* How the input's rows are dated. Daily data has a row a day (or some days); data that arrives
+ * already aggregated has one row a period, stamped with the period's first day: a week's rows
+ * all fall on one weekday (Mondays, Sundays...: the week starting that day), a month's on the
+ * 1st, or all on the last day of their month (then the month ending that day). */
+struct ts_stamps {
+	enum ts_gran gran;
+	int weekday;	/* TS_WEEK: 0 = Monday .. 6 = Sunday */
+	bool month_end; /* TS_MONTH: stamped on the last day, not the 1st */
+};
+
+/* The stamps of d's rows: TS_WEEK when its distinct dates (two at least) all fall on one
+ * weekday, TS_MONTH when they are all the 1st or all the last day of a month (two months at
+ * least), else TS_DAY. With want other than -1 (the user's --input-granularity), the rows
+ * must fit it: an error names two dates that do not. */
+int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, struct err *e);
+/* The first day of the period after the one stamped day. */
+long ts_stamp_next(const struct ts_stamps *st, long day);
+/* Whether day is a stamp (the daily series of stamped data has values on these only). */
+bool ts_is_stamp(const struct ts_stamps *st, long day);
+
 /* Sums a daily series into ISO weeks (Monday start) or calendar months; a period whose days
  * are all missing is missing. The first and last period may be partial (see days[]). */
 void ts_series_bucket(const struct ts_series *daily, enum ts_gran g, struct ts_series *out);

@@ -84,7 +84,7 @@ static void test_series(const struct ts_data *d)
 	o.missing = TS_MISSING_SKIP;
 	o.from = LONG_MIN / 2;
 	o.to = LONG_MAX / 2;
-	fc_batch_series(d, (size_t)ts_data_find(d, "13"), &o, &s);
+	fc_batch_series(d, (size_t)ts_data_find(d, "13"), &o, &s, NULL);
 	check(s.n == 10 && s.start[0] == d0 + 7 && s.start[9] == d0 + 7 + 63,
 	      "weekly series: the partial first and last weeks trimmed (%zu weeks)", s.n);
 	for (size_t i = 0; i < s.n && i < 10; i++)
@@ -94,16 +94,16 @@ static void test_series(const struct ts_data *d)
 	ts_series_release(&s);
 
 	o.missing = TS_MISSING_ZERO;
-	fc_batch_series(d, (size_t)ts_data_find(d, "13"), &o, &s);
+	fc_batch_series(d, (size_t)ts_data_find(d, "13"), &o, &s, NULL);
 	check(s.n == 10 && s.v[4] == 0, "with missing days as zero the week is 0");
 	ts_series_release(&s);
 
 	o.gran = TS_DAY;
-	fc_batch_series(d, (size_t)ts_data_find(d, "1"), &o, &s);
+	fc_batch_series(d, (size_t)ts_data_find(d, "1"), &o, &s, NULL);
 	check(s.n == 0, "a parent without rows (no rollup): an empty series");
 	ts_series_release(&s);
 	o.rollup = true;
-	fc_batch_series(d, (size_t)ts_data_find(d, "1"), &o, &s);
+	fc_batch_series(d, (size_t)ts_data_find(d, "1"), &o, &s, NULL);
 	check(s.n == 150, "with rollup its children's days (%zu)", s.n);
 	ts_series_release(&s);
 	check(ts_gran_period(TS_DAY) == 7 && ts_gran_period(TS_WEEK) == 52 &&
