@@ -492,11 +492,15 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 				(int)L->d.op);
 			goto out;
 		}
+		/* dots as PyTorch's module paths have them ("layer1.0.conv1"), never empty parts */
 		if (L->d.name &&
-		    (!*L->d.name || strlen(L->d.name) >= NN_NAME_MAX || strchr(L->d.name, '.'))) {
-			err_set(e, DYN_EUSAGE,
-				"nn: layer %d: a name must have 1 to %d characters and no '.'", i,
-				NN_NAME_MAX - 1);
+		    (!*L->d.name || strlen(L->d.name) >= NN_NAME_MAX || *L->d.name == '.' ||
+		     L->d.name[strlen(L->d.name) - 1] == '.' || strstr(L->d.name, ".."))) {
+			err_set(
+			    e, DYN_EUSAGE,
+			    "nn: layer %d: a name must have 1 to %d characters, without an empty "
+			    "part between dots",
+			    i, NN_NAME_MAX - 1);
 			goto out;
 		}
 		if (L->d.name)
