@@ -9,6 +9,8 @@
 #include "base/base.h"
 #include "nn/backbone.h"
 #include "nn/nn.h"
+#include "models/pretrained.h"
+#include "store/safetensors.h"
 #include "check.h"
 #include "backbone_ref.h"
 
@@ -217,6 +219,107 @@ static void test_backbones(void)
 	check(r >= 0 && r < 1, "resnet18 encoder-decoder: 8 steps lower the loss (ratio %.3f)", r);
 }
 
+static struct nn_net *resnet18_net(struct nn_backbone *bb, int size)
+{
+	struct nn_backbone_opts o = {.kind = NN_BACKBONE_ENCODER,
+				     .encoder = NN_ENCODER_RESNET18,
+				     .c = 3,
+				     .h = size,
+				     .w = size,
+				     .encoder_only = 1};
+	struct err e = ERR_INIT;
+	struct nn_net *net = NULL;
+	if (nn_backbone_describe(bb, &o, &e) < 0)
+		return NULL;
+	struct nn_net_desc d = {.dims = 3,
+				.c = 3,
+				.h = size,
+				.w = size,
+				.layers = bb->layers,
+				.nlayers = bb->nlayers,
+				.max_batch = 1,
+				.threads = 1};
+	nn_net_new(&net, &d, &e);
+	return net;
+}
+
+/* A state dict as torchvision saves it (the encoder, a classifier, num_batches_tracked),
+ * through the safetensors bytes, loads by name; a missing or misshapen tensor is named. */
+static void test_pretrained(void)
+{
+	struct nn_backbone bb, bb2;
+	struct nn_net *src = resnet18_net(&bb, 32), *dst = resnet18_net(&bb2, 32);
+	struct st_file f, g;
+	struct strbuf bytes = STRBUF_INIT;
+	struct err e = ERR_INIT;
+	float x[3 * 32 * 32], *want = NULL;
+	static int64_t tracked = 7;
+	static float fc[10 * 512];
+	size_t one = 1, fcs[2] = {10, 512};
+
+	if (!src || !dst) {
+		check(0, "resnet18 builds");
+		goto out;
+	}
+	fill(src);
+	nn_net_init(dst, 3);
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+		x[i] = formula(i, 7, 1, 0);
+	want = xmallocarray(nn_net_out_size(src), sizeof(float));
+	memcpy(want, nn_net_forward(src, x, 1, 0), nn_net_out_size(src) * sizeof(float));
+	st_init(&f);
+	for (int i = 0; i < nn_net_ntensors(src); i++) {
+		const struct nn_tensor *t = nn_net_tensor(src, i);
+		st_add(&f, t->name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
+	st_add(&f, "bn1.num_batches_tracked", ST_I64, 1, &one, &tracked);
+	st_add(&f, "fc.weight", ST_F32, 2, fcs, fc);
+	st_serialize(&f, &bytes);
+	st_init(&g);
+	check(st_parse(&g, bytes.buf, bytes.len, &e) == 0, "state dict bytes parse: %s", e.msg);
+	int n = pretrained_load(dst, &bb2, &g, "r18.safetensors", "resnet18", &e);
+	check(n == nn_net_ntensors(dst), "every encoder tensor loaded (%d): %s", n, e.msg);
+	const float *y = nn_net_forward(dst, x, 1, 0);
+	check(!memcmp(y, want, nn_net_out_size(dst) * sizeof(float)),
+	      "the loaded encoder computes what the saved one did");
+	st_release(&g);
+
+	/* a conv1 for gray pictures, and a state dict without layer4 */
+	size_t gray[4] = {64, 1, 7, 7};
+	st_add(&f, "conv1.weight", ST_F32, 4, gray, fc);
+	strbuf_reset(&bytes);
+	st_serialize(&f, &bytes);
+	st_init(&g);
+	st_parse(&g, bytes.buf, bytes.len, &e);
+	err_clear(&e);
+	check(pretrained_load(dst, &bb2, &g, "r18.safetensors", "resnet18", &e) < 0 &&
+		  !strcmp(e.msg, "r18.safetensors: tensor \"conv1.weight\" is 64x1x7x7, the "
+				 "resnet18 encoder needs 64x3x7x7"),
+	      "a misshapen tensor is named with both shapes: %s", e.msg);
+	st_release(&g);
+	st_release(&f);
+	st_init(&f);
+	st_add(&f, "fc.weight", ST_F32, 2, fcs, fc);
+	strbuf_reset(&bytes);
+	st_serialize(&f, &bytes);
+	st_init(&g);
+	st_parse(&g, bytes.buf, bytes.len, &e);
+	err_clear(&e);
+	check(pretrained_load(dst, &bb2, &g, "fc.safetensors", "resnet18", &e) < 0 &&
+		  strstr(e.msg, "fc.safetensors: no tensor \"conv1.weight\": not a torchvision "
+				"resnet18 state dict"),
+	      "a file without the encoder is named: %s", e.msg);
+	st_release(&g);
+	st_release(&f);
+out:
+	strbuf_release(&bytes);
+	free(want);
+	nn_net_free(&src);
+	nn_net_free(&dst);
+	nn_backbone_release(&bb);
+	nn_backbone_release(&bb2);
+}
+
 static void test_errors(void)
 {
 	struct nn_backbone bb;
@@ -268,6 +371,7 @@ int main(void)
 			 ARRAY_SIZE(backbone_ref_resnet50));
 	encoder_vs_torch(NN_ENCODER_VGG16, 64, backbone_ref_vgg16, ARRAY_SIZE(backbone_ref_vgg16));
 	test_backbones();
+	test_pretrained();
 	test_errors();
 	return check_done();
 }
