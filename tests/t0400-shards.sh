@@ -33,6 +33,16 @@ expect_success 'forecast --shard I/N for N = 1..4 merges into the unsharded fore
 		tail -n +2 merged.csv | sort >merged.sorted && compare all.sorted merged.sorted || exit 1
 	done
 '
+expect_success 'the man page'"'"'s cron job over hosts, with this machine as the only host (-S :)' '
+	command -v parallel >/dev/null || { echo "GNU parallel not installed: skipped"; exit 0; }
+	mkdir -p data && cp "$T/tickets.csv" data/ &&
+	dyn --format csv forecast --all --horizon 7 data/tickets.csv >all.csv &&
+	(cd data && parallel -S : --wd "$PWD" \
+		"\"$DYN\" \$([ {} -gt 1 ] && echo --no-header) --format csv forecast --all --horizon 7 --shard {}/8 \
+		tickets.csv > part{}.csv" ::: $(seq 8) && cat part?.csv >forecast.csv) &&
+	test "$(head -n 1 data/forecast.csv)" = "$(head -n 1 all.csv)" &&
+	tail -n +2 all.csv | sort >a && tail -n +2 data/forecast.csv | sort >b && compare a b
+'
 expect_success 'records fed in chunks, as RDD.pipe feeds a partition, give the same keyed rows' '
 	awk -F, "NR == 1 { for (i = 1; i <= NF; i++) h[i] = \$i; next }
 		{ printf \"{\\\"id\\\": %d\", NR - 1; for (i = 1; i <= NF; i++) if (h[i] != \"diagnosis\") printf \", \\\"%s\\\": %s\", h[i], \$i; print \"}\" }" \
