@@ -223,6 +223,67 @@ static struct node resnet_block(struct nn_backbone *bb, struct node x, int layer
 	return simple(bb, y, NN_RELU, fmt_name(bb, "layer%d.%d.relu", layer, b));
 }
 
+/* conv (+ groups), batch norm, and ReLU6 unless linear, as torchvision's Conv2dNormActivation
+ * at prefix: prefix.0, prefix.1, prefix.2 */
+static struct node cna(struct nn_backbone *bb, struct node x, const char *prefix, int out, int k,
+		       int stride, int groups, int linear)
+{
+	struct nn_layer_desc d = {.op = NN_CONV2D,
+				  .name = fmt_name(bb, "%s.0", prefix),
+				  .from = x.name,
+				  .out = out,
+				  .k = k,
+				  .stride = stride,
+				  .pad = (k - 1) / 2,
+				  .no_bias = 1,
+				  .groups = groups};
+	struct node y = {NULL, out, (x.h + 2 * d.pad - k) / stride + 1,
+			 (x.w + 2 * d.pad - k) / stride + 1};
+	y = push(bb, d, y);
+	y = simple(bb, y, NN_BATCHNORM, fmt_name(bb, "%s.1", prefix));
+	if (!linear) {
+		struct nn_layer_desc r = {
+		    .op = NN_RELU, .name = fmt_name(bb, "%s.2", prefix), .from = y.name, .cap = 6};
+		y = push(bb, r, y);
+	}
+	return y;
+}
+
+/* torchvision's mobilenet_v2 "features" (width 1): a stem, 17 inverted residual blocks
+ * (expand 1x1, depthwise 3x3, project 1x1; added to the input when the shape is kept) and a
+ * 1x1 to 1280 channels */
+static struct node mobilenet_v2(struct nn_backbone *bb, struct node x, struct node skip[4])
+{
+	static const int cfg[7][4] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
+				      {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+	int idx = 1;
+	x = cna(bb, x, "features.0", 32, 3, 2, 1, 0);
+	for (int g = 0; g < 7; g++)
+		for (int r = 0; r < cfg[g][2]; r++, idx++) {
+			int t = cfg[g][0], out = cfg[g][1], stride = r ? 1 : cfg[g][3];
+			int hidden = x.c * t, j = 0;
+			struct node y = x;
+			if (t != 1)
+				y = cna(bb, y, fmt_name(bb, "features.%d.conv.%d", idx, j++),
+					hidden, 1, 1, 1, 0);
+			y = cna(bb, y, fmt_name(bb, "features.%d.conv.%d", idx, j++), hidden, 3,
+				stride, hidden, 0);
+			y = conv(bb, y, fmt_name(bb, "features.%d.conv.%d", idx, j), out, 1, 1, 0,
+				 0);
+			y = simple(bb, y, NN_BATCHNORM,
+				   fmt_name(bb, "features.%d.conv.%d", idx, j + 1));
+			if (stride == 1 && x.c == out)
+				y = join(bb, NN_ADD, x, y, fmt_name(bb, "features.%d.add", idx));
+			x = y;
+			/* the last block of each stride feeds the decoder */
+			if (idx == 1 || idx == 3 || idx == 6 || idx == 13)
+				skip[idx == 1 ? 0 : idx == 3 ? 1 : idx == 6 ? 2 : 3] = x;
+		}
+	x = cna(bb, x, "features.18", 1280, 1, 1, 1, 0);
+	bb->encoder_prefixes = vgg_prefixes;
+	return x;
+}
+
 /* The encoder's features at strides 2, 4, 8, 16 (skip[0..3]) and its output at 32. */
 static struct node resnet(struct nn_backbone *bb, enum nn_encoder enc, struct node x,
 			  struct node skip[4])
@@ -276,7 +337,12 @@ static struct node encoder_decoder(struct nn_backbone *bb, const struct nn_backb
 {
 	struct node skip[4];
 	int f0 = o->filters ? o->filters : 256;
-	x = o->encoder == NN_ENCODER_VGG16 ? vgg16(bb, x, skip) : resnet(bb, o->encoder, x, skip);
+	if (o->encoder == NN_ENCODER_VGG16)
+		x = vgg16(bb, x, skip);
+	else if (o->encoder == NN_ENCODER_MOBILENET_V2)
+		x = mobilenet_v2(bb, x, skip);
+	else
+		x = resnet(bb, o->encoder, x, skip);
 	if (o->encoder_only)
 		return x;
 	/* stride 32 up to the output stride: upsample, the encoder's features of that stride,
@@ -373,7 +439,8 @@ void nn_backbone_release(struct nn_backbone *bb)
 	memset(bb, 0, sizeof(*bb));
 }
 
-static const char *const encoder_names[] = {"resnet18", "resnet34", "resnet50", "vgg16"};
+static const char *const encoder_names[] = {"resnet18", "resnet34", "resnet50", "vgg16",
+					    "mobilenetv2"};
 static const char *const backbone_names[] = {"unet", "leap", "hourglass", "encoder"};
 
 int nn_encoder_parse(const char *name, enum nn_encoder *out)

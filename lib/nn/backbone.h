@@ -1,5 +1,6 @@
 /* Networks for dense prediction (keypoint confidence maps): descriptions of UNet, LEAP, stacked
- * hourglass and encoder-decoder backbones over torchvision's VGG16 and ResNet18/34/50 encoders,
+ * hourglass and encoder-decoder backbones over torchvision's VGG16, ResNet18/34/50 and
+ * MobileNetV2 encoders,
  * their layers named as torchvision names them so that a state dict loads by name. */
 #ifndef DYN_NN_BACKBONE_H
 #define DYN_NN_BACKBONE_H
@@ -21,6 +22,7 @@ enum nn_encoder {
 	NN_ENCODER_RESNET34,
 	NN_ENCODER_RESNET50,
 	NN_ENCODER_VGG16,
+	NN_ENCODER_MOBILENET_V2,
 };
 
 struct nn_backbone_opts {
@@ -60,7 +62,8 @@ void nn_backbone_release(struct nn_backbone *bb);
 /* The deepest stride of o's network (32 for the encoders). */
 int nn_backbone_max_stride(const struct nn_backbone_opts *o);
 
-/* "resnet18" ... "vgg16": -1 for an unknown name. nn_encoder_name is static. */
+/* "resnet18", "resnet34", "resnet50", "vgg16", "mobilenetv2": -1 for an unknown name.
+ * nn_encoder_name is static. */
 int nn_encoder_parse(const char *name, enum nn_encoder *out);
 const char *nn_encoder_name(enum nn_encoder enc);
 /* "unet", "leap", "hourglass", "encoder". */

@@ -141,6 +141,25 @@ int nn_conv1d_setup(struct nn_conv *g, int cin, int cout, int l, int k, int stri
 	return nn_conv2d_setup(g, cin, cout, 1, l, 1, k, 1, stride, 0, pad, 1, dil);
 }
 
+int nn_conv_set_groups(struct nn_conv *g, int groups)
+{
+	if (groups < 1 || g->cin % groups || g->cout % groups)
+		return -1;
+	g->groups = groups;
+	return 0;
+}
+
+/* The geometry of one group of a grouped convolution (g itself without groups). */
+static struct nn_conv conv_group(const struct nn_conv *g)
+{
+	struct nn_conv s = *g;
+	int G = g->groups > 1 ? g->groups : 1;
+	s.cin = g->cin / G;
+	s.cout = g->cout / G;
+	s.groups = 1;
+	return s;
+}
+
 /* A 1x1 convolution without stride or padding multiplies the input itself: no im2col. */
 static int conv_is_pointwise(const struct nn_conv *g)
 {
@@ -233,56 +252,67 @@ static void col2im(float *img, const float *col, const struct nn_conv *g)
 void nn_conv_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
 		     const struct nn_conv *g, float *col)
 {
-	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw;
-	for (int b = 0; b < B; b++) {
-		const float *x = inp + (size_t)b * g->cin * g->h * g->w;
-		float *y = out + (size_t)b * g->cout * S;
-		const float *cm = x;
-		if (!conv_is_pointwise(g)) {
-			im2col(col, x, g);
-			cm = col;
+	/* a grouped convolution is G convolutions on slices of the channels; the weight of each
+	 * group is a contiguous block of rows */
+	struct nn_conv s = conv_group(g);
+	int S = g->oh * g->ow, K = s.cin * s.kh * s.kw, G = g->groups > 1 ? g->groups : 1;
+	for (int b = 0; b < B; b++)
+		for (int j = 0; j < G; j++) {
+			const float *x =
+			    inp + ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
+			float *y = out + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
+			const float *w = weight + (size_t)j * s.cout * K, *cm = x;
+			if (!conv_is_pointwise(&s)) {
+				im2col(col, x, &s);
+				cm = col;
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K, 1.0f,
+				    w, K, cm, S, 0.0f, y, S);
+			if (bias)
+				for (int o = 0; o < s.cout; o++)
+					add_const(y + (size_t)o * S, bias[j * s.cout + o],
+						  (size_t)S);
 		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->cout, S, K, 1.0f, weight,
-			    K, cm, S, 0.0f, y, S);
-		if (bias)
-			for (int o = 0; o < g->cout; o++)
-				add_const(y + (size_t)o * S, bias[o], (size_t)S);
-	}
 }
 
 void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
 		      const float *inp, const float *weight, int B, const struct nn_conv *g,
 		      float *col)
 {
-	int S = g->oh * g->ow, K = g->cin * g->kh * g->kw;
-	int pointwise = conv_is_pointwise(g);
-	for (int b = 0; b < B; b++) {
-		const float *x = inp + (size_t)b * g->cin * g->h * g->w;
-		const float *dy = dout + (size_t)b * g->cout * S;
-		if (dweight) {
-			const float *cm = x;
-			if (!pointwise) {
-				im2col(col, x, g);
-				cm = col;
+	struct nn_conv s = conv_group(g);
+	int S = g->oh * g->ow, K = s.cin * s.kh * s.kw, G = g->groups > 1 ? g->groups : 1;
+	int pointwise = conv_is_pointwise(&s);
+	for (int b = 0; b < B; b++)
+		for (int j = 0; j < G; j++) {
+			size_t xo = ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
+			const float *x = inp + xo, *w = weight + (size_t)j * s.cout * K;
+			const float *dy = dout + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
+			if (dweight) {
+				const float *cm = x;
+				if (!pointwise) {
+					im2col(col, x, &s);
+					cm = col;
+				}
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, K, S,
+					    1.0f, dy, S, cm, S, 1.0f,
+					    dweight + (size_t)j * s.cout * K, K);
 			}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, g->cout, K, S, 1.0f,
-				    dy, S, cm, S, 1.0f, dweight, K);
-		}
-		if (dbias)
-			for (int o = 0; o < g->cout; o++)
-				dbias[o] += (float)sum_d(dy + (size_t)o * S, (size_t)S);
-		if (dinp) {
-			float *dx = dinp + (size_t)b * g->cin * g->h * g->w;
-			if (pointwise) {
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, g->cout,
-					    1.0f, weight, K, dy, S, 1.0f, dx, S);
-			} else {
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, g->cout,
-					    1.0f, weight, K, dy, S, 0.0f, col, S);
-				col2im(dx, col, g);
+			if (dbias)
+				for (int o = 0; o < s.cout; o++)
+					dbias[j * s.cout + o] +=
+					    (float)sum_d(dy + (size_t)o * S, (size_t)S);
+			if (dinp) {
+				float *dx = dinp + xo;
+				if (pointwise) {
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S,
+						    s.cout, 1.0f, w, K, dy, S, 1.0f, dx, S);
+				} else {
+					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S,
+						    s.cout, 1.0f, w, K, dy, S, 0.0f, col, S);
+					col2im(dx, col, &s);
+				}
 			}
 		}
-	}
 }
 
 int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
@@ -768,6 +798,19 @@ void nn_relu_backward(float *restrict dinp, const float *restrict dout, const fl
 		st4(dinp + i, ld4(dinp + i) + keep4(ld4(dout + i), ld4(out + i) > zero));
 	for (; i < n; i++)
 		dinp[i] += out[i] > 0 ? dout[i] : 0.0f;
+}
+
+void nn_relu_cap_forward(float *restrict out, const float *restrict inp, size_t n, float hi)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = inp[i] > 0 ? (inp[i] < hi ? inp[i] : hi) : 0.0f;
+}
+
+void nn_relu_cap_backward(float *restrict dinp, const float *restrict dout,
+			  const float *restrict out, size_t n, float hi)
+{
+	for (size_t i = 0; i < n; i++)
+		dinp[i] += out[i] > 0 && out[i] < hi ? dout[i] : 0.0f;
 }
 
 void nn_leaky_relu_forward(float *restrict out, const float *restrict inp, size_t n, float slope)

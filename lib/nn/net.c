@@ -201,12 +201,20 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 				       "nn: layer %d \"%s\": %s with kernel %d, stride %d, pad %d, "
 				       "dilation %d does not fit input %s",
 				       i, nm, op, d->k, stride, d->pad, dil, sh);
+		if (d->groups > 1 &&
+		    (d->op != NN_CONV2D || nn_conv_set_groups(&L->conv, d->groups) < 0))
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "nn: layer %d \"%s\": %d groups need a conv2d whose input (%d) "
+			    "and output (%d) channels divide by them",
+			    i, nm, d->groups, x->c, d->out);
 		y->c = d->out;
 		if (d->op == NN_CONVT2D)
 			y->h = L->conv.h, y->w = L->conv.w;
 		else
 			y->h = L->conv.oh, y->w = L->conv.ow;
-		L->nw = (size_t)x->c * d->out * d->k * (d->op == NN_CONV1D ? 1 : d->k);
+		L->nw = (size_t)x->c / (d->groups > 1 ? (size_t)d->groups : 1) * d->out * d->k *
+			(d->op == NN_CONV1D ? 1 : d->k);
 		L->nb = d->no_bias ? 0 : (size_t)d->out;
 		size_t s = nn_conv_scratch(&L->conv);
 		if (s > NN_MAX_FLOATS / 8)
@@ -372,7 +380,9 @@ static void make_tensors(struct nn_net *net)
 		case NN_CONV2D:
 		case NN_CONVT2D:
 			sh[0] = (size_t)(L->d.op == NN_CONV2D ? L->d.out : x->c);
-			sh[1] = (size_t)(L->d.op == NN_CONV2D ? x->c : L->d.out);
+			sh[1] = (size_t)(L->d.op == NN_CONV2D
+					     ? x->c / (L->d.groups > 1 ? L->d.groups : 1)
+					     : L->d.out);
 			sh[2] = sh[3] = (size_t)L->d.k;
 			nd = 4;
 			break;
@@ -706,7 +716,10 @@ static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb
 		break;
 	}
 	case NN_RELU:
-		nn_relu_forward(y, x, n);
+		if (L->d.cap > 0)
+			nn_relu_cap_forward(y, x, n, L->d.cap);
+		else
+			nn_relu_forward(y, x, n);
 		break;
 	case NN_LEAKY_RELU:
 		nn_leaky_relu_forward(y, x, n, L->d.slope != 0 ? L->d.slope : 0.01f);
@@ -803,7 +816,9 @@ static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int n
 		break;
 	}
 	case NN_RELU:
-		if (dx)
+		if (dx && L->d.cap > 0)
+			nn_relu_cap_backward(dx, dy, y, n, L->d.cap);
+		else if (dx)
 			nn_relu_backward(dx, dy, y, n);
 		break;
 	case NN_LEAKY_RELU:

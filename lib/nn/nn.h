@@ -20,6 +20,7 @@ struct nn_conv {
 	int cin, cout, h, w;
 	int kh, kw, sh, sw, ph, pw, dh, dw;
 	int oh, ow;
+	int groups; /* channel groups, as PyTorch's: cin and cout divide by it; 0 or 1: one */
 };
 
 /* Fills g for a 2-D convolution; returns -1 when a value is out of range or the output would
@@ -29,6 +30,10 @@ int nn_conv2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int kh, 
 /* The same for 1-D (input length l, kernel k): H = 1, kh = 1. */
 int nn_conv1d_setup(struct nn_conv *g, int cin, int cout, int l, int k, int stride, int pad,
 		    int dil);
+/* Splits the convolution into groups (cin and cout must divide by groups; -1 otherwise): each
+ * group's cout / groups outputs see its cin / groups inputs, weight (cout, cin / groups, kh, kw).
+ * groups = cin = cout is a depthwise convolution. */
+int nn_conv_set_groups(struct nn_conv *g, int groups);
 /* Floats of scratch (the im2col matrix) that a forward or backward pass needs per thread. */
 size_t nn_conv_scratch(const struct nn_conv *g);
 
@@ -108,6 +113,10 @@ void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 /* n floats each */
 void nn_relu_forward(float *out, const float *inp, size_t n);
 void nn_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+/* ReLU capped at hi (ReLU6: hi = 6), PyTorch's hardtanh(0, hi): the gradient passes where
+ * 0 < out < hi. */
+void nn_relu_cap_forward(float *out, const float *inp, size_t n, float hi);
+void nn_relu_cap_backward(float *dinp, const float *dout, const float *out, size_t n, float hi);
 void nn_leaky_relu_forward(float *out, const float *inp, size_t n, float slope);
 void nn_leaky_relu_backward(float *dinp, const float *dout, const float *inp, size_t n,
 			    float slope);
@@ -268,6 +277,8 @@ struct nn_layer_desc {
 	int dilation;	/* default 1 */
 	int opad;	/* output padding of NN_CONVT2D */
 	int no_bias;	/* conv, dense: no bias term */
+	int groups;	/* NN_CONV2D: channel groups (0: 1; the input's channels: depthwise) */
+	float cap;	/* NN_RELU: an upper bound too (6: ReLU6); 0: none */
 	int scale;	/* NN_UPSAMPLE factor (both axes in 2-D, W in 1-D) */
 	int bilinear;	/* NN_UPSAMPLE: bilinear (linear in 1-D) instead of nearest */
 	float p;	/* dropout probability */

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Reference numbers for tests/unit/t_nn_backbone.c: torchvision's resnet18, resnet50 and vgg16
-encoders (eval mode, no download: weights from a formula both sides compute, set through the
+encoders and mobilenet_v2's (eval mode, no download: weights from a formula both sides compute, set through the
 state dict by name) on a formula input; writes their deepest features.
 
 usage: /usr/bin/python3 tests/ref/backbone_torch.py > tests/unit/backbone_ref.h
@@ -62,10 +62,11 @@ def main():
     with torch.no_grad():
         for name, ctor, size in (("resnet18", torchvision.models.resnet18, 64),
                                  ("resnet50", torchvision.models.resnet50, 32),
-                                 ("vgg16", torchvision.models.vgg16, 64)):
+                                 ("vgg16", torchvision.models.vgg16, 64),
+                                 ("mobilenetv2", torchvision.models.mobilenet_v2, 32)):
             m = fill(ctor(weights=None))
             x = formula(3 * size * size, 7).view(1, 3, size, size)
-            y = m.features(x) if name.startswith("vgg") else resnet_features(m, x)
+            y = resnet_features(m, x) if name.startswith("resnet") else m.features(x)
             emit(name, size, y)
 
 

@@ -1,7 +1,7 @@
-/* Backbones for confidence maps (lib/nn/backbone.c): torchvision's resnet18, resnet50 and vgg16
- * encoders, built under torchvision's tensor names, give PyTorch's features on formula weights
- * (tests/ref/backbone_torch.py); every backbone builds to the right output shape and lowers an
- * MSE loss on blob targets in a few steps; bad settings are refused with a reason. */
+/* Backbones for confidence maps (lib/nn/backbone.c): torchvision's resnet18, resnet50, vgg16
+ * encoders and mobilenet_v2's, built under torchvision's tensor names, give PyTorch's features on
+ * formula weights (tests/ref/backbone_torch.py); every backbone builds to the right output shape
+ * and lowers an MSE loss on blob targets in a few steps; bad settings are refused with a reason. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,6 +217,11 @@ static void test_backbones(void)
 				       .output_stride = 4};
 	r = train_blobs(&enc, 8, "resnet18 encoder-decoder");
 	check(r >= 0 && r < 1, "resnet18 encoder-decoder: 8 steps lower the loss (ratio %.3f)", r);
+	enc.encoder = NN_ENCODER_MOBILENET_V2;
+	enc.output_stride = 2;
+	r = train_blobs(&enc, 8, "mobilenetv2 encoder-decoder");
+	check(r >= 0 && r < 1, "mobilenetv2 encoder-decoder: 8 steps lower the loss (ratio %.3f)",
+	      r);
 }
 
 static struct nn_net *resnet18_net(struct nn_backbone *bb, int size)
@@ -370,6 +375,8 @@ int main(void)
 	encoder_vs_torch(NN_ENCODER_RESNET50, 32, backbone_ref_resnet50,
 			 ARRAY_SIZE(backbone_ref_resnet50));
 	encoder_vs_torch(NN_ENCODER_VGG16, 64, backbone_ref_vgg16, ARRAY_SIZE(backbone_ref_vgg16));
+	encoder_vs_torch(NN_ENCODER_MOBILENET_V2, 32, backbone_ref_mobilenetv2,
+			 ARRAY_SIZE(backbone_ref_mobilenetv2));
 	test_backbones();
 	test_pretrained();
 	test_errors();

@@ -126,18 +126,20 @@ static void conv_fwd(struct gcase *c)
 			c->scratch);
 }
 
-static void test_conv(const char *what, int two, int cin, int cout, int h, int w, int k, int s,
-		      int p, int d, int bias)
+static void test_conv_g(const char *what, int two, int cin, int cout, int h, int w, int k, int s,
+			int p, int d, int bias, int groups)
 {
 	struct gcase c = {0};
 	int rc = two ? nn_conv2d_setup(&c.conv, cin, cout, h, w, k, k, s, s, p, p, d, d)
 		     : nn_conv1d_setup(&c.conv, cin, cout, w, k, s, p, d);
+	if (groups > 1)
+		rc = rc < 0 ? rc : nn_conv_set_groups(&c.conv, groups);
 	check(rc == 0, "%s: geometry accepted", what);
 	c.B = 2;
 	c.fwd = conv_fwd;
 	int kk = two ? k * k : k;
 	add_t(&c, "inp", (size_t)c.B * cin * (two ? h : 1) * w, 1);
-	add_t(&c, "weight", (size_t)cout * cin * kk, 0.5f);
+	add_t(&c, "weight", (size_t)cout * (cin / (groups > 1 ? groups : 1)) * kk, 0.5f);
 	if (bias)
 		add_t(&c, "bias", (size_t)cout, 0.5f);
 	set_out(&c, (size_t)c.B * cout * c.conv.oh * c.conv.ow);
@@ -147,6 +149,40 @@ static void test_conv(const char *what, int two, int cin, int cout, int h, int w
 			 &c.conv, c.scratch);
 	gradcheck(&c, what, 1e-2f, 2e-3);
 	release(&c);
+}
+
+static void test_conv(const char *what, int two, int cin, int cout, int h, int w, int k, int s,
+		      int p, int d, int bias)
+{
+	test_conv_g(what, two, cin, cout, h, w, k, s, p, d, bias, 1);
+}
+
+/* Groups against the same convolution done a group at a time by hand: output slices equal. */
+static void test_conv_groups_exact(void)
+{
+	struct nn_conv g, one;
+	const int cin = 4, cout = 6, G = 2, h = 5, w = 5;
+	float *x = rand_vec((size_t)cin * h * w, 1), *wt = rand_vec((size_t)cout * 2 * 9, 1);
+	float *y = zeros((size_t)cout * h * w), *y1 = zeros((size_t)3 * h * w);
+	nn_conv2d_setup(&g, cin, cout, h, w, 3, 3, 1, 1, 1, 1, 1, 1);
+	check(nn_conv_set_groups(&g, G) == 0 && nn_conv_set_groups(&g, 4) < 0,
+	      "groups must divide both channel counts");
+	nn_conv_set_groups(&g, G);
+	float *col = zeros(nn_conv_scratch(&g));
+	nn_conv_forward(y, x, wt, NULL, 1, &g, col);
+	nn_conv2d_setup(&one, 2, 3, h, w, 3, 3, 1, 1, 1, 1, 1, 1);
+	int same = 1;
+	for (int j = 0; j < G; j++) {
+		nn_conv_forward(y1, x + (size_t)j * 2 * h * w, wt + (size_t)j * 3 * 2 * 9, NULL, 1,
+				&one, col);
+		same &= !memcmp(y1, y + (size_t)j * 3 * h * w, (size_t)3 * h * w * sizeof(float));
+	}
+	check(same, "a 2-group convolution is two convolutions on channel halves");
+	free(x);
+	free(wt);
+	free(y);
+	free(y1);
+	free(col);
 }
 
 static void convt_fwd(struct gcase *c)
@@ -294,7 +330,7 @@ static void test_bn(const char *what, int training, int S)
 
 /* ---- element-wise ---- */
 
-enum ew { EW_RELU, EW_LEAKY, EW_SIGMOID, EW_DROPOUT, EW_ADD, EW_CONCAT };
+enum ew { EW_RELU, EW_RELU6, EW_LEAKY, EW_SIGMOID, EW_DROPOUT, EW_ADD, EW_CONCAT };
 
 static void ew_fwd(struct gcase *c)
 {
@@ -302,6 +338,9 @@ static void ew_fwd(struct gcase *c)
 	switch (c->flag) {
 	case EW_RELU:
 		nn_relu_forward(c->out, c->t[0].x, n);
+		break;
+	case EW_RELU6: /* a cap inside the inputs' range, so that both bounds are crossed */
+		nn_relu_cap_forward(c->out, c->t[0].x, n, 0.5f);
 		break;
 	case EW_LEAKY:
 		nn_leaky_relu_forward(c->out, c->t[0].x, n, 0.1f);
@@ -338,6 +377,9 @@ static void test_ew(const char *what, int kind)
 	switch (kind) {
 	case EW_RELU:
 		nn_relu_backward(c.t[0].g, c.R, c.out, n);
+		break;
+	case EW_RELU6:
+		nn_relu_cap_backward(c.t[0].g, c.R, c.out, n, 0.5f);
 		break;
 	case EW_LEAKY:
 		nn_leaky_relu_backward(c.t[0].g, c.R, c.t[0].x, n, 0.1f);
@@ -432,6 +474,9 @@ int main(void)
 	test_conv("conv2d 1x1 no bias", 1, 3, 2, 4, 5, 1, 1, 0, 1, 0);
 	test_conv("conv2d 2x2 stride 2 no pad", 1, 2, 2, 5, 5, 2, 2, 0, 1, 1);
 	test_conv("conv1d k5 pad 2", 0, 3, 4, 1, 11, 5, 1, 2, 1, 1);
+	test_conv_g("conv2d 2 groups", 1, 4, 6, 5, 5, 3, 1, 1, 1, 1, 2);
+	test_conv_g("conv2d depthwise stride 2", 1, 3, 3, 6, 5, 3, 2, 1, 1, 0, 3);
+	test_conv_groups_exact();
 	test_conv("conv1d k3 stride 2 dilation 3", 0, 2, 3, 1, 13, 3, 2, 1, 3, 1);
 	test_convt(3, 2, 3, 4, 3, 2, 1, 1, 1);
 	test_convt(2, 2, 3, 3, 2, 2, 0, 0, 1);
@@ -451,6 +496,7 @@ int main(void)
 	test_bn("batchnorm training (F)", 1, 1);
 	test_bn("batchnorm eval", 0, 4);
 	test_ew("relu", EW_RELU);
+	test_ew("relu capped (relu6)", EW_RELU6);
 	test_ew("leaky relu", EW_LEAKY);
 	test_ew("sigmoid", EW_SIGMOID);
 	test_ew("dropout", EW_DROPOUT);
