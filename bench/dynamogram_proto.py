@@ -6,7 +6,8 @@ cross-validation only.
 
 usage: /usr/bin/python3 bench/dynamogram_proto.py REPR ARCH [EPOCHS] [SEED] [FOLDS]
 REPR: words among "abs" (load / 50 and position / 4 channels besides the per-card min-max
-scaled ones), "d" (their time derivatives), "glob" (the global-scale channels only); ARCH:
+scaled ones), "d" (their time derivatives), "glob" (the global-scale channels only), "pump" (a crude pump-side position, see features);
+ARCH:
 "plain" (dyn's 5-block network of today) or "res" (residual blocks, circular padding). Every
 card is resampled to 128 points in its recorded (time) order; 7 scalars join after pooling.
 OOF=FILE.npy saves the out-of-fold probabilities (for ensembles of runs).
@@ -49,7 +50,14 @@ def features(p, rep):
         ch = [l / 50, x / 4]
     elif "abs" in rep:
         ch += [l / 50, x / 4]
-    if "d" in rep:
+    if "pump" in rep:
+        # A crude pump-side position: the surface position less the rod's static stretch under
+        # the load above the card's minimum, for a guessed 22 mm steel rod string whose length
+        # follows from the minimum load taken as the buoyant rod weight (25.5 N/m, EA 78 MN).
+        length = max(l.min(), 1) / 0.0255
+        xp = x - (l - l.min()) * length / 7.8e4
+        ch += [(xp - xp.min()) / (np.ptp(xp) or 1)]
+    if "d" in rep.split():
         ch += [np.gradient(xs) * M / 8, np.gradient(ls) * M / 8]
     return np.array(ch, np.float32), np.array(sc, np.float32)
 
