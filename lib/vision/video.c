@@ -398,7 +398,8 @@ static int y4m_header(struct vid_reader *r, struct err *e)
 	const char *colour = "420jpeg";
 	size_t len;
 	bool nl;
-	long w = -1, h = -1;
+	long w = 0, h = 0;
+	bool has_w = false, has_h = false;
 	int k = rd_line(r, line, &len, &nl, e);
 
 	if (k < 0)
@@ -418,6 +419,7 @@ static int y4m_header(struct vid_reader *r, struct err *e)
 		switch (tok[0]) {
 		case 'W':
 		case 'H':
+			*(tok[0] == 'W' ? &has_w : &has_h) = true;
 			if (parse_long(tok + 1, tok[0] == 'W' ? &w : &h) < 0)
 				return err_set(e, DYN_EDATA, "%s: yuv4mpeg: bad %s \"%s\"", r->name,
 					       tok[0] == 'W' ? "width" : "height", tok);
@@ -447,9 +449,9 @@ static int y4m_header(struct vid_reader *r, struct err *e)
 			break;
 		}
 	}
-	if (w < 0 || h < 0)
+	if (!has_w || !has_h)
 		return err_set(e, DYN_EDATA, "%s: yuv4mpeg: header without %s", r->name,
-			       w < 0 ? "width (W)" : "height (H)");
+			       !has_w ? "width (W)" : "height (H)");
 	/* Before anything is allocated: a corrupt header must not take the memory. */
 	if (w < 1 || h < 1 || w > VID_MAX_SIDE || h > VID_MAX_SIDE ||
 	    (size_t)w * (size_t)h > VID_MAX_PIXELS)
