@@ -281,6 +281,8 @@ static int rd_line(struct vid_reader *r, char *line, size_t *len, bool *nl, stru
 static int out_size(struct vid_reader *r, const struct vid_opts *o, struct err *e)
 {
 	size_t w = o->width, h = o->height, nw = r->info.width, nh = r->info.height;
+	if (w > VID_MAX_SIDE || h > VID_MAX_SIDE)
+		goto big;
 	if (!w && !h) {
 		w = nw;
 		h = nh;
@@ -294,6 +296,7 @@ static int out_size(struct vid_reader *r, const struct vid_opts *o, struct err *
 	if (!h)
 		h = 1;
 	if (w > VID_MAX_SIDE || h > VID_MAX_SIDE || w * h > VID_MAX_PIXELS)
+	big:
 		return err_set(e, DYN_EUSAGE,
 			       "%s: output size %zux%zu too large (at most %d a side, %zu pixels)",
 			       r->name, w, h, VID_MAX_SIDE, VID_MAX_PIXELS);
@@ -625,8 +628,9 @@ static int y4m_next(struct vid_reader *r, struct vid_frame *f, struct err *e)
 			       r->name, r->index, shown);
 	}
 	if (!nl)
-		return err_set(e, DYN_EDATA, "%s: yuv4mpeg: frame %lld: truncated frame header",
-			       r->name, r->index);
+		return err_set(e, DYN_EDATA, "%s: yuv4mpeg: frame %lld: %s", r->name, r->index,
+			       len >= Y4M_LINE_MAX - 1 ? "frame line too long"
+						       : "truncated frame header");
 	got = rd_bytes(r, r->y.raw, r->y.frame_bytes, e);
 	if (got < 0)
 		return -1;

@@ -613,6 +613,23 @@ static void test_ffmpeg_fixture(void)
 	o.pix = VID_RGB_PLANAR;
 	n = read_all(FIXTURE, &o, false, false, &worst, &t, &e);
 	check(n == 16 && worst <= 2, "h264 -> planar rgb: worst gap %d %s", worst, e.msg);
+	/* On standard input FFmpeg reads through dyn's stream, without seeking. */
+	{
+		int fd = open(FIXTURE, O_RDONLY), saved = dup(0);
+		o.pix = VID_GRAY;
+		if (fd >= 0 && saved >= 0 && dup2(fd, 0) == 0) {
+			n = read_all("-", &o, false, false, &worst, &t, &e);
+			check(n == 16 && worst <= 1, "h264 on stdin: %lld frames, worst gap %d %s",
+			      n, worst, e.msg);
+			dup2(saved, 0);
+		} else {
+			check(0, "cannot redirect stdin: %s", strerror(errno));
+		}
+		if (fd >= 0)
+			close(fd);
+		if (saved >= 0)
+			close(saved);
+	}
 }
 
 /* The same frames through FFmpeg (the fixture) and through the YUV4MPEG2 reader, scaled to a
