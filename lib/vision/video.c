@@ -313,6 +313,24 @@ static void out_alloc(struct vid_reader *r)
 
 /* ---- YUV4MPEG2 ---- */
 
+/* Text from a stream, fit to quote in a message: control bytes escaped, long text cut. */
+static void printable(char *dst, size_t cap, const char *s, size_t len)
+{
+	size_t i, n = 0;
+	for (i = 0; i < len && n + 5 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '"')
+			dst[n++] = (char)c;
+		else
+			n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", c);
+		if (n >= 40) {
+			n += (size_t)snprintf(dst + n, cap - n, "...");
+			break;
+		}
+	}
+	dst[n < cap ? n : cap - 1] = '\0';
+}
+
 struct y4m_cs {
 	const char *name;
 	size_t sx, sy;
@@ -334,6 +352,7 @@ static int y4m_colour(struct vid_reader *r, const char *c, struct err *e)
 {
 	const struct y4m_cs *cs = NULL;
 	const char *rest;
+	char shown[64];
 	size_t i;
 	long depth = 8;
 	for (i = 0; i < ARRAY_SIZE(y4m_spaces); i++)
@@ -369,11 +388,12 @@ static int y4m_colour(struct vid_reader *r, const char *c, struct err *e)
 		r->y.frame_bytes += r->y.pw[i] * r->y.ph[i] * (depth > 8 ? 2 : 1);
 	return 0;
 bad:
+	printable(shown, sizeof(shown), c, strlen(c));
 	return err_set(e, DYN_EDATA,
 		       "%s: yuv4mpeg: colour space \"C%s\" not supported (420jpeg, "
 		       "420paldv, 420mpeg2, 420, 411, 422, 444, 444alpha, mono; "
 		       "p9-p16 for deeper samples)",
-		       r->name, c);
+		       r->name, shown);
 }
 
 /* The BT.601 tables (YUV4MPEG2 names no matrix; FFmpeg assumes BT.601 for it too): studio
@@ -397,7 +417,7 @@ static void y4m_tables(struct y4m *y)
 
 static int y4m_header(struct vid_reader *r, struct err *e)
 {
-	char line[Y4M_LINE_MAX], *tok, *next;
+	char line[Y4M_LINE_MAX], *tok, *next, shown[64];
 	const char *colour = "420jpeg";
 	size_t len;
 	bool nl;
@@ -423,21 +443,21 @@ static int y4m_header(struct vid_reader *r, struct err *e)
 		case 'W':
 		case 'H':
 			*(tok[0] == 'W' ? &has_w : &has_h) = true;
-			if (parse_long(tok + 1, tok[0] == 'W' ? &w : &h) < 0)
+			if (parse_long(tok + 1, tok[0] == 'W' ? &w : &h) < 0) {
+				printable(shown, sizeof(shown), tok, strlen(tok));
 				return err_set(e, DYN_EDATA, "%s: yuv4mpeg: bad %s \"%s\"", r->name,
-					       tok[0] == 'W' ? "width" : "height", tok);
+					       tok[0] == 'W' ? "width" : "height", shown);
+			}
 			break;
 		case 'F':
+			printable(shown, sizeof(shown), tok, strlen(tok));
 			colon = strchr(tok, ':');
-			if (!colon)
+			if (colon)
+				*colon = '\0';
+			if (!colon || parse_long(tok + 1, &num) < 0 ||
+			    parse_long(colon + 1, &den) < 0 || num < 0 || den < 0)
 				return err_set(e, DYN_EDATA, "%s: yuv4mpeg: bad frame rate \"%s\"",
-					       r->name, tok);
-			*colon = '\0';
-			if (parse_long(tok + 1, &num) < 0 || parse_long(colon + 1, &den) < 0 ||
-			    num < 0 || den < 0)
-				return err_set(e, DYN_EDATA,
-					       "%s: yuv4mpeg: bad frame rate \"%s:%s\"", r->name,
-					       tok, colon + 1);
+					       r->name, shown);
 			if (num > 0 && den > 0)
 				r->info.fps = (double)num / (double)den;
 			break;
@@ -592,23 +612,6 @@ static void y4m_convert(struct vid_reader *r)
 			o[2 * n + i] = B;
 		}
 	}
-}
-
-static void printable(char *dst, size_t cap, const char *s, size_t len)
-{
-	size_t i, n = 0;
-	for (i = 0; i < len && n + 5 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '"')
-			dst[n++] = (char)c;
-		else
-			n += (size_t)snprintf(dst + n, cap - n, "\\x%02x", c);
-		if (n >= 40) {
-			n += (size_t)snprintf(dst + n, cap - n, "...");
-			break;
-		}
-	}
-	dst[n < cap ? n : cap - 1] = '\0';
 }
 
 static int y4m_next(struct vid_reader *r, struct vid_frame *f, struct err *e)
