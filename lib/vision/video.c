@@ -703,9 +703,12 @@ static int ff_open(struct vid_reader *r, const char *path, const struct vid_opts
 		return err_set(e, DYN_EDATA, "%s: out of memory", r->name);
 	if (!path) {
 		unsigned char *iobuf = ff.av_malloc(BUF_CAP);
-		if (!iobuf ||
-		    !(f->io = ff.avio_alloc_context(iobuf, BUF_CAP, 0, r, ff_read, NULL, NULL)))
+		if (iobuf)
+			f->io = ff.avio_alloc_context(iobuf, BUF_CAP, 0, r, ff_read, NULL, NULL);
+		if (!f->io) {
+			ff.av_freep(&iobuf);
 			return err_set(e, DYN_EDATA, "%s: out of memory", r->name);
+		}
 		f->fmt->pb = f->io;
 		f->fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
 	}
