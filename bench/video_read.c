@@ -23,7 +23,8 @@ int main(int argc, char **argv)
 	int k;
 
 	if (argc < 2 || argc > 5) {
-		fprintf(stderr, "usage: video_read FILE [WxH|native] [gray|rgb|planar] [THREADS]\n");
+		fprintf(stderr,
+			"usage: video_read FILE [WxH|native] [gray|rgb|planar] [THREADS]\n");
 		return 2;
 	}
 	if (argc > 2 && strcmp(argv[2], "native") &&
