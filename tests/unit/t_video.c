@@ -724,6 +724,24 @@ static void test_ffmpeg_bad(void)
 		check(has(m, "cut.mp4: not a video FFmpeg can read (") && n == 0,
 		      "a truncated mp4: \"%s\"", m);
 		free(m);
+		/* Every packet garbled: nothing decodes, and the file is named. */
+		{
+			char *g = xmalloc(len), *mdat, *moov;
+			memcpy(g, mp4, len);
+			mdat = memmem(g, len, "mdat", 4);
+			moov = memmem(g, len, "moov", 4);
+			for (i = mdat ? (size_t)(mdat - g) + 4 : len;
+			     moov && i + 4 < (size_t)(moov - g); i++)
+				g[i] = (char)(g[i] ^ 0x5a);
+			m = try_bytes("garbled.mp4", g, len, &n);
+			check(
+			    mdat && moov && n == 0 &&
+				has(m,
+				    "garbled.mp4: cannot be decoded: no frame of its h264 video ("),
+			    "packets garbled: \"%s\"", m);
+			free(m);
+			free(g);
+		}
 		/* Damaged packets: frames or an error, never a crash. */
 		for (i = len / 3; i < len / 3 + 2000 && i < len; i += 7)
 			mp4[i] = (char)(mp4[i] ^ 0x5a);
