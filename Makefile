@@ -12,10 +12,11 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS = libcjson stb libutf8proc
-# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS and libcrypto when it first needs them
-# (lib/base/lazylib.h and lib/base/blas.h say why); the unit tests link libarchive to write
-# their fixtures and OpenBLAS, which t_par calls directly.
-CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto
+# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS, libcrypto and FFmpeg's libraries
+# when it first needs them (lib/base/lazylib.h and lib/base/blas.h say why); the unit tests link
+# libarchive to write their fixtures and OpenBLAS, which t_par calls directly.
+CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto \
+	libavformat libavcodec libswscale libavutil
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 OPT ?= -O2 -g

@@ -77,6 +77,21 @@ f_markdb)
 		rm -rf "$s"
 	fi
 	;;
+f_y4m)
+	# frame FILE BYTES: a FRAME line and BYTES bytes of samples
+	frame() { printf 'FRAME\n' >>"$1"; head -c "$2" /dev/zero | tr '\000' '\200' >>"$1"; }
+	printf '\000W8 H4 F25:1 C420jpeg\n' >"$dir/420"
+	frame "$dir/420" 48
+	frame "$dir/420" 48
+	printf '\005W6 H3 F30000:1001 Ip A1:1 C444 XCOLORRANGE=FULL\n' >"$dir/444"
+	frame "$dir/444" 54
+	printf '\002W5 H3 F25:1 C422p10\n' >"$dir/422p10"
+	frame "$dir/422p10" 66
+	printf '\021W4 H4 F25:1 Cmono16\n' >"$dir/mono16"
+	frame "$dir/mono16" 32
+	printf '\001W9 H2 F25:1 C411\n' >"$dir/411"
+	frame "$dir/411" 30
+	;;
 *)
 	echo "seeds.sh: no such target: $name" >&2
 	exit 2
