@@ -885,7 +885,8 @@ static int read_dlc(struct pose_dataset *ds, struct src *s, const char *rel, str
 	}
 	if (pose_set_nodes(ds, nodes.v, nodes.n, name, e) < 0)
 		goto out;
-	group = xstrdup(base_name(dir)[0] ? base_name(dir) : rel);
+	/* The video a frame comes from is the CSV's folder. */
+	group = xstrdup(dir[0] ? base_name(dir) : !s->archive ? base_name(s->root) : rel);
 	for (size_t r = hdr; r < nrows; r++) {
 		const struct csv_row *row = &rows[r];
 		struct strbuf img = STRBUF_INIT;

@@ -12,6 +12,8 @@
 
 /* No table or string of a labels file is allowed to take more than this. */
 #define SLP_MAX_BYTES ((size_t)1 << 30)
+/* H5F_ACC_RDONLY, whose macro calls the library (H5open) where it is expanded. */
+#define SLP_RDONLY 0x0000u
 
 #define HDF5_FUNCS(X)                                                                              \
 	X(H5open)                                                                                  \
@@ -833,9 +835,9 @@ int pose_read_slp(struct pose_dataset *ds, const char *path, const void *buf, si
 			err_set(e, DYN_EDATA, "%s: libhdf5 cannot read it from memory", name);
 			goto out;
 		}
-		s.f = len ? h5.H5Fopen(name, H5F_ACC_RDONLY, fapl) : -1;
+		s.f = len ? h5.H5Fopen(name, SLP_RDONLY, fapl) : -1;
 	} else {
-		s.f = h5.H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+		s.f = h5.H5Fopen(path, SLP_RDONLY, H5P_DEFAULT);
 	}
 	if (s.f < 0) {
 		err_set(e, DYN_EDATA, "%s: not an HDF5 file, or a corrupt one", name);
