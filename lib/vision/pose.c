@@ -907,6 +907,10 @@ static int read_dlc(struct pose_dataset *ds, struct src *s, const char *rel, str
 					strbuf_addch(&img, '/');
 				strbuf_adds(&img, row->cells.v[j]);
 			}
+		/* DeepLabCut on Windows writes backslashes. */
+		for (size_t j = 0; j < img.len; j++)
+			if (img.buf[j] == '\\')
+				img.buf[j] = '/';
 		strbuf_addf(&where, "%s:%zu", name, row->line);
 		if (!img.len) {
 			rr = err_set(e, DYN_EDATA, "%s: no image name", where.buf);
