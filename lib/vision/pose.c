@@ -1252,7 +1252,8 @@ static int read_labels(struct pose_dataset *ds, struct src *s, struct err *e)
 	size_t nslp = 0, ndlc = 0, njson = 0, under_ld = 0;
 	const char *slp = NULL;
 	int ret = -1;
-	qsort(s->labels.v, s->labels.n, sizeof(*s->labels.v), cmp_str);
+	if (s->labels.n)
+		qsort(s->labels.v, s->labels.n, sizeof(*s->labels.v), cmp_str);
 	for (size_t i = 0; i < s->labels.n; i++) {
 		const char *l = s->labels.v[i];
 		switch (kind_of(s, l)) {
