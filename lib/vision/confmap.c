@@ -88,6 +88,15 @@ static double quad_offset(double l, double c, double r)
 	return off > 0.5 ? 0.5 : off < -0.5 ? -0.5 : off;
 }
 
+/* The parabola's vertex through the values, or through their logarithms (lg) when all three
+ * are positive: a Gaussian's logarithm is a parabola. */
+static double refine_offset(double l, double c, double r, bool lg)
+{
+	if (lg && l > 0 && c > 0 && r > 0)
+		return quad_offset(log(l), log(c), log(r));
+	return quad_offset(l, c, r);
+}
+
 void confmap_peaks(const struct confmap_geom *g, const float *maps, size_t nnodes,
 		   enum confmap_refine refine, float threshold, struct confmap_peak *out)
 {
@@ -106,11 +115,12 @@ void confmap_peaks(const struct confmap_geom *g, const float *maps, size_t nnode
 			out[n].x = out[n].y = NAN;
 			continue;
 		}
-		if (refine == CONFMAP_REFINE_QUADRATIC) {
+		if (refine == CONFMAP_REFINE_QUADRATIC || refine == CONFMAP_REFINE_GAUSSIAN) {
+			bool lg = refine == CONFMAP_REFINE_GAUSSIAN;
 			if (bj > 0 && bj + 1 < w)
-				dx = quad_offset(m[best - 1], m[best], m[best + 1]);
+				dx = refine_offset(m[best - 1], m[best], m[best + 1], lg);
 			if (bi > 0 && bi + 1 < h)
-				dy = quad_offset(m[best - w], m[best], m[best + w]);
+				dy = refine_offset(m[best - w], m[best], m[best + w], lg);
 		} else if (refine == CONFMAP_REFINE_INTEGRAL) {
 			double sum = 0, sx = 0, sy = 0;
 			size_t i0 = bi >= INTEGRAL_HALF ? bi - INTEGRAL_HALF : 0;

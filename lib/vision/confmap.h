@@ -42,11 +42,15 @@ void confmap_make_multi(const struct confmap_geom *g, const struct pose_point *p
  *   CONFMAP_REFINE_QUADRATIC: along x and along y apart, the vertex of the parabola through the
  *     peak and its two neighbours, offset (l - r) / (2 (l - 2c + r)), within half a pixel
  *     (0 at the map's border or where the three values are not strictly concave);
+ *   CONFMAP_REFINE_GAUSSIAN: the same parabola through the logarithms of the three values,
+ *     which is exact for a sampled Gaussian (the targets above), falling back to
+ *     CONFMAP_REFINE_QUADRATIC where a value is not > 0;
  *   CONFMAP_REFINE_INTEGRAL: SLEAP's integral refinement, the centroid of the values in the
  *     5x5 patch around the peak (clipped to the map; negative values count as 0). */
 enum confmap_refine {
 	CONFMAP_REFINE_NONE,
 	CONFMAP_REFINE_QUADRATIC,
+	CONFMAP_REFINE_GAUSSIAN,
 	CONFMAP_REFINE_INTEGRAL,
 };
 

@@ -76,7 +76,7 @@ static void test_peaks(void)
 {
 	struct confmap_geom g;
 	struct err e = ERR_INIT;
-	struct confmap_peak pk[2];
+	struct confmap_peak pk[2], pk3[3];
 	/* 5x3 map at stride 4: the peak at (row 1, column 2). */
 	float m[2 * 15] = {0, 0, 0.25f, 0, 0, 0, 0.5f, 1, 0.75f, 0, 0, 0, 0.25f, 0, 0};
 	confmap_geom_init(&g, 20, 12, 4, 2, &e);
@@ -97,6 +97,37 @@ static void test_peaks(void)
 		    (double)pk[0].x);
 	check_close(pk[0].y, 4, 1e-6, "integral y: 4");
 
+	{
+		/* A Gaussian of sigma 1 (grid pixels) at column 2.3, row 1: logarithms -1.69/2,
+		 * -0.09/2, -0.49/2 at columns 1, 2, 3, whose parabola peaks at 0.3 exactly. */
+		float gm[15] = {
+		    0, 0, 0, 0, 0, 0, (float)exp(-0.845), (float)exp(-0.045), (float)exp(-0.245),
+		    0, 0, 0, 0, 0, 0};
+		confmap_peaks(&g, gm, 1, CONFMAP_REFINE_GAUSSIAN, 0.2f, pk);
+		check_close(pk[0].x, 2.3 * 4, 1e-5, "gaussian x: (2 + 0.3) * 4 = %g",
+			    (double)pk[0].x);
+		check_close(pk[0].y, 4, 1e-6, "gaussian y: zero neighbours, the quadratic's 4");
+		confmap_peaks(&g, gm, 1, CONFMAP_REFINE_QUADRATIC, 0.2f, pk);
+		check(fabs(pk[0].x - 9.2) > 0.05, "quadratic on the same values is off (%g)",
+		      (double)pk[0].x);
+	}
+	{
+		/* Targets at stride 4, sigma 5 (a quarter-scale openfield setting): their peaks
+		 * give the points back. */
+		struct confmap_geom g4;
+		struct pose_point p[3] = {pt(101.3f, 57.9f, POSE_VISIBLE),
+					  pt(13.01f, 88.5f, POSE_VISIBLE),
+					  pt(150.0f, 3.75f, POSE_VISIBLE)};
+		float *t = xmallocarray(3 * 40 * 30, sizeof(float));
+		double worst = 0;
+		confmap_geom_init(&g4, 160, 120, 4, 5, &e);
+		confmap_make(&g4, p, 3, t);
+		confmap_peaks(&g4, t, 3, CONFMAP_REFINE_GAUSSIAN, 0.2f, pk3);
+		for (int n = 0; n < 3; n++)
+			worst = fmax(worst, hypot(pk3[n].x - p[n].x, pk3[n].y - p[n].y));
+		check(worst < 1e-3, "gaussian refinement on targets: worst error %g px", worst);
+		free(t);
+	}
 	{
 		/* At the border the parabola has one side: no offset. */
 		float b[6] = {1, 0.5f, 0, 0.5f, 0.25f, 0};
