@@ -21,6 +21,7 @@
 #pragma GCC diagnostic pop
 
 #include "base/base.h"
+#include "vision/confmap.h"
 #include "vision/pose.h"
 #include "check.h"
 
@@ -721,6 +722,64 @@ static void test_split(void)
 	      "one frame cannot be split: %s", e.msg);
 }
 
+/* Real frames: three of DeepLabCut's openfield frames at a quarter size (testdata/README.md). */
+static void test_openfield(void)
+{
+	static const char *const parts[NN] = {"snout", "leftear", "rightear", "tailbase"};
+	struct err e = ERR_INIT;
+	struct pose_dataset *ds = NULL;
+	struct confmap_geom g;
+	struct confmap_peak pk[NN];
+	struct img im, crop;
+	struct pose_point moved[NN];
+	float *maps;
+	double worst = 0;
+	bool ok, inside = true;
+	long x0, y0;
+	check(pose_load(&ds, "../testdata/pose/openfield-mini", NULL, &e) == 0,
+	      "openfield frames read: %s", e.msg);
+	if (!ds)
+		return;
+	ok = ds->format == POSE_DLC && ds->nframes == 3 && ds->ninst == 3 && ds->width == 160 &&
+	     ds->height == 120 && ds->skel.nnodes == NN;
+	for (int i = 0; ok && i < NN; i++)
+		ok = !strcmp(ds->skel.nodes[i], parts[i]);
+	check(ok, "openfield: 3 frames of 160x120, the project's 4 body parts in order");
+	{
+		/* the CSV's own text: 62.138999999999996 and 37.799499999999995 */
+		const struct pose_point *p = pose_frame_instance(ds, 0, 0);
+		check(p[2].y == 62.139f && p[3].x == 21.4025f && p[3].y == 37.7995f &&
+			  !strcmp(ds->frames[2].group, "m4s1") &&
+			  strstr(ds->frames[2].name, "labeled-data/m4s1/img0080.png"),
+		      "openfield: labels and names as the CSV has them");
+	}
+	maps = xmallocarray(NN * 80 * 60, sizeof(float));
+	confmap_geom_init(&g, ds->width, ds->height, 2, 2.5, &e);
+	img_init(&im);
+	img_init(&crop);
+	for (size_t f = 0; f < ds->nframes; f++) {
+		const struct pose_point *p = pose_frame_instance(ds, f, 0);
+		check(pose_frame_image(ds, f, 1, &im, &e) == 0 && im.w == 160 && im.h == 120,
+		      "openfield frame %zu decoded: %s", f, e.msg);
+		confmap_make(&g, p, NN, maps);
+		confmap_peaks(&g, maps, NN, CONFMAP_REFINE_GAUSSIAN, 0.1f, pk);
+		for (int n = 0; n < NN; n++)
+			worst = fmax(worst, pose_point_error(pk[n].x, pk[n].y, &p[n]));
+		if (confmap_crop_instance(&im, p, NN, -1, 64, 64, &crop, moved, &x0, &y0, &e) < 0)
+			inside = false;
+		for (int n = 0; inside && n < NN; n++)
+			inside = moved[n].x >= 0 && moved[n].x < 64 && moved[n].y >= 0 &&
+				 moved[n].y < 64 && fabsf(moved[n].x + (float)x0 - p[n].x) < 1e-4f;
+	}
+	check(worst < 1e-3, "openfield: targets at stride 2 give their labels back (worst %g px)",
+	      worst);
+	check(inside, "openfield: 64x64 crops around the mouse hold its 4 body parts");
+	img_release(&im);
+	img_release(&crop);
+	free(maps);
+	pose_free(&ds);
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t-pose.XXXXXX",
@@ -732,6 +791,7 @@ int main(void)
 	test_multi_animal();
 	test_bad();
 	test_split();
+	test_openfield();
 	{
 		struct strbuf cmd = STRBUF_INIT;
 		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
