@@ -1370,10 +1370,7 @@ int pose_load(struct pose_dataset **out, const char *path, const struct pose_opt
 	pose_skeleton_init(&ds->skel);
 
 	if (stat(path, &sb) < 0) {
-		if (errno == ENOENT)
-			err_set(e, DYN_ENOTFOUND, "\"%s\": no such file or directory", path);
-		else
-			err_sys(e, "\"%s\"", path);
+		err_sys(e, "\"%s\"", path);
 		goto out;
 	}
 	if (S_ISDIR(sb.st_mode)) {

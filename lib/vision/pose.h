@@ -127,7 +127,7 @@ struct pose_opts {
 };
 
 /* Reads the dataset at path (a folder, a labels file, a .slp file, an archive). Errors
- * (DYN_EDATA; DYN_ENOTFOUND for a missing path) name the file, line or member and what is
+ * (DYN_EDATA, a missing path included) name the file, line or member and what is
  * wrong: no labels found, a header row missing, a frame named but not found, frames of
  * different sizes (both named), a skeleton without nodes, a corrupt HDF5 file... A dataset
  * without any labeled frame is an error. *ds is owned by the caller: pose_free. */

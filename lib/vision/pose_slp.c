@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <hdf5.h>
 #include <math.h>
+#include <pthread.h>
 
 #include "base/base.h"
 #include "base/lazylib.h"
@@ -828,8 +829,24 @@ out:
 	return ret;
 }
 
+/* Debian's libhdf5 is built without thread safety: one file at a time in the process. */
+static pthread_mutex_t slp_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
+		    const char *name, struct err *e);
+
 int pose_read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
 		  const char *name, struct err *e)
+{
+	int r;
+	pthread_mutex_lock(&slp_lock);
+	r = read_slp(ds, path, buf, len, name, e);
+	pthread_mutex_unlock(&slp_lock);
+	return r;
+}
+
+static int read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
+		    const char *name, struct err *e)
 {
 	struct slp s;
 	hid_t fapl = -1;
