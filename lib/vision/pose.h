@@ -10,7 +10,9 @@
  *     three columns (labeled-data, VIDEO, FILE). Empty cells and NaN are unlabeled points.
  *   - COCO keypoints: a JSON file with images, annotations (keypoints [x, y, v]*) and
  *     categories (keypoints names, 1-based skeleton pairs); file_name relative to the JSON's
- *     folder or to the dataset's root, or else an image of that name found alone.
+ *     folder, the dataset's root, the JSON's parent folder or an images/ folder in either, or
+ *     (in an archive) the one member of that base name. Every listed image is a frame, those
+ *     without annotations too (frames with no animal).
  *   - SLEAP: a .pkg.slp (HDF5 through Debian's libhdf5, loaded on first use): metadata/@json
  *     (skeleton), frames, instances, points, videos_json and the frames embedded as PNG or JPEG
  *     in videoN/video. User instances only (predictions are not labels).
@@ -22,10 +24,13 @@
  *   1. pose_load(&ds, path, NULL, &e) once; ds->nframes, ds->width x ds->height (the same for
  *      every frame: checked here) and ds->skel give the network's input size and its output
  *      channels (one confidence map per node, ds->skel.nnodes).
- *   2. pose_split(ds, test_fraction, seed, ...) gives train and validation frame indices that
- *      depend only on the seed and the number of frames (core/rng), for --test-fraction.
+ *   2. pose_split(ds->nframes, test_fraction, seed, ...) gives train and validation frame
+ *      indices that depend only on the seed and the number of frames (core/rng), for
+ *      --test-fraction.
  *   3. Each batch: pose_frame_image(ds, i, 1 or 3, &im, &e) decodes frame i (thread-safe: the
- *      dataset is only read, so par_for may decode a batch in parallel); its labels are
+ *      dataset is only read, so par_for may decode a batch in parallel; a 640x480 PNG takes
+ *      some 7 ms of CPU, so a kind that trains for many epochs decodes each frame once and
+ *      keeps it at the network's input scale); its labels are
  *      pose_frame_instance(ds, i, k) for k < ds->frames[i].ninst. Augmentation moves image and
  *      points together; confmap_make (vision/confmap.h) turns the points into the targets.
  *      Frames with several animals: confmap_crop_instance cuts a box around each instance's
@@ -93,7 +98,8 @@ const char *pose_format_name(enum pose_format f);
 struct pose_frame {
 	char
 	    *name; /* as shown in messages: the path, or "ARCHIVE:MEMBER", or "FILE.slp:video0/7" */
-	char *group; /* the video (DeepLabCut folder, SLEAP video) the frame comes from */
+	char *group; /* the video the frame comes from (DeepLabCut folder, SLEAP video); NULL in
+			COCO */
 	char *path;
 	unsigned char *data;
 	size_t len;
