@@ -1281,10 +1281,11 @@ static int read_labels(struct pose_dataset *ds, struct src *s, struct err *e)
 		ds->format = POSE_SLEAP;
 		if (s->archive) {
 			src_has(s, slp, &idx);
-			ret = pose_read_slp(ds, NULL, s->m[idx].data, s->m[idx].len, name, e);
+			ret = pose_read_slp(ds, NULL, s->m[idx].data, s->m[idx].len, name,
+					    s->o.max_archive_bytes, e);
 		} else {
 			char *p = src_disk_path(s, slp);
-			ret = pose_read_slp(ds, p, NULL, 0, name, e);
+			ret = pose_read_slp(ds, p, NULL, 0, name, s->o.max_archive_bytes, e);
 			free(p);
 		}
 		free(name);

@@ -125,8 +125,9 @@ struct pose_dataset {
 	size_t width, height; /* of every frame */
 };
 
-/* Limits on what a dataset may take: bytes read from an archive in all (0: 4 GiB) and the
- * size of one labels file (CSV, JSON; 0: 1 GiB). NULL: the defaults. */
+/* Limits on what a dataset may take: bytes read from an archive in all, and bytes of the
+ * frames a SLEAP file embeds (0: 4 GiB); the size of one labels file (CSV, JSON; 0: 1 GiB).
+ * NULL: the defaults. */
 struct pose_opts {
 	uint64_t max_archive_bytes;
 	size_t max_labels_bytes;

@@ -28,8 +28,9 @@ struct pose_point *pose_add_instance(struct pose_dataset *ds, long track);
 long pose_track(struct pose_dataset *ds, const char *name);
 
 /* Reads a SLEAP labels file: from path when buf is NULL, else from buf[0..len) (an archive
- * member), name being what messages call it. */
+ * member), name being what messages call it; its embedded frames, kept in memory, may take at
+ * most max_frame_bytes in all. */
 int pose_read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
-		  const char *name, struct err *e);
+		  const char *name, uint64_t max_frame_bytes, struct err *e);
 
 #endif

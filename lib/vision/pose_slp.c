@@ -121,6 +121,7 @@ static int hdf5_load(const char *what, struct err *e)
 struct slp {
 	hid_t f;
 	const char *name;
+	uint64_t max_bytes, bytes; /* of embedded frames read, and the limit */
 	double format_id;
 	size_t nnodes;
 	/* videos_json: per video the embedded dataset ("video0/video") or NULL, the file */
@@ -784,6 +785,14 @@ static int read_labels(struct pose_dataset *ds, struct slp *s, struct err *e)
 		}
 		if (read_blob(s, s->vdataset[v], row[1], &data, &len, e) < 0)
 			goto out;
+		s->bytes += len;
+		if (s->bytes > s->max_bytes) {
+			free(data);
+			err_set(e, DYN_EDATA,
+				"%s: more than %llu bytes of embedded frames (the limit)", s->name,
+				(unsigned long long)s->max_bytes);
+			goto out;
+		}
 		strbuf_addf(&name, "%s:video %zu frame %llu", s->name, v,
 			    (unsigned long long)f->frame_idx);
 		pf = pose_add_frame(ds, name.buf, s->vfile[v], NULL, data, len);
@@ -833,20 +842,20 @@ out:
 static pthread_mutex_t slp_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
-		    const char *name, struct err *e);
+		    const char *name, uint64_t max_bytes, struct err *e);
 
 int pose_read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
-		  const char *name, struct err *e)
+		  const char *name, uint64_t max_frame_bytes, struct err *e)
 {
 	int r;
 	pthread_mutex_lock(&slp_lock);
-	r = read_slp(ds, path, buf, len, name, e);
+	r = read_slp(ds, path, buf, len, name, max_frame_bytes, e);
 	pthread_mutex_unlock(&slp_lock);
 	return r;
 }
 
 static int read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
-		    const char *name, struct err *e)
+		    const char *name, uint64_t max_bytes, struct err *e)
 {
 	struct slp s;
 	hid_t fapl = -1;
@@ -855,6 +864,7 @@ static int read_slp(struct pose_dataset *ds, const char *path, const void *buf, 
 	memset(&s, 0, sizeof(s));
 	s.f = -1;
 	s.name = name;
+	s.max_bytes = max_bytes;
 	if (hdf5_load(name, e) < 0)
 		return -1;
 	if (buf) {

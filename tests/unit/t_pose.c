@@ -644,6 +644,15 @@ static void test_bad(void)
 	expect_error("slp0/empty.slp", NULL, DYN_EDATA, "empty.slp: a skeleton without nodes", NULL,
 		     "SLEAP skeleton with no nodes");
 
+	/* embedded frames past the bound */
+	{
+		struct pose_opts tiny = {100, 0};
+		write_slp("slp0/big.slp", true);
+		expect_error("slp0/big.slp", &tiny, DYN_EDATA,
+			     "big.slp: more than 100 bytes of embedded frames (the limit)", NULL,
+			     "SLEAP frames past the memory bound");
+	}
+
 	/* corrupt HDF5: not HDF5 at all, and a real file cut in half */
 	write_text("slp0/junk.slp", "this is not an HDF5 file\n");
 	expect_error("slp0/junk.slp", NULL, DYN_EDATA,
