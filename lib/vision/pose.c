@@ -101,6 +101,7 @@ void pose_free(struct pose_dataset **dsp)
 struct pose_build {
 	size_t frames_alloc, inst_alloc, tracks_alloc;
 	struct strmap tracks;
+	struct strmap frames; /* names of the pictures read from files, each labeled once */
 };
 
 /* The dataset as allocated: its builder lives beside it, out of the public struct. */
@@ -646,13 +647,16 @@ static int add_frame_for(struct pose_dataset *ds, struct src *s, const char *lab
 			       where, name, labels_dir[0] ? labels_dir : ".",
 			       s->archive ? " of the archive" : "");
 	disp = src_name(s, found);
-	for (size_t i = 0; i < ds->nframes; i++)
-		if (!strcmp(ds->frames[i].name, disp)) {
+	{
+		struct strmap *seen = &build_of(ds)->frames;
+		size_t before = seen->n;
+		if (strmap_intern(seen, disp, strlen(disp)) != before) {
 			err_set(e, DYN_EDATA, "%s: frame \"%s\" labeled twice", where, name);
 			free(disp);
 			free(found);
 			return -1;
 		}
+	}
 	if (s->archive) {
 		f = pose_add_frame(ds, disp, group, NULL, s->m[idx].data, s->m[idx].len);
 		/* the frame owns the bytes now; a second use was refused above */
@@ -1357,6 +1361,7 @@ int pose_load(struct pose_dataset **out, const char *path, const struct pose_opt
 	int ret = -1;
 
 	strmap_init(&pa->b.tracks);
+	strmap_init(&pa->b.frames);
 	memset(&s, 0, sizeof(s));
 	strmap_init(&s.names);
 	strmap_init(&s.base);
@@ -1436,6 +1441,7 @@ out:
 	stream_free(&st);
 	src_release(&s);
 	strmap_release(&pa->b.tracks);
+	strmap_release(&pa->b.frames);
 	if (ret < 0)
 		pose_free(&ds);
 	*out = ds;

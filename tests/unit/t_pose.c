@@ -628,6 +628,15 @@ static void test_bad(void)
 		     "CollectedData_me.csv:7: frame \"labeled-data/vid/img009.png\" not found",
 		     NULL, "labels naming a missing frame");
 
+	/* a frame labeled twice */
+	strbuf_reset(&sb);
+	dlc_csv(&sb, "labeled-data/vid/");
+	strbuf_adds(&sb, "labeled-data/vid/img001.png,1,2,3,4,5,6,7,8\n");
+	write_text("miss/labeled-data/vid/CollectedData_me.csv", sb.buf);
+	expect_error("miss", NULL, DYN_EDATA,
+		     "CollectedData_me.csv:7: frame \"img001.png\" labeled twice", NULL,
+		     "a frame labeled twice");
+
 	/* frames of different sizes */
 	write_dlc("sizes");
 	write_png("sizes/labeled-data/vid/img001.png", 1, W + 8, H);
