@@ -4,9 +4,10 @@
  * Geometry (SLEAP's): output pixel (i, j) of a map sampled at stride s stands for input pixel
  * (x, y) = (j * s, i * s), and a node at (px, py) gives it
  *     exp(-((j s - px)^2 + (i s - py)^2) / (2 sigma^2))
- * with sigma in input pixels: 1 at a point lying on the grid, 0 in every pixel for a point that
- * is not a target (missing, occluded, NaN). Maps are float32, one channel per node, laid out
- * (nnodes, out_h, out_w) as lib/nn's NCHW wants them. */
+ * with sigma in input pixels, as SLEAP's configuration documents it (one version of its
+ * sleap/nn/data/confidence_maps.py passes sigma times the stride instead): 1 at a point lying on
+ * the grid, 0 in every pixel for a point that is not a target (missing, occluded, NaN). Maps are
+ * float32, one channel per node, laid out (nnodes, out_h, out_w) as lib/nn's NCHW wants them. */
 #ifndef DYN_VISION_CONFMAP_H
 #define DYN_VISION_CONFMAP_H
 
