@@ -12,10 +12,10 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS = libcjson stb libutf8proc
-# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS, libcrypto and FFmpeg's libraries
-# when it first needs them (lib/base/lazylib.h and lib/base/blas.h say why); the unit tests link
-# libarchive to write their fixtures and OpenBLAS, which t_par calls directly.
-CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto \
+# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS, libcrypto, HDF5 and FFmpeg's
+# libraries when it first needs them (lib/base/lazylib.h and lib/base/blas.h say why); the unit
+# tests link libarchive and HDF5 to write their fixtures and OpenBLAS, which t_par calls directly.
+CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto hdf5 \
 	libavformat libavcodec libswscale libavutil
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
@@ -26,7 +26,7 @@ DYN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prot
 	-Wmissing-prototypes -Wno-unused-parameter -pthread -Ilib -DDYN_VERSION='"$(VERSION)"' \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(CFLAGS_ONLY_PKGS)) $(SAN)
 # libcsv and libstemmer ship no .pc file on Debian 12.
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs libarchive openblas)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs libarchive openblas hdf5)
 LIBS = -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -lcsv -lstemmer -lm -ldl -pthread
 
 BUILD ?= build

@@ -185,6 +185,23 @@ static bool jpeg_tables_ok(const unsigned char *p, size_t len)
 	return true;
 }
 
+int img_info(const void *buf, size_t len, size_t *w, size_t *h, const char *name, struct err *e)
+{
+	uint64_t hw, hh;
+	int iw, ih, comp;
+	if (header_size(buf, len, &hw, &hh) < 0) {
+		if (len > INT32_MAX || !stbi_info_from_memory(buf, (int)len, &iw, &ih, &comp))
+			return corrupt(name, e);
+		hw = (uint64_t)iw;
+		hh = (uint64_t)ih;
+	}
+	if (size_check(hw, hh, name, e) < 0)
+		return -1;
+	*w = (size_t)hw;
+	*h = (size_t)hh;
+	return 0;
+}
+
 int img_decode(struct img *im, const void *buf, size_t len, int channels, const char *name,
 	       struct err *e)
 {

@@ -32,6 +32,11 @@ bool img_sniff(const void *buf, size_t len);
 /* True when the name ends in .png, .jpg, .jpeg, .bmp or .tga (any case). */
 bool img_name(const char *name);
 
+/* The width and height a picture's header states, without decoding its pixels: the size check
+ * of img_decode (a picture too small or too large is an error naming it) on buf[0..len), which
+ * may be only the picture's first bytes (64 KiB hold the header of every usual file). */
+int img_info(const void *buf, size_t len, size_t *w, size_t *h, const char *name, struct err *e);
+
 /* Decodes buf[0..len) into im (released first) with channels 1 (gray) or 3 (RGB); an alpha
  * channel is composited over white. Errors (DYN_EDATA) name the picture (name): a corrupt or
  * unknown file with stb_image's reason, a picture too small or too large. */

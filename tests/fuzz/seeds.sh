@@ -64,6 +64,11 @@ f_safetensors)
 	fi
 	printf '\066\000\000\000\000\000\000\000{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}\000\000\200\077\000\000\000\100' >"$dir/tiny"
 	;;
+f_pose)
+	prefix 000 "$t/pose/openfield-mini/labeled-data/m4s1/CollectedData_Pranav.csv" "$dir/openfield"
+	printf '\000scorer,,,me,me,me,me\nindividuals,,,m1,m1,m2,m2\nbodyparts,,,nose,nose,nose,nose\ncoords,,,x,y,x,y\nx,y,a.png,1,2,NaN,\n' >"$dir/multi"
+	printf '\001{"images": [{"id": 1, "file_name": "a.png", "width": 16, "height": 16}], "annotations": [{"image_id": 1, "category_id": 1, "keypoints": [1, 2, 2, 0, 0, 0, 3.5, 4, 1]}], "categories": [{"id": 1, "keypoints": ["a", "b", "c"], "skeleton": [[1, 2], [2, 3]]}]}\n' >"$dir/coco"
+	;;
 f_index)
 	printf '{"version": 1, "models": []}\n' >"$dir/empty"
 	printf '{"version": 1, "models": [{"id": "m1", "kind": "logreg", "file": "models/m1.safetensors", "sha256": "00", "training": {"status": "running", "pid": 1, "host": "x"}}]}\n' >"$dir/one"
