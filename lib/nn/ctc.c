@@ -8,6 +8,9 @@
 #include "base/mem.h"
 #include "nn/nn.h"
 
+/* Floats of one alpha (or beta) table: 1 GB for both */
+#define NN_CTC_MAX_TABLE ((size_t)1 << 27)
+
 /* log(exp(a) + exp(b)) without overflow; -inf stands for probability 0 */
 static float lse2(float a, float b)
 {
@@ -151,6 +154,10 @@ int nn_ctc_loss(float *loss, float *losses, float *dlogits, const float *logits,
 		if (n <= len && (size_t)n > maxn)
 			maxn = (size_t)n;
 	}
+	/* the tables take 2 T (2 n + 1) floats: bounded, whatever the lengths claim */
+	if ((size_t)T * (2 * maxn + 1) > NN_CTC_MAX_TABLE)
+		return err_set(e, DYN_EUSAGE,
+			       "ctc: %d steps and a target of %zu labels are too long", T, maxn);
 	if (dlogits)
 		memset(dlogits, 0, (size_t)B * K * T * sizeof(float));
 	lp = xmallocarray((size_t)T * K, sizeof(float));

@@ -55,14 +55,18 @@ static float sigm(float x)
 }
 
 /* xT (len, B, in) from inp (B, in, len): rows by step, so each step's samples are contiguous
- * and one sgemm covers all steps. */
+ * and one sgemm covers all steps. Blocks of channels keep the writes in short runs. */
 static void by_step(float *xT, const float *inp, int B, int NI, int L)
 {
+	enum { BLK = 16 };
 	for (int b = 0; b < B; b++)
-		for (int i = 0; i < NI; i++) {
-			const float *src = inp + ((size_t)b * NI + i) * L;
-			for (int t = 0; t < L; t++)
-				xT[((size_t)t * B + b) * NI + i] = src[t];
+		for (int i0 = 0; i0 < NI; i0 += BLK) {
+			int i1 = i0 + BLK < NI ? i0 + BLK : NI;
+			for (int t = 0; t < L; t++) {
+				float *dst = xT + ((size_t)t * B + b) * NI;
+				for (int i = i0; i < i1; i++)
+					dst[i] = inp[((size_t)b * NI + i) * L + t];
+			}
 		}
 }
 

@@ -576,6 +576,8 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 		/* names now live in the node; the description's pointers are not kept */
 		L->d.name = L->d.from = L->d.from2 = NULL;
 		total += net->nodes[L->out].size * 2;
+		if (L->d.op == NN_LSTM) /* what its forward keeps for backward */
+			total += nn_lstm_state(&L->lstm);
 		if (total > NN_MAX_FLOATS / (size_t)d->max_batch) {
 			err_set(e, DYN_EUSAGE, "nn: activations too large for batch %d",
 				d->max_batch);
