@@ -301,6 +301,19 @@ int nn_early_stop(const struct nn_early *s);
  *		nn_net_backward(net, dlogits);
  *		nn_net_step(net, &opt);
  *	predict: nn_net_forward(net, x, B, 0); save: nn_net_tensor(net, i) for i < ntensors.
+ *
+ * A CRNN for text lines, (1, 32, 128) images to K classes (class 0 the blank) at 32 steps:
+ *
+ *	conv2d/batchnorm/relu/maxpool2d x 2, conv2d .out = 96 ...	// (96, 8, 32)
+ *	{.op = NN_TO_SEQ},						// (768, 32)
+ *	{.op = NN_LSTM, .name = "rnn", .out = 128, .bidirectional = 1},	// (256, 32)
+ *	{.op = NN_CONV1D, .name = "fc", .out = K, .k = 1},		// (K, 32): logits
+ *
+ *	z = nn_net_forward(net, x, B, 1);
+ *	nn_ctc_loss(&loss, NULL, dz, z, targets, in_lens, tgt_lens, B, K, 32, 0, NN_REDUCE_MEAN,
+ *		    1, &e);
+ *	then backward and step as above; reading: nn_ctc_greedy or nn_ctc_beam on each sample's
+ *	(K, 32) logits. bench/nn_ctc.c is this network.
  */
 
 enum nn_op {
