@@ -41,6 +41,8 @@ struct nn_layer {
 	int in, in2, out; /* node indices */
 	struct nn_conv conv;
 	struct nn_pool pool;
+	struct nn_lstm lstm;
+	float *state;		     /* lstm: what backward reads, (max_batch, nn_lstm_state) */
 	size_t w_off, b_off, nw, nb; /* in params (nw, nb = 0: none) */
 	size_t rm_off, rv_off;	     /* batch norm: in bufs */
 	int ch, S;		     /* batch norm: channels, spatial size; gap: S */
@@ -105,6 +107,10 @@ static const char *op_name(enum nn_op op)
 		return "concat";
 	case NN_FLATTEN:
 		return "flatten";
+	case NN_TO_SEQ:
+		return "to_seq";
+	case NN_LSTM:
+		return "lstm";
 	}
 	return NULL;
 }
@@ -329,6 +335,40 @@ static int build_layer(struct nn_net *net, int i, size_t *np, size_t *nbuf, size
 		y->dims = 1, y->c = x->c * x->h * x->w, y->h = y->w = 1;
 		y->alias = 1;
 		break;
+	case NN_TO_SEQ:
+		/* (C, H, W) and (C H, W) are the same floats in NCHW */
+		if (x->dims != 3)
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "nn: layer %d \"%s\": to_seq needs a (C, H, W) input, got %s", i, nm,
+			    sh);
+		y->dims = 2, y->c = x->c * x->h, y->h = 1;
+		y->alias = 1;
+		break;
+	case NN_LSTM: {
+		if (x->dims != 2)
+			return err_set(e, DYN_EUSAGE,
+				       "nn: layer %d \"%s\": lstm needs a (C, L) input, got %s", i,
+				       nm, sh);
+		if (d->out < 1 || nn_lstm_setup(&L->lstm, x->c, d->out, x->w, d->bidirectional) < 0)
+			return err_set(
+			    e, DYN_EUSAGE,
+			    "nn: layer %d \"%s\": lstm with %d hidden units does not fit "
+			    "input %s",
+			    i, nm, d->out, sh);
+		y->c = L->lstm.dirs * d->out;
+		L->nw = L->lstm.nparams;
+		/* the chunks of a batch have at most this many samples */
+		int nb =
+		    net->max_batch <= NN_CHUNKS ? 1 : (net->max_batch + NN_CHUNKS - 1) / NN_CHUNKS;
+		size_t s = nn_lstm_scratch(&L->lstm, nb);
+		if (s > NN_MAX_FLOATS / 8 || nn_lstm_state(&L->lstm) > NN_MAX_SAMPLE)
+			return err_set(e, DYN_EUSAGE, "nn: layer %d \"%s\": lstm is too large", i,
+				       nm);
+		if (s > *scratch)
+			*scratch = s;
+		break;
+	}
 	default:
 		return err_set(e, DYN_EUSAGE, "nn: layer %d: unknown operation %d", i, (int)d->op);
 	}
@@ -363,9 +403,29 @@ static void add_tensor(struct nn_net *net, const char *layer, const char *what, 
 	t->grad = grad;
 }
 
+/* PyTorch's names: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, then "_reverse" */
+static void add_lstm_tensors(struct nn_net *net, const struct nn_layer *L, const char *nm)
+{
+	const struct nn_lstm *g = &L->lstm;
+	for (int d = 0; d < g->dirs; d++) {
+		const char *sfx = d ? "_reverse" : "";
+		size_t G4 = 4 * (size_t)g->hid, sh[2] = {G4, (size_t)g->in};
+		const size_t off[4] = {g->w_ih[d], g->w_hh[d], g->b_ih[d], g->b_hh[d]};
+		const char *what[4] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
+		char name[32];
+		for (int k = 0; k < 4; k++) {
+			size_t o = L->w_off + off[k];
+			sh[1] = k == 0 ? (size_t)g->in : (size_t)g->hid;
+			snprintf(name, sizeof(name), "%s%s", what[k], sfx);
+			add_tensor(net, nm, name, net->params + o, net->grads + o, k < 2 ? 2 : 1,
+				   sh);
+		}
+	}
+}
+
 static void make_tensors(struct nn_net *net)
 {
-	net->tensors = xcalloc((size_t)net->nlayers * 4 + 1, sizeof(*net->tensors));
+	net->tensors = xcalloc((size_t)net->nlayers * 8 + 1, sizeof(*net->tensors));
 	for (int i = 0; i < net->nlayers; i++) {
 		struct nn_layer *L = &net->layers[i];
 		const char *nm = net->nodes[L->out].name;
@@ -394,6 +454,9 @@ static void make_tensors(struct nn_net *net)
 			sh[0] = (size_t)L->ch;
 			nd = 1;
 			break;
+		case NN_LSTM:
+			add_lstm_tensors(net, L, nm);
+			continue;
 		default:
 			break;
 		}
@@ -527,6 +590,8 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 		/* names now live in the node; the description's pointers are not kept */
 		L->d.name = L->d.from = L->d.from2 = NULL;
 		total += net->nodes[L->out].size * 2;
+		if (L->d.op == NN_LSTM) /* what its forward keeps for backward */
+			total += nn_lstm_state(&L->lstm);
 		if (total > NN_MAX_FLOATS / (size_t)d->max_batch) {
 			err_set(e, DYN_EUSAGE, "nn: activations too large for batch %d",
 				d->max_batch);
@@ -568,6 +633,9 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 			L->idx = xmallocarray(n, sizeof(int));
 		if (L->d.op == NN_DROPOUT)
 			L->mask = xmallocarray(n, sizeof(float));
+		if (L->d.op == NN_LSTM)
+			L->state = xmallocarray((size_t)d->max_batch * nn_lstm_state(&L->lstm),
+						sizeof(float));
 		if (L->d.op == NN_BATCHNORM) {
 			L->mean = xcalloc((size_t)L->ch, sizeof(float));
 			L->rstd = xcalloc((size_t)L->ch, sizeof(float));
@@ -598,6 +666,7 @@ void nn_net_free(struct nn_net **pnet)
 		for (int i = 0; i < net->nlayers; i++) {
 			free(net->layers[i].idx);
 			free(net->layers[i].mask);
+			free(net->layers[i].state);
 			free(net->layers[i].mean);
 			free(net->layers[i].rstd);
 		}
@@ -615,6 +684,21 @@ void nn_net_free(struct nn_net **pnet)
 	free(net->dead);
 	free(net);
 	*pnet = NULL;
+}
+
+/* PyTorch's nn.LSTM: every tensor uniform in +-1/sqrt(hidden), in state_dict order */
+static void init_lstm(const struct nn_layer *L, float *p, struct rng *r)
+{
+	const struct nn_lstm *g = &L->lstm;
+	double bound = 1.0 / sqrt((double)g->hid);
+	size_t G4 = 4 * (size_t)g->hid;
+	for (int d = 0; d < g->dirs; d++) {
+		const size_t off[4] = {g->w_ih[d], g->w_hh[d], g->b_ih[d], g->b_hh[d]};
+		const size_t n[4] = {G4 * g->in, G4 * g->hid, G4, G4};
+		for (int k = 0; k < 4; k++)
+			for (size_t j = 0; j < n[k]; j++)
+				p[off[k] + j] = (float)((2 * rng_uniform(r) - 1) * bound);
+	}
 }
 
 void nn_net_init(struct nn_net *net, uint64_t seed)
@@ -639,6 +723,10 @@ void nn_net_init(struct nn_net *net, uint64_t seed)
 		}
 		if (!L->nw)
 			continue;
+		if (L->d.op == NN_LSTM) {
+			init_lstm(L, w, &r);
+			continue;
+		}
 		double fan_in;
 		if (L->d.op == NN_DENSE)
 			fan_in = (double)x->size;
@@ -755,7 +843,12 @@ static void layer_forward(struct nn_net *net, struct nn_layer *L, int b0, int nb
 		nn_bn_eval(y, x, w, net->params + L->b_off, net->bufs + L->rm_off,
 			   net->bufs + L->rv_off, nb, L->ch, L->S, bn_eps(L));
 		break;
+	case NN_LSTM:
+		nn_lstm_forward(y, L->state + (size_t)b0 * nn_lstm_state(&L->lstm), x, w, nb,
+				&L->lstm, scratch);
+		break;
 	case NN_FLATTEN:
+	case NN_TO_SEQ:
 		break;
 	}
 }
@@ -772,7 +865,7 @@ static float *grad_of(struct nn_net *net, int node, int b0)
 static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int nb, float *part,
 			   float *scratch)
 {
-	if (L->d.op == NN_FLATTEN) /* shares its input's gradient: nothing to do */
+	if (L->d.op == NN_FLATTEN || L->d.op == NN_TO_SEQ) /* its input's gradient: nothing to do */
 		return;
 	const struct nn_node *X = &net->nodes[L->in], *Y = &net->nodes[L->out];
 	const float *x = X->act + (size_t)b0 * X->size;
@@ -845,7 +938,12 @@ static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int n
 		nn_concat_backward(dx, grad_of(net, L->in2, b0), dy, nb, X->c, X2->c, X->h * X->w);
 		break;
 	}
+	case NN_LSTM:
+		nn_lstm_backward(dx, dw, dy, x, L->state + (size_t)b0 * nn_lstm_state(&L->lstm), w,
+				 nb, &L->lstm, scratch);
+		break;
 	case NN_FLATTEN:
+	case NN_TO_SEQ:
 	case NN_BATCHNORM:
 		break;
 	}
@@ -1038,9 +1136,19 @@ void nn_net_decay_mask(const struct nn_net *net, float *mask)
 	memset(mask, 0, net->nparams * sizeof(float));
 	for (int i = 0; i < net->nlayers; i++) {
 		const struct nn_layer *L = &net->layers[i];
-		if (L->nw && L->d.op != NN_BATCHNORM)
+		if (L->d.op == NN_LSTM) {
+			const struct nn_lstm *g = &L->lstm;
+			size_t G4 = 4 * (size_t)g->hid;
+			for (int d = 0; d < g->dirs; d++) {
+				for (size_t k = 0; k < G4 * g->in; k++)
+					mask[L->w_off + g->w_ih[d] + k] = 1;
+				for (size_t k = 0; k < G4 * g->hid; k++)
+					mask[L->w_off + g->w_hh[d] + k] = 1;
+			}
+		} else if (L->nw && L->d.op != NN_BATCHNORM) {
 			for (size_t k = 0; k < L->nw; k++)
 				mask[L->w_off + k] = 1;
+		}
 	}
 }
 

@@ -133,6 +133,37 @@ void nn_add_backward(float *da, float *db, const float *dout, size_t n);
 void nn_concat_forward(float *out, const float *a, const float *b, int B, int ca, int cb, int S);
 void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, int cb, int S);
 
+/* ---- Recurrent: LSTM over a sequence --------------------------------------------------- */
+
+/* An LSTM layer as PyTorch's nn.LSTM (one layer, batch of sequences, zero initial states),
+ * forward only or bidirectional, over inp (B, in, len) in the network's (C, L) layout, giving
+ * out (B, dirs * hid, len): the forward direction's hidden states in channels [0, hid), the
+ * backward direction's in [hid, 2 hid), PyTorch's order. Gates in PyTorch's order i, f, g, o.
+ * The parameters are one block p of nparams floats holding, per direction (the backward
+ * direction second, PyTorch's names with "_reverse"), weight_ih_l0 (4 hid, in), weight_hh_l0
+ * (4 hid, hid), bias_ih_l0 (4 hid), bias_hh_l0 (4 hid), at the offsets below (each a multiple
+ * of 16 floats; the gaps are padding). */
+struct nn_lstm {
+	int in, hid, len, dirs;
+	size_t w_ih[2], w_hh[2], b_ih[2], b_hh[2];
+	size_t nparams;
+};
+/* Fills g; -1 when a size is out of range. */
+int nn_lstm_setup(struct nn_lstm *g, int in, int hid, int len, int bidirectional);
+/* Floats per sample that the forward pass saves for the backward pass (state). */
+size_t nn_lstm_state(const struct nn_lstm *g);
+/* Floats of scratch a forward or backward pass over B sequences needs. */
+size_t nn_lstm_scratch(const struct nn_lstm *g, int B);
+/* state: B * nn_lstm_state(g) floats, written here and read by the backward pass of the same
+ * B samples. The input-to-hidden products of all steps and samples are one sgemm per
+ * direction; the recurrence is one (B, 4 hid) x (4 hid, hid) product a step. */
+void nn_lstm_forward(float *out, float *state, const float *inp, const float *p, int B,
+		     const struct nn_lstm *g, float *scratch);
+/* Back-propagation through time: ADDS to dinp (unless NULL) and dp (nparams). */
+void nn_lstm_backward(float *dinp, float *dp, const float *dout, const float *inp,
+		      const float *state, const float *p, int B, const struct nn_lstm *g,
+		      float *scratch);
+
 /* ---- Losses --------------------------------------------------------------------------- */
 
 /* logits (B,K), targets (B) in [0,K), class_weight (K) or NULL, probs (B,K) or NULL.
@@ -144,6 +175,44 @@ float nn_softmax_xent(float *dlogits, float *probs, const float *logits, const i
 void nn_softmax(float *probs, const float *logits, int B, int K);
 /* Mean squared error over n values; gradient to dpred unless NULL. */
 float nn_mse(float *dpred, const float *pred, const float *target, size_t n);
+
+/* ---- Connectionist temporal classification (sequences of labels) ------------------------- */
+
+/* How nn_ctc_loss reduces a batch, as PyTorch's CTCLoss reduction: mean (the default) divides
+ * each sample's loss by its target length (at least 1), then averages over the batch; sum adds
+ * the samples' losses. Per-sample losses (PyTorch's "none") come out through the losses array. */
+enum nn_reduction { NN_REDUCE_MEAN, NN_REDUCE_SUM };
+
+/* CTC loss of B sequences, logits (B, K, T) in the network's layout (K classes, one of them the
+ * blank, over T steps), soft-maxed over K here; sample b uses its first input_lengths[b] steps
+ * (1..T) and targets its target_lengths[b] labels (>= 0), the samples' targets concatenated in
+ * targets (no blanks, labels in [0, K)). Log-space forward-backward as PyTorch's CTCLoss.
+ * Writes the reduced loss to *loss, the per-sample losses (B, not reduced) unless losses is
+ * NULL, and the gradient of *loss with respect to the logits to dlogits (B, K, T; 0 past a
+ * sample's input length) unless NULL. A target that no alignment fits (longer than the input,
+ * with the blanks that repeated labels need) has an infinite loss and a zero gradient; with
+ * zero_infinity its loss is 0 too (PyTorch's zero_infinity=True; without it PyTorch's gradient
+ * there is NaN). Returns -1 with e set on a bad shape, length or label (nothing written). */
+int nn_ctc_loss(float *loss, float *losses, float *dlogits, const float *logits, const int *targets,
+		const int *input_lengths, const int *target_lengths, int B, int K, int T, int blank,
+		enum nn_reduction reduction, int zero_infinity, struct err *e);
+
+/* Best-path decoding of one sample, logits (K, T), its first len steps: the most likely class
+ * at each step, repeats collapsed, blanks dropped. Writes the labels (at most len) and returns
+ * how many; *logp (unless NULL) is the log-probability of that best path, sum over the steps of
+ * the largest log-softmax, so exp(*logp) is a confidence in [0, 1]. Ties go to the lower class. */
+int nn_ctc_greedy(int *labels, float *logp, const float *logits, int K, int T, int len, int blank);
+
+#define NN_CTC_MAX_BEAM 1024
+/* Prefix beam search over one sample, logits (K, T), its first len steps: keeps the beam most
+ * likely label prefixes, each prefix's probability summed over all its alignments. Writes the
+ * best min(nbest, prefixes found) hypotheses, most likely first: hypothesis j has lens[j]
+ * labels in labels[j * len ...] (labels: nbest * len ints) and log-probability logp[j] (exp of
+ * it: the confidence). Returns their number, or -1 with e set on bad arguments (beam width in
+ * 1..NN_CTC_MAX_BEAM). Equal scores are ordered by the order the prefixes were found, so the result
+ * is deterministic. */
+int nn_ctc_beam(int *labels, int *lens, float *logp, int nbest, const float *logits, int K, int T,
+		int len, int blank, int beam, struct err *e);
 
 /* ---- Optimizers and schedules (PyTorch semantics) -------------------------------------- */
 
@@ -241,6 +310,19 @@ int nn_early_stop(const struct nn_early *s);
  *		nn_net_backward(net, dlogits);
  *		nn_net_step(net, &opt);
  *	predict: nn_net_forward(net, x, B, 0); save: nn_net_tensor(net, i) for i < ntensors.
+ *
+ * A CRNN for text lines, (1, 32, 128) images to K classes (class 0 the blank) at 32 steps:
+ *
+ *	conv2d/batchnorm/relu/maxpool2d x 2, conv2d .out = 96 ...	// (96, 8, 32)
+ *	{.op = NN_TO_SEQ},						// (768, 32)
+ *	{.op = NN_LSTM, .name = "rnn", .out = 128, .bidirectional = 1},	// (256, 32)
+ *	{.op = NN_CONV1D, .name = "fc", .out = K, .k = 1},		// (K, 32): logits
+ *
+ *	z = nn_net_forward(net, x, B, 1);
+ *	nn_ctc_loss(&loss, NULL, dz, z, targets, in_lens, tgt_lens, B, K, 32, 0, NN_REDUCE_MEAN,
+ *		    1, &e);
+ *	then backward and step as above; reading: nn_ctc_greedy or nn_ctc_beam on each sample's
+ *	(K, 32) logits. bench/nn_ctc.c is this network.
  */
 
 enum nn_op {
@@ -261,7 +343,14 @@ enum nn_op {
 	NN_DROPOUT,
 	NN_ADD,
 	NN_CONCAT,
-	NN_FLATTEN,
+	NN_FLATTEN, /* (C, L) or (C, H, W) -> (C L) or (C H W): for a dense layer */
+	/* (C, H, W) -> (C H, W), a sequence over W of the feature map's columns (a CRNN's
+	 * convolutions to its recurrent layers; no copy). NN_FLATTEN does not fit there: it makes
+	 * one vector of the whole map. */
+	NN_TO_SEQ,
+	/* an LSTM over (C, L) -> (dirs * out, L), see nn_lstm; tensors "NAME.weight_ih_l0", ...
+	 * as PyTorch's nn.LSTM. A dense layer at every step is an NN_CONV1D with k = 1. */
+	NN_LSTM,
 };
 
 /* One layer of a description. Zero means the default for every field. */
@@ -274,17 +363,18 @@ struct nn_layer_desc {
 	int k;		   /* kernel size (square in 2-D) */
 	int stride;	   /* default 1 for convolutions, k for pooling */
 	int pad;
-	int dilation;	/* default 1 */
-	int opad;	/* output padding of NN_CONVT2D */
-	int no_bias;	/* conv, dense: no bias term */
-	int groups;	/* NN_CONV2D: channel groups (0: 1; the input's channels: depthwise) */
-	float cap;	/* NN_RELU: an upper bound too (6: ReLU6); 0: none */
-	int scale;	/* NN_UPSAMPLE factor (both axes in 2-D, W in 1-D) */
-	int bilinear;	/* NN_UPSAMPLE: bilinear (linear in 1-D) instead of nearest */
-	float p;	/* dropout probability */
-	float slope;	/* leaky ReLU slope, default 0.01 */
-	float momentum; /* batch norm, default 0.1 */
-	float eps;	/* batch norm, default 1e-5 */
+	int dilation;	   /* default 1 */
+	int opad;	   /* output padding of NN_CONVT2D */
+	int no_bias;	   /* conv, dense: no bias term */
+	int groups;	   /* NN_CONV2D: channel groups (0: 1; the input's channels: depthwise) */
+	float cap;	   /* NN_RELU: an upper bound too (6: ReLU6); 0: none */
+	int scale;	   /* NN_UPSAMPLE factor (both axes in 2-D, W in 1-D) */
+	int bilinear;	   /* NN_UPSAMPLE: bilinear (linear in 1-D) instead of nearest */
+	float p;	   /* dropout probability */
+	float slope;	   /* leaky ReLU slope, default 0.01 */
+	float momentum;	   /* batch norm, default 0.1 */
+	float eps;	   /* batch norm, default 1e-5 */
+	int bidirectional; /* NN_LSTM: both directions (out channels each) */
 };
 
 /* A network: the input's per-sample shape (dims 1: (c); 2: (c, w) = (C, L); 3: (c, h, w)),
@@ -320,7 +410,8 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e);
 void nn_net_free(struct nn_net **net);
 
 /* PyTorch's default initialization from core/rng with seed: conv and dense weights and biases
- * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); batch norm weight 1, bias 0,
+ * uniform in +-1/sqrt(fan_in) (kaiming_uniform with a = sqrt(5)); LSTM tensors uniform in
+ * +-1/sqrt(hidden); batch norm weight 1, bias 0,
  * running mean 0, variance 1. The seed also drives dropout (with the step and sample index). */
 void nn_net_init(struct nn_net *net, uint64_t seed);
 
@@ -343,7 +434,7 @@ size_t nn_net_nparams(const struct nn_net *net);
  * tensors are padding kept at zero. */
 float *nn_net_params(struct nn_net *net);
 float *nn_net_grads(struct nn_net *net);
-/* mask[nparams]: 1 for convolution and dense weights, 0 for biases, batch-norm parameters and
+/* mask[nparams]: 1 for convolution, dense and LSTM weights, 0 for biases, batch-norm parameters and
  * padding: the usual choice of what weight decay applies to (nn_optim.decay_mask). */
 void nn_net_decay_mask(const struct nn_net *net, float *mask);
 /* The whole trained state (parameters, then buffers such as running statistics) as one array of

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Reference numbers for tests/unit/t_nn_seq.c: PyTorch's CTCLoss (losses and gradients with
+respect to the logits, reductions mean and sum, blank first or last, zero_infinity), a
+bidirectional nn.LSTM (output and every gradient for fixed weights), and a small CRNN (conv,
+batch norm, pooling, map to sequence, bidirectional LSTM, per-step dense, CTC) trained one step.
+Inputs and weights come from a formula; layouts are lib/nn's: logits (N, K, T), sequences (N, C, L).
+
+usage: /usr/bin/python3 tests/ref/seq_torch.py > tests/unit/seq_ref.h
+"""
+import math
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float32)
+out = []
+
+
+def formula(n, k, scale):
+    """scale * sin(0.37 i + 1.3 k), as the C side can compute it too."""
+    return torch.tensor([scale * math.sin(0.37 * i + 1.3 * k) for i in range(n)],
+                        dtype=torch.float32)
+
+
+def emit(name, values):
+    out.append((name, [float(v) for v in values.detach().reshape(-1).tolist()]))
+
+
+def ctc_case(prefix, N, K, T, blank, in_lens, targets, tgt_lens, k):
+    """logits (N, K, T) = 2 formula(k); losses for both reductions and their gradients."""
+    z0 = formula(N * K * T, k, 2.0).reshape(N, K, T)
+    emit(prefix + 'logits', z0)
+    emit(prefix + 'in_lens', torch.tensor(in_lens, dtype=torch.float32))
+    emit(prefix + 'targets', torch.tensor(targets, dtype=torch.float32))
+    emit(prefix + 'tgt_lens', torch.tensor(tgt_lens, dtype=torch.float32))
+    for red in ('mean', 'sum', 'none'):
+        z = z0.clone().requires_grad_(True)
+        lp = F.log_softmax(z, dim=1).permute(2, 0, 1)  # (T, N, K)
+        loss = nn.CTCLoss(blank=blank, reduction=red, zero_infinity=True)(
+            lp, torch.tensor(targets), torch.tensor(in_lens), torch.tensor(tgt_lens))
+        if red == 'none':
+            emit(prefix + 'losses', loss)
+            continue
+        loss.backward()
+        emit(prefix + red + '.loss', loss.reshape(1))
+        emit(prefix + red + '.grad', z.grad)
+
+
+class Bilstm(nn.Module):
+    def __init__(self, I, H):
+        super().__init__()
+        self.rnn = nn.LSTM(I, H, bidirectional=True)
+
+    def forward(self, x):  # (N, I, L) -> (N, 2H, L)
+        y, _ = self.rnn(x.permute(2, 0, 1))
+        return y.permute(1, 2, 0)
+
+
+class Crnn(nn.Module):
+    # input (N, 1, 8, 16) -> logits (N, 6, 8)
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.rnn = nn.LSTM(16, 5, bidirectional=True)
+        self.fc = nn.Conv1d(10, 6, 1)
+
+    def forward(self, x):
+        f = F.max_pool2d(F.relu(self.bn1(self.c1(x))), 2)  # (N, 4, 4, 8)
+        s = f.reshape(f.shape[0], -1, f.shape[3])          # (N, 16, 8)
+        y, _ = self.rnn(s.permute(2, 0, 1))
+        return self.fc(y.permute(1, 2, 0))                 # (N, 6, 8)
+
+
+def set_weights(model, prefix):
+    for k, (name, t) in enumerate(model.state_dict().items()):
+        if name.endswith('num_batches_tracked'):
+            continue
+        n = t.numel()
+        if name.endswith('running_var'):
+            v = 1 + formula(n, k, 0.3).abs()
+        elif name.endswith('running_mean'):
+            v = formula(n, k, 0.2)
+        else:
+            v = formula(n, k, 0.5)
+        t.copy_(v.reshape(t.shape))
+        emit(prefix + 'init.' + name, t)
+
+
+def grads(prefix, model, x):
+    emit(prefix + 'grad.input', x.grad)
+    for name, p in model.named_parameters():
+        emit(prefix + 'grad.' + name, p.grad)
+
+
+def main():
+    # CTC: repeated labels (a blank between them is needed), an empty target, lengths < T
+    ctc_case('ctc.', 4, 6, 10, 0, [10, 7, 9, 5], [1, 2, 2, 3, 3, 1, 4, 1, 5], [3, 2, 4, 0], 1)
+    # the blank last; one sample whose target cannot fit (3 equal labels need 5 steps)
+    ctc_case('ctcb.', 3, 5, 6, 4, [6, 4, 3], [0, 3, 2, 1, 0, 1, 1, 1], [3, 2, 3], 2)
+
+    # bidirectional LSTM: (2, 3, 5) -> (2, 8, 5); loss sum(out * R)
+    m = Bilstm(3, 4)
+    with torch.no_grad():
+        set_weights(m, 'lstm.')
+    x = formula(2 * 3 * 5, 3, 1.0).reshape(2, 3, 5).requires_grad_(True)
+    emit('lstm.input', x)
+    y = m(x)
+    R = formula(y.numel(), 4, 1.0).reshape(y.shape)
+    (y * R).sum().backward()
+    emit('lstm.out', y)
+    grads('lstm.', m, x)
+
+    # CRNN, train mode, CTC loss (mean, blank 0)
+    m = Crnn()
+    with torch.no_grad():
+        set_weights(m, 'crnn.')
+    x = formula(3 * 1 * 8 * 16, 5, 1.0).reshape(3, 1, 8, 16).requires_grad_(True)
+    emit('crnn.input', x)
+    m.train()
+    z = m(x)
+    emit('crnn.out', z)
+    loss = nn.CTCLoss(blank=0)(F.log_softmax(z, dim=1).permute(2, 0, 1),
+                               torch.tensor([1, 2, 3, 4, 4, 5, 1]), torch.tensor([8, 8, 6]),
+                               torch.tensor([3, 3, 1]))
+    loss.backward()
+    emit('crnn.loss', loss.reshape(1))
+    grads('crnn.', m, x)
+
+    w = sys.stdout.write
+    w('/* Generated by `/usr/bin/python3 tests/ref/seq_torch.py > tests/unit/seq_ref.h`\n'
+      ' * (torch %s); do not edit. */\n' % torch.__version__)
+    for i, (name, vals) in enumerate(out):
+        w('static const float seq_ref_%d[%d] = {%s};\n'
+          % (i, len(vals), ', '.join('%.9g' % v for v in vals)))
+    w('struct seq_ref {\n\tconst char *name;\n\tint n;\n\tconst float *v;\n};\n')
+    w('static const struct seq_ref seq_refs[] = {\n')
+    for i, (name, vals) in enumerate(out):
+        w('    {"%s", %d, seq_ref_%d},\n' % (name, len(vals), i))
+    w('};\n')
+    w('static const int seq_nrefs = %d;\n' % len(out))
+
+
+if __name__ == '__main__':
+    main()
