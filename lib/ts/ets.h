@@ -69,12 +69,12 @@ void ets_forecast(const struct ets_model *f, size_t h, double *mean, double *var
 int ts_decompose(const double *y, size_t n, size_t m, int multiplicative, double *fig);
 
 /* For a period too long for seasonal ETS (m > ETS_MAX_M, e.g. 52 weeks): the additive
- * seasonal figure of ts_decompose, smoothed to its first k harmonics for k in 0 (none), 1, 2,
- * 3, 4, 6, 8, 12 and m/2 (the whole figure), is subtracted, and ets_auto fits a non-seasonal
- * model to the adjusted series; the k of lowest AICc, counting 2k seasonal parameters (m - 1
- * for the whole figure), is kept. *best is that fit, fig[0..m) the figure subtracted (fig[i]
- * for times i, i + m, ...; all 0 when k = 0), *nharm its k. Needs n >= 2m; returns -1 when
- * no model could be fitted. */
+ * seasonal figure of a classical decomposition (as ts_decompose), smoothed to its first k
+ * harmonics, k in 0 (none), 1, 2, 3, 4, 6, 8, 12 or m/2 (the whole figure) by the lowest AICc
+ * of the detrended series against it (2k parameters, m - 1 for the whole figure), is
+ * subtracted, and ets_auto fits a non-seasonal model to the adjusted series. *best is that
+ * fit, fig[0..m) the figure subtracted (fig[i] for times i, i + m, ...; all 0 when k = 0),
+ * *nharm its k. Needs n >= 2m; returns -1 otherwise or when no model could be fitted. */
 int ets_seasadj_auto(const double *y, size_t n, size_t m, struct ets_model *best, double *fig,
 		     size_t *nharm);
 
