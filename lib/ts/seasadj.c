@@ -14,26 +14,31 @@
  * fraction of the noise: the information criterion decides, 0 (no seasonality) included. */
 static const size_t sa_harmonics[] = {1, 2, 3, 4, 6, 8, 12};
 
+/* Adds harmonic j of the figure to out[0..m). */
+static void sa_add_harmonic(const double *fig, size_t m, size_t j, double *out)
+{
+	double a = 0, b = 0, w = 2 * M_PI * (double)j / (double)m;
+	size_t i;
+	for (i = 0; i < m; i++) {
+		a += fig[i] * cos(w * (double)i);
+		b += fig[i] * sin(w * (double)i);
+	}
+	a *= 2 / (double)m;
+	b *= 2 / (double)m;
+	for (i = 0; i < m; i++)
+		out[i] += a * cos(w * (double)i) + b * sin(w * (double)i);
+}
+
 void ts_fourier_smooth(const double *fig, size_t m, size_t k, double *out)
 {
-	size_t i, j;
-	for (i = 0; i < m; i++)
-		out[i] = 0;
 	if (2 * k >= m) {
 		memcpy(out, fig, m * sizeof(*out));
 		return;
 	}
-	for (j = 1; j <= k; j++) {
-		double a = 0, b = 0, w = 2 * M_PI * (double)j / (double)m;
-		for (i = 0; i < m; i++) {
-			a += fig[i] * cos(w * (double)i);
-			b += fig[i] * sin(w * (double)i);
-		}
-		a *= 2 / (double)m;
-		b *= 2 / (double)m;
-		for (i = 0; i < m; i++)
-			out[i] += a * cos(w * (double)i) + b * sin(w * (double)i);
-	}
+	for (size_t i = 0; i < m; i++)
+		out[i] = 0;
+	for (size_t j = 1; j <= k; j++)
+		sa_add_harmonic(fig, m, j, out);
 }
 
 /* The detrended series d[t] = y[t] - trend[t] for t in [m/2, n - m/2), trend the centred
@@ -85,7 +90,7 @@ int ets_seasadj_auto(const double *y, size_t n, size_t m, struct ets_model *best
 {
 	const size_t nk = sizeof(sa_harmonics) / sizeof(sa_harmonics[0]);
 	double *raw = NULL, *s = NULL, *d = NULL, *x = NULL, best_ic = INFINITY;
-	size_t c, t, nd = n - 2 * (m / 2), best_k = 0;
+	size_t c, t, nd = n - 2 * (m / 2), best_k = 0, have = 0;
 	int ret = -1;
 
 	if (m < 2 || n < 2 * m)
@@ -98,15 +103,20 @@ int ets_seasadj_auto(const double *y, size_t n, size_t m, struct ets_model *best
 		goto out;
 	/* the smoothing by AICc of the detrended series on the smoothed figure: a closed form,
 	 * where choosing it by the ETS fits of every adjusted series cost 9 times the fits */
+	for (t = 0; t < m; t++)
+		s[t] = 0;
 	for (c = 0; c <= nk + 1; c++) {
 		size_t k = c == 0 ? 0 : c <= nk ? sa_harmonics[c - 1] : m / 2;
 		double p = 2 * k >= m ? (double)(m - 1) : (double)(2 * k), rss = 0, ic;
+		const double *sk = 2 * k >= m ? raw : s;
 		if (c > 0 && c <= nk && 2 * k >= m)
 			continue;
-		ts_fourier_smooth(raw, m, k, s);
+		/* s holds harmonics 1..have: add the next ones as ts_fourier_smooth would */
+		while (2 * k < m && have < k)
+			sa_add_harmonic(raw, m, ++have, s);
 		for (t = 0; t < n; t++)
 			if (!isnan(d[t]))
-				rss += (d[t] - s[t % m]) * (d[t] - s[t % m]);
+				rss += (d[t] - sk[t % m]) * (d[t] - sk[t % m]);
 		if ((double)nd - p - 1 <= 0)
 			continue;
 		ic = (double)nd * log(rss > 0 ? rss / (double)nd : 1e-300) + 2 * p +
