@@ -1,7 +1,10 @@
 /* Stand-in for "dyn forecast --all --backtest" until that command exists: reads the long CSV
  * of bench/gen_series.py, forecasts the last H days of every series from the rest with
  * fc_forecast (automatic ETS, period 7) on T threads, prints the mean MASE and sMAPE.
- * Usage: fc_bench FILE.csv H THREADS [METHOD] */
+ * Usage: fc_bench FILE.csv H THREADS [METHOD]
+ * (env: FC_BENCH_PERIOD seasonal period, default 7; FC_BENCH_REPEAT N forecasts every series
+ * N times and prints the CPU seconds of one pass, reading excluded) */
+#include <time.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,7 @@ struct series {
 };
 
 static struct series *all;
-static size_t nseries, next_series, horizon;
+static size_t nseries, next_series, horizon, period = 7;
 static enum fc_method method = FC_AUTO;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -40,18 +43,21 @@ static void *worker(void *arg)
 			return NULL;
 		s = &all[k];
 		o.method = method;
-		o.period = 7;
+		o.period = period;
 		o.horizon = horizon;
 		o.nlevels = 2;
 		o.levels[0] = 80;
 		o.levels[1] = 95;
-		o.nonnegative = 1;
+		o.nonnegative = 1; /* as dyn forecast: clamped when the history has no negative */
+		for (size_t i = 0; i < s->n - horizon; i++)
+			if (s->y[i] < 0)
+				o.nonnegative = 0;
 		fc_result_init(&r);
 		if (fc_forecast(s->y, s->n - horizon, &o, &r, &e)) {
 			fprintf(stderr, "series %zu: %s\n", k + 1, e.msg);
 			exit(1);
 		}
-		fc_accuracy(s->y, s->n - horizon, 7, s->y + s->n - horizon, &r, &a);
+		fc_accuracy(s->y, s->n - horizon, period, s->y + s->n - horizon, &r, &a);
 		s->mase = a.mase;
 		s->smape = a.smape;
 		s->cov95 = a.coverage[1];
@@ -62,8 +68,10 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	char line[256];
-	long last = -1;
+	char line[256], last[64] = "";
+	long repeat = 1;
+	double cpu;
+	struct timespec t0, t1;
 	int nth;
 	FILE *f;
 	pthread_t th[64];
@@ -84,17 +92,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *end;
-		long id = strtol(p, &end, 10);
+		char *p, *end, id[64];
+		size_t idlen = strcspn(line, ",");
 		struct series *s;
 		p = strrchr(line, ',');
-		if (!p)
+		if (!p || idlen >= sizeof(id))
 			continue;
-		if (id != last) {
+		memcpy(id, line, idlen);
+		id[idlen] = 0;
+		if (strcmp(id, last)) {
 			all = xrealloc(all, (nseries + 1) * sizeof(*all));
 			memset(&all[nseries], 0, sizeof(*all));
 			nseries++;
-			last = id;
+			memcpy(last, id, idlen + 1);
 		}
 		s = &all[nseries - 1];
 		if (s->n == s->cap) {
@@ -104,10 +114,23 @@ int main(int argc, char **argv)
 		s->y[s->n++] = strtod(p + 1, &end);
 	}
 	fclose(f);
-	for (int i = 0; i < nth; i++)
-		pthread_create(&th[i], NULL, worker, NULL);
-	for (int i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
+	if (getenv("FC_BENCH_PERIOD"))
+		period = (size_t)strtoul(getenv("FC_BENCH_PERIOD"), NULL, 10);
+	if (getenv("FC_BENCH_REPEAT"))
+		repeat = strtol(getenv("FC_BENCH_REPEAT"), NULL, 10);
+	if (repeat < 1)
+		repeat = 1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);
+	for (long rep = 0; rep < repeat; rep++) {
+		next_series = 0;
+		for (int i = 0; i < nth; i++)
+			pthread_create(&th[i], NULL, worker, NULL);
+		for (int i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+	}
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
+	cpu = ((double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec)) /
+	      (double)repeat;
 	for (size_t k = 0; k < nseries; k++) {
 		mase += all[k].mase;
 		smape += all[k].smape;
@@ -116,8 +139,9 @@ int main(int argc, char **argv)
 			printf("%zu,%s,%.6f\n", k + 1, all[k].method, all[k].mase);
 		free(all[k].y);
 	}
-	printf("series %zu mean_mase %.6f mean_smape %.4f coverage95 %.4f\n", nseries,
-	       mase / (double)nseries, smape / (double)nseries, cov / (double)nseries);
+	printf("series %zu mean_mase %.6f mean_smape %.4f coverage95 %.4f cpu_per_pass %.6f\n",
+	       nseries, mase / (double)nseries, smape / (double)nseries, cov / (double)nseries,
+	       cpu);
 	free(all);
 	return 0;
 }

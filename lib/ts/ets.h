@@ -68,6 +68,21 @@ void ets_forecast(const struct ets_model *f, size_t h, double *mean, double *var
  * (averages 1). Returns -1 when some figure is undefined. */
 int ts_decompose(const double *y, size_t n, size_t m, int multiplicative, double *fig);
 
+/* For a period too long for seasonal ETS (m > ETS_MAX_M, e.g. 52 weeks): the additive
+ * seasonal figure of a classical decomposition (as ts_decompose), smoothed to its first k
+ * harmonics, k in 0 (none), 1, 2, 3, 4, 6, 8, 12 or m/2 (the whole figure) by the lowest AICc
+ * of the detrended series against it (2k parameters, m - 1 for the whole figure), is
+ * subtracted, and ets_auto fits a non-seasonal model to the adjusted series. *best is that
+ * fit, fig[0..m) the figure subtracted (fig[i] for times i, i + m, ...; all 0 when k = 0),
+ * *nharm its k. Needs n >= 2m; returns -1 otherwise or when no model could be fitted. */
+int ets_seasadj_auto(const double *y, size_t n, size_t m, struct ets_model *best, double *fig,
+		     size_t *nharm);
+
+/* The seasonal figure fig[0..m) reduced to its first k harmonics (its discrete Fourier
+ * series truncated; the mean term, 0 for an additive figure, is dropped) into out[0..m);
+ * 2k >= m copies the figure. */
+void ts_fourier_smooth(const double *fig, size_t m, size_t k, double *out);
+
 /* The Theta method as R's forecast::thetaf(): a seasonality test at the 90% level on the
  * lag-m autocorrelation, classical multiplicative adjustment, simple exponential smoothing
  * (fitted by MSE) plus half the slope of the linear trend. mean[0..h) and the standard

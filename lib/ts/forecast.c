@@ -91,16 +91,38 @@ static int fc_ets(const double *y, size_t n, const struct fc_opts *o, double *me
 
 	if (ets_spec_parse(spec, &E, &T, &S, &D))
 		return -1;
-	if (E != ETS_Z && T != ETS_Z && S != ETS_Z && D >= 0)
-		rc = ets_fit(y, n, S == ETS_N ? 1 : m, E, T, S, D, ETS_CRIT_LIK, &f);
-	else
-		rc = ets_auto(y, n, m, E, T, S, D, 0, &f);
-	if (rc)
-		return -1;
-	ets_forecast(&f, o->horizon, mean, sd);
+	if (m > ETS_MAX_M && n >= 2 * m && E == ETS_Z && T == ETS_Z && S == ETS_Z && D < 0) {
+		/* automatic choice with a long period: R's ets() would drop the season */
+		double *fig = xmallocarray(m, sizeof(*fig));
+		size_t k = 0;
+		rc = ets_seasadj_auto(y, n, m, &f, fig, &k);
+		if (!rc) {
+			char name[32], full[96];
+			ets_forecast(&f, o->horizon, mean, sd);
+			for (size_t i = 0; i < o->horizon; i++)
+				mean[i] += fig[(n + i) % m];
+			ets_name(&f, name, sizeof(name));
+			if (k)
+				snprintf(full, sizeof(full), "%s + season(%zu,K=%zu)", name, m, k);
+			else
+				snprintf(full, sizeof(full), "%s", name);
+			snprintf(r->method, sizeof(r->method), "%.47s", full);
+		}
+		free(fig);
+		if (rc)
+			return -1;
+	} else {
+		if (E != ETS_Z && T != ETS_Z && S != ETS_Z && D >= 0)
+			rc = ets_fit(y, n, S == ETS_N ? 1 : m, E, T, S, D, ETS_CRIT_LIK, &f);
+		else
+			rc = ets_auto(y, n, m, E, T, S, D, 0, &f);
+		if (rc)
+			return -1;
+		ets_forecast(&f, o->horizon, mean, sd);
+		ets_name(&f, r->method, sizeof(r->method));
+	}
 	for (size_t i = 0; i < o->horizon; i++)
 		sd[i] = sd[i] > 0 ? sqrt(sd[i]) : 0;
-	ets_name(&f, r->method, sizeof(r->method));
 	r->loglik = f.loglik;
 	r->aic = f.aic;
 	r->aicc = f.aicc;

@@ -8,7 +8,9 @@
 #include "base/err.h"
 
 enum fc_method {
-	FC_AUTO = 0, /* ETS by AICc; falls back for short, constant or all-zero series */
+	FC_AUTO = 0, /* ETS by AICc (for periods over 24, e.g. 52 weeks, on the series less a
+			smoothed seasonal figure); falls back for short, constant or all-zero
+			series */
 	FC_ETS,	     /* ETS, model given by fc_opts.ets_model ("ZZZ" = choose by AICc) */
 	FC_THETA,
 	FC_SNAIVE,
