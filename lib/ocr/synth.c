@@ -50,6 +50,8 @@ const char *const ocr_default_fonts[] = {
     "/usr/share/fonts/truetype/osifont/osifont.ttf",
     "/usr/share/fonts/truetype/ocr-a/OCRA.ttf",
     "/usr/share/fonts/opentype/ocr-b/OCRB.otf",
+    "/usr/share/hershey-fonts/futural.jhf",
+    "/usr/share/hershey-fonts/cyrilc_1.jhf",
     NULL,
 };
 
@@ -133,12 +135,152 @@ int ocr_alphabet_check(const struct ocr_alphabet *a, const char *text, const cha
 
 /* ---- fonts and the generator ---- */
 
+/* A Hershey glyph: strokes as points in font units (y down), pen lifts marked by HPEN_UP. */
+#define HPEN_UP -128
+struct hglyph {
+	int32_t cp;
+	int left, right;
+	signed char *pt; /* x, y pairs */
+	size_t npt;
+};
+
 struct font {
 	char *path;
 	unsigned char *data;
 	stbtt_fontinfo info;
 	float cap; /* height of a capital in font units */
+	/* a Hershey stroke font (.jhf) instead of an outline font: its glyphs, its baseline */
+	bool stroke;
+	struct hglyph *hg;
+	size_t nhg;
+	float base;
 };
+
+static const struct hglyph *hershey_glyph(const struct font *f, int32_t c)
+{
+	for (size_t i = 0; i < f->nhg; i++)
+		if (f->hg[i].cp == c)
+			return &f->hg[i];
+	return NULL;
+}
+
+/* True when the glyph is nothing but upright quadrilaterals at least a third of a capital wide
+ * and half as high: the box some fonts (osifont's Ё) draw for a character they lack. A capital
+ * I or a hyphen is one rectangle too, but narrower or lower. */
+static bool glyph_is_box(const struct font *f, int glyph)
+{
+	stbtt_vertex *v = NULL;
+	int n = stbtt_GetGlyphShape(&f->info, glyph, &v), x0, y0, x1, y1, run = 0;
+	bool box = n > 0;
+	for (int i = 0; i < n && box; i++) {
+		if (v[i].type == STBTT_vmove) {
+			run = 0;
+			continue;
+		}
+		int dx = abs(v[i].x - v[i - 1].x), dy = abs(v[i].y - v[i - 1].y);
+		/* sides upright within 3 degrees (osifont's box is a little skewed) */
+		box = v[i].type == STBTT_vline && i > 0 &&
+		      20 * (dx < dy ? dx : dy) <= (dx < dy ? dy : dx) && ++run <= 4;
+	}
+	stbtt_FreeShape(&f->info, v);
+	if (!box || !stbtt_GetGlyphBox(&f->info, glyph, &x0, &y0, &x1, &y1))
+		return false;
+	return (float)(x1 - x0) > f->cap / 3 && (float)(y1 - y0) > f->cap / 2;
+}
+
+static bool font_has(const struct font *f, int32_t c)
+{
+	int g;
+	if (f->stroke)
+		return hershey_glyph(f, c) != NULL;
+	g = stbtt_FindGlyphIndex(&f->info, c);
+	return g != 0 && (c == ' ' || !glyph_is_box(f, g));
+}
+
+/* The Hershey fonts of Debian's hershey-fonts-data hold 96 glyphs in ASCII order (32..127),
+ * one per line: a 5-character number, a 3-character count of coordinate pairs (the first
+ * pair the left and right bounds), then the pairs, each coordinate a character less 'R', " R"
+ * lifting the pen. The Cyrillic set cyrilc_1.jhf puts А..Щ where A..Z are; its digits and
+ * punctuation stay ASCII. Lines may be wrapped: newlines inside a glyph are skipped. */
+static int parse_hershey(struct font *f, const char *path, const unsigned char *d, size_t len,
+			 struct err *e)
+{
+	const char *base = strrchr(path, '/');
+	bool cyr = !strncmp(base ? base + 1 : path, "cyrilc", 6);
+	size_t i = 0, alloc = 0, index = 0;
+	while (i < len && index < 96) {
+		char num[4] = {0};
+		struct hglyph g = {0};
+		long n;
+		int32_t ascii = 32 + (int32_t)index++;
+		while (i < len && (d[i] == '\n' || d[i] == '\r'))
+			i++;
+		if (i >= len)
+			break;
+		if (len - i < 10)
+			return err_set(e, DYN_EDATA, "font \"%s\": truncated Hershey glyph", path);
+		memcpy(num, d + i + 5, 3);
+		n = strtol(num, NULL, 10);
+		if (n < 1 || n > 1000)
+			return err_set(e, DYN_EDATA, "font \"%s\": bad Hershey glyph at byte %zu",
+				       path, i);
+		i += 8;
+		g.pt = xmallocarray((size_t)n * 2, 1);
+		for (long k = 0; k < n; k++) {
+			char c[2];
+			for (int q = 0; q < 2; q++) {
+				while (i < len && (d[i] == '\n' || d[i] == '\r'))
+					i++;
+				if (i >= len || d[i] < ' ' || d[i] > '~') {
+					free(g.pt);
+					return err_set(e, DYN_EDATA,
+						       "font \"%s\": bad Hershey glyph at byte %zu",
+						       path, i);
+				}
+				c[q] = (char)d[i++];
+			}
+			if (k == 0) {
+				g.left = c[0] - 'R';
+				g.right = c[1] - 'R';
+			} else if (c[0] == ' ' && c[1] == 'R') {
+				g.pt[g.npt * 2] = g.pt[g.npt * 2 + 1] = HPEN_UP;
+				g.npt++;
+			} else {
+				g.pt[g.npt * 2] = (signed char)(c[0] - 'R');
+				g.pt[g.npt * 2 + 1] = (signed char)(c[1] - 'R');
+				g.npt++;
+			}
+		}
+		g.cp = cyr && ascii >= 'A' && ascii <= 'Z' ? 0x0410 + (ascii - 'A') : ascii;
+		if ((cyr && ascii >= 'a' && ascii <= 'z') || ascii == 127) {
+			free(g.pt);
+			continue;
+		}
+		ALLOC_GROW(f->hg, f->nhg + 1, alloc);
+		f->hg[f->nhg++] = g;
+	}
+	if (f->nhg < 16)
+		return err_set(e, DYN_EDATA, "font \"%s\": not a Hershey font (%zu glyphs)", path,
+			       f->nhg);
+	{
+		/* the capital's height from H (or Н): its lowest point is the baseline */
+		const struct hglyph *h = hershey_glyph(f, 'H');
+		int top = 127, bot = -127;
+		if (!h)
+			h = hershey_glyph(f, 0x041D);
+		for (size_t k = 0; h && k < h->npt; k++)
+			if (h->pt[2 * k] != HPEN_UP) {
+				top = h->pt[2 * k + 1] < top ? h->pt[2 * k + 1] : top;
+				bot = h->pt[2 * k + 1] > bot ? h->pt[2 * k + 1] : bot;
+			}
+		if (!h || bot <= top)
+			return err_set(e, DYN_EDATA, "font \"%s\": no capital H", path);
+		f->cap = (float)(bot - top);
+		f->base = (float)bot;
+	}
+	f->stroke = true;
+	return 0;
+}
 
 struct ocr_synth {
 	int height, max_width;
@@ -181,6 +323,16 @@ static int read_font(struct font *f, const char *path, struct err *e)
 		}
 		got += (size_t)n;
 	}
+	{
+		size_t pl = strlen(path);
+		if (pl > 4 && !strcmp(path + pl - 4, ".jhf")) {
+			if (parse_hershey(f, path, f->data, got, e) < 0)
+				goto out;
+			f->path = xstrdup(path);
+			ret = 0;
+			goto out;
+		}
+	}
 	off = stbtt_GetFontOffsetForIndex(f->data, 0);
 	if (off < 0 || !stbtt_InitFont(&f->info, f->data, off)) {
 		err_set(e, DYN_EDATA, "font \"%s\": not a TrueType or OpenType font", path);
@@ -206,8 +358,13 @@ static int read_font(struct font *f, const char *path, struct err *e)
 	ret = 0;
 out:
 	close(fd);
-	if (ret < 0)
+	if (ret < 0) {
 		FREE_AND_NULL(f->data);
+		for (size_t i = 0; i < f->nhg; i++)
+			free(f->hg[i].pt);
+		FREE_AND_NULL(f->hg);
+		f->nhg = 0;
+	}
 	return ret;
 }
 
@@ -299,10 +456,10 @@ int ocr_synth_new(struct ocr_synth **out, const struct ocr_synth_opts *o, struct
 	s->draw = xmallocarray(s->nfonts * s->ab.n, sizeof(*s->draw));
 	for (size_t a = 0; a < s->ab.n; a++) {
 		int32_t c = s->ab.cp[a];
-		long first = -1;
-		for (size_t f = 0; f < s->nfonts && first < 0; f++)
-			if (c == ' ' || stbtt_FindGlyphIndex(&s->fonts[f].info, c))
-				first = (long)f;
+		long first = -1, first_kind[2] = {-1, -1};
+		for (size_t f = s->nfonts; f-- > 0;)
+			if (c == ' ' || font_has(&s->fonts[f], c))
+				first = first_kind[s->fonts[f].stroke] = (long)f;
 		if (first < 0) {
 			char u[8] = {0};
 			utf8proc_encode_char(c, (utf8proc_uint8_t *)u);
@@ -310,10 +467,14 @@ int ocr_synth_new(struct ocr_synth **out, const struct ocr_synth_opts *o, struct
 				(unsigned)c);
 			goto out;
 		}
-		for (size_t f = 0; f < s->nfonts; f++)
-			s->draw[f * s->ab.n + a] =
-			    (c == ' ' || stbtt_FindGlyphIndex(&s->fonts[f].info, c)) ? (int)f
-										     : (int)first;
+		/* a font's missing characters come from a font of its own kind (stroke or
+		 * outline) when there is one: Hershey Latin with Hershey Cyrillic */
+		for (size_t f = 0; f < s->nfonts; f++) {
+			long k = first_kind[s->fonts[f].stroke];
+			s->draw[f * s->ab.n + a] = (c == ' ' || font_has(&s->fonts[f], c))
+						       ? (int)f
+						       : (int)(k >= 0 ? k : first);
+		}
 	}
 	s->digits = xmallocarray(s->ab.n, sizeof(int32_t));
 	s->latin = xmallocarray(s->ab.n, sizeof(int32_t));
@@ -348,6 +509,9 @@ void ocr_synth_free(struct ocr_synth **sp)
 	for (size_t i = 0; i < s->nfonts; i++) {
 		free(s->fonts[i].path);
 		free(s->fonts[i].data);
+		for (size_t k = 0; k < s->fonts[i].nhg; k++)
+			free(s->fonts[i].hg[k].pt);
+		free(s->fonts[i].hg);
 	}
 	free(s->fonts);
 	free(s->draw);
@@ -636,6 +800,76 @@ static void put_dot(struct plane *pl, float cx, float cy, float rad, float v)
 		}
 }
 
+/* Max-composites a line of half-width hw and value v from (x0,y0) to (x1,y1), round ends. */
+static void stroke_segment(struct plane *pl, float x0, float y0, float x1, float y1, float hw,
+			   float v)
+{
+	float dx = x1 - x0, dy = y1 - y0, l2 = dx * dx + dy * dy;
+	int xa = (int)floorf(fminf(x0, x1) - hw - 1), xb = (int)ceilf(fmaxf(x0, x1) + hw + 1);
+	int ya = (int)floorf(fminf(y0, y1) - hw - 1), yb = (int)ceilf(fmaxf(y0, y1) + hw + 1);
+	xa = xa < 0 ? 0 : xa;
+	ya = ya < 0 ? 0 : ya;
+	xb = xb > pl->w - 1 ? pl->w - 1 : xb;
+	yb = yb > pl->h - 1 ? pl->h - 1 : yb;
+	for (int y = ya; y <= yb; y++)
+		for (int x = xa; x <= xb; x++) {
+			float t =
+			    l2 > 1e-6f ? (((float)x - x0) * dx + ((float)y - y0) * dy) / l2 : 0;
+			float px, py, d, a, *p;
+			t = t < 0 ? 0 : t > 1 ? 1 : t;
+			px = x0 + t * dx - (float)x;
+			py = y0 + t * dy - (float)y;
+			d = sqrtf(px * px + py * py);
+			a = d <= hw - 0.5f ? 1 : d >= hw + 0.5f ? 0 : hw + 0.5f - d;
+			p = &pl->p[(size_t)y * (size_t)pl->w + (size_t)x];
+			if (a * v > *p)
+				*p = a * v;
+		}
+}
+
+static void put_dot(struct plane *pl, float cx, float cy, float rad, float v);
+
+/* Draws a Hershey glyph with its left bound at pen position px and baseline by: lines of
+ * half-width pen, or (pitch > 0) dot-peen craters every pitch pixels along its strokes, as a
+ * marking machine follows them. */
+static void draw_strokes(struct plane *mask, const struct hglyph *g, float px, float by, float scx,
+			 float sc, float fbase, float pen, float pitch, float depth, struct rng *r)
+{
+	float lx = 0, ly = 0, carry = 0;
+	bool down = false;
+	if (!g)
+		return;
+	for (size_t k = 0; k < g->npt; k++) {
+		float X, Y;
+		if (g->pt[2 * k] == HPEN_UP) {
+			down = false;
+			continue;
+		}
+		X = px + (float)(g->pt[2 * k] - g->left) * scx;
+		Y = by + ((float)g->pt[2 * k + 1] - fbase) * sc;
+		if (!down) {
+			if (pitch > 0) {
+				put_dot(mask, X, Y, pitch * 0.42f, depth);
+				carry = 0;
+			}
+		} else if (pitch > 0) {
+			float len = sqrtf((X - lx) * (X - lx) + (Y - ly) * (Y - ly)), t;
+			for (t = pitch - carry; t <= len; t += pitch) {
+				float f = t / len;
+				put_dot(mask, lx + f * (X - lx) + (float)rng_normal(r) * 0.3f,
+					ly + f * (Y - ly) + (float)rng_normal(r) * 0.3f,
+					pitch * 0.42f, depth);
+			}
+			carry = len - (t - pitch);
+		} else {
+			stroke_segment(mask, lx, ly, X, Y, pen, depth);
+		}
+		lx = X;
+		ly = Y;
+		down = true;
+	}
+}
+
 /* ---- layout ---- */
 
 struct layout_glyph {
@@ -681,7 +915,7 @@ static float fx_amount(const struct ocr_synth *s)
 
 /* Draws the glyph mask of t[0..n) with font fi on a new canvas of height ch (glyph values in
  * [0,1] times each punch's depth). */
-static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t, size_t n, int fi,
+static bool draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t, size_t n, int fi,
 		      int ch, struct plane *mask)
 {
 	float fx = fx_amount(s);
@@ -692,6 +926,11 @@ static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t
 	float wobble = fx > 0 ? (float)unif(r, 0, 0.06 * fx) * cap : 0;
 	float depth_var = fx > 0 ? (float)unif(r, 0, 0.45 * fx) : 0;
 	bool dots = fx > 0 && chance(r, 0.2 * fx);
+	/* about six dots to a capital, as marking machines' 5x7 matrices: fewer would not
+	 * draw the letters, more would not be seen at this height */
+	float pitch = fmaxf(3.0f, cap / 6);
+	/* half the pen width of a stroke font: a scriber's or a punch's line */
+	float pen = cap * (fx > 0 ? (float)unif(r, 0.045, 0.09) : 0.07f);
 	float base = (float)ch / 2 + cap / 2;
 	struct layout_glyph *g = xcalloc(n ? n : 1, sizeof(*g));
 	float x = margin, total, sx = 1;
@@ -708,10 +947,14 @@ static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t
 		g[i].x = x;
 		g[i].dy = wobble > 0 ? (float)rng_normal(r) * wobble : 0;
 		g[i].depth = 1 - depth_var * (float)rng_uniform(r);
-		if (t[i] == ' ' && !stbtt_FindGlyphIndex(&ft->info, ' '))
+		if (ft->stroke) {
+			const struct hglyph *hg = hershey_glyph(ft, t[i]);
+			adv = hg ? hg->right - hg->left : (int)(0.6f * ft->cap);
+		} else if (t[i] == ' ' && !stbtt_FindGlyphIndex(&ft->info, ' ')) {
 			adv = (int)(0.4f * ft->cap);
-		else
+		} else {
 			stbtt_GetCodepointHMetrics(&ft->info, t[i], &adv, &lsb);
+		}
 		x += (float)adv * sc * squeeze + (t[i] == ' ' ? 2 * track : track);
 	}
 	total = x + margin;
@@ -728,8 +971,14 @@ static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t
 		const struct font *ft = &s->fonts[g[i].font];
 		float sc = cap / ft->cap, scx = sc * squeeze * sx;
 		float px = g[i].x * sx, shift = px - floorf(px);
-		int glyph = stbtt_FindGlyphIndex(&ft->info, g[i].cp), x0, y0, x1, y1, bw, bh;
+		int glyph, x0, y0, x1, y1, bw, bh;
 		unsigned char *bm;
+		if (ft->stroke) {
+			draw_strokes(mask, hershey_glyph(ft, g[i].cp), px, base + g[i].dy, scx, sc,
+				     ft->base, pen, dots ? pitch : 0, g[i].depth, r);
+			continue;
+		}
+		glyph = stbtt_FindGlyphIndex(&ft->info, g[i].cp);
 		if (g[i].cp == ' ' || !glyph)
 			continue;
 		stbtt_GetGlyphBitmapBoxSubpixel(&ft->info, glyph, scx, sc, shift, 0, &x0, &y0, &x1,
@@ -742,12 +991,23 @@ static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t
 		stbtt_MakeGlyphBitmapSubpixel(&ft->info, bm, bw, bh, bw, scx, sc, shift, 0, glyph);
 		int ox = (int)floorf(px) + x0, oy = (int)lroundf(base + g[i].dy) + y0;
 		if (dots) {
-			/* dot-peen: craters on a grid over the glyph, kept where the glyph is */
-			float pitch = fmaxf(2.5f, cap * 0.16f), rad = pitch * 0.42f;
-			for (float yy = pitch * 0.5f; yy < (float)bh; yy += pitch)
-				for (float xx = pitch * 0.5f; xx < (float)bw; xx += pitch) {
-					int ix = (int)xx, iy = (int)yy;
-					if (bm[iy * bw + ix] < 100)
+			/* dot-peen: a dot matrix, a crater in each cell of the grid a fifth inked
+			 * (so that thin strokes keep their dots) */
+			float rad = pitch * 0.45f;
+			for (float yy = pitch * 0.5f; yy < (float)bh + pitch * 0.5f; yy += pitch)
+				for (float xx = pitch * 0.5f; xx < (float)bw + pitch * 0.5f;
+				     xx += pitch) {
+					int ink = 0, area = 0;
+					for (int cy = (int)(yy - pitch * 0.5f);
+					     cy < (int)(yy + pitch * 0.5f); cy++)
+						for (int cx = (int)(xx - pitch * 0.5f);
+						     cx < (int)(xx + pitch * 0.5f); cx++) {
+							area++;
+							if (cx >= 0 && cy >= 0 && cx < bw &&
+							    cy < bh)
+								ink += bm[cy * bw + cx];
+						}
+					if (ink < area * 255 / 5)
 						continue;
 					put_dot(mask, (float)ox + xx + (float)rng_normal(r) * 0.3f,
 						(float)oy + yy + (float)rng_normal(r) * 0.3f, rad,
@@ -769,6 +1029,7 @@ static void draw_mask(const struct ocr_synth *s, struct rng *r, const int32_t *t
 		free(bm);
 	}
 	free(g);
+	return dots;
 }
 
 /* Bends, turns and tilts the mask as a part's surface seen by a phone: circular text (the
@@ -779,8 +1040,10 @@ static void warp(const struct ocr_synth *s, struct rng *r, struct plane *mask)
 	float fx = fx_amount(s);
 	int w = mask->w, h = mask->h;
 	float cx = (float)w / 2, cy = (float)h / 2;
-	float sag = chance(r, 0.35 * fx) ? (float)unif(r, -0.3, 0.3) * fx * (float)h : 0;
-	float rot = (float)unif(r, -1, 1) * fx * 0.25f * (float)h / (float)w;
+	/* bends and turns keep the text's ends inside the line: at most 0.12 and 0.08 of the
+	 * height, with about 0.2 above and below the capitals */
+	float sag = chance(r, 0.35 * fx) ? (float)unif(r, -0.12, 0.12) * fx * (float)h : 0;
+	float rot = (float)unif(r, -1, 1) * fx * 0.16f * (float)h / (float)w;
 	float gx = (float)rng_normal(r) * fx * 0.12f / (float)w;
 	float gy = (float)rng_normal(r) * fx * 0.08f / (float)h;
 	float shear = (float)rng_normal(r) * fx * 0.08f;
@@ -913,17 +1176,23 @@ static void jpeg_like(struct plane *pl, float q)
 
 /* Shades the stamped surface: returns the canvas intensity in [0, 1] (mask is consumed as the
  * height field's source). */
-static void shade(const struct ocr_synth *s, struct rng *r, struct plane *mask, struct plane *img)
+static void shade(const struct ocr_synth *s, struct rng *r, struct plane *mask, bool dots,
+		  struct plane *img)
 {
 	float fx = fx_amount(s);
 	int w = mask->w, h = mask->h;
 	struct plane alb, hf, groove;
 	float sign = chance(r, 0.8) ? -1.0f : 1.0f; /* mostly struck in; cast letters stand out */
 	float relief = (float)unif(r, 1.5, 5) * (float)OS;
-	float az = (float)unif(r, 0, 6.2832), el = (float)unif(r, 0.35, 1.2);
+	/* a light from near the camera's axis shades no relief: at least 35 degrees off it */
+	float az = (float)unif(r, 0, 6.2832), el = (float)unif(r, 0.6, 1.25);
 	float lx = cosf(az) * sinf(el), ly = sinf(az) * sinf(el), lz = cosf(el);
 	/* dirt dark or fresh cut bright in the grooves; often neither, the relief alone */
-	float tint = chance(r, 0.4) ? 0 : (float)unif(r, -0.45, 0.3) * fx;
+	float tint = chance(r, 0.25) ? 0 : (float)unif(r, 0.1, 0.4) * (chance(r, 0.6) ? -fx : fx);
+	/* dot-peen craters are too small for their shading to show: they read by the dark in
+	 * them */
+	if (dots)
+		tint = -(float)unif(r, 0.25, 0.5) * fx;
 	float soft = (float)unif(r, 0.6, 2.0);
 
 	plane_new(&alb, w, h);
@@ -985,11 +1254,11 @@ static int render(const struct ocr_synth *s, struct rng *r, const int32_t *t, si
 	struct plane mask, canvas, out;
 
 	fi = font >= 0 ? (int)font : (int)rng_below(r, s->nfonts);
-	draw_mask(s, r, t, n, fi, ch, &mask);
+	bool dots = draw_mask(s, r, t, n, fi, ch, &mask);
 	warp(s, r, &mask);
 	plane_new(&canvas, mask.w, ch);
 	if (fx > 0) {
-		shade(s, r, &mask, &canvas);
+		shade(s, r, &mask, dots, &canvas);
 		blur(&canvas, (float)unif(r, 0.3, 0.3 + 1.6 * fx));
 	} else {
 		for (size_t i = 0; i < (size_t)mask.w * (size_t)ch; i++)

@@ -290,8 +290,8 @@ int main(void)
 				errors += o == NULL;
 				ocr_orders_free(&o);
 			}
-			check(bad == 0 && errors >= 4, "truncated workbooks are clear errors (%d of 7)",
-			      errors);
+			check(bad == 0 && errors >= 4,
+			      "truncated workbooks are clear errors (%d of 7)", errors);
 			memset(x + len / 3, 'Z', 64);
 			write_tmp("garbled.xlsx", x, len);
 			if (ocr_orders_load(&o, write_tmp("garbled.xlsx", x, len), NULL, &e) < 0)

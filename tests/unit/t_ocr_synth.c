@@ -149,6 +149,13 @@ int main(void)
 			}
 		check(blank == 0, "every character inks with every font (%d blank)", blank);
 		check(own > 0, "fonts draw characters themselves (%d)", own);
+		for (size_t f = 0; f < ocr_synth_nfonts(clean); f++)
+			if (strstr(ocr_synth_font_path(clean, f), "osifont"))
+				/* osifont maps Ё and Э to a box: they come from another font */
+				check(!ocr_synth_font_has(clean, f, 0x0401) &&
+					  !ocr_synth_font_has(clean, f, 0x042D) &&
+					  ocr_synth_font_has(clean, f, 0x0416),
+				      "a font's box glyphs are not taken for letters");
 		check(ocr_synth_render(clean, 1, "AB", 99, &b, &e) < 0 && e.code == DYN_EUSAGE,
 		      "font index out of range: %s", e.msg);
 		check(ocr_synth_render(clean, 1, "ABw", -1, &b, &e) < 0 && e.code == DYN_EUSAGE &&
