@@ -108,20 +108,6 @@ static double indel(int32_t c)
 	return is_sep(c) ? SEP_COST : 1;
 }
 
-/* a and b folded already. */
-static double sub_cost(int32_t a, int32_t b)
-{
-	int ga;
-	if (a == b)
-		return 0;
-	if (is_sep(a) && is_sep(b))
-		return SEP_SUB;
-	ga = confusion_group(a);
-	if (ga && ga == confusion_group(b))
-		return CONFUSE_COST;
-	return 1;
-}
-
 static double weight(const int32_t *a, size_t n)
 {
 	double w = 0;
@@ -130,22 +116,45 @@ static double weight(const int32_t *a, size_t n)
 	return w;
 }
 
-/* Levenshtein with the costs above over folded keys, two rows of the table. */
+/* Levenshtein with the costs above over folded keys, two rows of the table; each character's
+ * separator flag and confusion group looked up once. */
 static double dist(const int32_t *a, size_t na, const int32_t *b, size_t nb)
 {
-	double prev[KEY_MAX + 1], cur[KEY_MAX + 1];
+	double prev[KEY_MAX + 1], cur[KEY_MAX + 1], ia[KEY_MAX], ib[KEY_MAX];
+	signed char ga[KEY_MAX], gb[KEY_MAX];
 	if (na > KEY_MAX)
 		na = KEY_MAX;
 	if (nb > KEY_MAX)
 		nb = KEY_MAX;
+	/* group: -1 separator, 0 none, else the confusion group */
+	for (size_t i = 0; i < na; i++) {
+		ia[i] = indel(a[i]);
+		ga[i] = (signed char)(is_sep(a[i]) ? -1 : confusion_group(a[i]));
+	}
+	for (size_t j = 0; j < nb; j++) {
+		ib[j] = indel(b[j]);
+		gb[j] = (signed char)(is_sep(b[j]) ? -1 : confusion_group(b[j]));
+	}
 	prev[0] = 0;
 	for (size_t j = 1; j <= nb; j++)
-		prev[j] = prev[j - 1] + indel(b[j - 1]);
+		prev[j] = prev[j - 1] + ib[j - 1];
 	for (size_t i = 1; i <= na; i++) {
-		cur[0] = prev[0] + indel(a[i - 1]);
+		int32_t ca = a[i - 1];
+		signed char g = ga[i - 1];
+		cur[0] = prev[0] + ia[i - 1];
 		for (size_t j = 1; j <= nb; j++) {
-			double d = prev[j - 1] + sub_cost(a[i - 1], b[j - 1]);
-			double del = prev[j] + indel(a[i - 1]), ins = cur[j - 1] + indel(b[j - 1]);
+			double sub, d, del, ins;
+			if (ca == b[j - 1])
+				sub = 0;
+			else if (g == -1 && gb[j - 1] == -1)
+				sub = SEP_SUB;
+			else if (g > 0 && g == gb[j - 1])
+				sub = CONFUSE_COST;
+			else
+				sub = 1;
+			d = prev[j - 1] + sub;
+			del = prev[j] + ia[i - 1];
+			ins = cur[j - 1] + ib[j - 1];
 			if (del < d)
 				d = del;
 			if (ins < d)
@@ -950,14 +959,6 @@ struct cand {
 	size_t row, hits;
 };
 
-static int cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	if (x->hits != y->hits)
-		return x->hits > y->hits ? -1 : 1;
-	return x->row < y->row ? -1 : x->row > y->row;
-}
-
 static int cmp_match(const void *a, const void *b)
 {
 	const struct ocr_match *x = a, *y = b;
@@ -972,15 +973,20 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Rows sharing the most 3-grams with the query keys, at most cap of them, in *c. */
+/* Rows sharing the most 3-grams with the query keys, at most cap of them, best first (ties in
+ * table order), in *c. Counts in an array over the rows, then rows bucketed by count: no sort
+ * of the (possibly long) posting lists. */
 static size_t shortlist(const struct ocr_orders *o, const int32_t *const *q, const size_t *qn,
 			size_t nq, size_t cap, struct cand **c)
 {
 	uint64_t g[2 * (KEY_MAX + 2)] = {0};
-	size_t ng = 0, *rows = NULL, nrows = 0, rows_alloc = 0, nc = 0;
+	size_t ng = 0, *touched = NULL, nt = 0, t_alloc = 0, nc = 0, maxhits = 0;
+	uint16_t *count;
+	size_t *start, *fill;
 	for (size_t i = 0; i < nq; i++)
 		ng += grams(q[i], qn[i], g + ng);
 	qsort(g, ng, sizeof(*g), cmp_u64);
+	count = xcalloc(o->nrows ? o->nrows : 1, sizeof(*count));
 	for (size_t i = 0; i < ng; i++) {
 		size_t lo = 0, hi = o->npost;
 		if (i && g[i] == g[i - 1])
@@ -993,24 +999,42 @@ static size_t shortlist(const struct ocr_orders *o, const int32_t *const *q, con
 				hi = mid;
 		}
 		for (; lo < o->npost && o->post[lo].gram == g[i]; lo++) {
-			ALLOC_GROW(rows, nrows + 1, rows_alloc);
-			rows[nrows++] = o->post[lo].row;
-		}
-	}
-	*c = xmallocarray(nrows ? nrows : 1, sizeof(**c));
-	if (nrows) {
-		qsort(rows, nrows, sizeof(*rows), cmp_u64);
-		for (size_t i = 0; i < nrows; i++) {
-			if (nc && (*c)[nc - 1].row == rows[i]) {
-				(*c)[nc - 1].hits++;
-				continue;
+			size_t r = o->post[lo].row;
+			if (!count[r]++) {
+				ALLOC_GROW(touched, nt + 1, t_alloc);
+				touched[nt++] = r;
 			}
-			(*c)[nc].row = rows[i];
-			(*c)[nc++].hits = 1;
+			if (count[r] > maxhits)
+				maxhits = count[r];
 		}
-		qsort(*c, nc, sizeof(**c), cmp_cand);
 	}
-	free(rows);
+	/* rows in table order within each count: a counting sort of touched, sorted by row */
+	if (nt > o->nrows / 8) {
+		nt = 0;
+		for (size_t r = 0; r < o->nrows; r++)
+			if (count[r])
+				touched[nt++] = r;
+	} else {
+		qsort(touched, nt, sizeof(*touched), cmp_u64);
+	}
+	start = xcalloc(maxhits + 2, sizeof(*start));
+	fill = xcalloc(maxhits + 2, sizeof(*fill));
+	for (size_t i = 0; i < nt; i++)
+		start[maxhits - count[touched[i]] + 1]++;
+	for (size_t h = 1; h <= maxhits + 1; h++)
+		start[h] += start[h - 1];
+	*c = xmallocarray(nt ? nt : 1, sizeof(**c));
+	for (size_t i = 0; i < nt; i++) {
+		size_t b = maxhits - count[touched[i]];
+		struct cand *d = &(*c)[start[b] + fill[b]++];
+		d->row = touched[i];
+		d->hits = count[touched[i]];
+	}
+	nc = nt;
+	free(start);
+	free(fill);
+	free(touched);
+	free(count);
 	return nc < cap ? nc : cap;
 }
 

@@ -678,11 +678,13 @@ static float bilinear(const struct plane *pl, float x, float y)
 	       fy * ((1 - fx) * at(pl, x0, y0 + 1) + fx * at(pl, x0 + 1, y0 + 1));
 }
 
-/* Separable Gaussian blur in place (edges clamped); sigma in pixels, nothing below 0.2. */
+/* Separable Gaussian blur in place (edges clamped); sigma in pixels, nothing below 0.2. Both
+ * passes run along rows (the vertical one adds whole rows), so that they stay in cache and
+ * vectorize. */
 static void blur(struct plane *pl, float sigma)
 {
 	int rad = (int)ceilf(3 * sigma), w = pl->w, h = pl->h;
-	float *k, *tmp;
+	float *k, *tmp, *row;
 	float sum = 0;
 	if (sigma < 0.2f)
 		return;
@@ -693,31 +695,33 @@ static void blur(struct plane *pl, float sigma)
 		sum += k[i + rad] = expf(-(float)(i * i) / (2 * sigma * sigma));
 	for (int i = 0; i <= 2 * rad; i++)
 		k[i] /= sum;
-	tmp = xmallocarray((size_t)(w > h ? w : h), sizeof(float));
+	/* horizontal: each row copied with rad clamped pixels at both ends */
+	row = xmallocarray((size_t)(w + 2 * rad), sizeof(float));
 	for (int y = 0; y < h; y++) {
-		float *row = pl->p + (size_t)y * (size_t)w;
+		float *p = pl->p + (size_t)y * (size_t)w;
+		for (int x = 0; x < w + 2 * rad; x++)
+			row[x] = p[x < rad ? 0 : x - rad >= w ? w - 1 : x - rad];
 		for (int x = 0; x < w; x++) {
 			float acc = 0;
-			for (int i = -rad; i <= rad; i++) {
-				int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i;
-				acc += k[i + rad] * row[xx];
-			}
-			tmp[x] = acc;
+			for (int i = 0; i <= 2 * rad; i++)
+				acc += k[i] * row[x + i];
+			p[x] = acc;
 		}
-		memcpy(row, tmp, (size_t)w * sizeof(float));
 	}
-	for (int x = 0; x < w; x++) {
-		for (int y = 0; y < h; y++) {
-			float acc = 0;
-			for (int i = -rad; i <= rad; i++) {
-				int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
-				acc += k[i + rad] * pl->p[(size_t)yy * (size_t)w + (size_t)x];
-			}
-			tmp[y] = acc;
+	free(row);
+	/* vertical: output row y is the weighted sum of input rows y - rad .. y + rad */
+	tmp = xcalloc((size_t)w * (size_t)h, sizeof(float));
+	for (int y = 0; y < h; y++) {
+		float *o = tmp + (size_t)y * (size_t)w;
+		for (int i = -rad; i <= rad; i++) {
+			int yy = y + i < 0 ? 0 : y + i >= h ? h - 1 : y + i;
+			const float *in = pl->p + (size_t)yy * (size_t)w;
+			float kk = k[i + rad];
+			for (int x = 0; x < w; x++)
+				o[x] += kk * in[x];
 		}
-		for (int y = 0; y < h; y++)
-			pl->p[(size_t)y * (size_t)w + (size_t)x] = tmp[y];
 	}
+	memcpy(pl->p, tmp, (size_t)w * (size_t)h * sizeof(float));
 	free(k);
 	free(tmp);
 }
@@ -730,6 +734,7 @@ static void add_noise(struct plane *pl, struct rng *r, float cx, float cy, float
 	float c = cosf(angle), sn = sinf(angle);
 	float diag = sqrtf((float)pl->w * (float)pl->w + (float)pl->h * (float)pl->h);
 	int nu = (int)(diag / cx) + 3, nv = (int)(diag / cy) + 3;
+	float icx = 1 / cx, icy = 1 / cy;
 	float *lat;
 	if ((size_t)nu * (size_t)nv > ((size_t)1 << 24))
 		return; /* cells too fine for this canvas: not worth the memory */
@@ -739,8 +744,8 @@ static void add_noise(struct plane *pl, struct rng *r, float cx, float cy, float
 	for (int y = 0; y < pl->h; y++)
 		for (int x = 0; x < pl->w; x++) {
 			/* lattice coordinates of the pixel, shifted so that they are >= 0 */
-			float u = ((float)x * c + (float)y * sn) / cx + diag / cx + 1;
-			float v = (-(float)x * sn + (float)y * c) / cy + diag / cy + 1;
+			float u = ((float)x * c + (float)y * sn) * icx + diag * icx + 1;
+			float v = (-(float)x * sn + (float)y * c) * icy + diag * icy + 1;
 			int iu = (int)u, iv = (int)v;
 			float fu = u - (float)iu, fv = v - (float)iv, a, b;
 			if (iu < 0 || iv < 0 || iu + 1 >= nu || iv + 1 >= nv)
@@ -1211,14 +1216,14 @@ static void shade(const struct ocr_synth *s, struct rng *r, struct plane *mask, 
 		free(dv.p);
 	}
 	blur(&hf, soft);
-	for (int y = 0; y < h; y++)
+	for (int y = 0; y < h; y++) {
+		const float *hr = hf.p + (size_t)y * (size_t)w;
+		const float *up = y > 0 && y < h - 1 ? hr - w : hr,
+			    *dn = y > 0 && y < h - 1 ? hr + w : hr;
 		for (int x = 0; x < w; x++) {
-			float gxv = (at(&hf, x + 1, y) - at(&hf, x - 1, y)) * 0.5f * relief;
-			float gyv = (at(&hf, x, y + 1) - at(&hf, x, y - 1)) * 0.5f * relief;
-			if (x == 0 || x == w - 1)
-				gxv = 0;
-			if (y == 0 || y == h - 1)
-				gyv = 0;
+			float gxv =
+			    x > 0 && x < w - 1 ? (hr[x + 1] - hr[x - 1]) * 0.5f * relief : 0;
+			float gyv = (dn[x] - up[x]) * 0.5f * relief;
 			/* normal (-gx, -gy, 1), light (lx, ly, lz); flat ground shades to 1 */
 			float nl = (-gxv * lx - gyv * ly + lz) / sqrtf(gxv * gxv + gyv * gyv + 1);
 			float sh = nl / lz;
@@ -1227,6 +1232,7 @@ static void shade(const struct ocr_synth *s, struct rng *r, struct plane *mask, 
 				sh = 0.05f;
 			img->p[i] = alb.p[i] * (0.35f + 0.65f * sh) + tint * groove.p[i];
 		}
+	}
 	if (chance(r, 0.35 * fx)) {
 		/* glare: a bright blob of the flash or a window */
 		float gx0 = (float)unif(r, 0, w), gy0 = (float)unif(r, 0, h);
@@ -1270,7 +1276,8 @@ static int render(const struct ocr_synth *s, struct rng *r, const int32_t *t, si
 			float acc = 0;
 			for (int j = 0; j < OS; j++)
 				for (int i = 0; i < OS; i++)
-					acc += at(&canvas, x * OS + i, y * OS + j);
+					acc += canvas.p[(size_t)(y * OS + j) * (size_t)canvas.w +
+							(size_t)(x * OS + i)];
 			out.p[(size_t)y * (size_t)out.w + (size_t)x] = acc / (OS * OS);
 		}
 	if (fx > 0) {
