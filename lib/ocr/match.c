@@ -286,7 +286,7 @@ static int map_header(const char *const *names, size_t n, const struct ocr_order
 				if (!strcmp(aliases[k][q], h.buf))
 					col[k] = (long)j;
 		}
-		if (col[k] < 0 && required[k])
+		if (col[k] < 0 && (required[k] || (opts && opts->names[k])))
 			strbuf_addf(&miss, "%s\"%s\"", miss.len ? ", " : "",
 				    opts && opts->names[k] ? opts->names[k] : col_names[k]);
 	}
@@ -792,11 +792,11 @@ static int load_xlsx(struct ocr_orders *o, const char *path, const struct ocr_or
 				names = xcalloc((size_t)maxc + 1, sizeof(*names));
 				for (size_t i = 0; i < nc; i++)
 					names[ccol[i]] = rowtext.buf + cofs[i];
-				ret = map_header(names, (size_t)maxc + 1, opts, col, path, e);
+				int mapped =
+				    map_header(names, (size_t)maxc + 1, opts, col, path, e);
 				free(names);
-				if (ret < 0)
+				if (mapped < 0)
 					goto out;
-				ret = -1;
 				header_done = true;
 			} else {
 				const char *f[OCR_NCOLS] = {0};
@@ -839,7 +839,8 @@ static int cmp_post(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
-#define GRAM_EDGE 0x1FFFFF /* the padding at both ends of a key, so that short keys have grams */
+#define GRAM_EDGE  0x1FFFFF /* the padding at both ends of a key, so that short keys have grams */
+#define SERIAL_TAG ((uint64_t)1 << 63) /* grams use 63 bits: this one marks a serial's */
 
 /* The 3-grams of a folded key: separators dropped, confusion groups merged, padded. */
 static size_t grams(const int32_t *k, size_t n, uint64_t *out)
@@ -872,11 +873,13 @@ static void build_index(struct ocr_orders *o)
 			o->kofs[r][part] = o->nkeys;
 			o->klen[r][part] = n;
 			o->nkeys += n;
-			if (part == 0) {
+			/* serial grams too, tagged apart: among many parts of one article the
+			 * serial decides which rows make the shortlist */
+			{
 				size_t ng = grams(k, n, g);
 				ALLOC_GROW(o->post, o->npost + ng, alloc);
 				for (size_t i = 0; i < ng; i++) {
-					o->post[o->npost + i].gram = g[i];
+					o->post[o->npost + i].gram = g[i] | (part ? SERIAL_TAG : 0);
 					o->post[o->npost + i].row = r;
 				}
 				o->npost += ng;
@@ -885,7 +888,7 @@ static void build_index(struct ocr_orders *o)
 	}
 	if (o->npost)
 		qsort(o->post, o->npost, sizeof(*o->post), cmp_post);
-	/* a gram twice in one article counts once */
+	/* a gram twice in one key counts once */
 	{
 		size_t w = 0;
 		for (size_t i = 0; i < o->npost; i++)
@@ -977,14 +980,19 @@ static int cmp_u64(const void *a, const void *b)
  * table order), in *c. Counts in an array over the rows, then rows bucketed by count: no sort
  * of the (possibly long) posting lists. */
 static size_t shortlist(const struct ocr_orders *o, const int32_t *const *q, const size_t *qn,
-			size_t nq, size_t cap, struct cand **c)
+			const bool *serial, size_t nq, size_t cap, struct cand **c)
 {
-	uint64_t g[2 * (KEY_MAX + 2)] = {0};
+	uint64_t g[3 * (KEY_MAX + 2)] = {0};
 	size_t ng = 0, *touched = NULL, nt = 0, t_alloc = 0, nc = 0, maxhits = 0;
 	uint16_t *count;
 	size_t *start, *fill;
-	for (size_t i = 0; i < nq; i++)
-		ng += grams(q[i], qn[i], g + ng);
+	for (size_t i = 0; i < nq; i++) {
+		size_t k = grams(q[i], qn[i], g + ng);
+		if (serial[i])
+			for (size_t j = ng; j < ng + k; j++)
+				g[j] |= SERIAL_TAG;
+		ng += k;
+	}
 	qsort(g, ng, sizeof(*g), cmp_u64);
 	count = xcalloc(o->nrows ? o->nrows : 1, sizeof(*count));
 	for (size_t i = 0; i < ng; i++) {
@@ -1082,9 +1090,10 @@ int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct 
 			break;
 		}
 	{
-		const int32_t *q[2] = {whole, art};
-		size_t qn[2] = {nw, na};
-		nsel = shortlist(o, q, qn, split ? 2 : 1, cap, &c);
+		const int32_t *q[3] = {whole, art, ser};
+		size_t qn[3] = {nw, na, ns};
+		const bool serial[3] = {false, false, true};
+		nsel = shortlist(o, q, qn, serial, split ? 3 : 1, cap, &c);
 	}
 	if (!nsel) {
 		/* nothing in common with any article: score every row of a small table, so that

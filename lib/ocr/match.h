@@ -27,7 +27,8 @@ struct ocr_orders_opts {
 	 *   name:    name, наименование, название, деталь
 	 *   order:   order, заказ, номер заказа, № заказа
 	 *   station: station, станция, участок, установка, unit
-	 * article, serial and order are required; name and station may be missing (""). */
+	 * article, serial and order are required; name and station may be missing (""), unless
+	 * named here. */
 	const char *names[OCR_NCOLS];
 };
 
@@ -82,8 +83,9 @@ struct ocr_match {
  * the serial (a space lost or misplaced); the whole text as the article with no serial read,
  * which scores at most 1 - w (0.7 by default: above the default threshold, so an article
  * read without its serial still finds the rows of that article, tied). Only the shortlist
- * (rows sharing the most 3-grams of the article key, confusion groups merged) is scored; when
- * no row shares one, every row of a table up to 20000 rows is. Errors (DYN_EUSAGE): invalid
+ * (rows sharing the most 3-grams with the reading, article and serial grams counted apart,
+ * confusion groups merged) is scored; when no row shares one, every row of a table up to
+ * 20000 rows is. Errors (DYN_EUSAGE): invalid
  * UTF-8 in text. */
 int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct ocr_match_opts *mo,
 		     struct ocr_match *out, size_t *n, struct err *e);

@@ -226,6 +226,35 @@ int main(void)
 		      "a missing file: %s", e.msg);
 	}
 
+	/* many parts of one article: the serial brings the right one into the shortlist */
+	{
+		struct strbuf big = STRBUF_INIT;
+		strbuf_adds(&big, "article,serial,order\n");
+		for (int i = 1; i <= 600; i++)
+			strbuf_addf(&big, "АБ-17.05,%d,Z-%d\n", 1000 + i, i);
+		check(ocr_orders_load(&o, write_tmp("big.csv", big.buf, big.len), NULL, &e) == 0,
+		      "600 parts of one article");
+		if (o) {
+			struct ocr_match_opts mo = {.shortlist = 50};
+			check(ocr_orders_match(o, "AB-I7.O5 1587", &mo, m, &n, &e) == 0 && n >= 1 &&
+				  !strcmp(ocr_orders_row(o, m[0].row)->f[OCR_ORDER], "Z-587"),
+			      "serial 1587 found among 600 rows of its article with a shortlist of "
+			      "50 (%s)",
+			      n ? ocr_orders_row(o, m[0].row)->f[OCR_ORDER] : "none");
+			ocr_orders_free(&o);
+		}
+		strbuf_release(&big);
+	}
+	{
+		/* a column named by the caller must be there, even an optional one */
+		static const char en[] = "Article,Serial,Order\nAB-1,5,P1\n";
+		opts.names[OCR_STATION] = "Цех";
+		check(ocr_orders_load(&o, write_tmp("en2.csv", en, strlen(en)), &opts, &e) < 0 &&
+			  strstr(e.msg, "missing column \"Цех\""),
+		      "a named optional column missing: %s", e.msg);
+		memset(&opts, 0, sizeof(opts));
+	}
+
 	/* XLSX */
 	check(ocr_orders_load(&o, "../testdata/ocr/orders.xlsx", NULL, &e) == 0,
 	      "load orders.xlsx: %s", e.msg);
