@@ -133,6 +133,37 @@ int ocr_alphabet_check(const struct ocr_alphabet *a, const char *text, const cha
 	return 0;
 }
 
+int ocr_alphabet_encode(const struct ocr_alphabet *a, const char *text, int *idx, size_t cap,
+			size_t *n, const char *what, struct err *e)
+{
+	size_t len = strlen(text), i = 0, k = 0;
+	*n = 0;
+	if (ocr_alphabet_check(a, text, what, e) < 0)
+		return -1;
+	while (i < len) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t m = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+						      (utf8proc_ssize_t)(len - i), &cp);
+		if (k == cap)
+			return err_set(e, DYN_EDATA, "%s: longer than %zu characters", what, cap);
+		idx[k++] = (int)ocr_alphabet_index(a, cp);
+		i += (size_t)m;
+	}
+	*n = k;
+	return 0;
+}
+
+void ocr_alphabet_decode(const struct ocr_alphabet *a, const int *idx, size_t n, struct strbuf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char u[8];
+		if (idx[i] < 0 || (size_t)idx[i] >= a->n)
+			continue;
+		strbuf_add(out, u,
+			   (size_t)utf8proc_encode_char(a->cp[idx[i]], (utf8proc_uint8_t *)u));
+	}
+}
+
 /* ---- fonts and the generator ---- */
 
 /* A Hershey glyph: strokes as points in font units (y down), pen lifts marked by HPEN_UP. */
@@ -635,6 +666,13 @@ static void add_utf8(struct strbuf *sb, const int32_t *t, size_t n)
 		utf8proc_ssize_t k = utf8proc_encode_char(t[i], (utf8proc_uint8_t *)u);
 		strbuf_add(sb, u, (size_t)k);
 	}
+}
+
+uint64_t ocr_synth_seed(uint64_t run, uint64_t index)
+{
+	uint64_t x = run;
+	x = rng_splitmix64(&x) ^ index;
+	return rng_splitmix64(&x);
 }
 
 void ocr_synth_text(const struct ocr_synth *s, uint64_t seed, struct strbuf *out)

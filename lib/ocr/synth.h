@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/strbuf.h"
 #include "io/image.h"
 
 /* The characters a recognizer reads, in a fixed order (its class order after the CTC blank).
@@ -36,8 +37,21 @@ long ocr_alphabet_index(const struct ocr_alphabet *a, int32_t cp);
 int ocr_alphabet_check(const struct ocr_alphabet *a, const char *text, const char *what,
 		       struct err *e);
 
+/* Labels for CTC: the alphabet index of each character of the UTF-8 text into idx (at most
+ * cap of them; *n set), 0-based (a network that puts its blank at 0 adds 1). Errors
+ * (DYN_EDATA, what prefixing): as ocr_alphabet_check, and a text longer than cap characters. */
+int ocr_alphabet_encode(const struct ocr_alphabet *a, const char *text, int *idx, size_t cap,
+			size_t *n, const char *what, struct err *e);
+/* Appends the characters of alphabet indices idx[0..n) to out (an index out of range is
+ * skipped): a decoded line's text. */
+void ocr_alphabet_decode(const struct ocr_alphabet *a, const int *idx, size_t n,
+			 struct strbuf *out);
+
 /* Fonts tried when ocr_synth_opts.fonts is NULL: those of them that exist are used (Debian
- * packages fonts-dejavu-core, fonts-osifont, fonts-ocr-a, fonts-ocr-b). NULL-terminated. */
+ * packages fonts-dejavu-core, fonts-osifont, fonts-ocr-a, fonts-ocr-b and the Hershey stroke
+ * fonts of hershey-fonts-data). NULL-terminated. A .jhf path is read as a Hershey font (glyphs
+ * in ASCII order; files named cyrilc* hold А..Щ where A..Z are), any other as TrueType or
+ * OpenType. */
 extern const char *const ocr_default_fonts[];
 
 struct ocr_synth_opts {
@@ -56,7 +70,12 @@ struct ocr_synth_opts {
 
 /* A generator: fonts loaded once, then any number of lines, each decided by its own seed.
  * Heap object: ocr_synth_new / ocr_synth_free. A const generator is only read by
- * ocr_synth_line and ocr_synth_render, so threads may share one. */
+ * ocr_synth_line and ocr_synth_render, so threads may share one.
+ *
+ * For training (dyn fit ocr): one generator for the run, with the model's alphabet and line
+ * height; sample i of the synthetic set is ocr_synth_line(s, ocr_synth_seed(seed, i), ...),
+ * made in whichever thread needs it (par_for): a line depends on its seed alone, so the
+ * training set is the same for any thread count, and a held-out set is another run seed. */
 struct ocr_synth;
 
 /* Checks the options and loads the fonts. Errors: an option out of range or a bad alphabet
@@ -72,6 +91,10 @@ size_t ocr_synth_nfonts(const struct ocr_synth *s);
 const char *ocr_synth_font_path(const struct ocr_synth *s, size_t i);
 /* True when font i draws cp itself (not through a fallback font). */
 bool ocr_synth_font_has(const struct ocr_synth *s, size_t i, int32_t cp);
+
+/* The seed of sample index of the synthetic set of run seed run: the two mixed through
+ * splitmix64, so that neighbouring indices and runs give unrelated lines. */
+uint64_t ocr_synth_seed(uint64_t run, uint64_t index);
 
 /* The text of a marking line drawn from seed alone: an article (letter prefix, digit groups
  * joined by '.', '-' or '/') and mostly a serial after a space, or now and then characters of

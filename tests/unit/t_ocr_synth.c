@@ -1,6 +1,8 @@
 /* Unit tests of the synthetic marking lines (lib/ocr/synth): determinism from the seed, glyph ink
  * for every character with every font, texts within the alphabet, sizes, font errors.
  * OCR_SYNTH_DUMP=DIR writes samples there as PNG (a look at what training sees). */
+#include <unistd.h>
+
 #include <utf8proc.h>
 
 #include "base/base.h"
@@ -30,6 +32,21 @@ static void dump(const struct ocr_synth *s, const char *dir, int n)
 		free(text);
 	}
 	img_release(&im);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+		buf = xmalloc((size_t)n);
+		*len = fread(buf, 1, (size_t)n, f);
+	}
+	fclose(f);
+	return buf;
 }
 
 /* Darkest pixel of a clean rendering (dark text on light ground). */
@@ -62,6 +79,55 @@ int main(void)
 		const char *dir = getenv("OCR_SYNTH_DUMP");
 		if (dir)
 			dump(s, dir, 40);
+	}
+
+	/* CTC labels and back */
+	{
+		const struct ocr_alphabet *ab = ocr_synth_alphabet(s);
+		int idx[8];
+		size_t n = 0;
+		struct strbuf back = STRBUF_INIT;
+		check(ocr_alphabet_encode(ab, "АМ1.7 Z", idx, 8, &n, "label", &e) == 0 && n == 7 &&
+			  idx[2] == 1 && idx[3] == 11 && idx[4] == 7 && idx[5] == 13,
+		      "encode to alphabet indices");
+		ocr_alphabet_decode(ab, idx, n, &back);
+		check(!strcmp(back.buf, "АМ1.7 Z"), "decode gives the text back (%s)", back.buf);
+		check(ocr_alphabet_encode(ab, "АМж", idx, 8, &n, "x.csv:3", &e) < 0 &&
+			  !strcmp(e.msg, "x.csv:3: 'ж' (U+0436) is not in the alphabet"),
+		      "a label outside the alphabet: %s", e.msg);
+		check(ocr_alphabet_encode(ab, "123456789", idx, 8, &n, "l", &e) < 0 &&
+			  strstr(e.msg, "longer than 8"),
+		      "a label too long: %s", e.msg);
+		check(ocr_synth_seed(1, 0) != ocr_synth_seed(1, 1) &&
+			  ocr_synth_seed(1, 0) != ocr_synth_seed(2, 0) &&
+			  ocr_synth_seed(7, 9) == ocr_synth_seed(7, 9),
+		      "sample seeds");
+		strbuf_release(&back);
+	}
+
+	/* PNG written reads back */
+	{
+		char path[4200];
+		struct img back;
+		size_t len = 0;
+		char *buf;
+		img_init(&back);
+		snprintf(path, sizeof(path), "%s/t_ocr_synth.%d.png",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+		check(ocr_synth_line(s, 5, &a, &ta, &e) == 0 && ocr_png_write(&a, path, &e) == 0,
+		      "write a PNG: %s", e.msg);
+		buf = slurp(path, &len);
+		check(buf && img_decode(&back, buf, len, 1, path, &e) == 0 && back.w == a.w &&
+			  back.h == a.h && !memcmp(back.px, a.px, a.w * a.h),
+		      "the PNG reads back to the same pixels");
+		free(buf);
+		free(ta);
+		ta = NULL;
+		unlink(path);
+		img_release(&back);
+		check(ocr_png_write(&a, "/nonexistent/dir/x.png", &e) < 0 && e.code == DYN_EDATA &&
+			  strstr(e.msg, "\"/nonexistent/dir/x.png\""),
+		      "an unwritable PNG path: %s", e.msg);
 	}
 
 	/* determinism */
