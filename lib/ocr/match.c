@@ -864,12 +864,15 @@ static void build_index(struct ocr_orders *o)
 	size_t alloc = 0;
 	o->kofs = xmallocarray(o->nrows ? o->nrows : 1, sizeof(*o->kofs));
 	o->klen = xmallocarray(o->nrows ? o->nrows : 1, sizeof(*o->klen));
+	/* never NULL, even when every key is empty (an article of separators only) */
+	ALLOC_GROW(o->keys, 1, o->keys_alloc);
 	for (size_t r = 0; r < o->nrows; r++) {
 		for (int part = 0; part < 2; part++) {
 			const char *f = o->rows[r].f[part == 0 ? OCR_ARTICLE : OCR_SERIAL];
 			size_t n = key(f, k, KEY_MAX);
 			ALLOC_GROW(o->keys, o->nkeys + n, o->keys_alloc);
-			memcpy(o->keys + o->nkeys, k, n * sizeof(*k));
+			if (n)
+				memcpy(o->keys + o->nkeys, k, n * sizeof(*k));
 			o->kofs[r][part] = o->nkeys;
 			o->klen[r][part] = n;
 			o->nkeys += n;
@@ -1022,7 +1025,7 @@ static size_t shortlist(const struct ocr_orders *o, const int32_t *const *q, con
 		for (size_t r = 0; r < o->nrows; r++)
 			if (count[r])
 				touched[nt++] = r;
-	} else {
+	} else if (nt) {
 		qsort(touched, nt, sizeof(*touched), cmp_u64);
 	}
 	start = xcalloc(maxhits + 2, sizeof(*start));
@@ -1132,7 +1135,8 @@ int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct 
 		if (m.score >= thr || thr < 0)
 			res[nres++] = m;
 	}
-	qsort(res, nres, sizeof(*res), cmp_match);
+	if (nres)
+		qsort(res, nres, sizeof(*res), cmp_match);
 	*n = nres < top_k ? nres : top_k;
 	memcpy(out, res, *n * sizeof(*out));
 	free(res);

@@ -337,7 +337,17 @@ int main(void)
 		  e.code == DYN_EDATA && strstr(e.msg, "sheet1.xml: broken XML"),
 	      "a sheet cut inside a tag: %s", e.msg);
 	{
+		static const char seps[] = "article,serial,order\n--.,,Z-1\n";
 		static const char hdr[] = "article,serial,order\n";
+		check(ocr_orders_load(&o, write_tmp("seps.csv", seps, strlen(seps)), NULL, &e) ==
+			      0 &&
+			  ocr_orders_count(o) == 1,
+		      "an article of separators only, no serial");
+		if (o) {
+			check(ocr_orders_match(o, "12 3", NULL, m, &n, &e) == 0 && n == 0,
+			      "... matches nothing");
+			ocr_orders_free(&o);
+		}
 		check(ocr_orders_load(&o, write_tmp("empty.csv", hdr, strlen(hdr)), NULL, &e) ==
 			      0 &&
 			  ocr_orders_count(o) == 0,
