@@ -97,6 +97,11 @@ f_y4m)
 	printf '\001W9 H2 F25:1 C411\n' >"$dir/411"
 	frame "$dir/411" 30
 	;;
+f_orders)
+	prefix 000 "$t/ocr/orders.csv" "$dir/orders.csv"
+	printf '\001<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>AB&amp;12.3</t></is></c><c r="B2"><v>29</v></c><c t="s"><v>3</v></c></row><!-- c --><row><c t="b"><v>1</v></c><c><v>7</v></c><c><![CDATA[x]]></c></row></sheetData></worksheet>' >"$dir/sheet"
+	printf '\002<?xml version="1.0"?><sst count="4"><si><t>Артикул</t></si><si><r><t>Серийный </t></r><r><t>номер</t></r></si><si><t xml:space="preserve">Заказ</t><rPh><t>x</t></rPh></si><si><t>AB&#45;12&#x2e;3</t></si></sst>' >"$dir/shared"
+	;;
 *)
 	echo "seeds.sh: no such target: $name" >&2
 	exit 2
