@@ -73,7 +73,7 @@ static void against_sklearn(const struct csr *X, const int *y, size_t k, double 
 			    const double *coef, const double *icpt, double ll, const char *name)
 {
 	size_t kp = k == 2 ? 1 : k, nw = kp * (ML_D + 1);
-	struct mlogit_opts o = {.C = C, .weight = cw, .tol = 1e-10, .max_iter = 200, .threads = 2};
+	struct mlogit_opts o = {.C = C, .weight = cw, .tol = 1e-9, .max_iter = 200, .threads = 2};
 	struct mlogit_info info;
 	struct err e = ERR_INIT;
 	double *W = xcalloc(nw, sizeof(*W));
@@ -83,7 +83,7 @@ static void against_sklearn(const struct csr *X, const int *y, size_t k, double 
 	double dw = max_diff(W, coef, icpt, kp);
 	check(dw < 1e-6, "%s: weights equal scikit-learn's (max diff %.2g)", name, dw);
 	double l = logloss(X, y, k, W, cw);
-	check_close(l, ll, 1e-9, "%s: training log-loss %.12f equals scikit-learn's %.12f", name, l,
+	check_close(l, ll, 1e-8, "%s: training log-loss %.12f equals scikit-learn's %.12f", name, l,
 		    ll);
 	free(W);
 }
@@ -154,26 +154,26 @@ int main(void)
 		free(gm);
 	}
 
-	/* warm start: from the optimum of another problem (a subset of the rows, another C) the
-	 * solver reaches the same optimum as from zero, in fewer products; from the optimum
-	 * itself it takes no step */
+	/* warm start: from the optimum of four fifths of the rows (a held-out fit before the
+	 * refit) the solver reaches the same optimum as from zero, in fewer products; from the
+	 * optimum itself it takes no step */
 	{
 		size_t nw = ML_K * (ML_D + 1);
-		struct mlogit_opts o = {.C = 1, .tol = 1e-10, .max_iter = 200, .threads = 1};
+		struct mlogit_opts o = {.C = 1, .tol = 1e-8, .max_iter = 200, .threads = 1};
 		struct mlogit_info cold, warm, again;
 		double *W0 = xcalloc(nw, sizeof(double)), *W1 = xcalloc(nw, sizeof(double));
 		struct csr Xs;
-		size_t idx[ML_N / 2];
-		int ys[ML_N / 2];
-		for (size_t r = 0; r < ML_N / 2; r++) {
-			idx[r] = 2 * r;
-			ys[r] = ml_y[2 * r];
-		}
-		csr_subset_rows(&Xs, &X, idx, ML_N / 2);
+		size_t idx[ML_N], m = 0;
+		int ys[ML_N];
+		for (size_t r = 0; r < ML_N; r++)
+			if (r % 5) {
+				idx[m] = r;
+				ys[m++] = ml_y[r];
+			}
+		csr_subset_rows(&Xs, &X, idx, m);
 		check(mlogit_fit(&X, ml_y, ML_K, &o, W0, &cold, &e) == 0, "cold fit");
-		struct mlogit_opts os = o;
-		os.C = 2;
-		check(mlogit_fit(&Xs, ys, ML_K, &os, W1, NULL, &e) == 0, "fit on half the rows");
+		check(mlogit_fit(&Xs, ys, ML_K, &o, W1, NULL, &e) == 0,
+		      "fit on four fifths of the rows");
 		check(mlogit_fit(&X, ml_y, ML_K, &o, W1, &warm, &e) == 0, "warm fit");
 		double dw = 0;
 		for (size_t q = 0; q < nw; q++)
