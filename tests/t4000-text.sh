@@ -8,15 +8,23 @@ TK=$TESTDATA/text/tickets.csv
 show_json() { dyn models show "$1" --format json | tr -d " \t"; }
 
 expect_success 'fit text (logreg) prints the id and stores a report' '
-	dyn fit text --id lr "$TK" >out &&
+	dyn fit text --id lr --model logreg "$TK" >out &&
 	test "$(cat out)" = lr &&
 	show_json lr >show &&
+	grep -q "\"model\":\"logreg\"" show &&
+	grep -q "\"log_loss\"" show &&
+	grep -q "\"converged\":true" show &&
+	grep -q "\"warm_start\":true" show &&
 	grep -q "\"kind\":\"text\"" show &&
 	grep -q "\"features\":\[\"text\"\]" show &&
 	grep -q "\"roc_auc\"" show && grep -q "\"confusion_matrix\"" show &&
 	grep -q "\"macro_avg\"" show && grep -q "\"weighted_avg\"" show &&
 	acc=$(sed -n "s/.*\"accuracy\":\([0-9.]*\).*/\1/p" show | head -1) &&
 	awk -v a="$acc" "BEGIN { exit !(a >= 0.9) }"
+'
+expect_success 'the default model is the svm' '
+	dyn fit text --id def --test-fraction 0 "$TK" >/dev/null &&
+	show_json def | grep -q "\"model\":\"svm\""
 '
 expect_success 'fit text --model svm with the services params shape' '
 	dyn fit text --id svm --model svm --params "{\"C\": 10, \"solver\": \"lbfgs\"}" "$TK" >/dev/null &&

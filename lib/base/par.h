@@ -9,10 +9,10 @@
  *   loop's thread count (OpenBLAS splits a long dot product differently on more threads).
  * - Work that wants OpenBLAS's threads (one large product) calls BLAS outside the loops
  *   (models/logreg.c, wide problems).
- * - Work that alternates dyn's loops with BLAS calls many times a second (an L-BFGS fit whose
- *   products are dyn's loops, models/text.c) keeps OpenBLAS on one thread for its whole
- *   length with par_blas_set: after each call OpenBLAS's threads spin for a while on the cores
- *   that the next loop needs.
+ * - Work that alternates dyn's loops with BLAS calls many times a second (an iterative solver
+ *   whose products are dyn's loops and whose vector steps are BLAS calls) keeps OpenBLAS on one
+ *   thread for its whole length with par_blas_set: after each call OpenBLAS's threads spin for
+ *   a while on the cores that the next loop needs.
  * OpenBLAS's count is process-wide: dyn starts its loops from one thread at a time (loops
  * nested in a loop's jobs find one thread set already and leave it alone). */
 #ifndef DYN_BASE_PAR_H

@@ -38,6 +38,8 @@ enum train_support {
 	TRAIN_CLASSES = 1 << 3, /* labels are two or more classes */
 	TRAIN_EPOCHS = 1 << 4,	/* trains in epochs: reports each through the fit context, and
 				 * the store shows it running while it trains */
+	TRAIN_REFIT_FROM = 1 << 5, /* with TRAIN_REFIT: the refit gets the held-out split's model
+				    * as a starting point (fit_ctx.refit_from) */
 };
 
 /* A batch of inputs: n rows of d features (row-major), n texts or n cards. Borrowed. */
@@ -97,6 +99,10 @@ struct fit_ctx {
 	 * where they fit (its classes may differ: a classifier of other classes is not taken);
 	 * NULL for none. */
 	const struct model *pretrained;
+	/* Kinds with TRAIN_REFIT_FROM, in the refit on all rows after a held-out report: the model
+	 * just fit on the training split (same kind, params and classes), to start from; the refit
+	 * must reach the optimum it would reach without it. NULL otherwise. */
+	const struct model *refit_from;
 };
 
 struct model_kind;

@@ -1,6 +1,6 @@
 /* The "text" model kind: TF-IDF features of one text column (lib/text) and a linear classifier
- * on them, multinomial logistic regression (L-BFGS on the sparse matrix) or a linear SVM (dual
- * coordinate descent, one-vs-rest). */
+ * on them, multinomial logistic regression (trust-region Newton on the sparse matrix, core/mlogit)
+ * or a linear SVM (dual coordinate descent, one-vs-rest). */
 #include <math.h>
 
 #include "base/blas.h"
@@ -13,9 +13,9 @@
 #include "base/base.h"
 #include "base/par.h"
 #include "base/trace.h"
-#include "core/lbfgs.h"
 #include "core/linsvm.h"
 #include "core/mat.h"
+#include "core/mlogit.h"
 #include "core/sparse.h"
 #include "models/model.h"
 #include "store/safetensors.h"
@@ -47,11 +47,15 @@ enum { CW_NONE, CW_BALANCED };
 	"none|1-1|1-2|1-3|1-4|1-5|1-6|2-2|2-3|2-4|2-5|2-6|3-3|3-4|3-5|3-6|4-4|4-5|4-6|5-5|5-6|6-6"
 
 static const struct param_spec text_params[] = {
-    {"model", PARAM_CHOICE, "logreg", NAN, NAN, 0, "logreg|svm",
-     "classifier: logistic regression or linear SVM"},
+    /* svm by default: on real corpora it is the more accurate and the faster (bench/RESULTS.md,
+     * issue 13); logreg for calibrated probabilities */
+    {"model", PARAM_CHOICE, "svm", NAN, NAN, 0, "logreg|svm",
+     "classifier: linear SVM (faster, and more accurate on text) or logistic regression "
+     "(calibrated probabilities)"},
     {"C", PARAM_NUM, "1", 0, INFINITY, PARAM_MIN_OPEN, NULL,
      "inverse of the regularization strength"},
-    {"max_iter", PARAM_INT, "1000", 1, 1e6, 0, NULL, "iterations (passes for svm) of the solver"},
+    {"max_iter", PARAM_INT, "1000", 1, 1e6, 0, NULL,
+     "iterations of the solver (Newton iterations for logreg, passes for svm)"},
     {"tol", PARAM_NUM, "auto", 0, INFINITY, PARAM_MIN_OPEN | PARAM_OR_CHOICE, "auto",
      "stopping tolerance (auto: 1e-4 for logreg, 0.1 for svm)"},
     {"class_weight", PARAM_CHOICE, "none", NAN, NAN, 0, "none|balanced",
@@ -71,8 +75,9 @@ static const struct param_spec text_params[] = {
      "invalid UTF-8 in a text is an error, or each bad byte becomes U+FFFD"},
     /* The services passed {"solver": "lbfgs"}; dyn has one solver per model. */
     {"solver", PARAM_CHOICE, "auto", NAN, NAN, 0, "auto|lbfgs",
-     "solver: auto is L-BFGS for logreg and the dual coordinate solver for svm; lbfgs (the "
-     "ticket service sent it with either model) is taken and changes neither"},
+     "solver: auto is a trust-region Newton method for logreg and the dual coordinate solver "
+     "for svm; lbfgs (the ticket service sent it with either model) is taken and changes "
+     "neither (logreg's optimum is the same)"},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -272,7 +277,7 @@ static void opts_from_params(const struct params *p, struct tfidf_opts *o)
 	o->invalid_utf8 = (enum text_utf8)params_choice(p, "invalid_utf8");
 }
 
-/* tol, or the solver's own default for "auto": 1e-4 for L-BFGS (scikit-learn's), 0.1 for the
+/* tol, or the solver's own default for "auto": 1e-4 for logreg (scikit-learn's), 0.1 for the
  * dual SVM solver (liblinear's default for its dual solvers; scikit-learn's LinearSVC asks for
  * 1e-4, which costs several times the passes for the same held-out accuracy on text). */
 static double tol_of(const struct params *p, double automatic)
@@ -282,175 +287,93 @@ static double tol_of(const struct params *p, double automatic)
 
 /* ---- logistic regression on a sparse matrix ---- */
 
-struct lr_problem {
-	const struct csr *X, *Xt; /* Xt: X transposed, for the gradient's X^T S */
-	const int *y;
-	const double *sw; /* weights summing to 1 */
-	size_t n, D, kp;
-	double l2;
-	double *S;  /* n x kp scores, then loss derivatives */
-	double *Wt; /* (D + 1) x kp: w in the layout csr_matmul_dense wants */
-	const double *w;
-	double *blk; /* per block of LR_BLOCK rows: its loss, then its kp sums of S */
-	size_t nblk;
-	int threads;
-	struct progress *progress;
-	int max_iter;
-};
-
-/* Rows a block: the loss and the intercepts' gradient are summed a block at a time, blocks in
- * order, so that they do not depend on the number of threads. */
-#define LR_BLOCK 2048
-
-struct lr_job {
-	struct lr_problem *P;
-	size_t first, last; /* blocks */
-};
-
-/* The loss of the rows of the job's blocks at the scores S, and S turned into its derivatives
- * (weighted probabilities minus the labels). */
-static void *lr_rows(void *arg)
-{
-	const struct lr_job *J = arg;
-	struct lr_problem *P = J->P;
-	size_t kp = P->kp, D = P->D, D1 = D + 1;
-	const double *w = P->w;
-	for (size_t bk = J->first; bk < J->last; bk++) {
-		size_t i1 = (bk + 1) * LR_BLOCK < P->n ? (bk + 1) * LR_BLOCK : P->n;
-		double f = 0, *bs = P->blk + bk * (kp + 1) + 1;
-		for (size_t c = 0; c < kp; c++)
-			bs[c] = 0;
-		for (size_t i = bk * LR_BLOCK; i < i1; i++) {
-			double *s = P->S + i * kp;
-			for (size_t c = 0; c < kp; c++)
-				s[c] += w[c * D1 + D];
-			if (kp == 1) {
-				double z = s[0], yi = P->y[i] == 1;
-				f += P->sw[i] * (mat_log1pexp(z) - yi * z);
-				s[0] = P->sw[i] * (mat_sigmoid(z) - yi);
-			} else {
-				double lse = mat_logsumexp(s, kp);
-				f += P->sw[i] * (lse - s[P->y[i]]);
-				for (size_t c = 0; c < kp; c++)
-					s[c] = P->sw[i] * exp(s[c] - lse);
-				s[P->y[i]] -= P->sw[i];
-			}
-			for (size_t c = 0; c < kp; c++)
-				bs[c] += s[c];
-		}
-		bs[-1] = f;
-	}
-	return NULL;
-}
-
-/* w is kp x (D + 1) row-major (the stored layout); the products want it transposed. */
-static double lr_eval(void *arg, const double *w, double *g)
-{
-	struct lr_problem *P = arg;
-	size_t D = P->D, kp = P->kp, D1 = D + 1;
-	size_t nt = P->threads > 1 ? (size_t)P->threads : 1;
-	struct lr_job job[8];
-	double f = 0;
-
-	if (nt > ARRAY_SIZE(job))
-		nt = ARRAY_SIZE(job);
-	if (nt > P->nblk)
-		nt = P->nblk ? P->nblk : 1;
-	mat_transpose(P->Wt, w, kp, D1);
-	csr_matmul_dense(P->X, P->Wt, kp, P->S, P->threads);
-	P->w = w;
-	for (size_t t = 0; t < nt; t++)
-		job[t] = (struct lr_job){P, P->nblk * t / nt, P->nblk * (t + 1) / nt};
-	par_run(lr_rows, job, sizeof(*job), nt);
-	/* gradient: X^T S for the weights, column sums of S for the intercepts */
-	csr_matmul_dense(P->Xt, P->S, kp, P->Wt, P->threads);
-	for (size_t c = 0; c < kp; c++) {
-		for (size_t j = 0; j < D; j++)
-			g[c * D1 + j] = P->Wt[j * kp + c] + P->l2 * w[c * D1 + j];
-		g[c * D1 + D] = 0;
-	}
-	for (size_t bk = 0; bk < P->nblk; bk++) {
-		const double *bs = P->blk + bk * (kp + 1);
-		f += bs[0];
-		for (size_t c = 0; c < kp; c++)
-			g[c * D1 + D] += bs[1 + c];
-	}
-	for (size_t c = 0; c < kp; c++)
-		for (size_t j = 0; j < D; j++)
-			f += 0.5 * P->l2 * w[c * D1 + j] * w[c * D1 + j];
-	return f;
-}
-
-static void lr_iter(void *arg, int iter, double f)
-{
-	const struct lr_problem *P = arg;
-	(void)f;
-	progress_update(P->progress, iter, P->max_iter);
-}
-
 static void add_warning(struct cJSON *info, const char *msg)
 {
 	cJSON_AddStringToObject(info, "warning", msg);
 }
 
+struct lr_progress {
+	struct progress *progress;
+	int max_iter;
+};
+
+static void lr_iter(void *arg, int iter)
+{
+	const struct lr_progress *P = arg;
+	progress_update(P->progress, iter, P->max_iter);
+}
+
+/* The weights of the model from, fit on other rows (the held-out split's training part), as a
+ * starting point in st's columns: a term of both vocabularies keeps its weights, a new term
+ * starts at zero, the intercepts carry over. Both vocabularies are sorted bytewise per block,
+ * so one merge finds the common terms. Returns whether from could be used. */
+static int warm_weights(const struct model *m, struct text_state *st, const struct model *from)
+{
+	const struct text_state *fs;
+	if (!from || from->kind != m->kind || !from->state || from->k != m->k)
+		return 0;
+	fs = from->state;
+	if (fs->svm != st->svm || fs->kp != st->kp)
+		return 0;
+	for (size_t c = 0; c < m->k; c++)
+		if (strcmp(from->classes[c], m->classes[c]))
+			return 0;
+	size_t kp = st->kp, D1 = st->D + 1, F1 = fs->D + 1, col = 0, fcol = 0;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		const struct tfidf_block *b = &st->v.b[bi], *fb = &fs->v.b[bi];
+		const char *t = b->terms, *ft = fb->terms;
+		size_t q = 0, fq = 0;
+		while (q < b->nterms && fq < fb->nterms) {
+			int cmp = strcmp(t, ft);
+			if (cmp == 0)
+				for (size_t c = 0; c < kp; c++)
+					st->W[c * D1 + col + q] = fs->W[c * F1 + fcol + fq];
+			if (cmp <= 0) {
+				t += strlen(t) + 1;
+				q++;
+			}
+			if (cmp >= 0) {
+				ft += strlen(ft) + 1;
+				fq++;
+			}
+		}
+		col += b->nterms;
+		fcol += fb->nterms;
+	}
+	for (size_t c = 0; c < kp; c++)
+		st->W[c * D1 + st->D] = fs->W[c * F1 + fs->D];
+	return 1;
+}
+
 static int fit_logreg(struct model *m, struct text_state *st, const struct csr *X, const int *y,
 		      const double *cw, const struct fit_ctx *ctx, struct err *e)
 {
-	size_t n = X->nrows, D = X->ncols, kp = st->kp, nw = kp * (D + 1);
-	struct lr_problem P = {0};
-	struct lbfgs_opts o;
-	struct lbfgs_result r;
-	struct lbfgs_fn fn;
-	double *sw = xmallocarray(n ? n : 1, sizeof(*sw)), total = 0;
+	struct mlogit_opts o = {0};
+	struct mlogit_info info;
+	struct lr_progress pr = {ctx ? ctx->progress : NULL, 0};
 
-	for (size_t i = 0; i < n; i++)
-		total += sw[i] = cw[y[i]];
-	for (size_t i = 0; i < n; i++)
-		sw[i] /= total;
-	struct csr Xt;
-	csr_transpose(&Xt, X);
-	/* the products and the loss run on dyn's threads; OpenBLAS's, between two of its calls,
-	 * would spin for the same cores (a third of the time went there): par.h's third case */
-	int blas_threads = par_blas_set(1);
-	P.X = X;
-	P.Xt = &Xt;
-	P.threads = fit_threads(ctx);
-	P.nblk = (n + LR_BLOCK - 1) / LR_BLOCK;
-	P.blk = xmallocarray(P.nblk ? P.nblk : 1, (kp + 1) * sizeof(double));
-	P.y = y;
-	P.sw = sw;
-	P.n = n;
-	P.D = D;
-	P.kp = kp;
-	P.l2 = 1.0 / (params_num(&m->params, "C") * total);
-	P.S = xmallocarray(n ? n : 1, kp * sizeof(double));
-	P.Wt = xmallocarray(D + 1, kp * sizeof(double));
-	P.progress = ctx ? ctx->progress : NULL;
-	P.max_iter = (int)params_num(&m->params, "max_iter");
-	lbfgs_opts_init(&o);
-	o.max_iter = P.max_iter;
-	o.threads = P.threads; /* its vectors are kp x (D + 1) long: millions */
-	o.gtol = tol_of(&m->params, 1e-4);
-	o.ftol = fmin(o.ftol, o.gtol * o.gtol);
-	fn.eval = lr_eval;
-	fn.arg = &P;
-	fn.iter_done = lr_iter;
-	memset(st->W, 0, nw * sizeof(double));
-	lbfgs_minimize(nw, st->W, &fn, &o, &r);
-	free(P.S);
-	free(P.Wt);
-	free(P.blk);
-	csr_release(&Xt);
-	par_blas_set(blas_threads);
-	free(sw);
-	if (r.status == LBFGS_LINESEARCH_FAILED && !isfinite(r.f))
-		return err_set(e, DYN_EDATA, "text: the objective is not finite");
-	cJSON_AddNumberToObject(m->info, "iterations", r.iterations);
-	cJSON_AddBoolToObject(m->info, "converged", r.status == LBFGS_CONVERGED);
-	cJSON_AddNumberToObject(m->info, "objective", r.f);
-	if (r.status == LBFGS_MAX_ITER)
-		add_warning(m->info, "lbfgs did not converge in max_iter iterations; increase "
-				     "max_iter");
+	o.C = params_num(&m->params, "C");
+	o.weight = cw;
+	o.tol = tol_of(&m->params, 1e-4);
+	o.max_iter = pr.max_iter = (int)params_num(&m->params, "max_iter");
+	o.threads = fit_threads(ctx);
+	o.iter_done = lr_iter;
+	o.arg = &pr;
+	int warm = warm_weights(m, st, ctx ? ctx->refit_from : NULL);
+	/* the products are dyn's loops; OpenBLAS is not called (par.h) */
+	if (mlogit_fit(X, y, m->k, &o, st->W, &info, e) < 0) {
+		err_prefix(e, "text");
+		return -1;
+	}
+	cJSON_AddNumberToObject(m->info, "iterations", info.iterations);
+	cJSON_AddNumberToObject(m->info, "hessian_products", info.cg_iterations);
+	cJSON_AddBoolToObject(m->info, "converged", info.converged);
+	cJSON_AddNumberToObject(m->info, "objective", info.f);
+	if (ctx && ctx->refit_from)
+		cJSON_AddBoolToObject(m->info, "warm_start", warm);
+	if (!info.converged)
+		add_warning(m->info, "logreg: the Newton solver did not converge in max_iter "
+				     "iterations; increase max_iter");
 	return 0;
 }
 
@@ -1060,7 +983,7 @@ const struct model_kind model_text = {
 	       "or linear SVM",
     .input = INPUT_TEXT,
     .output = OUTPUT_CLASSES,
-    .train = TRAIN_HOLDOUT | TRAIN_CV | TRAIN_REFIT | TRAIN_CLASSES,
+    .train = TRAIN_HOLDOUT | TRAIN_CV | TRAIN_REFIT | TRAIN_REFIT_FROM | TRAIN_CLASSES,
     .params = text_params,
     .fit = text_fit,
     .predict = text_predict,

@@ -155,7 +155,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 {
 	cJSON *rep = NULL, *grid_results = NULL;
 	double *oof = NULL, *pr = NULL;
-	struct model *m = NULL;
+	struct model *m = NULL, *held = NULL;
 	int ret = -1;
 	bool refit = o->refit && (kind->train & TRAIN_REFIT);
 
@@ -285,14 +285,22 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		trace_perf("fit: report");
 		dataset_release(&dtr);
 		dataset_release(&dte);
-		if (refit)
-			model_free(&m);
+		if (refit) {
+			if (kind->train & TRAIN_REFIT_FROM)
+				held = m;
+			else
+				model_free(&m);
+			m = NULL;
+		}
 	}
 	if (!m) {
 		struct fit_ctx ctx = o->ctx;
 		ctx.valid = NULL;
 		ctx.train_proba = !rep; /* the report is on the training rows */
-		if (fit_one(&m, kind, p, ds, o->warm, &ctx, e) < 0)
+		ctx.refit_from = held;
+		int rc = fit_one(&m, kind, p, ds, o->warm, &ctx, e);
+		model_free(&held);
+		if (rc < 0)
 			goto out;
 		if (!rep) {
 			free(pr);
@@ -319,6 +327,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	ret = 0;
 out:
 	model_free(&m);
+	model_free(&held);
 	cJSON_Delete(rep);
 	cJSON_Delete(grid_results);
 	free(oof);

@@ -233,7 +233,8 @@ static void test_solutions(void)
 	csr_release(&X);
 	tfidf_release(&v);
 
-	struct model *m = fit(&ds, "{\"C\": 10, \"tol\": 1e-10, \"max_iter\": 10000}", &e);
+	struct model *m =
+	    fit(&ds, "{\"model\": \"logreg\", \"C\": 10, \"tol\": 1e-10, \"max_iter\": 10000}", &e);
 	check(m != NULL, "logreg: fits (%s)", m ? "" : e.msg);
 	if (m) {
 		double *p = NULL;
@@ -368,8 +369,8 @@ static void test_accuracy(void)
 	    {"{\"model\": \"svm\"}", ACC_SVM, "svm vs LinearSVC()"},
 	    {"{\"model\": \"svm\", \"class_weight\": \"balanced\"}", ACC_SVM_BALANCED,
 	     "balanced svm vs LinearSVC(class_weight='balanced')"},
-	    {"{}", ACC_LR, "logreg vs LogisticRegression()"},
-	    {"{\"C\": 10, \"solver\": \"lbfgs\"}", ACC_LR_C10,
+	    {"{\"model\": \"logreg\"}", ACC_LR, "logreg vs LogisticRegression()"},
+	    {"{\"model\": \"logreg\", \"C\": 10, \"solver\": \"lbfgs\"}", ACC_LR_C10,
 	     "the services' {\"C\": 10, \"solver\": \"lbfgs\"} vs LogisticRegression(C=10)"},
 	};
 	if (load(&tr, 0, 2400) < 0 || load(&te, 2400, 3000) < 0) {
@@ -439,8 +440,9 @@ static void test_bad(void)
 			idx[n2++] = i;
 	dataset_subset(&two, &ds, idx, n2);
 	two.k = 2;
-	for (const char *const *pp = (const char *const[]){"{}", "{\"model\": \"svm\"}", NULL}; *pp;
-	     pp++) {
+	for (const char *const *pp =
+		 (const char *const[]){"{\"model\": \"logreg\"}", "{\"model\": \"svm\"}", NULL};
+	     *pp; pp++) {
 		m = fit(&two, *pp, &e);
 		double *p = NULL;
 		double acc = m ? accuracy(m, &two, &p) : -1;
@@ -492,7 +494,8 @@ static void test_train_proba(void)
 	two.k = 2;
 	/* min_df 1, char 2-5: the features ref_svm_train_proba was made with (the defaults then) */
 	static const char *const params[] = {
-	    "{\"model\": \"svm\", \"min_df\": 1, \"ngram_char\": \"2-5\"}", "{}"};
+	    "{\"model\": \"svm\", \"min_df\": 1, \"ngram_char\": \"2-5\"}",
+	    "{\"model\": \"logreg\"}"};
 	for (int binary = 0; binary <= 1; binary++)
 		for (size_t pi = 0; pi < ARRAY_SIZE(params); pi++) {
 			const struct dataset *d = binary ? &two : &ds;

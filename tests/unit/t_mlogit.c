@@ -1,0 +1,223 @@
+/* Unit tests of the sparse logistic regression solver (core/mlogit): the optimum against
+ * scikit-learn's LogisticRegression, the gradient and Hessian-vector product against finite
+ * differences, warm starts, and independence from the number of threads. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "core/mlogit.h"
+#include "core/sparse.h"
+#include "check.h"
+#include "mlogit_ref.h"
+
+static void load_problem(struct csr *X)
+{
+	csr_init(X, ML_D);
+	for (size_t i = 0; i < ML_N; i++)
+		csr_add_row(X, ml_indptr[i + 1] - ml_indptr[i], ml_indices + ml_indptr[i],
+			    ml_data + ml_indptr[i]);
+}
+
+/* Largest |W - ref| over the weights (ref: kp x d coef, kp intercepts). */
+static double max_diff(const double *W, const double *coef, const double *icpt, size_t kp)
+{
+	double m = 0;
+	for (size_t c = 0; c < kp; c++) {
+		for (size_t j = 0; j < ML_D; j++)
+			m = fmax(m, fabs(W[c * (ML_D + 1) + j] - coef[c * ML_D + j]));
+		m = fmax(m, fabs(W[c * (ML_D + 1) + ML_D] - icpt[c]));
+	}
+	return m;
+}
+
+/* The weighted mean log-loss of the training rows at W. */
+static double logloss(const struct csr *X, const int *y, size_t k, const double *W,
+		      const double *cw)
+{
+	size_t kp = k == 2 ? 1 : k;
+	double tot = 0, sum = 0;
+	for (size_t i = 0; i < X->nrows; i++) {
+		double s[ML_K], lse = -INFINITY, wi = cw ? cw[y[i]] : 1;
+		for (size_t c = 0; c < kp; c++) {
+			s[c] = W[c * (ML_D + 1) + ML_D] + csr_row_dot(X, i, W + c * (ML_D + 1));
+			lse = fmax(lse, s[c]);
+		}
+		double l;
+		if (kp == 1) {
+			l = y[i] == 1 ? log1p(exp(-s[0])) : log1p(exp(s[0]));
+		} else {
+			double z = 0;
+			for (size_t c = 0; c < kp; c++)
+				z += exp(s[c] - lse);
+			l = lse + log(z) - s[y[i]];
+		}
+		sum += wi * l;
+		tot += wi;
+	}
+	return sum / tot;
+}
+
+static void balanced(const int *y, size_t k, double *cw)
+{
+	size_t cnt[ML_K] = {0};
+	for (size_t i = 0; i < ML_N; i++)
+		cnt[y[i]]++;
+	for (size_t c = 0; c < k; c++)
+		cw[c] = (double)ML_N / ((double)k * (double)cnt[c]);
+}
+
+/* Fits from zero at a tight tol and compares with the reference. */
+static void against_sklearn(const struct csr *X, const int *y, size_t k, double C, const double *cw,
+			    const double *coef, const double *icpt, double ll, const char *name)
+{
+	size_t kp = k == 2 ? 1 : k, nw = kp * (ML_D + 1);
+	struct mlogit_opts o = {.C = C, .weight = cw, .tol = 1e-9, .max_iter = 200, .threads = 2};
+	struct mlogit_info info;
+	struct err e = ERR_INIT;
+	double *W = xcalloc(nw, sizeof(*W));
+	check(mlogit_fit(X, y, k, &o, W, &info, &e) == 0, "%s: fits", name);
+	check(info.converged, "%s: converged (%d Newton iterations, %d products, max |g| %.2g)",
+	      name, info.iterations, info.cg_iterations, info.pg_max);
+	double dw = max_diff(W, coef, icpt, kp);
+	check(dw < 1e-6, "%s: weights equal scikit-learn's (max diff %.2g)", name, dw);
+	double l = logloss(X, y, k, W, cw);
+	check_close(l, ll, 1e-8, "%s: training log-loss %.12f equals scikit-learn's %.12f", name, l,
+		    ll);
+	free(W);
+}
+
+int main(void)
+{
+	struct csr X;
+	struct err e = ERR_INIT;
+	double cw[ML_K];
+	load_problem(&X);
+
+	against_sklearn(&X, ml_y, ML_K, 1.0, NULL, ml_c1_coef, ml_c1_intercept, ml_c1_logloss,
+			"multinomial C=1");
+	balanced(ml_y, ML_K, cw);
+	against_sklearn(&X, ml_y, ML_K, 10.0, cw, ml_c10_bal_coef, ml_c10_bal_intercept,
+			ml_c10_bal_logloss, "multinomial C=10 balanced");
+	against_sklearn(&X, ml_yb, 2, 1.0, NULL, ml_bin_coef, ml_bin_intercept, ml_bin_logloss,
+			"binary C=1");
+
+	/* the gradient and the Hessian-vector product against central differences, at a point
+	 * away from the optimum and with unequal class weights */
+	for (int binary = 0; binary <= 1; binary++) {
+		size_t k = binary ? 2 : ML_K, kp = binary ? 1 : ML_K, nw = kp * (ML_D + 1);
+		const int *y = binary ? ml_yb : ml_y;
+		double w8[ML_K] = {1, 2, 0.5, 1.5, 3};
+		struct mlogit_opts o = {.C = 3, .weight = w8, .threads = 1};
+		double *W = xmallocarray(nw, sizeof(double)), *g = xmallocarray(nw, sizeof(double));
+		double *v = xmallocarray(nw, sizeof(double)),
+		       *hv = xmallocarray(nw, sizeof(double));
+		double *gp = xmallocarray(nw, sizeof(double)),
+		       *gm = xmallocarray(nw, sizeof(double));
+		for (size_t q = 0; q < nw; q++) {
+			W[q] = sin(0.7 * (double)q + 1) * 2;
+			v[q] = cos(1.3 * (double)q);
+		}
+		double f = mlogit_objective(&X, y, k, &o, W, g), worst = 0, h = 1e-5;
+		check(isfinite(f), "%s: objective finite", binary ? "binary" : "multinomial");
+		for (size_t q = 0; q < nw; q++) {
+			double keep = W[q];
+			W[q] = keep + h;
+			double fp = mlogit_objective(&X, y, k, &o, W, NULL);
+			W[q] = keep - h;
+			double fm = mlogit_objective(&X, y, k, &o, W, NULL);
+			W[q] = keep;
+			worst = fmax(worst, fabs((fp - fm) / (2 * h) - g[q]));
+		}
+		check(worst < 1e-8, "%s: gradient matches central differences (max diff %.2g)",
+		      binary ? "binary" : "multinomial", worst);
+		mlogit_hessvec(&X, y, k, &o, W, v, hv);
+		for (size_t q = 0; q < nw; q++)
+			W[q] += h * v[q];
+		mlogit_objective(&X, y, k, &o, W, gp);
+		for (size_t q = 0; q < nw; q++)
+			W[q] -= 2 * h * v[q];
+		mlogit_objective(&X, y, k, &o, W, gm);
+		worst = 0;
+		for (size_t q = 0; q < nw; q++)
+			worst = fmax(worst, fabs((gp[q] - gm[q]) / (2 * h) - hv[q]));
+		check(worst < 1e-7,
+		      "%s: Hessian-vector product matches differences of gradients "
+		      "(max diff %.2g)",
+		      binary ? "binary" : "multinomial", worst);
+		free(W);
+		free(g);
+		free(v);
+		free(hv);
+		free(gp);
+		free(gm);
+	}
+
+	/* warm start: from the optimum of four fifths of the rows (a held-out fit before the
+	 * refit) the solver reaches the same optimum as from zero, in fewer products; from the
+	 * optimum itself it takes no step */
+	{
+		size_t nw = ML_K * (ML_D + 1);
+		struct mlogit_opts o = {.C = 1, .tol = 1e-8, .max_iter = 200, .threads = 1};
+		struct mlogit_info cold, warm, again;
+		double *W0 = xcalloc(nw, sizeof(double)), *W1 = xcalloc(nw, sizeof(double));
+		struct csr Xs;
+		size_t idx[ML_N], m = 0;
+		int ys[ML_N];
+		for (size_t r = 0; r < ML_N; r++)
+			if (r % 5) {
+				idx[m] = r;
+				ys[m++] = ml_y[r];
+			}
+		csr_subset_rows(&Xs, &X, idx, m);
+		check(mlogit_fit(&X, ml_y, ML_K, &o, W0, &cold, &e) == 0, "cold fit");
+		check(mlogit_fit(&Xs, ys, ML_K, &o, W1, NULL, &e) == 0,
+		      "fit on four fifths of the rows");
+		check(mlogit_fit(&X, ml_y, ML_K, &o, W1, &warm, &e) == 0, "warm fit");
+		double dw = 0;
+		for (size_t q = 0; q < nw; q++)
+			dw = fmax(dw, fabs(W0[q] - W1[q]));
+		check(warm.converged && dw < 1e-6,
+		      "warm start reaches the same optimum (max diff %.2g; %d products against %d "
+		      "from zero)",
+		      dw, warm.cg_iterations, cold.cg_iterations);
+		check(warm.cg_iterations < cold.cg_iterations, "warm start takes fewer products");
+		check(mlogit_fit(&X, ml_y, ML_K, &o, W0, &again, &e) == 0 && again.iterations == 0,
+		      "from the optimum: no iteration");
+		csr_release(&Xs);
+		free(W0);
+		free(W1);
+	}
+
+	/* the same bits on 1 and 3 threads */
+	{
+		size_t nw = ML_K * (ML_D + 1);
+		struct mlogit_opts o = {.C = 1, .tol = 1e-6, .max_iter = 100, .threads = 1};
+		double *A = xcalloc(nw, sizeof(double)), *B = xcalloc(nw, sizeof(double));
+		mlogit_fit(&X, ml_y, ML_K, &o, A, NULL, &e);
+		o.threads = 3;
+		mlogit_fit(&X, ml_y, ML_K, &o, B, NULL, &e);
+		check(memcmp(A, B, nw * sizeof(double)) == 0, "same result on 1 and 3 threads");
+		free(A);
+		free(B);
+	}
+
+	/* bad arguments */
+	{
+		double W[ML_D + 1] = {0};
+		int ybad[ML_N];
+		struct mlogit_opts o = {.C = 1, .tol = 1e-4, .max_iter = 10};
+		check(mlogit_fit(&X, ml_y, 1, &o, W, NULL, &e) < 0 && e.code == DYN_EDATA,
+		      "one class refused: %s", e.msg);
+		memcpy(ybad, ml_yb, sizeof(ybad));
+		ybad[7] = 2;
+		check(mlogit_fit(&X, ybad, 2, &o, W, NULL, &e) < 0 && strstr(e.msg, "row 8"),
+		      "label out of range refused: %s", e.msg);
+		o.C = 0;
+		check(mlogit_fit(&X, ml_yb, 2, &o, W, NULL, &e) < 0 && e.code == DYN_EUSAGE,
+		      "C = 0 refused: %s", e.msg);
+	}
+	csr_release(&X);
+	return check_done();
+}
