@@ -1,6 +1,7 @@
 /* dyn predict MODEL [INPUT...]: stream inputs through a stored model, one result per input, in
  * constant memory: lib/ decodes them for the model's input kind a batch at a time; the columns
  * written follow the kind's output. */
+#include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -51,6 +52,10 @@ struct predictor {
 	bool service, interactive;
 	int fmt;
 	char *const *keep;
+	/* inputs the model had nothing to go on for (a text of unknown words or only
+	 * punctuation): their number and the first few, for the note at the end */
+	size_t nblank;
+	struct strbuf blank;
 };
 
 /* The output columns but the kept ones: the key, then per OUTPUT_CLASSES label and probability
@@ -129,6 +134,13 @@ static int write_batch(struct predictor *pr, struct err *e)
 
 	if (m->kind->predict(m, b, pr->proba, e) < 0)
 		return -1;
+	/* A kind gives NaN probabilities for an input it cannot place (a text none of whose
+	 * words the model knows): one literal text is an error, rows of a file get an empty
+	 * label, said on stderr at the end; never the classes' prior passed off as an answer. */
+	if (pr->a->text && b->n && isnan(pr->proba[0]))
+		return err_set(e, DYN_EDATA,
+			       "--text: no letter, digit or word the model knows: nothing to "
+			       "classify");
 	/* Opened after the first batch is predicted, so that an error in it (a row the model
 	 * cannot read, text that is not UTF-8) prints nothing, not even a header. */
 	if (!pr->w) {
@@ -137,12 +149,31 @@ static int write_batch(struct predictor *pr, struct err *e)
 	}
 	for (i = 0; i < b->n; i++) {
 		const double *p = pr->proba + i * k;
+		const char *key = input_key(pr->in, i, &num);
+		bool blank = k && isnan(p[0]);
 		if (pr->with_key) {
-			const char *key = input_key(pr->in, i, &num);
 			if (key)
 				out_str(pr->w, key);
 			else
 				out_int(pr->w, (long long)num);
+		}
+		if (blank) {
+			if (pr->nblank < 5) {
+				if (key)
+					strbuf_addf(&pr->blank, "%s\"%s\"", pr->nblank ? ", " : "",
+						    key);
+				else
+					strbuf_addf(&pr->blank, "%s%zu", pr->nblank ? ", " : "",
+						    num);
+			} else if (pr->nblank == 5) {
+				strbuf_adds(&pr->blank, ", ...");
+			}
+			pr->nblank++;
+			for (j = 0; j < 2 * pr->ntop + (pr->a->proba ? k : 0); j++)
+				out_null(pr->w);
+			for (j = 0; j < pr->nkeep; j++)
+				out_str(pr->w, input_kept(pr->in, i, j));
+			continue;
 		}
 		/* Partial selection of the ntop most probable classes (ties: lower index first). */
 		for (c = 0; c < k; c++)
@@ -304,10 +335,22 @@ int cmd_predict(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	if (pr.nblank == 1 && !global.quiet)
+		fprintf(
+		    stderr,
+		    "dyn: input %s has no letter, digit or word the model knows: its label is left "
+		    "empty\n",
+		    pr.blank.buf);
+	else if (pr.nblank && !global.quiet)
+		fprintf(stderr,
+			"dyn: %zu inputs (%s) have no letter, digit or word the model knows: their "
+			"labels are left empty\n",
+			pr.nblank, pr.blank.buf);
 	rc = finish_stdout(0);
 out:
 	if (pr.w)
 		out_finish(&pr.w, &e);
+	strbuf_release(&pr.blank);
 	input_free(&pr.in);
 	free(pr.proba);
 	free(pr.rank);

@@ -17,13 +17,27 @@ expect_success 'empty texts only: no terms' '
 	err_is "^dyn: text: no terms left: the texts are empty, have no words of two or more letters, or min_df \(2\) prunes every term$" &&
 	untouched
 '
-expect_success 'some empty texts are fine; an empty row of a file answers, an empty --text is refused' '
+expect_success 'some empty texts are fine; an empty row of a file gets an empty label, an empty --text is refused' '
 	{ head -200 "$TK"; echo ",billing"; echo "\"   \",login"; } >some.csv &&
 	dyn fit text --id some --model svm some.csv >/dev/null &&
-	printf "text\n\"\"\n" >empty-row.csv && dyn predict some empty-row.csv >out &&
-	test "$(wc -l <out)" -eq 2 &&
+	printf "text\n\"\"\n" >empty-row.csv && dyn predict some empty-row.csv >out 2>err &&
+	test "$(wc -l <out)" -eq 2 && test "$(tail -n 1 out)" = "1,," &&
+	err_is "^dyn: input 1 has no letter, digit or word the model knows: its label is left empty$" &&
 	must_fail 2 dyn predict some --text "" && err_is "the text is empty" &&
 	dyn models rm some && untouched
+'
+expect_success 'punctuation alone: --text is refused, rows of a file get no label, not a guess' '
+	dyn fit text --id punct --model logreg "$TK" >/dev/null &&
+	must_fail 1 dyn predict punct --text "!!! ... ???" &&
+	err_is "^dyn: --text: no letter, digit or word the model knows: nothing to classify$" &&
+	printf "id,text\na,!!!\nb,password reset fails\nc,\"?? -- !!\"\n" >p.csv &&
+	dyn --format csv predict punct --key id --proba p.csv >out 2>err &&
+	grep -q "^a,,,,*$" out && grep -q "^b,[a-z_]*,0\.[0-9]*," out && grep -q "^c,,,,*$" out &&
+	err_is "^dyn: 2 inputs \(\"a\", \"c\"\) have no letter, digit or word the model knows: their labels are left empty$" &&
+	dyn --format json predict punct --key id p.csv | grep -q "\"label\": null" &&
+	dyn -q predict punct p.csv >/dev/null 2>err && test ! -s err &&
+	dyn predict punct --text "42" >/dev/null &&
+	dyn models rm punct && untouched
 '
 expect_success 'the text column missing (fit and predict)' '
 	printf "body,label\nhello there,a\nbye now,b\n" >nocol.csv &&

@@ -750,6 +750,13 @@ static void *predict_run(void *arg)
 			j->rc = -1;
 			break;
 		}
+		if (!nnz || !text_has_alnum(j->text[i])) {
+			/* nothing the model knows, or only punctuation: no answer rather than the
+			 * classes' prior or a guess from n-grams of "!!!" */
+			for (size_t c = 0; c < k; c++)
+				p[c] = NAN;
+			continue;
+		}
 		row_scores(st, idx, val, nnz, s);
 		scores_to_proba(st, k, s, p);
 	}

@@ -71,6 +71,10 @@ struct tfidf {
 	size_t nfeatures;
 };
 
+/* Whether s (UTF-8) has a letter or a digit: a text of punctuation, symbols and spaces alone
+ * says nothing a classifier could use, whatever character n-grams it shares with others. */
+bool text_has_alnum(const char *s);
+
 void tfidf_init(struct tfidf *v);
 void tfidf_release(struct tfidf *v);
 
