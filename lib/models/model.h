@@ -136,7 +136,9 @@ struct model_kind {
 	int (*fit)(struct model *m, const struct dataset *ds, const struct model *warm,
 		   const struct fit_ctx *ctx, struct err *e);
 	/* OUTPUT_CLASSES: class probabilities, n x k row-major, for a batch whose columns are in
-	 * m's feature order. Must be safe to call from several threads on one model. */
+	 * m's feature order; a row of NaN is no answer (nothing in the input the model can use:
+	 * predict leaves its label empty). Must be safe to call from several threads on one
+	 * model. */
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
 	/* Adds the kind's tensors and metadata to f; tensors may borrow m's arrays (st_add), as
 	 * f goes before m. */
