@@ -1560,19 +1560,8 @@ bool text_has_alnum(const char *s)
 			i++;
 			continue;
 		}
-		switch (utf8proc_category(cp)) {
-		case UTF8PROC_CATEGORY_LU:
-		case UTF8PROC_CATEGORY_LL:
-		case UTF8PROC_CATEGORY_LT:
-		case UTF8PROC_CATEGORY_LM:
-		case UTF8PROC_CATEGORY_LO:
-		case UTF8PROC_CATEGORY_ND:
-		case UTF8PROC_CATEGORY_NL:
-		case UTF8PROC_CATEGORY_NO:
+		if (cp != '_' && is_word_cp(cp))
 			return true;
-		default:
-			break;
-		}
 		i += (size_t)k;
 	}
 	return false;

@@ -135,11 +135,26 @@ void ts_linefit(const double *y, size_t n, double x0, double *a, double *b)
 	*a = my - *b * mx;
 }
 
+double ts_centred_ma(const double *y, size_t i, size_t m)
+{
+	size_t k = m / 2, j;
+	double tr = 0;
+	if (m % 2) {
+		for (j = i - k; j <= i + k; j++)
+			tr += y[j];
+	} else {
+		tr = 0.5 * (y[i - k] + y[i + k]);
+		for (j = i - k + 1; j < i + k; j++)
+			tr += y[j];
+	}
+	return tr / (double)m;
+}
+
 int ts_decompose(const double *y, size_t n, size_t m, int multiplicative, double *fig)
 {
 	/* centred moving average of order m (2xm for even m), then per-position means of the
 	 * detrended values, normalized */
-	size_t k = m / 2, i, j;
+	size_t k = m / 2, i;
 	double tot = 0;
 	int ret = 0;
 	double *sum = xcalloc(m, sizeof(*sum));
@@ -149,16 +164,7 @@ int ts_decompose(const double *y, size_t n, size_t m, int multiplicative, double
 		goto out;
 	}
 	for (i = k; i + k < n; i++) {
-		double tr = 0, s;
-		if (m % 2) {
-			for (j = i - k; j <= i + k; j++)
-				tr += y[j];
-		} else {
-			tr = 0.5 * (y[i - k] + y[i + k]);
-			for (j = i - k + 1; j < i + k; j++)
-				tr += y[j];
-		}
-		tr /= (double)m;
+		double tr = ts_centred_ma(y, i, m), s;
 		s = multiplicative ? y[i] / tr : y[i] - tr;
 		if (!isfinite(s))
 			continue;

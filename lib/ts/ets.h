@@ -63,6 +63,9 @@ int ets_auto(const double *y, size_t n, size_t m, int error, int trend, int seas
  * receives the sample variance. */
 void ets_forecast(const struct ets_model *f, size_t h, double *mean, double *var);
 
+/* The centred moving average of order m (2 x m for even m) of y at i, as R's decompose() takes
+ * the trend: needs m / 2 <= i and i + m / 2 < n. */
+double ts_centred_ma(const double *y, size_t i, size_t m);
 /* Classical decomposition (R's decompose()): the seasonal figure fig[0..m) of y[0..n)
  * (n >= 2m), fig[i] the index of times i, i+m, ...; additive (sums to 0) or multiplicative
  * (averages 1). Returns -1 when some figure is undefined. */

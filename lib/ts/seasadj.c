@@ -50,21 +50,8 @@ static int sa_detrend(const double *y, size_t n, size_t m, double *d, double *fi
 	double tot = 0;
 	for (i = 0; i < m; i++)
 		fig[i] = 0;
-	for (i = 0; i < n; i++) {
-		double tr = 0;
-		d[i] = NAN;
-		if (i < k || i + k >= n)
-			continue;
-		if (m % 2) {
-			for (j = i - k; j <= i + k; j++)
-				tr += y[j];
-		} else {
-			tr = 0.5 * (y[i - k] + y[i + k]);
-			for (j = i - k + 1; j < i + k; j++)
-				tr += y[j];
-		}
-		d[i] = y[i] - tr / (double)m;
-	}
+	for (i = 0; i < n; i++)
+		d[i] = i < k || i + k >= n ? NAN : y[i] - ts_centred_ma(y, i, m);
 	for (i = 0; i < m; i++) {
 		size_t cnt = 0;
 		for (j = i; j < n; j += m)
