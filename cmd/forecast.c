@@ -355,7 +355,7 @@ static const char *stamp_words(const struct ts_stamps *st)
 					   "on Thursdays", "on Fridays",  "on Saturdays",
 					   "on Sundays"};
 	if (st->gran == TS_WEEK)
-		return days[st->weekday];
+		return st->weekday < 0 ? "each series on a weekday of its own" : days[st->weekday];
 	return st->month_end ? "on the last day of the month" : "on the 1st";
 }
 
@@ -483,7 +483,7 @@ int cmd_forecast(int argc, char **argv)
 	}
 	if (ts_data_stamps(
 		&d, args.input_gran && strcmp(args.input_gran, "auto") ? (int)want_stamps : -1,
-		&bo.stamps, &e) < 0) {
+		bo.rollup, &bo.stamps, &e) < 0) {
 		rc = report_err(&e);
 		goto out;
 	}

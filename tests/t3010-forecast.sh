@@ -161,6 +161,16 @@ for first in 2024-01-01:Mondays:2024-02-12 2024-01-07:Sundays:2024-02-18 2024-01
 		test "$(wc -l <out)" -eq 3
 	'
 done
+expect_success 'weekly series stamped on different weekdays: each forecast on its own; --rollup over them refused' '
+	{ wk 2024-01-01; wk 2024-01-07 | tail -n +2 | sed "s/^1,/2,/"; } >mix.csv &&
+	dyn --format csv forecast --all --method naive --level none --horizon 1 mix.csv >out 2>err &&
+	printf "queue_id,date,value\n1,2024-02-12,15\n2,2024-02-18,15\n" >exp && compare exp out &&
+	printf "id,name,level,parent_id\n0,all,1,\n1,a,2,0\n2,b,2,0\n" >mq.csv &&
+	must_fail 1 dyn forecast --queues mq.csv --queue 0 --rollup mix.csv &&
+	err_is "^dyn: --rollup: the weekly rows under queue \"0\" fall on different weekdays: their weeks do not add up$" &&
+	must_fail 2 dyn forecast --granularity day --queue 1 mix.csv &&
+	err_is "one row a week \(each series on a weekday of its own\)"
+'
 expect_success 'monthly rows on the 1st and on the last day: months kept, stamped alike' '
 	printf "queueId,date,new_tickets\n1,2024-01-01,5\n1,2024-02-01,6\n1,2024-03-01,7.5\n" >m1.csv &&
 	dyn --format csv forecast --method naive --level none --horizon 2 m1.csv >out &&

@@ -868,7 +868,7 @@ bool ts_is_stamp(const struct ts_stamps *st, long day)
 {
 	switch (st->gran) {
 	case TS_WEEK:
-		return ts_weekday(day) == st->weekday;
+		return st->weekday < 0 || ts_weekday(day) == st->weekday;
 	case TS_MONTH:
 		return st->month_end ? ts_month_start(day + 1) == day + 1
 				     : ts_month_start(day) == day;
@@ -889,10 +889,21 @@ long ts_stamp_next(const struct ts_stamps *st, long day)
 	}
 }
 
-int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, struct err *e)
+/* The weekdays of queue k's rows and its descendants'. */
+static unsigned char subtree_mask(const struct ts_data *d, size_t k, const unsigned char *masks)
+{
+	unsigned char m = masks[k];
+	for (size_t c = 0; c < d->q[k].nchild; c++)
+		m |= subtree_mask(d, d->q[k].child[c], masks);
+	return m;
+}
+
+int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_stamps *st,
+		   struct err *e)
 {
 	/* what all the dates share, and the first two that break each pattern */
 	long first = LONG_MAX, off_week = LONG_MIN, off_first = LONG_MIN, off_last = LONG_MIN;
+	long week_ref = LONG_MIN;
 	size_t distinct = 0, months = 0;
 	long last_month = LONG_MIN;
 	unsigned char *any;
@@ -906,11 +917,22 @@ int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, stru
 	if (hi - lo > 400000)
 		hi = lo + 400000; /* dates are bounded at load; this only guards the array */
 	any = xcalloc((size_t)(hi - lo + 1), 1);
+	/* weekly rows: each series on one weekday of its own (one site's weeks start on Sundays,
+	 * another's on Mondays); masks[k]: the weekdays queue k's rows fall on */
+	unsigned char *masks = xcalloc(d->nq ? d->nq : 1, 1), all = 0;
 	for (size_t k = 0; k < d->nq; k++) {
 		const struct ts_queue *q = &d->q[k];
 		for (long day = q->first; day <= q->last; day++)
-			if (day >= lo && day <= hi && q->seen[day - q->base])
+			if (day >= lo && day <= hi && q->seen[day - q->base]) {
 				any[day - lo] = 1;
+				if (masks[k] && !(masks[k] & (1u << ts_weekday(day))) &&
+				    off_week == LONG_MIN) {
+					off_week = day;
+					week_ref = q->first;
+				}
+				masks[k] |= (unsigned char)(1u << ts_weekday(day));
+			}
+		all |= masks[k];
 	}
 	for (long day = lo; day <= hi; day++) {
 		if (!any[day - lo])
@@ -922,14 +944,26 @@ int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, stru
 			last_month = ts_month_start(day);
 			months++;
 		}
-		if (off_week == LONG_MIN && ts_weekday(day) != ts_weekday(first))
-			off_week = day;
 		if (off_first == LONG_MIN && ts_month_start(day) != day)
 			off_first = day;
 		if (off_last == LONG_MIN && ts_month_start(day + 1) != day + 1)
 			off_last = day;
 	}
 	free(any);
+	/* with --rollup a parent's series adds up its children's: their rows must share a weekday
+	 */
+	for (size_t k = 0; rollup && off_week == LONG_MIN && k < d->nq; k++) {
+		unsigned char sub = subtree_mask(d, k, masks);
+		if (sub & (sub - 1)) {
+			free(masks);
+			return err_set(
+			    e, DYN_EDATA,
+			    "--rollup: the weekly rows under queue \"%s\" fall on different "
+			    "weekdays: their weeks do not add up",
+			    d->q[k].id);
+		}
+	}
+	free(masks);
 	/* a month's rows on the 1st are rarely all on one weekday, but two of them can be */
 	bool by_month = want < 0 && months >= 2 && months == distinct &&
 			(off_first == LONG_MIN || off_last == LONG_MIN);
@@ -957,17 +991,18 @@ int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, stru
 	} else if (want == TS_WEEK || by_week) {
 		if (off_week != LONG_MIN) {
 			char a[TS_DATE_LEN], b[TS_DATE_LEN];
-			ts_date_format(first, a);
+			ts_date_format(week_ref, a);
 			ts_date_format(off_week, b);
 			return err_set(
 			    e, DYN_EDATA,
 			    "--input-granularity week: rows on %s (a %s) and %s (a %s) are "
 			    "not one row a week",
-			    a, ts_weekday_name(ts_weekday(first)), b,
+			    a, ts_weekday_name(ts_weekday(week_ref)), b,
 			    ts_weekday_name(ts_weekday(off_week)));
 		}
 		st->gran = TS_WEEK;
-		st->weekday = ts_weekday(first);
+		/* one weekday for all the series, or -1: each its own */
+		st->weekday = all && !(all & (all - 1)) ? ts_weekday(first) : -1;
 	} else {
 		st->gran = TS_DAY;
 	}

@@ -160,18 +160,22 @@ void ts_series_daily(const struct ts_data *d, size_t qi, long from, long to, boo
  * 1st, or all on the last day of their month (then the month ending that day). */
 struct ts_stamps {
 	enum ts_gran gran;
-	int weekday;	/* TS_WEEK: 0 = Monday .. 6 = Sunday */
+	int weekday;	/* TS_WEEK: 0 = Monday .. 6 = Sunday; -1: each series on its own */
 	bool month_end; /* TS_MONTH: stamped on the last day, not the 1st */
 };
 
-/* The stamps of d's rows: TS_WEEK when its distinct dates (two at least) all fall on one
- * weekday, TS_MONTH when they are all the 1st or all the last day of a month (two months at
- * least), else TS_DAY. With want other than -1 (the user's --input-granularity), the rows
- * must fit it: an error names two dates that do not. */
-int ts_data_stamps(const struct ts_data *d, int want, struct ts_stamps *st, struct err *e);
+/* The stamps of d's rows: TS_WEEK when there are two distinct dates at least and each queue's
+ * rows fall on one weekday (not always the same one: weekday is then -1), TS_MONTH when they
+ * are all the 1st or all the last day of a month (two months at least), else TS_DAY. With want
+ * other than -1 (the user's --input-granularity), the rows must fit it: an error names two
+ * dates that do not. With rollup, weekly rows under one parent must share their weekday. */
+int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_stamps *st,
+		   struct err *e);
 /* The first day of the period after the one stamped day. */
 long ts_stamp_next(const struct ts_stamps *st, long day);
-/* Whether day is a stamp (the daily series of stamped data has values on these only). */
+/* Whether day is a stamp (the daily series of stamped data has values on these only); weekly
+ * stamps of mixed weekdays say yes to every day: a series is then read from its first row on,
+ * a week at a time (see fcbatch.c). */
 bool ts_is_stamp(const struct ts_stamps *st, long day);
 
 /* Sums a daily series into ISO weeks (Monday start) or calendar months; a period whose days
