@@ -10,26 +10,10 @@
 
 #include <utf8proc.h>
 
-#define STBTT_STATIC
-#define STB_TRUETYPE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBI_WRITE_NO_STDIO
-/* The static builds declare functions they never define (stb_image_write's HDR writer...): the
- * warning comes at the end of the file, so it stays off for the whole of it. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wmissing-prototypes"
-#pragma GCC diagnostic ignored "-Wstrict-prototypes"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#pragma GCC diagnostic ignored "-Wcast-qual"
+/* stb_truetype and stb_image_write from Debian's libstb, which dyn links (as cards/render.c
+ * does): no second copy compiled here */
 #include <stb_image_write.h>
 #include <stb_truetype.h>
-#pragma GCC diagnostic pop
 
 #include "base/base.h"
 #include "core/rng.h"
