@@ -17,28 +17,19 @@ static long period_len(enum ts_gran g, long start)
 	return ts_gran_next(g, start) - start;
 }
 
-/* Whether day i of a stamped series starts a period: a week starts on the series' first row's
- * weekday (its rows share it, whichever it is), a month on its stamp. */
-static bool period_start(const struct ts_series *daily, const struct ts_stamps *st, size_t i)
-{
-	if (st->gran == TS_WEEK)
-		return (daily->start[i] - daily->start[0]) % 7 == 0;
-	return ts_is_stamp(st, daily->start[i]);
-}
-
 /* Stamped data: the daily series' values on its stamps, one period each. */
 static void stamped_periods(const struct ts_series *daily, const struct ts_stamps *st,
 			    struct ts_series *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < daily->n; i++)
-		n += period_start(daily, st, i);
+		n += ts_is_stamp(st, daily->start[0], daily->start[i]);
 	ts_series_init(out);
 	out->v = xmallocarray(n ? n : 1, sizeof(double));
 	out->start = xmallocarray(n ? n : 1, sizeof(long));
 	out->days = xmallocarray(n ? n : 1, sizeof(size_t));
 	for (size_t i = 0; i < daily->n; i++)
-		if (period_start(daily, st, i)) {
+		if (ts_is_stamp(st, daily->start[0], daily->start[i])) {
 			out->v[out->n] = daily->v[i];
 			out->start[out->n] = daily->start[i];
 			out->days[out->n++] =

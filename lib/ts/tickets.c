@@ -864,11 +864,11 @@ void ts_series_bucket(const struct ts_series *daily, enum ts_gran g, struct ts_s
 	free(any);
 }
 
-bool ts_is_stamp(const struct ts_stamps *st, long day)
+bool ts_is_stamp(const struct ts_stamps *st, long first, long day)
 {
 	switch (st->gran) {
 	case TS_WEEK:
-		return st->weekday < 0 || ts_weekday(day) == st->weekday;
+		return (day - first) % 7 == 0;
 	case TS_MONTH:
 		return st->month_end ? ts_month_start(day + 1) == day + 1
 				     : ts_month_start(day) == day;
@@ -904,6 +904,7 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 	/* what all the dates share, and the first two that break each pattern */
 	long first = LONG_MAX, off_week = LONG_MIN, off_first = LONG_MIN, off_last = LONG_MIN;
 	long week_ref = LONG_MIN;
+	int ret = 0;
 	size_t distinct = 0, months = 0;
 	long last_month = LONG_MIN;
 	unsigned char *any;
@@ -950,20 +951,6 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 			off_last = day;
 	}
 	free(any);
-	/* with --rollup a parent's series adds up its children's: their rows must share a weekday
-	 */
-	for (size_t k = 0; rollup && off_week == LONG_MIN && k < d->nq; k++) {
-		unsigned char sub = subtree_mask(d, k, masks);
-		if (sub & (sub - 1)) {
-			free(masks);
-			return err_set(
-			    e, DYN_EDATA,
-			    "--rollup: the weekly rows under queue \"%s\" fall on different "
-			    "weekdays: their weeks do not add up",
-			    d->q[k].id);
-		}
-	}
-	free(masks);
 	/* a month's rows on the 1st are rarely all on one weekday, but two of them can be */
 	bool by_month = want < 0 && months >= 2 && months == distinct &&
 			(off_first == LONG_MIN || off_last == LONG_MIN);
@@ -974,18 +961,20 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 		if (off_first != LONG_MIN && off_last != LONG_MIN) {
 			char a[TS_DATE_LEN];
 			ts_date_format(off_first, a);
-			return err_set(
-			    e, DYN_EDATA,
-			    "--input-granularity month: a row on %s, neither the first nor "
-			    "the last day of its month",
-			    a);
+			ret =
+			    err_set(e, DYN_EDATA,
+				    "--input-granularity month: a row on %s, neither the first nor "
+				    "the last day of its month",
+				    a);
+			goto out;
 		}
-		if (months != distinct)
-			return err_set(
-			    e, DYN_EDATA,
-			    "--input-granularity month: %zu dates in %zu months, not one "
-			    "row a month",
-			    distinct, months);
+		if (months != distinct) {
+			ret = err_set(e, DYN_EDATA,
+				      "--input-granularity month: %zu dates in %zu months, not one "
+				      "row a month",
+				      distinct, months);
+			goto out;
+		}
 		st->gran = TS_MONTH;
 		st->month_end = off_first != LONG_MIN;
 	} else if (want == TS_WEEK || by_week) {
@@ -993,12 +982,26 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 			char a[TS_DATE_LEN], b[TS_DATE_LEN];
 			ts_date_format(week_ref, a);
 			ts_date_format(off_week, b);
-			return err_set(
-			    e, DYN_EDATA,
-			    "--input-granularity week: rows on %s (a %s) and %s (a %s) are "
-			    "not one row a week",
-			    a, ts_weekday_name(ts_weekday(week_ref)), b,
-			    ts_weekday_name(ts_weekday(off_week)));
+			ret =
+			    err_set(e, DYN_EDATA,
+				    "--input-granularity week: rows on %s (a %s) and %s (a %s) are "
+				    "not one row a week",
+				    a, ts_weekday_name(ts_weekday(week_ref)), b,
+				    ts_weekday_name(ts_weekday(off_week)));
+			goto out;
+		}
+		/* with --rollup a parent's series adds up its children's: their rows must share a
+		 * weekday */
+		for (size_t k = 0; rollup && k < d->nq; k++) {
+			unsigned char sub = subtree_mask(d, k, masks);
+			if (sub & (sub - 1)) {
+				ret =
+				    err_set(e, DYN_EDATA,
+					    "--rollup: the weekly rows under queue \"%s\" fall on "
+					    "different weekdays: their weeks do not add up",
+					    d->q[k].id);
+				goto out;
+			}
 		}
 		st->gran = TS_WEEK;
 		/* one weekday for all the series, or -1: each its own */
@@ -1006,5 +1009,7 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 	} else {
 		st->gran = TS_DAY;
 	}
-	return 0;
+out:
+	free(masks);
+	return ret;
 }

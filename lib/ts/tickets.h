@@ -173,10 +173,9 @@ int ts_data_stamps(const struct ts_data *d, int want, bool rollup, struct ts_sta
 		   struct err *e);
 /* The first day of the period after the one stamped day. */
 long ts_stamp_next(const struct ts_stamps *st, long day);
-/* Whether day is a stamp (the daily series of stamped data has values on these only); weekly
- * stamps of mixed weekdays say yes to every day: a series is then read from its first row on,
- * a week at a time (see fcbatch.c). */
-bool ts_is_stamp(const struct ts_stamps *st, long day);
+/* Whether day starts a period of a stamped series whose first row is on day first: a week
+ * every 7 days from it (each series keeps its own weekday), a month on its stamp. */
+bool ts_is_stamp(const struct ts_stamps *st, long first, long day);
 
 /* Sums a daily series into ISO weeks (Monday start) or calendar months; a period whose days
  * are all missing is missing. The first and last period may be partial (see days[]). */
