@@ -347,11 +347,8 @@ static struct node encoder_decoder(struct nn_backbone *bb, const struct nn_backb
 		return x;
 	/* stride 32 up to the output stride: upsample, the encoder's features of that stride,
 	 * two convolutions; filters halve a level up */
-	for (int s = 16, lvl = 0; s >= o->output_stride; s /= 2, lvl++) {
+	for (int s = 16, f = f0; s >= o->output_stride; s /= 2, f = f / 2 > 8 ? f / 2 : 8) {
 		const char *p = fmt_name(bb, "decoder%d", s);
-		int f = level_filters(o, f0, 0);
-		for (int i = 0; i < lvl; i++)
-			f = f / 2 > 8 ? f / 2 : 8;
 		x = upsample(bb, x, fmt_name(bb, "decoder%d.upsample", s), 1);
 		if (s >= 2)
 			x = join(bb, NN_CONCAT, x, skip[log2i(s) - 1],
