@@ -22,7 +22,7 @@ struct param_arg {
 
 struct fit_args {
 	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
-	const char *delimiter, *text_column, *pretrained;
+	const char *delimiter, *text_column, *pretrained, *weights;
 	const char *card_col, *position_col, *load_col;
 	int replace, no_refit, marked;
 	double test_fraction;
@@ -68,6 +68,9 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
 	    OPT_STRING_(0, "pretrained", &a->pretrained, "MODEL",
 			"networks: start from a stored model's weights (its classes may differ)"),
+	    OPT_STRING_(0, "weights", &a->weights, "FILE",
+			"keypoints: the pretrained encoder's weights (torchvision's state dict "
+			"as safetensors)"),
 	    OPT_GROUP_("Data:"),
 	    OPT_STRING_(0, "label", &a->label, "COL", "label column (default: label, else y)"),
 	    OPT_STRING_(0, "features", &a->features, "COLS",
@@ -213,7 +216,7 @@ int cmd_fit(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	st_init(&file);
-	a.test_fraction = 0.2;
+	a.test_fraction = NAN; /* 0.2 unless --params or the option says */
 	a.cv = 0;
 	dataset_init(&ds);
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -240,13 +243,18 @@ int cmd_fit(int argc, char **argv)
 
 	/* Everything about the command line is checked before any data is read. */
 	if (a.params) {
+		double tf = NAN;
 		if (read_params_arg(a.params, &ptext, &e) < 0 ||
-		    params_set_json(&p, kind->name, ptext.buf, &e) < 0) {
+		    params_set_json_common(&p, kind->name, ptext.buf, &tf, &e) < 0) {
 			e.code = DYN_EUSAGE;
 			rc = report_err(&e);
 			goto out;
 		}
+		if (isnan(a.test_fraction))
+			a.test_fraction = tf;
 	}
+	if (isnan(a.test_fraction))
+		a.test_fraction = 0.2;
 	if (set_params(&p, kind, &a, &e) < 0) {
 		rc = report_err(&e);
 		goto out;
@@ -298,6 +306,10 @@ int cmd_fit(int argc, char **argv)
 	}
 	if (a.delimiter && rec_parse_delimiter(a.delimiter, &lo.rec.delimiter, &e) < 0) {
 		rc = report_err(&e);
+		goto out;
+	}
+	if (a.weights && kind->input != INPUT_POSE) {
+		rc = usage_error("--weights: %s models take no pretrained encoder", kind->name);
 		goto out;
 	}
 	if (a.marked && n > 0) {
@@ -372,7 +384,7 @@ int cmd_fit(int argc, char **argv)
 	}
 	trace_perf("fit: read data");
 	/* A network continues with new cards of some of its classes: they take its classes. */
-	if (warm && (kind->train & TRAIN_EPOCHS) &&
+	if (warm && (kind->train & TRAIN_EPOCHS) && (kind->train & TRAIN_CLASSES) &&
 	    dataset_adopt_classes(&ds, warm->classes, warm->k, &e) < 0) {
 		err_prefix(&e, "--warm-start: model \"%s\"", a.warm);
 		rc = report_err(&e);
@@ -411,6 +423,7 @@ int cmd_fit(int argc, char **argv)
 	to.ctx.quiet = global.quiet;
 	to.ctx.progress = cmd_progress("training");
 	to.ctx.pretrained = pre;
+	to.ctx.weights = a.weights;
 	if (log) {
 		to.ctx.on_epoch = fit_on_epoch;
 		to.ctx.on_epoch_arg = log;
@@ -429,11 +442,18 @@ int cmd_fit(int argc, char **argv)
 		goto out;
 	}
 	trace_perf("fit: serialize model");
-	acc = doc_num(report, "accuracy");
-	auc = doc_num(report, "roc_auc");
 	how = doc_str(report, "evaluation.method");
-	snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "", acc,
-		 auc);
+	if (kind->output == OUTPUT_KEYPOINTS) {
+		acc = doc_num(report, "median_error_px");
+		auc = doc_num(report, "pck_10px");
+		snprintf(result, sizeof(result), "%s median error %.2f px, PCK@10px %.3f",
+			 how ? how : "", acc, auc);
+	} else {
+		acc = doc_num(report, "accuracy");
+		auc = doc_num(report, "roc_auc");
+		snprintf(result, sizeof(result), "%s accuracy %.4f, ROC AUC %.4f", how ? how : "",
+			 acc, auc);
+	}
 	entry = model_entry(id, m, report, started, finished, log ? train_log_epochs(log) : NULL,
 			    (const char *const *)argv, (size_t)n, ds.n, sha, a.note);
 	report = NULL;
@@ -450,7 +470,8 @@ int cmd_fit(int argc, char **argv)
 	}
 	trace_perf("fit: store");
 	printf("%s\n", new_id);
-	summary("trained %s model \"%s\" on %zu rows: %s", kind->name, new_id, ds.n, result);
+	summary("trained %s model \"%s\" on %zu %s: %s", kind->name, new_id, ds.n,
+		ds.pose ? "frames" : "rows", result);
 	rc = finish_stdout(0);
 out:
 	train_log_free(&log);

@@ -56,7 +56,34 @@ struct predictor {
 	 * punctuation): their number and the first few, for the note at the end */
 	size_t nblank;
 	struct strbuf blank;
+	bool
+	    sources; /* keypoints: frames of several videos or of pictures, told by a file column */
 };
+
+/* A keypoint model's rows: one a frame and node. */
+static void write_keypoints(struct predictor *pr, const struct batch *b)
+{
+	const struct model *m = pr->m;
+	size_t num;
+	for (size_t i = 0; i < b->n; i++) {
+		const char *src = input_source(pr->in, i);
+		input_key(pr->in, i, &num);
+		for (size_t nd = 0; nd < m->k; nd++) {
+			const double *v = pr->proba + (i * m->k + nd) * 3;
+			if (pr->sources)
+				out_str(pr->w, src ? src : "");
+			out_int(pr->w, (long long)num);
+			out_str(pr->w, m->classes[nd]);
+			for (int c = 0; c < 2; c++) {
+				if (isnan(v[c]))
+					out_null(pr->w);
+				else
+					out_num(pr->w, round(v[c] * 100) / 100);
+			}
+			out_num(pr->w, round(v[2] * 1000) / 1000);
+		}
+	}
+}
 
 /* The output columns but the kept ones: the key, then per OUTPUT_CLASSES label and probability
  * (and their --top K-th pairs), a probability per class with --proba. */
@@ -64,6 +91,14 @@ static void result_names(const struct predictor *pr, struct strv *names)
 {
 	const struct model *m = pr->m;
 	char buf[64];
+	if (m->kind->output == OUTPUT_KEYPOINTS) {
+		static const char *const cols[] = {"frame", "node", "x", "y", "score"};
+		if (pr->sources)
+			strv_push(names, "file", 4);
+		for (size_t j = 0; j < ARRAY_SIZE(cols); j++)
+			strv_push(names, cols[j], strlen(cols[j]));
+		return;
+	}
 	if (pr->with_key) {
 		const char *k = input_key_name(pr->in);
 		strv_push(names, k, strlen(k));
@@ -144,8 +179,13 @@ static int write_batch(struct predictor *pr, struct err *e)
 	/* Opened after the first batch is predicted, so that an error in it (a row the model
 	 * cannot read, text that is not UTF-8) prints nothing, not even a header. */
 	if (!pr->w) {
+		pr->sources = b->n && input_source(pr->in, 0);
 		pr->w = open_writer(pr, pr->service, pr->fmt, pr->keep);
 		out_set_linebuffered(pr->w, pr->interactive && pr->fmt != OUT_TABLE);
+	}
+	if (m->kind->output == OUTPUT_KEYPOINTS) {
+		write_keypoints(pr, b);
+		return 0;
 	}
 	for (i = 0; i < b->n; i++) {
 		const double *p = pr->proba + i * k;
@@ -278,6 +318,11 @@ int cmd_predict(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	if (m->kind->output == OUTPUT_KEYPOINTS && (a.proba || a.top != 1)) {
+		rc = usage_error("%s: model \"%s\" gives keypoints, not classes",
+				 a.proba ? "--proba" : "--top", argv[0]);
+		goto out;
+	}
 	if (a.top < 1 || (size_t)a.top > m->k) {
 		rc = usage_error("option --top: expected an integer from 1 to %zu (the classes of "
 				 "\"%s\"), got %ld",
@@ -311,7 +356,7 @@ int cmd_predict(int argc, char **argv)
 	pr.nkeep = a.text ? 0 : keep.n;
 	service = input_service_shape(pr.in) && !global.format;
 	pr.with_key = !a.text && !service;
-	pr.proba = xmallocarray(BATCH, m->k * sizeof(double));
+	pr.proba = xmallocarray(BATCH, m->k * 3 * sizeof(double));
 	pr.rank = xmallocarray(m->k, sizeof(size_t));
 	if ((rc = check_keep(&pr, keep.v)))
 		goto out;

@@ -8,6 +8,7 @@
 #include "models/data.h"
 #include "mark/markdb.h"
 #include "text/text.h"
+#include "vision/pose.h"
 
 struct class_key {
 	const char *name;
@@ -236,6 +237,48 @@ int dataset_load_marked(struct dataset *ds, const struct model_kind *kind, const
 	return sink_finish(&k, ok, "the marking dataset", o, sha256, e);
 }
 
+/* A pose dataset (one path: a folder, labels file or archive) as the frames of ds; its nodes
+ * are the classes. The digest covers the frames' names and sizes and the labels. */
+static int dataset_load_pose(struct dataset *ds, const char *const *paths, size_t npaths,
+			     char sha256[65], struct err *e)
+{
+	struct pose_dataset *pd = NULL;
+	struct sha256 sha;
+	size_t i;
+
+	dataset_init(ds);
+	sha256_init(&sha);
+	if (npaths != 1 || !strcmp(paths[0], "-")) {
+		sha256_final_hex(&sha, sha256);
+		return err_set(e, DYN_EUSAGE,
+			       npaths > 1
+				   ? "a pose dataset is one folder, labels file or archive, "
+				     "not %zu"
+				   : "a pose dataset is a folder, labels file or archive, not "
+				     "standard input (%zu paths)",
+			       npaths);
+	}
+	if (pose_load(&pd, paths[0], NULL, e) < 0) {
+		sha256_final_hex(&sha, sha256);
+		return -1;
+	}
+	for (i = 0; i < pd->nframes; i++) {
+		sha256_update(&sha, pd->frames[i].name, strlen(pd->frames[i].name) + 1);
+		sha256_update(&sha, &pd->frames[i].ninst, sizeof(pd->frames[i].ninst));
+	}
+	sha256_update(&sha, pd->points, pd->ninst * pd->skel.nnodes * sizeof(*pd->points));
+	sha256_final_hex(&sha, sha256);
+	ds->pose = pd;
+	ds->own_pose = true;
+	ds->n = pd->nframes;
+	ds->frame = xmallocarray(ds->n ? ds->n : 1, sizeof(*ds->frame));
+	for (i = 0; i < ds->n; i++)
+		ds->frame[i] = i;
+	ds->k = pd->skel.nnodes;
+	ds->classes = strv_dup(pd->skel.nodes, pd->skel.nnodes);
+	return 0;
+}
+
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e)
 {
@@ -251,6 +294,8 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 
 	if (input == INPUT_CARD)
 		return dataset_load_cards(ds, paths, npaths, o, sha256, e);
+	if (input == INPUT_POSE)
+		return dataset_load_pose(ds, paths, npaths, sha256, e);
 	dataset_init(ds);
 	strv_init(&feat);
 	strmap_init(&labels);

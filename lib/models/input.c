@@ -7,15 +7,19 @@
 #include "cards/read.h"
 #include "models/input.h"
 #include "text/text.h"
+#include "vision/frames.h"
 
 struct input_reader {
 	const struct model *m;
 	const char *const *paths;
 	size_t npaths, in; /* the input being read */
 	struct input_opts o;
-	struct rec_reader *r;	/* open on paths[in], or NULL */
-	struct card_reader *cr; /* INPUT_CARD: all the paths */
-	struct card *cards;	/* INPUT_CARD: the batch's */
+	struct rec_reader *r;	 /* open on paths[in], or NULL */
+	struct card_reader *cr;	 /* INPUT_CARD: all the paths */
+	struct card *cards;	 /* INPUT_CARD: the batch's */
+	struct frame_reader *fr; /* INPUT_POSE: all the paths */
+	struct img *frames;	 /* INPUT_POSE: the batch's, with their sizes at the source */
+	size_t *frame_w, *frame_h;
 	long *cols, key_col, *keep_cols;
 	bool service, repair_utf8;
 	const char *literal; /* input_open_text */
@@ -139,6 +143,21 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 		return err_set(e, DYN_EUSAGE, "--by-position: the model reads %s, not rows",
 			       m->kind->input == INPUT_TEXT ? "texts" : "cards");
 	}
+	if (m->kind->input == INPUT_POSE) {
+		struct frame_opts fo;
+		memset(&fo, 0, sizeof(fo));
+		if (o->nkeep || o->key) {
+			input_free(out);
+			return err_set(e, DYN_EUSAGE, "%s: frames have no columns to %s",
+				       o->key ? "--key" : "--keep", o->key ? "key on" : "keep");
+		}
+		m->kind->frame_size(m, 0, 0, &fo.width, &fo.height, &fo.channels);
+		if (frame_reader_open(&ir->fr, paths, npaths, &fo, e) < 0) {
+			input_free(out);
+			return -1;
+		}
+		return 0;
+	}
 	if (m->kind->input == INPUT_CARD) {
 		if (o->nkeep || o->key) {
 			input_free(out);
@@ -199,6 +218,12 @@ void input_free(struct input_reader **rp)
 	for (i = 0; ir->cards && i < ir->cap; i++)
 		card_release(&ir->cards[i]);
 	free(ir->cards);
+	frame_reader_free(&ir->fr);
+	for (i = 0; ir->frames && i < ir->cap; i++)
+		img_release(&ir->frames[i]);
+	free(ir->frames);
+	free(ir->frame_w);
+	free(ir->frame_h);
 	for (i = 0; ir->text && i < ir->n; i++)
 		free(ir->text[i]);
 	free(ir->text);
@@ -229,6 +254,12 @@ static void input_reserve(struct input_reader *ir, size_t max)
 		ir->cards = xreallocarray(ir->cards, max, sizeof(*ir->cards));
 		for (size_t i = ir->cap; i < max; i++)
 			card_init(&ir->cards[i]);
+	} else if (ir->m->kind->input == INPUT_POSE) {
+		ir->frames = xreallocarray(ir->frames, max, sizeof(*ir->frames));
+		for (size_t i = ir->cap; i < max; i++)
+			img_init(&ir->frames[i]);
+		ir->frame_w = xreallocarray(ir->frame_w, max, sizeof(size_t));
+		ir->frame_h = xreallocarray(ir->frame_h, max, sizeof(size_t));
 	} else {
 		free(ir->X);
 		ir->X = xmallocarray(max, (ir->m->d ? ir->m->d : 1) * sizeof(double));
@@ -298,6 +329,22 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 		ir->rownum[0] = ++ir->row;
 		ir->n = 1;
 	}
+	/* frames are large: a batch holds a few, whatever the caller's rows a batch */
+	while (ir->fr && ir->n < max && ir->n < INPUT_MAX_FRAMES) {
+		struct frame_info fi;
+		int more = frame_reader_next(ir->fr, &ir->frames[ir->n], &fi, e);
+		if (more < 0)
+			return -1;
+		if (!more)
+			break;
+		ir->frame_w[ir->n] = fi.src_w;
+		ir->frame_h[ir->n] = fi.src_h;
+		ir->key_off[ir->n] = ir->keys.len;
+		strbuf_adds(&ir->keys, fi.source);
+		strbuf_addch(&ir->keys, '\0');
+		ir->rownum[ir->n] = (size_t)fi.index;
+		ir->n++;
+	}
 	while (ir->cr && ir->n < max) {
 		int more = card_reader_next(ir->cr, &ir->cards[ir->n], e);
 		if (more < 0)
@@ -307,7 +354,7 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 		ir->rownum[ir->n] = ++ir->row;
 		ir->n++;
 	}
-	while (ir->n < max && !ir->literal && !ir->cr) {
+	while (ir->n < max && !ir->literal && !ir->cr && !ir->fr) {
 		if (!ir->r) {
 			if (++ir->in >= ir->npaths)
 				break;
@@ -338,6 +385,9 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 	ir->b.X = ir->X;
 	ir->b.text = (const char *const *)ir->text;
 	ir->b.cards = ir->cards;
+	ir->b.frames = ir->frames;
+	ir->b.frame_w = ir->frame_w;
+	ir->b.frame_h = ir->frame_h;
 	return (long)ir->n;
 }
 
@@ -348,7 +398,7 @@ const struct batch *input_batch(const struct input_reader *ir)
 
 const char *input_key_name(const struct input_reader *ir)
 {
-	return ir->cr ? "card" : ir->o.key ? ir->o.key : "row";
+	return ir->fr ? "frame" : ir->cr ? "card" : ir->o.key ? ir->o.key : "row";
 }
 
 const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
@@ -356,7 +406,14 @@ const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
 	*num = ir->rownum[i];
 	if (ir->cr)
 		return ir->cards[i].id;
+	if (ir->fr)
+		return NULL;
 	return ir->o.key ? ir->keys.buf + ir->key_off[i] : NULL;
+}
+
+const char *input_source(const struct input_reader *ir, size_t i)
+{
+	return ir->fr && frame_reader_many(ir->fr) ? ir->keys.buf + ir->key_off[i] : NULL;
 }
 
 bool input_service_shape(const struct input_reader *ir)

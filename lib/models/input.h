@@ -50,9 +50,17 @@ long input_next(struct input_reader *r, size_t max, struct err *e);
 const struct batch *input_batch(const struct input_reader *r);
 
 /* The key's column name, and input i's key: its text, or NULL when inputs are numbered (then
- * *num is the 1-based number across all inputs). A literal text has no key. */
+ * *num is the 1-based number across all inputs; a frame's is its 0-based index in its video).
+ * A literal text has no key. */
 const char *input_key_name(const struct input_reader *r);
 const char *input_key(const struct input_reader *r, size_t i, size_t *num);
+/* Frames (INPUT_POSE) from more than one video, or from pictures: the source of input i (its
+ * key is then its frame index within that source, 0 for a picture); NULL otherwise. */
+const char *input_source(const struct input_reader *r, size_t i);
+
+/* The most frames a batch holds. */
+#define INPUT_MAX_FRAMES 16
+
 /* True when the first input is a service document ({"X": [...]}): answers take its shape. */
 bool input_service_shape(const struct input_reader *r);
 /* Kept field j of input i. */

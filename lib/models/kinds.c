@@ -7,7 +7,8 @@ extern const struct model_kind model_logreg;
 extern const struct model_kind model_svc;
 extern const struct model_kind model_text;
 extern const struct model_kind model_dynamogram;
+extern const struct model_kind model_keypoints;
 
 const struct model_kind *const model_kinds[] = {
-    &model_logreg, &model_svc, &model_text, &model_dynamogram, NULL,
+    &model_logreg, &model_svc, &model_text, &model_dynamogram, &model_keypoints, NULL,
 };

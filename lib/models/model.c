@@ -9,6 +9,7 @@
 #include "cards/card.h"
 #include "models/model.h"
 #include "store/safetensors.h"
+#include "vision/pose.h"
 
 #define MODEL_FORMAT "1"
 
@@ -27,6 +28,9 @@ void dataset_release(struct dataset *ds)
 	strv_free(ds->features, ds->d);
 	strv_free(ds->classes, ds->k);
 	free(ds->y);
+	free(ds->frame);
+	if (ds->own_pose)
+		pose_free(&ds->pose);
 	dataset_init(ds);
 }
 
@@ -39,7 +43,12 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 	dst->k = src->k;
 	dst->features = strv_dup(src->features, src->d);
 	dst->classes = strv_dup(src->classes, src->k);
-	dst->y = xmallocarray(m ? m : 1, sizeof(*dst->y));
+	if (src->y)
+		dst->y = xmallocarray(m ? m : 1, sizeof(*dst->y));
+	if (src->frame) {
+		dst->pose = src->pose;
+		dst->frame = xmallocarray(m ? m : 1, sizeof(*dst->frame));
+	}
 	if (src->X)
 		dst->X = xmallocarray(m ? m : 1, src->d * sizeof(double));
 	if (src->text)
@@ -47,7 +56,10 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 	if (src->cards)
 		dst->cards = xcalloc(m ? m : 1, sizeof(*dst->cards));
 	for (i = 0; i < m; i++) {
-		dst->y[i] = src->y[idx[i]];
+		if (src->y)
+			dst->y[i] = src->y[idx[i]];
+		if (src->frame)
+			dst->frame[i] = src->frame[idx[i]];
 		if (src->X)
 			memcpy(dst->X + i * src->d, src->X + idx[i] * src->d,
 			       src->d * sizeof(double));
@@ -66,6 +78,8 @@ struct batch dataset_batch(const struct dataset *ds)
 	b.X = ds->X;
 	b.text = (const char *const *)ds->text;
 	b.cards = ds->cards;
+	b.frames = NULL;
+	b.frame_w = b.frame_h = NULL;
 	return b;
 }
 

@@ -21,11 +21,15 @@ enum input_kind {
 	INPUT_TABULAR, /* numeric feature columns */
 	INPUT_TEXT,    /* one text column */
 	INPUT_CARD,    /* dynamometer cards: points files or pictures (cards/read.h) */
+	INPUT_POSE,    /* pictures of animals: a labeled pose dataset to train on (vision/pose.h),
+			* frames of videos or pictures to predict (kind->frame_size) */
 };
 
 /* What a kind's predict gives per input; commands write the columns from this. */
 enum output_kind {
-	OUTPUT_CLASSES, /* class probabilities: label, probability (--top K, --proba) */
+	OUTPUT_CLASSES,	  /* class probabilities: label, probability (--top K, --proba) */
+	OUTPUT_KEYPOINTS, /* per frame, each node's position and score: node, x, y, score; the
+			   * model's classes are its nodes */
 };
 
 /* The training a kind supports (model_train follows it). */
@@ -35,20 +39,30 @@ enum train_support {
 	TRAIN_REFIT = 1 << 2,	/* after a held-out report, the stored model is refit on all rows;
 				 * without it the model fit on the training split is kept, and fit
 				 * gets the held-out rows as its validation set */
-	TRAIN_CLASSES = 1 << 3, /* labels are two or more classes */
+	TRAIN_CLASSES = 1 << 3, /* labels are two or more classes; without it the held-out split
+				 * is drawn at random and kind->evaluate writes the report */
 	TRAIN_EPOCHS = 1 << 4,	/* trains in epochs: reports each through the fit context, and
 				 * the store shows it running while it trains */
 	TRAIN_REFIT_FROM = 1 << 5, /* with TRAIN_REFIT: the refit gets the held-out split's model
 				    * as a starting point (fit_ctx.refit_from) */
 };
 
-/* A batch of inputs: n rows of d features (row-major), n texts or n cards. Borrowed. */
+struct img;
+struct pose_dataset;
+struct pose_skeleton;
+
+/* A batch of inputs: n rows of d features (row-major), n texts, n cards or n frames. Borrowed.
+ * Frames come at any size (at the kind's frame_size when the decoder could scale them);
+ * frame_w and frame_h give each one's size at the source, in whose pixels positions are
+ * reported. */
 struct batch {
 	size_t n;
 	size_t d;
 	const double *X;
 	const char *const *text;
 	const struct card *cards;
+	const struct img *frames;
+	const size_t *frame_w, *frame_h;
 };
 
 /* Training data: a batch plus labels. Embedded value: dataset_init / dataset_release (frees
@@ -58,10 +72,16 @@ struct dataset {
 	double *X;	    /* n x d, row-major (INPUT_TABULAR) */
 	char **text;	    /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
 	struct card *cards; /* n cards (INPUT_CARD; then d = 0, X = NULL) */
-	char **features;    /* d names; for INPUT_TEXT the one text column */
-	size_t k;	    /* classes */
-	char **classes;	    /* k names, sorted numerically if all numbers, else bytewise */
-	int *y;		    /* n class indices */
+	/* INPUT_POSE: the labeled frames pose->frames[frame[0..n)] (d = 0, y = NULL, classes
+	 * the skeleton's nodes); pose is owned when own_pose (the loaded dataset), else borrowed
+	 * from the dataset this one is a subset of */
+	struct pose_dataset *pose;
+	size_t *frame;
+	bool own_pose;
+	char **features; /* d names; for INPUT_TEXT the one text column */
+	size_t k;	 /* classes */
+	char **classes;	 /* k names, sorted numerically if all numbers, else bytewise */
+	int *y;		 /* n class indices */
 };
 
 void dataset_init(struct dataset *ds);
@@ -103,6 +123,9 @@ struct fit_ctx {
 	 * just fit on the training split (same kind, params and classes), to start from; the refit
 	 * must reach the optimum it would reach without it. NULL otherwise. */
 	const struct model *refit_from;
+	/* Kinds whose networks take pretrained parts: a weights file (safetensors) to load them
+	 * from (--weights); NULL for none. */
+	const char *weights;
 };
 
 struct model_kind;
@@ -140,6 +163,20 @@ struct model_kind {
 	 * predict leaves its label empty). Must be safe to call from several threads on one
 	 * model. */
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
+	/* OUTPUT_KEYPOINTS: predict fills n x k x 3 values instead, each node's x, y (pixels of the
+	 * frame at its source size, the centre of the top-left pixel at 0, 0) and score; x and y
+	 * NaN where the node was not found. */
+	/* Kinds without TRAIN_CLASSES: the report of m on held-out data v (its own metrics, as a
+	 * JSON object, caller owns). */
+	int (*evaluate)(const struct model *m, const struct dataset *v, struct cJSON **report,
+			struct err *e);
+	/* INPUT_POSE: the size the kind scales a src_w x src_h frame to and the channels it
+	 * takes (1 gray, 3 RGB), so that a decoder can give frames so on the way. */
+	void (*frame_size)(const struct model *m, size_t src_w, size_t src_h, size_t *w, size_t *h,
+			   int *channels);
+	/* OUTPUT_KEYPOINTS: the nodes' edges and symmetries (node names are the classes), owned
+	 * by m. */
+	const struct pose_skeleton *(*skeleton)(const struct model *m);
 	/* Adds the kind's tensors and metadata to f; tensors may borrow m's arrays (st_add), as
 	 * f goes before m. */
 	int (*save)(const struct model *m, struct st_file *f, struct err *e);

@@ -231,17 +231,51 @@ static const struct {
 };
 
 static int set_object(struct params *p, const char *kind, const cJSON *doc, int depth,
-		      struct err *e);
+		      double *test_fraction, struct err *e);
+
+/* The names the SLEAP service's training_config gave a keypoints model's settings. */
+static const struct {
+	const char *kind, *alias, *name;
+} name_aliases[] = {
+    {"keypoints", "num_epochs", "epochs"},
+    {"keypoints", "learning_rate", "lr"},
+    {"keypoints", "backbone_model", "backbone"},
+    {"keypoints", "pretrained_encoder", "encoder"},
+    {"keypoints", "heads_sigma", "sigma"},
+    {"keypoints", "heads_output_stride", "output_stride"},
+};
+
+static const char *alias_name(const char *kind, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(name_aliases); i++)
+		if (!strcmp(name_aliases[i].kind, kind) && !strcmp(name_aliases[i].alias, name))
+			return name_aliases[i].name;
+	return name;
+}
 
 /* The services' shapes: {"model": "...", "config" | "hyperparameters": {...}}. A settings
  * object is read as the hyperparameters; a "model" naming another kind is an error naming the
  * kind. 0 when it was one of them (handled), 1 when it is a plain hyperparameter. */
 static int service_key(struct params *p, const char *kind, const cJSON *it, int depth,
-		       struct err *e)
+		       double *test_fraction, struct err *e)
 {
-	if ((!strcmp(it->string, "config") || !strcmp(it->string, "hyperparameters")) &&
+	if ((!strcmp(it->string, "config") || !strcmp(it->string, "hyperparameters") ||
+	     !strcmp(it->string, "training_config")) &&
 	    cJSON_IsObject(it) && depth == 0)
-		return set_object(p, kind, it, depth + 1, e);
+		return set_object(p, kind, it, depth + 1, test_fraction, e);
+	/* the held-out share is dyn fit's --test-fraction, not a hyperparameter */
+	if (!strcmp(it->string, "test_fraction") && test_fraction &&
+	    !params_find(p->spec, "test_fraction")) {
+		if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0 && it->valuedouble < 1))
+			return err_set(e, DYN_EUSAGE,
+				       "--params: \"test_fraction\": expected a number from 0 to "
+				       "below 1");
+		*test_fraction = it->valuedouble;
+		return 0;
+	}
+	/* a setting the service left unset (null) keeps dyn's default */
+	if (cJSON_IsNull(it))
+		return 0;
 	if (!strcmp(it->string, "model") && cJSON_IsString(it) && !params_find(p->spec, "model")) {
 		for (size_t i = 0; i < ARRAY_SIZE(service_models); i++)
 			if (!strcmp(service_models[i].service, it->valuestring)) {
@@ -261,26 +295,32 @@ static int service_key(struct params *p, const char *kind, const cJSON *it, int 
 
 int params_set_json(struct params *p, const char *kind, const char *json, struct err *e)
 {
+	return params_set_json_common(p, kind, json, NULL, e);
+}
+
+int params_set_json_common(struct params *p, const char *kind, const char *json,
+			   double *test_fraction, struct err *e)
+{
 	cJSON *doc = cJSON_Parse(json);
 	int ret = -1;
 	if (!doc || !cJSON_IsObject(doc)) {
 		err_set(e, DYN_EUSAGE, "--params: expected a JSON object of hyperparameters");
 		goto out;
 	}
-	ret = set_object(p, kind, doc, 0, e);
+	ret = set_object(p, kind, doc, 0, test_fraction, e);
 out:
 	cJSON_Delete(doc);
 	return ret;
 }
 
 static int set_object(struct params *p, const char *kind, const cJSON *doc, int depth,
-		      struct err *e)
+		      double *test_fraction, struct err *e)
 {
 	const cJSON *it;
 	int ret = -1;
 	cJSON_ArrayForEach(it, doc)
 	{
-		int k = service_key(p, kind, it, depth, e);
+		int k = service_key(p, kind, it, depth, test_fraction, e);
 		if (k < 0)
 			goto out;
 		if (k == 0)
@@ -302,7 +342,7 @@ static int set_object(struct params *p, const char *kind, const cJSON *doc, int 
 					it->string);
 				goto out;
 			}
-			r = params_set(p, kind, it->string, sb.buf, e);
+			r = params_set(p, kind, alias_name(kind, it->string), sb.buf, e);
 			strbuf_release(&sb);
 			if (r < 0)
 				goto out;

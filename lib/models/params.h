@@ -59,6 +59,12 @@ int params_set(struct params *p, const char *kind, const char *name, const char 
 	       struct err *e);
 /* Applies a JSON object ({"C": 10, "kernel": "rbf"}) given as text; same validation. */
 int params_set_json(struct params *p, const char *kind, const char *json, struct err *e);
+/* The same, also taking the services' "test_fraction" (the held-out share, which is not a
+ * hyperparameter) into *test_fraction when it is there; test_fraction NULL: params_set_json.
+ * Keys the services named otherwise (the SLEAP service's num_epochs, learning_rate...) are
+ * read as the dyn names they mean; a null value keeps the default. */
+int params_set_json_common(struct params *p, const char *kind, const char *json,
+			   double *test_fraction, struct err *e);
 
 const struct param_spec *params_find(const struct param_spec *spec, const char *name);
 double params_num(const struct params *p, const char *name);

@@ -55,6 +55,7 @@ double *model_predict_all(const struct model *m, const struct dataset *ds, struc
 	size_t i, step = 4096;
 	for (i = 0; i < ds->n; i += step) {
 		struct batch b;
+		memset(&b, 0, sizeof(b));
 		b.n = ds->n - i < step ? ds->n - i : step;
 		b.d = ds->d;
 		b.X = ds->X ? ds->X + i * ds->d : NULL;
@@ -133,6 +134,12 @@ out:
 	return ret;
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return (x > y) - (x < y);
+}
+
 static cJSON *evaluation(const char *method, double value)
 {
 	cJSON *ev = cJSON_CreateObject();
@@ -148,6 +155,56 @@ static double report_num(const cJSON *r, const char *key)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(r, key);
 	return cJSON_IsNumber(x) ? x->valuedouble : NAN;
+}
+
+/* The held-out report of a kind without classes: a share of the rows drawn at random (the same
+ * for a seed and a number of rows), the model fit on the rest watching them (it is the model
+ * kept: such kinds do not refit), and the kind's own evaluation of it on them. */
+static int holdout_plain(struct model **out, cJSON **rep, const struct model_kind *kind,
+			 const struct params *p, const struct dataset *ds,
+			 const struct train_opts *o, struct err *e)
+{
+	size_t *order = xmallocarray(ds->n ? ds->n : 1, sizeof(size_t));
+	size_t i, nte = (size_t)floor(o->test_fraction * (double)ds->n + 0.5);
+	struct dataset dtr, dte;
+	struct fit_ctx hctx = o->ctx;
+	struct rng r;
+	int ret = -1;
+
+	if (nte == 0 && ds->n > 1)
+		nte = 1;
+	if (nte == 0 || nte >= ds->n) {
+		free(order);
+		return err_set(
+		    e, DYN_EDATA,
+		    "--test-fraction %g leaves no %s rows (%zu in all): use more data or "
+		    "another fraction",
+		    o->test_fraction, nte ? "training" : "held-out", ds->n);
+	}
+	rng_init(&r, o->ctx.seed);
+	for (i = 0; i < ds->n; i++)
+		order[i] = i;
+	rng_shuffle(&r, order, ds->n);
+	/* each part in the data's order, so that what is held out reads like the data */
+	qsort(order, nte, sizeof(size_t), cmp_size);
+	qsort(order + nte, ds->n - nte, sizeof(size_t), cmp_size);
+	dataset_subset(&dte, ds, order, nte);
+	dataset_subset(&dtr, ds, order + nte, ds->n - nte);
+	hctx.valid = &dte;
+	if (fit_one(out, kind, p, &dtr, o->warm, &hctx, e) < 0)
+		goto done;
+	if (kind->evaluate(*out, &dte, rep, e) < 0) {
+		model_free(out);
+		goto done;
+	}
+	cJSON_AddItemToObject(*rep, "evaluation", evaluation("holdout", o->test_fraction));
+	cJSON_AddNumberToObject(cJSON_GetObjectItem(*rep, "evaluation"), "rows", (double)nte);
+	ret = 0;
+done:
+	dataset_release(&dtr);
+	dataset_release(&dte);
+	free(order);
+	return ret;
 }
 
 int model_train(struct model **out, const struct model_kind *kind, struct params *p,
@@ -228,6 +285,10 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		cJSON_AddItemToObject(rep, "evaluation", evaluation("cv", (double)o->cv));
 		trace_perf("fit: report");
 	}
+	if (!rep && o->test_fraction > 0 && !(kind->train & TRAIN_CLASSES)) {
+		if (holdout_plain(&m, &rep, kind, p, ds, o, e) < 0)
+			goto out;
+	}
 	if (!rep && o->test_fraction > 0) {
 		size_t *order = xmallocarray(ds->n, sizeof(size_t));
 		size_t *start = xmallocarray(ds->k + 1, sizeof(size_t));
@@ -302,6 +363,11 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		model_free(&held);
 		if (rc < 0)
 			goto out;
+		if (!rep && !(kind->train & TRAIN_CLASSES)) {
+			if (kind->evaluate(m, ds, &rep, e) < 0)
+				goto out;
+			cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
+		}
 		if (!rep) {
 			free(pr);
 			/* the fit's own training probabilities, when it left them: the same numbers

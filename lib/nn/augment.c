@@ -57,8 +57,8 @@ static double bilinear(const float *p, int H, int W, double y, double x, double 
 	return v;
 }
 
-void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng *r,
-		  const struct nn_aug_image *a)
+int nn_aug_image_points(float *out, const float *inp, int C, int H, int W, struct rng *r,
+			const struct nn_aug_image *a, float *xy, size_t npts)
 {
 	double th = a->rot * sym(r), s = 1 + a->zoom * sym(r);
 	double tx = a->shift * W * sym(r), ty = a->shift * H * sym(r);
@@ -66,6 +66,18 @@ void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng 
 	double bright = a->bright * sym(r), contrast = 1 + a->contrast * sym(r);
 	double cx = (W - 1) / 2.0, cy = (H - 1) / 2.0, cs = cos(th) / s, sn = sin(th) / s;
 	size_t n = (size_t)C * H * W;
+
+	/* points go forward: the inverse of the map below (a rotation scaled by 1 / s, whose
+	 * inverse is the opposite rotation scaled by s) */
+	for (size_t i = 0; i < npts; i++) {
+		double px = xy[2 * i], py = xy[2 * i + 1], ux, uy;
+		if (flip)
+			px = W - 1 - px;
+		ux = px - cx;
+		uy = py - cy;
+		xy[2 * i] = (float)(s * (cos(th) * ux - sin(th) * uy) + cx + tx);
+		xy[2 * i + 1] = (float)(s * (sin(th) * ux + cos(th) * uy) + cy + ty);
+	}
 
 	/* inverse map: each output pixel reads the input where the transform put it from */
 	for (int y = 0; y < H; y++)
@@ -89,4 +101,11 @@ void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng 
 	if (a->noise > 0)
 		for (size_t i = 0; i < n; i++)
 			out[i] += (float)(a->noise * rng_normal(r));
+	return flip;
+}
+
+void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng *r,
+		  const struct nn_aug_image *a)
+{
+	nn_aug_image_points(out, inp, C, H, W, r, a, NULL, 0);
 }

@@ -477,5 +477,10 @@ struct nn_aug_image {
 };
 void nn_aug_image(float *out, const float *inp, int C, int H, int W, struct rng *r,
 		  const struct nn_aug_image *a);
+/* The same, moving npts points xy (x, y pairs in pixels, the centre of the top-left pixel at
+ * 0, 0; NaN stays NaN) with the picture: where they land in out. Returns 1 when the picture
+ * was mirrored (left and right body parts then trade places: the caller swaps them). */
+int nn_aug_image_points(float *out, const float *inp, int C, int H, int W, struct rng *r,
+			const struct nn_aug_image *a, float *xy, size_t npts);
 
 #endif

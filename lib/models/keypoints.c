@@ -1,0 +1,1053 @@
+/* Pose keypoints: a confidence-map network (vision/confmap.h) on frames scaled by input_scale,
+ * one map a body part, trained in epochs with Adam, a learning rate reduced on plateaus and
+ * early stopping; peaks refined below the map's pixel give each node's position and score.
+ * One animal a frame (single-instance maps): a frame with several animals trains on all of
+ * them in one set of maps, and predict gives the strongest peak of each node. */
+#include <math.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "base/base.h"
+#include "base/par.h"
+#include "base/strv.h"
+#include "core/rng.h"
+#include "io/image.h"
+#include "models/model.h"
+#include "models/pretrained.h"
+#include "nn/backbone.h"
+#include "nn/nn.h"
+#include "store/safetensors.h"
+#include "vision/confmap.h"
+#include "vision/pose.h"
+#include "vision/resize.h"
+
+/* The backbone choices, in the order of the "backbone" parameter's: resnet is an encoder
+ * network from random weights, pretrained the same with --weights. */
+enum { BB_UNET, BB_LEAP, BB_HOURGLASS, BB_RESNET, BB_PRETRAINED };
+
+static const struct param_spec kp_params[] = {
+    {"backbone", PARAM_CHOICE, "unet", NAN, NAN, 0, "unet|leap|hourglass|resnet|pretrained",
+     "network: unet, leap, hourglass, or an encoder (--encoder) and a decoder: resnet from "
+     "random weights, pretrained from --weights"},
+    {"encoder", PARAM_CHOICE, "resnet18", NAN, NAN, 0,
+     "resnet18|resnet34|resnet50|vgg16|mobilenetv2",
+     "resnet and pretrained backbones: torchvision's encoder"},
+    {"epochs", PARAM_INT, "100", 1, 100000, 0, NULL, "passes over the training frames"},
+    {"lr", PARAM_NUM, "0.001", 0, 10, PARAM_MIN_OPEN, NULL, "learning rate (Adam)"},
+    {"batch_size", PARAM_INT, "4", 1, 256, 0, NULL, "frames per step"},
+    {"sigma", PARAM_NUM, "2.5", 0, 1000, PARAM_MIN_OPEN, NULL,
+     "spread of the confidence maps' Gaussians, in pixels of the network's input (after "
+     "input_scale)"},
+    {"output_stride", PARAM_INT, "2", 1, 64, 0, NULL,
+     "input pixels per confidence-map pixel (a power of 2 up to the deepest stride)"},
+    {"input_scale", PARAM_NUM, "0.25", 0, 1, PARAM_MIN_OPEN, NULL,
+     "frames are scaled by this before the network (and padded to the deepest stride)"},
+    {"filters", PARAM_INT, "0", 0, 1024, 0, NULL,
+     "filters of the first level (0: the backbone's own, 16 for unet)"},
+    {"max_stride", PARAM_INT, "16", 2, 256, 0, NULL,
+     "unet, leap, hourglass: the deepest stride, a power of 2 (32 for encoders)"},
+    {"batchnorm", PARAM_BOOL, "true", NAN, NAN, 0, NULL,
+     "unet and leap: batch normalization after each convolution"},
+    {"rotation", PARAM_NUM, "15", 0, 180, 0, NULL,
+     "augmentation: rotate training frames by up to this many degrees either way"},
+    {"flip", PARAM_BOOL, "false", NAN, NAN, 0, NULL,
+     "augmentation: mirror half the training frames (the skeleton's symmetric nodes swap)"},
+    {"scale", PARAM_NUM, "0.05", 0, 0.5, 0, NULL,
+     "augmentation: zoom training frames by up to this share either way"},
+    {"brightness", PARAM_NUM, "0.1", 0, 1, 0, NULL,
+     "augmentation: shift brightness by up to this share of the range"},
+    {"contrast", PARAM_NUM, "0.1", 0, 1, 0, NULL,
+     "augmentation: scale contrast by up to this share either way"},
+    {"plateau_patience", PARAM_INT, "5", 0, 100000, 0, NULL,
+     "halve the learning rate after this many epochs without a better loss (0: never)"},
+    {"patience", PARAM_INT, "15", 0, 100000, 0, NULL,
+     "stop after this many epochs without a better validation loss, keeping the best "
+     "weights (0: train all epochs)"},
+    {"peak_threshold", PARAM_NUM, "0.2", 0, 1, 0, NULL,
+     "a node whose map peaks below this is not found (x and y empty)"},
+    {"refine", PARAM_CHOICE, "integral", NAN, NAN, 0, "integral|gaussian|quadratic|none",
+     "sub-pixel refinement of the peaks"},
+    {NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
+/* Where frames go: the training frames' size at the source (src), scaled (in) and padded to
+ * the deepest stride (pad), and the network's channels. */
+struct kp_geom {
+	size_t src_w, src_h, in_w, in_h, pad_w, pad_h;
+	int c;
+};
+
+struct kp_state {
+	struct nn_backbone bb;
+	struct nn_net *net;
+	struct kp_geom g;
+	struct confmap_geom cg;
+	struct pose_skeleton skel; /* names borrowed from nowhere: edges and symmetries only */
+	float mean[3], std[3];	   /* input normalization a channel */
+	int max_batch;
+	pthread_mutex_t lock; /* one set of activations: one predict at a time */
+};
+
+static int kp_threads(int threads)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads > 0)
+		return threads;
+	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void kp_free(void *p)
+{
+	struct kp_state *st = p;
+	if (!st)
+		return;
+	nn_net_free(&st->net);
+	nn_backbone_release(&st->bb);
+	free(st->skel.edges);
+	free(st->skel.syms);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+static bool kp_encoder(const struct params *p)
+{
+	int b = params_choice(p, "backbone");
+	return b == BB_RESNET || b == BB_PRETRAINED;
+}
+
+/* The backbone options of p for nnodes maps over frames of src_w x src_h. */
+static int kp_opts(const struct params *p, size_t nnodes, size_t src_w, size_t src_h,
+		   struct nn_backbone_opts *o, struct kp_geom *g, struct err *e)
+{
+	static const enum nn_backbone_kind kinds[] = {NN_BACKBONE_UNET, NN_BACKBONE_LEAP,
+						      NN_BACKBONE_HOURGLASS, NN_BACKBONE_ENCODER,
+						      NN_BACKBONE_ENCODER};
+	double scale = params_num(p, "input_scale");
+	size_t ms;
+	memset(o, 0, sizeof(*o));
+	o->kind = kinds[params_choice(p, "backbone")];
+	if (kp_encoder(p))
+		o->encoder = (enum nn_encoder)params_choice(p, "encoder");
+	o->c = kp_encoder(p) ? 3 : 1;
+	o->nout = (int)nnodes;
+	o->filters = (int)params_num(p, "filters");
+	o->max_stride = kp_encoder(p) ? 0 : (int)params_num(p, "max_stride");
+	o->output_stride = (int)params_num(p, "output_stride");
+	o->batchnorm = params_num(p, "batchnorm") != 0;
+	g->src_w = src_w;
+	g->src_h = src_h;
+	g->in_w = (size_t)fmax(1, floor((double)src_w * scale + 0.5));
+	g->in_h = (size_t)fmax(1, floor((double)src_h * scale + 0.5));
+	ms = (size_t)nn_backbone_max_stride(o);
+	if (ms < 1 || (ms & (ms - 1)))
+		return err_set(e, DYN_EUSAGE,
+			       "hyperparameter \"max_stride\": expected a power of 2, got %zu", ms);
+	if (g->in_w < IMG_MIN_SIDE || g->in_h < IMG_MIN_SIDE)
+		return err_set(e, DYN_EUSAGE,
+			       "input_scale %g makes the %zux%zu frames %zux%zu: too small for a "
+			       "network (at least %d pixels a side)",
+			       scale, src_w, src_h, g->in_w, g->in_h, IMG_MIN_SIDE);
+	g->pad_w = (g->in_w + ms - 1) / ms * ms;
+	g->pad_h = (g->in_h + ms - 1) / ms * ms;
+	g->c = o->c;
+	o->h = (int)g->pad_h;
+	o->w = (int)g->pad_w;
+	return 0;
+}
+
+/* Builds st's network (not initialized) for p, nnodes and frames of src_w x src_h. */
+static int kp_build(struct kp_state **out, const struct params *p, size_t nnodes, size_t src_w,
+		    size_t src_h, int max_batch, int threads, struct err *e)
+{
+	struct kp_state *st = xcalloc(1, sizeof(*st));
+	struct nn_backbone_opts o;
+	struct nn_net_desc d;
+	int oc;
+	pthread_mutex_init(&st->lock, NULL);
+	pose_skeleton_init(&st->skel);
+	if (kp_opts(p, nnodes, src_w, src_h, &o, &st->g, e) < 0 ||
+	    nn_backbone_describe(&st->bb, &o, e) < 0)
+		goto fail;
+	if (confmap_geom_init(&st->cg, st->g.pad_w, st->g.pad_h,
+			      (size_t)params_num(p, "output_stride"), params_num(p, "sigma"),
+			      e) < 0)
+		goto fail;
+	if ((size_t)st->bb.out_w != st->cg.out_w || (size_t)st->bb.out_h != st->cg.out_h) {
+		err_set(e, DYN_EUSAGE,
+			"the %s backbone's maps are %dx%d, not the %zux%zu of output_stride %g",
+			nn_encoder_name(o.encoder), st->bb.out_w, st->bb.out_h, st->cg.out_w,
+			st->cg.out_h, params_num(p, "output_stride"));
+		goto fail;
+	}
+	for (oc = 0; oc < 3; oc++) {
+		/* torchvision's encoders were trained on ImageNet's normalization */
+		static const float im_mean[3] = {0.485f, 0.456f, 0.406f};
+		static const float im_std[3] = {0.229f, 0.224f, 0.225f};
+		st->mean[oc] = kp_encoder(p) ? im_mean[oc] : 0;
+		st->std[oc] = kp_encoder(p) ? im_std[oc] : 1;
+	}
+	memset(&d, 0, sizeof(d));
+	d.dims = 3;
+	d.c = st->g.c;
+	d.h = (int)st->g.pad_h;
+	d.w = (int)st->g.pad_w;
+	d.layers = st->bb.layers;
+	d.nlayers = st->bb.nlayers;
+	d.max_batch = max_batch;
+	d.threads = threads;
+	st->max_batch = max_batch;
+	if (nn_net_new(&st->net, &d, e) < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	kp_free(st);
+	return -1;
+}
+
+/* A frame at the network's scale: im (any size, gray or RGB) resampled to in_w x in_h with the
+ * network's channels, into out (in_w * in_h * c bytes, interleaved). */
+static int kp_scale_frame(const struct kp_geom *g, const struct img *im, unsigned char *out,
+			  struct err *e)
+{
+	const unsigned char *src = im->px;
+	unsigned char *conv = NULL;
+	size_t n = im->w * im->h, i;
+	int ret;
+	if (im->channels != g->c) {
+		conv = xmallocarray(n ? n : 1, (size_t)g->c);
+		for (i = 0; i < n; i++) {
+			if (g->c == 1) { /* ITU-R BT.601 luma, as stb_image makes gray */
+				const unsigned char *q = im->px + 3 * i;
+				conv[i] =
+				    (unsigned char)((77 * q[0] + 150 * q[1] + 29 * q[2]) >> 8);
+			} else {
+				conv[3 * i] = conv[3 * i + 1] = conv[3 * i + 2] = im->px[i];
+			}
+		}
+		src = conv;
+	}
+	if (im->w == g->in_w && im->h == g->in_h) {
+		memcpy(out, src, g->in_w * g->in_h * (size_t)g->c);
+		ret = 0;
+	} else {
+		ret = vis_resize_image(out, g->in_w, g->in_h, src, im->w, im->h, g->c, e);
+	}
+	free(conv);
+	return ret;
+}
+
+/* The network's input (c planes of pad_w x pad_h floats) of a scaled frame: normalized, zero
+ * (the mean) in the padding. */
+static void kp_planes(const struct kp_state *st, const unsigned char *px, float *out)
+{
+	const struct kp_geom *g = &st->g;
+	size_t plane = g->pad_w * g->pad_h;
+	memset(out, 0, (size_t)g->c * plane * sizeof(float));
+	for (int c = 0; c < g->c; c++) {
+		float *o = out + (size_t)c * plane;
+		float m = st->mean[c], s = 1 / st->std[c];
+		for (size_t y = 0; y < g->in_h; y++)
+			for (size_t x = 0; x < g->in_w; x++)
+				o[y * g->pad_w + x] =
+				    (px[(y * g->in_w + x) * (size_t)g->c + (size_t)c] / 255.0f -
+				     m) *
+				    s;
+	}
+}
+
+/* A position at the source scale to the network's input, and back: pixel centres map to pixel
+ * centres (the top-left pixel's centre is 0, 0 at both). */
+static float to_input(float v, size_t src, size_t in)
+{
+	return (float)(((double)v + 0.5) * (double)in / (double)src - 0.5);
+}
+
+static float to_source(float v, size_t src, size_t in)
+{
+	return (float)(((double)v + 0.5) * (double)src / (double)in - 0.5);
+}
+
+/* Forward passes over n inputs X (at the network's size), peaks per node into pk
+ * (n x nnodes), the mean squared error against targets T when T is not NULL. */
+static double kp_forward(struct kp_state *st, const struct params *p, size_t k, const float *X,
+			 const float *T, size_t n, struct confmap_peak *pk)
+{
+	size_t in_size = (size_t)st->g.c * st->g.pad_w * st->g.pad_h;
+	size_t map_size = k * st->cg.out_w * st->cg.out_h, i;
+	enum confmap_refine refine[] = {CONFMAP_REFINE_INTEGRAL, CONFMAP_REFINE_GAUSSIAN,
+					CONFMAP_REFINE_QUADRATIC, CONFMAP_REFINE_NONE};
+	double sl = 0;
+	for (i = 0; i < n; i += (size_t)st->max_batch) {
+		int b = (int)(n - i < (size_t)st->max_batch ? n - i : (size_t)st->max_batch);
+		const float *maps = nn_net_forward(st->net, X + i * in_size, b, 0);
+		if (T)
+			sl +=
+			    (double)nn_mse(NULL, maps, T + i * map_size, (size_t)b * map_size) * b;
+		for (int q = 0; q < b && pk; q++)
+			confmap_peaks(&st->cg, maps + (size_t)q * map_size, k,
+				      refine[params_choice(p, "refine")],
+				      (float)params_num(p, "peak_threshold"),
+				      pk + (i + (size_t)q) * k);
+	}
+	return n ? sl / (double)n : NAN;
+}
+
+/* ---- Training -------------------------------------------------------------------------- */
+
+/* The frames of a dataset at the network's scale, with their labels there: px (n frames of
+ * in_w x in_h x c bytes) and pts (n x ninst... flattened: first[i] .. first[i] + ninst[i]
+ * instances of nnodes points each). */
+struct kp_frames {
+	size_t n, k;
+	unsigned char *px;
+	struct pose_point *pts;
+	size_t *first, *ninst;
+};
+
+static void kp_frames_release(struct kp_frames *f)
+{
+	free(f->px);
+	free(f->pts);
+	free(f->first);
+	free(f->ninst);
+	memset(f, 0, sizeof(*f));
+}
+
+struct decode_job {
+	const struct dataset *ds;
+	const struct kp_geom *g;
+	struct kp_frames *f;
+	struct err *errs;
+	int *failed;
+};
+
+static void decode_one(void *arg, size_t i, int t)
+{
+	struct decode_job *j = arg;
+	struct img im;
+	(void)t;
+	img_init(&im);
+	if (pose_frame_image(j->ds->pose, j->ds->frame[i], j->g->c, &im, &j->errs[i]) < 0 ||
+	    kp_scale_frame(j->g, &im, j->f->px + i * j->g->in_w * j->g->in_h * (size_t)j->g->c,
+			   &j->errs[i]) < 0)
+		j->failed[i] = 1;
+	img_release(&im);
+}
+
+/* Decodes ds's frames once (a training reads each many times) on threads. */
+static int kp_frames_load(struct kp_frames *f, const struct dataset *ds, const struct kp_geom *g,
+			  int threads, struct err *e)
+{
+	const struct pose_dataset *pd = ds->pose;
+	size_t i, total = 0, k = pd->skel.nnodes, fs = g->in_w * g->in_h * (size_t)g->c;
+	struct decode_job j;
+	int ret = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->n = ds->n;
+	f->k = k;
+	f->px = xmallocarray(ds->n ? ds->n : 1, fs);
+	f->first = xmallocarray(ds->n ? ds->n : 1, sizeof(size_t));
+	f->ninst = xmallocarray(ds->n ? ds->n : 1, sizeof(size_t));
+	for (i = 0; i < ds->n; i++) {
+		f->first[i] = total;
+		f->ninst[i] = pd->frames[ds->frame[i]].ninst;
+		total += f->ninst[i];
+	}
+	f->pts = xmallocarray(total ? total * k : 1, sizeof(*f->pts));
+	for (i = 0; i < ds->n; i++)
+		for (size_t q = 0; q < f->ninst[i]; q++) {
+			const struct pose_point *src = pose_frame_instance(pd, ds->frame[i], q);
+			struct pose_point *dst = f->pts + (f->first[i] + q) * k;
+			for (size_t nd = 0; nd < k; nd++) {
+				dst[nd] = src[nd];
+				dst[nd].x = to_input(src[nd].x, g->src_w, g->in_w);
+				dst[nd].y = to_input(src[nd].y, g->src_h, g->in_h);
+			}
+		}
+	j.ds = ds;
+	j.g = g;
+	j.f = f;
+	j.errs = xcalloc(ds->n ? ds->n : 1, sizeof(struct err));
+	j.failed = xcalloc(ds->n ? ds->n : 1, sizeof(int));
+	par_for(ds->n, threads, decode_one, &j);
+	for (i = 0; i < ds->n; i++)
+		if (j.failed[i]) {
+			*e = j.errs[i];
+			ret = -1;
+			break;
+		}
+	free(j.errs);
+	free(j.failed);
+	if (ret < 0)
+		kp_frames_release(f);
+	return ret;
+}
+
+/* Inputs and targets of frames f without augmentation (validation). */
+static void kp_plain(const struct kp_state *st, const struct kp_frames *f, float *X, float *T)
+{
+	size_t in_size = (size_t)st->g.c * st->g.pad_w * st->g.pad_h;
+	size_t map_size = f->k * st->cg.out_w * st->cg.out_h,
+	       fs = st->g.in_w * st->g.in_h * (size_t)st->g.c;
+	for (size_t i = 0; i < f->n; i++) {
+		kp_planes(st, f->px + i * fs, X + i * in_size);
+		confmap_make_multi(&st->cg, f->pts + f->first[i] * f->k, f->ninst[i], f->k,
+				   T + i * map_size);
+	}
+}
+
+/* Errors in source pixels of peaks pk (n x k, at the network's input) against the labels of
+ * frames f (their first instance); usable ones into err (n x k; NaN for none). */
+static void kp_errors(const struct kp_geom *g, const struct kp_frames *f,
+		      const struct confmap_peak *pk, double *err)
+{
+	for (size_t i = 0; i < f->n; i++)
+		for (size_t nd = 0; nd < f->k; nd++) {
+			struct pose_point lab;
+			const struct confmap_peak *q = &pk[i * f->k + nd];
+			err[i * f->k + nd] = NAN;
+			if (!f->ninst[i])
+				continue;
+			lab = f->pts[f->first[i] * f->k + nd];
+			lab.x = to_source(lab.x, g->src_w, g->in_w);
+			lab.y = to_source(lab.y, g->src_h, g->in_h);
+			if (!pose_point_usable(&lab))
+				continue;
+			if (isnan(q->x)) {
+				err[i * f->k + nd] = INFINITY; /* labeled but not found */
+				continue;
+			}
+			err[i * f->k + nd] =
+			    pose_point_error(to_source(q->x, g->src_w, g->in_w),
+					     to_source(q->y, g->src_h, g->in_h), &lab);
+		}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The median of the non-NaN values of v[0..n) (sorted in place: NaNs dropped first). */
+static double median_of(double *v, size_t n, size_t *used)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			v[m++] = v[i];
+	*used = m;
+	if (!m)
+		return NAN;
+	qsort(v, m, sizeof(double), cmp_double);
+	return m % 2 ? v[m / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
+}
+
+/* Copies the tensors of src into dst's of the same name and shape; all of them must be there
+ * (a warm start of the same network). */
+static int kp_copy_weights(struct nn_net *dst, const struct nn_net *src, struct err *e)
+{
+	for (int i = 0; i < nn_net_ntensors(dst); i++) {
+		const struct nn_tensor *t = nn_net_tensor(dst, i), *s = nn_net_find(src, t->name);
+		if (!s || s->size != t->size || memcmp(s->shape, t->shape, sizeof(t->shape)))
+			return err_set(e, DYN_EUSAGE,
+				       "the model to start from has no tensor \"%s\" of this shape "
+				       "(another backbone, frame size or skeleton?)",
+				       t->name);
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	return 0;
+}
+
+static int kp_load_weights(struct kp_state *st, const struct params *p, const char *path,
+			   struct err *e)
+{
+	struct st_file f;
+	FILE *fp;
+	int ret = -1;
+	st_init(&f);
+	if (!(fp = fopen(path, "rb")))
+		return err_sys(e, "--weights: \"%s\"", path);
+	if (fseek(fp, 0, SEEK_END) == 0) {
+		long size = ftell(fp);
+		rewind(fp);
+		if (size >= 0 && st_read(&f, fileno(fp), (uint64_t)size, NULL, e) == 0 &&
+		    pretrained_load(st->net, &st->bb, &f, path,
+				    nn_encoder_name((enum nn_encoder)params_choice(p, "encoder")),
+				    e) >= 0)
+			ret = 0;
+		else if (size < 0)
+			err_sys(e, "--weights: \"%s\"", path);
+	} else {
+		err_sys(e, "--weights: \"%s\"", path);
+	}
+	fclose(fp);
+	st_release(&f);
+	return ret;
+}
+
+/* Swaps the points of symmetric nodes (a mirrored frame's left is its right). */
+static void kp_flip_points(const size_t *map, float *xy, size_t k)
+{
+	for (size_t nd = 0; nd < k; nd++)
+		if (map[nd] > nd) {
+			float tx = xy[2 * nd], ty = xy[2 * nd + 1];
+			xy[2 * nd] = xy[2 * map[nd]];
+			xy[2 * nd + 1] = xy[2 * map[nd] + 1];
+			xy[2 * map[nd]] = tx;
+			xy[2 * map[nd] + 1] = ty;
+		}
+}
+
+static int kp_fit(struct model *m, const struct dataset *ds, const struct model *warm,
+		  const struct fit_ctx *ctx, struct err *e)
+{
+	const struct params *p = &m->params;
+	const struct pose_dataset *pd = ds->pose;
+	struct kp_state *st = NULL;
+	struct kp_frames tr, va;
+	size_t k = m->k, n = ds->n, nv = 0, i, step = 0, steps, in_size, map_size, fs,
+	       *order = NULL;
+	size_t *flipmap = NULL;
+	int threads = kp_threads(ctx->threads), B = (int)params_num(p, "batch_size"), ret = -1;
+	long epochs = (long)params_num(p, "epochs"), ep, run = 0;
+	int patience = (int)params_num(p, "patience");
+	float *X = NULL, *T = NULL, *Xv = NULL, *Tv = NULL, *base = NULL, *dmaps = NULL,
+	      *best = NULL, *xy = NULL;
+	struct confmap_peak *pk = NULL;
+	double *errs = NULL;
+	struct pose_point *pts = NULL;
+	struct nn_optim opt;
+	struct nn_sched sched;
+	struct nn_early early;
+	struct nn_aug_image aug;
+	struct rng r;
+	cJSON *info = cJSON_CreateObject();
+	bool have_opt = false;
+
+	memset(&tr, 0, sizeof(tr));
+	memset(&va, 0, sizeof(va));
+	if (!pd || !n)
+		return err_set(e, DYN_EUSAGE, "keypoints models train on a pose dataset");
+	if (ctx->weights && !kp_encoder(p)) {
+		static const char *const names[] = {"unet", "leap", "hourglass"};
+		err_set(e, DYN_EUSAGE,
+			"--weights: the %s backbone has no encoder to load (use --backbone "
+			"pretrained)",
+			names[params_choice(p, "backbone")]);
+		goto out;
+	}
+	if (params_choice(p, "backbone") == BB_PRETRAINED && !ctx->weights && !warm) {
+		err_set(e, DYN_EUSAGE,
+			"--backbone pretrained needs --weights FILE.safetensors: torchvision's %s "
+			"state dict saved as safetensors (dyn downloads nothing; --backbone resnet "
+			"trains the encoder from random weights)",
+			nn_encoder_name((enum nn_encoder)params_choice(p, "encoder")));
+		goto out;
+	}
+	if ((size_t)B > n)
+		B = (int)n;
+	if (kp_build(&st, p, k, pd->width, pd->height, B, threads, e) < 0)
+		goto out;
+	nn_net_init(st->net, ctx->seed);
+	if (ctx->weights && kp_load_weights(st, p, ctx->weights, e) < 0)
+		goto out;
+	if (warm) {
+		const struct kp_state *ws = warm->state;
+		if (ws->g.src_w != st->g.src_w || ws->g.src_h != st->g.src_h) {
+			err_set(e, DYN_EUSAGE,
+				"--warm-start: that model was trained on %zux%zu frames, these are "
+				"%zux%zu",
+				ws->g.src_w, ws->g.src_h, st->g.src_w, st->g.src_h);
+			goto out;
+		}
+		if (kp_copy_weights(st->net, ws->net, e) < 0)
+			goto out;
+	}
+	if (kp_frames_load(&tr, ds, &st->g, threads, e) < 0)
+		goto out;
+	if (ctx->valid && ctx->valid->n) {
+		if (kp_frames_load(&va, ctx->valid, &st->g, threads, e) < 0)
+			goto out;
+		nv = va.n;
+	}
+	in_size = (size_t)st->g.c * st->g.pad_w * st->g.pad_h;
+	map_size = k * st->cg.out_w * st->cg.out_h;
+	fs = st->g.in_w * st->g.in_h * (size_t)st->g.c;
+	X = xmallocarray((size_t)B, in_size * sizeof(float));
+	T = xmallocarray((size_t)B, map_size * sizeof(float));
+	dmaps = xmallocarray((size_t)B, map_size * sizeof(float));
+	base = xmallocarray(in_size, sizeof(float));
+	xy = xmallocarray(2 * k, sizeof(float));
+	pts = xmallocarray(k, sizeof(*pts));
+	flipmap = xmallocarray(k, sizeof(size_t));
+	pose_skeleton_flip_map(&pd->skel, flipmap);
+	order = xmallocarray(n, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	if (nv) {
+		Xv = xmallocarray(nv, in_size * sizeof(float));
+		Tv = xmallocarray(nv, map_size * sizeof(float));
+		kp_plain(st, &va, Xv, Tv);
+		pk = xmallocarray(nv, k * sizeof(*pk));
+		errs = xmallocarray(nv, k * sizeof(double));
+	}
+	memset(&aug, 0, sizeof(aug));
+	aug.rot = (float)(params_num(p, "rotation") * M_PI / 180);
+	aug.zoom = (float)params_num(p, "scale");
+	aug.flip = params_num(p, "flip") != 0 ? 0.5f : 0;
+	aug.bright = (float)params_num(p, "brightness");
+	aug.contrast = (float)params_num(p, "contrast");
+	nn_optim_init(&opt, NN_ADAM, nn_net_nparams(st->net));
+	have_opt = true;
+	nn_sched_init(&sched, NN_SCHED_PLATEAU, (float)params_num(p, "lr"));
+	sched.factor = 0.5f;
+	sched.patience = (int)params_num(p, "plateau_patience");
+	sched.min_lr = 1e-6f;
+	nn_early_init(&early, patience, 0, 0);
+	rng_init(&r, ctx->seed ^ 0x6b657970ULL);
+	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
+	for (ep = 0; ep < epochs; ep++) {
+		struct epoch_stats es;
+		double t0 = now_seconds(), sl = 0;
+		size_t seen = 0;
+		opt.lr = sched.lr;
+		rng_shuffle(&r, order, n);
+		/* A last batch of one would make batch statistics meaningless: it joins none. */
+		for (i = 0; i + 1 < n || (i < n && n == 1); i += (size_t)B) {
+			int b = (int)(n - i < (size_t)B ? n - i : (size_t)B);
+			for (int q = 0; q < b; q++) {
+				size_t fi = order[i + (size_t)q], ni = tr.ninst[fi];
+				float *Tq = T + (size_t)q * map_size;
+				kp_planes(st, tr.px + fi * fs, base);
+				memset(Tq, 0, map_size * sizeof(float));
+				/* one draw of the transform for the picture and all its animals */
+				struct rng keep = r;
+				for (size_t inst = 0; inst < (ni ? ni : 1); inst++) {
+					const struct pose_point *src =
+					    ni ? tr.pts + (tr.first[fi] + inst) * k : NULL;
+					struct rng rr = keep;
+					int flipped;
+					for (size_t nd = 0; nd < k; nd++) {
+						xy[2 * nd] = src ? src[nd].x : NAN;
+						xy[2 * nd + 1] = src ? src[nd].y : NAN;
+					}
+					flipped = nn_aug_image_points(
+					    X + (size_t)q * in_size, base, st->g.c,
+					    (int)st->g.pad_h, (int)st->g.pad_w, &rr, &aug, xy, k);
+					if (inst + 1 == (ni ? ni : 1))
+						r = rr;
+					if (!src)
+						break;
+					if (flipped)
+						kp_flip_points(flipmap, xy, k);
+					for (size_t nd = 0; nd < k; nd++) {
+						pts[nd] = src[flipped ? flipmap[nd] : nd];
+						pts[nd].x = xy[2 * nd];
+						pts[nd].y = xy[2 * nd + 1];
+					}
+					if (inst == 0) {
+						confmap_make(&st->cg, pts, k, Tq);
+					} else {
+						/* each pixel the largest of the animals' values */
+						float *tmp = dmaps;
+						confmap_make(&st->cg, pts, k, tmp);
+						for (size_t v = 0; v < map_size; v++)
+							Tq[v] = Tq[v] > tmp[v] ? Tq[v] : tmp[v];
+					}
+				}
+			}
+			const float *maps = nn_net_forward(st->net, X, b, 1);
+			sl += (double)nn_mse(dmaps, maps, T, (size_t)b * map_size) * b;
+			seen += (size_t)b;
+			nn_net_zero_grad(st->net);
+			nn_net_backward(st->net, dmaps);
+			nn_net_step(st->net, &opt);
+			progress_update(ctx->progress, (double)++step, (double)steps);
+		}
+		memset(&es, 0, sizeof(es));
+		es.epoch = ep + 1;
+		es.epochs = epochs;
+		es.loss = seen ? sl / (double)seen : NAN;
+		es.lr = opt.lr;
+		es.metric = "error_px";
+		es.train_metric = es.val_metric = es.val_loss = NAN;
+		if (nv) {
+			size_t used;
+			es.val_loss = kp_forward(st, p, k, Xv, Tv, nv, pk);
+			kp_errors(&st->g, &va, pk, errs);
+			es.val_metric = median_of(errs, nv * k, &used);
+		}
+		es.seconds = now_seconds() - t0;
+		run = ep + 1;
+		if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &es, e) < 0)
+			goto out;
+		if (sched.patience > 0)
+			nn_sched_plateau(&sched, (float)(nv ? es.val_loss : es.loss));
+		if (patience && nv) {
+			if (nn_early_update(&early, (int)ep, (float)es.val_loss)) {
+				if (!best)
+					best =
+					    xmallocarray(nn_net_state_size(st->net), sizeof(float));
+				nn_net_get_state(st->net, best);
+			}
+			if (nn_early_stop(&early))
+				break;
+		}
+	}
+	if (best) {
+		nn_net_set_state(st->net, best);
+		cJSON_AddNumberToObject(info, "best_epoch", (double)early.best_epoch + 1);
+	}
+	cJSON_AddNumberToObject(info, "parameters", (double)nn_net_nparams(st->net));
+	cJSON_AddNumberToObject(info, "epochs_run", (double)run);
+	{
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%zux%zu", st->g.src_w, st->g.src_h);
+		cJSON_AddStringToObject(info, "frame_size", buf);
+		snprintf(buf, sizeof(buf), "%zux%zu", st->g.pad_w, st->g.pad_h);
+		cJSON_AddStringToObject(info, "input_size", buf);
+		snprintf(buf, sizeof(buf), "%zux%zu", st->cg.out_w, st->cg.out_h);
+		cJSON_AddStringToObject(info, "map_size", buf);
+	}
+	st->skel.nnodes = k;
+	st->skel.nedges = pd->skel.nedges;
+	st->skel.edges = xmallocarray(2 * pd->skel.nedges + 1, sizeof(size_t));
+	if (pd->skel.nedges)
+		memcpy(st->skel.edges, pd->skel.edges, 2 * pd->skel.nedges * sizeof(size_t));
+	st->skel.nsyms = pd->skel.nsyms;
+	st->skel.syms = xmallocarray(2 * pd->skel.nsyms + 1, sizeof(size_t));
+	if (pd->skel.nsyms)
+		memcpy(st->skel.syms, pd->skel.syms, 2 * pd->skel.nsyms * sizeof(size_t));
+	cJSON_Delete(m->info);
+	m->info = info;
+	info = NULL;
+	m->state = st;
+	st = NULL;
+	ret = 0;
+out:
+	if (have_opt)
+		nn_optim_release(&opt);
+	cJSON_Delete(info);
+	kp_free(st);
+	kp_frames_release(&tr);
+	kp_frames_release(&va);
+	free(X);
+	free(T);
+	free(Xv);
+	free(Tv);
+	free(base);
+	free(dmaps);
+	free(best);
+	free(xy);
+	free(pts);
+	free(pk);
+	free(errs);
+	free(order);
+	free(flipmap);
+	return ret;
+}
+
+/* ---- Prediction ------------------------------------------------------------------------ */
+
+static void kp_frame_size(const struct model *m, size_t src_w, size_t src_h, size_t *w, size_t *h,
+			  int *channels)
+{
+	const struct kp_state *st = m->state;
+	(void)src_w;
+	(void)src_h;
+	/* frames of another size are scaled to the network's whole (each axis apart) */
+	*w = st->g.in_w;
+	*h = st->g.in_h;
+	*channels = st->g.c;
+}
+
+#define PREDICT_CHUNK 16
+
+static int kp_predict(const struct model *m, const struct batch *b, double *out, struct err *e)
+{
+	struct kp_state *st = m->state;
+	size_t k = m->k, in_size = (size_t)st->g.c * st->g.pad_w * st->g.pad_h;
+	size_t fs = st->g.in_w * st->g.in_h * (size_t)st->g.c, i;
+	unsigned char *px = xmallocarray(fs, 1);
+	float *X = xmallocarray(PREDICT_CHUNK, in_size * sizeof(float));
+	struct confmap_peak *pk = xmallocarray(PREDICT_CHUNK, k * sizeof(*pk));
+	int ret = -1;
+
+	pthread_mutex_lock(&st->lock);
+	for (i = 0; i < b->n; i += PREDICT_CHUNK) {
+		size_t nb = b->n - i < PREDICT_CHUNK ? b->n - i : PREDICT_CHUNK;
+		for (size_t q = 0; q < nb; q++) {
+			if (kp_scale_frame(&st->g, &b->frames[i + q], px, e) < 0)
+				goto out;
+			kp_planes(st, px, X + q * in_size);
+		}
+		kp_forward(st, &m->params, k, X, NULL, nb, pk);
+		for (size_t q = 0; q < nb; q++) {
+			const struct img *im = &b->frames[i + q];
+			size_t sw = b->frame_w ? b->frame_w[i + q] : im->w;
+			size_t sh = b->frame_h ? b->frame_h[i + q] : im->h;
+			for (size_t nd = 0; nd < k; nd++) {
+				const struct confmap_peak *c = &pk[q * k + nd];
+				double *o = out + ((i + q) * k + nd) * 3;
+				o[0] = isnan(c->x) ? NAN : to_source(c->x, sw, st->g.in_w);
+				o[1] = isnan(c->y) ? NAN : to_source(c->y, sh, st->g.in_h);
+				o[2] = c->score;
+			}
+		}
+	}
+	ret = 0;
+out:
+	pthread_mutex_unlock(&st->lock);
+	free(px);
+	free(X);
+	free(pk);
+	return ret;
+}
+
+/* ---- Evaluation ------------------------------------------------------------------------ */
+
+struct eval_job {
+	const struct dataset *v;
+	struct img *frames;
+	struct err *errs;
+	int *failed;
+};
+
+static void eval_decode(void *arg, size_t i, int t)
+{
+	struct eval_job *j = arg;
+	(void)t;
+	if (pose_frame_image(j->v->pose, j->v->frame[i], 3, &j->frames[i], &j->errs[i]) < 0)
+		j->failed[i] = 1;
+}
+
+static int kp_evaluate(const struct model *m, const struct dataset *v, cJSON **report,
+		       struct err *e)
+{
+	const struct kp_state *st = m->state;
+	size_t k = m->k, n = v->n, i, nd, used, all = 0, hit5 = 0, hit10 = 0, found = 0;
+	struct img *frames = xcalloc(n ? n : 1, sizeof(*frames));
+	double *pred = xmallocarray(n ? n : 1, 3 * k * sizeof(double));
+	double *errs = xmallocarray(n ? n : 1, k * sizeof(double));
+	double *col = xmallocarray(n ? n : 1, sizeof(double)), sum = 0;
+	struct eval_job j = {v, frames, xcalloc(n ? n : 1, sizeof(struct err)),
+			     xcalloc(n ? n : 1, sizeof(int))};
+	struct batch b;
+	cJSON *rep = NULL, *nodes;
+	int ret = -1;
+
+	for (i = 0; i < n; i++)
+		img_init(&frames[i]);
+	par_for(n, kp_threads(0), eval_decode, &j);
+	for (i = 0; i < n; i++)
+		if (j.failed[i]) {
+			*e = j.errs[i];
+			goto out;
+		}
+	memset(&b, 0, sizeof(b));
+	b.n = n;
+	b.frames = frames;
+	if (kp_predict(m, &b, pred, e) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct pose_frame *f = &v->pose->frames[v->frame[i]];
+		for (nd = 0; nd < k; nd++) {
+			double *er = &errs[i * k + nd];
+			const struct pose_point *lab;
+			*er = NAN;
+			if (!f->ninst)
+				continue;
+			lab = pose_frame_instance(v->pose, v->frame[i], 0) + nd;
+			if (!pose_point_usable(lab))
+				continue;
+			all++;
+			if (isnan(pred[(i * k + nd) * 3])) {
+				*er = INFINITY;
+				continue;
+			}
+			*er = pose_point_error((float)pred[(i * k + nd) * 3],
+					       (float)pred[(i * k + nd) * 3 + 1], lab);
+			found++;
+			sum += *er;
+			hit5 += *er <= 5;
+			hit10 += *er <= 10;
+		}
+	}
+	(void)st;
+	rep = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rep, "frames", (double)n);
+	cJSON_AddNumberToObject(rep, "points", (double)all);
+	cJSON_AddNumberToObject(rep, "found", (double)found);
+	cJSON_AddNumberToObject(rep, "mean_error_px", found ? sum / (double)found : NAN);
+	nodes = cJSON_AddObjectToObject(rep, "nodes");
+	for (nd = 0; nd < k; nd++) {
+		size_t c = 0;
+		for (i = 0; i < n; i++)
+			col[c++] = errs[i * k + nd];
+		cJSON *o = cJSON_AddObjectToObject(nodes, m->classes[nd]);
+		double med = median_of(col, c, &used);
+		cJSON_AddNumberToObject(o, "median_error_px", med);
+		cJSON_AddNumberToObject(o, "points", (double)used);
+	}
+	{
+		double med = median_of(errs, n * k, &used), p90 = NAN;
+		if (used)
+			p90 = errs[(size_t)floor(0.9 * (double)(used - 1) + 0.5)];
+		cJSON_AddNumberToObject(rep, "median_error_px", med);
+		cJSON_AddNumberToObject(rep, "p90_error_px", p90);
+	}
+	cJSON_AddNumberToObject(rep, "pck_5px", all ? (double)hit5 / (double)all : NAN);
+	cJSON_AddNumberToObject(rep, "pck_10px", all ? (double)hit10 / (double)all : NAN);
+	*report = rep;
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		img_release(&frames[i]);
+	free(frames);
+	free(pred);
+	free(errs);
+	free(col);
+	free(j.errs);
+	free(j.failed);
+	return ret;
+}
+
+/* ---- The model file -------------------------------------------------------------------- */
+
+static void pairs_json(struct strbuf *sb, const size_t *v, size_t n)
+{
+	strbuf_addch(sb, '[');
+	for (size_t i = 0; i < n; i++)
+		strbuf_addf(sb, "%s[%zu,%zu]", i ? "," : "", v[2 * i], v[2 * i + 1]);
+	strbuf_addch(sb, ']');
+}
+
+static int kp_save(const struct model *m, struct st_file *f, struct err *e)
+{
+	const struct kp_state *st = m->state;
+	struct strbuf sb = STRBUF_INIT;
+	char name[96];
+	(void)e;
+	strbuf_addf(&sb, "%zux%zu", st->g.src_w, st->g.src_h);
+	st_set_meta(f, "keypoints.frame", sb.buf);
+	strbuf_reset(&sb);
+	pairs_json(&sb, st->skel.edges, st->skel.nedges);
+	st_set_meta(f, "keypoints.edges", sb.buf);
+	strbuf_reset(&sb);
+	pairs_json(&sb, st->skel.syms, st->skel.nsyms);
+	st_set_meta(f, "keypoints.symmetries", sb.buf);
+	strbuf_release(&sb);
+	for (int i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
+	return 0;
+}
+
+/* Node index pairs from JSON text ([[0,1],...]), each index below k. */
+static int pairs_parse(const char *text, size_t k, size_t **out, size_t *n, const char *what,
+		       struct err *e)
+{
+	cJSON *doc = text ? cJSON_Parse(text) : NULL, *it;
+	size_t i = 0;
+	*out = NULL;
+	*n = 0;
+	if (!cJSON_IsArray(doc)) {
+		cJSON_Delete(doc);
+		return err_set(e, DYN_EDATA, "model file: no valid \"keypoints.%s\"", what);
+	}
+	*out = xmallocarray((size_t)cJSON_GetArraySize(doc) * 2 + 1, sizeof(size_t));
+	cJSON_ArrayForEach(it, doc)
+	{
+		cJSON *a = cJSON_GetArrayItem(it, 0), *b = cJSON_GetArrayItem(it, 1);
+		if (cJSON_GetArraySize(it) != 2 || !cJSON_IsNumber(a) || !cJSON_IsNumber(b) ||
+		    a->valuedouble < 0 || b->valuedouble < 0 || a->valuedouble >= (double)k ||
+		    b->valuedouble >= (double)k) {
+			cJSON_Delete(doc);
+			FREE_AND_NULL(*out);
+			return err_set(e, DYN_EDATA, "model file: bad \"keypoints.%s\"", what);
+		}
+		(*out)[2 * i] = (size_t)a->valuedouble;
+		(*out)[2 * i + 1] = (size_t)b->valuedouble;
+		i++;
+	}
+	*n = i;
+	cJSON_Delete(doc);
+	return 0;
+}
+
+static int kp_load(struct model *m, struct st_file *f, struct err *e)
+{
+	struct kp_state *st = NULL;
+	const char *fr = st_get_meta(f, "keypoints.frame");
+	unsigned long w = 0, h = 0;
+	char name[96];
+	if (!fr || sscanf(fr, "%lux%lu", &w, &h) != 2 || w < 1 || h < 1 || w > 1000000 ||
+	    h > 1000000)
+		return err_set(e, DYN_EDATA, "model file: no valid \"keypoints.frame\"");
+	if (m->k < 1)
+		return err_set(e, DYN_EDATA, "model file: a skeleton without nodes");
+	if (kp_build(&st, &m->params, m->k, w, h, 8, kp_threads(0), e) < 0)
+		return -1;
+	st->skel.nnodes = m->k;
+	if (pairs_parse(st_get_meta(f, "keypoints.edges"), m->k, &st->skel.edges, &st->skel.nedges,
+			"edges", e) < 0 ||
+	    pairs_parse(st_get_meta(f, "keypoints.symmetries"), m->k, &st->skel.syms,
+			&st->skel.nsyms, "symmetries", e) < 0)
+		goto fail;
+	for (int i = 0; i < nn_net_ntensors(st->net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(st->net, i);
+		const struct st_tensor *s;
+		snprintf(name, sizeof(name), "net.%s", t->name);
+		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
+			goto fail;
+		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
+			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
+			goto fail;
+		}
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	m->state = st;
+	return 0;
+fail:
+	kp_free(st);
+	return -1;
+}
+
+static const struct pose_skeleton *kp_skeleton(const struct model *m)
+{
+	const struct kp_state *st = m->state;
+	return st ? &st->skel : NULL;
+}
+
+const struct model_kind model_keypoints = {
+    .name = "keypoints",
+    .summary = "pose keypoints: a confidence-map network on labeled frames (DeepLabCut, COCO, "
+	       "SLEAP)",
+    .input = INPUT_POSE,
+    .output = OUTPUT_KEYPOINTS,
+    .train = TRAIN_HOLDOUT | TRAIN_EPOCHS,
+    .params = kp_params,
+    .fit = kp_fit,
+    .predict = kp_predict,
+    .evaluate = kp_evaluate,
+    .frame_size = kp_frame_size,
+    .skeleton = kp_skeleton,
+    .save = kp_save,
+    .load = kp_load,
+    .free_state = kp_free,
+};
