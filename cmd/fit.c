@@ -2,6 +2,8 @@
 #include <math.h>
 #include <time.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
 #include "base/trace.h"
 #include "io/doc.h"
@@ -22,7 +24,7 @@ struct param_arg {
 
 struct fit_args {
 	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
-	const char *delimiter, *text_column, *pretrained, *weights;
+	const char *delimiter, *text_column, *pretrained, *weights, *resume;
 	const char *card_col, *position_col, *load_col;
 	int replace, no_refit, marked;
 	double test_fraction;
@@ -68,6 +70,9 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_STRING_(0, "warm-start", &a->warm, "MODEL", "continue from a stored model"),
 	    OPT_STRING_(0, "pretrained", &a->pretrained, "MODEL",
 			"networks: start from a stored model's weights (its classes may differ)"),
+	    OPT_STRING_(0, "resume", &a->resume, "ID",
+			"networks: go on with the training of ID, killed or failed midway, from "
+			"its last epoch"),
 	    OPT_STRING_(0, "weights", &a->weights, "FILE",
 			"keypoints: the pretrained encoder's weights (torchvision's state dict "
 			"as safetensors)"),
@@ -170,6 +175,46 @@ static int fit_on_epoch(void *arg, const struct epoch_stats *st, struct err *e)
 	return train_log_epoch(log, st, e);
 }
 
+/* What a checkpoint keeps besides the kind's state: how to start the same training again. */
+struct fit_checkpoint {
+	struct store *store;
+	struct train_log *log;
+	char *resume; /* "dyn.resume": params, data paths, test fraction, seed, note */
+};
+
+static int fit_on_checkpoint(void *arg, struct st_file *f, struct err *e)
+{
+	struct fit_checkpoint *c = arg;
+	struct st_image img;
+	char *epochs = cJSON_PrintUnformatted(train_log_epochs(c->log));
+	int r;
+	st_set_meta(f, "dyn.resume", c->resume);
+	st_set_meta(f, "dyn.epochs", epochs);
+	free(epochs);
+	st_image_init(&img, f);
+	r = store_write_checkpoint(c->store, train_log_id(c->log), img.iov, img.niov, e);
+	st_image_release(&img);
+	return r;
+}
+
+static char *resume_doc(const struct params *p, char *const *paths, size_t n, double test_fraction,
+			const char *note)
+{
+	cJSON *d = cJSON_CreateObject(), *arr;
+	char *s;
+	cJSON_AddItemToObject(d, "params", params_to_json(p));
+	arr = cJSON_AddArrayToObject(d, "paths");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(paths[i]));
+	cJSON_AddNumberToObject(d, "test_fraction", test_fraction);
+	cJSON_AddNumberToObject(d, "seed", (double)global.seed);
+	if (note)
+		cJSON_AddStringToObject(d, "note", note);
+	s = cJSON_PrintUnformatted(d);
+	cJSON_Delete(d);
+	return s;
+}
+
 static int read_params_arg(const char *arg, struct strbuf *out, struct err *e)
 {
 	FILE *fp;
@@ -203,6 +248,10 @@ int cmd_fit(int argc, char **argv)
 	struct model *m = NULL, *warm = NULL, *pre = NULL;
 	struct cJSON *report = NULL, *entry = NULL;
 	struct train_log *log = NULL;
+	struct fit_checkpoint ck;
+	struct st_file ckpt;
+	cJSON *rdoc = NULL;
+	struct strv rpaths;
 	const char *id;
 	struct err e = ERR_INIT;
 	char started[21], finished[21], sha[65], *new_id = NULL;
@@ -215,7 +264,10 @@ int cmd_fit(int argc, char **argv)
 	const char *how;
 
 	memset(&a, 0, sizeof(a));
+	memset(&ck, 0, sizeof(ck));
 	st_init(&file);
+	st_init(&ckpt);
+	strv_init(&rpaths);
 	a.test_fraction = NAN; /* 0.2 unless --params or the option says */
 	a.cv = 0;
 	dataset_init(&ds);
@@ -317,9 +369,65 @@ int cmd_fit(int argc, char **argv)
 				 argv[0]);
 		goto out;
 	}
+	if (a.resume && !(kind->train & TRAIN_RESUME)) {
+		rc = usage_error("--resume: %s models do not resume", kind->name);
+		goto out;
+	}
+	if (a.resume && (n > 0 || a.marked || a.warm || a.pretrained || a.weights ||
+			 (a.id && strcmp(a.id, a.resume)))) {
+		rc = usage_error("--resume: the training goes on with its own data, id and "
+				 "starting weights (give only hyperparameters to change, such as "
+				 "--epochs)");
+		goto out;
+	}
 	if (store_open(&store, store_path(), &e) < 0) {
 		rc = report_err(&e);
 		goto out;
+	}
+	if (a.resume) {
+		/* the training's own settings, then the ones given again (--epochs) */
+		const cJSON *it;
+		const char *rtext;
+		if (store_read_checkpoint(store, a.resume, &ckpt, &e) < 0) {
+			err_prefix(&e, "--resume");
+			rc = report_err(&e);
+			goto out;
+		}
+		rtext = st_get_meta(&ckpt, "dyn.resume");
+		rdoc = rtext ? cJSON_Parse(rtext) : NULL;
+		it = cJSON_GetObjectItemCaseSensitive(rdoc, "params");
+		if (!cJSON_IsObject(it) || !cJSON_IsArray(cJSON_GetObjectItem(rdoc, "paths"))) {
+			err_set(
+			    &e, DYN_EDATA,
+			    "--resume: the checkpoint of \"%s\" does not say how it was trained",
+			    a.resume);
+			rc = report_err(&e);
+			goto out;
+		}
+		{
+			char *ptxt = cJSON_PrintUnformatted(it);
+			int pr = params_set_json(&p, kind->name, ptxt, &e);
+			free(ptxt);
+			if (pr < 0 || set_params(&p, kind, &a, &e) < 0) {
+				rc = report_err(&e);
+				goto out;
+			}
+		}
+		cJSON_ArrayForEach(it, cJSON_GetObjectItem(rdoc, "paths"))
+		{
+			if (cJSON_IsString(it))
+				strv_push(&rpaths, it->valuestring, strlen(it->valuestring));
+		}
+		argv = rpaths.v;
+		n = (int)rpaths.n;
+		a.test_fraction = doc_num(rdoc, "test_fraction");
+		if (isnan(a.test_fraction))
+			a.test_fraction = 0.2;
+		if (!isnan(doc_num(rdoc, "seed")))
+			global.seed = (long)doc_num(rdoc, "seed");
+		if (!a.note)
+			a.note = doc_str(rdoc, "note");
+		a.id = a.resume;
 	}
 	if (a.warm) {
 		if (model_from_store(store, a.warm, &warm, &e) < 0) {
@@ -411,6 +519,17 @@ int cmd_fit(int argc, char **argv)
 			goto out;
 		}
 		id = train_log_id(log);
+		if (a.resume) {
+			const char *etext = st_get_meta(&ckpt, "dyn.epochs");
+			cJSON *eps = etext ? cJSON_Parse(etext) : NULL;
+			r = train_log_resume(log, eps, &e);
+			cJSON_Delete(eps);
+			if (r < 0) {
+				train_log_fail(log, e.msg);
+				rc = report_err(&e);
+				goto out;
+			}
+		}
 	}
 	memset(&to, 0, sizeof(to));
 	to.test_fraction = a.test_fraction;
@@ -427,6 +546,14 @@ int cmd_fit(int argc, char **argv)
 	if (log) {
 		to.ctx.on_epoch = fit_on_epoch;
 		to.ctx.on_epoch_arg = log;
+	}
+	if (log && (kind->train & TRAIN_RESUME)) {
+		ck.store = store;
+		ck.log = log;
+		ck.resume = resume_doc(&p, argv, (size_t)n, a.test_fraction, a.note);
+		to.ctx.on_checkpoint = fit_on_checkpoint;
+		to.ctx.on_checkpoint_arg = &ck;
+		to.ctx.resume = a.resume ? &ckpt : NULL;
 	}
 	if (model_train(&m, kind, &p, &ds, &to, &report, &e) < 0) {
 		progress_free(&to.ctx.progress);
@@ -469,11 +596,17 @@ int cmd_fit(int argc, char **argv)
 		goto out;
 	}
 	trace_perf("fit: store");
+	if (ck.resume)
+		store_drop_checkpoint(store, new_id);
 	printf("%s\n", new_id);
 	summary("trained %s model \"%s\" on %zu %s: %s", kind->name, new_id, ds.n,
 		ds.pose ? "frames" : "rows", result);
 	rc = finish_stdout(0);
 out:
+	free(ck.resume);
+	st_release(&ckpt);
+	cJSON_Delete(rdoc);
+	strv_release(&rpaths);
 	train_log_free(&log);
 	free(new_id);
 	st_release(&file);

@@ -127,4 +127,28 @@ expect_success 'bad datasets: a labels file naming a missing frame, no labels, t
 	must_fail 2 dyn fit keypoints $TINY "$MINI" "$MINI" && err_is "one folder" &&
 	! dyn models ls --format csv | grep -q ",running$"
 '
+expect_success 'a training killed midway resumes from its last epoch as if never stopped' '
+	"$DYN" fit keypoints --epochs 100000 --input-scale 1 --batch-size 2 --test-fraction 0.34 \
+		--id k "$MINI" >/dev/null 2>&1 &
+	pid=$!
+	i=0
+	until dyn models show k --format json 2>/dev/null | grep -q "\"epoch\":.*2"; do
+		i=$((i + 1)); test $i -lt 1200 || { kill -9 $pid; exit 1; }; sleep 0.05
+	done
+	kill -9 $pid; wait $pid
+	dyn models ls --format csv | grep -q "^k,.*,failed$" &&
+	test -f "$DYN_STORE/checkpoints/k.safetensors" &&
+	K=$(dyn models show k --format json | grep -c "\"epoch\":") &&
+	dyn fit keypoints --resume k --epochs $((K + 2)) >out && test "$(cat out)" = k &&
+	dyn models ls --format csv | grep -q "^k,.*,done$" &&
+	! test -e "$DYN_STORE/checkpoints/k.safetensors" &&
+	dyn fit keypoints --epochs $((K + 2)) --input-scale 1 --batch-size 2 --test-fraction 0.34 \
+		--id straight "$MINI" >/dev/null &&
+	losses k >a && losses straight >b && test "$(wc -l <a)" -eq $((K + 2)) && compare b a
+'
+expect_success 'resume: nothing to resume, or data given again, is refused' '
+	must_fail 3 dyn fit keypoints --resume straight && err_is "has no checkpoint" &&
+	must_fail 2 dyn fit keypoints --resume straight "$MINI" && err_is "its own data" &&
+	must_fail 2 dyn fit logreg --resume x && err_is "logreg models do not resume"
+'
 echo "# $test_count tests"

@@ -511,6 +511,128 @@ static void kp_flip_points(const size_t *map, float *xy, size_t k)
 		}
 }
 
+/* The state of a training between epochs: what a checkpoint holds. */
+struct kp_run {
+	struct nn_net *net;
+	struct nn_optim *opt;
+	struct nn_sched *sched;
+	struct nn_early *early;
+	struct rng *r;
+	size_t *order, n;
+	float **best; /* the best epoch's state, or NULL */
+	long epoch;   /* epochs done */
+};
+
+/* Gives ctx->on_checkpoint the state after an epoch. */
+static int kp_checkpoint(const struct fit_ctx *ctx, const struct kp_run *k, struct err *e)
+{
+	struct st_file f;
+	size_t ns = nn_net_state_size(k->net), shape[1];
+	float *state = xmallocarray(ns, sizeof(float));
+	int64_t *order = xmallocarray(k->n, sizeof(int64_t));
+	char buf[256];
+	int ret;
+
+	st_init(&f);
+	nn_net_get_state(k->net, state);
+	shape[0] = ns;
+	st_add_owned(&f, "ckpt.state", ST_F32, 1, shape, state);
+	if (*k->best)
+		st_add(&f, "ckpt.best", ST_F32, 1, shape, *k->best);
+	shape[0] = k->opt->n;
+	st_add(&f, "ckpt.adam_m", ST_F32, 1, shape, k->opt->m);
+	st_add(&f, "ckpt.adam_v", ST_F32, 1, shape, k->opt->v);
+	for (size_t i = 0; i < k->n; i++)
+		order[i] = (int64_t)k->order[i];
+	shape[0] = k->n;
+	st_add_owned(&f, "ckpt.order", ST_I64, 1, shape, order);
+	snprintf(buf, sizeof(buf), "%ld", k->epoch);
+	st_set_meta(&f, "ckpt.epoch", buf);
+	snprintf(buf, sizeof(buf), "%ld %.9g", k->opt->t, (double)k->opt->lr);
+	st_set_meta(&f, "ckpt.optim", buf);
+	snprintf(buf, sizeof(buf), "%.9g %.9g %d %d %d", (double)k->sched->lr,
+		 (double)k->sched->best, k->sched->bad, k->sched->cooldown_left, k->sched->seen);
+	st_set_meta(&f, "ckpt.sched", buf);
+	snprintf(buf, sizeof(buf), "%.9g %d %d %d", (double)k->early->best, k->early->best_epoch,
+		 k->early->bad, k->early->seen);
+	st_set_meta(&f, "ckpt.early", buf);
+	snprintf(buf, sizeof(buf), "%llu %llu %llu %llu %.17g %d", (unsigned long long)k->r->s[0],
+		 (unsigned long long)k->r->s[1], (unsigned long long)k->r->s[2],
+		 (unsigned long long)k->r->s[3], k->r->spare, k->r->has_spare);
+	st_set_meta(&f, "ckpt.rng", buf);
+	ret = ctx->on_checkpoint(ctx->on_checkpoint_arg, &f, e);
+	st_release(&f);
+	return ret;
+}
+
+/* A float tensor of checkpoint f of exactly n values, or NULL with e set. */
+static const float *ckpt_floats(const struct st_file *f, const char *name, size_t n, struct err *e)
+{
+	const struct st_tensor *t = st_get(f, name, ST_F32, 1, e);
+	if (t && t->shape[0] != n) {
+		err_set(e, DYN_EDATA, "checkpoint: \"%s\" has %zu values, the training %zu", name,
+			t->shape[0], n);
+		return NULL;
+	}
+	return t ? t->data : NULL;
+}
+
+/* Puts the training where checkpoint f left it. */
+static int kp_restore(const struct st_file *f, struct kp_run *k, struct err *e)
+{
+	size_t ns = nn_net_state_size(k->net);
+	const float *state, *m, *v;
+	const struct st_tensor *ord;
+	const char *ep = st_get_meta(f, "ckpt.epoch"), *op = st_get_meta(f, "ckpt.optim"),
+		   *sc = st_get_meta(f, "ckpt.sched"), *ea = st_get_meta(f, "ckpt.early"),
+		   *rn = st_get_meta(f, "ckpt.rng");
+	unsigned long long s[4];
+	double lr, best, ebest, spare;
+	int has_spare;
+	if (!(state = ckpt_floats(f, "ckpt.state", ns, e)) ||
+	    !(m = ckpt_floats(f, "ckpt.adam_m", k->opt->n, e)) ||
+	    !(v = ckpt_floats(f, "ckpt.adam_v", k->opt->n, e)) ||
+	    !(ord = st_get(f, "ckpt.order", ST_I64, 1, e)))
+		return -1;
+	if (ord->shape[0] != k->n)
+		return err_set(e, DYN_EDATA, "checkpoint: made on %zu frames, the training has %zu",
+			       ord->shape[0], k->n);
+	if (!ep || !op || !sc || !ea || !rn || sscanf(ep, "%ld", &k->epoch) != 1 ||
+	    sscanf(op, "%ld %lg", &k->opt->t, &lr) != 2 ||
+	    sscanf(sc, "%lg %lg %d %d %d", &lr, &best, &k->sched->bad, &k->sched->cooldown_left,
+		   &k->sched->seen) != 5 ||
+	    sscanf(ea, "%lg %d %d %d", &ebest, &k->early->best_epoch, &k->early->bad,
+		   &k->early->seen) != 4 ||
+	    sscanf(rn, "%llu %llu %llu %llu %lg %d", &s[0], &s[1], &s[2], &s[3], &spare,
+		   &has_spare) != 6 ||
+	    k->epoch < 0)
+		return err_set(e, DYN_EDATA, "checkpoint: its training state cannot be read");
+	k->sched->lr = (float)lr;
+	k->sched->best = (float)best;
+	k->early->best = (float)ebest;
+	for (int i = 0; i < 4; i++)
+		k->r->s[i] = s[i];
+	k->r->spare = spare;
+	k->r->has_spare = has_spare;
+	nn_net_set_state(k->net, state);
+	memcpy(k->opt->m, m, k->opt->n * sizeof(float));
+	memcpy(k->opt->v, v, k->opt->n * sizeof(float));
+	for (size_t i = 0; i < k->n; i++) {
+		int64_t o = ((const int64_t *)ord->data)[i];
+		if (o < 0 || (uint64_t)o >= k->n)
+			return err_set(e, DYN_EDATA, "checkpoint: a frame order out of range");
+		k->order[i] = (size_t)o;
+	}
+	if (st_has(f, "ckpt.best")) {
+		const float *b = ckpt_floats(f, "ckpt.best", ns, e);
+		if (!b)
+			return -1;
+		*k->best = xmallocarray(ns, sizeof(float));
+		memcpy(*k->best, b, ns * sizeof(float));
+	}
+	return 0;
+}
+
 static int kp_fit(struct model *m, const struct dataset *ds, const struct model *warm,
 		  const struct fit_ctx *ctx, struct err *e)
 {
@@ -534,6 +656,7 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 	struct nn_early early;
 	struct nn_aug_image aug;
 	struct rng r;
+	struct kp_run kr;
 	cJSON *info = cJSON_CreateObject();
 	bool have_opt = false;
 
@@ -618,8 +741,21 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 	sched.min_lr = 1e-6f;
 	nn_early_init(&early, patience, 0, 0);
 	rng_init(&r, ctx->seed ^ 0x6b657970ULL);
+	kr.net = st->net;
+	kr.opt = &opt;
+	kr.sched = &sched;
+	kr.early = &early;
+	kr.r = &r;
+	kr.order = order;
+	kr.n = n;
+	kr.best = &best;
+	kr.epoch = 0;
+	if (ctx->resume && kp_restore(ctx->resume, &kr, e) < 0)
+		goto out;
 	steps = (size_t)epochs * ((n + (size_t)B - 1) / (size_t)B);
-	for (ep = 0; ep < epochs; ep++) {
+	step = (size_t)kr.epoch * ((n + (size_t)B - 1) / (size_t)B);
+	run = kr.epoch;
+	for (ep = kr.epoch; ep < epochs; ep++) {
 		struct epoch_stats es;
 		double t0 = now_seconds(), sl = 0;
 		size_t seen = 0;
@@ -703,9 +839,12 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 					    xmallocarray(nn_net_state_size(st->net), sizeof(float));
 				nn_net_get_state(st->net, best);
 			}
-			if (nn_early_stop(&early))
-				break;
 		}
+		kr.epoch = ep + 1;
+		if (ctx->on_checkpoint && kp_checkpoint(ctx, &kr, e) < 0)
+			goto out;
+		if (patience && nv && nn_early_stop(&early))
+			break;
 	}
 	if (best) {
 		nn_net_set_state(st->net, best);
@@ -1040,7 +1179,7 @@ const struct model_kind model_keypoints = {
 	       "SLEAP)",
     .input = INPUT_POSE,
     .output = OUTPUT_KEYPOINTS,
-    .train = TRAIN_HOLDOUT | TRAIN_EPOCHS,
+    .train = TRAIN_HOLDOUT | TRAIN_EPOCHS | TRAIN_RESUME,
     .params = kp_params,
     .fit = kp_fit,
     .predict = kp_predict,

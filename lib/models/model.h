@@ -45,6 +45,8 @@ enum train_support {
 				 * the store shows it running while it trains */
 	TRAIN_REFIT_FROM = 1 << 5, /* with TRAIN_REFIT: the refit gets the held-out split's model
 				    * as a starting point (fit_ctx.refit_from) */
+	TRAIN_RESUME = 1 << 6,	   /* with TRAIN_EPOCHS: gives its state after each epoch
+				    * (fit_ctx.on_checkpoint) and goes on from one (.resume) */
 };
 
 struct img;
@@ -123,6 +125,15 @@ struct fit_ctx {
 	 * just fit on the training split (same kind, params and classes), to start from; the refit
 	 * must reach the optimum it would reach without it. NULL otherwise. */
 	const struct model *refit_from;
+	/* Kinds with TRAIN_RESUME: called after each epoch (after on_epoch) with the training's
+	 * whole state in f, its tensors borrowing the kind's arrays (valid during the call), to
+	 * keep; a -1 (e set) stops the training. NULL: no checkpoints. */
+	int (*on_checkpoint)(void *arg, struct st_file *f, struct err *e);
+	void *on_checkpoint_arg;
+	/* Kinds with TRAIN_RESUME: a checkpoint as on_checkpoint gave it, of a training of the
+	 * same kind, params and data: the training goes on after its last epoch, as it would have
+	 * gone on. NULL: from the start. */
+	const struct st_file *resume;
 	/* Kinds whose networks take pretrained parts: a weights file (safetensors) to load them
 	 * from (--weights); NULL for none. */
 	const char *weights;

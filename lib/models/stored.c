@@ -222,6 +222,17 @@ int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct er
 	return store_update_epochs(l->s, l->id, l->epochs, e);
 }
 
+int train_log_resume(struct train_log *l, const struct cJSON *epochs, struct err *e)
+{
+	if (!cJSON_IsArray(epochs))
+		return err_set(e, DYN_EDATA, "checkpoint: no epochs");
+	cJSON_Delete(l->epochs);
+	l->epochs = cJSON_Duplicate(epochs, 1);
+	if (!l->registered)
+		return 0;
+	return store_update_epochs(l->s, l->id, l->epochs, e);
+}
+
 const struct cJSON *train_log_epochs(const struct train_log *l)
 {
 	return l->epochs;

@@ -41,6 +41,8 @@ int train_log_begin(struct train_log **out, struct store *s, const char *id, con
 /* The model's id (generated or given); owned by the log. */
 const char *train_log_id(const struct train_log *l);
 int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct err *e);
+/* A resumed training: the epochs its checkpoint had (copied), as if they were logged. */
+int train_log_resume(struct train_log *l, const struct cJSON *epochs, struct err *e);
 /* The epochs so far (a JSON array owned by the log). */
 const struct cJSON *train_log_epochs(const struct train_log *l);
 /* Marks the entry failed with msg; errors of the store are ignored (the training's own error

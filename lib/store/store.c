@@ -383,6 +383,71 @@ int atomic_write(const char *path, const void *data, size_t len, struct err *e)
 	return atomic_write_impl(path, &one, 1, &renamed, e);
 }
 
+static int open_regular(const char *path, int *fd, uint64_t *size, bool *missing, struct err *e);
+
+/* STORE/checkpoints/ID.safetensors */
+static char *checkpoint_path(const struct store *s, const char *id)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s/checkpoints/%s.safetensors", s->dir, id);
+	return strbuf_detach(&sb, NULL);
+}
+
+int store_write_checkpoint(struct store *s, const char *id, const struct iovec *iov, size_t niov,
+			   struct err *e)
+{
+	char *dir = path_join(s->dir, "checkpoints"), *path = checkpoint_path(s, id);
+	bool renamed;
+	int ret = -1;
+	if (!store_valid_id(id)) {
+		err_set(e, DYN_EUSAGE, "invalid model id \"%s\"", id);
+		goto out;
+	}
+	if (mkdir_p(dir, 0777, e) < 0)
+		goto out;
+	ret = atomic_write_impl(path, iov, niov, &renamed, e);
+out:
+	free(dir);
+	free(path);
+	return ret;
+}
+
+int store_read_checkpoint(struct store *s, const char *id, struct st_file *f, struct err *e)
+{
+	char *path;
+	int fd, ret = -1;
+	uint64_t size;
+	bool missing = false;
+	if (!store_valid_id(id))
+		return err_set(e, DYN_EUSAGE, "invalid model id \"%s\"", id);
+	path = checkpoint_path(s, id);
+	if (open_regular(path, &fd, &size, &missing, e) < 0) {
+		if (missing)
+			err_set(e, DYN_ENOTFOUND,
+				"model \"%s\" has no checkpoint to resume from (a training that "
+				"ended, or none of its epochs ended)",
+				id);
+		free(path);
+		return -1;
+	}
+	ret = st_read(f, fd, size, NULL, e);
+	if (ret < 0)
+		err_prefix(e, "checkpoint of \"%s\"", id);
+	close(fd);
+	free(path);
+	return ret;
+}
+
+void store_drop_checkpoint(struct store *s, const char *id)
+{
+	char *path;
+	if (!store_valid_id(id))
+		return;
+	path = checkpoint_path(s, id);
+	unlink(path);
+	free(path);
+}
+
 void utc_now(char out[21])
 {
 	time_t t = time(NULL);
@@ -1060,11 +1125,14 @@ int store_remove(struct store *s, const char *const *ids, size_t n, bool force, 
 	cJSON_ArrayForEach(m, gone)
 	{
 		const char *f = entry_string(m, "file");
+		const char *gid = entry_string(m, "id");
 		if (f && safe_model_file(f) && !models_reference(models, f)) {
 			char *p = path_join(s->dir, f);
 			unlink(p);
 			free(p);
 		}
+		if (gid)
+			store_drop_checkpoint(s, gid);
 	}
 	ret = 0;
 out:

@@ -57,10 +57,10 @@ int store_add_model(struct store *s, const char *id, const char *prefix, bool re
  * "running", started_at, this process's pid and host and an empty "epochs" array, under the
  * lock, so that readers see it from the first epoch. An existing id is a DYN_EUSAGE error
  * unless replace or its training failed (a failed entry without a model file is replaced: the
- * same command again, once fixed, goes ahead); then nothing is registered (*registered false: the old model stays as it is
- * until store_add_model replaces it). store_update_epochs replaces the entry's
- * training.epochs (copied) and store_fail_training marks it "failed" with finished_at and "error":
- * msg; both only touch this process's own running entry (a removed entry is left alone).
+ * same command again, once fixed, goes ahead); then nothing is registered (*registered false: the
+ * old model stays as it is until store_add_model replaces it). store_update_epochs replaces the
+ * entry's training.epochs (copied) and store_fail_training marks it "failed" with finished_at and
+ * "error": msg; both only touch this process's own running entry (a removed entry is left alone).
  * store_add_model replaces this process's running entry without needing replace. */
 int store_begin_training(struct store *s, const char *id, const char *prefix, bool replace,
 			 struct cJSON *entry, char **id_out, bool *registered, struct err *e);
@@ -98,6 +98,15 @@ int store_read_model(struct store *s, const struct cJSON *entry, void **buf, siz
 /* The same for a safetensors model file, parsed into f (st_read: each tensor read straight into
  * its own allocation, the hash computed in the same pass). On error f is left empty. */
 int store_load_model(struct store *s, const struct cJSON *entry, struct st_file *f, struct err *e);
+
+/* A training's checkpoint, kept while it runs so that a training killed midway can resume
+ * (dyn fit --resume): STORE/checkpoints/ID.safetensors, written atomically (a killed writer
+ * leaves the previous one), read back whole (DYN_ENOTFOUND when there is none), dropped when
+ * the training ends or the model is removed. */
+int store_write_checkpoint(struct store *s, const char *id, const struct iovec *iov, size_t niov,
+			   struct err *e);
+int store_read_checkpoint(struct store *s, const char *id, struct st_file *f, struct err *e);
+void store_drop_checkpoint(struct store *s, const char *id);
 
 /* Writes len bytes to path atomically: temporary file in the same directory, fsync, rename,
  * fsync of the directory. Used by the store and by any command that writes result files. */
