@@ -1,17 +1,21 @@
 /* Video frames (see video.h): YUV4MPEG2 parsed and converted here (BT.601, resampled by
  * vision/resize.h); everything else decoded by FFmpeg's libraries, loaded on first use, and
- * converted and scaled by libswscale. */
+ * converted and scaled by libswscale. The writer: YUV4MPEG2 and PNG frames (stb_image_write)
+ * here, video files through FFmpeg's encoders and muxers. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/avutil.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
+#include <stb_image_write.h>
 
 #include "vision/video.h"
 #include "vision/video_internal.h"
@@ -28,35 +32,55 @@
 /* ---- FFmpeg, loaded on first use (base/lazylib.h says why) ---- */
 
 #define AVUTIL_FUNCS(X)                                                                            \
+	X(av_dict_free)                                                                            \
+	X(av_dict_set)                                                                             \
 	X(av_frame_alloc)                                                                          \
 	X(av_frame_free)                                                                           \
+	X(av_frame_get_buffer)                                                                     \
+	X(av_frame_make_writable)                                                                  \
 	X(av_frame_unref)                                                                          \
 	X(av_freep)                                                                                \
 	X(av_log_set_callback)                                                                     \
 	X(av_get_pix_fmt_name)                                                                     \
 	X(av_malloc)                                                                               \
+	X(av_pix_fmt_desc_get)                                                                     \
 	X(av_strerror)
 #define AVCODEC_FUNCS(X)                                                                           \
 	X(av_packet_alloc)                                                                         \
 	X(av_packet_free)                                                                          \
+	X(av_packet_rescale_ts)                                                                    \
 	X(av_packet_unref)                                                                         \
 	X(avcodec_alloc_context3)                                                                  \
+	X(avcodec_find_encoder)                                                                    \
+	X(avcodec_find_encoder_by_name)                                                            \
 	X(avcodec_free_context)                                                                    \
 	X(avcodec_get_name)                                                                        \
 	X(avcodec_open2)                                                                           \
+	X(avcodec_parameters_from_context)                                                         \
 	X(avcodec_parameters_to_context)                                                           \
 	X(avcodec_receive_frame)                                                                   \
+	X(avcodec_receive_packet)                                                                  \
+	X(avcodec_send_frame)                                                                      \
 	X(avcodec_send_packet)
 #define AVFORMAT_FUNCS(X)                                                                          \
 	X(av_find_best_stream)                                                                     \
 	X(av_guess_frame_rate)                                                                     \
+	X(av_interleaved_write_frame)                                                              \
 	X(av_read_frame)                                                                           \
+	X(av_write_trailer)                                                                        \
 	X(avformat_alloc_context)                                                                  \
+	X(avformat_alloc_output_context2)                                                          \
 	X(avformat_close_input)                                                                    \
 	X(avformat_find_stream_info)                                                               \
+	X(avformat_free_context)                                                                   \
+	X(avformat_new_stream)                                                                     \
 	X(avformat_open_input)                                                                     \
+	X(avformat_query_codec)                                                                    \
+	X(avformat_write_header)                                                                   \
 	X(avio_alloc_context)                                                                      \
-	X(avio_context_free)
+	X(avio_closep)                                                                             \
+	X(avio_context_free)                                                                       \
+	X(avio_open)
 #define SWSCALE_FUNCS(X)                                                                           \
 	X(sws_freeContext)                                                                         \
 	X(sws_getCachedContext)                                                                    \
@@ -1121,4 +1145,610 @@ int vid_probe(const char *path, struct vid_info *info, struct err *e)
 	info->out_h = info->height;
 	vid_free(&r);
 	return 0;
+}
+
+/* ---- the writer ---- */
+
+enum vw_kind { VW_Y4M, VW_FFMPEG, VW_PNG };
+
+struct vid_writer {
+	enum vw_kind kind;
+	char *path; /* as given: the final name */
+	char *name; /* for messages: the path quoted, or stdout */
+	char *tmp;  /* the file being written, renamed to path by close; NULL when none */
+	size_t w, h;
+	AVRational rate;
+	long long frames;
+	/* YUV4MPEG2 */
+	FILE *fp;
+	bool to_stdout;
+	unsigned char *yuv;
+	/* FFmpeg */
+	AVFormatContext *oc;
+	AVCodecContext *enc;
+	AVStream *st;
+	AVFrame *frame;
+	AVPacket *pkt;
+	struct SwsContext *sws;
+	size_t ew, eh;	    /* the encoded size: w, h padded to whole chroma samples */
+	unsigned char *pad; /* a frame padded to ew x eh, when that differs */
+};
+
+/* The rate as a fraction containers store: whole numbers, NTSC's n*1000/1001, else in
+ * thousandths. */
+static AVRational vw_rate(double fps)
+{
+	double r = round(fps), ntsc = round(fps * 1.001);
+	if (r >= 1 && fabs(fps - r) < 1e-6)
+		return (AVRational){(int)r, 1};
+	if (ntsc >= 1 && fabs(fps * 1.001 - ntsc) < 1e-3)
+		return (AVRational){(int)ntsc * 1000, 1001};
+	return (AVRational){(int)lrint(fps * 1000), 1000};
+}
+
+/* Creates a new empty file next to path, named after it, for writing path under another name
+ * until it is complete: its name in *tmp (owned by the caller) and an open descriptor, or -1
+ * with errno set. O_EXCL with the mode 0666 gives the file the permissions of one created
+ * directly (mkstemp's would be 0600). */
+static int vw_tmp_open(const char *path, char **tmp)
+{
+	static unsigned counter;
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	int dirlen = slash ? (int)(slash - path + 1) : 0, tries, fd = -1;
+	struct strbuf sb = STRBUF_INIT;
+	for (tries = 0; tries < 100; tries++) {
+		unsigned k = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		strbuf_reset(&sb);
+		/* A long name is cut so that the temporary one stays under NAME_MAX. */
+		strbuf_addf(&sb, "%.*s.%.100s.tmp-%ld-%u", dirlen, path, base, (long)getpid(), k);
+		fd = open(sb.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		int saved = errno;
+		strbuf_release(&sb);
+		errno = saved;
+		return -1;
+	}
+	*tmp = strbuf_detach(&sb, NULL);
+	return fd;
+}
+
+/* Puts the finished temporary file *tmp under its final name (freeing and clearing *tmp). */
+static int vw_commit(char **tmp, const char *path, const char *name, struct err *e)
+{
+	int ret = 0;
+	if (rename(*tmp, path) < 0) {
+		ret = err_sys(e, "%s", name);
+		unlink(*tmp);
+	}
+	FREE_AND_NULL(*tmp);
+	return ret;
+}
+
+/* ---- YUV4MPEG2 out ---- */
+
+static int vw_y4m_open(struct vid_writer *w, struct err *e)
+{
+	if (w->to_stdout) {
+		w->fp = stdout;
+	} else {
+		int fd = vw_tmp_open(w->path, &w->tmp);
+		if (fd < 0)
+			return err_sys(e, "%s", w->name);
+		w->fp = fdopen(fd, "wb");
+		if (!w->fp) {
+			close(fd);
+			return err_sys(e, "%s", w->name);
+		}
+	}
+	w->yuv = xmallocarray(w->w * w->h, 3);
+	if (fprintf(w->fp, "%s W%zu H%zu F%d:%d Ip A1:1 C444 XCOLORRANGE=FULL\n", "YUV4MPEG2", w->w,
+		    w->h, w->rate.num, w->rate.den) < 0)
+		return err_sys(e, "%s", w->name);
+	return 0;
+}
+
+static inline unsigned char vw_clamp16(int32_t v)
+{
+	v = (v + 32768) >> 16;
+	return (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* Full-range BT.601 (JPEG's YCbCr), in 16-bit fixed point whose weights sum exactly to 1 and
+ * 0: a gray pixel is Y = its value, Cb = Cr = 128, and comes back unchanged. */
+static int vw_y4m_put(struct vid_writer *w, const unsigned char *rgb, struct err *e)
+{
+	size_t i, n = w->w * w->h;
+	unsigned char *Y = w->yuv, *U = Y + n, *V = U + n;
+	for (i = 0; i < n; i++) {
+		int32_t r = rgb[3 * i], g = rgb[3 * i + 1], b = rgb[3 * i + 2];
+		Y[i] = vw_clamp16(19595 * r + 38470 * g + 7471 * b);
+		U[i] = vw_clamp16((128 << 16) - 11059 * r - 21709 * g + 32768 * b);
+		V[i] = vw_clamp16((128 << 16) + 32768 * r - 27439 * g - 5329 * b);
+	}
+	if (fwrite("FRAME\n", 1, 6, w->fp) != 6 || fwrite(w->yuv, 1, 3 * n, w->fp) != 3 * n)
+		return err_sys(e, "%s: frame %lld", w->name, w->frames);
+	return 0;
+}
+
+static int vw_y4m_close(struct vid_writer *w, struct err *e)
+{
+	FILE *fp = w->fp;
+	w->fp = NULL;
+	if (w->to_stdout) {
+		/* Standard output stays open (the command may write more or check it again). */
+		errno = 0;
+		if (fflush(fp) != 0 || ferror(fp))
+			return errno ? err_sys(e, "stdout")
+				     : err_set(e, DYN_EDATA, "stdout: write error");
+		return 0;
+	}
+	if (fclose(fp) != 0)
+		return err_sys(e, "%s", w->name);
+	return vw_commit(&w->tmp, w->path, w->name, e);
+}
+
+/* ---- FFmpeg out ---- */
+
+static int vw_fferr(struct vid_writer *w, int code, const char *doing, struct err *e)
+{
+	char why[256];
+	av_why(code, why, sizeof(why));
+	return err_set(e, DYN_EDATA, "%s: %s: %s", w->name, doing, why);
+}
+
+/* H.264 where the container takes it (libx264: Debian's FFmpeg has it), else MPEG-4 part 2
+ * (FFmpeg's own encoder, always built), else the container's default (VP9 for WebM). */
+static const AVCodec *vw_encoder(const AVOutputFormat *of)
+{
+	const AVCodec *c;
+	if (ff.avformat_query_codec(of, AV_CODEC_ID_H264, FF_COMPLIANCE_NORMAL) == 1 &&
+	    (c = ff.avcodec_find_encoder_by_name("libx264")))
+		return c;
+	if (ff.avformat_query_codec(of, AV_CODEC_ID_MPEG4, FF_COMPLIANCE_NORMAL) == 1 &&
+	    (c = ff.avcodec_find_encoder(AV_CODEC_ID_MPEG4)))
+		return c;
+	return of->video_codec != AV_CODEC_ID_NONE ? ff.avcodec_find_encoder(of->video_codec)
+						   : NULL;
+}
+
+/* yuv420p, which every player reads, when the encoder takes it; else its first format. */
+static enum AVPixelFormat vw_pix_fmt(const AVCodec *c)
+{
+	const enum AVPixelFormat *p;
+	if (!c->pix_fmts)
+		return AV_PIX_FMT_YUV420P;
+	for (p = c->pix_fmts; *p != AV_PIX_FMT_NONE; p++)
+		if (*p == AV_PIX_FMT_YUV420P)
+			return *p;
+	return c->pix_fmts[0];
+}
+
+/* Encoder settings for a picture worth looking at: libx264's defaults are slow, and FFmpeg's
+ * default bit rate (200 kb/s) leaves MPEG-4 and VP9 blocky. */
+static void vw_quality(AVCodecContext *enc, const AVCodec *c, AVDictionary **opts)
+{
+	if (!strcmp(c->name, "libx264")) {
+		ff.av_dict_set(opts, "preset", "veryfast", 0);
+		ff.av_dict_set(opts, "crf", "20", 0);
+	} else if (!strcmp(c->name, "libvpx-vp9")) {
+		ff.av_dict_set(opts, "crf", "32", 0);
+		ff.av_dict_set(opts, "row-mt", "1", 0);
+		enc->bit_rate = 0;
+	} else {
+		enc->flags |= AV_CODEC_FLAG_QSCALE;
+		enc->global_quality = FF_QP2LAMBDA * 3;
+	}
+}
+
+static int vw_ff_open(struct vid_writer *w, struct err *e)
+{
+	const AVOutputFormat *of;
+	const AVCodec *codec;
+	const AVPixFmtDescriptor *d;
+	AVCodecContext *enc;
+	AVDictionary *opts = NULL;
+	struct strbuf url = STRBUF_INIT;
+	enum AVPixelFormat pf;
+	size_t bx, by;
+	int k, fd, ret = -1;
+
+	/* The name is reserved first (a missing folder is named before FFmpeg is loaded);
+	 * FFmpeg opens it again ("file:" so that a ':' in it is not read as a protocol). */
+	fd = vw_tmp_open(w->path, &w->tmp);
+	if (fd < 0)
+		return err_sys(e, "%s", w->name);
+	close(fd);
+	strbuf_addf(&url, "file:%s", w->tmp);
+	if (vid_ffmpeg_load(w->name, e) < 0)
+		goto out;
+	av_msg_clear();
+	k = ff.avformat_alloc_output_context2(&w->oc, NULL, NULL, w->path);
+	if (k < 0 || !w->oc) {
+		w->oc = NULL;
+		vw_fferr(w, k < 0 ? k : AVERROR(ENOMEM), "no FFmpeg format for this name", e);
+		goto out;
+	}
+	of = w->oc->oformat;
+	codec = vw_encoder(of);
+	if (!codec) {
+		err_set(e, DYN_EDATA, "%s: this FFmpeg has no video encoder for the %s format",
+			w->name, of->name);
+		goto out;
+	}
+	enc = w->enc = ff.avcodec_alloc_context3(codec);
+	if (!enc) {
+		err_set(e, DYN_EDATA, "%s: out of memory", w->name);
+		goto out;
+	}
+	pf = vw_pix_fmt(codec);
+	d = ff.av_pix_fmt_desc_get(pf);
+	bx = d ? (size_t)1 << d->log2_chroma_w : 1;
+	by = d ? (size_t)1 << d->log2_chroma_h : 1;
+	w->ew = (w->w + bx - 1) / bx * bx;
+	w->eh = (w->h + by - 1) / by * by;
+	enc->width = (int)w->ew;
+	enc->height = (int)w->eh;
+	enc->pix_fmt = pf;
+	enc->framerate = w->rate;
+	enc->time_base = (AVRational){w->rate.den, w->rate.num};
+	enc->sample_aspect_ratio = (AVRational){1, 1};
+	enc->thread_count = 0;
+	if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB)) {
+		/* What libswscale converts RGB to by default: say so, for players. */
+		enc->colorspace = AVCOL_SPC_SMPTE170M;
+		enc->color_range = AVCOL_RANGE_MPEG;
+	}
+	if (of->flags & AVFMT_GLOBALHEADER)
+		enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	vw_quality(enc, codec, &opts);
+	k = ff.avcodec_open2(enc, codec, &opts);
+	if (k < 0) {
+		char doing[96];
+		snprintf(doing, sizeof(doing), "cannot open the %s encoder", codec->name);
+		vw_fferr(w, k, doing, e);
+		goto out;
+	}
+	w->st = ff.avformat_new_stream(w->oc, NULL);
+	if (!w->st || ff.avcodec_parameters_from_context(w->st->codecpar, enc) < 0) {
+		err_set(e, DYN_EDATA, "%s: out of memory", w->name);
+		goto out;
+	}
+	w->st->time_base = enc->time_base;
+	w->st->avg_frame_rate = w->rate;
+	if (!(of->flags & AVFMT_NOFILE)) {
+		k = ff.avio_open(&w->oc->pb, url.buf, AVIO_FLAG_WRITE);
+		if (k < 0) {
+			vw_fferr(w, k, "cannot write", e);
+			goto out;
+		}
+	}
+	k = ff.avformat_write_header(w->oc, NULL);
+	if (k < 0) {
+		vw_fferr(w, k, "cannot write the header", e);
+		goto out;
+	}
+	w->frame = ff.av_frame_alloc();
+	w->pkt = ff.av_packet_alloc();
+	if (!w->frame || !w->pkt) {
+		err_set(e, DYN_EDATA, "%s: out of memory", w->name);
+		goto out;
+	}
+	w->frame->format = pf;
+	w->frame->width = enc->width;
+	w->frame->height = enc->height;
+	k = ff.av_frame_get_buffer(w->frame, 0);
+	if (k < 0) {
+		vw_fferr(w, k, "out of memory", e);
+		goto out;
+	}
+	w->sws = ff.sws_getCachedContext(
+	    NULL, enc->width, enc->height, AV_PIX_FMT_RGB24, enc->width, enc->height, pf,
+	    SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, NULL, NULL, NULL);
+	if (!w->sws) {
+		err_set(e, DYN_EDATA, "%s: cannot convert RGB frames to %s", w->name,
+			ff.av_get_pix_fmt_name(pf));
+		goto out;
+	}
+	if (w->ew != w->w || w->eh != w->h)
+		w->pad = xmallocarray(w->ew * w->eh, 3);
+	ret = 0;
+out:
+	ff.av_dict_free(&opts);
+	strbuf_release(&url);
+	return ret;
+}
+
+/* Hands the encoder's waiting packets to the muxer. */
+static int vw_drain(struct vid_writer *w, struct err *e)
+{
+	for (;;) {
+		int k = ff.avcodec_receive_packet(w->enc, w->pkt);
+		if (k == AVERROR(EAGAIN) || k == AVERROR_EOF)
+			return 0;
+		if (k < 0)
+			return vw_fferr(w, k, "encoding", e);
+		ff.av_packet_rescale_ts(w->pkt, w->enc->time_base, w->st->time_base);
+		w->pkt->stream_index = w->st->index;
+		/* Takes the packet's data and leaves pkt blank. */
+		k = ff.av_interleaved_write_frame(w->oc, w->pkt);
+		if (k < 0)
+			return vw_fferr(w, k, "writing", e);
+	}
+}
+
+static int vw_ff_put(struct vid_writer *w, const unsigned char *rgb, struct err *e)
+{
+	const uint8_t *src = rgb;
+	int stride = (int)(3 * w->w), k;
+	char doing[64];
+	if (w->pad) {
+		/* Padding repeats the last column and row: no edge of another colour for the
+		 * encoder to smear into the picture. */
+		size_t y, x, row = 3 * w->ew;
+		for (y = 0; y < w->eh; y++) {
+			unsigned char *d = w->pad + y * row;
+			const unsigned char *s = rgb + (y < w->h ? y : w->h - 1) * 3 * w->w;
+			memcpy(d, s, 3 * w->w);
+			for (x = w->w; x < w->ew; x++)
+				memcpy(d + 3 * x, s + 3 * (w->w - 1), 3);
+		}
+		src = w->pad;
+		stride = (int)row;
+	}
+	snprintf(doing, sizeof(doing), "frame %lld", w->frames);
+	av_msg_clear();
+	k = ff.av_frame_make_writable(w->frame);
+	if (k < 0)
+		return vw_fferr(w, k, doing, e);
+	ff.sws_scale(w->sws, &src, &stride, 0, (int)w->eh, w->frame->data, w->frame->linesize);
+	w->frame->pts = w->frames;
+	k = ff.avcodec_send_frame(w->enc, w->frame);
+	if (k < 0)
+		return vw_fferr(w, k, doing, e);
+	return vw_drain(w, e);
+}
+
+static int vw_ff_close(struct vid_writer *w, struct err *e)
+{
+	int k;
+	av_msg_clear();
+	k = ff.avcodec_send_frame(w->enc, NULL);
+	if (k < 0 && k != AVERROR_EOF)
+		return vw_fferr(w, k, "flushing the encoder", e);
+	if (vw_drain(w, e) < 0)
+		return -1;
+	k = ff.av_write_trailer(w->oc);
+	if (k < 0)
+		return vw_fferr(w, k, "writing the index", e);
+	if (w->oc->pb) {
+		/* A failed write (a full disk) is only remembered in the context. */
+		k = w->oc->pb->error;
+		if (k < 0)
+			return vw_fferr(w, k, "writing", e);
+		k = ff.avio_closep(&w->oc->pb);
+		if (k < 0)
+			return vw_fferr(w, k, "writing", e);
+	}
+	return vw_commit(&w->tmp, w->path, w->name, e);
+}
+
+static void vw_ff_release(struct vid_writer *w)
+{
+	if (w->sws)
+		ff.sws_freeContext(w->sws);
+	if (w->frame)
+		ff.av_frame_free(&w->frame);
+	if (w->pkt)
+		ff.av_packet_free(&w->pkt);
+	if (w->enc)
+		ff.avcodec_free_context(&w->enc);
+	if (w->oc) {
+		if (w->oc->pb)
+			ff.avio_closep(&w->oc->pb);
+		ff.avformat_free_context(w->oc);
+		w->oc = NULL;
+	}
+	free(w->pad);
+}
+
+/* ---- PNG frames ---- */
+
+static int vw_png_open(struct vid_writer *w, struct err *e)
+{
+	struct stat st;
+	if (stat(w->path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (errno != ENOENT || mkdir(w->path, 0777) < 0)
+		return err_sys(e, "%s", w->name);
+	return 0;
+}
+
+static void vw_png_sink(void *ctx, void *data, int size)
+{
+	strbuf_add(ctx, data, (size_t)size);
+}
+
+static int vw_png_put(struct vid_writer *w, const struct img *im, struct err *e)
+{
+	struct strbuf png = STRBUF_INIT, path = STRBUF_INIT;
+	size_t n = strlen(w->path), off = 0;
+	char *tmp = NULL;
+	int fd = -1, ret = -1;
+
+	strbuf_addf(&path, "%s%sframe-%06lld.png", w->path, w->path[n - 1] == '/' ? "" : "/",
+		    w->frames);
+	if (!stbi_write_png_to_func(vw_png_sink, &png, (int)im->w, (int)im->h, 3, im->px,
+				    (int)(3 * im->w))) {
+		err_set(e, DYN_EDATA, "\"%s\": PNG encoding failed", path.buf);
+		goto out;
+	}
+	fd = vw_tmp_open(path.buf, &tmp);
+	if (fd < 0) {
+		err_sys(e, "\"%s\"", path.buf);
+		goto out;
+	}
+	while (off < png.len) {
+		ssize_t k = write(fd, png.buf + off, png.len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			if (k == 0)
+				errno = EIO;
+			err_sys(e, "\"%s\"", path.buf);
+			goto out;
+		}
+		off += (size_t)k;
+	}
+	{
+		int k = close(fd);
+		fd = -1;
+		if (k < 0) {
+			err_sys(e, "\"%s\"", path.buf);
+			goto out;
+		}
+	}
+	ret = vw_commit(&tmp, path.buf, path.buf, e);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp) {
+		unlink(tmp);
+		free(tmp);
+	}
+	strbuf_release(&png);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* ---- the writer's public face ---- */
+
+int vid_writer_open(struct vid_writer **out, const char *path, size_t width, size_t height,
+		    double fps, struct err *e)
+{
+	struct vid_writer *w = xcalloc(1, sizeof(*w));
+	struct stat st;
+	size_t n = path ? strlen(path) : 0;
+	int ret = -1, k;
+
+	*out = NULL;
+	w->path = xstrdup(path ? path : "");
+	w->to_stdout = !strcmp(w->path, "-");
+	if (w->to_stdout) {
+		w->name = xstrdup("stdout");
+	} else {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "\"%s\"", w->path);
+		w->name = strbuf_detach(&sb, NULL);
+	}
+	w->w = width;
+	w->h = height;
+	if (!n) {
+		err_set(e, DYN_EUSAGE, "video output: empty file name");
+		goto out;
+	}
+	if (!width || !height || width > VID_MAX_SIDE || height > VID_MAX_SIDE ||
+	    width * height > VID_MAX_PIXELS) {
+		err_set(e, DYN_EUSAGE,
+			"%s: frame size %zux%zu out of range (1 to %d a side, at most %zu pixels)",
+			w->name, width, height, VID_MAX_SIDE, VID_MAX_PIXELS);
+		goto out;
+	}
+	if (fps == 0)
+		fps = VID_WRITER_FPS;
+	if (!(fps >= 0.001 && fps <= 1000)) {
+		err_set(e, DYN_EUSAGE, "%s: frame rate %g out of range (0.001 to 1000)", w->name,
+			fps);
+		goto out;
+	}
+	w->rate = vw_rate(fps);
+	if (path[n - 1] == '/' || (stat(path, &st) == 0 && S_ISDIR(st.st_mode))) {
+		w->kind = VW_PNG;
+		k = vw_png_open(w, e);
+	} else if (w->to_stdout || (n > 4 && !strcasecmp(path + n - 4, ".y4m"))) {
+		w->kind = VW_Y4M;
+		k = vw_y4m_open(w, e);
+	} else if (vid_name(path)) {
+		w->kind = VW_FFMPEG;
+		k = vw_ff_open(w, e);
+	} else {
+		err_set(e, DYN_EUSAGE,
+			"%s: not a video name (.mp4 .mkv .mov .avi .webm, .y4m or - for YUV4MPEG2) "
+			"nor a folder (end it with \"/\" to have it made)",
+			w->name);
+		goto out;
+	}
+	if (k < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		vid_writer_free(&w);
+	*out = w;
+	return ret;
+}
+
+int vid_writer_put(struct vid_writer *w, const struct img *rgb, struct err *e)
+{
+	int k;
+	if (!rgb->px || rgb->channels != 3 || rgb->w != w->w || rgb->h != w->h)
+		return err_set(e, DYN_EUSAGE,
+			       "%s: frame %lld is %zux%zu with %d channels, the video %zux%zu RGB",
+			       w->name, w->frames, rgb->w, rgb->h, rgb->channels, w->w, w->h);
+	switch (w->kind) {
+	case VW_Y4M:
+		k = vw_y4m_put(w, rgb->px, e);
+		break;
+	case VW_FFMPEG:
+		k = vw_ff_put(w, rgb->px, e);
+		break;
+	default:
+		k = vw_png_put(w, rgb, e);
+		break;
+	}
+	if (k < 0)
+		return -1;
+	w->frames++;
+	return 0;
+}
+
+long long vid_writer_frames(const struct vid_writer *w)
+{
+	return w->frames;
+}
+
+int vid_writer_close(struct vid_writer **wp, struct err *e)
+{
+	struct vid_writer *w = *wp;
+	int ret = 0;
+	if (!w)
+		return 0;
+	if (w->kind == VW_Y4M)
+		ret = vw_y4m_close(w, e);
+	else if (w->kind == VW_FFMPEG)
+		ret = vw_ff_close(w, e);
+	vid_writer_free(wp);
+	return ret;
+}
+
+void vid_writer_free(struct vid_writer **wp)
+{
+	struct vid_writer *w = *wp;
+	if (!w)
+		return;
+	if (w->fp && !w->to_stdout)
+		fclose(w->fp);
+	if (w->kind == VW_FFMPEG)
+		vw_ff_release(w);
+	if (w->tmp) {
+		unlink(w->tmp);
+		free(w->tmp);
+	}
+	free(w->yuv);
+	free(w->name);
+	free(w->path);
+	free(w);
+	*wp = NULL;
 }

@@ -1,5 +1,6 @@
 /* Video frames one at a time in constant memory, as 8-bit gray or RGB at a chosen size: any file
- * FFmpeg decodes (its libraries loaded on first use), or a YUV4MPEG2 stream read here. */
+ * FFmpeg decodes (its libraries loaded on first use), or a YUV4MPEG2 stream read here; and
+ * RGB frames written out as a video file, a YUV4MPEG2 stream or a folder of PNG pictures. */
 #ifndef DYN_VISION_VIDEO_H
 #define DYN_VISION_VIDEO_H
 
@@ -7,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "io/image.h"
 
 /* Frame layout: gray (one byte a pixel), RGB interleaved as struct img (lib/io/image.h), or
  * RGB as three planes one after another (all R, then G, then B: a network's channel order). */
@@ -94,5 +96,50 @@ int vid_probe(const char *path, struct vid_info *info, struct err *e);
 /* Loads FFmpeg's libraries now (vid_open does it when first needed): 0, or -1 with the
  * loader's message (what prefixes it). */
 int vid_ffmpeg_load(const char *what, struct err *e);
+
+/* ---- writing ---- */
+
+/* Heap object: vid_writer_open, then vid_writer_close (or vid_writer_free on an error path). */
+struct vid_writer;
+
+/* Frame rate written when the caller has none (fps 0: the input did not say). */
+#define VID_WRITER_FPS 25
+
+/* Starts writing width x height RGB frames at fps frames a second (0: VID_WRITER_FPS) to
+ * path, whose name decides the output:
+ *   - "-": a YUV4MPEG2 stream on standard output; a name ending in .y4m: that stream in a
+ *     file. Written by dyn (no FFmpeg), 4:4:4 full-range BT.601 (C444 XCOLORRANGE=FULL,
+ *     which vid_open and FFmpeg read back): gray pixels come back exactly, colours within 2
+ *     levels a channel (8-bit rounding of Y, Cb and Cr).
+ *   - a video name (vid_name: .mp4 .mkv .mov .avi .webm ...): a file FFmpeg writes in the
+ *     container the extension names, with libx264 (H.264, crf 20) where the container takes
+ *     H.264 and this FFmpeg has it, else MPEG-4 part 2, else the container's default codec
+ *     (VP9 for .webm). Codecs that subsample chroma (yuv420p) need even sizes: an odd width
+ *     or height is padded by repeating the last column or row, so the file is a pixel wider
+ *     or taller than the frames.
+ *   - an existing folder, or a name ending in "/" (the folder is then made, its parent must
+ *     exist): one PNG a frame, frame-000000.png, frame-000001.png ... A file of that name
+ *     there is replaced; other files are left alone.
+ * A file is written under a temporary name next to it (".NAME.tmp-...") and renamed to path by
+ * vid_writer_close, so that a failed or abandoned run leaves no half-written file under the
+ * final name (nor the temporary one). A folder's frames are each written so, and those
+ * written before a failure stay. Any other name (no known extension, not a folder) is a
+ * usage error, as are sizes out of range and fps < 0. Errors (DYN_EDATA) name path: a
+ * missing or unwritable folder (strerror), FFmpeg missing (the loader's message) or without
+ * an encoder for the container. *w is owned by the caller. */
+int vid_writer_open(struct vid_writer **w, const char *path, size_t width, size_t height,
+		    double fps, struct err *e);
+/* Appends one frame: rgb must be 3 channels of the size given to vid_writer_open (else
+ * DYN_EUSAGE). Errors (DYN_EDATA) name the path: a write error (disk full), FFmpeg's
+ * encoder or muxer failing. */
+int vid_writer_put(struct vid_writer *w, const struct img *rgb, struct err *e);
+/* Finishes the output (flushes the encoder, writes the container's index, checks every write
+ * and standard output's for errors), puts it under its final name and frees *w (also on
+ * error, when nothing is left under the final name). */
+int vid_writer_close(struct vid_writer **w, struct err *e);
+/* Abandons the output: removes the temporary file and frees *w. NULL is fine. */
+void vid_writer_free(struct vid_writer **w);
+/* Frames written so far. */
+long long vid_writer_frames(const struct vid_writer *w);
 
 #endif
