@@ -11,6 +11,8 @@
 #include "models/input.h"
 #include "models/stored.h"
 #include "store/store.h"
+#include "vision/draw.h"
+#include "vision/video.h"
 
 #define BATCH 2048
 
@@ -24,7 +26,7 @@ struct predict_args {
 	int proba, by_position;
 	long top, row_offset;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
-	const char *card_col, *position_col, *load_col;
+	const char *card_col, *position_col, *load_col, *render;
 };
 
 static const char predict_usage[] = "dyn predict MODEL [OPTIONS] [INPUT...]";
@@ -56,9 +58,52 @@ struct predictor {
 	 * punctuation): their number and the first few, for the note at the end */
 	size_t nblank;
 	struct strbuf blank;
-	bool
-	    sources; /* keypoints: frames of several videos or of pictures, told by a file column */
+	/* keypoints: frames of several videos or of pictures, told by a file column */
+	bool sources;
+	struct vid_writer *render; /* --render: opened at the first frame */
+	struct img canvas;
 };
+
+/* --render: each frame of the batch with its pose drawn, into the video or folder. */
+static int render_batch(struct predictor *pr, const struct batch *b, struct err *e)
+{
+	const struct model *m = pr->m;
+	const struct pose_skeleton *sk = m->kind->skeleton(m);
+	float *x = xmallocarray(m->k, 3 * sizeof(float)), *y = x + m->k;
+	int ret = -1;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct img *f = &b->frames[i];
+		if (!pr->render && vid_writer_open(&pr->render, pr->a->render, f->w, f->h,
+						   input_fps(pr->in, i), e) < 0)
+			goto out;
+		img_release(&pr->canvas);
+		pr->canvas.w = f->w;
+		pr->canvas.h = f->h;
+		pr->canvas.channels = f->channels;
+		pr->canvas.px = xmallocarray(f->w * f->h, (size_t)f->channels);
+		memcpy(pr->canvas.px, f->px, f->w * f->h * (size_t)f->channels);
+		draw_to_rgb(&pr->canvas);
+		for (size_t nd = 0; nd < m->k; nd++) {
+			const double *v = pr->proba + (i * m->k + nd) * 3;
+			x[nd] = (float)v[0];
+			y[nd] = (float)v[1];
+		}
+		/* the nodes predict gave positions to: found above the model's threshold */
+		pose_draw(&pr->canvas, sk, x, y, NULL, 0, NULL);
+		if (vid_writer_put(pr->render, &pr->canvas, e) < 0) {
+			size_t num;
+			const char *src = input_source(pr->in, i);
+			input_key(pr->in, i, &num);
+			err_prefix(e, "--render: frame %zu%s%s", num, src ? " of " : "",
+				   src ? src : "");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(x);
+	return ret;
+}
 
 /* A keypoint model's rows: one a frame and node. */
 static void write_keypoints(struct predictor *pr, const struct batch *b)
@@ -185,7 +230,7 @@ static int write_batch(struct predictor *pr, struct err *e)
 	}
 	if (m->kind->output == OUTPUT_KEYPOINTS) {
 		write_keypoints(pr, b);
-		return 0;
+		return pr->a->render ? render_batch(pr, b, e) : 0;
 	}
 	for (i = 0; i < b->n; i++) {
 		const double *p = pr->proba + i * k;
@@ -293,6 +338,9 @@ int cmd_predict(int argc, char **argv)
 			"cards: the position column (default: position, else x)"),
 	    OPT_STRING_(0, "load-column", &a.load_col, "COL",
 			"cards: the load column (default: load, else y)"),
+	    OPT_STRING_(0, "render", &a.render, "OUT.mp4|DIR",
+			"keypoints: also draw the poses on the frames, into a video or a folder of "
+			"PNG frames"),
 	    OPT_STRING_(0, "input-format", &a.input_format, "FMT", "csv, json or ndjson"),
 	    OPT_STRING_(0, "delimiter", &a.delimiter, "C", "CSV field delimiter"),
 	    OPT_END_(),
@@ -323,6 +371,10 @@ int cmd_predict(int argc, char **argv)
 				 a.proba ? "--proba" : "--top", argv[0]);
 		goto out;
 	}
+	if (a.render && m->kind->output != OUTPUT_KEYPOINTS) {
+		rc = usage_error("--render: model \"%s\" gives no keypoints to draw", argv[0]);
+		goto out;
+	}
 	if (a.top < 1 || (size_t)a.top > m->k) {
 		rc = usage_error("option --top: expected an integer from 1 to %zu (the classes of "
 				 "\"%s\"), got %ld",
@@ -340,6 +392,7 @@ int cmd_predict(int argc, char **argv)
 	io.cards.x_col = a.position_col;
 	io.cards.y_col = a.load_col;
 	io.interactive = n == 1 && !stdin_is_file();
+	io.frames_native = a.render != NULL;
 	if (a.text) {
 		if (input_open_text(&pr.in, m, argv[0], a.text, &e) < 0) {
 			rc = report_err(&e);
@@ -376,7 +429,7 @@ int cmd_predict(int argc, char **argv)
 			out_finish(&pr.w, &e);
 		goto out;
 	}
-	if (out_finish(&pr.w, &e) < 0) {
+	if (out_finish(&pr.w, &e) < 0 || (pr.render && vid_writer_close(&pr.render, &e) < 0)) {
 		rc = report_err(&e);
 		goto out;
 	}
@@ -395,6 +448,8 @@ int cmd_predict(int argc, char **argv)
 out:
 	if (pr.w)
 		out_finish(&pr.w, &e);
+	vid_writer_free(&pr.render);
+	img_release(&pr.canvas);
 	strbuf_release(&pr.blank);
 	input_free(&pr.in);
 	free(pr.proba);

@@ -100,6 +100,19 @@ expect_success 'a YUV4MPEG2 stream on standard input, as ffmpeg -f yuv4mpegpipe 
 	test "$(tail -n +2 y | wc -l)" -eq 8 &&
 	tail -1 y | grep -q "^1,tailbase,"
 '
+expect_success 'predict --render draws the poses into a video or a folder of PNG frames' '
+	dyn predict mouse "$VIDEO" --render poses.mp4 >v2 &&
+	cut -d, -f1,2 v | compare - "$(cut -d, -f1,2 v2 >v2c && echo v2c)" &&
+	test -s poses.mp4 &&
+	dyn predict mouse poses.mp4 | tail -n +2 | cut -d, -f1 | sort -un | wc -l >n &&
+	tail -n +2 v | cut -d, -f1 | sort -un | wc -l | compare n - &&
+	dyn predict mouse "$MINI" --render frames/ >/dev/null &&
+	ls frames >l && printf "frame-000000.png\nframe-000001.png\nframe-000002.png\n" | compare - l &&
+	must_fail 2 dyn predict mouse "$VIDEO" --render out.txt && grep -q "out.txt" err &&
+	! test -e out.txt &&
+	dyn fit logreg --test-fraction 0 --label species --id iris "$TESTDATA/iris.csv" >/dev/null &&
+	must_fail 2 dyn predict iris "$TESTDATA/iris.csv" --render x.mp4 && err_is "no keypoints to draw"
+'
 expect_success 'bad frames: a truncated stream, a file that is not a picture, a missing path' '
 	y4m | head -c 2000 >cut.y4m &&
 	must_fail 1 dyn predict mouse - <cut.y4m && grep -q "^dyn: .*trunc" err &&

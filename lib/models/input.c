@@ -20,6 +20,7 @@ struct input_reader {
 	struct frame_reader *fr; /* INPUT_POSE: all the paths */
 	struct img *frames;	 /* INPUT_POSE: the batch's, with their sizes at the source */
 	size_t *frame_w, *frame_h;
+	double *fps;
 	long *cols, key_col, *keep_cols;
 	bool service, repair_utf8;
 	const char *literal; /* input_open_text */
@@ -152,6 +153,10 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 				       o->key ? "--key" : "--keep", o->key ? "key on" : "keep");
 		}
 		m->kind->frame_size(m, 0, 0, &fo.width, &fo.height, &fo.channels);
+		if (o->frames_native) {
+			fo.width = fo.height = 0;
+			fo.channels = 3;
+		}
 		if (frame_reader_open(&ir->fr, paths, npaths, &fo, e) < 0) {
 			input_free(out);
 			return -1;
@@ -224,6 +229,7 @@ void input_free(struct input_reader **rp)
 	free(ir->frames);
 	free(ir->frame_w);
 	free(ir->frame_h);
+	free(ir->fps);
 	for (i = 0; ir->text && i < ir->n; i++)
 		free(ir->text[i]);
 	free(ir->text);
@@ -260,6 +266,7 @@ static void input_reserve(struct input_reader *ir, size_t max)
 			img_init(&ir->frames[i]);
 		ir->frame_w = xreallocarray(ir->frame_w, max, sizeof(size_t));
 		ir->frame_h = xreallocarray(ir->frame_h, max, sizeof(size_t));
+		ir->fps = xreallocarray(ir->fps, max, sizeof(double));
 	} else {
 		free(ir->X);
 		ir->X = xmallocarray(max, (ir->m->d ? ir->m->d : 1) * sizeof(double));
@@ -339,6 +346,7 @@ long input_next(struct input_reader *ir, size_t max, struct err *e)
 			break;
 		ir->frame_w[ir->n] = fi.src_w;
 		ir->frame_h[ir->n] = fi.src_h;
+		ir->fps[ir->n] = fi.fps;
 		ir->key_off[ir->n] = ir->keys.len;
 		strbuf_adds(&ir->keys, fi.source);
 		strbuf_addch(&ir->keys, '\0');
@@ -409,6 +417,11 @@ const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
 	if (ir->fr)
 		return NULL;
 	return ir->o.key ? ir->keys.buf + ir->key_off[i] : NULL;
+}
+
+double input_fps(const struct input_reader *ir, size_t i)
+{
+	return ir->fps ? ir->fps[i] : 0;
 }
 
 const char *input_source(const struct input_reader *ir, size_t i)

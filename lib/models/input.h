@@ -23,6 +23,8 @@ struct input_opts {
 	size_t row_offset; /* numbered inputs start at row_offset + 1 (a shard of a larger input) */
 	bool by_position;  /* rows: the columns besides the key and kept ones are the features in
 			    * order, whatever their names (a model of x0..xN from {"X": ...}) */
+	bool frames_native; /* INPUT_POSE: frames at their own size, in colour (to draw on),
+			     * not at the model's input size */
 };
 
 struct input_reader;
@@ -57,6 +59,9 @@ const char *input_key(const struct input_reader *r, size_t i, size_t *num);
 /* Frames (INPUT_POSE) from more than one video, or from pictures: the source of input i (its
  * key is then its frame index within that source, 0 for a picture); NULL otherwise. */
 const char *input_source(const struct input_reader *r, size_t i);
+
+/* The frame rate of the video input i comes from; 0 when unknown or a picture. */
+double input_fps(const struct input_reader *r, size_t i);
 
 /* The most frames a batch holds. */
 #define INPUT_MAX_FRAMES 16

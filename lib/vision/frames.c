@@ -202,6 +202,7 @@ static int video_frame(struct frame_reader *r, struct img *im, struct frame_info
 	fi->src_w = vi->width;
 	fi->src_h = vi->height;
 	fi->video = true;
+	fi->fps = vi->fps;
 	return 1;
 }
 

@@ -22,6 +22,7 @@ struct frame_info {
 	long long index;     /* 0, 1, ... within its video; 0 for a picture */
 	size_t src_w, src_h; /* its size at the source */
 	bool video;	     /* from a video */
+	double fps;	     /* the video's frame rate; 0 when unknown or a picture */
 };
 
 struct frame_reader;
