@@ -1,13 +1,12 @@
 /* Accuracy of the line recognizer (lib/ocr/crnn) trained for a fixed budget of minutes on
  * synthetic marking lines (bench/ocr_crnn.sh runs it, then Tesseract on the same test images).
  *
- * usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCHS]
- *	trains the default CRNN on generated lines (run seed 1; validation: 200 lines of run
- *	seed 2 after each epoch) for about MINUTES, then reads TEST_LINES held-out lines (run
- *	seed 3, which no training or validation saw) greedily and with a beam of 8; writes
- *	OUTDIR/test/NNNN.png, OUTDIR/truth.txt (one reference a line) and OUTDIR/dyn.txt
- *	(the greedy readings), prints the figures.
- * usage: ocr_crnn score TRUTH HYP
+ * usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCH_LINES]
+ *	trains the default CRNN on generated lines (run seed 1, epochs of EPOCH_LINES lines,
+ *	2000 by default; validation: 200 lines of run seed 2 after each epoch) for MINUTES, then
+ *reads TEST_LINES held-out lines (run seed 3, which no training or validation saw) greedily and
+ *with a beam of 8; writes OUTDIR/test/NNNN.png, OUTDIR/truth.txt (one reference a line) and
+ *OUTDIR/dyn.txt (the greedy readings), prints the figures. usage: ocr_crnn score TRUTH HYP
  *	character error rate and exact-line accuracy of HYP against TRUTH (line by line), as
  *	read, and with case and Latin/Cyrillic look-alikes folded (ocr_normalize). */
 #include <math.h>
@@ -120,7 +119,7 @@ static int on_epoch(void *arg, const struct ocr_crnn_epoch *ep)
 	return 0;
 }
 
-static int cmd_train(double minutes, int threads, long ntest, const char *dir, int epochs)
+static int cmd_train(double minutes, int threads, long ntest, const char *dir, long per_epoch)
 {
 	struct ocr_synth_opts so = {.effects = 1};
 	struct ocr_crnn_opts co = {.threads = threads};
@@ -143,29 +142,25 @@ static int cmd_train(double minutes, int threads, long ntest, const char *dir, i
 	       o->height, o->max_width, ocr_crnn_steps(c), ocr_crnn_classes(c), o->channels[0],
 	       o->channels[1], o->channels[2], o->proj, o->lstm_layers, o->hidden,
 	       nn_net_nparams(ocr_crnn_net(c)), o->max_batch, threads);
-	/* the rate of a few batches (line making included) sets the lines an epoch */
-	struct ocr_crnn_train_opts cal = {.seed = 99, .synth = s, .synth_lines = 96, .epochs = 1};
-	double t0 = now();
-	if (ocr_crnn_train(c, &cal, &e) < 0)
-		goto fail;
-	double rate = 96 / (now() - t0), budget = minutes * 60;
-	long per_epoch = (long)(rate * budget * 0.95 / epochs);
-	if (per_epoch < 64)
-		per_epoch = 64;
-	printf("calibration: %.1f lines/s; %d epochs of %ld lines (load %.2f)\n", rate, epochs,
-	       per_epoch, loadavg());
-	fflush(stdout);
+	/* epochs of per_epoch lines until the budget is spent; the learning rate follows the
+	 * budget's share (ocr_crnn_train_opts.max_seconds) */
+	double t0, budget = minutes * 60;
 	struct ocr_crnn_train_opts to = {.seed = 1,
 					 .synth = s,
 					 .synth_lines = per_epoch,
 					 .val_lines = 200,
 					 .val_seed = 2,
-					 .epochs = epochs,
+					 .epochs = 100000,
+					 .batch = 16,
 					 .lr = 2e-3f,
-					 .warmup = 1,
-					 .max_seconds = budget * 1.1,
+					 .warmup = 3000,
+					 .max_seconds = budget,
 					 .keep_best = 1,
 					 .report = on_epoch};
+	printf("training: %.0f s, epochs of %ld lines, batch %d, AdamW lr %.1e, cosine over the "
+	       "budget after a 3%% warm-up; validation on 200 lines (load %.2f)\n",
+	       budget, per_epoch, to.batch, (double)to.lr, loadavg());
+	fflush(stdout);
 	t0 = now();
 	if (ocr_crnn_train(c, &to, &e) < 0)
 		goto fail;
@@ -253,14 +248,14 @@ int main(int argc, char **argv)
 		double minutes = strtod(argv[2], NULL);
 		int threads = (int)strtol(argv[3], NULL, 10);
 		long ntest = strtol(argv[4], NULL, 10);
-		int epochs = argc > 6 ? (int)strtol(argv[6], NULL, 10) : 10;
-		if (!(minutes > 0) || threads < 1 || ntest < 1 || ntest > 100000 || epochs < 1) {
+		long per_epoch = argc > 6 ? strtol(argv[6], NULL, 10) : 2000;
+		if (!(minutes > 0) || threads < 1 || ntest < 1 || ntest > 100000 || per_epoch < 1) {
 			fprintf(stderr, "ocr_crnn: bad arguments\n");
 			return 2;
 		}
-		return cmd_train(minutes, threads, ntest, argv[5], epochs);
+		return cmd_train(minutes, threads, ntest, argv[5], per_epoch);
 	}
-	fprintf(stderr, "usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCHS]\n"
+	fprintf(stderr, "usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCH_LINES]\n"
 			"       ocr_crnn score TRUTH HYP\n");
 	return 2;
 }

@@ -519,6 +519,17 @@ static double wall(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The cosine schedule over the share f of a time budget, with a linear warm-up over its first
+ * share w. */
+static float budget_lr(float lr, double f, double w)
+{
+	double lo = lr / 100.0;
+	if (f < w)
+		return (float)(lr * (f + 0.01) / (w + 0.01));
+	f = f >= 1 ? 1 : (f - w) / (1 - w);
+	return (float)(lo + (lr - lo) * (1 + cos(M_PI * f)) / 2);
+}
+
 /* Validation: loss, CER and exact lines over the validation lines and samples. */
 static int validate(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, struct batch *bt,
 		    float *dz, int *cat, struct ocr_crnn_epoch *ep, struct err *e)
@@ -689,6 +700,9 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 			bt.items = order + b0, bt.nsynth = nsynth, bt.run = o->seed;
 			bt.base = (long)((uint64_t)epoch * nsynth);
 			bt.samples = o->samples;
+			if (o->max_seconds > 0 && !o->constant_lr)
+				opt.lr = ep.lr = budget_lr(lr, (wall() - t0) / o->max_seconds,
+							   (double)sched.warmup / epochs);
 			int rc = make_batch(&bt, nbt, e);
 			bt.texts = keep;
 			if (rc < 0)

@@ -135,7 +135,10 @@ struct ocr_crnn_train_opts {
 	int constant_lr;
 	int warmup;
 	/* Wall-clock budget in seconds (0: none): training stops after the batch that passes it
-	 * and the epoch is reported as the last one. Deterministic only without it. */
+	 * and the epoch is reported as the last one; the cosine schedule then follows the share
+	 * of the budget spent, step by step (the warm-up being warmup / epochs of it), instead of
+	 * the epochs, so that a run of a few minutes ends at the low rate whatever the machine's
+	 * speed. Deterministic only without it. */
 	double max_seconds;
 	/* Called after each epoch; a non-zero return stops training there. */
 	int (*report)(void *arg, const struct ocr_crnn_epoch *ep);
