@@ -5,7 +5,11 @@
  * batches are made before the clock starts. Prints the median step's wall seconds and the CPU
  * seconds of all timed steps divided by their number.
  *
- * usage: nn_ctc THREADS STEPS [BATCH] */
+ * ARCH "ocr" is instead the default network of lib/ocr/crnn (the recognizer of bench/ocr_crnn.sh):
+ * 1x32x384 images, the same convolutions, a per-step projection to 128, a bidirectional LSTM
+ * of 128, 74 classes at 96 steps, built by ocr_crnn_new.
+ *
+ * usage: nn_ctc THREADS STEPS [BATCH [ARCH]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +18,10 @@
 #include "base/base.h"
 #include "core/rng.h"
 #include "nn/nn.h"
+#include "ocr/crnn.h"
 
-enum { CLASSES = 80, STEPS_T = 32, MAXLAB = 12, H = 32, W = 128 };
+enum { MAXLAB = 12 };
+static int CLASSES = 80, STEPS_T = 32, H = 32, W = 128;
 
 static const struct nn_layer_desc crnn[] = {
     {.op = NN_CONV2D, .name = "c1", .out = 32, .k = 3, .pad = 1, .no_bias = 1},
@@ -31,7 +37,7 @@ static const struct nn_layer_desc crnn[] = {
     {.op = NN_RELU},
     {.op = NN_TO_SEQ},
     {.op = NN_LSTM, .name = "rnn", .out = 128, .bidirectional = 1},
-    {.op = NN_CONV1D, .name = "fc", .out = CLASSES, .k = 1},
+    {.op = NN_CONV1D, .name = "fc", .out = 80, .k = 1}, /* CLASSES */
 };
 
 static double now(void)
@@ -58,7 +64,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: nn_ctc THREADS STEPS [BATCH]\n");
+		fprintf(stderr, "usage: nn_ctc THREADS STEPS [BATCH [ARCH]]\n");
 		return 2;
 	}
 	int T = (int)strtol(argv[1], NULL, 10), steps = (int)strtol(argv[2], NULL, 10);
@@ -76,8 +82,18 @@ int main(int argc, char **argv)
 				.max_batch = B,
 				.threads = T};
 	struct nn_net *net = NULL;
+	struct ocr_crnn *oc = NULL;
 	struct err e = ERR_INIT;
-	if (nn_net_new(&net, &d, &e) < 0) {
+	if (argc > 4 && !strcmp(argv[4], "ocr")) {
+		struct ocr_crnn_opts co = {.max_batch = B, .threads = T};
+		if (ocr_crnn_new(&oc, &co, &e) < 0) {
+			fprintf(stderr, "nn_ctc: %s\n", e.msg);
+			return 1;
+		}
+		net = ocr_crnn_net(oc);
+		H = ocr_crnn_opts(oc)->height, W = ocr_crnn_opts(oc)->max_width;
+		CLASSES = ocr_crnn_classes(oc), STEPS_T = ocr_crnn_steps(oc);
+	} else if (nn_net_new(&net, &d, &e) < 0) {
 		fprintf(stderr, "nn_ctc: %s\n", e.msg);
 		return 1;
 	}
@@ -134,7 +150,10 @@ int main(int argc, char **argv)
 	printf("%.6f %.6f\n",
 	       steps % 2 ? sec[steps / 2] : (sec[steps / 2 - 1] + sec[steps / 2]) / 2, cpu);
 	nn_optim_release(&o);
-	nn_net_free(&net);
+	if (oc)
+		ocr_crnn_free(&oc);
+	else
+		nn_net_free(&net);
 	free(x), free(tg), free(tl), free(in), free(dz), free(sec);
 	return 0;
 }
