@@ -43,4 +43,20 @@ int img_info(const void *buf, size_t len, size_t *w, size_t *h, const char *name
 int img_decode(struct img *im, const void *buf, size_t len, int channels, const char *name,
 	       struct err *e);
 
+/* The orientation tag (0x0112) of a JPEG's Exif segment (APP1): 1..8 as TIFF defines them
+ * (1 upright, 3 turned 180 degrees, 6 to be turned 90 degrees clockwise to be upright, 8
+ * counterclockwise; 2, 4, 5, 7 the same mirrored). 1 when buf is not a JPEG, has no Exif
+ * segment, no such tag or a value out of range; a corrupt or truncated segment is read no
+ * further than its own bytes (and buf's). */
+int img_exif_orientation(const void *buf, size_t len);
+
+/* Turns (and mirrors) im in place so that a picture whose Exif orientation is o shows
+ * upright: for 5..8 width and height swap. o outside 1..8 is taken as 1 (nothing done). */
+void img_orient(struct img *im, int o);
+
+/* img_decode, then img_orient by the picture's Exif orientation: what a phone photo looks
+ * like on screen. */
+int img_decode_upright(struct img *im, const void *buf, size_t len, int channels, const char *name,
+		       struct err *e);
+
 #endif
