@@ -1397,9 +1397,11 @@ static int vw_ff_open(struct vid_writer *w, struct err *e)
 	enc->sample_aspect_ratio = (AVRational){1, 1};
 	enc->thread_count = 0;
 	if (d && !(d->flags & AV_PIX_FMT_FLAG_RGB)) {
-		/* What libswscale converts RGB to by default: say so, for players. */
+		/* What libswscale converts RGB to by default (BT.601; studio range but for the
+		 * JPEG formats): say so, for players. */
 		enc->colorspace = AVCOL_SPC_SMPTE170M;
-		enc->color_range = AVCOL_RANGE_MPEG;
+		enc->color_range =
+		    strncmp(d->name, "yuvj", 4) ? AVCOL_RANGE_MPEG : AVCOL_RANGE_JPEG;
 	}
 	if (of->flags & AVFMT_GLOBALHEADER)
 		enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
