@@ -305,8 +305,9 @@ int cmd_fit(int argc, char **argv)
 		if (isnan(a.test_fraction))
 			a.test_fraction = tf;
 	}
+	/* a kind without a held-out report (it measures itself) is measured so by default */
 	if (isnan(a.test_fraction))
-		a.test_fraction = 0.2;
+		a.test_fraction = (kind->train & TRAIN_HOLDOUT) ? 0.2 : 0;
 	if (set_params(&p, kind, &a, &e) < 0) {
 		rc = report_err(&e);
 		goto out;
@@ -570,7 +571,13 @@ int cmd_fit(int argc, char **argv)
 	}
 	trace_perf("fit: serialize model");
 	how = doc_str(report, "evaluation.method");
-	if (kind->output == OUTPUT_KEYPOINTS) {
+	if (kind->output == OUTPUT_TEXT) {
+		acc = doc_num(report, "cer");
+		auc = doc_num(report, "line_accuracy");
+		snprintf(result, sizeof(result),
+			 "%s character error rate %.4f, lines read exactly %.3f", how ? how : "",
+			 acc, auc);
+	} else if (kind->output == OUTPUT_KEYPOINTS) {
 		acc = doc_num(report, "median_error_px");
 		auc = doc_num(report, "pck_10px");
 		snprintf(result, sizeof(result), "%s median error %.2f px, PCK@10px %.3f",
@@ -600,7 +607,10 @@ int cmd_fit(int argc, char **argv)
 		store_drop_checkpoint(store, new_id);
 	printf("%s\n", new_id);
 	summary("trained %s model \"%s\" on %zu %s: %s", kind->name, new_id, ds.n,
-		ds.pose ? "frames" : "rows", result);
+		ds.pose			     ? "frames"
+		: kind->input == INPUT_PHOTO ? "labeled lines"
+					     : "rows",
+		result);
 	rc = finish_stdout(0);
 out:
 	free(ck.resume);

@@ -11,6 +11,7 @@
 #include "models/input.h"
 #include "models/stored.h"
 #include "store/store.h"
+#include "ocr/match.h"
 #include "vision/draw.h"
 #include "vision/video.h"
 
@@ -26,7 +27,7 @@ struct predict_args {
 	int proba, by_position;
 	long top, row_offset;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
-	const char *card_col, *position_col, *load_col, *render;
+	const char *card_col, *position_col, *load_col, *render, *match;
 };
 
 static const char predict_usage[] = "dyn predict MODEL [OPTIONS] [INPUT...]";
@@ -62,7 +63,52 @@ struct predictor {
 	bool sources;
 	struct vid_writer *render; /* --render: opened at the first frame */
 	struct img canvas;
+	/* OUTPUT_TEXT: the batch's answers; with --match, the orders and one input's matches */
+	struct text_answer *answers;
+	struct ocr_orders *orders;
+	struct ocr_match *matches;
 };
+
+/* A text model's rows: file, text, confidence, lines; with --match a row a matching order
+ * (up to --top), rank and its columns and score, or one row with them empty when no order is
+ * close enough. */
+static int write_texts(struct predictor *pr, const struct batch *b, struct err *e)
+{
+	size_t num;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct text_answer *a = &pr->answers[i];
+		const char *key = input_key(pr->in, i, &num);
+		size_t nm = 0, r;
+		struct ocr_match_opts mo;
+		memset(&mo, 0, sizeof(mo));
+		mo.top_k = pr->ntop;
+		if (pr->orders && a->text.len &&
+		    ocr_orders_match(pr->orders, a->text.buf, &mo, pr->matches, &nm, e) < 0)
+			return -1;
+		for (r = 0; r < (pr->orders && nm ? nm : 1); r++) {
+			out_str(pr->w, key ? key : "");
+			out_str(pr->w, a->text.buf);
+			if (a->text.len)
+				out_num(pr->w, round(a->confidence * 1000) / 1000);
+			else
+				out_null(pr->w);
+			out_str(pr->w, a->where.len ? a->where.buf : "[]");
+			if (!pr->orders)
+				continue;
+			if (!nm) {
+				for (int c = 0; c < OCR_NCOLS + 2; c++)
+					out_null(pr->w);
+				continue;
+			}
+			out_int(pr->w, (long long)r + 1);
+			for (int c = 0; c < OCR_NCOLS; c++)
+				out_str(pr->w,
+					ocr_orders_row(pr->orders, pr->matches[r].row)->f[c]);
+			out_num(pr->w, round(pr->matches[r].score * 1000) / 1000);
+		}
+	}
+	return 0;
+}
 
 /* --render: each frame of the batch with its pose drawn, into the video or folder. */
 static int render_batch(struct predictor *pr, const struct batch *b, struct err *e)
@@ -136,6 +182,16 @@ static void result_names(const struct predictor *pr, struct strv *names)
 {
 	const struct model *m = pr->m;
 	char buf[64];
+	if (m->kind->output == OUTPUT_TEXT) {
+		static const char *const cols[] = {"file", "text", "confidence", "lines"};
+		static const char *const mcols[] = {"rank",  "article", "serial", "name",
+						    "order", "station", "score"};
+		for (size_t j = 0; j < ARRAY_SIZE(cols); j++)
+			strv_push(names, cols[j], strlen(cols[j]));
+		for (size_t j = 0; pr->a->match && j < ARRAY_SIZE(mcols); j++)
+			strv_push(names, mcols[j], strlen(mcols[j]));
+		return;
+	}
 	if (m->kind->output == OUTPUT_KEYPOINTS) {
 		static const char *const cols[] = {"frame", "node", "x", "y", "score"};
 		if (pr->sources)
@@ -212,6 +268,16 @@ static int write_batch(struct predictor *pr, struct err *e)
 	const struct model *m = pr->m;
 	size_t i, c, j, k = m->k, num;
 
+	if (m->kind->output == OUTPUT_TEXT) {
+		/* the writer after the first batch is read, as below */
+		if (m->kind->read(m, b, pr->answers, e) < 0)
+			return -1;
+		if (!pr->w) {
+			pr->w = open_writer(pr, false, pr->fmt, pr->keep);
+			out_set_linebuffered(pr->w, pr->interactive && pr->fmt != OUT_TABLE);
+		}
+		return write_texts(pr, b, e);
+	}
 	if (m->kind->predict(m, b, pr->proba, e) < 0)
 		return -1;
 	/* A kind gives NaN probabilities for an input it cannot place (a text none of whose
@@ -338,6 +404,9 @@ int cmd_predict(int argc, char **argv)
 			"cards: the position column (default: position, else x)"),
 	    OPT_STRING_(0, "load-column", &a.load_col, "COL",
 			"cards: the load column (default: load, else y)"),
+	    OPT_STRING_(0, "match", &a.match, "ORDERS",
+			"ocr: the orders table (CSV or XLSX) to find each reading in; --top K "
+			"matches"),
 	    OPT_STRING_(0, "render", &a.render, "OUT.mp4|DIR",
 			"keypoints: also draw the poses on the frames, into a video or a folder of "
 			"PNG frames"),
@@ -371,11 +440,31 @@ int cmd_predict(int argc, char **argv)
 				 a.proba ? "--proba" : "--top", argv[0]);
 		goto out;
 	}
+	if (a.match && m->kind->output != OUTPUT_TEXT) {
+		rc = usage_error("--match: model \"%s\" reads no text to match", argv[0]);
+		goto out;
+	}
+	if (m->kind->output == OUTPUT_TEXT && a.proba) {
+		rc = usage_error("--proba: model \"%s\" reads text, not classes", argv[0]);
+		goto out;
+	}
+	if (m->kind->output == OUTPUT_TEXT && a.top != 1 && !a.match) {
+		rc = usage_error("--top: with an ocr model, the K best orders of --match");
+		goto out;
+	}
+	if (a.match && ocr_orders_load(&pr.orders, a.match, NULL, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
+	if (a.render && !strcmp(a.render, "-")) {
+		rc = usage_error("--render: standard output has the rows; name a file or folder");
+		goto out;
+	}
 	if (a.render && m->kind->output != OUTPUT_KEYPOINTS) {
 		rc = usage_error("--render: model \"%s\" gives no keypoints to draw", argv[0]);
 		goto out;
 	}
-	if (a.top < 1 || (size_t)a.top > m->k) {
+	if (a.top < 1 || (m->kind->output != OUTPUT_TEXT && (size_t)a.top > m->k)) {
 		rc = usage_error("option --top: expected an integer from 1 to %zu (the classes of "
 				 "\"%s\"), got %ld",
 				 m->k, argv[0], a.top);
@@ -409,7 +498,13 @@ int cmd_predict(int argc, char **argv)
 	pr.nkeep = a.text ? 0 : keep.n;
 	service = input_service_shape(pr.in) && !global.format;
 	pr.with_key = !a.text && !service;
-	pr.proba = xmallocarray(BATCH, m->k * 3 * sizeof(double));
+	pr.proba = xmallocarray(BATCH, (m->k ? m->k : 1) * 3 * sizeof(double));
+	if (m->kind->output == OUTPUT_TEXT) {
+		pr.answers = xcalloc(INPUT_MAX_FRAMES, sizeof(*pr.answers));
+		for (size_t i = 0; i < INPUT_MAX_FRAMES; i++)
+			text_answer_init(&pr.answers[i]);
+		pr.matches = xcalloc((size_t)a.top, sizeof(*pr.matches));
+	}
 	pr.rank = xmallocarray(m->k, sizeof(size_t));
 	if ((rc = check_keep(&pr, keep.v)))
 		goto out;
@@ -450,6 +545,11 @@ out:
 		out_finish(&pr.w, &e);
 	vid_writer_free(&pr.render);
 	img_release(&pr.canvas);
+	for (size_t i = 0; pr.answers && i < INPUT_MAX_FRAMES; i++)
+		text_answer_release(&pr.answers[i]);
+	free(pr.answers);
+	free(pr.matches);
+	ocr_orders_free(&pr.orders);
 	strbuf_release(&pr.blank);
 	input_free(&pr.in);
 	free(pr.proba);

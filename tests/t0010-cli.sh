@@ -42,11 +42,11 @@ expect_success 'a bad --format is a usage error' '
 expect_success 'options of dyn predict are in dyn-predict(1) and completed' '
 	documented dyn-predict predict && completed predict
 '
-expect_success 'options of dyn fit logreg, svc, text, dynamogram and keypoints are in dyn-fit(1) and completed' '
+expect_success 'options of dyn fit logreg, svc, text, dynamogram, keypoints and ocr are in dyn-fit(1) and completed' '
 	documented dyn-fit fit logreg && documented dyn-fit fit svc && documented dyn-fit fit text &&
-	documented dyn-fit fit dynamogram && documented dyn-fit fit keypoints &&
+	documented dyn-fit fit dynamogram && documented dyn-fit fit keypoints && documented dyn-fit fit ocr &&
 	completed fit logreg && completed fit svc && completed fit text && completed fit dynamogram &&
-	completed fit keypoints
+	completed fit keypoints && completed fit ocr
 '
 expect_success 'options of dyn models rm are in dyn-models(1) and completed' '
 	documented dyn-models models rm && completed models rm

@@ -8,6 +8,7 @@
 #include "models/data.h"
 #include "mark/markdb.h"
 #include "text/text.h"
+#include "io/image.h"
 #include "vision/pose.h"
 
 struct class_key {
@@ -279,6 +280,103 @@ static int dataset_load_pose(struct dataset *ds, const char *const *paths, size_
 	return 0;
 }
 
+/* The bytes of a file (at most max), into sb. */
+static int read_whole(const char *path, size_t max, struct strbuf *sb, struct err *e)
+{
+	FILE *fp = fopen(path, "rb");
+	char buf[65536];
+	size_t got;
+	if (!fp)
+		return err_sys(e, "\"%s\"", path);
+	while ((got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		if (sb->len + got > max) {
+			fclose(fp);
+			return err_set(e, DYN_EDATA, "\"%s\": larger than %zu MiB", path,
+				       max >> 20);
+		}
+		strbuf_add(sb, buf, got);
+	}
+	if (ferror(fp)) {
+		fclose(fp);
+		return err_sys(e, "\"%s\"", path);
+	}
+	fclose(fp);
+	return 0;
+}
+
+/* Labeled line crops: CSV (or JSON) files of image and text columns (the image's path relative
+ * to the file's folder), each picture decoded upright in gray. No path: none (a kind that makes
+ * its own lines). */
+static int dataset_load_photos(struct dataset *ds, const char *const *paths, size_t npaths,
+			       const struct load_opts *o, char sha256[65], struct err *e)
+{
+	struct rec_reader *r = NULL;
+	struct sha256 sha;
+	struct strbuf path = STRBUF_INIT, bytes = STRBUF_INIT;
+	size_t alloc = 0, talloc = 0;
+	int ret = -1, got;
+
+	dataset_init(ds);
+	sha256_init(&sha);
+	for (size_t p = 0; p < npaths; p++) {
+		long ic, tc;
+		const char *slash = strrchr(paths[p], '/');
+		if (rec_open(&r, paths[p], &o->rec, e) < 0)
+			goto out;
+		ic = rec_colindex(r, "image");
+		if (ic < 0)
+			ic = rec_colindex(r, "file");
+		tc = rec_colindex(r, o->label ? o->label : "text");
+		if (ic < 0 || tc < 0) {
+			err_set(e, DYN_EDATA,
+				"%s: labeled lines need an \"image\" and a \"%s\" column",
+				rec_name(r), o->label ? o->label : "text");
+			goto out;
+		}
+		while ((got = rec_next(r, e)) > 0) {
+			size_t il, tl;
+			const char *im = rec_field(r, (size_t)ic, &il),
+				   *tx = rec_field(r, (size_t)tc, &tl);
+			struct img *dst;
+			if (!im || !il) {
+				err_set(e, DYN_EDATA, "%s:%zu: column \"image\": empty",
+					rec_name(r), rec_line(r));
+				goto out;
+			}
+			strbuf_reset(&path);
+			if (im[0] != '/' && slash)
+				strbuf_add(&path, paths[p], (size_t)(slash - paths[p]) + 1);
+			strbuf_add(&path, im, il);
+			strbuf_reset(&bytes);
+			ALLOC_GROW(ds->images, ds->n + 1, alloc);
+			ALLOC_GROW(ds->text, ds->n + 1, talloc);
+			dst = &ds->images[ds->n];
+			img_init(dst);
+			ds->text[ds->n] = xstrndup(tx ? tx : "", tx ? tl : 0);
+			ds->n++;
+			if (read_whole(path.buf, (size_t)256 << 20, &bytes, e) < 0 ||
+			    img_decode_upright(dst, bytes.buf, bytes.len, 1, path.buf, e) < 0) {
+				err_prefix(e, "%s:%zu", rec_name(r), rec_line(r));
+				goto out;
+			}
+			sha256_update(&sha, bytes.buf, bytes.len);
+			sha256_update(&sha, ds->text[ds->n - 1], strlen(ds->text[ds->n - 1]) + 1);
+		}
+		if (got < 0)
+			goto out;
+		rec_free(&r);
+	}
+	ret = 0;
+out:
+	rec_free(&r);
+	strbuf_release(&path);
+	strbuf_release(&bytes);
+	sha256_final_hex(&sha, sha256);
+	if (ret < 0)
+		dataset_release(ds);
+	return ret;
+}
+
 int dataset_load(struct dataset *ds, enum input_kind input, const char *const *paths, size_t npaths,
 		 const struct load_opts *o, char sha256[65], struct err *e)
 {
@@ -296,6 +394,8 @@ int dataset_load(struct dataset *ds, enum input_kind input, const char *const *p
 		return dataset_load_cards(ds, paths, npaths, o, sha256, e);
 	if (input == INPUT_POSE)
 		return dataset_load_pose(ds, paths, npaths, sha256, e);
+	if (input == INPUT_PHOTO)
+		return dataset_load_photos(ds, paths, npaths, o, sha256, e);
 	dataset_init(ds);
 	strv_init(&feat);
 	strmap_init(&labels);

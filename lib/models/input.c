@@ -17,8 +17,8 @@ struct input_reader {
 	struct rec_reader *r;	 /* open on paths[in], or NULL */
 	struct card_reader *cr;	 /* INPUT_CARD: all the paths */
 	struct card *cards;	 /* INPUT_CARD: the batch's */
-	struct frame_reader *fr; /* INPUT_POSE: all the paths */
-	struct img *frames;	 /* INPUT_POSE: the batch's, with their sizes at the source */
+	struct frame_reader *fr; /* INPUT_POSE and INPUT_PHOTO: all the paths */
+	struct img *frames;	 /* their batch's, with their sizes at the source */
 	size_t *frame_w, *frame_h;
 	double *fps;
 	long *cols, key_col, *keep_cols;
@@ -144,7 +144,7 @@ int input_open(struct input_reader **out, const struct model *m, const char *con
 		return err_set(e, DYN_EUSAGE, "--by-position: the model reads %s, not rows",
 			       m->kind->input == INPUT_TEXT ? "texts" : "cards");
 	}
-	if (m->kind->input == INPUT_POSE) {
+	if (m->kind->input == INPUT_POSE || m->kind->input == INPUT_PHOTO) {
 		struct frame_opts fo;
 		memset(&fo, 0, sizeof(fo));
 		if (o->nkeep || o->key) {
@@ -260,7 +260,7 @@ static void input_reserve(struct input_reader *ir, size_t max)
 		ir->cards = xreallocarray(ir->cards, max, sizeof(*ir->cards));
 		for (size_t i = ir->cap; i < max; i++)
 			card_init(&ir->cards[i]);
-	} else if (ir->m->kind->input == INPUT_POSE) {
+	} else if (ir->m->kind->input == INPUT_POSE || ir->m->kind->input == INPUT_PHOTO) {
 		ir->frames = xreallocarray(ir->frames, max, sizeof(*ir->frames));
 		for (size_t i = ir->cap; i < max; i++)
 			img_init(&ir->frames[i]);
@@ -406,7 +406,9 @@ const struct batch *input_batch(const struct input_reader *ir)
 
 const char *input_key_name(const struct input_reader *ir)
 {
-	return ir->fr ? "frame" : ir->cr ? "card" : ir->o.key ? ir->o.key : "row";
+	if (ir->fr)
+		return ir->m->kind->input == INPUT_PHOTO ? "file" : "frame";
+	return ir->cr ? "card" : ir->o.key ? ir->o.key : "row";
 }
 
 const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
@@ -414,6 +416,8 @@ const char *input_key(const struct input_reader *ir, size_t i, size_t *num)
 	*num = ir->rownum[i];
 	if (ir->cr)
 		return ir->cards[i].id;
+	if (ir->fr && ir->m->kind->input == INPUT_PHOTO)
+		return ir->keys.buf + ir->key_off[i];
 	if (ir->fr)
 		return NULL;
 	return ir->o.key ? ir->keys.buf + ir->key_off[i] : NULL;

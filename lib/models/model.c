@@ -9,6 +9,7 @@
 #include "cards/card.h"
 #include "models/model.h"
 #include "store/safetensors.h"
+#include "io/image.h"
 #include "vision/pose.h"
 
 #define MODEL_FORMAT "1"
@@ -29,6 +30,9 @@ void dataset_release(struct dataset *ds)
 	strv_free(ds->classes, ds->k);
 	free(ds->y);
 	free(ds->frame);
+	for (size_t i = 0; ds->images && i < ds->n; i++)
+		img_release(&ds->images[i]);
+	free(ds->images);
 	if (ds->own_pose)
 		pose_free(&ds->pose);
 	dataset_init(ds);
@@ -55,6 +59,8 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 		dst->text = xcalloc(m ? m : 1, sizeof(char *));
 	if (src->cards)
 		dst->cards = xcalloc(m ? m : 1, sizeof(*dst->cards));
+	if (src->images)
+		dst->images = xcalloc(m ? m : 1, sizeof(*dst->images));
 	for (i = 0; i < m; i++) {
 		if (src->y)
 			dst->y[i] = src->y[idx[i]];
@@ -67,7 +73,27 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 			dst->text[i] = xstrdup(src->text[idx[i]]);
 		if (src->cards)
 			card_copy(&dst->cards[i], &src->cards[idx[i]]);
+		if (src->images) {
+			const struct img *si = &src->images[idx[i]];
+			struct img *di = &dst->images[i];
+			*di = *si;
+			di->px = xmallocarray(si->w * si->h, (size_t)si->channels);
+			memcpy(di->px, si->px, si->w * si->h * (size_t)si->channels);
+		}
 	}
+}
+
+void text_answer_init(struct text_answer *a)
+{
+	strbuf_init(&a->text);
+	strbuf_init(&a->where);
+	a->confidence = NAN;
+}
+
+void text_answer_release(struct text_answer *a)
+{
+	strbuf_release(&a->text);
+	strbuf_release(&a->where);
 }
 
 struct batch dataset_batch(const struct dataset *ds)

@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/progress.h"
+#include "base/strbuf.h"
 #include "models/params.h"
 
 struct cJSON;
@@ -21,6 +22,8 @@ enum input_kind {
 	INPUT_TABULAR, /* numeric feature columns */
 	INPUT_TEXT,    /* one text column */
 	INPUT_CARD,    /* dynamometer cards: points files or pictures (cards/read.h) */
+	INPUT_PHOTO,   /* photos of parts: labeled line crops (image, text) to train on besides what
+			* the kind makes itself; photos to read (at their own size, upright) */
 	INPUT_POSE,    /* pictures of animals: a labeled pose dataset to train on (vision/pose.h),
 			* frames of videos or pictures to predict (kind->frame_size) */
 };
@@ -30,7 +33,19 @@ enum output_kind {
 	OUTPUT_CLASSES,	  /* class probabilities: label, probability (--top K, --proba) */
 	OUTPUT_KEYPOINTS, /* per frame, each node's position and score: node, x, y, score; the
 			   * model's classes are its nodes */
+	OUTPUT_TEXT,	  /* per input, the text read, its confidence and where (kind->read) */
 };
+
+/* OUTPUT_TEXT: what a kind read in one input: the text (empty: none found), its confidence in
+ * [0, 1], and where, as a JSON array the kind documents (an OCR model's line boxes).
+ * Embedded value: text_answer_init / text_answer_release. */
+struct text_answer {
+	struct strbuf text;
+	double confidence;
+	struct strbuf where;
+};
+void text_answer_init(struct text_answer *a);
+void text_answer_release(struct text_answer *a);
 
 /* The training a kind supports (model_train follows it). */
 enum train_support {
@@ -74,6 +89,7 @@ struct dataset {
 	double *X;	    /* n x d, row-major (INPUT_TABULAR) */
 	char **text;	    /* n texts (INPUT_TEXT; then d = 1, X = NULL) */
 	struct card *cards; /* n cards (INPUT_CARD; then d = 0, X = NULL) */
+	struct img *images; /* n pictures (INPUT_PHOTO: line crops, their texts in text) */
 	/* INPUT_POSE: the labeled frames pose->frames[frame[0..n)] (d = 0, y = NULL, classes
 	 * the skeleton's nodes); pose is owned when own_pose (the loaded dataset), else borrowed
 	 * from the dataset this one is a subset of */
@@ -181,6 +197,9 @@ struct model_kind {
 	 * JSON object, caller owns). */
 	int (*evaluate)(const struct model *m, const struct dataset *v, struct cJSON **report,
 			struct err *e);
+	/* OUTPUT_TEXT: reads each input of b into out[0..b->n) (initialized by the caller). */
+	int (*read)(const struct model *m, const struct batch *b, struct text_answer *out,
+		    struct err *e);
 	/* INPUT_POSE: the size the kind scales a src_w x src_h frame to and the channels it
 	 * takes (1 gray, 3 RGB), so that a decoder can give frames so on the way. */
 	void (*frame_size)(const struct model *m, size_t src_w, size_t src_h, size_t *w, size_t *h,

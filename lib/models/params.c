@@ -107,6 +107,19 @@ static int parse_value(const struct param_spec *s, const char *kind, const char 
 			text = choice_aliases[i].choice;
 			break;
 		}
+	if (s->type == PARAM_STRING) {
+		if (strlen(text) <= (size_t)s->max) {
+			free(v->str);
+			v->str = xstrdup(text);
+			v->choice = -1;
+			v->num = NAN;
+			return 0;
+		}
+		err_set(e, DYN_EUSAGE,
+			"hyperparameter \"%s\" of %s: expected at most %g bytes, got %zu", s->name,
+			kind, s->max, strlen(text));
+		return -1;
+	}
 	if (s->type == PARAM_CHOICE || (s->flags & PARAM_OR_CHOICE)) {
 		idx = choice_index(s->choices, text);
 		if (idx >= 0) {
@@ -116,6 +129,8 @@ static int parse_value(const struct param_spec *s, const char *kind, const char 
 		}
 	}
 	switch (s->type) {
+	case PARAM_STRING:
+		break;
 	case PARAM_BOOL:
 		if (!strcmp(text, "true") || !strcmp(text, "1") || !strcmp(text, "yes")) {
 			v->choice = -1;
@@ -176,6 +191,8 @@ void params_init(struct params *p, const struct param_spec *spec)
 
 void params_release(struct params *p)
 {
+	for (size_t i = 0; p->v && i < p->n; i++)
+		free(p->v[i].str);
 	FREE_AND_NULL(p->v);
 	p->n = 0;
 }
@@ -187,6 +204,9 @@ void params_copy(struct params *dst, const struct params *src)
 	dst->v = xmallocarray(src->n ? src->n : 1, sizeof(*dst->v));
 	if (src->n)
 		memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	for (size_t i = 0; i < src->n; i++)
+		if (src->v[i].str)
+			dst->v[i].str = xstrdup(src->v[i].str);
 }
 
 const struct param_spec *params_find(const struct param_spec *spec, const char *name)
@@ -371,11 +391,19 @@ int params_choice(const struct params *p, const char *name)
 	return i == (size_t)-1 ? -1 : p->v[i].choice;
 }
 
+const char *params_str(const struct params *p, const char *name)
+{
+	size_t i = index_of(p, name);
+	return i == (size_t)-1 ? NULL : p->v[i].str;
+}
+
 void params_value_text(const struct params *p, size_t i, struct strbuf *out)
 {
 	const struct param_spec *s = &p->spec[i];
 	char buf[64];
-	if (p->v[i].choice >= 0) {
+	if (s->type == PARAM_STRING) {
+		strbuf_adds(out, p->v[i].str ? p->v[i].str : "");
+	} else if (p->v[i].choice >= 0) {
 		choice_name(s->choices, p->v[i].choice, buf, sizeof(buf));
 		strbuf_adds(out, buf);
 	} else if (s->type == PARAM_BOOL) {
@@ -391,7 +419,9 @@ struct cJSON *params_to_json(const struct params *p)
 	size_t i;
 	for (i = 0; i < p->n; i++) {
 		const struct param_spec *s = &p->spec[i];
-		if (p->v[i].choice >= 0) {
+		if (s->type == PARAM_STRING) {
+			cJSON_AddStringToObject(obj, s->name, p->v[i].str ? p->v[i].str : "");
+		} else if (p->v[i].choice >= 0) {
 			struct strbuf sb = STRBUF_INIT;
 			params_value_text(p, i, &sb);
 			cJSON_AddStringToObject(obj, s->name, sb.buf);

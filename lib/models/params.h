@@ -16,6 +16,7 @@ enum param_type {
 	PARAM_INT,    /* an integer in [min, max] */
 	PARAM_CHOICE, /* one of choices ("a|b|c") */
 	PARAM_BOOL,   /* true/false */
+	PARAM_STRING, /* any text of at most max bytes (an OCR model's alphabet) */
 };
 
 enum param_flags {
@@ -37,6 +38,7 @@ struct param_spec {
 struct param_value {
 	int choice; /* index in choices, or -1 for a number */
 	double num;
+	char *str; /* PARAM_STRING's value (owned) */
 };
 
 /* Values of all params of one kind, in the spec's order. Embedded value: params_init /
@@ -70,6 +72,8 @@ const struct param_spec *params_find(const struct param_spec *spec, const char *
 double params_num(const struct params *p, const char *name);
 /* The choice index of name, or -1 when it holds a number. */
 int params_choice(const struct params *p, const char *name);
+/* A PARAM_STRING's value (owned by p), or NULL when name is not one. */
+const char *params_str(const struct params *p, const char *name);
 /* The value as text ("0.1", "rbf", "true"). */
 void params_value_text(const struct params *p, size_t i, struct strbuf *out);
 /* A cJSON object of all values (caller owns: cJSON_Delete). */

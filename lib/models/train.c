@@ -366,7 +366,9 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		if (!rep && !(kind->train & TRAIN_CLASSES)) {
 			if (kind->evaluate(m, ds, &rep, e) < 0)
 				goto out;
-			cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
+			/* a kind may measure on data of its own making rather than on the rows */
+			if (!cJSON_GetObjectItem(rep, "evaluation"))
+				cJSON_AddItemToObject(rep, "evaluation", evaluation("training", 0));
 		}
 		if (!rep) {
 			free(pr);

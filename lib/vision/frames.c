@@ -164,7 +164,7 @@ static int slurp(struct frame_reader *r, const char *what, struct err *e)
 static int decode(struct frame_reader *r, const char *what, struct img *im, struct frame_info *fi,
 		  struct err *e)
 {
-	if (img_decode(&r->raw, r->buf.buf, r->buf.len, r->o.channels, what, e) < 0)
+	if (img_decode_upright(&r->raw, r->buf.buf, r->buf.len, r->o.channels, what, e) < 0)
 		return -1;
 	fi->src_w = r->raw.w;
 	fi->src_h = r->raw.h;
