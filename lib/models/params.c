@@ -293,8 +293,9 @@ static int service_key(struct params *p, const char *kind, const cJSON *it, int 
 		*test_fraction = it->valuedouble;
 		return 0;
 	}
-	/* a setting the service left unset (null) keeps dyn's default */
-	if (cJSON_IsNull(it))
+	/* a setting the SLEAP service left unset (null) keeps dyn's default; elsewhere a null
+	 * is a mistake worth naming */
+	if (cJSON_IsNull(it) && alias_name(kind, it->string) != it->string)
 		return 0;
 	if (!strcmp(it->string, "model") && cJSON_IsString(it) && !params_find(p->spec, "model")) {
 		for (size_t i = 0; i < ARRAY_SIZE(service_models); i++)

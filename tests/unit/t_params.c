@@ -3,6 +3,7 @@
 
 #include "check.h"
 #include "base/base.h"
+#include "models/model.h"
 #include "models/params.h"
 
 static const struct param_spec spec[] = {
@@ -71,6 +72,26 @@ int main(void)
 	check(params_set_json(&p, "logreg", "[1]", &e) < 0 && e.code == DYN_EUSAGE,
 	      "JSON not object");
 	check(params_set_json(&p, "logreg", "{\"C\": null}", &e) < 0, "JSON null rejected");
+	{
+		struct params kp;
+		const struct model_kind *k = model_kind_find("keypoints");
+		double tf = -1;
+		params_init(&kp, k->params);
+		check(
+		    params_set_json_common(&kp, "keypoints",
+					   "{\"training_config\": {\"num_epochs\": 7, "
+					   "\"learning_rate\": 0.01, \"pretrained_encoder\": null, "
+					   "\"heads_sigma\": 4, \"test_fraction\": 0.3}}",
+					   &tf, &e) == 0 &&
+			params_num(&kp, "epochs") == 7 && params_num(&kp, "lr") == 0.01 &&
+			params_num(&kp, "sigma") == 4 && tf == 0.3 &&
+			params_choice(&kp, "encoder") == 0,
+		    "the SLEAP service's training_config: its names, test_fraction, a null: %s",
+		    e.msg);
+		check(params_set_json_common(&kp, "keypoints", "{\"sigma\": null}", &tf, &e) < 0,
+		      "a null of a dyn name is still rejected");
+		params_release(&kp);
+	}
 	check(params_set_json(&p, "logreg", "{\"C\": -3}", &e) < 0 && strstr(e.msg, "\"C\""),
 	      "JSON out of range");
 
