@@ -17,6 +17,7 @@
 	X(cblas_dscal)                                                                             \
 	X(cblas_idamax)                                                                            \
 	X(cblas_sgemm)                                                                             \
+	X(openblas_get_corename)                                                                   \
 	X(openblas_get_num_threads)                                                                \
 	X(openblas_set_num_threads)
 
@@ -27,7 +28,8 @@ struct blas_fns {
 };
 
 /* The functions, OpenBLAS loaded by the first call (any thread; a failure to load it calls
- * lazylib_fatal). */
+ * lazylib_fatal). On an AMD processor with AVX-512, unless OPENBLAS_CORETYPE is set, the first
+ * call sets it to SkylakeX (blas.c says why). */
 const struct blas_fns *blas_fns(void);
 
 #ifndef BLAS_NO_MACROS
@@ -39,6 +41,7 @@ const struct blas_fns *blas_fns(void);
 #define cblas_dscal		 (blas_fns()->cblas_dscal)
 #define cblas_idamax		 (blas_fns()->cblas_idamax)
 #define cblas_sgemm		 (blas_fns()->cblas_sgemm)
+#define openblas_get_corename	 (blas_fns()->openblas_get_corename)
 #define openblas_get_num_threads (blas_fns()->openblas_get_num_threads)
 #define openblas_set_num_threads (blas_fns()->openblas_set_num_threads)
 #endif
