@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CHART_NO_MACROS
 #include "io/chart.h"
@@ -36,6 +37,28 @@ int chart_format_ok(const char *path)
 {
 	const char *x = ext_of(path);
 	return !strcasecmp(x, "png") || !strcasecmp(x, "svg") ? 0 : -1;
+}
+
+int chart_check_path(const char *path, struct err *e)
+{
+	char *dir;
+	const char *slash = strrchr(path, '/');
+	int ret = 0;
+
+	if (chart_format_ok(path) < 0)
+		return err_set(e, DYN_EUSAGE,
+			       "expected a file name ending in .png or .svg, got \"%s\"", path);
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) < 0)
+			ret = err_sys(e, "\"%s\": cannot be written", path);
+		return ret;
+	}
+	/* "/x.png" lives in the root */
+	dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	if (access(dir, W_OK | X_OK) < 0)
+		ret = err_sys(e, "\"%s\": cannot be written", path);
+	free(dir);
+	return ret;
 }
 
 int chart_open(struct chart *c, const char *path, double w, double h, struct err *e)
@@ -112,10 +135,14 @@ size_t chart_ticks(const struct chart_axis *a, int target, double *ticks, size_t
 	/* A log axis shorter than a decade has too few powers of ten: linear ticks suit it. */
 	if (a->log && a->v0 > 0 && a->v1 / a->v0 >= 10) {
 		static const double all[] = {1, 2, 5};
-		double d0 = floor(log10(a->v0)), d1 = ceil(log10(a->v1)), every = 1;
-		size_t nm = d1 - d0 <= 3 ? ARRAY_SIZE(all) : 1;
-		while ((d1 - d0) / every > target)
-			every++;
+		double span = log10(a->v1 / a->v0), d0 = floor(log10(a->v0) + 1e-9);
+		double d1 = floor(log10(a->v1) + 1e-9), every = 1;
+		size_t nm = span <= 3 ? ARRAY_SIZE(all) : 1;
+		/* a long axis: every k-th power of ten within it, about target of them */
+		if (nm == 1) {
+			d0 = ceil(log10(a->v0) - 1e-9);
+			every = fmax(1, ceil((d1 - d0 + 1) / target));
+		}
 		for (double d = d0; d <= d1 && n < max; d += every)
 			for (size_t m = 0; m < nm && n < max; m++) {
 				double v = all[m] * pow(10, d);
@@ -127,7 +154,8 @@ size_t chart_ticks(const struct chart_axis *a, int target, double *ticks, size_t
 	step = chart_nice_step(a->v1 - a->v0, target);
 	if (a->integer && step < 1)
 		step = 1;
-	for (double k = ceil(a->v0 / step); n < max; k++) {
+	/* v0 / step a hair above a whole number is that number (0.0009 / 0.0001 is 9.0000...02) */
+	for (double k = ceil(a->v0 / step - 1e-9); n < max; k++) {
 		double v = k * step;
 		if (v > a->v1 + step * 1e-9)
 			break;

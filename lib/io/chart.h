@@ -89,6 +89,11 @@ extern struct chart_cairo_fns chart_cairo;
 /* 0 when path ends in .png or .svg (any case), -1 otherwise. */
 int chart_format_ok(const char *path);
 
+/* Whether path can take a chart, before anything is computed for it: a usage error (DYN_EUSAGE)
+ * for another extension than .png or .svg, DYN_EDATA with strerror for a file or directory that
+ * cannot be written. Creates nothing. */
+int chart_check_path(const char *path, struct err *e);
+
 /* A canvas being drawn into a file. Embedded value: chart_open / chart_close. */
 struct chart {
 	cairo_surface_t *surface;
