@@ -133,8 +133,7 @@ static int models_show(int argc, char **argv)
 	const char *plot = NULL;
 	const struct opt opts[] = {
 	    OPT_STRING_(0, "plot", &plot, "FILE",
-			"draw the learning curve into FILE (.png or .svg): networks, also while "
-			"they train"),
+			"draw the learning curve of a network into FILE (.png or .svg)"),
 	    OPT_END_(),
 	};
 	struct store *s = NULL;
