@@ -63,7 +63,9 @@ expect_success 'models show --plot with another extension is a usage error befor
 expect_success 'models show --plot into an unwritable path is a one-line error, nothing printed' '
 	must_fail 1 dyn models show mouse --plot /nonexistent/dir/c.png &&
 	err_is "^dyn: option --plot: \"/nonexistent/dir/c.png\": cannot be written: No such file or directory$" &&
-	test ! -s out
+	test ! -s out &&
+	mkdir d.png && must_fail 1 dyn models show mouse --plot d.png &&
+	err_is "^dyn: option --plot: \"d.png\": cannot be written: Is a directory$" && test ! -s out
 '
 expect_success 'models show --plot of a model that does not exist: not found' '
 	must_fail 3 dyn models show nosuchmodel --plot c.png && test ! -e c.png

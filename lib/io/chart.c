@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <math.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHART_NO_MACROS
@@ -41,6 +42,7 @@ int chart_format_ok(const char *path)
 
 int chart_check_path(const char *path, struct err *e)
 {
+	struct stat st;
 	char *dir;
 	const char *slash = strrchr(path, '/');
 	int ret = 0;
@@ -48,8 +50,10 @@ int chart_check_path(const char *path, struct err *e)
 	if (chart_format_ok(path) < 0)
 		return err_set(e, DYN_EUSAGE,
 			       "expected a file name ending in .png or .svg, got \"%s\"", path);
-	if (access(path, F_OK) == 0) {
-		if (access(path, W_OK) < 0)
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			errno = EISDIR;
+		if (S_ISDIR(st.st_mode) || access(path, W_OK) < 0)
 			ret = err_sys(e, "\"%s\": cannot be written", path);
 		return ret;
 	}

@@ -91,7 +91,7 @@ int chart_format_ok(const char *path);
 
 /* Whether path can take a chart, before anything is computed for it: a usage error (DYN_EUSAGE)
  * for another extension than .png or .svg, DYN_EDATA with strerror for a file or directory that
- * cannot be written. Creates nothing. */
+ * cannot be written (a directory of that name too). Creates nothing. */
 int chart_check_path(const char *path, struct err *e);
 
 /* A canvas being drawn into a file. Embedded value: chart_open / chart_close. */

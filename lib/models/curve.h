@@ -24,7 +24,7 @@ struct curve {
 
 /* Whether path can take a curve, checked before training or drawing: a usage error (DYN_EUSAGE)
  * for another extension than .png or .svg, DYN_EDATA with strerror for a file or directory that
- * cannot be written. Creates nothing. */
+ * cannot be written (a directory of that name too). Creates nothing. */
 int curve_check_path(const char *path, struct err *e);
 
 /* Draws c into path (1200x800). Errors: no epochs (DYN_EUSAGE), a file that cannot be written

@@ -3,6 +3,7 @@
  * that were drawn) and SVG (paths), with missing values, one epoch, constant values, epochs as
  * an index entry keeps them (the metric found by its key), and the errors. */
 #include <cjson/cJSON.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -200,6 +201,14 @@ static void test_curve(void)
 	check(curve_check_path(bad, &e) < 0 && e.code == DYN_EDATA &&
 		  strstr(e.msg, "\"/nonexistent-dir/c.png\": cannot be written: No such file"),
 	      "check: a directory that does not exist: %s", e.msg);
+	err_clear(&e);
+	snprintf(svg, sizeof(svg), "%s/d.png", dir);
+	mkdir(svg, 0700);
+	err_clear(&e);
+	check(curve_check_path(svg, &e) < 0 && e.code == DYN_EDATA &&
+		  strstr(e.msg, "cannot be written: Is a directory"),
+	      "check: a directory named like a picture: %s", e.msg);
+	rmdir(svg);
 	snprintf(svg, sizeof(svg), "%s/new.SVG", dir);
 	check(curve_check_path(png, &e) == 0 && curve_check_path(svg, &e) == 0 &&
 		  access(svg, F_OK) < 0,
