@@ -10,6 +10,7 @@
 #include "io/records.h"
 #include "mark/markdb.h"
 #include "base/strv.h"
+#include "models/curve.h"
 #include "models/data.h"
 #include "models/stored.h"
 #include "models/train.h"
@@ -26,6 +27,7 @@ struct fit_args {
 	const char *id, *label, *features, *params, *grid, *warm, *note, *input_format;
 	const char *delimiter, *text_column, *pretrained, *weights, *resume;
 	const char *card_col, *position_col, *load_col;
+	const char *plot;
 	int replace, no_refit, marked;
 	double test_fraction;
 	long cv;
@@ -100,6 +102,8 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_STRING_(0, "grid", &a->grid, "SPEC",
 			"cross-validated search, e.g. 'C=0.1,1,10 gamma=scale,0.01'"),
 	    OPT_BOOL_(0, "no-refit", &a->no_refit, "keep the model fit on the training split"),
+	    OPT_STRING_(0, "plot", &a->plot, "FILE",
+			"networks: draw the learning curve into FILE (.png or .svg) as epochs end"),
 	    OPT_GROUP_("Hyperparameters:"),
 	    OPT_STRING_(0, "params", &a->params, "JSON|FILE", "hyperparameters as a JSON object"),
 	};
@@ -365,6 +369,17 @@ int cmd_fit(int argc, char **argv)
 		rc = usage_error("--weights: %s models take no pretrained encoder", kind->name);
 		goto out;
 	}
+	if (a.plot && !(kind->train & TRAIN_EPOCHS)) {
+		rc = usage_error("option --plot: %s models do not train in epochs: no learning "
+				 "curve to draw",
+				 kind->name);
+		goto out;
+	}
+	if (a.plot && curve_check_path(a.plot, &e) < 0) {
+		err_prefix(&e, "option --plot");
+		rc = report_err(&e);
+		goto out;
+	}
 	if (a.marked && n > 0) {
 		rc = usage_error("--marked: the cards come from the marking dataset, not \"%s\"",
 				 argv[0]);
@@ -531,6 +546,8 @@ int cmd_fit(int argc, char **argv)
 				goto out;
 			}
 		}
+		if (a.plot)
+			train_log_plot(log, a.plot, kind->name);
 	}
 	memset(&to, 0, sizeof(to));
 	to.test_fraction = a.test_fraction;
@@ -605,13 +622,18 @@ int cmd_fit(int argc, char **argv)
 	trace_perf("fit: store");
 	if (ck.resume)
 		store_drop_checkpoint(store, new_id);
+	/* the model is kept (and its id printed) when only its curve cannot be drawn */
+	if (a.plot && train_log_draw(log, &e) < 0) {
+		err_prefix(&e, "option --plot");
+		rc = report_err(&e);
+	}
 	printf("%s\n", new_id);
 	summary("trained %s model \"%s\" on %zu %s: %s", kind->name, new_id, ds.n,
 		ds.pose			     ? "frames"
 		: kind->input == INPUT_PHOTO ? "labeled lines"
 					     : "rows",
 		result);
-	rc = finish_stdout(0);
+	rc = finish_stdout(rc);
 out:
 	free(ck.resume);
 	st_release(&ckpt);

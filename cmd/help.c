@@ -141,6 +141,9 @@ int cmd_complete(int argc, char **argv)
 	if (!strcmp(prev, "--suggest") || !strcmp(prev, "--warm-start") ||
 	    !strcmp(prev, "--pretrained"))
 		return list_model_ids();
+	/* a file to write: the shell's file names, not the model ids "models show" offers */
+	if (!strcmp(prev, "--plot"))
+		return finish_stdout(0);
 	if (!strcmp(prev, "--image-format")) {
 		printf("png\njpeg\nany\n");
 		return finish_stdout(0);

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "io/doc.h"
 #include "io/output.h"
+#include "models/curve.h"
 #include "models/stored.h"
 #include "store/store.h"
 
@@ -110,16 +111,38 @@ static int print_epochs(const struct cJSON *epochs, struct err *e)
 	return out_finish(&w, e);
 }
 
+/* The learning curve of the model doc describes into path (checked by curve_check_path). */
+static int plot_curve(const struct cJSON *doc, const char *path, struct err *e)
+{
+	const char *id = doc_str(doc, "id"), *kind = doc_str(doc, "kind");
+	if (!doc_len(doc, "training.epochs"))
+		return err_set(e, DYN_EUSAGE,
+			       "option --plot: model \"%s\" has no epochs to draw (only networks "
+			       "trained in epochs have a learning curve)",
+			       id);
+	if (curve_write_epochs(path, id, kind ? kind : "?", doc_get(doc, "training.epochs"), e) <
+	    0) {
+		err_prefix(e, "option --plot");
+		return -1;
+	}
+	return 0;
+}
+
 static int models_show(int argc, char **argv)
 {
-	const struct opt opts[] = {OPT_END_()};
+	const char *plot = NULL;
+	const struct opt opts[] = {
+	    OPT_STRING_(0, "plot", &plot, "FILE",
+			"draw the learning curve of a network into FILE (.png or .svg)"),
+	    OPT_END_(),
+	};
 	struct store *s = NULL;
 	struct cJSON *doc = NULL, *epochs = NULL;
 	struct err e = ERR_INIT;
 	enum out_format fmt;
 	int rc = 0, n;
 
-	n = parse_cmd_options(argc, argv, opts, "dyn models show ID", &rc);
+	n = parse_cmd_options(argc, argv, opts, "dyn models show ID [--plot FILE]", &rc);
 	if (n < 0 || (rc = doc_format_check("models show")))
 		return rc;
 	if (n != 1)
@@ -128,9 +151,18 @@ static int models_show(int argc, char **argv)
 		return usage_error("invalid model id \"%s\": ids match "
 				   "[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
 				   argv[0]);
+	if (plot && curve_check_path(plot, &e) < 0) {
+		err_prefix(&e, "option --plot");
+		return report_err(&e);
+	}
 	if ((rc = open_store(&s)))
 		return rc;
 	doc = model_describe(s, argv[0], &e);
+	/* drawn before anything is printed: a chart that fails fails the command */
+	if (doc && plot && plot_curve(doc, plot, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
 	fmt = (enum out_format)output_format(1);
 	/* For people, a network's epochs are a table after the rest. */
 	if (doc && fmt == OUT_TABLE && doc_len(doc, "training.epochs"))

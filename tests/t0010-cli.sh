@@ -48,8 +48,9 @@ expect_success 'options of dyn fit logreg, svc, text, dynamogram, keypoints and 
 	completed fit logreg && completed fit svc && completed fit text && completed fit dynamogram &&
 	completed fit keypoints && completed fit ocr
 '
-expect_success 'options of dyn models rm are in dyn-models(1) and completed' '
-	documented dyn-models models rm && completed models rm
+expect_success 'options of dyn models rm and show are in dyn-models(1) and completed' '
+	documented dyn-models models rm && completed models rm &&
+	documented dyn-models models show && completed models show
 '
 expect_success 'global options are in dyn(1)' '
 	documented dyn
@@ -67,6 +68,7 @@ expect_success 'completion: commands, kinds, model ids' '
 	dyn fit logreg --id m-one --test-fraction 0 "$TESTDATA/breast_cancer.csv" --label diagnosis >/dev/null &&
 	dyn complete predict "" >c && grep -qx m-one c &&
 	dyn complete models show "" >c && grep -qx m-one c &&
+	dyn complete models show m-one --plot "" >c && test ! -s c &&
 	dyn complete --format "" >c && grep -qx ndjson c
 '
 expect_success 'bash completion script completes through dyn' '

@@ -1,9 +1,11 @@
 /* Loading stored models (see stored.h). */
 #include <math.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "models/curve.h"
 #include "models/stored.h"
 #include "store/safetensors.h"
 
@@ -172,6 +174,8 @@ struct train_log {
 	char *id;
 	bool registered; /* false when replacing a model: nothing to update until the end */
 	cJSON *epochs;
+	const char *plot, *kind; /* train_log_plot */
+	double drawn;		 /* when the curve was last drawn (monotonic seconds) */
 };
 
 int train_log_begin(struct train_log **out, struct store *s, const char *id, const char *prefix,
@@ -217,6 +221,17 @@ int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct er
 	}
 	add_num_or_null(ep, "seconds", st->seconds);
 	cJSON_AddItemToArray(l->epochs, ep);
+	if (l->plot) {
+		struct timespec ts;
+		struct err pe = ERR_INIT;
+		double now;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+		if (now - l->drawn >= 1) {
+			train_log_draw(l, &pe);
+			l->drawn = now;
+		}
+	}
 	if (!l->registered)
 		return 0;
 	return store_update_epochs(l->s, l->id, l->epochs, e);
@@ -231,6 +246,18 @@ int train_log_resume(struct train_log *l, const struct cJSON *epochs, struct err
 	if (!l->registered)
 		return 0;
 	return store_update_epochs(l->s, l->id, l->epochs, e);
+}
+
+void train_log_plot(struct train_log *l, const char *path, const char *kind)
+{
+	l->plot = path;
+	l->kind = kind;
+	l->drawn = -INFINITY;
+}
+
+int train_log_draw(struct train_log *l, struct err *e)
+{
+	return curve_write_epochs(l->plot, l->id, l->kind, l->epochs, e);
 }
 
 const struct cJSON *train_log_epochs(const struct train_log *l)

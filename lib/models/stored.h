@@ -45,6 +45,12 @@ int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct er
 int train_log_resume(struct train_log *l, const struct cJSON *epochs, struct err *e);
 /* The epochs so far (a JSON array owned by the log). */
 const struct cJSON *train_log_epochs(const struct train_log *l);
+/* Draws the learning curve of the epochs into path (models/curve.h; borrowed, as kind) as they
+ * come: after an epoch when a second has passed since the last drawing, so that a user can watch
+ * the file at little cost to a fast training (a failed drawing there waits for the next). */
+void train_log_plot(struct train_log *l, const char *path, const char *kind);
+/* Draws it now (the training's end); errors of curve_write_epochs. */
+int train_log_draw(struct train_log *l, struct err *e);
 /* Marks the entry failed with msg; errors of the store are ignored (the training's own error
  * is the one to report). */
 void train_log_fail(struct train_log *l, const char *msg);
