@@ -1087,7 +1087,9 @@ int ocr_find_cut(const struct img *im, const struct ocr_cand *c, int height, boo
 		return err_set(e, DYN_EUSAGE, "ocr find: line height %d (8..256)", height);
 	if (!im || !im->px || !im->w || !im->h || (im->channels != 1 && im->channels != 3))
 		return err_set(e, DYN_EUSAGE, "ocr find: no picture to cut from");
-	if (!(boxh > 0) || !(len > 0) || !isfinite(boxh) || !isfinite(len))
+	if (!(boxh > 0) || !(len > 0) || !isfinite(boxh) || !isfinite(len) ||
+	    !isfinite(ring ? c->ring.cx + c->ring.cy + c->ring.a0
+			   : c->box.cx + c->box.cy + c->box.angle))
 		return err_set(e, DYN_EUSAGE, "ocr find: empty candidate");
 	/* photo pixels an output pixel; the margin along as the synthetic lines have it */
 	sigma = boxh / OCR_CUT_FILL / height;

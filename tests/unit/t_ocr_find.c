@@ -368,8 +368,8 @@ static double best_iou(const struct ocr_box *t, const struct ocr_cand *c, size_t
 	return best;
 }
 
-/* Lines found on photos at each rotation: 5 photos each, 640x480 (the finder works on a
- * 640-wide copy of a 4032x3024 photo as much as on this one: line heights are drawn as
+/* Lines found on photos at each rotation: 5 photos each, 800x600 (the finder works on a
+ * 1008-wide copy of a 4032x3024 photo much as on this one: line heights are drawn as
  * fractions of the photo). A line is found when a candidate overlaps its true box with an
  * IoU of 0.5 (PASCAL VOC's criterion: for a long thin box, its height within about a third
  * and most of its length, a crop the recognizer can read). */
@@ -612,6 +612,10 @@ static void test_cut(const struct ocr_synth *s)
 	c.box.h = 0;
 	check(ocr_find_cut(&p.im, &c, 32, false, &a, &e) < 0 && strstr(e.msg, "empty candidate"),
 	      "cut: empty box refused: %s", e.msg);
+	c.box.h = 10;
+	c.box.cx = NAN;
+	check(ocr_find_cut(&p.im, &c, 32, false, &a, &e) < 0 && strstr(e.msg, "empty candidate"),
+	      "cut: a box at NaN refused: %s", e.msg);
 	img_release(&a);
 	img_release(&b);
 	ocr_photo_release(&p);
@@ -654,6 +658,23 @@ static void test_bad(const struct ocr_synth *s)
 		      "image: 40000x40000 header refused: %s", e.msg);
 		check(img_decode_upright(&im, hdr, sizeof(hdr), 3, "big.jpg", &e) < 0 && !im.px,
 		      "image: and not decoded: %s", e.msg);
+	}
+	{
+		/* the smallest picture and a thin strip: searched, whatever they hold */
+		struct img sq = {16, 16, 1, xmalloc(256)}, strip = {2000, 20, 3, xmalloc(120000)};
+		for (size_t i = 0; i < 256; i++)
+			sq.px[i] = (unsigned char)(i * 37);
+		for (size_t i = 0; i < 120000; i++)
+			strip.px[i] = (unsigned char)(i % 7 * 40);
+		check(ocr_find(&sq, &(struct ocr_find_opts){.rings = true}, &c, &n, &e) == 0,
+		      "find: 16x16 searched (%zu candidates)", n);
+		free(c);
+		check(ocr_find(&strip, &(struct ocr_find_opts){.rings = true}, &c, &n, &e) == 0,
+		      "find: 2000x20 searched (%zu candidates)", n);
+		free(c);
+		c = NULL;
+		free(sq.px);
+		free(strip.px);
 	}
 	ocr_photo_init(&p);
 	if (ocr_synth_photo(s, 11, &o, &p, &e) == 0) {
