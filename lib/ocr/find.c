@@ -333,9 +333,12 @@ struct rows {
 };
 
 /* Scores a line band: s along its rows from s0 to s1, t across from t0 to t1, in the frame
- * turned by th (radians) about the origin. The score's parts: how strong its edges are
- * against the photo's texture, how often a row through it crosses edges (strokes) per line
- * height, its length to height. */
+ * turned by th (radians) about the origin. The score's parts, each mapped to [0, 1] and
+ * multiplied: how strong its edges are against the photo's texture, how often a row through
+ * it crosses edges (strokes) per line height and in all (several letters), its height (in
+ * work pixels: lettering under 5 is not read), its length to height. The ranges were set on
+ * generated photos, where lines and the rest separate best by the crossings (5th percentile
+ * of lines 13 a row, 95th of the rest 11; per height 4.0 against a median of 1.6). */
 static double band_score(const struct rows *rw, double th, double s0, double s1, double t0,
 			 double t1)
 {
@@ -1006,7 +1009,8 @@ int ocr_find(const struct img *im, const struct ocr_find_opts *o, struct ocr_can
 				along[!is_vertical(&all.v[i].box)])
 				all.v[i].score *= 0.7;
 	}
-	qsort(all.v, all.n, sizeof(*all.v), by_score);
+	if (all.n)
+		qsort(all.v, all.n, sizeof(*all.v), by_score);
 	/* keep the best of overlapping candidates (a line also shows as pieces across it) */
 	for (size_t i = 0; i < all.n && *n < maxc; i++) {
 		bool keep = all.v[i].score >= minscore;
@@ -1087,7 +1091,9 @@ int ocr_find_cut(const struct img *im, const struct ocr_cand *c, int height, boo
 		return err_set(e, DYN_EUSAGE, "ocr find: line height %d (8..256)", height);
 	if (!im || !im->px || !im->w || !im->h || (im->channels != 1 && im->channels != 3))
 		return err_set(e, DYN_EUSAGE, "ocr find: no picture to cut from");
-	if (!(boxh > 0) || !(len > 0) || !isfinite(boxh) || !isfinite(len))
+	if (!(boxh > 0) || !(len > 0) || !isfinite(boxh) || !isfinite(len) ||
+	    !isfinite(ring ? c->ring.cx + c->ring.cy + c->ring.a0
+			   : c->box.cx + c->box.cy + c->box.angle))
 		return err_set(e, DYN_EUSAGE, "ocr find: empty candidate");
 	/* photo pixels an output pixel; the margin along as the synthetic lines have it */
 	sigma = boxh / OCR_CUT_FILL / height;

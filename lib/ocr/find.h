@@ -51,15 +51,17 @@ struct ocr_find_opts {
 	size_t max_cands;
 	/* candidates scoring below are dropped; 0: 0.15 */
 	double min_score;
-	/* also look for ring text around circles */
+	/* also look for ring text: on a face between two concentric circles (a flange's rim and
+	 * its bore, found by gradient directions voting for their centre), the band of radii
+	 * whose edges stand out from the face, over the arc where they do; one ring a photo */
 	bool rings;
 };
 
 /* Candidate text regions of a photo (gray or RGB, any size img_decode accepts and at least
- * 16x16), in the photo's pixels. *cands (n of them, possibly none) is owned by the caller:
- * free(). Errors (DYN_EUSAGE): bad options; (DYN_EDATA) an empty, too small or too large
- * picture (over IMG_MAX_SIDE a side or IMG_MAX_PIXELS), checked before anything is
- * allocated. */
+ * 16x16), in the photo's pixels; o NULL: the defaults (no rings). *cands (n of them, possibly
+ * none) is owned by the caller: free(). Errors (DYN_EUSAGE): bad options; (DYN_EDATA) an
+ * empty, too small or too large picture (over IMG_MAX_SIDE a side or IMG_MAX_PIXELS),
+ * checked before anything is allocated. */
 int ocr_find(const struct img *im, const struct ocr_find_opts *o, struct ocr_cand **cands,
 	     size_t *n, struct err *e);
 
