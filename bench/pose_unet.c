@@ -127,16 +127,16 @@ int main(int argc, char **argv)
 	int rc = 0;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: pose_unet train|infer THREADS STEPS [BATCH]\n"
-				"       pose_unet video THREADS VIDEO [FRAMES [DECODERS [BATCH]]]\n");
+		fprintf(stderr,
+			"usage: pose_unet train|infer THREADS STEPS [BATCH]\n"
+			"       pose_unet video THREADS VIDEO [FRAMES [DECODERS [BATCH]]]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
 	int train = !strcmp(mode, "train"), vid = !strcmp(mode, "video");
 	int T = (int)strtol(argv[2], NULL, 10), steps = vid ? 1 : (int)strtol(argv[3], NULL, 10);
 	int bi = vid ? 6 : 4, B = argc > bi ? (int)strtol(argv[bi], NULL, 10) : train ? 4 : 8;
-	if ((!train && !vid && strcmp(mode, "infer")) || T < 1 || steps < 1 || B < 1 ||
-	    B > 256) {
+	if ((!train && !vid && strcmp(mode, "infer")) || T < 1 || steps < 1 || B < 1 || B > 256) {
 		fprintf(stderr, "pose_unet: bad arguments\n");
 		return 2;
 	}

@@ -262,6 +262,47 @@ static void test_pool(const char *what, int max, int two, int ch, int h, int w, 
 	release(&c);
 }
 
+/* 2x2 max pooling by 2 (its own loop) against the rule written out: the first maximum in
+ * row-major window order wins, a NaN wins and stays; ties and NaNs placed on purpose, odd sides
+ * (the last row and column are dropped). */
+static void test_maxpool_2x2_rule(void)
+{
+	enum { C = 3, H = 5, W = 7, OH = 2, OW = 3 };
+	struct nn_pool g;
+	float x[C * H * W], y[C * OH * OW];
+	int idx[C * OH * OW], bad = 0;
+	check(nn_pool2d_setup(&g, C, H, W, 2, 2, 0) == 0 && g.oh == OH && g.ow == OW,
+	      "maxpool 2x2 on 5x7: 2x3 out");
+	for (int i = 0; i < C * H * W; i++)
+		x[i] = (float)rng_below(&rng, 4); /* few values: many ties */
+	x[0 * H * W + 0 * W + 1] = NAN;		  /* channel 0, window (0,0): NaN second */
+	x[1 * H * W + 1 * W + 2] = NAN;		  /* channel 1, window (0,1): NaN third... */
+	x[1 * H * W + 1 * W + 3] = NAN;		  /* ...and fourth: the first NaN stays */
+	x[2 * H * W + 2 * W + 2] = 9;		  /* channel 2, window (1,1): a clear maximum */
+	nn_maxpool_forward(y, idx, x, 1, &g);
+	for (int c = 0; c < C; c++)
+		for (int oy = 0; oy < OH; oy++)
+			for (int ox = 0; ox < OW; ox++) {
+				const float *p = x + c * H * W;
+				int bi = 2 * oy * W + 2 * ox;
+				for (int i = 0; i < 2; i++)
+					for (int j = 0; j < 2; j++) {
+						int at = (2 * oy + i) * W + 2 * ox + j;
+						if (isnan(p[bi]))
+							continue;
+						if (isnan(p[at]) || p[at] > p[bi])
+							bi = at;
+					}
+				int o = (c * OH + oy) * OW + ox;
+				float want = p[bi];
+				bad += idx[o] != bi ||
+				       (isnan(want) ? !isnan(y[o]) : memcmp(&y[o], &want, 4) != 0);
+			}
+	check(bad == 0, "maxpool 2x2: first maximum wins, NaN wins and stays (%d wrong)", bad);
+	check(idx[(1 * OH + 0) * OW + 1] == 1 * W + 2 && isnan(y[(1 * OH + 0) * OW + 1]),
+	      "maxpool 2x2: the first of two NaNs is the argmax");
+}
+
 static void gap_fwd(struct gcase *c)
 {
 	nn_gap_forward(c->out, c->t[0].x, c->B, c->C, c->S);
@@ -283,6 +324,28 @@ static void test_gap(void)
 static void up_fwd(struct gcase *c)
 {
 	nn_upsample_forward(c->out, c->t[0].x, c->B, c->C, c->h, c->w, c->k, c->S, c->flag);
+}
+
+/* A 2x2 plane upsampled by 2, bilinear: PyTorch's align_corners=False values by hand (rows at
+ * source y -0.25 (clamped to 0), 0.25, 0.75, 1.25 (its last neighbour doubled)). */
+static void test_upsample_values(void)
+{
+	const float x[4] = {0, 1, 2, 3};
+	const float want[16] = {0,    0.25f, 0.75f, 1,	  0.5f, 0.75f, 1.25f, 1.5f,
+				1.5f, 1.75f, 2.25f, 2.5f, 2,	2.25f, 2.75f, 3};
+	float y[16], dx[4] = {0}, ones[16];
+	double err = 0;
+	nn_upsample_forward(y, x, 1, 1, 2, 2, 2, 2, 1);
+	for (int i = 0; i < 16; i++)
+		err = fmax(err, fabs(y[i] - want[i]));
+	check(err == 0, "upsample bilinear 2x: PyTorch's values (max error %.3g)", err);
+	for (int i = 0; i < 16; i++)
+		ones[i] = 1;
+	/* each input pixel's weights over the output sum to 4 (the corners' too) */
+	nn_upsample_backward(dx, ones, 1, 1, 2, 2, 2, 2, 1);
+	check(dx[0] == 4 && dx[1] == 4 && dx[2] == 4 && dx[3] == 4,
+	      "upsample bilinear 2x: backward of ones gives 4 a pixel (%g %g %g %g)", dx[0], dx[1],
+	      dx[2], dx[3]);
 }
 
 static void test_upsample(const char *what, int h, int w, int sh, int sw, int bilinear)
@@ -473,6 +536,11 @@ int main(void)
 	test_conv("conv2d stride 2 pad 2 dilation 2", 1, 2, 3, 7, 6, 3, 2, 2, 2, 1);
 	test_conv("conv2d 1x1 no bias", 1, 3, 2, 4, 5, 1, 1, 0, 1, 0);
 	test_conv("conv2d 2x2 stride 2 no pad", 1, 2, 2, 5, 5, 2, 2, 0, 1, 1);
+	/* stride 1: the input's gradient by correlation with the flipped kernel, here with more
+	 * inputs than outputs and with dilation; a padding past the kernel's span takes col2im */
+	test_conv("conv2d 3x3 5 in 2 out", 1, 5, 2, 4, 6, 3, 1, 1, 1, 0);
+	test_conv("conv2d 3x3 dilation 2 pad 1 stride 1", 1, 2, 3, 6, 7, 3, 1, 1, 2, 1);
+	test_conv("conv2d 3x3 pad 3 (col2im)", 1, 2, 3, 4, 5, 3, 1, 3, 1, 1);
 	test_conv("conv1d k5 pad 2", 0, 3, 4, 1, 11, 5, 1, 2, 1, 1);
 	test_conv_g("conv2d 2 groups", 1, 4, 6, 5, 5, 3, 1, 1, 1, 1, 2);
 	test_conv_g("conv2d depthwise stride 2", 1, 3, 3, 6, 5, 3, 2, 1, 1, 0, 3);
@@ -482,6 +550,7 @@ int main(void)
 	test_convt(2, 2, 3, 3, 2, 2, 0, 0, 1);
 	test_dense();
 	test_pool("maxpool2d 2x2", 1, 1, 2, 4, 6, 2, 2, 0);
+	test_maxpool_2x2_rule();
 	test_pool("maxpool2d 3x3 stride 2 pad 1", 1, 1, 2, 5, 5, 3, 2, 1);
 	test_pool("maxpool1d k3 stride 1 pad 1", 1, 0, 2, 1, 9, 3, 1, 1);
 	test_pool("maxpool1d k2 (pairs)", 1, 0, 3, 1, 11, 2, 2, 0);
@@ -490,6 +559,7 @@ int main(void)
 	test_gap();
 	test_upsample("upsample nearest 2x", 3, 4, 2, 2, 0);
 	test_upsample("upsample bilinear 2x", 3, 4, 2, 2, 1);
+	test_upsample_values();
 	test_upsample("upsample bilinear 3x", 2, 3, 3, 3, 1);
 	test_upsample("upsample linear 1-D", 1, 5, 1, 2, 1);
 	test_bn("batchnorm training (C,H,W)", 1, 6);
