@@ -106,6 +106,29 @@ static void affine(float *restrict y, const float *restrict x, float a, float b,
 		y[i] = a * x[i] + b;
 }
 
+/* Four floats as one SSE register (gcc and clang vector extensions): the selections of ReLU and
+ * max pooling without branches, which the compilers do not vectorize by themselves at -O2. */
+typedef float nn_f4 __attribute__((vector_size(16)));
+typedef int32_t nn_i4 __attribute__((vector_size(16)));
+
+static nn_f4 ld4(const float *p)
+{
+	nn_f4 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void st4(float *p, nn_f4 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* v where mask is set, else 0 */
+static nn_f4 keep4(nn_f4 v, nn_i4 mask)
+{
+	return (nn_f4)((nn_i4)v & mask);
+}
+
 /* ---- Convolution ---------------------------------------------------------------------- */
 
 /* Bound on kernel sizes, strides, padding and dilation: products of them stay in int. */
@@ -212,19 +235,21 @@ static void valid_range(int x0, int s, int w, int ow, int *lo, int *hi)
 }
 
 /* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
-static void im2col(float *col, const float *img, const struct nn_conv *g)
+/* col (cin*kh*kw, (oy1 - oy0)*ow) from img (cin, h, w): the columns of output rows [oy0, oy1) */
+static void im2col_rows(float *col, const float *img, const struct nn_conv *g, int oy0, int oy1)
 {
-	int oh = g->oh, ow = g->ow;
+	int ow = g->ow;
+	size_t n = (size_t)(oy1 - oy0) * ow;
 	for (int c = 0; c < g->cin; c++) {
 		const float *plane = img + (size_t)c * g->h * g->w;
 		for (int i = 0; i < g->kh; i++) {
 			for (int j = 0; j < g->kw; j++) {
-				float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * oh * ow;
+				float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * n;
 				int x0 = j * g->dw - g->pw, lo, hi;
 				valid_range(x0, g->sw, g->w, ow, &lo, &hi);
-				for (int oy = 0; oy < oh; oy++) {
+				for (int oy = oy0; oy < oy1; oy++) {
 					int iy = oy * g->sh - g->ph + i * g->dh;
-					float *dst = row + (size_t)oy * ow;
+					float *dst = row + (size_t)(oy - oy0) * ow;
 					if (iy < 0 || iy >= g->h) {
 						memset(dst, 0, sizeof(float) * (size_t)ow);
 						continue;
@@ -245,6 +270,27 @@ static void im2col(float *col, const float *img, const struct nn_conv *g)
 			}
 		}
 	}
+}
+
+/* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
+static void im2col(float *col, const float *img, const struct nn_conv *g)
+{
+	im2col_rows(col, img, g, 0, g->oh);
+}
+
+/* Output rows a product takes at a time: an im2col block of about NN_COL_FLOATS floats stays in
+ * the core's cache while sgemm packs it, but a block keeps NN_COL_MIN columns or more, so that
+ * the kernel's weights are not packed again for too few columns. */
+#define NN_COL_FLOATS (64 * 1024)
+#define NN_COL_MIN    256
+
+static int conv_block_rows(const struct nn_conv *s)
+{
+	size_t K = (size_t)s->cin * s->kh * s->kw, cols = NN_COL_FLOATS / K;
+	if (cols < NN_COL_MIN)
+		cols = NN_COL_MIN;
+	size_t rows = (cols + (size_t)s->ow - 1) / (size_t)s->ow;
+	return rows > (size_t)s->oh ? s->oh : (int)rows;
 }
 
 /* img (cin, h, w) += the columns of col (cin*kh*kw, oh*ow) put back where im2col took them */
@@ -277,6 +323,19 @@ static void col2im(float *img, const float *col, const struct nn_conv *g)
 	}
 }
 
+/* y (cout, oh*ow) = w (cout, K) x the im2col matrix of x, a block of output rows at a time */
+static void conv_rows_forward(float *y, const float *x, const float *w, const struct nn_conv *s,
+			      float *col)
+{
+	int S = s->oh * s->ow, K = s->cin * s->kh * s->kw, step = conv_block_rows(s);
+	for (int oy = 0; oy < s->oh; oy += step) {
+		int oy1 = oy + step < s->oh ? oy + step : s->oh, n = (oy1 - oy) * s->ow;
+		im2col_rows(col, x, s, oy, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, n, K, 1.0f, w, K,
+			    col, n, 0.0f, y + (size_t)oy * s->ow, S);
+	}
+}
+
 void nn_conv_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
 		     const struct nn_conv *g, float *col)
 {
@@ -289,13 +348,13 @@ void nn_conv_forward(float *out, const float *inp, const float *weight, const fl
 			const float *x =
 			    inp + ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
 			float *y = out + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
-			const float *w = weight + (size_t)j * s.cout * K, *cm = x;
-			if (!conv_is_pointwise(&s)) {
-				im2col(col, x, &s);
-				cm = col;
+			const float *w = weight + (size_t)j * s.cout * K;
+			if (conv_is_pointwise(&s)) {
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K,
+					    1.0f, w, K, x, S, 0.0f, y, S);
+			} else {
+				conv_rows_forward(y, x, w, &s, col);
 			}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K, 1.0f,
-				    w, K, cm, S, 0.0f, y, S);
 			if (bias)
 				for (int o = 0; o < s.cout; o++)
 					add_const(y + (size_t)o * S, bias[j * s.cout + o],
@@ -512,7 +571,29 @@ static void maxpool_pairs(float *restrict y, int *restrict ix, const float *rest
 static void maxpool_quads(float *restrict y, int *restrict ix, const float *restrict r0,
 			  const float *restrict r1, int n, int base, int w)
 {
-	for (int o = 0; o < n; o++) {
+	const nn_i4 lane = {0, 2, 4, 6}, one = {1, 1, 1, 1}, two = one + one, three = two + one;
+	int o = 0;
+	/* four outputs at a time: the even and odd columns of 8 inputs of each row */
+	for (; o + 4 <= n; o += 4) {
+		nn_f4 p = ld4(r0 + 2 * o), q = ld4(r0 + 2 * o + 4);
+		nn_f4 a = __builtin_shufflevector(p, q, 0, 2, 4, 6);
+		nn_f4 b = __builtin_shufflevector(p, q, 1, 3, 5, 7);
+		p = ld4(r1 + 2 * o), q = ld4(r1 + 2 * o + 4);
+		nn_f4 c = __builtin_shufflevector(p, q, 0, 2, 4, 6);
+		nn_f4 d = __builtin_shufflevector(p, q, 1, 3, 5, 7);
+		nn_i4 t = (b > a) | ((b != b) & (a == a)), k = t & one;
+		nn_f4 m = (nn_f4)(((nn_i4)b & t) | ((nn_i4)a & ~t));
+		t = (c > m) | ((c != c) & (m == m));
+		m = (nn_f4)(((nn_i4)c & t) | ((nn_i4)m & ~t));
+		k = (two & t) | (k & ~t);
+		t = (d > m) | ((d != d) & (m == m));
+		m = (nn_f4)(((nn_i4)d & t) | ((nn_i4)m & ~t));
+		k = (three & t) | (k & ~t);
+		nn_i4 at = base + 2 * o + lane + (k & one) + (k >> 1) * w;
+		st4(y + o, m);
+		memcpy(ix + o, &at, sizeof(at));
+	}
+	for (; o < n; o++) {
 		float a = r0[2 * o], b = r0[2 * o + 1], c = r1[2 * o], d = r1[2 * o + 1];
 		int t = (b > a) | ((b != b) & (a == a)), k = t;
 		float m = t ? b : a;
@@ -916,29 +997,6 @@ void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 }
 
 /* ---- Element-wise --------------------------------------------------------------------- */
-
-/* Four floats as one SSE register (gcc and clang vector extensions): the selections of ReLU
- * without branches, which the compilers do not vectorize by themselves at -O2. */
-typedef float nn_f4 __attribute__((vector_size(16)));
-typedef int32_t nn_i4 __attribute__((vector_size(16)));
-
-static nn_f4 ld4(const float *p)
-{
-	nn_f4 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void st4(float *p, nn_f4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-/* v where mask is set, else 0 */
-static nn_f4 keep4(nn_f4 v, nn_i4 mask)
-{
-	return (nn_f4)((nn_i4)v & mask);
-}
 
 void nn_relu_forward(float *restrict out, const float *restrict inp, size_t n)
 {

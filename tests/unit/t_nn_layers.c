@@ -263,22 +263,26 @@ static void test_pool(const char *what, int max, int two, int ch, int h, int w, 
 }
 
 /* 2x2 max pooling by 2 (its own loop) against the rule written out: the first maximum in
- * row-major window order wins, a NaN wins and stays; ties and NaNs placed on purpose, odd sides
- * (the last row and column are dropped). */
+ * row-major window order wins, a NaN wins and stays; ties, NaNs and a negative zero placed on
+ * purpose; odd sides (the last row and column are dropped), rows of 9 outputs (two blocks of 4
+ * and one more). */
 static void test_maxpool_2x2_rule(void)
 {
-	enum { C = 3, H = 5, W = 7, OH = 2, OW = 3 };
+	enum { C = 3, H = 5, W = 19, OH = 2, OW = 9 };
 	struct nn_pool g;
 	float x[C * H * W], y[C * OH * OW];
 	int idx[C * OH * OW], bad = 0;
 	check(nn_pool2d_setup(&g, C, H, W, 2, 2, 0) == 0 && g.oh == OH && g.ow == OW,
-	      "maxpool 2x2 on 5x7: 2x3 out");
+	      "maxpool 2x2 on 5x19: 2x9 out");
 	for (int i = 0; i < C * H * W; i++)
 		x[i] = (float)rng_below(&rng, 4); /* few values: many ties */
 	x[0 * H * W + 0 * W + 1] = NAN;		  /* channel 0, window (0,0): NaN second */
 	x[1 * H * W + 1 * W + 2] = NAN;		  /* channel 1, window (0,1): NaN third... */
 	x[1 * H * W + 1 * W + 3] = NAN;		  /* ...and fourth: the first NaN stays */
 	x[2 * H * W + 2 * W + 2] = 9;		  /* channel 2, window (1,1): a clear maximum */
+	for (int i = 0; i < 4;
+	     i++) /* channel 2, window (0,6): all zeros, the first a -0 that wins */
+		x[2 * H * W + (i / 2) * W + 12 + i % 2] = i ? 0.0f : -0.0f;
 	nn_maxpool_forward(y, idx, x, 1, &g);
 	for (int c = 0; c < C; c++)
 		for (int oy = 0; oy < OH; oy++)
