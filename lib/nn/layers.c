@@ -323,16 +323,31 @@ static void col2im(float *img, const float *col, const struct nn_conv *g)
 	}
 }
 
-/* y (cout, oh*ow) = w (cout, K) x the im2col matrix of x, a block of output rows at a time */
+/* y (cout, oh*ow) = w (cout, K) x the im2col matrix of x + beta y, a block of output rows at a
+ * time */
 static void conv_rows_forward(float *y, const float *x, const float *w, const struct nn_conv *s,
-			      float *col)
+			      float *col, float beta)
 {
 	int S = s->oh * s->ow, K = s->cin * s->kh * s->kw, step = conv_block_rows(s);
 	for (int oy = 0; oy < s->oh; oy += step) {
 		int oy1 = oy + step < s->oh ? oy + step : s->oh, n = (oy1 - oy) * s->ow;
 		im2col_rows(col, x, s, oy, oy1);
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, n, K, 1.0f, w, K,
-			    col, n, 0.0f, y + (size_t)oy * s->ow, S);
+			    col, n, beta, y + (size_t)oy * s->ow, S);
+	}
+}
+
+/* dw (cout, K) += dy (cout, oh*ow) x the im2col matrix of x transposed, a block of output rows
+ * at a time */
+static void conv_rows_dweight(float *dw, const float *dy, const float *x, const struct nn_conv *s,
+			      float *col)
+{
+	int S = s->oh * s->ow, K = s->cin * s->kh * s->kw, step = conv_block_rows(s);
+	for (int oy = 0; oy < s->oh; oy += step) {
+		int oy1 = oy + step < s->oh ? oy + step : s->oh, n = (oy1 - oy) * s->ow;
+		im2col_rows(col, x, s, oy, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, K, n, 1.0f,
+			    dy + (size_t)oy * s->ow, S, col, n, 1.0f, dw, K);
 	}
 }
 
@@ -353,7 +368,7 @@ void nn_conv_forward(float *out, const float *inp, const float *weight, const fl
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K,
 					    1.0f, w, K, x, S, 0.0f, y, S);
 			} else {
-				conv_rows_forward(y, x, w, &s, col);
+				conv_rows_forward(y, x, w, &s, col, 0.0f);
 			}
 			if (bias)
 				for (int o = 0; o < s.cout; o++)
@@ -393,7 +408,6 @@ void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *do
 	struct nn_conv s = conv_group(g), bk = conv_back_geometry(&s);
 	int S = g->oh * g->ow, K = s.cin * s.kh * s.kw, G = g->groups > 1 ? g->groups : 1;
 	int pointwise = conv_is_pointwise(&s), corr = dinp && conv_back_by_correlation(&s);
-	int P = g->h * g->w, KB = s.cout * s.kh * s.kw;
 	/* the flipped kernel sits after the im2col matrices (nn_conv_scratch) */
 	float *wt = corr ? col + conv_back_cols(&s) : NULL;
 	for (int j = 0; j < G; j++) {
@@ -404,16 +418,12 @@ void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *do
 			size_t xo = ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
 			const float *x = inp + xo;
 			const float *dy = dout + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
-			if (dweight) {
-				const float *cm = x;
-				if (!pointwise) {
-					im2col(col, x, &s);
-					cm = col;
-				}
+			if (dweight && pointwise)
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, K, S,
-					    1.0f, dy, S, cm, S, 1.0f,
+					    1.0f, dy, S, x, S, 1.0f,
 					    dweight + (size_t)j * s.cout * K, K);
-			}
+			else if (dweight)
+				conv_rows_dweight(dweight + (size_t)j * s.cout * K, dy, x, &s, col);
 			if (dbias)
 				for (int o = 0; o < s.cout; o++)
 					dbias[j * s.cout + o] +=
@@ -425,9 +435,7 @@ void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *do
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
 					    1.0f, w, K, dy, S, 1.0f, dx, S);
 			} else if (corr) {
-				im2col(col, dy, &bk);
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cin, P, KB,
-					    1.0f, wt, KB, col, P, 1.0f, dx, P);
+				conv_rows_forward(dx, dy, wt, &bk, col, 1.0f);
 			} else {
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
 					    1.0f, w, K, dy, S, 0.0f, col, S);

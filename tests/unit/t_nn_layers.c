@@ -157,6 +157,53 @@ static void test_conv(const char *what, int two, int cin, int cout, int h, int w
 	test_conv_g(what, two, cin, cout, h, w, k, s, p, d, bias, 1);
 }
 
+/* A convolution large enough to be computed in blocks of output rows (8 inputs of 40x60: three
+ * blocks), forward and backward, against the sums written out. */
+static void test_conv_blocks(void)
+{
+	enum { CI = 8, CO = 4, H = 40, W = 60, KS = 3 };
+	struct rng saved = rng; /* the later tests keep their data */
+	struct nn_conv g;
+	check(nn_conv2d_setup(&g, CI, CO, H, W, KS, KS, 1, 1, 1, 1, 1, 1) == 0,
+	      "conv2d 8x40x60: geometry accepted");
+	size_t nx = (size_t)CI * H * W, ny = (size_t)CO * H * W, nw = (size_t)CO * CI * KS * KS;
+	float *x = rand_vec(nx, 1), *w = rand_vec(nw, 0.5f), *dy = rand_vec(ny, 1);
+	float *y = zeros(ny), *dx = zeros(nx), *dw = zeros(nw), *col = zeros(nn_conv_scratch(&g));
+	double *ry = xcalloc(ny, sizeof(double)), *rdx = xcalloc(nx, sizeof(double));
+	double *rdw = xcalloc(nw, sizeof(double)), ey = 0, edx = 0, edw = 0;
+	nn_conv_forward(y, x, w, NULL, 1, &g, col);
+	nn_conv_backward(dx, dw, NULL, dy, x, w, 1, &g, col);
+	for (int o = 0; o < CO; o++)
+		for (int c = 0; c < CI; c++)
+			for (int i = 0; i < KS; i++)
+				for (int j = 0; j < KS; j++) {
+					size_t wi = (((size_t)o * CI + c) * KS + i) * KS + j;
+					for (int oy = 0; oy < H; oy++)
+						for (int ox = 0; ox < W; ox++) {
+							int iy = oy + i - 1, ix = ox + j - 1;
+							if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+								continue;
+							size_t xi = ((size_t)c * H + iy) * W + ix;
+							size_t yi = ((size_t)o * H + oy) * W + ox;
+							ry[yi] += (double)w[wi] * x[xi];
+							rdx[xi] += (double)w[wi] * dy[yi];
+							rdw[wi] += (double)dy[yi] * x[xi];
+						}
+				}
+	for (size_t i = 0; i < ny; i++)
+		ey = fmax(ey, fabs(y[i] - ry[i]));
+	for (size_t i = 0; i < nx; i++)
+		edx = fmax(edx, fabs(dx[i] - rdx[i]));
+	for (size_t i = 0; i < nw; i++)
+		edw = fmax(edw, fabs(dw[i] - rdw[i]) / 100); /* sums of 2,400 products */
+	check(ey < 1e-4 && edx < 1e-4 && edw < 1e-4,
+	      "conv2d in row blocks = the sums (errors: out %.3g, dinp %.3g, dweight %.3g / 100)",
+	      ey, edx, edw);
+	free(x), free(w), free(dy), free(y), free(dx), free(dw), free(col);
+	free(ry), free(rdx), free(rdw);
+	rng = saved;
+}
+
 /* Groups against the same convolution done a group at a time by hand: output slices equal. */
 static void test_conv_groups_exact(void)
 {
@@ -269,6 +316,7 @@ static void test_pool(const char *what, int max, int two, int ch, int h, int w, 
 static void test_maxpool_2x2_rule(void)
 {
 	enum { C = 3, H = 5, W = 19, OH = 2, OW = 9 };
+	struct rng saved = rng; /* the later tests keep their data */
 	struct nn_pool g;
 	float x[C * H * W], y[C * OH * OW];
 	int idx[C * OH * OW], bad = 0;
@@ -305,6 +353,7 @@ static void test_maxpool_2x2_rule(void)
 	check(bad == 0, "maxpool 2x2: first maximum wins, NaN wins and stays (%d wrong)", bad);
 	check(idx[(1 * OH + 0) * OW + 1] == 1 * W + 2 && isnan(y[(1 * OH + 0) * OW + 1]),
 	      "maxpool 2x2: the first of two NaNs is the argmax");
+	rng = saved;
 }
 
 static void gap_fwd(struct gcase *c)
@@ -549,6 +598,7 @@ int main(void)
 	test_conv_g("conv2d 2 groups", 1, 4, 6, 5, 5, 3, 1, 1, 1, 1, 2);
 	test_conv_g("conv2d depthwise stride 2", 1, 3, 3, 6, 5, 3, 2, 1, 1, 0, 3);
 	test_conv_groups_exact();
+	test_conv_blocks();
 	test_conv("conv1d k3 stride 2 dilation 3", 0, 2, 3, 1, 13, 3, 2, 1, 3, 1);
 	test_convt(3, 2, 3, 4, 3, 2, 1, 1, 1);
 	test_convt(2, 2, 3, 3, 2, 2, 0, 0, 1);
