@@ -3,8 +3,10 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "core/rng.h"
 #include "nn/nn.h"
 #include "nn/nn_internal.h"
@@ -104,6 +106,29 @@ static void affine(float *restrict y, const float *restrict x, float a, float b,
 		y[i] = a * x[i] + b;
 }
 
+/* Four floats as one SSE register (gcc and clang vector extensions): the selections of ReLU and
+ * max pooling without branches, which the compilers do not vectorize by themselves at -O2. */
+typedef float nn_f4 __attribute__((vector_size(16)));
+typedef int32_t nn_i4 __attribute__((vector_size(16)));
+
+static nn_f4 ld4(const float *p)
+{
+	nn_f4 v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void st4(float *p, nn_f4 v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+/* v where mask is set, else 0 */
+static nn_f4 keep4(nn_f4 v, nn_i4 mask)
+{
+	return (nn_f4)((nn_i4)v & mask);
+}
+
 /* ---- Convolution ---------------------------------------------------------------------- */
 
 /* Bound on kernel sizes, strides, padding and dilation: products of them stay in int. */
@@ -166,9 +191,35 @@ static int conv_is_pointwise(const struct nn_conv *g)
 	return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->ph == 0 && g->pw == 0;
 }
 
+/* Whether the input's gradient of g is taken as a convolution of the output's gradient with the
+ * flipped kernel (stride 1, padding within the kernel's span): no col2im, and a product whose
+ * inner dimension is cout * kh * kw rather than cout. */
+static int conv_back_by_correlation(const struct nn_conv *g)
+{
+	return g->sh == 1 && g->sw == 1 && !conv_is_pointwise(g) && g->ph <= (g->kh - 1) * g->dh &&
+	       g->pw <= (g->kw - 1) * g->dw;
+}
+
+/* Floats of the larger im2col matrix of one group's backward pass by correlation: of the input
+ * (for the weight's gradient) or of the output's gradient (for the input's). */
+static size_t conv_back_cols(const struct nn_conv *s)
+{
+	size_t kk = (size_t)s->kh * s->kw;
+	size_t a = (size_t)s->cin * kk * s->oh * s->ow, b = (size_t)s->cout * kk * s->h * s->w;
+	return a > b ? a : b;
+}
+
 size_t nn_conv_scratch(const struct nn_conv *g)
 {
-	return (size_t)g->cin * g->kh * g->kw * g->oh * g->ow;
+	size_t fwd = (size_t)g->cin * g->kh * g->kw * g->oh * g->ow;
+	if (!conv_back_by_correlation(g))
+		return fwd;
+	/* the backward pass's im2col of a group's input or of its output's gradient, then its
+	 * flipped kernel */
+	struct nn_conv s = conv_group(g);
+	size_t kk = (size_t)g->kh * g->kw;
+	size_t back = conv_back_cols(&s) + (size_t)s.cin * s.cout * kk;
+	return back > fwd ? back : fwd;
 }
 
 /* The output columns ox in [*lo, *hi) whose input column ox * sw + x0 lies inside [0, w). */
@@ -184,19 +235,21 @@ static void valid_range(int x0, int s, int w, int ow, int *lo, int *hi)
 }
 
 /* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
-static void im2col(float *col, const float *img, const struct nn_conv *g)
+/* col (cin*kh*kw, (oy1 - oy0)*ow) from img (cin, h, w): the columns of output rows [oy0, oy1) */
+static void im2col_rows(float *col, const float *img, const struct nn_conv *g, int oy0, int oy1)
 {
-	int oh = g->oh, ow = g->ow;
+	int ow = g->ow;
+	size_t n = (size_t)(oy1 - oy0) * ow;
 	for (int c = 0; c < g->cin; c++) {
 		const float *plane = img + (size_t)c * g->h * g->w;
 		for (int i = 0; i < g->kh; i++) {
 			for (int j = 0; j < g->kw; j++) {
-				float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * oh * ow;
+				float *row = col + (size_t)((c * g->kh + i) * g->kw + j) * n;
 				int x0 = j * g->dw - g->pw, lo, hi;
 				valid_range(x0, g->sw, g->w, ow, &lo, &hi);
-				for (int oy = 0; oy < oh; oy++) {
+				for (int oy = oy0; oy < oy1; oy++) {
 					int iy = oy * g->sh - g->ph + i * g->dh;
-					float *dst = row + (size_t)oy * ow;
+					float *dst = row + (size_t)(oy - oy0) * ow;
 					if (iy < 0 || iy >= g->h) {
 						memset(dst, 0, sizeof(float) * (size_t)ow);
 						continue;
@@ -217,6 +270,27 @@ static void im2col(float *col, const float *img, const struct nn_conv *g)
 			}
 		}
 	}
+}
+
+/* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
+static void im2col(float *col, const float *img, const struct nn_conv *g)
+{
+	im2col_rows(col, img, g, 0, g->oh);
+}
+
+/* Output rows a product takes at a time: an im2col block of about NN_COL_FLOATS floats stays in
+ * the core's cache while sgemm packs it, but a block keeps NN_COL_MIN columns or more, so that
+ * the kernel's weights are not packed again for too few columns. */
+#define NN_COL_FLOATS (64 * 1024)
+#define NN_COL_MIN    256
+
+static int conv_block_rows(const struct nn_conv *s)
+{
+	size_t K = (size_t)s->cin * s->kh * s->kw, cols = NN_COL_FLOATS / K;
+	if (cols < NN_COL_MIN)
+		cols = NN_COL_MIN;
+	size_t rows = (cols + (size_t)s->ow - 1) / (size_t)s->ow;
+	return rows > (size_t)s->oh ? s->oh : (int)rows;
 }
 
 /* img (cin, h, w) += the columns of col (cin*kh*kw, oh*ow) put back where im2col took them */
@@ -249,6 +323,34 @@ static void col2im(float *img, const float *col, const struct nn_conv *g)
 	}
 }
 
+/* y (cout, oh*ow) = w (cout, K) x the im2col matrix of x + beta y, a block of output rows at a
+ * time */
+static void conv_rows_forward(float *y, const float *x, const float *w, const struct nn_conv *s,
+			      float *col, float beta)
+{
+	int S = s->oh * s->ow, K = s->cin * s->kh * s->kw, step = conv_block_rows(s);
+	for (int oy = 0; oy < s->oh; oy += step) {
+		int oy1 = oy + step < s->oh ? oy + step : s->oh, n = (oy1 - oy) * s->ow;
+		im2col_rows(col, x, s, oy, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, n, K, 1.0f, w, K,
+			    col, n, beta, y + (size_t)oy * s->ow, S);
+	}
+}
+
+/* dw (cout, K) += dy (cout, oh*ow) x the im2col matrix of x transposed, a block of output rows
+ * at a time */
+static void conv_rows_dweight(float *dw, const float *dy, const float *x, const struct nn_conv *s,
+			      float *col)
+{
+	int S = s->oh * s->ow, K = s->cin * s->kh * s->kw, step = conv_block_rows(s);
+	for (int oy = 0; oy < s->oh; oy += step) {
+		int oy1 = oy + step < s->oh ? oy + step : s->oh, n = (oy1 - oy) * s->ow;
+		im2col_rows(col, x, s, oy, oy1);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, K, n, 1.0f,
+			    dy + (size_t)oy * s->ow, S, col, n, 1.0f, dw, K);
+	}
+}
+
 void nn_conv_forward(float *out, const float *inp, const float *weight, const float *bias, int B,
 		     const struct nn_conv *g, float *col)
 {
@@ -261,13 +363,13 @@ void nn_conv_forward(float *out, const float *inp, const float *weight, const fl
 			const float *x =
 			    inp + ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
 			float *y = out + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
-			const float *w = weight + (size_t)j * s.cout * K, *cm = x;
-			if (!conv_is_pointwise(&s)) {
-				im2col(col, x, &s);
-				cm = col;
+			const float *w = weight + (size_t)j * s.cout * K;
+			if (conv_is_pointwise(&s)) {
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K,
+					    1.0f, w, K, x, S, 0.0f, y, S);
+			} else {
+				conv_rows_forward(y, x, w, &s, col, 0.0f);
 			}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.cout, S, K, 1.0f,
-				    w, K, cm, S, 0.0f, y, S);
 			if (bias)
 				for (int o = 0; o < s.cout; o++)
 					add_const(y + (size_t)o * S, bias[j * s.cout + o],
@@ -275,44 +377,72 @@ void nn_conv_forward(float *out, const float *inp, const float *weight, const fl
 		}
 }
 
+/* The convolution that maps the output's gradient of g back to the input's (stride 1): from
+ * cout channels of (oh, ow) to cin of (h, w), padding (k - 1) d - p. */
+static struct nn_conv conv_back_geometry(const struct nn_conv *s)
+{
+	struct nn_conv b = *s;
+	b.cin = s->cout, b.cout = s->cin, b.h = s->oh, b.w = s->ow;
+	b.ph = (s->kh - 1) * s->dh - s->ph, b.pw = (s->kw - 1) * s->dw - s->pw;
+	b.oh = s->h, b.ow = s->w;
+	return b;
+}
+
+/* wt (cin, cout, kh, kw) = w (cout, cin, kh, kw) with channels swapped and taps reversed */
+static void flip_kernel(float *restrict wt, const float *restrict w, const struct nn_conv *s)
+{
+	size_t kk = (size_t)s->kh * s->kw;
+	for (int o = 0; o < s->cout; o++)
+		for (int c = 0; c < s->cin; c++) {
+			const float *src = w + ((size_t)o * s->cin + c) * kk;
+			float *dst = wt + ((size_t)c * s->cout + o) * kk;
+			for (size_t t = 0; t < kk; t++)
+				dst[t] = src[kk - 1 - t];
+		}
+}
+
 void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
 		      const float *inp, const float *weight, int B, const struct nn_conv *g,
 		      float *col)
 {
-	struct nn_conv s = conv_group(g);
+	struct nn_conv s = conv_group(g), bk = conv_back_geometry(&s);
 	int S = g->oh * g->ow, K = s.cin * s.kh * s.kw, G = g->groups > 1 ? g->groups : 1;
-	int pointwise = conv_is_pointwise(&s);
-	for (int b = 0; b < B; b++)
-		for (int j = 0; j < G; j++) {
+	int pointwise = conv_is_pointwise(&s), corr = dinp && conv_back_by_correlation(&s);
+	/* the flipped kernel sits after the im2col matrices (nn_conv_scratch) */
+	float *wt = corr ? col + conv_back_cols(&s) : NULL;
+	for (int j = 0; j < G; j++) {
+		const float *w = weight + (size_t)j * s.cout * K;
+		if (corr)
+			flip_kernel(wt, w, &s);
+		for (int b = 0; b < B; b++) {
 			size_t xo = ((size_t)b * g->cin + (size_t)j * s.cin) * g->h * g->w;
-			const float *x = inp + xo, *w = weight + (size_t)j * s.cout * K;
+			const float *x = inp + xo;
 			const float *dy = dout + ((size_t)b * g->cout + (size_t)j * s.cout) * S;
-			if (dweight) {
-				const float *cm = x;
-				if (!pointwise) {
-					im2col(col, x, &s);
-					cm = col;
-				}
+			if (dweight && pointwise)
 				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s.cout, K, S,
-					    1.0f, dy, S, cm, S, 1.0f,
+					    1.0f, dy, S, x, S, 1.0f,
 					    dweight + (size_t)j * s.cout * K, K);
-			}
+			else if (dweight)
+				conv_rows_dweight(dweight + (size_t)j * s.cout * K, dy, x, &s, col);
 			if (dbias)
 				for (int o = 0; o < s.cout; o++)
 					dbias[j * s.cout + o] +=
 					    (float)sum_d(dy + (size_t)o * S, (size_t)S);
-			if (dinp) {
-				float *dx = dinp + xo;
-				if (pointwise) {
-					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S,
-						    s.cout, 1.0f, w, K, dy, S, 1.0f, dx, S);
-				} else {
-					cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S,
-						    s.cout, 1.0f, w, K, dy, S, 0.0f, col, S);
-					col2im(dx, col, &s);
-				}
+			if (!dinp)
+				continue;
+			float *dx = dinp + xo;
+			if (pointwise) {
+				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
+					    1.0f, w, K, dy, S, 1.0f, dx, S);
+			} else if (corr) {
+				conv_rows_forward(dx, dy, wt, &bk, col, 1.0f);
+			} else {
+				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
+					    1.0f, w, K, dy, S, 0.0f, col, S);
+				col2im(dx, col, &s);
 			}
 		}
+	}
 }
 
 int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
@@ -443,16 +573,65 @@ static void maxpool_pairs(float *restrict y, int *restrict ix, const float *rest
 	}
 }
 
+/* One output row of 2x2 pooling by 2: n outputs from rows r0 and r1 (r1 = r0 + w) at plane
+ * offset base; the first maximum in the order (0,0) (0,1) (1,0) (1,1) wins, a NaN wins and
+ * stays, as in the general loop, without branches on the data. */
+static void maxpool_quads(float *restrict y, int *restrict ix, const float *restrict r0,
+			  const float *restrict r1, int n, int base, int w)
+{
+	const nn_i4 lane = {0, 2, 4, 6}, one = {1, 1, 1, 1}, two = one + one, three = two + one;
+	int o = 0;
+	/* four outputs at a time: the even and odd columns of 8 inputs of each row */
+	for (; o + 4 <= n; o += 4) {
+		nn_f4 p = ld4(r0 + 2 * o), q = ld4(r0 + 2 * o + 4);
+		nn_f4 a = __builtin_shufflevector(p, q, 0, 2, 4, 6);
+		nn_f4 b = __builtin_shufflevector(p, q, 1, 3, 5, 7);
+		p = ld4(r1 + 2 * o), q = ld4(r1 + 2 * o + 4);
+		nn_f4 c = __builtin_shufflevector(p, q, 0, 2, 4, 6);
+		nn_f4 d = __builtin_shufflevector(p, q, 1, 3, 5, 7);
+		nn_i4 t = (b > a) | ((b != b) & (a == a)), k = t & one;
+		nn_f4 m = (nn_f4)(((nn_i4)b & t) | ((nn_i4)a & ~t));
+		t = (c > m) | ((c != c) & (m == m));
+		m = (nn_f4)(((nn_i4)c & t) | ((nn_i4)m & ~t));
+		k = (two & t) | (k & ~t);
+		t = (d > m) | ((d != d) & (m == m));
+		m = (nn_f4)(((nn_i4)d & t) | ((nn_i4)m & ~t));
+		k = (three & t) | (k & ~t);
+		nn_i4 at = base + 2 * o + lane + (k & one) + (k >> 1) * w;
+		st4(y + o, m);
+		memcpy(ix + o, &at, sizeof(at));
+	}
+	for (; o < n; o++) {
+		float a = r0[2 * o], b = r0[2 * o + 1], c = r1[2 * o], d = r1[2 * o + 1];
+		int t = (b > a) | ((b != b) & (a == a)), k = t;
+		float m = t ? b : a;
+		t = (c > m) | ((c != c) & (m == m));
+		m = t ? c : m;
+		k = t ? 2 : k;
+		t = (d > m) | ((d != d) & (m == m));
+		y[o] = t ? d : m;
+		k = t ? 3 : k;
+		ix[o] = base + 2 * o + (k & 1) + (k >> 1) * w;
+	}
+}
+
 void nn_maxpool_forward(float *out, int *idx, const float *inp, int B, const struct nn_pool *g)
 {
 	const int h = g->h, w = g->w, oh = g->oh, ow = g->ow, kh = g->kh, kw = g->kw;
 	const int sh = g->sh, sw = g->sw, ph = g->ph, pw = g->pw;
 	size_t P = (size_t)h * w, Q = (size_t)oh * ow;
 	int pairs = kh == 1 && kw == 2 && sw == 2 && pw == 0;
+	int quads = kh == 2 && kw == 2 && sh == 2 && sw == 2 && ph == 0 && pw == 0;
 	for (size_t bc = 0; bc < (size_t)B * g->c; bc++) {
 		const float *x = inp + bc * P;
 		float *y = out + bc * Q;
 		int *ix = idx + bc * Q;
+		if (quads) {
+			for (int oy = 0; oy < oh; oy++)
+				maxpool_quads(y + oy * ow, ix + oy * ow, x + 2 * oy * w,
+					      x + (2 * oy + 1) * w, ow, 2 * oy * w, w);
+			continue;
+		}
 		if (pairs) {
 			for (int oy = 0; oy < oh; oy++)
 				maxpool_pairs(y + oy * ow, ix + oy * ow, x + oy * sh * w, ow,
@@ -571,32 +750,118 @@ static void lin_src(int o, int s, int n, int *i0, int *i1, float *t)
 	*t = src - (float)a;
 }
 
+/* The horizontal sources of every output column: i0, i1 and the weight t of i1. */
+struct lin_tab {
+	int *i0, *i1;
+	float *t;
+};
+
+static void lin_tab_init(struct lin_tab *tab, int s, int n)
+{
+	int on = n * s;
+	tab->i0 = xmallocarray((size_t)on * 2, sizeof(int));
+	tab->i1 = tab->i0 + on;
+	tab->t = xmallocarray((size_t)on, sizeof(float));
+	for (int o = 0; o < on; o++)
+		lin_src(o, s, n, &tab->i0[o], &tab->i1[o], &tab->t[o]);
+}
+
+static void lin_tab_release(struct lin_tab *tab)
+{
+	free(tab->i0);
+	free(tab->t);
+}
+
+/* Bilinear upsampling in two passes over each plane: every input row interpolated along W once
+ * (into rows, h * ow floats), then each output row a blend of two of those. The same
+ * arithmetic, term by term, as interpolating each output pixel from its four neighbours. */
+static void upsample_bilinear_forward(float *out, const float *inp, int B, int C, int h, int w,
+				      int sh, int sw)
+{
+	int oh = h * sh, ow = w * sw;
+	struct lin_tab tx;
+	float *rows = xmallocarray((size_t)h * ow, sizeof(float));
+	lin_tab_init(&tx, sw, w);
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		const float *x = inp + bc * h * w;
+		float *y = out + bc * oh * ow;
+		for (int iy = 0; iy < h; iy++) {
+			const float *r = x + (size_t)iy * w;
+			float *d = rows + (size_t)iy * ow;
+			for (int ox = 0; ox < ow; ox++)
+				d[ox] = (1 - tx.t[ox]) * r[tx.i0[ox]] + tx.t[ox] * r[tx.i1[ox]];
+		}
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ty;
+			lin_src(oy, sh, h, &y0, &y1, &ty);
+			const float *restrict r0 = rows + (size_t)y0 * ow, *restrict r1 =
+									       rows +
+									       (size_t)y1 * ow;
+			float *restrict d = y + (size_t)oy * ow;
+			float a = 1 - ty;
+			for (int ox = 0; ox < ow; ox++)
+				d[ox] = a * r0[ox] + ty * r1[ox];
+		}
+	}
+	lin_tab_release(&tx);
+	free(rows);
+}
+
+/* The transpose of the forward pass: each output row's gradient spread over its two source rows
+ * (rows, h * ow), then each of those along W to its two source columns. */
+static void upsample_bilinear_backward(float *dinp, const float *dout, int B, int C, int h, int w,
+				       int sh, int sw)
+{
+	int oh = h * sh, ow = w * sw;
+	struct lin_tab tx;
+	float *rows = xmallocarray((size_t)h * ow, sizeof(float));
+	lin_tab_init(&tx, sw, w);
+	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
+		float *dx = dinp + bc * h * w;
+		const float *dy = dout + bc * oh * ow;
+		memset(rows, 0, (size_t)h * ow * sizeof(float));
+		for (int oy = 0; oy < oh; oy++) {
+			int y0, y1;
+			float ty;
+			lin_src(oy, sh, h, &y0, &y1, &ty);
+			float *restrict r0 = rows + (size_t)y0 * ow;
+			const float *restrict g = dy + (size_t)oy * ow;
+			float a = 1 - ty;
+			for (int ox = 0; ox < ow; ox++)
+				r0[ox] += a * g[ox];
+			float *restrict r1 = rows + (size_t)y1 * ow;
+			for (int ox = 0; ox < ow; ox++)
+				r1[ox] += ty * g[ox];
+		}
+		for (int iy = 0; iy < h; iy++) {
+			const float *g = rows + (size_t)iy * ow;
+			float *d = dx + (size_t)iy * w;
+			for (int ox = 0; ox < ow; ox++) {
+				d[tx.i0[ox]] += (1 - tx.t[ox]) * g[ox];
+				d[tx.i1[ox]] += tx.t[ox] * g[ox];
+			}
+		}
+	}
+	lin_tab_release(&tx);
+	free(rows);
+}
+
 void nn_upsample_forward(float *out, const float *inp, int B, int C, int h, int w, int sh, int sw,
 			 int bilinear)
 {
 	int oh = h * sh, ow = w * sw;
+	if (bilinear) {
+		upsample_bilinear_forward(out, inp, B, C, h, w, sh, sw);
+		return;
+	}
 	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
 		const float *x = inp + bc * h * w;
 		float *y = out + bc * oh * ow;
 		for (int oy = 0; oy < oh; oy++) {
-			int y0, y1;
-			float ty;
-			if (bilinear)
-				lin_src(oy, sh, h, &y0, &y1, &ty);
-			else
-				y0 = y1 = oy / sh, ty = 0;
-			for (int ox = 0; ox < ow; ox++) {
-				if (!bilinear) {
-					y[oy * ow + ox] = x[y0 * w + ox / sw];
-					continue;
-				}
-				int x0, x1;
-				float tx;
-				lin_src(ox, sw, w, &x0, &x1, &tx);
-				y[oy * ow + ox] =
-				    (1 - ty) * ((1 - tx) * x[y0 * w + x0] + tx * x[y0 * w + x1]) +
-				    ty * ((1 - tx) * x[y1 * w + x0] + tx * x[y1 * w + x1]);
-			}
+			const float *r = x + (size_t)(oy / sh) * w;
+			for (int ox = 0; ox < ow; ox++)
+				y[oy * ow + ox] = r[ox / sw];
 		}
 	}
 }
@@ -605,30 +870,17 @@ void nn_upsample_backward(float *dinp, const float *dout, int B, int C, int h, i
 			  int sw, int bilinear)
 {
 	int oh = h * sh, ow = w * sw;
+	if (bilinear) {
+		upsample_bilinear_backward(dinp, dout, B, C, h, w, sh, sw);
+		return;
+	}
 	for (size_t bc = 0; bc < (size_t)B * C; bc++) {
 		float *dx = dinp + bc * h * w;
 		const float *dy = dout + bc * oh * ow;
 		for (int oy = 0; oy < oh; oy++) {
-			int y0, y1;
-			float ty;
-			if (bilinear)
-				lin_src(oy, sh, h, &y0, &y1, &ty);
-			else
-				y0 = y1 = oy / sh, ty = 0;
-			for (int ox = 0; ox < ow; ox++) {
-				float d = dy[oy * ow + ox];
-				if (!bilinear) {
-					dx[y0 * w + ox / sw] += d;
-					continue;
-				}
-				int x0, x1;
-				float tx;
-				lin_src(ox, sw, w, &x0, &x1, &tx);
-				dx[y0 * w + x0] += (1 - ty) * (1 - tx) * d;
-				dx[y0 * w + x1] += (1 - ty) * tx * d;
-				dx[y1 * w + x0] += ty * (1 - tx) * d;
-				dx[y1 * w + x1] += ty * tx * d;
-			}
+			float *r = dx + (size_t)(oy / sh) * w;
+			for (int ox = 0; ox < ow; ox++)
+				r[ox / sw] += dy[oy * ow + ox];
 		}
 	}
 }
@@ -753,29 +1005,6 @@ void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 }
 
 /* ---- Element-wise --------------------------------------------------------------------- */
-
-/* Four floats as one SSE register (gcc and clang vector extensions): the selections of ReLU
- * without branches, which the compilers do not vectorize by themselves at -O2. */
-typedef float nn_f4 __attribute__((vector_size(16)));
-typedef int32_t nn_i4 __attribute__((vector_size(16)));
-
-static nn_f4 ld4(const float *p)
-{
-	nn_f4 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void st4(float *p, nn_f4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-/* v where mask is set, else 0 */
-static nn_f4 keep4(nn_f4 v, nn_i4 mask)
-{
-	return (nn_f4)((nn_i4)v & mask);
-}
 
 void nn_relu_forward(float *restrict out, const float *restrict inp, size_t n)
 {

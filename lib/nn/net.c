@@ -608,6 +608,7 @@ int nn_net_new(struct nn_net **out, const struct nn_net_desc *d, struct err *e)
 	net->nbufs = nbuf;
 	net->params = xcalloc(np ? np : 1, sizeof(float));
 	net->grads = xcalloc(np ? np : 1, sizeof(float));
+	/* zero between backward passes (reduce_block clears what it sums) */
 	net->partials = xcalloc(np ? np * NN_CHUNKS : 1, sizeof(float));
 	net->bufs = xcalloc(nbuf ? nbuf : 1, sizeof(float));
 	net->scratch = xcalloc((size_t)net->max_threads, sizeof(float *));
@@ -1059,10 +1060,13 @@ static void reduce_block(void *arg, size_t k, int t)
 	size_t j0 = k * NN_REDUCE_BLOCK, j1 = j0 + NN_REDUCE_BLOCK, np = r->net->nparams;
 	if (j1 > np)
 		j1 = np;
+	/* each block of a partial is cleared as soon as it is summed, while it is in cache: the
+	 * partials are zero again for the next backward pass */
 	for (int c = 0; c < r->nchunks; c++) {
-		const float *src = r->net->partials + (size_t)c * np;
+		float *src = r->net->partials + (size_t)c * np;
 		for (size_t j = j0; j < j1; j++)
 			r->net->grads[j] += src[j];
+		memset(src + j0, 0, (j1 - j0) * sizeof(float));
 	}
 }
 
@@ -1077,7 +1081,6 @@ void nn_net_backward(struct nn_net *net, const float *dout)
 	if (B < 1)
 		return;
 	openblas_set_num_threads(1);
-	memset(net->partials, 0, (size_t)p.nchunks * net->nparams * sizeof(float));
 	for (int k = 0; k < net->nnodes; k++) /* gradients no layer adds into */
 		if (net->dead[k] && net->nodes[k].dact)
 			memset(net->nodes[k].dact, 0,

@@ -157,6 +157,53 @@ static void test_conv(const char *what, int two, int cin, int cout, int h, int w
 	test_conv_g(what, two, cin, cout, h, w, k, s, p, d, bias, 1);
 }
 
+/* A convolution large enough to be computed in blocks of output rows (8 inputs of 40x60: three
+ * blocks), forward and backward, against the sums written out. */
+static void test_conv_blocks(void)
+{
+	enum { CI = 8, CO = 4, H = 40, W = 60, KS = 3 };
+	struct rng saved = rng; /* the later tests keep their data */
+	struct nn_conv g;
+	check(nn_conv2d_setup(&g, CI, CO, H, W, KS, KS, 1, 1, 1, 1, 1, 1) == 0,
+	      "conv2d 8x40x60: geometry accepted");
+	size_t nx = (size_t)CI * H * W, ny = (size_t)CO * H * W, nw = (size_t)CO * CI * KS * KS;
+	float *x = rand_vec(nx, 1), *w = rand_vec(nw, 0.5f), *dy = rand_vec(ny, 1);
+	float *y = zeros(ny), *dx = zeros(nx), *dw = zeros(nw), *col = zeros(nn_conv_scratch(&g));
+	double *ry = xcalloc(ny, sizeof(double)), *rdx = xcalloc(nx, sizeof(double));
+	double *rdw = xcalloc(nw, sizeof(double)), ey = 0, edx = 0, edw = 0;
+	nn_conv_forward(y, x, w, NULL, 1, &g, col);
+	nn_conv_backward(dx, dw, NULL, dy, x, w, 1, &g, col);
+	for (int o = 0; o < CO; o++)
+		for (int c = 0; c < CI; c++)
+			for (int i = 0; i < KS; i++)
+				for (int j = 0; j < KS; j++) {
+					size_t wi = (((size_t)o * CI + c) * KS + i) * KS + j;
+					for (int oy = 0; oy < H; oy++)
+						for (int ox = 0; ox < W; ox++) {
+							int iy = oy + i - 1, ix = ox + j - 1;
+							if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+								continue;
+							size_t xi = ((size_t)c * H + iy) * W + ix;
+							size_t yi = ((size_t)o * H + oy) * W + ox;
+							ry[yi] += (double)w[wi] * x[xi];
+							rdx[xi] += (double)w[wi] * dy[yi];
+							rdw[wi] += (double)dy[yi] * x[xi];
+						}
+				}
+	for (size_t i = 0; i < ny; i++)
+		ey = fmax(ey, fabs(y[i] - ry[i]));
+	for (size_t i = 0; i < nx; i++)
+		edx = fmax(edx, fabs(dx[i] - rdx[i]));
+	for (size_t i = 0; i < nw; i++)
+		edw = fmax(edw, fabs(dw[i] - rdw[i]) / 100); /* sums of 2,400 products */
+	check(ey < 1e-4 && edx < 1e-4 && edw < 1e-4,
+	      "conv2d in row blocks = the sums (errors: out %.3g, dinp %.3g, dweight %.3g / 100)",
+	      ey, edx, edw);
+	free(x), free(w), free(dy), free(y), free(dx), free(dw), free(col);
+	free(ry), free(rdx), free(rdw);
+	rng = saved;
+}
+
 /* Groups against the same convolution done a group at a time by hand: output slices equal. */
 static void test_conv_groups_exact(void)
 {
@@ -262,6 +309,53 @@ static void test_pool(const char *what, int max, int two, int ch, int h, int w, 
 	release(&c);
 }
 
+/* 2x2 max pooling by 2 (its own loop) against the rule written out: the first maximum in
+ * row-major window order wins, a NaN wins and stays; ties, NaNs and a negative zero placed on
+ * purpose; odd sides (the last row and column are dropped), rows of 9 outputs (two blocks of 4
+ * and one more). */
+static void test_maxpool_2x2_rule(void)
+{
+	enum { C = 3, H = 5, W = 19, OH = 2, OW = 9 };
+	struct rng saved = rng; /* the later tests keep their data */
+	struct nn_pool g;
+	float x[C * H * W], y[C * OH * OW];
+	int idx[C * OH * OW], bad = 0;
+	check(nn_pool2d_setup(&g, C, H, W, 2, 2, 0) == 0 && g.oh == OH && g.ow == OW,
+	      "maxpool 2x2 on 5x19: 2x9 out");
+	for (int i = 0; i < C * H * W; i++)
+		x[i] = (float)rng_below(&rng, 4); /* few values: many ties */
+	x[0 * H * W + 0 * W + 1] = NAN;		  /* channel 0, window (0,0): NaN second */
+	x[1 * H * W + 1 * W + 2] = NAN;		  /* channel 1, window (0,1): NaN third... */
+	x[1 * H * W + 1 * W + 3] = NAN;		  /* ...and fourth: the first NaN stays */
+	x[2 * H * W + 2 * W + 2] = 9;		  /* channel 2, window (1,1): a clear maximum */
+	for (int i = 0; i < 4;
+	     i++) /* channel 2, window (0,6): all zeros, the first a -0 that wins */
+		x[2 * H * W + (i / 2) * W + 12 + i % 2] = i ? 0.0f : -0.0f;
+	nn_maxpool_forward(y, idx, x, 1, &g);
+	for (int c = 0; c < C; c++)
+		for (int oy = 0; oy < OH; oy++)
+			for (int ox = 0; ox < OW; ox++) {
+				const float *p = x + c * H * W;
+				int bi = 2 * oy * W + 2 * ox;
+				for (int i = 0; i < 2; i++)
+					for (int j = 0; j < 2; j++) {
+						int at = (2 * oy + i) * W + 2 * ox + j;
+						if (isnan(p[bi]))
+							continue;
+						if (isnan(p[at]) || p[at] > p[bi])
+							bi = at;
+					}
+				int o = (c * OH + oy) * OW + ox;
+				float want = p[bi];
+				bad += idx[o] != bi ||
+				       (isnan(want) ? !isnan(y[o]) : memcmp(&y[o], &want, 4) != 0);
+			}
+	check(bad == 0, "maxpool 2x2: first maximum wins, NaN wins and stays (%d wrong)", bad);
+	check(idx[(1 * OH + 0) * OW + 1] == 1 * W + 2 && isnan(y[(1 * OH + 0) * OW + 1]),
+	      "maxpool 2x2: the first of two NaNs is the argmax");
+	rng = saved;
+}
+
 static void gap_fwd(struct gcase *c)
 {
 	nn_gap_forward(c->out, c->t[0].x, c->B, c->C, c->S);
@@ -283,6 +377,28 @@ static void test_gap(void)
 static void up_fwd(struct gcase *c)
 {
 	nn_upsample_forward(c->out, c->t[0].x, c->B, c->C, c->h, c->w, c->k, c->S, c->flag);
+}
+
+/* A 2x2 plane upsampled by 2, bilinear: PyTorch's align_corners=False values by hand (rows at
+ * source y -0.25 (clamped to 0), 0.25, 0.75, 1.25 (its last neighbour doubled)). */
+static void test_upsample_values(void)
+{
+	const float x[4] = {0, 1, 2, 3};
+	const float want[16] = {0,    0.25f, 0.75f, 1,	  0.5f, 0.75f, 1.25f, 1.5f,
+				1.5f, 1.75f, 2.25f, 2.5f, 2,	2.25f, 2.75f, 3};
+	float y[16], dx[4] = {0}, ones[16];
+	double err = 0;
+	nn_upsample_forward(y, x, 1, 1, 2, 2, 2, 2, 1);
+	for (int i = 0; i < 16; i++)
+		err = fmax(err, fabs(y[i] - want[i]));
+	check(err == 0, "upsample bilinear 2x: PyTorch's values (max error %.3g)", err);
+	for (int i = 0; i < 16; i++)
+		ones[i] = 1;
+	/* each input pixel's weights over the output sum to 4 (the corners' too) */
+	nn_upsample_backward(dx, ones, 1, 1, 2, 2, 2, 2, 1);
+	check(dx[0] == 4 && dx[1] == 4 && dx[2] == 4 && dx[3] == 4,
+	      "upsample bilinear 2x: backward of ones gives 4 a pixel (%g %g %g %g)", dx[0], dx[1],
+	      dx[2], dx[3]);
 }
 
 static void test_upsample(const char *what, int h, int w, int sh, int sw, int bilinear)
@@ -473,15 +589,22 @@ int main(void)
 	test_conv("conv2d stride 2 pad 2 dilation 2", 1, 2, 3, 7, 6, 3, 2, 2, 2, 1);
 	test_conv("conv2d 1x1 no bias", 1, 3, 2, 4, 5, 1, 1, 0, 1, 0);
 	test_conv("conv2d 2x2 stride 2 no pad", 1, 2, 2, 5, 5, 2, 2, 0, 1, 1);
+	/* stride 1: the input's gradient by correlation with the flipped kernel, here with more
+	 * inputs than outputs and with dilation; a padding past the kernel's span takes col2im */
+	test_conv("conv2d 3x3 5 in 2 out", 1, 5, 2, 4, 6, 3, 1, 1, 1, 0);
+	test_conv("conv2d 3x3 dilation 2 pad 1 stride 1", 1, 2, 3, 6, 7, 3, 1, 1, 2, 1);
+	test_conv("conv2d 3x3 pad 3 (col2im)", 1, 2, 3, 4, 5, 3, 1, 3, 1, 1);
 	test_conv("conv1d k5 pad 2", 0, 3, 4, 1, 11, 5, 1, 2, 1, 1);
 	test_conv_g("conv2d 2 groups", 1, 4, 6, 5, 5, 3, 1, 1, 1, 1, 2);
 	test_conv_g("conv2d depthwise stride 2", 1, 3, 3, 6, 5, 3, 2, 1, 1, 0, 3);
 	test_conv_groups_exact();
+	test_conv_blocks();
 	test_conv("conv1d k3 stride 2 dilation 3", 0, 2, 3, 1, 13, 3, 2, 1, 3, 1);
 	test_convt(3, 2, 3, 4, 3, 2, 1, 1, 1);
 	test_convt(2, 2, 3, 3, 2, 2, 0, 0, 1);
 	test_dense();
 	test_pool("maxpool2d 2x2", 1, 1, 2, 4, 6, 2, 2, 0);
+	test_maxpool_2x2_rule();
 	test_pool("maxpool2d 3x3 stride 2 pad 1", 1, 1, 2, 5, 5, 3, 2, 1);
 	test_pool("maxpool1d k3 stride 1 pad 1", 1, 0, 2, 1, 9, 3, 1, 1);
 	test_pool("maxpool1d k2 (pairs)", 1, 0, 3, 1, 11, 2, 2, 0);
@@ -490,6 +613,7 @@ int main(void)
 	test_gap();
 	test_upsample("upsample nearest 2x", 3, 4, 2, 2, 0);
 	test_upsample("upsample bilinear 2x", 3, 4, 2, 2, 1);
+	test_upsample_values();
 	test_upsample("upsample bilinear 3x", 2, 3, 3, 3, 1);
 	test_upsample("upsample linear 1-D", 1, 5, 1, 2, 1);
 	test_bn("batchnorm training (C,H,W)", 1, 6);

@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""The pose UNet of bench/pose_unet.c in PyTorch on CPU, as lib/nn/backbone.c describes it for
+kind unet (1x128x160 input, 16 filters doubling a level down to 256 at stride 16, batch norm,
+output stride 2, 4 maps): per level two 3x3 convolutions without bias, each with batch norm and
+ReLU, then 2x2 max pooling; two such convolutions at stride 16; then per level up to stride 2:
+bilinear upsampling by 2 (align_corners=False, as lib/nn's), concatenation [upsampled, skip],
+two convolution blocks; a 1x1 head with bias. Module names follow backbone.c's layer names.
+
+  train: a step is forward in training mode, MSE against target maps, backward and an Adam
+         update on one batch (default 4).
+  infer: a step is one forward in eval mode under torch.inference_mode (default batch 8).
+Prints the median step's wall seconds, the CPU seconds of the timed steps divided by their
+number, and the parameter count.
+
+usage: /usr/bin/python3 bench/pose_torch.py train|infer THREADS STEPS [BATCH]
+"""
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+H, W, NOUT, FILTERS, DEPTH, OUT_LEVEL = 128, 160, 4, 16, 4, 1  # max stride 16, output stride 2
+
+
+class Block(nn.Module):
+    """two conv-bn-relu blocks, named convJ / bnJ as backbone.c's conv_block"""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv0 = nn.Conv2d(cin, cout, 3, padding=1, bias=False)
+        self.bn0 = nn.BatchNorm2d(cout)
+        self.conv1 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        x = F.relu(self.bn0(self.conv0(x)))
+        return F.relu(self.bn1(self.conv1(x)))
+
+
+class UNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        f = [FILTERS * 2 ** i for i in range(DEPTH + 1)]
+        cin = 1
+        for i in range(DEPTH):
+            setattr(self, 'down%d' % i, Block(cin, f[i]))
+            cin = f[i]
+        self.middle = Block(cin, f[DEPTH])
+        cin = f[DEPTH]
+        for i in range(DEPTH - 1, OUT_LEVEL - 1, -1):
+            setattr(self, 'up%d' % i, Block(cin + f[i], f[i]))
+            cin = f[i]
+        self.head = nn.Conv2d(cin, NOUT, 1)
+
+    def forward(self, x):
+        skip = []
+        for i in range(DEPTH):
+            x = getattr(self, 'down%d' % i)(x)
+            skip.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.middle(x)
+        for i in range(DEPTH - 1, OUT_LEVEL - 1, -1):
+            x = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)
+            x = getattr(self, 'up%d' % i)(torch.cat([x, skip[i]], 1))
+        return self.head(x)
+
+
+def main():
+    mode, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    train = mode == 'train'
+    if mode not in ('train', 'infer'):
+        sys.exit('usage: pose_torch.py train|infer THREADS STEPS [BATCH]')
+    B = int(sys.argv[4]) if len(sys.argv) > 4 else 4 if train else 8
+    warm = 2
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = UNet().train(train)
+    nparams = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(2)
+    out_h, out_w = H >> OUT_LEVEL, W >> OUT_LEVEL
+    data = [(torch.rand(B, 1, H, W, generator=g), torch.rand(B, NOUT, out_h, out_w, generator=g))
+            for _ in range(warm + steps)]
+    sec = []
+    cpu0 = 0
+    for s, (x, y) in enumerate(data):
+        if s == warm:
+            cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        if train:
+            loss = F.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        else:
+            with torch.inference_mode():
+                model(x)
+        if s >= warm:
+            sec.append(time.perf_counter() - t0)
+    print('%.6f %.6f %d' % (statistics.median(sec), (time.process_time() - cpu0) / steps, nparams))
+
+
+if __name__ == '__main__':
+    main()
