@@ -532,7 +532,7 @@ static float budget_lr(float lr, double f, double w)
 
 /* Validation: loss, CER and exact lines over the validation lines and samples. */
 static int validate(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, struct batch *bt,
-		    float *dz, int *cat, struct ocr_crnn_epoch *ep, struct err *e)
+		    int *cat, struct ocr_crnn_epoch *ep, struct err *e)
 {
 	size_t nv = (size_t)o->val_lines + o->nval_samples, done = 0;
 	size_t *items = xmallocarray(nv ? nv : 1, sizeof(size_t));
@@ -540,7 +540,6 @@ static int validate(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, str
 	struct strbuf sb = STRBUF_INIT;
 	float *losses = xmallocarray((size_t)c->o.max_batch, sizeof(float));
 	int ret = -1;
-	(void)dz;
 	ep->val_loss = ep->val_cer = ep->val_line_acc = NAN;
 	for (size_t i = 0; i < nv; i++)
 		items[i] = i;
@@ -725,7 +724,7 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 				stop = 1;
 		}
 		ep.loss = (float)(nb ? lsum / (double)nb : NAN);
-		if (validate(c, o, &bt, dz, cat, &ep, e) < 0)
+		if (validate(c, o, &bt, cat, &ep, e) < 0)
 			goto out;
 		ep.seconds = wall() - t0;
 		if (best) {

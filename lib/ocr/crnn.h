@@ -67,12 +67,15 @@ int ocr_crnn_ntensors(const struct ocr_crnn *c);
 const struct nn_tensor *ocr_crnn_tensor(const struct ocr_crnn *c, int i);
 struct nn_net *ocr_crnn_net(struct ocr_crnn *c);
 
-/* A line image (any size, 1 or 3 channels: gray is their mean) as the network's input x
- * (height * max_width floats): scaled by area averaging (or bilinear when enlarging) to the
- * height keeping the aspect, then narrowed to max_width when wider; its pixels standardized to
- * mean 0 and standard deviation 1 (a flat image to 0), the rest of the row 0. *steps (unless
- * NULL) is the number of steps that cover the line, the length CTC and decoding use. Errors
- * (DYN_EDATA): an empty image, a bad channel count. Thread-safe (reads c only). */
+/* A line image (any size up to IMG_MAX_SIDE a side; 1 to 4 channels, gray the mean of the
+ * first three, alpha ignored) as the network's input x (height * max_width floats): scaled to
+ * the height keeping the aspect, then narrowed to max_width when wider, by area resampling
+ * (each output pixel the mean of the source area it covers: a mean when shrinking, a blend of
+ * two neighbours when enlarging); its pixels standardized to mean 0 and standard deviation 1
+ * (the deviation taken as at least 0.02 of the gray range, so a flat or nearly flat image stays
+ * near 0), the rest of each row 0. *steps (unless NULL) is the number of steps that cover the
+ * line (and one more), the length CTC and decoding use. Errors (DYN_EDATA): an empty image, a
+ * channel count out of range, a side over IMG_MAX_SIDE. Thread-safe (reads c only). */
 int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, int *steps,
 		     struct err *e);
 
