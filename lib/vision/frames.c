@@ -52,7 +52,8 @@ static int list_pictures(const char *dir, struct strv *out, int depth, struct er
 		if (de->d_name[0] != '.')
 			strv_push(&names, de->d_name, strlen(de->d_name));
 	closedir(d);
-	qsort(names.v, names.n, sizeof(char *), cmp_names);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < names.n && !ret; i++) {
 		struct strbuf p = STRBUF_INIT;
 		struct stat sb;
