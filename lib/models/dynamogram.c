@@ -658,15 +658,9 @@ out:
 static int dyno_save(const struct model *m, struct st_file *f, struct err *e)
 {
 	const struct dyno_state *st = m->state;
-	int i;
-	char name[80];
 	(void)e;
 	st_set_meta(f, "dynamogram.inputs", DYNO_INPUTS);
-	for (i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
-	}
+	model_net_save(f, "net", st->net);
 	return 0;
 }
 
@@ -674,8 +668,6 @@ static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct dyno_state *st = NULL;
 	const char *inputs = st_get_meta(f, "dynamogram.inputs");
-	int i;
-	char name[80];
 	if (!inputs || strcmp(inputs, DYNO_INPUTS))
 		return err_set(e, DYN_EDATA,
 			       "saved by an older dyn whose network took other inputs (layout %s, "
@@ -683,23 +675,12 @@ static int dyno_load(struct model *m, struct st_file *f, struct err *e)
 			       inputs ? inputs : "1", DYNO_INPUTS);
 	if (dyno_build(&st, &m->params, m->k, 256, 1, e) < 0)
 		return -1;
-	for (i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		const struct st_tensor *s;
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
-			goto fail;
-		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
-			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
-			goto fail;
-		}
-		memcpy(t->data, s->data, t->size * sizeof(float));
+	if (model_net_load(f, "net", st->net, e) < 0) {
+		dyno_free(st);
+		return -1;
 	}
 	m->state = st;
 	return 0;
-fail:
-	dyno_free(st);
-	return -1;
 }
 
 const struct model_kind model_dynamogram = {

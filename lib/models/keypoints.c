@@ -1078,7 +1078,6 @@ static int kp_save(const struct model *m, struct st_file *f, struct err *e)
 {
 	const struct kp_state *st = m->state;
 	struct strbuf sb = STRBUF_INIT;
-	char name[96];
 	(void)e;
 	strbuf_addf(&sb, "%zux%zu", st->g.src_w, st->g.src_h);
 	st_set_meta(f, "keypoints.frame", sb.buf);
@@ -1089,11 +1088,7 @@ static int kp_save(const struct model *m, struct st_file *f, struct err *e)
 	pairs_json(&sb, st->skel.syms, st->skel.nsyms);
 	st_set_meta(f, "keypoints.symmetries", sb.buf);
 	strbuf_release(&sb);
-	for (int i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
-	}
+	model_net_save(f, "net", st->net);
 	return 0;
 }
 
@@ -1134,7 +1129,6 @@ static int kp_load(struct model *m, struct st_file *f, struct err *e)
 	struct kp_state *st = NULL;
 	const char *fr = st_get_meta(f, "keypoints.frame");
 	unsigned long w = 0, h = 0;
-	char name[96];
 	if (!fr || sscanf(fr, "%lux%lu", &w, &h) != 2 || w < 1 || h < 1 || w > 1000000 ||
 	    h > 1000000)
 		return err_set(e, DYN_EDATA, "model file: no valid \"keypoints.frame\"");
@@ -1148,18 +1142,8 @@ static int kp_load(struct model *m, struct st_file *f, struct err *e)
 	    pairs_parse(st_get_meta(f, "keypoints.symmetries"), m->k, &st->skel.syms,
 			&st->skel.nsyms, "symmetries", e) < 0)
 		goto fail;
-	for (int i = 0; i < nn_net_ntensors(st->net); i++) {
-		const struct nn_tensor *t = nn_net_tensor(st->net, i);
-		const struct st_tensor *s;
-		snprintf(name, sizeof(name), "net.%s", t->name);
-		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
-			goto fail;
-		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
-			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
-			goto fail;
-		}
-		memcpy(t->data, s->data, t->size * sizeof(float));
-	}
+	if (model_net_load(f, "net", st->net, e) < 0)
+		goto fail;
 	m->state = st;
 	return 0;
 fail:

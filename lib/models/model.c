@@ -10,6 +10,7 @@
 #include "models/model.h"
 #include "store/safetensors.h"
 #include "io/image.h"
+#include "nn/nn.h"
 #include "vision/pose.h"
 
 #define MODEL_FORMAT "1"
@@ -81,6 +82,32 @@ void dataset_subset(struct dataset *dst, const struct dataset *src, const size_t
 			memcpy(di->px, si->px, si->w * si->h * (size_t)si->channels);
 		}
 	}
+}
+
+void model_net_save(struct st_file *f, const char *prefix, const struct nn_net *net)
+{
+	char name[160];
+	for (int i = 0; i < nn_net_ntensors(net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(net, i);
+		snprintf(name, sizeof(name), "%s.%s", prefix, t->name);
+		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
+	}
+}
+
+int model_net_load(const struct st_file *f, const char *prefix, struct nn_net *net, struct err *e)
+{
+	char name[160];
+	for (int i = 0; i < nn_net_ntensors(net); i++) {
+		const struct nn_tensor *t = nn_net_tensor(net, i);
+		const struct st_tensor *s;
+		snprintf(name, sizeof(name), "%s.%s", prefix, t->name);
+		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
+			return -1;
+		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t)))
+			return err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	return 0;
 }
 
 void text_answer_init(struct text_answer *a)

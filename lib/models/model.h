@@ -223,6 +223,14 @@ const struct model_kind *model_kind_find(const char *name);
 struct model *model_new(const struct model_kind *kind);
 void model_free(struct model **m);
 
+struct nn_net;
+/* A network kind's weights in its model file: every tensor of net (parameters and batch-norm
+ * buffers) as "PREFIX.NAME", float32 in its shape. Save borrows net's arrays (f goes before
+ * net); load copies them into net, built first with the same shapes: a missing tensor or one
+ * of another shape is a DYN_EDATA error naming it. */
+void model_net_save(struct st_file *f, const char *prefix, const struct nn_net *net);
+int model_net_load(const struct st_file *f, const char *prefix, struct nn_net *net, struct err *e);
+
 /* Describes a whole model (common metadata + the kind's tensors) as a safetensors file in f
  * (st_init'ed by the caller, who releases it): the tensors borrow m's arrays, so m must outlive
  * f; st_image_init gives the bytes to write without copying them. */

@@ -402,39 +402,22 @@ static void ocr_frame_size(const struct model *m, size_t src_w, size_t src_h, si
 static int ocr_save(const struct model *m, struct st_file *f, struct err *e)
 {
 	const struct ocr_state *st = m->state;
-	char name[96];
 	(void)e;
-	for (int i = 0; i < ocr_crnn_ntensors(st->c); i++) {
-		const struct nn_tensor *t = ocr_crnn_tensor(st->c, i);
-		snprintf(name, sizeof(name), "crnn.%s", t->name);
-		st_add(f, name, ST_F32, (size_t)t->ndim, t->shape, t->data);
-	}
+	model_net_save(f, "crnn", ocr_crnn_net(st->c));
 	return 0;
 }
 
 static int ocr_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct ocr_state *st = NULL;
-	char name[96];
 	if (ocr_build(&st, &m->params, ocr_threads(0), e) < 0)
 		return -1;
-	for (int i = 0; i < ocr_crnn_ntensors(st->c); i++) {
-		const struct nn_tensor *t = ocr_crnn_tensor(st->c, i);
-		const struct st_tensor *s;
-		snprintf(name, sizeof(name), "crnn.%s", t->name);
-		if (!(s = st_get(f, name, ST_F32, (size_t)t->ndim, e)))
-			goto fail;
-		if (memcmp(s->shape, t->shape, (size_t)t->ndim * sizeof(size_t))) {
-			err_set(e, DYN_EDATA, "tensor \"%s\" has the wrong shape", name);
-			goto fail;
-		}
-		memcpy(t->data, s->data, t->size * sizeof(float));
+	if (model_net_load(f, "crnn", ocr_crnn_net(st->c), e) < 0) {
+		ocr_free_state(st);
+		return -1;
 	}
 	m->state = st;
 	return 0;
-fail:
-	ocr_free_state(st);
-	return -1;
 }
 
 const struct model_kind model_ocr = {
