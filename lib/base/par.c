@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "base/blas.h"
@@ -197,6 +198,14 @@ static void *par_worker_main(void *p)
 		}
 	}
 	return NULL;
+}
+
+int par_cpus(int threads)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads > 0)
+		return threads;
+	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
 }
 
 int par_threads(size_t n, int threads)

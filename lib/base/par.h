@@ -42,6 +42,10 @@ void par_for(size_t n, int threads, void (*fn)(void *arg, size_t i, int t), void
 void par_for_progress(size_t n, int threads, void (*fn)(void *arg, size_t i, int t),
 		      void (*progress)(void *arg, size_t done), void *arg);
 
+/* A thread budget: threads when it is above 0 (--threads), else the online processors (at most
+ * 64). */
+int par_cpus(int threads);
+
 /* The number of threads to use for n items with a budget of threads (at least 1, at most n). */
 int par_threads(size_t n, int threads);
 

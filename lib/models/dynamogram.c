@@ -242,14 +242,6 @@ static int dyno_layers(const struct dyno_shape *sh, int w, int k, float dropout,
 	return n;
 }
 
-static int dyno_threads(int threads)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads > 0)
-		return threads;
-	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
-}
-
 static void dyno_free(void *p)
 {
 	struct dyno_state *st = p;
@@ -553,7 +545,7 @@ static int dyno_fit(struct model *m, const struct dataset *ds, const struct mode
 	struct dyno_state *st = NULL;
 	struct dyno_train t;
 	size_t n = ds->n, k = ds->k;
-	int threads = dyno_threads(ctx->threads), ret = -1;
+	int threads = par_cpus(ctx->threads), ret = -1;
 	float *X = NULL, *Xv = NULL;
 	long run = 0;
 	cJSON *info = cJSON_CreateObject();

@@ -91,14 +91,6 @@ struct kp_state {
 	pthread_mutex_t lock; /* one set of activations: one predict at a time */
 };
 
-static int kp_threads(int threads)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads > 0)
-		return threads;
-	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
-}
-
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -643,7 +635,7 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 	size_t k = m->k, n = ds->n, nv = 0, i, step = 0, steps, in_size, map_size, fs,
 	       *order = NULL;
 	size_t *flipmap = NULL;
-	int threads = kp_threads(ctx->threads), B = (int)params_num(p, "batch_size"), ret = -1;
+	int threads = par_cpus(ctx->threads), B = (int)params_num(p, "batch_size"), ret = -1;
 	long epochs = (long)params_num(p, "epochs"), ep, run = 0;
 	int patience = (int)params_num(p, "patience");
 	float *X = NULL, *T = NULL, *Xv = NULL, *Tv = NULL, *base = NULL, *dmaps = NULL,
@@ -990,7 +982,7 @@ static int kp_evaluate(const struct model *m, const struct dataset *v, cJSON **r
 
 	for (i = 0; i < n; i++)
 		img_init(&frames[i]);
-	par_for(n, kp_threads(0), eval_decode, &j);
+	par_for(n, par_cpus(0), eval_decode, &j);
 	for (i = 0; i < n; i++)
 		if (j.failed[i]) {
 			*e = j.errs[i];
@@ -1134,7 +1126,7 @@ static int kp_load(struct model *m, struct st_file *f, struct err *e)
 		return err_set(e, DYN_EDATA, "model file: no valid \"keypoints.frame\"");
 	if (m->k < 1)
 		return err_set(e, DYN_EDATA, "model file: a skeleton without nodes");
-	if (kp_build(&st, &m->params, m->k, w, h, 8, kp_threads(0), e) < 0)
+	if (kp_build(&st, &m->params, m->k, w, h, 8, par_cpus(0), e) < 0)
 		return -1;
 	st->skel.nnodes = m->k;
 	if (pairs_parse(st_get_meta(f, "keypoints.edges"), m->k, &st->skel.edges, &st->skel.nedges,

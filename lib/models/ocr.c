@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
+#include "base/par.h"
 #include "io/image.h"
 #include "models/model.h"
 #include "ocr/crnn.h"
@@ -64,14 +65,6 @@ static void ocr_free_state(void *p)
 	ocr_crnn_free(&st->c);
 	pthread_mutex_destroy(&st->lock);
 	free(st);
-}
-
-static int ocr_threads(int threads)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (threads > 0)
-		return threads;
-	return cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
 }
 
 static void ocr_opts_of(const struct params *p, int threads, struct ocr_crnn_opts *o)
@@ -174,7 +167,7 @@ static int ocr_fit(struct model *m, const struct dataset *ds, const struct model
 	int ret = -1;
 	cJSON *info = cJSON_CreateObject();
 
-	if (ocr_build(&st, p, ocr_threads(ctx->threads), e) < 0)
+	if (ocr_build(&st, p, par_cpus(ctx->threads), e) < 0)
 		goto out;
 	if (warm) {
 		err_set(e, DYN_EUSAGE,
@@ -410,7 +403,7 @@ static int ocr_save(const struct model *m, struct st_file *f, struct err *e)
 static int ocr_load(struct model *m, struct st_file *f, struct err *e)
 {
 	struct ocr_state *st = NULL;
-	if (ocr_build(&st, &m->params, ocr_threads(0), e) < 0)
+	if (ocr_build(&st, &m->params, par_cpus(0), e) < 0)
 		return -1;
 	if (model_net_load(f, "crnn", ocr_crnn_net(st->c), e) < 0) {
 		ocr_free_state(st);
