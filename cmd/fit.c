@@ -523,6 +523,12 @@ int cmd_fit(int argc, char **argv)
 		    a.warm, warm->d, warm->k, ds.d, ds.k);
 		goto out;
 	}
+	/* A setting the data makes wrong (a network's shape) is refused before the model is
+	 * registered. */
+	if (kind->check && kind->check(&p, &ds, a.weights, warm != NULL, &e) < 0) {
+		rc = report_err(&e);
+		goto out;
+	}
 	/* A network is in the store from its first epoch, shown running. */
 	id = a.id;
 	if (kind->train & TRAIN_EPOCHS) {

@@ -131,7 +131,9 @@ expect_success 'bad settings are refused before training, naming the value' '
 	err_is "unet backbone has no encoder" &&
 	must_fail 2 dyn fit logreg --weights w.safetensors "$TESTDATA/iris.csv" &&
 	err_is "logreg models take no pretrained encoder" &&
-	must_fail 2 dyn fit keypoints --input-scale 0.05 --epochs 1 "$MINI" && err_is "too small"
+	must_fail 2 dyn fit keypoints --input-scale 0.05 --epochs 1 "$MINI" && err_is "too small" &&
+	must_fail 2 dyn fit keypoints --max-stride 12 --epochs 1 "$MINI" && err_is "power of 2" &&
+	! dyn models ls --format csv | grep -q ",failed$"
 '
 expect_success 'bad datasets: a labels file naming a missing frame, no labels, two datasets' '
 	cp -r "$MINI" m2 && rm m2/labeled-data/m4s1/img0040.png &&

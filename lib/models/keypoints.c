@@ -157,30 +157,73 @@ static int kp_opts(const struct params *p, size_t nnodes, size_t src_w, size_t s
 	return 0;
 }
 
+/* The network's description and maps for p, nnodes and frames of src_w x src_h, without
+ * building it: every setting checked. */
+static int kp_describe(struct nn_backbone *bb, struct kp_geom *g, struct confmap_geom *cg,
+		       const struct params *p, size_t nnodes, size_t src_w, size_t src_h,
+		       struct err *e)
+{
+	struct nn_backbone_opts o;
+	if (kp_opts(p, nnodes, src_w, src_h, &o, g, e) < 0 || nn_backbone_describe(bb, &o, e) < 0 ||
+	    confmap_geom_init(cg, g->pad_w, g->pad_h, (size_t)params_num(p, "output_stride"),
+			      params_num(p, "sigma"), e) < 0)
+		return -1;
+	if ((size_t)bb->out_w != cg->out_w || (size_t)bb->out_h != cg->out_h)
+		return err_set(e, DYN_EUSAGE,
+			       "the backbone's maps are %dx%d, not the %zux%zu of output_stride %g",
+			       bb->out_w, bb->out_h, cg->out_w, cg->out_h,
+			       params_num(p, "output_stride"));
+	return 0;
+}
+
+/* What the weights file asks of the backbone. */
+static int kp_check_weights(const struct params *p, const char *weights, bool warm, struct err *e)
+{
+	if (weights && !kp_encoder(p)) {
+		static const char *const names[] = {"unet", "leap", "hourglass"};
+		return err_set(e, DYN_EUSAGE,
+			       "--weights: the %s backbone has no encoder to load (use --backbone "
+			       "pretrained)",
+			       names[params_choice(p, "backbone")]);
+	}
+	if (params_choice(p, "backbone") == BB_PRETRAINED && !weights && !warm)
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "--backbone pretrained needs --weights FILE.safetensors: torchvision's %s "
+		    "state dict saved as safetensors (dyn downloads nothing; --backbone resnet "
+		    "trains the encoder from random weights)",
+		    nn_encoder_name((enum nn_encoder)params_choice(p, "encoder")));
+	return 0;
+}
+
+static int kp_check(const struct params *p, const struct dataset *ds, const char *weights,
+		    bool warm, struct err *e)
+{
+	struct nn_backbone bb;
+	struct kp_geom g;
+	struct confmap_geom cg;
+	int r;
+	if (!ds->pose)
+		return err_set(e, DYN_EUSAGE, "keypoints models train on a pose dataset");
+	if (kp_check_weights(p, weights, warm, e) < 0)
+		return -1;
+	memset(&bb, 0, sizeof(bb));
+	r = kp_describe(&bb, &g, &cg, p, ds->k, ds->pose->width, ds->pose->height, e);
+	nn_backbone_release(&bb);
+	return r;
+}
+
 /* Builds st's network (not initialized) for p, nnodes and frames of src_w x src_h. */
 static int kp_build(struct kp_state **out, const struct params *p, size_t nnodes, size_t src_w,
 		    size_t src_h, int max_batch, int threads, struct err *e)
 {
 	struct kp_state *st = xcalloc(1, sizeof(*st));
-	struct nn_backbone_opts o;
 	struct nn_net_desc d;
 	int oc;
 	pthread_mutex_init(&st->lock, NULL);
 	pose_skeleton_init(&st->skel);
-	if (kp_opts(p, nnodes, src_w, src_h, &o, &st->g, e) < 0 ||
-	    nn_backbone_describe(&st->bb, &o, e) < 0)
+	if (kp_describe(&st->bb, &st->g, &st->cg, p, nnodes, src_w, src_h, e) < 0)
 		goto fail;
-	if (confmap_geom_init(&st->cg, st->g.pad_w, st->g.pad_h,
-			      (size_t)params_num(p, "output_stride"), params_num(p, "sigma"),
-			      e) < 0)
-		goto fail;
-	if ((size_t)st->bb.out_w != st->cg.out_w || (size_t)st->bb.out_h != st->cg.out_h) {
-		err_set(e, DYN_EUSAGE,
-			"the %s backbone's maps are %dx%d, not the %zux%zu of output_stride %g",
-			nn_encoder_name(o.encoder), st->bb.out_w, st->bb.out_h, st->cg.out_w,
-			st->cg.out_h, params_num(p, "output_stride"));
-		goto fail;
-	}
 	for (oc = 0; oc < 3; oc++) {
 		/* torchvision's encoders were trained on ImageNet's normalization */
 		static const float im_mean[3] = {0.485f, 0.456f, 0.406f};
@@ -656,22 +699,8 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 	memset(&va, 0, sizeof(va));
 	if (!pd || !n)
 		return err_set(e, DYN_EUSAGE, "keypoints models train on a pose dataset");
-	if (ctx->weights && !kp_encoder(p)) {
-		static const char *const names[] = {"unet", "leap", "hourglass"};
-		err_set(e, DYN_EUSAGE,
-			"--weights: the %s backbone has no encoder to load (use --backbone "
-			"pretrained)",
-			names[params_choice(p, "backbone")]);
+	if (kp_check_weights(p, ctx->weights, warm != NULL, e) < 0)
 		goto out;
-	}
-	if (params_choice(p, "backbone") == BB_PRETRAINED && !ctx->weights && !warm) {
-		err_set(e, DYN_EUSAGE,
-			"--backbone pretrained needs --weights FILE.safetensors: torchvision's %s "
-			"state dict saved as safetensors (dyn downloads nothing; --backbone resnet "
-			"trains the encoder from random weights)",
-			nn_encoder_name((enum nn_encoder)params_choice(p, "encoder")));
-		goto out;
-	}
 	if ((size_t)B > n)
 		B = (int)n;
 	if (kp_build(&st, p, k, pd->width, pd->height, B, threads, e) < 0)
@@ -1157,6 +1186,7 @@ const struct model_kind model_keypoints = {
     .output = OUTPUT_KEYPOINTS,
     .train = TRAIN_HOLDOUT | TRAIN_EPOCHS | TRAIN_RESUME,
     .params = kp_params,
+    .check = kp_check,
     .fit = kp_fit,
     .predict = kp_predict,
     .evaluate = kp_evaluate,

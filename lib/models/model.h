@@ -181,6 +181,12 @@ struct model_kind {
 	enum output_kind output;
 	unsigned train; /* enum train_support flags */
 	const struct param_spec *params;
+	/* Optional: checks that params p can train on ds (a network's shape from its data), with
+	 * the weights file given (fit_ctx.weights, or NULL) and whether it goes on from a model of
+	 * its own (warm), so that a bad setting is an error before the model is registered;
+	 * DYN_EUSAGE naming it. */
+	int (*check)(const struct params *p, const struct dataset *ds, const char *weights,
+		     bool warm, struct err *e);
 	/* Trains m (params, features and classes already set) on ds; fills m->state and may set
 	 * m->info. warm, when not NULL, is a model of the same kind to start from. */
 	int (*fit)(struct model *m, const struct dataset *ds, const struct model *warm,
