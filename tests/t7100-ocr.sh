@@ -26,7 +26,8 @@ expect_success 'labeled line crops (image,text CSV) train with the generated lin
 '
 expect_success 'an alphabet without the labels characters is refused naming them' '
 	printf "image,text\n%s,ABC\n" "$PHOTO" >abc.csv &&
-	must_fail 1 dyn fit ocr $TINY --alphabet 0123456789 abc.csv && err_is "sample 1: label: .A. \(U\+0041\) is not in the alphabet"
+	must_fail 1 dyn fit ocr $TINY --alphabet 0123456789 abc.csv && err_is "labeled line 1: .A. \(U\+0041\) is not in the alphabet" &&
+	! dyn models ls --format csv | grep -q ",failed$"
 '
 expect_success 'predict on photos: file, text, confidence, lines (JSON with boxes)' '
 	dyn predict marks "$PHOTO" "$TESTDATA/cards/pump.jpg" >p &&

@@ -155,6 +155,34 @@ static int ocr_on_epoch(void *arg, const struct ocr_crnn_epoch *ep)
 	return 0;
 }
 
+/* The labeled crops' texts must be read with the alphabet: refused before training. */
+static int ocr_check(const struct params *p, const struct dataset *ds, const char *weights,
+		     bool warm, struct err *e)
+{
+	struct ocr_alphabet a;
+	const char *alpha = params_str(p, "alphabet");
+	char what[64];
+	int ret = -1;
+	(void)weights;
+	(void)warm;
+	ocr_alphabet_init(&a);
+	if (ocr_alphabet_parse(&a, alpha && *alpha ? alpha : NULL, e) < 0)
+		goto out;
+	for (size_t i = 0; i < ds->n; i++) {
+		snprintf(what, sizeof(what), "labeled line %zu", i + 1);
+		if (!ds->text[i][0]) {
+			err_set(e, DYN_EDATA, "%s: an empty text", what);
+			goto out;
+		}
+		if (ocr_alphabet_check(&a, ds->text[i], what, e) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	ocr_alphabet_release(&a);
+	return ret;
+}
+
 static int ocr_fit(struct model *m, const struct dataset *ds, const struct model *warm,
 		   const struct fit_ctx *ctx, struct err *e)
 {
@@ -420,6 +448,7 @@ const struct model_kind model_ocr = {
     .output = OUTPUT_TEXT,
     .train = TRAIN_EPOCHS,
     .params = ocr_params,
+    .check = ocr_check,
     .fit = ocr_fit,
     .read = ocr_read,
     .evaluate = ocr_evaluate,
