@@ -365,7 +365,7 @@ int cmd_fit(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
-	if (a.weights && kind->input != INPUT_POSE) {
+	if (a.weights && !(kind->train & TRAIN_WEIGHTS)) {
 		rc = usage_error("--weights: %s models take no pretrained encoder", kind->name);
 		goto out;
 	}
@@ -635,10 +635,7 @@ int cmd_fit(int argc, char **argv)
 	}
 	printf("%s\n", new_id);
 	summary("trained %s model \"%s\" on %zu %s: %s", kind->name, new_id, ds.n,
-		ds.pose			     ? "frames"
-		: kind->input == INPUT_PHOTO ? "labeled lines"
-					     : "rows",
-		result);
+		kind->unit ? kind->unit : "rows", result);
 	rc = finish_stdout(rc);
 out:
 	free(ck.resume);

@@ -997,7 +997,6 @@ static void eval_decode(void *arg, size_t i, int t)
 static int kp_evaluate(const struct model *m, const struct dataset *v, cJSON **report,
 		       struct err *e)
 {
-	const struct kp_state *st = m->state;
 	size_t k = m->k, n = v->n, i, nd, used, all = 0, hit5 = 0, hit10 = 0, found = 0;
 	struct img *frames = xcalloc(n ? n : 1, sizeof(*frames));
 	double *pred = xmallocarray(n ? n : 1, 3 * k * sizeof(double));
@@ -1046,7 +1045,6 @@ static int kp_evaluate(const struct model *m, const struct dataset *v, cJSON **r
 			hit10 += *er <= 10;
 		}
 	}
-	(void)st;
 	rep = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rep, "frames", (double)n);
 	cJSON_AddNumberToObject(rep, "points", (double)all);
@@ -1184,7 +1182,8 @@ const struct model_kind model_keypoints = {
 	       "SLEAP)",
     .input = INPUT_POSE,
     .output = OUTPUT_KEYPOINTS,
-    .train = TRAIN_HOLDOUT | TRAIN_EPOCHS | TRAIN_RESUME,
+    .unit = "frames",
+    .train = TRAIN_HOLDOUT | TRAIN_EPOCHS | TRAIN_RESUME | TRAIN_WEIGHTS,
     .params = kp_params,
     .check = kp_check,
     .fit = kp_fit,

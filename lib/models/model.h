@@ -62,6 +62,7 @@ enum train_support {
 				    * as a starting point (fit_ctx.refit_from) */
 	TRAIN_RESUME = 1 << 6,	   /* with TRAIN_EPOCHS: gives its state after each epoch
 				    * (fit_ctx.on_checkpoint) and goes on from one (.resume) */
+	TRAIN_WEIGHTS = 1 << 7,	   /* takes pretrained weights from a file (fit_ctx.weights) */
 };
 
 struct img;
@@ -177,6 +178,7 @@ struct model {
 struct model_kind {
 	const char *name;
 	const char *summary;
+	const char *unit; /* what its training data is counted in ("frames"); NULL: "rows" */
 	enum input_kind input;
 	enum output_kind output;
 	unsigned train; /* enum train_support flags */

@@ -82,7 +82,7 @@ static void ocr_opts_of(const struct params *p, int threads, struct ocr_crnn_opt
 	o->alphabet = alpha && *alpha ? alpha : NULL;
 	o->max_batch = (int)params_num(p, "batch_size");
 	if (o->max_batch < 32)
-		o->max_batch = 32; /* reading takes up to 2 x candidates lines at once */
+		o->max_batch = 32; /* a photo's candidates are read in batches of at least this */
 	o->threads = threads;
 }
 
@@ -355,7 +355,7 @@ static int ocr_evaluate(const struct model *m, const struct dataset *v, cJSON **
 	char **truth = xcalloc(n, sizeof(char *));
 	struct strbuf *texts = xcalloc(n, sizeof(*texts));
 	cJSON *rep = NULL, *ev;
-	int ret = -1;
+	int ret = -1, r;
 	(void)v;
 	for (i = 0; i < n; i++) {
 		img_init(&ims[i]);
@@ -370,17 +370,11 @@ static int ocr_evaluate(const struct model *m, const struct dataset *v, cJSON **
 		ptrs[i] = &ims[i];
 	}
 	pthread_mutex_lock(&st->lock);
-	for (i = 0; i < n && ret == -1; i += 32) {
-		size_t c = n - i < 32 ? n - i : 32;
-		if (ocr_crnn_read_batch(st->c, ptrs + i, c, (int)params_num(&m->params, "beam"),
-					texts + i, NULL, e) < 0)
-			ret = -2;
-	}
+	r = ocr_crnn_read_batch(st->c, ptrs, n, (int)params_num(&m->params, "beam"), texts, NULL,
+				e);
 	pthread_mutex_unlock(&st->lock);
-	if (ret == -2) {
-		ret = -1;
+	if (r < 0)
 		goto out;
-	}
 	for (i = 0; i < n; i++) {
 		size_t d = ocr_edit_chars(texts[i].buf, truth[i]);
 		chars += ocr_count_chars(truth[i]);
@@ -446,6 +440,7 @@ const struct model_kind model_ocr = {
     .summary = "stamped-marking reading: a CRNN trained on generated lines, run on photos",
     .input = INPUT_PHOTO,
     .output = OUTPUT_TEXT,
+    .unit = "labeled lines",
     .train = TRAIN_EPOCHS,
     .params = ocr_params,
     .check = ocr_check,
