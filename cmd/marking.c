@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/sha256.h"
 #include "base/trace.h"
 #include "base/strmap.h"
@@ -21,6 +22,7 @@
 #include "store/store.h"
 
 #define IMPORT_CHUNK 500	/* cards a transaction: what a killed import can lose */
+#define IMPORT_HOLD  1.0	/* seconds a transaction may keep other markers waiting */
 #define DEFAULT_TTL  (30 * 60.) /* seconds a user holds a card from next */
 
 static int open_db(struct markdb **db, enum markdb_mode mode)
@@ -186,8 +188,39 @@ struct import_run {
 	struct strv targets;
 	bool add_markers;
 	struct out_writer *w;
-	long long added, duplicates, marked, failed;
+	/* The rows of the open transaction, printed once it commits: a row on stdout is a card
+	 * in the store, even when a reader that stops early (| head) ends the import with
+	 * SIGPIPE. The card ids, and three strings a card: source, status, markers. */
+	long long *pending_ids;
+	size_t npending, pending_alloc;
+	struct strv pending;
+	long long added, duplicates, marked, failed; /* committed cards */
+	long long p_added, p_duplicates, p_marked;   /* cards of the open transaction */
 };
+
+/* The open transaction's cards are in the store: print their rows and count them. */
+static void import_committed(struct import_run *ir)
+{
+	for (size_t i = 0; i < ir->npending; i++) {
+		out_int(ir->w, ir->pending_ids[i]);
+		for (size_t j = 0; j < 3; j++)
+			out_str(ir->w, ir->pending.v[3 * i + j]);
+	}
+	ir->npending = 0;
+	strv_release(&ir->pending);
+	ir->added += ir->p_added;
+	ir->duplicates += ir->p_duplicates;
+	ir->marked += ir->p_marked;
+	ir->p_added = ir->p_duplicates = ir->p_marked = 0;
+}
+
+/* The open transaction was rolled back: its cards were not kept. */
+static void import_dropped(struct import_run *ir)
+{
+	ir->npending = 0;
+	strv_release(&ir->pending);
+	ir->p_added = ir->p_duplicates = ir->p_marked = 0;
+}
 
 /* --map FILE: lines "from,to" (a header "from,to" is skipped), '#' comments. */
 static int read_map(struct import_run *ir, const char *path, struct err *e)
@@ -349,23 +382,23 @@ static int import_card(struct import_run *ir, struct card_reader *r, const struc
 	nc.nmarkers = names.n;
 	if ((got = markdb_card_add(ir->db, &nc, &id, e)) < 0)
 		goto out;
-	out_int(ir->w, id);
-	out_str(ir->w, c->id);
-	out_str(ir->w, got ? "added" : "duplicate");
-	if (names.n) {
+	{
 		struct strbuf m = STRBUF_INIT;
+		const char *status = got ? "added" : "duplicate";
+		ALLOC_GROW(ir->pending_ids, ir->npending + 1, ir->pending_alloc);
+		ir->pending_ids[ir->npending++] = id;
+		strv_push(&ir->pending, c->id, strlen(c->id));
+		strv_push(&ir->pending, status, strlen(status));
 		for (size_t i = 0; i < names.n; i++)
 			strbuf_addf(&m, "%s%s", i ? "," : "", names.v[i]);
-		out_str(ir->w, m.buf);
+		strv_push(&ir->pending, m.buf, m.len);
 		strbuf_release(&m);
-	} else {
-		out_str(ir->w, "");
 	}
 	if (got) {
-		ir->added++;
-		ir->marked += names.n > 0;
+		ir->p_added++;
+		ir->p_marked += names.n > 0;
 	} else {
-		ir->duplicates++;
+		ir->p_duplicates++;
 	}
 	ret = 0;
 out:
@@ -397,6 +430,7 @@ int mark_import(int argc, char **argv)
 	struct progress *prog = NULL;
 	struct card c;
 	size_t in_chunk = 0;
+	double tx_start = 0;
 	bool open_tx = false;
 
 	n = parse_cmd_options(argc, argv, opts,
@@ -409,6 +443,7 @@ int mark_import(int argc, char **argv)
 	memset(&ir, 0, sizeof(ir));
 	strmap_init(&ir.map);
 	strv_init(&ir.targets);
+	strv_init(&ir.pending);
 	card_init(&c);
 	if ((rc = get_user(user_opt, &ir.user)))
 		goto done;
@@ -440,21 +475,31 @@ int mark_import(int argc, char **argv)
 			if (markdb_begin(ir.db, &e) < 0)
 				break;
 			open_tx = true;
+			tx_start = clock_monotonic();
 		}
 		if (import_card(&ir, r, &c, &rel, &e) < 0)
 			break;
-		if (++in_chunk == IMPORT_CHUNK) {
+		/* a slow stream (stdin) commits on time too: the write lock blocks other markers */
+		if (++in_chunk == IMPORT_CHUNK || clock_monotonic() - tx_start >= IMPORT_HOLD) {
 			open_tx = false;
 			in_chunk = 0;
-			if (markdb_commit(ir.db, &e) < 0)
+			if (markdb_commit(ir.db, &e) < 0) {
+				markdb_rollback(ir.db);
+				import_dropped(&ir);
 				break;
+			}
+			import_committed(&ir);
 			progress_update(prog, (double)(ir.added + ir.duplicates), 0);
 		}
 	}
-	if (!e.code && open_tx && markdb_commit(ir.db, &e) == 0)
+	if (!e.code && open_tx && markdb_commit(ir.db, &e) == 0) {
 		open_tx = false;
-	if (open_tx)
+		import_committed(&ir);
+	}
+	if (open_tx) {
 		markdb_rollback(ir.db);
+		import_dropped(&ir);
+	}
 	progress_free(&prog);
 	{
 		struct err we = ERR_INIT;
@@ -481,6 +526,8 @@ done:
 	markdb_close(&ir.db);
 	strmap_release(&ir.map);
 	strv_release(&ir.targets);
+	strv_release(&ir.pending);
+	free(ir.pending_ids);
 	strbuf_release(&rel);
 	return rc;
 }

@@ -69,8 +69,12 @@ expect_success 'imports killed with SIGKILL 20 times: consistent, then completed
 		if [ -f $f ]; then
 			test "$(sqlite3 $f "PRAGMA integrity_check")" = ok || exit 1
 			n=$(sqlite3 $f "SELECT count(*) FROM cards")
-			# whole chunks of 500 cards only
-			test $((n % 500)) -eq 0 || test "$n" -eq "$want" || { echo "partial chunk: $n"; exit 1; }
+			# what was kept is the first n cards the whole import keeps, in its order:
+			# whole transactions, nothing half-written
+			sqlite3 clean/datasets/dynamograms.db "SELECT source FROM cards ORDER BY id" |
+				head -n "$n" >want.src &&
+			sqlite3 $f "SELECT source FROM cards ORDER BY id" >got.src &&
+			cmp -s want.src got.src || { echo "not a prefix: $n cards"; exit 1; }
 		fi
 		echo "$n" >>kept
 		DYN_STORE=$PWD/killed "$DYN" mark import big-u.csv >last.csv || exit 1
@@ -81,6 +85,17 @@ expect_success 'imports killed with SIGKILL 20 times: consistent, then completed
 	done &&
 	# some kills landed part way through (else this tested nothing)
 	awk -v w="$want" "\$1 > 0 && \$1 < w { m = 1 } END { exit !m }" kept
+'
+
+expect_success 'an import read by head prints only cards it kept (then SIGPIPE ends it)' '
+	rm -rf piped &&
+	DYN_STORE=$PWD/piped "$DYN" mark import big-u.csv | head -n 3 >head.csv &&
+	test "$(wc -l <head.csv)" -eq 3 &&
+	for id in $(sed 1d head.csv | cut -d, -f1); do
+		test "$(sqlite3 piped/datasets/dynamograms.db \
+			"SELECT count(*) FROM cards WHERE id = $id")" -eq 1 || exit 1
+	done &&
+	test "$(sqlite3 piped/datasets/dynamograms.db "PRAGMA integrity_check")" = ok
 '
 
 echo "1..$test_count"

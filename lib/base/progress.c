@@ -1,8 +1,8 @@
 /* Progress on stderr for long work: a single self-overwriting line, at most ten updates a
  * second, shown only when the command asked for it (stderr a terminal, not --quiet). */
 #include <stdio.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/base.h"
 #include "base/progress.h"
 
@@ -12,13 +12,6 @@ struct progress {
 	double last;
 	int shown;
 };
-
-static double now_sec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct progress *progress_new(FILE *fp, const char *label)
 {
@@ -33,7 +26,7 @@ void progress_update(struct progress *p, double done, double total)
 	double t;
 	if (!p || !p->fp)
 		return;
-	t = now_sec();
+	t = clock_monotonic();
 	if (p->shown && t - p->last < 0.1 && done < total)
 		return;
 	p->last = t;

@@ -5,11 +5,11 @@
  * means also join the pooled features before the classifier. */
 #include <math.h>
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "base/base.h"
 #include "base/par.h"
 #include "cards/norm.h"
@@ -320,13 +320,6 @@ static float *dyno_inputs(const struct card *cards, size_t n, const struct dyno_
 	return X;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Loss and accuracy of the network in eval mode on n inputs X with labels y. */
 /* How many of the b rows of logits (b x k) have their largest value at the label y. */
 static size_t dyno_hits(const float *logits, const int *y, int b, size_t k)
@@ -466,7 +459,7 @@ static long dyno_train_net(struct dyno_state *st, const struct dyno_train *t, cJ
 	step = 0;
 	for (ep = 0; ep < epochs; ep++) {
 		struct epoch_stats es;
-		double t0 = now_seconds(), sl = 0;
+		double t0 = clock_monotonic(), sl = 0;
 		size_t hit = 0, seen = 0;
 		opt.lr = nn_sched_lr(&sched, (int)ep);
 		rng_shuffle(&r, order, n);
@@ -510,7 +503,7 @@ static long dyno_train_net(struct dyno_state *st, const struct dyno_train *t, cJ
 		if (t->nv)
 			dyno_evaluate(net, &st->sh, t->Xv, t->yv, t->nv, B, k, &es.val_loss,
 				      &es.val_metric);
-		es.seconds = now_seconds() - t0;
+		es.seconds = clock_monotonic() - t0;
 		if (t->ctx->on_epoch && t->ctx->on_epoch(t->ctx->on_epoch_arg, &es, e) < 0)
 			goto out;
 		if (patience && t->nv) {

@@ -5,11 +5,11 @@
  * them in one set of maps, and predict gives the strongest peak of each node. */
 #include <math.h>
 #include <pthread.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "base/base.h"
 #include "base/par.h"
 #include "base/strv.h"
@@ -90,13 +90,6 @@ struct kp_state {
 	int max_batch;
 	pthread_mutex_t lock; /* one set of activations: one predict at a time */
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void kp_free(void *p)
 {
@@ -778,7 +771,7 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 	run = kr.epoch;
 	for (ep = kr.epoch; ep < epochs; ep++) {
 		struct epoch_stats es;
-		double t0 = now_seconds(), sl = 0;
+		double t0 = clock_monotonic(), sl = 0;
 		size_t seen = 0;
 		opt.lr = sched.lr;
 		rng_shuffle(&r, order, n);
@@ -847,7 +840,7 @@ static int kp_fit(struct model *m, const struct dataset *ds, const struct model 
 			kp_errors(&st->g, &va, pk, errs);
 			es.val_metric = median_of(errs, nv * k, &used);
 		}
-		es.seconds = now_seconds() - t0;
+		es.seconds = clock_monotonic() - t0;
 		run = ep + 1;
 		if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &es, e) < 0)
 			goto out;

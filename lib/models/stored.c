@@ -1,9 +1,9 @@
 /* Loading stored models (see stored.h). */
 #include <math.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "base/base.h"
 #include "models/curve.h"
 #include "models/stored.h"
@@ -222,11 +222,8 @@ int train_log_epoch(struct train_log *l, const struct epoch_stats *st, struct er
 	add_num_or_null(ep, "seconds", st->seconds);
 	cJSON_AddItemToArray(l->epochs, ep);
 	if (l->plot) {
-		struct timespec ts;
 		struct err pe = ERR_INIT;
-		double now;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+		double now = clock_monotonic();
 		if (now - l->drawn >= 1) {
 			train_log_draw(l, &pe);
 			l->drawn = now;
