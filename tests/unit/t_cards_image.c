@@ -28,39 +28,7 @@
 #include "io/image.h"
 #include "base/base.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
-static char *write_file(const char *name, const void *data, size_t len)
-{
-	char *p = path_of(name);
-	FILE *fp = fopen(p, "wb");
-	if (!fp || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-	while (fp && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	if (fp)
-		fclose(fp);
-	return strbuf_detach(&sb, len);
-}
+#include "fixture.h"
 
 /* ---- drawing ---- */
 
@@ -241,7 +209,7 @@ static void test_round_trip(void)
 		const char *kind = pump ? "pump card" : "surface card";
 		make_card(&src, pump ? PUMP : ROUND, 25, 20);
 		draw_plot(&cv, &src, true, 7 + (uint64_t)pump);
-		p = path_of(pump ? "pump.png" : "surface.png");
+		p = fx_path(pump ? "pump.png" : "surface.png");
 		check(stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3) != 0, "%s: png written",
 		      kind);
 		err_clear(&e);
@@ -277,7 +245,7 @@ static void test_round_trip(void)
 		else
 			make_card(&src, PUMP, 0, 40);
 		draw_plot(&cv, &src, true, 21 + (uint64_t)k);
-		p = path_of(k ? "across.png" : "onaxis.png");
+		p = fx_path(k ? "across.png" : "onaxis.png");
 		stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
 		err_clear(&e);
 		check(read_one(p, &got, &e) == 1, "%s: read: %s", kind, e.msg);
@@ -294,7 +262,7 @@ static void test_round_trip(void)
 	/* A loop crossing itself, without axes. */
 	make_card(&src, EIGHT, 25, 20);
 	draw_plot(&cv, &src, false, 4);
-	p = path_of("eight.png");
+	p = fx_path("eight.png");
 	stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
 	err_clear(&e);
 	check(read_one(p, &got, &e) == 1 && raster_similarity(&src, &got) > 0.85,
@@ -304,7 +272,7 @@ static void test_round_trip(void)
 	/* No axes: the curve alone; the zero load is unknown. */
 	make_card(&src, ROUND, 25, 20);
 	draw_plot(&cv, &src, false, 3);
-	p = path_of("bare.bmp");
+	p = fx_path("bare.bmp");
 	check(stbi_write_bmp(p, cv.w, cv.h, 3, cv.px) != 0, "bare: bmp written");
 	err_clear(&e);
 	check(read_one(p, &got, &e) == 1 && got.load_unanchored &&
@@ -372,13 +340,13 @@ static void test_bad_pictures(void)
 	img_init(&im);
 
 	canvas_init(&cv, 64, 64, 255);
-	p = path_of("blank.png");
+	p = fx_path("blank.png");
 	stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
 	check(read_one(p, &c, &e) < 0 && strstr(e.msg, "blank.png: blank picture (no curve found)"),
 	      "blank picture: %s", e.msg);
 	free(p);
 	memset(cv.px, 0, 64 * 64 * 3);
-	p = path_of("black.png");
+	p = fx_path("black.png");
 	stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
 	err_clear(&e);
 	check(read_one(p, &c, &e) < 0 &&
@@ -393,7 +361,7 @@ static void test_bad_pictures(void)
 		struct card none;
 		card_init(&none);
 		draw_plot(&cv, &none, true, 5);
-		p = path_of("nocurve.png");
+		p = fx_path("nocurve.png");
 		stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
 		err_clear(&e);
 		check(read_one(p, &c, &e) < 0 && strstr(e.msg, "nocurve.png: no curve found"),
@@ -403,9 +371,9 @@ static void test_bad_pictures(void)
 	}
 
 	canvas_init(&cv, 1, 1, 0);
-	p = path_of("dot.png");
+	p = fx_path("dot.png");
 	stbi_write_png(p, 1, 1, 3, cv.px, 3);
-	buf = slurp(p, &len);
+	buf = fx_slurp(p, &len);
 	err_clear(&e);
 	check(img_decode(&im, buf, len, 3, "dot.png", &e) < 0 &&
 		  !strcmp(e.msg, "dot.png: 1x1 picture (at least 16x16 pixels are needed)"),
@@ -426,7 +394,7 @@ static void test_bad_pictures(void)
 				  "huge.png: 40000x40000 picture, over the limit of 50000000 "
 				  "pixels (20000 a side)"),
 		      "40000x40000 header refused before decoding: %s", e.msg);
-		p = write_file("huge.png", h, sizeof(h));
+		p = fx_write("huge.png", h, sizeof(h));
 		err_clear(&e);
 		check(read_one(p, &c, &e) < 0 && strstr(e.msg, "huge.png: 40000x40000 picture"),
 		      "40000x40000 header through the reader: %s", e.msg);
@@ -443,7 +411,7 @@ static void test_bad_pictures(void)
 		check(img_decode(&im, jpg, sizeof(jpg), 3, "bad.jpg", &e) < 0 &&
 			  strstr(e.msg, "bad.jpg: corrupt or unsupported picture (") == e.msg,
 		      "corrupt jpeg: %s", e.msg);
-		p = write_file("bad.jpg", jpg, sizeof(jpg));
+		p = fx_write("bad.jpg", jpg, sizeof(jpg));
 		err_clear(&e);
 		check(read_one(p, &c, &e) < 0 && strstr(e.msg, "bad.jpg: corrupt or unsupported"),
 		      "corrupt jpeg through the reader: %s", e.msg);
@@ -472,9 +440,9 @@ static void test_bad_pictures(void)
 			unsigned char *q = rgba + (4 * 32 + i) * 4;
 			q[3] = 255;
 		}
-		p = path_of("alpha.png");
+		p = fx_path("alpha.png");
 		stbi_write_png(p, 32, 32, 4, rgba, 32 * 4);
-		buf = slurp(p, &len);
+		buf = fx_slurp(p, &len);
 		err_clear(&e);
 		check(img_decode(&im, buf, len, 1, "alpha.png", &e) == 0 && im.w == 32 &&
 			  im.px[0] == 255 && im.px[4 * 32 + 10] == 0,
@@ -494,31 +462,19 @@ static void test_archive(void)
 	struct card src;
 	char *p, *png, *zip;
 	size_t len;
-	struct archive *a;
-	struct archive_entry *en;
 	const char *names[] = {"train/fluid-pound/003.png", "train/normal/001.png"};
 	card_init(&src);
 	make_card(&src, PUMP, 25, 20);
 	draw_plot(&cv, &src, true, 11);
-	p = path_of("m.png");
+	p = fx_path("m.png");
 	stbi_write_png(p, cv.w, cv.h, 3, cv.px, cv.w * 3);
-	png = slurp(p, &len);
-	zip = path_of("pics.zip");
-	a = archive_write_new();
-	archive_write_set_format_zip(a);
-	archive_write_open_filename(a, zip);
-	for (int i = 0; i < 2; i++) {
-		en = archive_entry_new();
-		archive_entry_set_pathname(en, names[i]);
-		archive_entry_set_filetype(en, AE_IFREG);
-		archive_entry_set_perm(en, 0644);
-		archive_entry_set_size(en, (la_int64_t)len);
-		archive_write_header(a, en);
-		archive_write_data(a, png, len);
-		archive_entry_free(en);
+	png = fx_slurp(p, &len);
+	zip = fx_path("pics.zip");
+	{
+		const struct fx_member m[] = {{names[0], png, len}, {names[1], png, len}};
+		check(fx_archive(zip, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 2) == 0,
+		      "archive: a zip of two pictures written");
 	}
-	archive_write_close(a);
-	archive_write_free(a);
 	{
 		struct card_reader *r;
 		struct card c;
@@ -529,7 +485,7 @@ static void test_archive(void)
 		card_init(&c);
 		card_reader_open(&r, paths, 1, NULL);
 		while ((k = card_reader_next(r, &c, &e)) != 0)
-			strbuf_addf(&got, "%s=%s;", k > 0 ? c.id + strlen(tmpdir) + 1 : e.msg,
+			strbuf_addf(&got, "%s=%s;", k > 0 ? c.id + strlen(fx_dir) + 1 : e.msg,
 				    k > 0 && c.label ? c.label : "");
 		check(got.buf && !strcmp(got.buf, "pics.zip:train/fluid-pound/003.png=fluid-pound;"
 						  "pics.zip:train/normal/001.png=normal;"),
@@ -547,20 +503,11 @@ static void test_archive(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t-cards-image.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return 1;
+	fx_mkdir("t-cards-image");
 	test_round_trip();
 	test_rendered();
 	test_bad_pictures();
 	test_archive();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }

@@ -11,31 +11,7 @@
 #include "io/stream.h"
 #include "base/base.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
-static char *write_file(const char *name, const void *data, size_t len)
-{
-	char *p = path_of(name);
-	FILE *fp = fopen(p, "wb");
-	if (!fp || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	return p;
-}
-
-static char *write_str(const char *name, const char *data)
-{
-	return write_file(name, data, strlen(data));
-}
+#include "fixture.h"
 
 /* A closed loop of n points: upstroke on top, load from base to base + amp. */
 static void loop_text(struct strbuf *sb, const char *prefix, size_t n, double base, double amp)
@@ -190,7 +166,7 @@ static void test_csv(void)
 	for (int i = 0; i < 10; i++)
 		strbuf_addf(&sb, "%g,%g,pump-off\n", 1 - cos(2 * M_PI * i / 10),
 			    sin(2 * M_PI * i / 10));
-	p = write_str("xy.csv", sb.buf);
+	p = fx_write_str("xy.csv", sb.buf);
 	got = read_all(p, NULL, NULL);
 	check(strstr(got, "xy.csv=pump-off#10") != NULL, "csv: x,y columns and a marker: %s", got);
 	free(got);
@@ -199,7 +175,7 @@ static void test_csv(void)
 	/* No header: two numeric columns. */
 	strbuf_reset(&sb);
 	loop_text(&sb, "", 16, 10, 5);
-	p = write_str("bare.csv", sb.buf);
+	p = fx_write_str("bare.csv", sb.buf);
 	got = read_all(p, NULL, NULL);
 	check(strstr(got, "bare.csv#16") != NULL, "csv: headerless points: %s", got);
 	free(got);
@@ -210,7 +186,7 @@ static void test_csv(void)
 	strbuf_adds(&sb, "well,kind,s,f\n");
 	loop_text(&sb, "w1,a,", 12, 10, 5);
 	loop_text(&sb, "w2,b,", 14, 10, 5);
-	p = write_str("named.csv", sb.buf);
+	p = fx_write_str("named.csv", sb.buf);
 	{
 		struct card_read_opts o = {
 		    .card_col = "well", .x_col = "s", .y_col = "f", .label_col = "kind"};
@@ -227,7 +203,7 @@ static void test_csv(void)
 	free(p);
 
 	/* A bad number: FILE:LINE: column "load": expected a number, got "abc". */
-	p = write_str("bad.csv", "position,load\n0,1\n1,abc\n");
+	p = fx_write_str("bad.csv", "position,load\n0,1\n1,abc\n");
 	got = first_error(p, NULL);
 	check(strstr(got, "bad.csv:3: column \"load\": expected a number, got \"abc\"") != NULL,
 	      "csv: bad number: %s", got);
@@ -239,7 +215,7 @@ static void test_csv(void)
 	strbuf_adds(&sb, "position,load\n");
 	loop_text(&sb, "", 10, 10, 5);
 	strbuf_adds(&sb, "0.5,nan\n");
-	p = write_str("nan.csv", sb.buf);
+	p = fx_write_str("nan.csv", sb.buf);
 	got = first_error(p, NULL);
 	check(strstr(got, "nan.csv:12: column \"load\": expected a finite number, got \"nan\""),
 	      "csv: nan: %s", got);
@@ -251,7 +227,7 @@ static void test_csv(void)
 	strbuf_adds(&sb, "card,position,load\n");
 	loop_text(&sb, "a,", 5, 10, 5);
 	loop_text(&sb, "b,", 12, 10, 5);
-	p = write_str("few.csv", sb.buf);
+	p = fx_write_str("few.csv", sb.buf);
 	got = read_all(p, NULL, &n);
 	check(strstr(got, "!") &&
 		  strstr(got, "few.csv:a: card has 5 points (at least 8 are "
@@ -267,7 +243,7 @@ static void test_csv(void)
 	loop_text(&sb, "a,", 10, 10, 5);
 	loop_text(&sb, "b,", 10, 10, 5);
 	loop_text(&sb, "a,", 10, 10, 5);
-	p = write_str("apart.csv", sb.buf);
+	p = fx_write_str("apart.csv", sb.buf);
 	got = read_all(p, NULL, &n);
 	check(strstr(got, "apart.csv:22: card \"a\" again after other cards (the rows of a "
 			  "card must be together)") &&
@@ -280,7 +256,7 @@ static void test_csv(void)
 	strbuf_reset(&sb);
 	strbuf_adds(&sb, "position,load\n");
 	loop_text(&sb, "", 40, 10, 5);
-	p = write_str("long.csv", sb.buf);
+	p = fx_write_str("long.csv", sb.buf);
 	{
 		struct card_read_opts o = {.max_points = 30};
 		got = first_error(p, &o);
@@ -291,7 +267,7 @@ static void test_csv(void)
 	}
 	free(p);
 
-	p = write_str("empty.csv", "position,load\n");
+	p = fx_write_str("empty.csv", "position,load\n");
 	got = first_error(p, NULL);
 	check(strstr(got, "empty.csv: no points") != NULL, "csv: header only: %s", got);
 	free(got);
@@ -316,7 +292,7 @@ static void test_stream_many(void)
 		snprintf(prefix, sizeof(prefix), "k%05d,m%d,", i, i % 7);
 		loop_text(&sb, prefix, 20 + (size_t)(i % 5), 10 + i % 3, 5);
 	}
-	p = write_str("many.csv", sb.buf);
+	p = fx_write_str("many.csv", sb.buf);
 	paths[0] = p;
 	card_init(&c);
 	card_reader_open(&r, paths, 1, NULL);
@@ -353,7 +329,7 @@ static void test_json(void)
 		strbuf_addf(&sb, "%s[%g, %g]", i ? "," : "", 1 - cos(2 * M_PI * i / 12),
 			    3 + sin(2 * M_PI * i / 12));
 	strbuf_adds(&sb, "]}");
-	p = write_str("pts.json", sb.buf);
+	p = fx_write_str("pts.json", sb.buf);
 	got = read_all(p, NULL, NULL);
 	check(strstr(got, "pts.json#12") != NULL, "json: {\"points\": ...}: %s", got);
 	free(got);
@@ -365,7 +341,7 @@ static void test_json(void)
 		strbuf_addf(&sb, "%s{\"x\": %g, \"y\": %g}", i ? "," : "",
 			    1 - cos(2 * M_PI * i / 9), 3 + sin(2 * M_PI * i / 9));
 	strbuf_adds(&sb, "]");
-	p = write_str("objs.json", sb.buf);
+	p = fx_write_str("objs.json", sb.buf);
 	got = read_all(p, NULL, NULL);
 	check(strstr(got, "objs.json#9") != NULL, "json: [{x, y}, ...]: %s", got);
 	free(got);
@@ -377,13 +353,13 @@ static void test_json(void)
 		strbuf_addf(&sb, "%s[%g, %g]", i ? "," : "", 1 - cos(2 * M_PI * i / 10),
 			    3 + sin(2 * M_PI * i / 10));
 	strbuf_adds(&sb, "]}");
-	p = write_str("raw.json", sb.buf);
+	p = fx_write_str("raw.json", sb.buf);
 	got = read_all(p, NULL, NULL);
 	check(strstr(got, "raw.json:well-3=sand#10") != NULL, "json: raw_data: %s", got);
 	free(got);
 	free(p);
 
-	p = write_str("badpt.json", "{\"points\": [[0, 1], [1, \"x\"]]}");
+	p = fx_write_str("badpt.json", "{\"points\": [[0, 1], [1, \"x\"]]}");
 	got = first_error(p, NULL);
 	check(strstr(got, "badpt.json: card \"") &&
 		  strstr(got, "\": point 2: expected [position, load] or {\"x\": .., \"y\": ..} "
@@ -392,7 +368,7 @@ static void test_json(void)
 	free(got);
 	free(p);
 
-	p = write_str("trunc.json", "{\"points\": [[0, 1], [1, 2]");
+	p = fx_write_str("trunc.json", "{\"points\": [[0, 1], [1, 2]");
 	got = first_error(p, NULL);
 	check(strstr(got, "trunc.json: malformed JSON") != NULL, "json: malformed: %s", got);
 	free(got);
@@ -404,7 +380,7 @@ static void test_json(void)
 	for (int i = 0; i < 20000; i++)
 		strbuf_addf(&sb, "%s[%d, %d]", i ? "," : "", i % 7, i % 11);
 	strbuf_adds(&sb, "]}");
-	p = write_str("big.json", sb.buf);
+	p = fx_write_str("big.json", sb.buf);
 	{
 		struct card_read_opts o = {.max_doc_bytes = 100000};
 		got = first_error(p, &o);
@@ -425,7 +401,7 @@ static void test_stdin(void)
 	int fd, saved;
 	strbuf_adds(&sb, "card,position,load\n");
 	loop_text(&sb, "3,", 10, 10, 5);
-	p = write_str("in.csv", sb.buf);
+	p = fx_write_str("in.csv", sb.buf);
 	fd = open(p, O_RDONLY);
 	saved = dup(0);
 	dup2(fd, 0);
@@ -442,7 +418,7 @@ static void test_stdin(void)
 /* A file over the size limit is refused from its size: a sparse 1 GB file. */
 static void test_huge_file(void)
 {
-	char *p = path_of("huge.csv");
+	char *p = fx_path("huge.csv");
 	char *got;
 	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	check(fd >= 0 && ftruncate(fd, (off_t)1 << 30) == 0, "huge: a sparse 1 GB file");
@@ -457,40 +433,6 @@ static void test_huge_file(void)
 	free(p);
 }
 
-struct member {
-	const char *name;
-	const char *data;
-};
-
-static int write_archive(const char *path, int format, int filter, const struct member *m, size_t n)
-{
-	struct archive *a = archive_write_new();
-	int ret = -1;
-	if (archive_write_add_filter(a, filter) != ARCHIVE_OK ||
-	    archive_write_set_format(a, format) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, path) != ARCHIVE_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *en = archive_entry_new();
-		archive_entry_set_pathname(en, m[i].name);
-		archive_entry_set_filetype(en, AE_IFREG);
-		archive_entry_set_perm(en, 0644);
-		archive_entry_set_size(en, (la_int64_t)strlen(m[i].data));
-		if (archive_write_header(a, en) != ARCHIVE_OK) {
-			archive_entry_free(en);
-			goto out;
-		}
-		archive_write_data(a, m[i].data, strlen(m[i].data));
-		archive_entry_free(en);
-	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto out;
-	ret = 0;
-out:
-	archive_write_free(a);
-	return ret;
-}
-
 static void test_archives(void)
 {
 	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
@@ -501,14 +443,14 @@ static void test_archives(void)
 	loop_text(&b, "c1,normal,", 10, 10, 5);
 	loop_text(&b, "c2,pump-off,", 11, 10, 5);
 	{
-		const struct member m[] = {
-		    {"train/fluid-pound/001.csv", a.buf},
-		    {"train/long.csv", b.buf},
-		    {"notes.md", "not a card"},
-		    {"__MACOSX/train/._001.csv", "junk"},
+		const struct fx_member m[] = {
+		    {"train/fluid-pound/001.csv", a.buf, 0},
+		    {"train/long.csv", b.buf, 0},
+		    {"notes.md", "not a card", 0},
+		    {"__MACOSX/train/._001.csv", "junk", 0},
 		};
-		p = path_of("cards.zip");
-		check(write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 4) == 0,
+		p = fx_path("cards.zip");
+		check(fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 4) == 0,
 		      "archive: zip written");
 		got = read_all(p, NULL, NULL);
 		check(strstr(got, "cards.zip:train/fluid-pound/001.csv=fluid-pound#12 ") &&
@@ -518,9 +460,9 @@ static void test_archives(void)
 		      "archive: zip members, directory labels, long format inside: %s", got);
 		free(got);
 		free(p);
-		p = path_of("cards.tar.gz");
-		check(write_archive(p, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, m,
-				    4) == 0,
+		p = fx_path("cards.tar.gz");
+		check(fx_archive(p, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_GZIP, m, 4) ==
+			  0,
 		      "archive: tar.gz written");
 		got = read_all(p, NULL, NULL);
 		check(strstr(got, "cards.tar.gz:train/fluid-pound/001.csv=fluid-pound#12 ") &&
@@ -530,9 +472,9 @@ static void test_archives(void)
 		free(p);
 	}
 	{
-		const struct member m[] = {{"ok.csv", a.buf}, {"../evil.csv", a.buf}};
-		p = path_of("dotdot.tar");
-		write_archive(p, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, m, 2);
+		const struct fx_member m[] = {{"ok.csv", a.buf, 0}, {"../evil.csv", a.buf, 0}};
+		p = fx_path("dotdot.tar");
+		fx_archive(p, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, m, 2);
 		got = read_all(p, NULL, NULL);
 		check(strstr(got, "dotdot.tar:ok.csv#12 ") &&
 			  strstr(got, "dotdot.tar: member \"../evil.csv\": \"..\" in its name "
@@ -542,9 +484,9 @@ static void test_archives(void)
 		free(p);
 	}
 	{
-		const struct member m[] = {{"/etc/cards.csv", a.buf}};
-		p = path_of("abs.zip");
-		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 1);
+		const struct fx_member m[] = {{"/etc/cards.csv", a.buf, 0}};
+		p = fx_path("abs.zip");
+		fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 1);
 		got = read_all(p, NULL, NULL);
 		check(strstr(got, "abs.zip: member \"/etc/cards.csv\": absolute name (refused)"),
 		      "archive: an absolute member refused: %s", got);
@@ -560,7 +502,7 @@ static void test_archives(void)
  * the output passes STREAM_RATIO_FROM at more than STREAM_MAX_RATIO times the input. */
 static void test_bomb(void)
 {
-	char *p = path_of("bomb.csv.gz"), *got;
+	char *p = fx_path("bomb.csv.gz"), *got;
 	struct archive *a = archive_write_new();
 	struct archive_entry *en = archive_entry_new();
 	char *zeros = xmalloc(1 << 20);
@@ -619,10 +561,10 @@ static void test_archive_cap(void)
 		loop_text(&sb, prefix, 40, 10, 5);
 	}
 	{
-		const struct member m[] = {{"a.csv", sb.buf}, {"b.csv", sb.buf}};
+		const struct fx_member m[] = {{"a.csv", sb.buf, 0}, {"b.csv", sb.buf, 0}};
 		struct card_read_opts o = {.max_bytes = 3 * sb.len / 2};
-		p = path_of("cap.zip");
-		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 2);
+		p = fx_path("cap.zip");
+		fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, m, 2);
 		got = read_all(p, &o, NULL);
 		check(strstr(got, "cap.zip:a.csv:c199#40 ") && !strstr(got, "b.csv:c199") &&
 			  strstr(got, "cap.zip:b.csv: more than"),
@@ -636,10 +578,7 @@ static void test_archive_cap(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t-cards-read.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return 1;
+	fx_mkdir("t-cards-read");
 	test_validate();
 	test_csv();
 	test_stream_many();
@@ -649,12 +588,6 @@ int main(void)
 	test_archives();
 	test_bomb();
 	test_archive_cap();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }

@@ -13,34 +13,10 @@
 #include "io/records.h"
 #include "base/base.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
-static char *write_file(const char *name, const char *data, size_t len)
-{
-	char *p = path_of(name);
-	FILE *fp = fopen(p, "wb");
-	if (!fp || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	return p;
-}
-
-static char *write_str(const char *name, const char *data)
-{
-	return write_file(name, data, strlen(data));
-}
+#include "fixture.h"
 
 /* Reads all records of path into a text: "cols\nLINE: f|f|...\n" and "ERR: msg" on error.
- * Paths under tmpdir are shown relative to it. */
+ * Paths under fx_dir are shown relative to it. */
 static char *dump_opts(const char *path, const struct rec_opts *o)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -75,9 +51,9 @@ out:
 	/* Strip the temporary directory from messages. */
 	{
 		struct strbuf o2 = STRBUF_INIT;
-		size_t tl = strlen(tmpdir);
+		size_t tl = strlen(fx_dir);
 		for (size_t i = 0; i < sb.len; i++) {
-			if (!strncmp(sb.buf + i, tmpdir, tl) && sb.buf[i + tl] == '/') {
+			if (!strncmp(sb.buf + i, fx_dir, tl) && sb.buf[i + tl] == '/') {
 				i += tl;
 				continue;
 			}
@@ -104,7 +80,7 @@ static char *dump(const char *path)
 
 #define check_dump_str(fname, data, expect, name)                                                  \
 	do {                                                                                       \
-		char *p_ = write_str(fname, data);                                                 \
+		char *p_ = fx_write_str(fname, data);                                              \
 		check_dump(p_, expect, name);                                                      \
 		free(p_);                                                                          \
 	} while (0)
@@ -115,7 +91,7 @@ static void test_csv(void)
 {
 	/* A name given twice would read the first column twice (issue 15, defect 1). */
 	{
-		char *p = write_str("dup.csv", "a,a,y\n1,2,0\n");
+		char *p = fx_write_str("dup.csv", "a,a,y\n1,2,0\n");
 		char *got = dump(p);
 		check(strstr(got, "ERR: ") == got &&
 			  strstr(got, "dup.csv:1: column \"a\" is both column 1 and column 2 "
@@ -135,7 +111,7 @@ static void test_csv(void)
 		for (int i = 0; i < 20000; i++)
 			strbuf_addf(&sb, "%sc%d", i ? "," : "", i);
 		strbuf_addch(&sb, '\n');
-		char *p = write_str("wide.csv", sb.buf);
+		char *p = fx_write_str("wide.csv", sb.buf);
 		check(rec_open(&r, p, NULL, &e) == 0 && rec_ncols(r) == 20000, "wide header: %s",
 		      e.msg);
 		for (int i = 0; r && i < 20000; i += 7) {
@@ -184,7 +160,7 @@ static void test_csv(void)
 	check_dump_str("t.tsv", "a\tb c\n1\t x \n", "a|b c\n2:1|x\n", "tsv by extension");
 	{
 		struct rec_opts o = {REC_CSV, ';'};
-		char *p = write_str("semi.txt", "a;b\n1,5;\"x;y\"\n");
+		char *p = fx_write_str("semi.txt", "a;b\n1,5;\"x;y\"\n");
 		char *got = dump_opts(p, &o);
 		check(!strcmp(got, "a|b\n2:1,5|x;y\n"), "csv: --delimiter ';'");
 		free(got);
@@ -215,7 +191,7 @@ static void test_csv_big(void)
 		else
 			strbuf_addf(&sb, "%zu,some text here %zu,%zu.25\r\n", i, i * 7, i);
 	}
-	p = write_file("big.csv", sb.buf, sb.len);
+	p = fx_write("big.csv", sb.buf, sb.len);
 	if (rec_open(&r, p, NULL, &e) < 0) {
 		check(0, "big csv opens: %s", e.msg);
 		return;
@@ -301,7 +277,7 @@ static void test_ndjson(void)
 static void check_num_err_at(const char *fname, const char *data, int nrec, size_t col,
 			     const char *expect)
 {
-	char *p = write_str(fname, data);
+	char *p = fx_write_str(fname, data);
 	struct rec_reader *r;
 	struct err e = ERR_INIT;
 	double v;
@@ -312,8 +288,8 @@ static void check_num_err_at(const char *fname, const char *data, int nrec, size
 	}
 	{
 		char *msg = e.msg;
-		size_t tl = strlen(tmpdir);
-		if (!strncmp(msg, tmpdir, tl))
+		size_t tl = strlen(fx_dir);
+		if (!strncmp(msg, fx_dir, tl))
 			msg += tl + 1;
 		check(rc == -1 && e.code == DYN_EDATA && !strcmp(msg, expect), "number error: %s",
 		      expect);
@@ -359,8 +335,8 @@ static void test_numbers(void)
 	check_num_err("d.json", "[{\"age\": 1e999}]", 0,
 		      "d.json:1: column \"age\": expected a finite number, got \"inf\"");
 
-	p = write_str("nums.csv",
-		      "a,b,c,d,e,f\n 0.1 ,-0,1e-5,\"2.5\",0x10,123456789012345678901234\n");
+	p = fx_write_str("nums.csv",
+			 "a,b,c,d,e,f\n 0.1 ,-0,1e-5,\"2.5\",0x10,123456789012345678901234\n");
 	check(rec_open(&r, p, NULL, &e) == 0 && rec_next(r, &e) == 1, "numbers csv opens");
 	for (size_t i = 0; i < 6; i++)
 		check(rec_number(r, i, &v[i], &e) == 0, "rec_number column %zu", i);
@@ -373,8 +349,9 @@ static void test_numbers(void)
 	free(p);
 
 	/* JSON numbers come back exactly: no text round trip. */
-	p = write_str("exact.json", "[{\"a\": 0.1, \"b\": 1.7976931348623157e308, \"c\": 5e-324, "
-				    "\"d\": 0.30000000000000004, \"e\": 9007199254740993}]");
+	p = fx_write_str("exact.json",
+			 "[{\"a\": 0.1, \"b\": 1.7976931348623157e308, \"c\": 5e-324, "
+			 "\"d\": 0.30000000000000004, \"e\": 9007199254740993}]");
 	check(rec_open(&r, p, NULL, &e) == 0 && rec_next(r, &e) == 1, "exact json opens");
 	for (size_t i = 0; i < 5; i++)
 		check(rec_number(r, i, &v[i], &e) == 0, "json rec_number %zu", i);
@@ -444,43 +421,6 @@ static void test_numparse(void)
 
 /* ---- compression and archives ---- */
 
-struct member {
-	const char *name;
-	const char *data; /* NULL: a directory */
-};
-
-/* Writes members with libarchive: format one of ARCHIVE_FORMAT_*, filter ARCHIVE_FILTER_*.
- * Returns 0, or -1 when this libarchive cannot write it. */
-static int write_archive(const char *path, int format, int filter, const struct member *m, size_t n)
-{
-	struct archive *a = archive_write_new();
-	int ret = -1;
-	if (archive_write_add_filter(a, filter) != ARCHIVE_OK ||
-	    archive_write_set_format(a, format) != ARCHIVE_OK ||
-	    archive_write_open_filename(a, path) != ARCHIVE_OK)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *en = archive_entry_new();
-		archive_entry_set_pathname(en, m[i].name);
-		archive_entry_set_filetype(en, m[i].data ? AE_IFREG : AE_IFDIR);
-		archive_entry_set_perm(en, 0644);
-		archive_entry_set_size(en, m[i].data ? (la_int64_t)strlen(m[i].data) : 0);
-		if (archive_write_header(a, en) != ARCHIVE_OK) {
-			archive_entry_free(en);
-			goto out;
-		}
-		if (m[i].data)
-			archive_write_data(a, m[i].data, strlen(m[i].data));
-		archive_entry_free(en);
-	}
-	if (archive_write_close(a) != ARCHIVE_OK)
-		goto out;
-	ret = 0;
-out:
-	archive_write_free(a);
-	return ret;
-}
-
 /* Reads path as standard input through a pipe (not seekable). */
 static char *dump_stdin_pipe(const char *path)
 {
@@ -523,12 +463,12 @@ static void test_compressed(void)
 	    {"zst", ARCHIVE_FILTER_ZSTD},
 	};
 	const char *csv = "a,b\n1,\"x,y\"\n2,z\n";
-	const struct member m = {"data", csv};
+	const struct fx_member m = {"data", csv, 0};
 	for (size_t i = 0; i < ARRAY_SIZE(filters); i++) {
 		char name[64], *p, *got;
 		snprintf(name, sizeof(name), "c.csv.%s", filters[i].ext);
-		p = path_of(name);
-		if (write_archive(p, ARCHIVE_FORMAT_RAW, filters[i].filter, &m, 1) < 0) {
+		p = fx_path(name);
+		if (fx_archive(p, ARCHIVE_FORMAT_RAW, filters[i].filter, &m, 1) < 0) {
 			check(0, "cannot write a %s file with libarchive", filters[i].ext);
 			free(p);
 			continue;
@@ -537,7 +477,7 @@ static void test_compressed(void)
 		/* The same bytes under a name that says nothing, and through a pipe. */
 		snprintf(name, sizeof(name), "blob-%s", filters[i].ext);
 		{
-			char *q = path_of(name);
+			char *q = fx_path(name);
 			check(rename(p, q) == 0, "rename");
 			check_dump(q, "a|b\n2:1|x,y\n3:2|z\n", name);
 			got = dump_stdin_pipe(q);
@@ -549,22 +489,22 @@ static void test_compressed(void)
 		free(p);
 	}
 	{
-		const struct member mj = {"data", "{\"a\": 1}\n{\"a\": 2}\n"};
-		char *p = path_of("j.ndjson.gz");
-		write_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &mj, 1);
+		const struct fx_member mj = {"data", "{\"a\": 1}\n{\"a\": 2}\n", 0};
+		char *p = fx_path("j.ndjson.gz");
+		fx_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &mj, 1);
 		check_dump(p, "a\n1:1\n2:2\n", "gzipped ndjson by extension");
 		free(p);
 	}
 	{
-		const struct member me = {"data", ""};
-		char *p = path_of("empty.csv.gz");
-		write_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &me, 1);
+		const struct fx_member me = {"data", "", 0};
+		char *p = fx_path("empty.csv.gz");
+		fx_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &me, 1);
 		check_dump(p, "ERR: empty.csv.gz: empty input", "gzipped empty file");
 		free(p);
 	}
 	{
 		char *p =
-		    write_file("trunc.csv.gz", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x4b", 11);
+		    fx_write("trunc.csv.gz", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x4b", 11);
 		char *got = dump(p);
 		check(!strncmp(got, "ERR: trunc.csv.gz: ", 19), "truncated gzip is an error (%s)",
 		      got);
@@ -575,20 +515,20 @@ static void test_compressed(void)
 
 static void test_archives(void)
 {
-	const struct member two[] = {
-	    {"dir/", NULL},
-	    {"dir/a.csv", "k,v\n1,one\n2,two\n"},
-	    {"README.txt", "not data"},
-	    {"b.csv", "k,v\n3,\"th\nree\"\n4,oops,extra\n"},
+	const struct fx_member two[] = {
+	    {"dir/", NULL, 0},
+	    {"dir/a.csv", "k,v\n1,one\n2,two\n", 0},
+	    {"README.txt", "not data", 0},
+	    {"b.csv", "k,v\n3,\"th\nree\"\n4,oops,extra\n", 0},
 	};
-	const struct member differ[] = {
-	    {"a.csv", "k,v\n1,one\n"},
-	    {"b.csv", "k,w\n2,two\n"},
+	const struct fx_member differ[] = {
+	    {"a.csv", "k,v\n1,one\n", 0},
+	    {"b.csv", "k,w\n2,two\n", 0},
 	};
-	const struct member js[] = {
-	    {"a.json", "[{\"k\": 1}]"},
-	    {"b.ndjson", "{\"k\": 2}\n"},
-	    {"c.csv", "k\n3\n"},
+	const struct fx_member js[] = {
+	    {"a.json", "[{\"k\": 1}]", 0},
+	    {"b.ndjson", "{\"k\": 2}\n", 0},
+	    {"c.csv", "k\n3\n", 0},
 	};
 	static const struct {
 		const char *name;
@@ -600,9 +540,9 @@ static void test_archives(void)
 	    {"t.7z", ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		char *p = path_of(kinds[i].name), *expect, *got;
+		char *p = fx_path(kinds[i].name), *expect, *got;
 		struct strbuf sb = STRBUF_INIT;
-		if (write_archive(p, kinds[i].format, kinds[i].filter, two, ARRAY_SIZE(two)) < 0) {
+		if (fx_archive(p, kinds[i].format, kinds[i].filter, two, ARRAY_SIZE(two)) < 0) {
 			check(0, "cannot write %s", kinds[i].name);
 			free(p);
 			continue;
@@ -634,8 +574,8 @@ static void test_archives(void)
 		free(p);
 	}
 	{
-		char *p = path_of("d.zip");
-		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, differ, 2);
+		char *p = fx_path("d.zip");
+		fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, differ, 2);
 		check_dump(
 		    p,
 		    "k|v\n2:1|one\nERR: d.zip:b.csv: columns differ from those of \"d.zip:a.csv\"",
@@ -643,26 +583,26 @@ static void test_archives(void)
 		free(p);
 	}
 	{
-		char *p = path_of("j.zip");
-		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, js, 3);
+		char *p = fx_path("j.zip");
+		fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, js, 3);
 		check_dump(p, "k\n1:1\n1:2\n2:3\n", "archive of json, ndjson and csv members");
 		free(p);
 	}
 	{
-		const struct member none[] = {{"x.txt", "hello"}};
-		char *p = path_of("n.zip");
-		write_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, none, 1);
+		const struct fx_member none[] = {{"x.txt", "hello", 0}};
+		char *p = fx_path("n.zip");
+		fx_archive(p, ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, none, 1);
 		check_dump(p, "ERR: n.zip: no CSV or JSON member with data",
 			   "archive without data");
 		free(p);
 	}
 }
 
-static char *slurp(const char *path, size_t *len);
+static char *fx_slurp(const char *path, size_t *len);
 
 static void test_files(void)
 {
-	char *d = path_of("adir"), *m = path_of("missing.csv"), *got;
+	char *d = fx_path("adir"), *m = fx_path("missing.csv"), *got;
 	struct strbuf sb = STRBUF_INIT;
 	mkdir(d, 0755);
 	check_dump(d, "ERR: adir: is a directory", "a directory is an error naming it");
@@ -673,7 +613,7 @@ static void test_files(void)
 	strbuf_release(&sb);
 	{
 		/* Standard input as a regular file. */
-		char *p = write_str("in.csv", "a\n1\n");
+		char *p = fx_write_str("in.csv", "a\n1\n");
 		int fd = open(p, O_RDONLY), saved = dup(0);
 		dup2(fd, 0);
 		close(fd);
@@ -696,17 +636,17 @@ static void test_files(void)
 	{
 		/* Standard input: a gzip file whose first bytes were already read by someone
 		 * else (here: a junk line before the gzip data). */
-		const struct member gzm = {"data", "a\n7\n"};
-		char *p = path_of("skip.gz"), *data, *q;
+		const struct fx_member gzm = {"data", "a\n7\n", 0};
+		char *p = fx_path("skip.gz"), *data, *q;
 		size_t len;
 		struct strbuf cat = STRBUF_INIT;
 		int fd, saved = dup(0);
 		char junk[5];
-		write_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &gzm, 1);
-		data = slurp(p, &len);
+		fx_archive(p, ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_GZIP, &gzm, 1);
+		data = fx_slurp(p, &len);
 		strbuf_adds(&cat, "junk\n");
 		strbuf_add(&cat, data, len);
-		q = write_file("skip.bin", cat.buf, cat.len);
+		q = fx_write("skip.bin", cat.buf, cat.len);
 		fd = open(q, O_RDONLY);
 		check(read(fd, junk, 5) == 5, "skip 5 bytes");
 		dup2(fd, 0);
@@ -807,7 +747,7 @@ static void test_fuzz(void)
 				strbuf_addch(&sb, (char)('a' + j % 26));
 			strbuf_adds(&sb, i % 4 < 2 ? ",1\n" : "\n");
 		}
-		p = write_file(names[i % ARRAY_SIZE(names)], sb.buf, sb.len);
+		p = fx_write(names[i % ARRAY_SIZE(names)], sb.buf, sb.len);
 		if (rec_open(&r, p, NULL, &e) < 0) {
 			bad_codes += e.code != DYN_EDATA || !e.msg[0];
 		} else {
@@ -834,18 +774,6 @@ static void test_fuzz(void)
 	      bad_codes);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	int fd = open(path, O_RDONLY);
-	if (fd < 0 || strbuf_read_fd(&sb, fd) < 0)
-		sb.len = 0;
-	if (fd >= 0)
-		close(fd);
-	*len = sb.len;
-	return strbuf_detach(&sb, NULL);
-}
-
 /* Corrupted and truncated compressed files and archives: errors, never crashes. */
 static void test_fuzz_archives(void)
 {
@@ -861,20 +789,20 @@ static void test_fuzz_archives(void)
 	    {"z.csv.zst", ARCHIVE_FORMAT_RAW, ARCHIVE_FILTER_ZSTD},
 	    {"z.7z", ARCHIVE_FORMAT_7ZIP, ARCHIVE_FILTER_NONE},
 	};
-	const struct member m[] = {
-	    {"a.csv", "k,v\n1,\"one\ntwo\"\n2,3\n4,5\n6,7\n8,9\n10,11\n"},
-	    {"b.json", "[{\"k\": 1, \"v\": 2}, {\"k\": 3, \"v\": 4}]"},
+	const struct fx_member m[] = {
+	    {"a.csv", "k,v\n1,\"one\ntwo\"\n2,3\n4,5\n6,7\n8,9\n10,11\n", 0},
+	    {"b.json", "[{\"k\": 1, \"v\": 2}, {\"k\": 3, \"v\": 4}]", 0},
 	};
 	size_t runs = 0, bad = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		char *p = path_of(kinds[i].name), *orig;
+		char *p = fx_path(kinds[i].name), *orig;
 		size_t olen;
-		if (write_archive(p, kinds[i].format, kinds[i].filter, m,
-				  kinds[i].format == ARCHIVE_FORMAT_RAW ? 1 : 2) < 0) {
+		if (fx_archive(p, kinds[i].format, kinds[i].filter, m,
+			       kinds[i].format == ARCHIVE_FORMAT_RAW ? 1 : 2) < 0) {
 			free(p);
 			continue;
 		}
-		orig = slurp(p, &olen);
+		orig = fx_slurp(p, &olen);
 		for (int v = 0; v < 30 && olen > 8; v++) {
 			struct strbuf sb = STRBUF_INIT;
 			struct rec_reader *r;
@@ -885,7 +813,7 @@ static void test_fuzz_archives(void)
 			for (int j = 0; j < (v % 2 ? 1 + v % 4 : 0); j++)
 				sb.buf[6 + next_rand() % (sb.len - 6)] ^=
 				    (char)(1 + next_rand() % 255);
-			q = write_file(kinds[i].name, sb.buf, sb.len);
+			q = fx_write(kinds[i].name, sb.buf, sb.len);
 			if (rec_open(&r, q, NULL, &e) < 0) {
 				bad += e.code != DYN_EDATA || !e.msg[0];
 			} else {
@@ -912,12 +840,7 @@ static void test_fuzz_archives(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t_io.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fx_mkdir("t_io");
 	test_csv();
 	test_csv_big();
 	test_json();
@@ -930,12 +853,6 @@ int main(void)
 	test_interactive();
 	test_fuzz();
 	test_fuzz_archives();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }

@@ -12,43 +12,9 @@
 #include "vision/video_internal.h"
 #include "base/base.h"
 #include "check.h"
+#include "fixture.h"
 
 #define FIXTURE "../testdata/video/pattern-64x48.mp4"
-
-static char tmpdir[256];
-
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
-static char *write_file(const char *name, const void *data, size_t len)
-{
-	char *p = path_of(name);
-	FILE *fp = fopen(p, "wb");
-	if (!fp || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	return p;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(fp);
-	*len = sb.len;
-	return strbuf_detach(&sb, NULL);
-}
 
 /* The test pattern: luma 16 + (3x + 2y + 7n) mod 220 (a ramp with a step), chroma constant
  * in a frame and changing between frames, as tools/make-test-video.sh made the fixture. */
@@ -186,7 +152,7 @@ static void test_y4m_spaces(void)
 		char *p;
 		/* Odd sizes: chroma planes round up. */
 		y4m_make(&sb, 37, 23, &specs[i], 5, NULL);
-		p = write_file("s.y4m", sb.buf, sb.len);
+		p = fx_write("s.y4m", sb.buf, sb.len);
 		for (j = 0; j < ARRAY_SIZE(pixes); j++) {
 			struct vid_opts o = VID_OPTS_INIT;
 			struct err e = ERR_INIT;
@@ -222,7 +188,7 @@ static void test_y4m_range_and_info(void)
 	char *p;
 
 	y4m_make(&sb, 64, 48, &s420, 3, " XYSCSS=420MPEG2 XCOLORRANGE=FULL");
-	p = write_file("full.y4m", sb.buf, sb.len);
+	p = fx_write("full.y4m", sb.buf, sb.len);
 	check(read_all(p, &o, true, false, &worst, &t, &e) == 3 && worst == 0,
 	      "XCOLORRANGE=FULL: gray is the luma itself (worst %d) %s", worst, e.msg);
 	o.pix = VID_RGB;
@@ -242,7 +208,7 @@ static void test_y4m_range_and_info(void)
 		strbuf_add(&sb2, sb.buf, (size_t)(at - sb.buf) + 5);
 		strbuf_adds(&sb2, " Ip XFOO=1");
 		strbuf_add(&sb2, at + 5, sb.len - (size_t)(at + 5 - sb.buf));
-		p = write_file("params.y4m", sb2.buf, sb2.len);
+		p = fx_write("params.y4m", sb2.buf, sb2.len);
 		o.pix = VID_GRAY;
 		check(read_all(p, &o, false, false, &worst, &t, &e) == 1 && worst <= 1,
 		      "a FRAME line with parameters is read %s", e.msg);
@@ -272,7 +238,7 @@ static void test_y4m_scale(void)
 	w = 40;
 	h = 24;
 	y4m_make(&sb, w, h, &s444, 1, NULL);
-	p = write_file("ramp.y4m", sb.buf, sb.len);
+	p = fx_write("ramp.y4m", sb.buf, sb.len);
 	o.width = 20;
 	check(vid_open(&r, p, &o, &e) == 0 && vid_info(r)->out_w == 20 && vid_info(r)->out_h == 12,
 	      "width 20 alone: height 12 from the aspect ratio %s", e.msg);
@@ -301,7 +267,7 @@ static void test_y4m_scale(void)
 			strbuf_addch(&flat, (char)120);
 		for (j = 0; j < 2 * 15 * 9; j++)
 			strbuf_addch(&flat, (char)(j < 15 * 9 ? 90 : 170));
-		q = write_file("flat.y4m", flat.buf, flat.len);
+		q = fx_write("flat.y4m", flat.buf, flat.len);
 		(void)s420;
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 			struct vid_opts fo = {VID_RGB, sizes[i][0], sizes[i][1], 0};
@@ -369,7 +335,7 @@ static void test_y4m_compressed(void)
 	double t;
 	char *p;
 	y4m_make(&sb, 32, 16, &s, 4, NULL);
-	p = write_file("c.y4m", sb.buf, sb.len);
+	p = fx_write("c.y4m", sb.buf, sb.len);
 	strbuf_addf(&cmd, "gzip -f '%s'", p);
 	if (system(cmd.buf) != 0) {
 		check(1, "# skipped: no gzip");
@@ -390,7 +356,7 @@ static char *try_bytes(const char *name, const void *data, size_t len, long long
 	struct vid_reader *r;
 	struct vid_frame f;
 	struct err e = ERR_INIT;
-	char *p = write_file(name, data, len);
+	char *p = fx_write(name, data, len);
 	int k = -1;
 	*frames = 0;
 	if (vid_open(&r, p, NULL, &e) == 0) {
@@ -556,7 +522,7 @@ static void test_resize(void)
 static bool ffmpeg_mapped(void)
 {
 	size_t len;
-	char *maps = slurp("/proc/self/maps", &len);
+	char *maps = fx_slurp("/proc/self/maps", &len);
 	bool found = maps && (strstr(maps, "libavformat") || strstr(maps, "libavcodec"));
 	free(maps);
 	return found;
@@ -643,7 +609,7 @@ static void test_paths_agree(void)
 	size_t i, j;
 	char *p;
 	y4m_make(&sb, 64, 48, &s, 16, NULL);
-	p = write_file("same.y4m", sb.buf, sb.len);
+	p = fx_write("same.y4m", sb.buf, sb.len);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		for (j = 0; j < ARRAY_SIZE(pixes); j++) {
 			struct vid_opts o = {pixes[j], sizes[i][0], sizes[i][1], 1};
@@ -694,7 +660,7 @@ static void test_ffmpeg_bad(void)
 	struct err e = ERR_INIT;
 	size_t len, i;
 	long long n;
-	char *m, *mp4 = slurp(FIXTURE, &len);
+	char *m, *mp4 = fx_slurp(FIXTURE, &len);
 
 	m = try_bytes("labels.csv", "frame,x,y\n1,2,3\n4,5,6\n", 22, &n);
 	check(has(m, "labels.csv: not a video FFmpeg can read ("), "a CSV file: \"%s\"", m);
@@ -769,7 +735,7 @@ static void test_sniff(void)
 {
 	static const unsigned char mkv[] = {0x1a, 0x45, 0xdf, 0xa3, 0, 0, 0, 0};
 	size_t len;
-	char *mp4 = slurp(FIXTURE, &len);
+	char *mp4 = fx_slurp(FIXTURE, &len);
 	check(vid_sniff("YUV4MPEG2 W1 H1\n", 16) && vid_sniff(mkv, sizeof(mkv)) && mp4 &&
 		  vid_sniff(mp4, len) && !vid_sniff("a,b\n1,2\n", 8) && !vid_sniff("YUV4MPEG", 8),
 	      "sniff: y4m, matroska, mp4 yes; CSV and a cut magic no");
@@ -781,12 +747,7 @@ static void test_sniff(void)
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t_video.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fx_mkdir("t_video");
 	test_resize();
 	test_y4m_spaces();
 	test_y4m_range_and_info();
@@ -801,12 +762,6 @@ int main(void)
 	test_ffmpeg_fixture();
 	test_paths_agree();
 	test_ffmpeg_bad();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }

@@ -15,30 +15,7 @@
 #include "io/image.h"
 #include "base/base.h"
 #include "check.h"
-
-static char tmpdir[256];
-
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(fp);
-	*len = sb.len;
-	return strbuf_detach(&sb, NULL);
-}
+#include "fixture.h"
 
 static bool has(const char *s, const char *part)
 {
@@ -203,7 +180,7 @@ static int read_back(const char *path, size_t w, size_t h, bool gray, struct rea
 static bool ffmpeg_mapped(void)
 {
 	size_t len;
-	char *maps = slurp("/proc/self/maps", &len);
+	char *maps = fx_slurp("/proc/self/maps", &len);
 	bool found = maps && (strstr(maps, "libavformat") || strstr(maps, "libavcodec"));
 	free(maps);
 	return found;
@@ -214,7 +191,7 @@ static void test_y4m(void)
 	struct err e = ERR_INIT;
 	struct readback rb;
 	struct vid_info in;
-	char *p = path_of("odd.y4m"), *g = path_of("gray.Y4M");
+	char *p = fx_path("odd.y4m"), *g = fx_path("gray.Y4M");
 
 	check(write_frames(p, 33, 17, 30, 5, false, &e) == 0, "33x17 colour to y4m %s", e.msg);
 	check(read_back(p, 33, 17, false, &rb, &e) == 0 && rb.frames == 5 && rb.fw == 33 &&
@@ -230,7 +207,7 @@ static void test_y4m(void)
 		  fabs(rb.fps - 30000.0 / 1001) < 1e-9,
 	      "gray frames come back exactly (worst %d), 29.97 fps as 30000/1001 (%.6f) %s",
 	      rb.worst, rb.fps, e.msg);
-	check(entries(tmpdir) == 2, "no temporary file left (%zu entries)", entries(tmpdir));
+	check(entries(fx_dir) == 2, "no temporary file left (%zu entries)", entries(fx_dir));
 	/* fps 0: the default rate. */
 	check(write_frames(p, 16, 16, 0, 1, true, &e) == 0 &&
 		  read_back(p, 16, 16, true, &rb, &e) == 0 && rb.fps == VID_WRITER_FPS,
@@ -276,7 +253,7 @@ static void test_y4m_stdout(void)
 {
 	struct err e = ERR_INIT;
 	struct readback rb;
-	char msg[1024], *p = path_of("stdout.y4m");
+	char msg[1024], *p = fx_path("stdout.y4m");
 	int rc = stdout_child(p, 3, msg, sizeof(msg));
 	check(rc == 0 && read_back(p, 24, 18, false, &rb, &e) == 0 && rb.frames == 3 &&
 		  rb.worst <= 2 && rb.order,
@@ -293,7 +270,7 @@ static void test_y4m_stdout(void)
 static void test_png(void)
 {
 	struct err e = ERR_INIT;
-	char *dir = path_of("frames/"), *plain = path_of("plain");
+	char *dir = fx_path("frames/"), *plain = fx_path("plain");
 	long long n;
 	bool same = true;
 
@@ -308,7 +285,7 @@ static void test_png(void)
 		img_init(&got);
 		img_init(&want);
 		strbuf_addf(&name, "%sframe-%06lld.png", dir, n);
-		buf = slurp(name.buf, &len);
+		buf = fx_slurp(name.buf, &len);
 		pattern(&want, 33, 17, n, false);
 		if (!buf || img_decode(&got, buf, len, 3, name.buf, &e) < 0 || got.w != 33 ||
 		    got.h != 17 || memcmp(got.px, want.px, 33 * 17 * 3))
@@ -322,7 +299,7 @@ static void test_png(void)
 	/* An existing folder named without the slash; its other files stay. */
 	check(mkdir(plain, 0777) == 0, "folder made");
 	{
-		char *other = path_of("plain/notes.txt");
+		char *other = fx_path("plain/notes.txt");
 		FILE *fp = fopen(other, "w");
 		if (fp)
 			fclose(fp);
@@ -340,7 +317,7 @@ static void test_bad(void)
 	struct err e = ERR_INIT;
 	struct vid_writer *w;
 	struct img im;
-	char *file = path_of("afile"), *p;
+	char *file = fx_path("afile"), *p;
 	FILE *fp = fopen(file, "w");
 	static const char *const missing[] = {"missing/out.y4m", "missing/out.mp4",
 					      "missing/frames/"};
@@ -349,30 +326,30 @@ static void test_bad(void)
 	if (fp)
 		fclose(fp);
 	for (i = 0; i < ARRAY_SIZE(missing); i++) {
-		p = path_of(missing[i]);
+		p = fx_path(missing[i]);
 		check(vid_writer_open(&w, p, 32, 24, 25, &e) < 0 && !w && e.code == DYN_EDATA &&
 			  has(e.msg, p) && has(e.msg, "No such file or directory"),
 		      "a missing folder: \"%s\"", e.msg);
 		free(p);
 	}
 	/* Unwritable even for root: a regular file where a folder should be. */
-	p = path_of("afile/out.y4m");
+	p = fx_path("afile/out.y4m");
 	check(vid_writer_open(&w, p, 32, 24, 25, &e) < 0 && has(e.msg, p) &&
 		  has(e.msg, "Not a directory"),
 	      "a file as folder: \"%s\"", e.msg);
 	free(p);
-	p = path_of("afile/");
+	p = fx_path("afile/");
 	check(vid_writer_open(&w, p, 32, 24, 25, &e) < 0 && has(e.msg, "afile/\": Not a directory"),
 	      "a file named as a folder: \"%s\"", e.msg);
 	free(p);
-	p = path_of("out.txt");
+	p = fx_path("out.txt");
 	check(vid_writer_open(&w, p, 32, 24, 25, &e) < 0 && e.code == DYN_EUSAGE &&
 		  has(e.msg, "out.txt\": not a video name"),
 	      "an unknown name: \"%s\"", e.msg);
 	free(p);
 	check(vid_writer_open(&w, file, 32, 24, 25, &e) < 0 && e.code == DYN_EUSAGE,
 	      "an existing file without a video extension: \"%s\"", e.msg);
-	p = path_of("x.y4m");
+	p = fx_path("x.y4m");
 	check(vid_writer_open(&w, p, 0, 24, 25, &e) < 0 && e.code == DYN_EUSAGE &&
 		  has(e.msg, "frame size 0x24 out of range"),
 	      "width 0: \"%s\"", e.msg);
@@ -386,14 +363,14 @@ static void test_bad(void)
 	check(vid_writer_open(&w, "", 32, 24, 25, &e) < 0 && e.code == DYN_EUSAGE,
 	      "an empty name: \"%s\"", e.msg);
 	/* A frame of the wrong size; abandoned, the output leaves nothing. */
-	before = entries(tmpdir);
+	before = entries(fx_dir);
 	img_init(&im);
 	pattern(&im, 16, 16, 0, false);
 	check(vid_writer_open(&w, p, 32, 24, 25, &e) == 0 && vid_writer_put(w, &im, &e) < 0 &&
 		  e.code == DYN_EUSAGE && has(e.msg, "frame 0 is 16x16 with 3 channels"),
 	      "a frame of another size: \"%s\"", e.msg);
 	vid_writer_free(&w);
-	check(!w && !exists(p) && entries(tmpdir) == before,
+	check(!w && !exists(p) && entries(fx_dir) == before,
 	      "abandoned: no file under the name, no temporary file");
 	vid_writer_free(&w);
 	img_release(&im);
@@ -406,7 +383,7 @@ static void test_without_ffmpeg(void)
 {
 	int status;
 	pid_t pid;
-	char *p = path_of("no-ffmpeg.mp4");
+	char *p = fx_path("no-ffmpeg.mp4");
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
@@ -441,7 +418,7 @@ static void test_ffmpeg(void)
 	char *p;
 
 	for (i = 0; i < ARRAY_SIZE(outs); i++) {
-		p = path_of(outs[i].name);
+		p = fx_path(outs[i].name);
 		check(write_frames(p, 64, 48, 30, 12, false, &e) == 0, "%s written %s",
 		      outs[i].name, e.msg);
 		check(vid_probe(p, &in, &e) == 0 && in.width == 64 && in.height == 48 &&
@@ -456,7 +433,7 @@ static void test_ffmpeg(void)
 		free(p);
 	}
 	/* Odd sizes: padded to even for yuv420p by repeating the last column and row. */
-	p = path_of("odd.mp4");
+	p = fx_path("odd.mp4");
 	check(write_frames(p, 97, 61, 24, 6, false, &e) == 0 &&
 		  read_back(p, 97, 61, false, &rb, &e) == 0 && rb.frames == 6 && rb.fw == 98 &&
 		  rb.fh == 62 && rb.mean < 3 && rb.order && rb.pad_gap < 3,
@@ -465,8 +442,8 @@ static void test_ffmpeg(void)
 	      rb.fw, rb.fh, rb.mean, rb.pad_gap, e.msg);
 	free(p);
 	/* Abandoned after some frames: nothing under the name nor a temporary file. */
-	before = entries(tmpdir);
-	p = path_of("abandoned.mp4");
+	before = entries(fx_dir);
+	p = fx_path("abandoned.mp4");
 	{
 		struct vid_writer *w;
 		struct img im;
@@ -479,20 +456,15 @@ static void test_ffmpeg(void)
 		vid_writer_free(&w);
 		img_release(&im);
 	}
-	check(!exists(p) && entries(tmpdir) == before,
-	      "an abandoned mp4 leaves nothing behind (%zu entries, %zu before)", entries(tmpdir),
+	check(!exists(p) && entries(fx_dir) == before,
+	      "an abandoned mp4 leaves nothing behind (%zu entries, %zu before)", entries(fx_dir),
 	      before);
 	free(p);
 }
 
 int main(void)
 {
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t_video_write.XXXXXX", t && *t ? t : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("mkdtemp");
-		return 1;
-	}
+	fx_mkdir("t_video_write");
 	test_y4m();
 	test_y4m_stdout();
 	test_png();
@@ -500,12 +472,6 @@ int main(void)
 	test_without_ffmpeg();
 	test_bad();
 	test_ffmpeg();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }
