@@ -1,0 +1,39 @@
+#!/bin/sh
+# Reading a phone photo end to end (issue 12's budget: one 4032x3024 photo, matching included,
+# under 0.5 s on 2 cores): `dyn predict MODEL PHOTO --match ORDERS` as a user runs it, process
+# start, model load, JPEG decode with its Exif turn, text finding, recognition and the orders
+# search included, one photo a process, wall and CPU medians. The photos and the orders table
+# come from bench/ocr_photos.c. The model is MODEL (an id in DYN_STORE) or, without it, one
+# trained here for a few seconds: the time of a read depends on the network's size, not on its
+# training, but the readings (and so the matches printed) only mean something for a trained
+# model.
+# usage: [MODEL=ID] [DYN_STORE=DIR] sh bench/ocr_e2e.sh [PHOTOS [ROWS]]
+set -eu
+N=${1:-9}
+ROWS=${2:-20000}
+OUT=${OUT:-bench/out/ocr_e2e}
+DYN=${DYN:-$PWD/dyn}
+mkdir -p "$OUT"
+[ -f build/libdyn.a ] || make -s build/libdyn.a
+[ -x "$DYN" ] || make -s dyn
+libs=$(printf 'print-libs:\n\t@echo $(LIBS)\n' | make -s -f Makefile -f - print-libs)
+cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags stb) -o "$OUT/ocr_photos" \
+	bench/ocr_photos.c build/libdyn.a $libs -lm
+"$OUT/ocr_photos" "$OUT/photos" "$N" "$ROWS"
+export DYN_STORE=${DYN_STORE:-$OUT/store}
+if [ -z "${MODEL:-}" ]; then
+	MODEL=bench-ocr-e2e
+	"$DYN" models rm "$MODEL" >/dev/null 2>&1 || true
+	"$DYN" --quiet --seed 1 fit ocr --id "$MODEL" --epochs 1 --lines 64 >/dev/null
+fi
+echo "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), model $MODEL, $ROWS order rows"
+: >"$OUT/times"
+for f in "$OUT"/photos/p*.jpg; do
+	/usr/bin/time -f "%e %U %S" -o "$OUT/t" "$DYN" predict "$MODEL" "$f" \
+		--match "$OUT/photos/orders.csv" --top 1 >"$OUT/$(basename "$f" .jpg).csv"
+	read -r wall user sys <"$OUT/t"
+	echo "$(basename "$f") wall $wall s, cpu $(echo "$user + $sys" | bc) s"
+	echo "$wall $(echo "$user + $sys" | bc)" >>"$OUT/times"
+done
+sort -n -k1 "$OUT/times" | awk '{ w[NR] = $1 } END { printf "median wall %.3f s over %d photos (target < 0.5 s)\n", w[int((NR + 1) / 2)], NR }'
+sort -n -k2 "$OUT/times" | awk '{ c[NR] = $2 } END { printf "median cpu  %.3f s\n", c[int((NR + 1) / 2)] }'
