@@ -30,11 +30,15 @@ fail=0
 for t in "$@"; do
 	name=$(basename "$t")
 	log="$out/$name.log"
+	t0=$(date +%s%N)
 	case "$t" in
 	*.sh) (cd "$here" && sh "$t") </dev/null >"$log" 2>&1 ;;
 	*) (cd "$here" && "$t") </dev/null >"$log" 2>&1 ;;
 	esac
 	rc=$?
+	# seconds a test took, so that the suite's time (CI's budget) can be read test by test
+	secs=$(( ($(date +%s%N) - t0) / 100000000 ))
+	secs="$((secs / 10)).$((secs % 10)) s"
 	p=$(grep -c '^ok - ' "$log")
 	f=$(grep -c '^not ok - ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -42,10 +46,10 @@ for t in "$@"; do
 		echo "not ok - $name exited with status $rc" >>"$log"
 	fi
 	if [ "$f" -gt 0 ]; then
-		echo "FAIL $name ($p passed, $f failed)"
+		echo "FAIL $name ($p passed, $f failed, $secs)"
 		sed 's/^/    /' "$log" | grep -v '^    ok - ' | tail -n 60
 	else
-		echo "PASS $name ($p)"
+		echo "PASS $name ($p, $secs)"
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
