@@ -9,11 +9,15 @@ two convolution blocks; a 1x1 head with bias. Module names follow backbone.c's l
   train: a step is forward in training mode, MSE against target maps, backward and an Adam
          update on one batch (default 4).
   infer: a step is one forward in eval mode under torch.inference_mode (default batch 8).
+  profile: training steps as train under torch.autograd.profiler after the warm-up; prints
+         each operator by input shapes, its self CPU milliseconds a step, most first, then
+         the whole step's CPU milliseconds (bench/pose_unet.c profile is dyn's account).
 Prints the median step's wall seconds, the CPU seconds of the timed steps divided by their
-number, and the parameter count.
+number, the parameter count, and the median step's CPU seconds (getrusage, user + system).
 
-usage: /usr/bin/python3 bench/pose_torch.py train|infer THREADS STEPS [BATCH]
+usage: /usr/bin/python3 bench/pose_torch.py train|infer|profile THREADS STEPS [BATCH]
 """
+import resource
 import statistics
 import sys
 import time
@@ -68,11 +72,17 @@ class UNet(nn.Module):
         return self.head(x)
 
 
+def rusage_cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main():
     mode, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    train = mode == 'train'
-    if mode not in ('train', 'infer'):
-        sys.exit('usage: pose_torch.py train|infer THREADS STEPS [BATCH]')
+    prof = mode == 'profile'
+    train = mode in ('train', 'profile')
+    if mode not in ('train', 'infer', 'profile'):
+        sys.exit('usage: pose_torch.py train|infer|profile THREADS STEPS [BATCH]')
     B = int(sys.argv[4]) if len(sys.argv) > 4 else 4 if train else 8
     warm = 2
     torch.set_num_threads(threads)
@@ -85,11 +95,17 @@ def main():
     data = [(torch.rand(B, 1, H, W, generator=g), torch.rand(B, NOUT, out_h, out_w, generator=g))
             for _ in range(warm + steps)]
     sec = []
+    csec = []
     cpu0 = 0
+    profiler = None
     for s, (x, y) in enumerate(data):
         if s == warm:
             cpu0 = time.process_time()
+            if prof:
+                profiler = torch.autograd.profiler.profile(record_shapes=True)
+                profiler.__enter__()
         t0 = time.perf_counter()
+        r0 = rusage_cpu()
         if train:
             loss = F.mse_loss(model(x), y)
             opt.zero_grad()
@@ -100,7 +116,17 @@ def main():
                 model(x)
         if s >= warm:
             sec.append(time.perf_counter() - t0)
-    print('%.6f %.6f %d' % (statistics.median(sec), (time.process_time() - cpu0) / steps, nparams))
+            csec.append(rusage_cpu() - r0)
+    cpu = (time.process_time() - cpu0) / steps
+    if profiler:
+        profiler.__exit__(None, None, None)
+        rows = profiler.key_averages(group_by_input_shape=True)
+        for r in sorted(rows, key=lambda r: -r.self_cpu_time_total):
+            if r.self_cpu_time_total / steps >= 10:  # microseconds: 0.01 ms a step
+                print('%-40s %8.2f %s' % (r.key, r.self_cpu_time_total / steps / 1e3,
+                                          str(r.input_shapes)[:90]))
+        print('(step) %.2f' % (1e3 * cpu))
+    print('%.6f %.6f %d %.6f' % (statistics.median(sec), cpu, nparams, statistics.median(csec)))
 
 
 if __name__ == '__main__':

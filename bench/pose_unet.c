@@ -6,21 +6,31 @@
  *   train: a step is forward in training mode, MSE against target maps, backward and an Adam
  *          update on one batch (default 4); the batches are made before the clock starts.
  *   infer: a step is one forward in eval mode (default batch 8).
+ *   profile: training steps as train, with nn_net_profile on after the warm-up: prints a line
+ *          a layer (name, forward and backward CPU milliseconds a step), then the reduction of
+ *          the gradient partials, the loss, nn_net_zero_grad and the Adam step (CPU ms a
+ *          step each) and the whole step's CPU ms.
+ *   core: prints the OpenBLAS core (kernels) the products run on.
  *   Both print the median step's wall seconds, the CPU seconds (all threads) of the timed steps
- *   divided by their number, and the parameter count (trainable floats, padding not counted).
+ *   divided by their number, the parameter count (trainable floats, padding not counted), and
+ *   the median step's CPU seconds (getrusage, user + system: what a loaded machine distorts
+ *   least).
  *   video: decodes VIDEO with lib/vision/video.h to gray at 160x128 (FFmpeg's decoder on
  *          DECODERS threads, 0: FFmpeg's choice) and runs the network on batches of 8 frames,
  *          the first FRAMES frames (0: all); prints frames, wall seconds, CPU seconds, and the
  *          wall seconds spent in vid_next.
  *
- * usage: pose_unet train|infer THREADS STEPS [BATCH]
+ * usage: pose_unet train|infer|profile THREADS STEPS [BATCH]
+ *        pose_unet core
  *        pose_unet video THREADS VIDEO [FRAMES [DECODERS [BATCH]]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "base/base.h"
+#include "base/blas.h"
 #include "core/rng.h"
 #include "nn/backbone.h"
 #include "nn/nn.h"
@@ -42,10 +52,25 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* user + system CPU seconds of the process (all threads), from getrusage */
+static double rusage_cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+	       (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* trainable floats without the alignment padding: what PyTorch's parameters() count */
@@ -126,14 +151,19 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	int rc = 0;
 
+	if (argc == 2 && !strcmp(argv[1], "core")) {
+		printf("%s\n", openblas_get_corename());
+		return 0;
+	}
 	if (argc < 4) {
 		fprintf(stderr,
-			"usage: pose_unet train|infer THREADS STEPS [BATCH]\n"
+			"usage: pose_unet train|infer|profile THREADS STEPS [BATCH]\n"
 			"       pose_unet video THREADS VIDEO [FRAMES [DECODERS [BATCH]]]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
-	int train = !strcmp(mode, "train"), vid = !strcmp(mode, "video");
+	int prof = !strcmp(mode, "profile"), train = prof || !strcmp(mode, "train");
+	int vid = !strcmp(mode, "video");
 	int T = (int)strtol(argv[2], NULL, 10), steps = vid ? 1 : (int)strtol(argv[3], NULL, 10);
 	int bi = vid ? 6 : 4, B = argc > bi ? (int)strtol(argv[bi], NULL, 10) : train ? 4 : 8;
 	if ((!train && !vid && strcmp(mode, "infer")) || T < 1 || steps < 1 || B < 1 || B > 256) {
@@ -177,36 +207,56 @@ int main(int argc, char **argv)
 	float *tg = xmallocarray(ny * (size_t)n, sizeof(float));
 	float *dy = xmallocarray(ny, sizeof(float));
 	double *sec = xmallocarray((size_t)steps, sizeof(double)), cpu0 = 0, sink = 0;
+	double *csec = xmallocarray((size_t)steps, sizeof(double));
+	double ph[3] = {0}, c; /* loss, zero_grad, optimizer: CPU seconds */
 	for (size_t i = 0; i < nx * (size_t)n; i++)
 		x[i] = (float)rng_uniform(&r);
 	for (size_t i = 0; i < ny * (size_t)n; i++)
 		tg[i] = (float)rng_uniform(&r);
 	for (int s = 0; s < n; s++) {
-		if (s == WARM)
+		if (s == WARM) {
 			cpu0 = cpu_now();
-		double t0 = now();
+			if (prof)
+				nn_net_profile(net, 1);
+		}
+		double t0 = now(), r0 = rusage_cpu();
 		const float *y = nn_net_forward(net, x + (size_t)s * nx, B, train);
 		if (train) {
+			c = cpu_now();
 			sink += nn_mse(dy, y, tg + (size_t)s * ny, ny);
+			ph[0] += s >= WARM ? cpu_now() - c : 0;
+			c = cpu_now();
 			nn_net_zero_grad(net);
+			ph[1] += s >= WARM ? cpu_now() - c : 0;
 			nn_net_backward(net, dy);
+			c = cpu_now();
 			nn_net_step(net, &o);
+			ph[2] += s >= WARM ? cpu_now() - c : 0;
 		} else {
 			sink += y[0];
 		}
-		if (s >= WARM)
+		if (s >= WARM) {
 			sec[s - WARM] = now() - t0;
+			csec[s - WARM] = rusage_cpu() - r0;
+		}
 	}
 	double cpu = (cpu_now() - cpu0) / steps;
-	qsort(sec, (size_t)steps, sizeof(double), cmp_double);
-	printf("%.6f %.6f %zu\n",
-	       steps % 2 ? sec[steps / 2] : (sec[steps / 2 - 1] + sec[steps / 2]) / 2, cpu,
-	       count_params(net));
+	if (prof) {
+		double f, b;
+		const char *name;
+		for (int i = 0; (name = nn_net_profile_get(net, i, &f, &b)); i++)
+			printf("%-16s %8.2f %8.2f\n", name, 1e3 * f / steps, 1e3 * b / steps);
+		printf("(loss)           %8.2f\n(zero_grad)      %8.2f\n(adam)           %8.2f\n"
+		       "(step)           %8.2f\n",
+		       1e3 * ph[0] / steps, 1e3 * ph[1] / steps, 1e3 * ph[2] / steps, 1e3 * cpu);
+	}
+	printf("%.6f %.6f %zu %.6f\n", median(sec, steps), cpu, count_params(net),
+	       median(csec, steps));
 	if (sink != sink)
 		fprintf(stderr, "pose_unet: NaN loss\n");
 	nn_optim_release(&o);
 	nn_net_free(&net);
 	nn_backbone_release(&bb);
-	free(x), free(tg), free(dy), free(sec);
+	free(x), free(tg), free(dy), free(sec), free(csec);
 	return rc;
 }

@@ -234,12 +234,65 @@ static void valid_range(int x0, int s, int w, int ow, int *lo, int *hi)
 	*lo = l, *hi = h;
 }
 
-/* col (cin*kh*kw, oh*ow) from img (cin, h, w) */
+/* Whether im2col may copy a tap's rows as one span: with stride 1 both ways and an output as
+ * wide as the input ("same" padding), consecutive output rows of a tap read consecutive input
+ * rows, so the rows of a block are one contiguous stretch of the input plane, but for the
+ * columns that fall in the padding. */
+static int im2col_spans(const struct nn_conv *g)
+{
+	return g->sh == 1 && g->sw == 1 && g->ow == g->w;
+}
+
+/* dst ((oy1 - oy0) * w) = tap (i, j)'s rows of output rows [oy0, oy1) from plane (h, w), for
+ * im2col_spans geometries: the input rows in range copied in one piece, the rows above and
+ * below and the columns in the padding ([0, lo) and [hi, w) of each row, which the piece filled
+ * from the neighbouring row) set to zero. */
+static void im2col_span(float *dst, const float *plane, const struct nn_conv *g, int i, int j,
+			int oy0, int oy1)
+{
+	int w = g->w, x0 = j * g->dw - g->pw, lo, hi;
+	int r0 = g->ph - i * g->dh, r1 = r0 + g->h; /* output rows with an input row */
+	r0 = r0 < oy0 ? oy0 : r0 > oy1 ? oy1 : r0;
+	r1 = r1 > oy1 ? oy1 : r1 < r0 ? r0 : r1;
+	valid_range(x0, 1, w, w, &lo, &hi);
+	memset(dst, 0, sizeof(float) * (size_t)(r0 - oy0) * w);
+	memset(dst + (size_t)(r1 - oy0) * w, 0, sizeof(float) * (size_t)(oy1 - r1) * w);
+	float *d = dst + (size_t)(r0 - oy0) * w;
+	if (r1 == r0)
+		return;
+	if (lo >= hi) { /* the whole tap in the padding */
+		memset(d, 0, sizeof(float) * (size_t)(r1 - r0) * w);
+		return;
+	}
+	/* |x0| < w here: the piece skips its first -x0 or last x0 floats (padding columns), which
+	 * would lie outside the plane at its first or last row */
+	size_t len = (size_t)(r1 - r0) * w, a = x0 < 0 ? (size_t)-x0 : 0,
+	       b = x0 > 0 ? (size_t)x0 : 0;
+	const float *src = plane + (size_t)(r0 - g->ph + i * g->dh) * w;
+	memcpy(d + a, src + a + x0, sizeof(float) * (len - a - b));
+	for (int r = 0; r < r1 - r0; r++) {
+		float *row = d + (size_t)r * w;
+		for (int ox = 0; ox < lo; ox++)
+			row[ox] = 0;
+		for (int ox = hi; ox < w; ox++)
+			row[ox] = 0;
+	}
+}
+
 /* col (cin*kh*kw, (oy1 - oy0)*ow) from img (cin, h, w): the columns of output rows [oy0, oy1) */
 static void im2col_rows(float *col, const float *img, const struct nn_conv *g, int oy0, int oy1)
 {
 	int ow = g->ow;
 	size_t n = (size_t)(oy1 - oy0) * ow;
+	if (im2col_spans(g)) {
+		for (int c = 0; c < g->cin; c++)
+			for (int i = 0; i < g->kh; i++)
+				for (int j = 0; j < g->kw; j++)
+					im2col_span(col + (size_t)((c * g->kh + i) * g->kw + j) * n,
+						    img + (size_t)c * g->h * g->w, g, i, j, oy0,
+						    oy1);
+		return;
+	}
 	for (int c = 0; c < g->cin; c++) {
 		const float *plane = img + (size_t)c * g->h * g->w;
 		for (int i = 0; i < g->kh; i++) {
@@ -401,9 +454,10 @@ static void flip_kernel(float *restrict wt, const float *restrict w, const struc
 		}
 }
 
-void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
-		      const float *inp, const float *weight, int B, const struct nn_conv *g,
-		      float *col)
+/* set: dinp is written, not added to (the paths that add into it clear it first) */
+static void conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+			  const float *inp, const float *weight, int B, const struct nn_conv *g,
+			  float *col, int set)
 {
 	struct nn_conv s = conv_group(g), bk = conv_back_geometry(&s);
 	int S = g->oh * g->ow, K = s.cin * s.kh * s.kw, G = g->groups > 1 ? g->groups : 1;
@@ -430,19 +484,35 @@ void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *do
 					    (float)sum_d(dy + (size_t)o * S, (size_t)S);
 			if (!dinp)
 				continue;
-			float *dx = dinp + xo;
+			float *dx = dinp + xo, beta = set ? 0.0f : 1.0f;
 			if (pointwise) {
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
-					    1.0f, w, K, dy, S, 1.0f, dx, S);
+					    1.0f, w, K, dy, S, beta, dx, S);
 			} else if (corr) {
-				conv_rows_forward(dx, dy, wt, &bk, col, 1.0f);
+				conv_rows_forward(dx, dy, wt, &bk, col, beta);
 			} else {
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, S, s.cout,
 					    1.0f, w, K, dy, S, 0.0f, col, S);
+				if (set)
+					memset(dx, 0, sizeof(float) * (size_t)s.cin * g->h * g->w);
 				col2im(dx, col, &s);
 			}
 		}
 	}
+}
+
+void nn_conv_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+		      const float *inp, const float *weight, int B, const struct nn_conv *g,
+		      float *col)
+{
+	conv_backward(dinp, dweight, dbias, dout, inp, weight, B, g, col, 0);
+}
+
+void nn_conv_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+			  const float *inp, const float *weight, int B, const struct nn_conv *g,
+			  float *col)
+{
+	conv_backward(dinp, dweight, dbias, dout, inp, weight, B, g, col, 1);
 }
 
 int nn_convt2d_setup(struct nn_conv *g, int cin, int cout, int h, int w, int k, int stride, int pad,
@@ -957,9 +1027,22 @@ static void bn_dx(float *restrict dx, const float *restrict dy, const float *res
 		dx[i] += k1 * dy[i] + k2 * x[i] + k0;
 }
 
+/* dx = k1 dy + k2 x + k0 */
+static void bn_dx_set(float *restrict dx, const float *restrict dy, const float *restrict x,
+		      float k1, float k2, float k0, size_t n)
+{
+	size_t i = 0;
+	for (; i + NN_LANES <= n; i += NN_LANES)
+		for (int j = 0; j < NN_LANES; j++)
+			dx[i + j] = k1 * dy[i + j] + k2 * x[i + j] + k0;
+	for (; i < n; i++)
+		dx[i] = k1 * dy[i] + k2 * x[i] + k0;
+}
+
 void nn_bn_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
 			  const float *inp, const float *mean, const float *rstd,
-			  const float *gamma, int B, int C, int S, int training, int c0, int c1)
+			  const float *gamma, int B, int C, int S, int training, int c0, int c1,
+			  int set)
 {
 	size_t n = (size_t)B * S;
 	for (int c = c0; c < c1; c++) {
@@ -982,7 +1065,10 @@ void nn_bn_backward_range(float *dinp, float *dgamma, float *dbeta, const float 
 		float k1 = k, k2 = -k * r * q, k0 = -k * a + k * r * q * mf;
 		for (int b = 0; b < B; b++) {
 			size_t o = ((size_t)b * C + c) * S;
-			bn_dx(dinp + o, dout + o, inp + o, k1, k2, k0, (size_t)S);
+			if (set)
+				bn_dx_set(dinp + o, dout + o, inp + o, k1, k2, k0, (size_t)S);
+			else
+				bn_dx(dinp + o, dout + o, inp + o, k1, k2, k0, (size_t)S);
 		}
 	}
 }
@@ -1001,7 +1087,7 @@ void nn_batchnorm_backward(float *dinp, float *dgamma, float *dbeta, const float
 			   const float *gamma, int B, int C, int S, int training)
 {
 	nn_bn_backward_range(dinp, dgamma, dbeta, dout, inp, mean, rstd, gamma, B, C, S, training,
-			     0, C);
+			     0, C, 0);
 }
 
 /* ---- Element-wise --------------------------------------------------------------------- */
@@ -1027,6 +1113,17 @@ void nn_relu_backward(float *restrict dinp, const float *restrict dout, const fl
 		st4(dinp + i, ld4(dinp + i) + keep4(ld4(dout + i), ld4(out + i) > zero));
 	for (; i < n; i++)
 		dinp[i] += out[i] > 0 ? dout[i] : 0.0f;
+}
+
+void nn_relu_backward_set(float *restrict dinp, const float *restrict dout,
+			  const float *restrict out, size_t n)
+{
+	const nn_f4 zero = {0};
+	size_t i = 0;
+	for (; i + 4 <= n; i += 4)
+		st4(dinp + i, keep4(ld4(dout + i), ld4(out + i) > zero));
+	for (; i < n; i++)
+		dinp[i] = out[i] > 0 ? dout[i] : 0.0f;
 }
 
 void nn_relu_cap_forward(float *restrict out, const float *restrict inp, size_t n, float hi)
@@ -1166,6 +1263,23 @@ void nn_concat_backward(float *da, float *db, const float *dout, int B, int ca, 
 		if (da)
 			nn_add_backward(da + i * na, NULL, d, na);
 		if (db)
+			nn_add_backward(db + i * nb, NULL, d + na, nb);
+	}
+}
+
+void nn_concat_backward_set(float *da, float *db, const float *dout, int B, int ca, int cb, int S,
+			    int set_a, int set_b)
+{
+	size_t na = (size_t)ca * S, nb = (size_t)cb * S;
+	for (int i = 0; i < B; i++) {
+		const float *d = dout + i * (na + nb);
+		if (da && set_a)
+			memcpy(da + i * na, d, sizeof(float) * na);
+		else if (da)
+			nn_add_backward(da + i * na, NULL, d, na);
+		if (db && set_b)
+			memcpy(db + i * nb, d + na, sizeof(float) * nb);
+		else if (db)
 			nn_add_backward(db + i * nb, NULL, d + na, nb);
 	}
 }

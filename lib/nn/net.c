@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/mem.h"
 #include "base/par.h"
@@ -50,6 +51,7 @@ struct nn_layer {
 	int *idx;		     /* max pooling argmax, (max_batch, out size) */
 	float *mask;		     /* dropout, (max_batch, size) */
 	int zero[2];		     /* nodes whose gradient this layer's backward clears first */
+	int set[2]; /* its input's (0) or second input's (1) gradient is written, not added to */
 	uint64_t drop_seed;
 };
 
@@ -66,6 +68,9 @@ struct nn_net {
 	struct nn_tensor *tensors;
 	int ntensors;
 	char *dead; /* per node: no layer reads it and it is not the output (gradient stays 0) */
+	/* nn_net_profile: per thread, per layer (and one more row: the partials' reduction),
+	 * forward and backward CPU seconds; NULL when off */
+	double *prof;
 };
 
 static const char *op_name(enum nn_op op)
@@ -484,11 +489,31 @@ static int root_of(const struct nn_net *net, int k)
 	return k;
 }
 
-/* Backward adds into gradients, so each must start at 0 in every pass: it is cleared by the
- * layer that reads it last in the forward order (the first to add into it in backward), right
- * before that layer's backward, in the same chunk or channel task (no pass of its own over
- * memory, no extra barrier). The output's gradient is dout itself; gradients of nodes nothing
- * reads are cleared at the start. */
+/* Whether layer L's backward can write (rather than add to) the gradient of its input (slot 0)
+ * or second input (slot 1): convolutions, ReLU, batch norm and concatenation can, when the
+ * two inputs of a concatenation are different nodes. */
+static int can_set(const struct nn_net *net, const struct nn_layer *L, int slot)
+{
+	switch (L->d.op) {
+	case NN_CONV1D:
+	case NN_CONV2D:
+	case NN_BATCHNORM:
+		return slot == 0;
+	case NN_RELU:
+		return slot == 0 && !(L->d.cap > 0);
+	case NN_CONCAT:
+		return root_of(net, L->in) != root_of(net, L->in2);
+	default:
+		return 0;
+	}
+}
+
+/* Backward adds into gradients, so each must start at 0 in every pass. The layer that reads it
+ * last in the forward order (the first to add into it in backward) writes it instead when it
+ * can (can_set: no pass over memory to clear it, and none to read zeros back); otherwise it
+ * clears it right before its backward, in the same chunk or channel task (no extra barrier).
+ * The output's gradient is dout itself; gradients of nodes nothing reads are cleared at the
+ * start. */
 static void plan_zeroing(struct nn_net *net)
 {
 	int *last = xmallocarray((size_t)net->nnodes, sizeof(int));
@@ -498,6 +523,7 @@ static void plan_zeroing(struct nn_net *net)
 	for (int i = 0; i < net->nlayers; i++) {
 		struct nn_layer *L = &net->layers[i];
 		L->zero[0] = L->zero[1] = -1;
+		L->set[0] = L->set[1] = 0;
 		last[root_of(net, L->in)] = i;
 		if (L->in2 >= 0)
 			last[root_of(net, L->in2)] = i;
@@ -511,7 +537,11 @@ static void plan_zeroing(struct nn_net *net)
 			continue;
 		}
 		struct nn_layer *L = &net->layers[last[k]];
-		L->zero[L->zero[0] < 0 ? 0 : 1] = k;
+		int slot = root_of(net, L->in) == k ? 0 : 1;
+		if (can_set(net, L, slot))
+			L->set[slot] = 1;
+		else
+			L->zero[L->zero[0] < 0 ? 0 : 1] = k;
 	}
 	free(last);
 }
@@ -683,6 +713,7 @@ void nn_net_free(struct nn_net **pnet)
 	free(net->bufs);
 	free(net->tensors);
 	free(net->dead);
+	free(net->prof);
 	free(net);
 	*pnet = NULL;
 }
@@ -746,6 +777,49 @@ void nn_net_init(struct nn_net *net, uint64_t seed)
 void nn_net_set_threads(struct nn_net *net, int threads)
 {
 	net->threads = threads < 1 ? 1 : threads > net->max_threads ? net->max_threads : threads;
+}
+
+/* ---- Profiling -------------------------------------------------------------------------- */
+
+static double thread_cpu(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* adds the thread CPU seconds since *t0 to row's phase (0 forward, 1 backward) for thread t,
+ * and restarts the clock */
+static void prof_add(struct nn_net *net, int t, int row, int phase, double *t0)
+{
+	if (!net->prof)
+		return;
+	double now = thread_cpu();
+	net->prof[((size_t)t * (size_t)(net->nlayers + 1) + (size_t)row) * 2 + (size_t)phase] +=
+	    now - *t0;
+	*t0 = now;
+}
+
+void nn_net_profile(struct nn_net *net, int on)
+{
+	free(net->prof);
+	net->prof =
+	    on ? xcalloc((size_t)net->max_threads * (size_t)(net->nlayers + 1) * 2, sizeof(double))
+	       : NULL;
+}
+
+const char *nn_net_profile_get(const struct nn_net *net, int i, double *fwd, double *bwd)
+{
+	if (i < 0 || i > net->nlayers)
+		return NULL;
+	*fwd = *bwd = 0;
+	for (int t = 0; net->prof && t < net->max_threads; t++) {
+		const double *r =
+		    net->prof + ((size_t)t * (size_t)(net->nlayers + 1) + (size_t)i) * 2;
+		*fwd += r[0];
+		*bwd += r[1];
+	}
+	return i < net->nlayers ? net->nodes[net->layers[i].out].name : "(reduce)";
 }
 
 /* ---- Passes ----------------------------------------------------------------------------- */
@@ -880,7 +954,10 @@ static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int n
 	switch (L->d.op) {
 	case NN_CONV1D:
 	case NN_CONV2D:
-		nn_conv_backward(dx, dw, db, dy, x, w, nb, &L->conv, scratch);
+		if (L->set[0])
+			nn_conv_backward_set(dx, dw, db, dy, x, w, nb, &L->conv, scratch);
+		else
+			nn_conv_backward(dx, dw, db, dy, x, w, nb, &L->conv, scratch);
 		break;
 	case NN_CONVT2D:
 		nn_convt_backward(dx, dw, db, dy, x, w, nb, &L->conv, scratch);
@@ -912,6 +989,8 @@ static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int n
 	case NN_RELU:
 		if (dx && L->d.cap > 0)
 			nn_relu_cap_backward(dx, dy, y, n, L->d.cap);
+		else if (dx && L->set[0])
+			nn_relu_backward_set(dx, dy, y, n);
 		else if (dx)
 			nn_relu_backward(dx, dy, y, n);
 		break;
@@ -936,7 +1015,8 @@ static void layer_backward(struct nn_net *net, struct nn_layer *L, int b0, int n
 		break;
 	case NN_CONCAT: {
 		const struct nn_node *X2 = &net->nodes[L->in2];
-		nn_concat_backward(dx, grad_of(net, L->in2, b0), dy, nb, X->c, X2->c, X->h * X->w);
+		nn_concat_backward_set(dx, grad_of(net, L->in2, b0), dy, nb, X->c, X2->c,
+				       X->h * X->w, L->set[0], L->set[1]);
 		break;
 	}
 	case NN_LSTM:
@@ -954,9 +1034,12 @@ static void chunk_forward(void *arg, size_t c, int t)
 {
 	struct pass *p = arg;
 	int b0, nb;
+	double t0 = p->net->prof ? thread_cpu() : 0;
 	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
-	for (int l = p->l0; l < p->l1; l++)
+	for (int l = p->l0; l < p->l1; l++) {
 		layer_forward(p->net, &p->net->layers[l], b0, nb, p->net->scratch[t]);
+		prof_add(p->net, t, l, 0, &t0);
+	}
 }
 
 static void chunk_backward(void *arg, size_t c, int t)
@@ -964,6 +1047,7 @@ static void chunk_backward(void *arg, size_t c, int t)
 	struct pass *p = arg;
 	int b0, nb;
 	float *part = p->net->partials + c * p->net->nparams;
+	double t0 = p->net->prof ? thread_cpu() : 0;
 	chunk_range(p->B, p->nchunks, (int)c, &b0, &nb);
 	for (int l = p->l1 - 1; l >= p->l0; l--) {
 		struct nn_layer *L = &p->net->layers[l];
@@ -974,6 +1058,7 @@ static void chunk_backward(void *arg, size_t c, int t)
 				       (size_t)nb * X->size * sizeof(float));
 			}
 		layer_backward(p->net, L, b0, nb, part, p->net->scratch[t]);
+		prof_add(p->net, t, l, 1, &t0);
 	}
 }
 
@@ -983,11 +1068,13 @@ static void bn_forward(void *arg, size_t c, int t)
 	struct pass *p = arg;
 	struct nn_net *net = p->net;
 	struct nn_layer *L = &net->layers[p->l0];
+	double t0 = net->prof ? thread_cpu() : 0;
 	nn_bn_forward_range(net->nodes[L->out].act, L->mean, L->rstd, net->nodes[L->in].act,
 			    net->params + L->w_off, net->params + L->b_off, net->bufs + L->rm_off,
 			    net->bufs + L->rv_off, p->B, L->ch, L->S,
 			    L->d.momentum != 0 ? L->d.momentum : 0.1f, bn_eps(L), net->training,
 			    (int)c, (int)c + 1);
+	prof_add(net, t, p->l0, 0, &t0);
 }
 
 static void bn_backward(void *arg, size_t c, int t)
@@ -995,6 +1082,7 @@ static void bn_backward(void *arg, size_t c, int t)
 	struct pass *p = arg;
 	struct nn_net *net = p->net;
 	struct nn_layer *L = &net->layers[p->l0];
+	double t0 = net->prof ? thread_cpu() : 0;
 	if (!net->training) /* eval forwards ran in chunks and left these alone */
 		nn_bn_eval_stats(net->bufs[L->rm_off + c], net->bufs[L->rv_off + c], bn_eps(L),
 				 &L->mean[c], &L->rstd[c]);
@@ -1005,7 +1093,8 @@ static void bn_backward(void *arg, size_t c, int t)
 	nn_bn_backward_range(grad_of(net, L->in, 0), net->partials + L->w_off,
 			     net->partials + L->b_off, net->nodes[L->out].dact,
 			     net->nodes[L->in].act, L->mean, L->rstd, net->params + L->w_off, p->B,
-			     L->ch, L->S, net->training, (int)c, (int)c + 1);
+			     L->ch, L->S, net->training, (int)c, (int)c + 1, L->set[0]);
+	prof_add(net, t, p->l0, 1, &t0);
 }
 
 /* The end of the stage starting at layer l0: batch norm alone, else up to the next one. */
@@ -1058,6 +1147,7 @@ static void reduce_block(void *arg, size_t k, int t)
 {
 	struct reduce *r = arg;
 	size_t j0 = k * NN_REDUCE_BLOCK, j1 = j0 + NN_REDUCE_BLOCK, np = r->net->nparams;
+	double t0 = r->net->prof ? thread_cpu() : 0;
 	if (j1 > np)
 		j1 = np;
 	/* each block of a partial is cleared as soon as it is summed, while it is in cache: the
@@ -1068,6 +1158,7 @@ static void reduce_block(void *arg, size_t k, int t)
 			r->net->grads[j] += src[j];
 		memset(src + j0, 0, (j1 - j0) * sizeof(float));
 	}
+	prof_add(r->net, t, r->net->nlayers, 1, &t0);
 }
 
 void nn_net_backward(struct nn_net *net, const float *dout)

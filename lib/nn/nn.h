@@ -452,6 +452,17 @@ const struct nn_tensor *nn_net_find(const struct nn_net *net, const char *name);
 const float *nn_net_node(const struct nn_net *net, const char *name, const float **grad,
 			 size_t *size);
 
+/* Per-layer CPU time, to see where a training step's time goes (bench/pose_unet.c profile).
+ * nn_net_profile(net, 1) starts (or restarts) sums from zero: every later pass adds each
+ * layer's CPU seconds (thread CPU time, summed over the threads that ran its chunks or
+ * channels) to its forward or backward sum; a layer's backward includes clearing the gradients
+ * it is the first to add into. nn_net_profile(net, 0) stops and drops the sums. */
+void nn_net_profile(struct nn_net *net, int on);
+/* The sums of layer i in [0, layers) as *fwd and *bwd seconds, and its name (owned by net);
+ * i = layers: the reduction of the chunks' gradient partials, in *bwd, named "(reduce)";
+ * NULL past that. */
+const char *nn_net_profile_get(const struct nn_net *net, int i, double *fwd, double *bwd);
+
 /* ---- Data augmentation (deterministic from a struct rng) -------------------------------- */
 
 struct rng;

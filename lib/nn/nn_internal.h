@@ -1,17 +1,34 @@
 /* What lib/nn's files share and nothing else needs: per-channel batch norm (the network runs
- * channels on threads) and the dropout seed of one sample. */
+ * channels on threads), backward passes that write rather than add, and the dropout seed of
+ * one sample. */
 #ifndef DYN_NN_INTERNAL_H
 #define DYN_NN_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-/* nn_batchnorm_forward/backward restricted to channels [c0, c1) (same arguments otherwise). */
+#include "nn/nn.h"
+
+/* nn_batchnorm_forward/backward restricted to channels [c0, c1) (same arguments otherwise);
+ * backward with set writes dinp instead of adding to it. */
 void nn_bn_forward_range(float *out, float *mean, float *rstd, const float *inp, const float *gamma,
 			 const float *beta, float *running_mean, float *running_var, int B, int C,
 			 int S, float momentum, float eps, int training, int c0, int c1);
 void nn_bn_backward_range(float *dinp, float *dgamma, float *dbeta, const float *dout,
 			  const float *inp, const float *mean, const float *rstd,
-			  const float *gamma, int B, int C, int S, int training, int c0, int c1);
+			  const float *gamma, int B, int C, int S, int training, int c0, int c1,
+			  int set);
+
+/* Backward passes that WRITE the input's gradient instead of adding to it (the other arguments
+ * as nn_conv_backward, nn_relu_backward, nn_concat_backward): for the first layer of a backward
+ * pass to reach a node, which would otherwise clear it first. nn_concat_backward_set writes da
+ * when set_a and db when set_b, and adds to the other. */
+void nn_conv_backward_set(float *dinp, float *dweight, float *dbias, const float *dout,
+			  const float *inp, const float *weight, int B, const struct nn_conv *g,
+			  float *col);
+void nn_relu_backward_set(float *dinp, const float *dout, const float *out, size_t n);
+void nn_concat_backward_set(float *da, float *db, const float *dout, int B, int ca, int cb, int S,
+			    int set_a, int set_b);
 
 /* Eval-mode batch norm of B samples from the running statistics, writing nothing shared (many
  * chunks run it at once); the same values as nn_batchnorm_forward in eval mode. */

@@ -7,6 +7,7 @@
 #include "base/base.h"
 #include "core/rng.h"
 #include "nn/nn.h"
+#include "nn/nn_internal.h"
 #include "check.h"
 
 /* A tensor the loss depends on, with the gradient that backward computed for it. */
@@ -157,16 +158,19 @@ static void test_conv(const char *what, int two, int cin, int cout, int h, int w
 	test_conv_g(what, two, cin, cout, h, w, k, s, p, d, bias, 1);
 }
 
-/* A convolution large enough to be computed in blocks of output rows (8 inputs of 40x60: three
- * blocks), forward and backward, against the sums written out. */
-static void test_conv_blocks(void)
+/* A convolution forward and backward against the sums written out (doubles). The geometries
+ * cover the blocks of output rows (8 inputs of 40x60: three blocks), the copies of whole rows
+ * that im2col makes when stride is 1 and the output as wide as the input (taps reaching past
+ * both edges, a plane narrower than the kernel, dilation), and the per-row path otherwise. */
+static void test_conv_sums(const char *what, int CI, int CO, int H, int W, int KS, int st, int pd,
+			   int dl)
 {
-	enum { CI = 8, CO = 4, H = 40, W = 60, KS = 3 };
 	struct rng saved = rng; /* the later tests keep their data */
 	struct nn_conv g;
-	check(nn_conv2d_setup(&g, CI, CO, H, W, KS, KS, 1, 1, 1, 1, 1, 1) == 0,
-	      "conv2d 8x40x60: geometry accepted");
-	size_t nx = (size_t)CI * H * W, ny = (size_t)CO * H * W, nw = (size_t)CO * CI * KS * KS;
+	check(nn_conv2d_setup(&g, CI, CO, H, W, KS, KS, st, st, pd, pd, dl, dl) == 0,
+	      "%s: geometry accepted", what);
+	int OH = g.oh, OW = g.ow;
+	size_t nx = (size_t)CI * H * W, ny = (size_t)CO * OH * OW, nw = (size_t)CO * CI * KS * KS;
 	float *x = rand_vec(nx, 1), *w = rand_vec(nw, 0.5f), *dy = rand_vec(ny, 1);
 	float *y = zeros(ny), *dx = zeros(nx), *dw = zeros(nw), *col = zeros(nn_conv_scratch(&g));
 	double *ry = xcalloc(ny, sizeof(double)), *rdx = xcalloc(nx, sizeof(double));
@@ -178,13 +182,14 @@ static void test_conv_blocks(void)
 			for (int i = 0; i < KS; i++)
 				for (int j = 0; j < KS; j++) {
 					size_t wi = (((size_t)o * CI + c) * KS + i) * KS + j;
-					for (int oy = 0; oy < H; oy++)
-						for (int ox = 0; ox < W; ox++) {
-							int iy = oy + i - 1, ix = ox + j - 1;
+					for (int oy = 0; oy < OH; oy++)
+						for (int ox = 0; ox < OW; ox++) {
+							int iy = oy * st - pd + i * dl;
+							int ix = ox * st - pd + j * dl;
 							if (iy < 0 || iy >= H || ix < 0 || ix >= W)
 								continue;
 							size_t xi = ((size_t)c * H + iy) * W + ix;
-							size_t yi = ((size_t)o * H + oy) * W + ox;
+							size_t yi = ((size_t)o * OH + oy) * OW + ox;
 							ry[yi] += (double)w[wi] * x[xi];
 							rdx[xi] += (double)w[wi] * dy[yi];
 							rdw[wi] += (double)dy[yi] * x[xi];
@@ -194,13 +199,101 @@ static void test_conv_blocks(void)
 		ey = fmax(ey, fabs(y[i] - ry[i]));
 	for (size_t i = 0; i < nx; i++)
 		edx = fmax(edx, fabs(dx[i] - rdx[i]));
-	for (size_t i = 0; i < nw; i++)
-		edw = fmax(edw, fabs(dw[i] - rdw[i]) / 100); /* sums of 2,400 products */
+	for (size_t i = 0; i < nw; i++) /* sums of up to 2,400 products */
+		edw = fmax(edw, fabs(dw[i] - rdw[i]) / 100);
 	check(ey < 1e-4 && edx < 1e-4 && edw < 1e-4,
-	      "conv2d in row blocks = the sums (errors: out %.3g, dinp %.3g, dweight %.3g / 100)",
-	      ey, edx, edw);
+	      "%s = the sums (errors: out %.3g, dinp %.3g, dweight %.3g / 100)", what, ey, edx,
+	      edw);
 	free(x), free(w), free(dy), free(y), free(dx), free(dw), free(col);
 	free(ry), free(rdx), free(rdw);
+	rng = saved;
+}
+
+static void test_conv_blocks(void)
+{
+	test_conv_sums("conv2d 8x40x60 in row blocks", 8, 4, 40, 60, 3, 1, 1, 1);
+	test_conv_sums("conv2d 3x3 on 1 row", 3, 2, 1, 7, 3, 1, 1, 1);
+	test_conv_sums("conv2d 5x5 pad 2 on 2x1", 2, 3, 2, 1, 5, 1, 2, 1);
+	test_conv_sums("conv2d 5x5 pad 2 on 3x2", 2, 3, 3, 2, 5, 1, 2, 1);
+	test_conv_sums("conv2d 3x3 dilation 2 pad 2", 3, 2, 6, 5, 3, 1, 2, 2);
+	test_conv_sums("conv2d 3x3 dilation 3 pad 3 on 4x2", 2, 2, 4, 2, 3, 1, 3, 3);
+	test_conv_sums("conv2d 3x3 pad 2 (wider output)", 2, 3, 5, 4, 3, 1, 2, 1);
+	test_conv_sums("conv2d 3x3 stride 2", 3, 2, 7, 8, 3, 2, 1, 1);
+	test_conv_sums("conv2d 16x20x24 in row blocks", 16, 8, 20, 24, 3, 1, 1, 1);
+}
+
+/* n floats of NaN: what a write must replace everywhere */
+static float *nans(size_t n)
+{
+	float *v = xmallocarray(n, sizeof(float));
+	for (size_t i = 0; i < n; i++)
+		v[i] = NAN;
+	return v;
+}
+
+/* a[i] == b[i] for all i (so -0 and 0 compare equal, NaN never) */
+static int same_values(const float *a, const float *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(a[i] == b[i]))
+			return 0;
+	return 1;
+}
+
+/* The backward passes that write the input's gradient (nn_internal.h) against the ones that add
+ * to it, started from zeros: the same values, and nothing of the old contents left. */
+static void test_set_variants(void)
+{
+	struct rng saved = rng;
+	/* convolutions: by correlation, pointwise, by col2im, grouped */
+	const int geo[4][5] = {{3, 1, 1, 1, 1}, {1, 1, 0, 1, 1}, {3, 1, 3, 1, 1}, {3, 1, 1, 1, 2}};
+	for (int k = 0; k < 4; k++) {
+		struct nn_conv g;
+		int B = 2, ci = 4, co = 6, ks = geo[k][0];
+		nn_conv2d_setup(&g, ci, co, 5, 6, ks, ks, geo[k][1], geo[k][1], geo[k][2],
+				geo[k][2], geo[k][3], geo[k][3]);
+		if (geo[k][4] > 1)
+			nn_conv_set_groups(&g, geo[k][4]);
+		size_t nx = (size_t)B * ci * 5 * 6, ny = (size_t)B * co * g.oh * g.ow;
+		size_t nw = (size_t)co * ci / (size_t)geo[k][4] * ks * ks;
+		float *x = rand_vec(nx, 1), *w = rand_vec(nw, 1), *dy = rand_vec(ny, 1);
+		float *dx0 = zeros(nx), *dx1 = nans(nx), *dw0 = zeros(nw), *dw1 = zeros(nw);
+		float *col = zeros(nn_conv_scratch(&g));
+		nn_conv_backward(dx0, dw0, NULL, dy, x, w, B, &g, col);
+		nn_conv_backward_set(dx1, dw1, NULL, dy, x, w, B, &g, col);
+		check(same_values(dx0, dx1, nx) && same_values(dw0, dw1, nw),
+		      "conv2d %dx%d pad %d groups %d: writing dinp = adding to zeros", ks, ks,
+		      geo[k][2], geo[k][4]);
+		free(x), free(w), free(dy), free(dx0), free(dx1), free(dw0), free(dw1), free(col);
+	}
+	enum { N = 37, B = 2, CA = 3, CB = 2, S = 7 };
+	float *y = rand_vec(N, 1), *d = rand_vec(N, 1), *r0 = zeros(N), *r1 = nans(N);
+	nn_relu_backward(r0, d, y, N);
+	nn_relu_backward_set(r1, d, y, N);
+	check(same_values(r0, r1, N), "relu: writing dinp = adding to zeros");
+	free(y), free(d), free(r0), free(r1);
+
+	size_t na = (size_t)B * CA * S, nb = (size_t)B * CB * S, nc = na + nb;
+	float *dc = rand_vec(nc, 1), *a0 = zeros(na), *b0 = rand_vec(nb, 1), *a1 = nans(na);
+	float *b1 = xmallocarray(nb, sizeof(float));
+	memcpy(b1, b0, nb * sizeof(float));
+	nn_concat_backward(a0, b0, dc, B, CA, CB, S);
+	nn_concat_backward_set(a1, b1, dc, B, CA, CB, S, 1, 0);
+	check(same_values(a0, a1, na) && same_values(b0, b1, nb),
+	      "concat: writing the first input's gradient, adding to the second's");
+	free(dc), free(a0), free(b0), free(a1), free(b1);
+
+	enum { C = 3, SS = 10 };
+	size_t n = (size_t)B * C * SS;
+	float *bx = rand_vec(n, 1), *bdy = rand_vec(n, 1), *bo = zeros(n), *g = rand_vec(C, 1);
+	float *bt = rand_vec(C, 1), mean[C], rstd[C], rm[C] = {0}, rv[C] = {1, 1, 1};
+	float *x0 = zeros(n), *x1 = nans(n), dg0[C] = {0}, db0[C] = {0}, dg1[C] = {0}, db1[C] = {0};
+	nn_batchnorm_forward(bo, mean, rstd, bx, g, bt, rm, rv, B, C, SS, 0.1f, 1e-5f, 1);
+	nn_bn_backward_range(x0, dg0, db0, bdy, bx, mean, rstd, g, B, C, SS, 1, 0, C, 0);
+	nn_bn_backward_range(x1, dg1, db1, bdy, bx, mean, rstd, g, B, C, SS, 1, 0, C, 1);
+	check(same_values(x0, x1, n) && same_values(dg0, dg1, C) && same_values(db0, db1, C),
+	      "batchnorm: writing dinp = adding to zeros");
+	free(bx), free(bdy), free(bo), free(g), free(bt), free(x0), free(x1);
 	rng = saved;
 }
 
@@ -598,6 +691,7 @@ int main(void)
 	test_conv_g("conv2d 2 groups", 1, 4, 6, 5, 5, 3, 1, 1, 1, 1, 2);
 	test_conv_g("conv2d depthwise stride 2", 1, 3, 3, 6, 5, 3, 2, 1, 1, 0, 3);
 	test_conv_groups_exact();
+	test_set_variants();
 	test_conv_blocks();
 	test_conv("conv1d k3 stride 2 dilation 3", 0, 2, 3, 1, 13, 3, 2, 1, 3, 1);
 	test_convt(3, 2, 3, 4, 3, 2, 1, 1, 1);

@@ -278,6 +278,54 @@ static void test_determinism(void)
 	free(w3);
 }
 
+/* nn_net_profile: a row a layer named as its node, then the reduction, CPU seconds that add up
+ * to something after a training step on 2 threads, zeros when off */
+static void test_profile(void)
+{
+	struct nn_net_desc d = {.dims = 3,
+				.c = 1,
+				.h = 8,
+				.w = 8,
+				.layers = net_b,
+				.nlayers = (int)ARRAY_SIZE(net_b),
+				.max_batch = 4,
+				.threads = 2};
+	struct nn_net *net = NULL;
+	struct err e = ERR_INIT;
+	check(nn_net_new(&net, &d, &e) == 0, "profile: network built (%s)", e.msg);
+	if (!net)
+		return;
+	float x[4 * 64], dy[4 * 4];
+	for (int i = 0; i < 4 * 64; i++)
+		x[i] = (float)sin(i * 0.37);
+	for (int i = 0; i < 16; i++)
+		dy[i] = 0.1f * (float)(i % 5);
+	double f, b, sum = 0, neg = 0;
+	nn_net_profile(net, 1);
+	for (int s = 0; s < 20; s++) {
+		nn_net_forward(net, x, 4, 1);
+		nn_net_backward(net, dy);
+	}
+	const char *name;
+	int rows = 0, named = 1;
+	for (; (name = nn_net_profile_get(net, rows, &f, &b)); rows++) {
+		sum += f + b;
+		neg += (f < 0) + (b < 0);
+		if (rows == 0)
+			named &= !strcmp(name, "c1");
+		if (rows == 4)
+			named &= !strcmp(name, "c2");
+	}
+	check(rows == d.nlayers + 1 && named &&
+		  !strcmp(nn_net_profile_get(net, d.nlayers, &f, &b), "(reduce)"),
+	      "profile: a row a layer, by name, then the reduction");
+	check(sum > 0 && neg == 0, "profile: CPU seconds counted (%.3g s)", sum);
+	nn_net_profile(net, 0);
+	nn_net_profile_get(net, 0, &f, &b);
+	check(f == 0 && b == 0, "profile: nothing counted when off");
+	nn_net_free(&net);
+}
+
 /* Sine against square waves of random frequency, phase and amplitude, with noise. */
 static void make_wave(float *x, int *y, int L, struct rng *r)
 {
@@ -651,6 +699,7 @@ int main(void)
 	against_torch("a.", &a, 4);
 	against_torch("b.", &b, 3);
 	test_determinism();
+	test_profile();
 	test_learning();
 	test_errors();
 	test_tensors();

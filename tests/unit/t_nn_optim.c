@@ -126,6 +126,43 @@ static void test_quadratic(void)
 	}
 }
 
+/* Adam updates four parameters at a time and the rest one at a time: every parameter must get
+ * the same bits either way, with and without decay (a mask, AdamW). */
+static void test_adam_lanes(void)
+{
+	enum { N = 11, STEPS = 5 };
+	for (int k = 0; k < 3; k++) {
+		struct nn_optim all, one[N];
+		float p[N], q[N], g[N], mask[N];
+		for (int i = 0; i < N; i++) {
+			p[i] = q[i] = 0.1f * (float)(i - 5);
+			mask[i] = (float)(i % 3 != 0);
+		}
+		nn_optim_init(&all, k == 2 ? NN_ADAMW : NN_ADAM, N);
+		all.weight_decay = k ? 0.05f : 0;
+		all.decay_mask = k == 1 ? mask : NULL;
+		for (int i = 0; i < N; i++) {
+			nn_optim_init(&one[i], all.kind, 1);
+			one[i].weight_decay = all.weight_decay;
+			one[i].decay_mask = k == 1 ? mask + i : NULL;
+		}
+		for (int s = 0; s < STEPS; s++) {
+			for (int i = 0; i < N; i++)
+				g[i] = sinf((float)(i * 7 + s)) * (float)(1 + i);
+			nn_optim_step(&all, p, g);
+			for (int i = 0; i < N; i++)
+				nn_optim_step(&one[i], q + i, g + i);
+		}
+		check(!memcmp(p, q, sizeof(p)), "%s: four at a time = one at a time, to the bit",
+		      k == 0   ? "adam"
+		      : k == 1 ? "adam with a decay mask"
+			       : "adamw");
+		nn_optim_release(&all);
+		for (int i = 0; i < N; i++)
+			nn_optim_release(&one[i]);
+	}
+}
+
 static void test_clip(void)
 {
 	float g[3] = {3, 0, 4}, h[2] = {0.3f, 0.4f};
@@ -141,6 +178,7 @@ int main(void)
 	test_schedules();
 	test_early();
 	test_quadratic();
+	test_adam_lanes();
 	test_clip();
 	return check_done();
 }
