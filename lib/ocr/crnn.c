@@ -324,10 +324,7 @@ int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, i
 
 /* ---- reading ---- */
 
-/* The confidences of step t0..len of a best path: each step's most likely class and its
- * probability (softmax of the logits zb, (K, T)); a character's is the highest of the steps of
- * its run (the step the network is surest of it at). */
-static void path_conf(const float *zb, int K, int T, int len, struct ocr_crnn_conf *cf)
+void ocr_crnn_path_conf(const float *zb, int K, int T, int len, struct ocr_crnn_conf *cf)
 {
 	double sum = 0, csum = 0, cmin = 1, smin = 1, run = 0;
 	int prev = 0, nch = 0;
@@ -383,7 +380,7 @@ static int decode(struct ocr_crnn *c, const float *z, int b, int len, int beam, 
 	strbuf_grow(text, 1); /* an empty reading is "", not NULL */
 	ocr_alphabet_decode(&c->alpha, c->labels, (size_t)n, text);
 	if (cf) {
-		path_conf(zb, K, T, len, cf);
+		ocr_crnn_path_conf(zb, K, T, len, cf);
 		if (beam > 1) {
 			/* the beam's reading summed over its alignments */
 			float p = expf(logp / (float)(len > 0 ? len : 1));

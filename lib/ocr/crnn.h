@@ -88,6 +88,10 @@ int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, i
 struct ocr_crnn_conf {
 	float path, step_min, char_min, char_mean;
 };
+/* The confidences of the best path over steps 0..len of one line's logits z (K, T), class 0
+ * the blank: each step's most likely class and its probability (softmax); a character's is the
+ * highest over the steps of its run (the step the network is surest of it at). */
+void ocr_crnn_path_conf(const float *z, int K, int T, int len, struct ocr_crnn_conf *cf);
 /* The confidence a reading is given (ocr_crnn_read_batch's conf): chosen for separating right
  * readings from wrong ones on held-out lines (bench/ocr_conf.c). */
 #define OCR_CRNN_CONF(cf) ((cf)->path)
