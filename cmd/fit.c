@@ -28,7 +28,7 @@ struct fit_args {
 	const char *delimiter, *text_column, *pretrained, *weights, *resume;
 	const char *card_col, *position_col, *load_col;
 	const char *plot;
-	int replace, no_refit, marked;
+	int replace, no_refit, marked, confirmed;
 	double test_fraction;
 	long cv;
 	struct param_arg *pa;
@@ -93,6 +93,9 @@ static struct opt *build_options(const struct model_kind *kind, struct fit_args 
 	    OPT_BOOL_(0, "marked", &a->marked,
 		      "cards: train on the store's marked cards (see dyn mark); with --warm-start, "
 		      "on those marked since that model"),
+	    OPT_BOOL_(0, "confirmed", &a->confirmed,
+		      "ocr: also train on the samples confirmed in the store (see dyn predict "
+		      "--confirm)"),
 	    OPT_STRING_(0, "input-format", &a->input_format, "FMT", "csv, json or ndjson"),
 	    OPT_STRING_(0, "delimiter", &a->delimiter, "C", "CSV field delimiter"),
 	    OPT_GROUP_("Evaluation:"),
@@ -255,7 +258,7 @@ int cmd_fit(int argc, char **argv)
 	struct fit_checkpoint ck;
 	struct st_file ckpt;
 	cJSON *rdoc = NULL;
-	struct strv rpaths;
+	struct strv rpaths, dpaths;
 	const char *id;
 	struct err e = ERR_INIT;
 	char started[21], finished[21], sha[65], *new_id = NULL;
@@ -272,6 +275,7 @@ int cmd_fit(int argc, char **argv)
 	st_init(&file);
 	st_init(&ckpt);
 	strv_init(&rpaths);
+	strv_init(&dpaths);
 	a.test_fraction = NAN; /* 0.2 unless --params or the option says */
 	a.cv = 0;
 	dataset_init(&ds);
@@ -383,6 +387,10 @@ int cmd_fit(int argc, char **argv)
 	if (a.marked && n > 0) {
 		rc = usage_error("--marked: the cards come from the marking dataset, not \"%s\"",
 				 argv[0]);
+		goto out;
+	}
+	if (a.confirmed && !kind->confirmed) {
+		rc = usage_error("--confirmed: %s models keep no confirmed samples", kind->name);
 		goto out;
 	}
 	if (a.resume && !(kind->train & TRAIN_RESUME)) {
@@ -502,6 +510,23 @@ int cmd_fit(int argc, char **argv)
 		r = dataset_load(&ds, kind->input, (const char *const *)argv, (size_t)n, &lo, sha,
 				 &e);
 	}
+	if (r == 0 && a.confirmed) {
+		/* the store's confirmed samples after the data given: the data's digest covers
+		 * both, its paths name the samples' database */
+		char csha[65], both[130];
+		const char *where = NULL;
+		r = kind->confirmed(&ds, store_dir(store), csha, &where, &e);
+		if (r == 0) {
+			memcpy(both, sha, 64);
+			memcpy(both + 64, csha, 64);
+			sha256_hex(both, sizeof(both), sha);
+			for (i = 0; i < (size_t)n; i++)
+				strv_push(&dpaths, argv[i], strlen(argv[i]));
+			strv_push(&dpaths, where, strlen(where));
+			argv = dpaths.v;
+			n = (int)dpaths.n;
+		}
+	}
 	if (r < 0) {
 		rc = report_err(&e);
 		goto out;
@@ -525,7 +550,7 @@ int cmd_fit(int argc, char **argv)
 	}
 	/* A setting the data makes wrong (a network's shape) is refused before the model is
 	 * registered. */
-	if (kind->check && kind->check(&p, &ds, a.weights, warm != NULL, &e) < 0) {
+	if (kind->check && kind->check(&p, &ds, a.weights, warm, &e) < 0) {
 		rc = report_err(&e);
 		goto out;
 	}
@@ -642,6 +667,7 @@ out:
 	st_release(&ckpt);
 	cJSON_Delete(rdoc);
 	strv_release(&rpaths);
+	strv_release(&dpaths);
 	train_log_free(&log);
 	free(new_id);
 	st_release(&file);

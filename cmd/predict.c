@@ -27,7 +27,7 @@ struct predict_args {
 	int proba, by_position;
 	long top, row_offset;
 	const char *key, *keep, *text, *text_column, *input_format, *delimiter;
-	const char *card_col, *position_col, *load_col, *render, *match;
+	const char *card_col, *position_col, *load_col, *render, *match, *confirm;
 };
 
 static const char predict_usage[] = "dyn predict MODEL [OPTIONS] [INPUT...]";
@@ -67,6 +67,10 @@ struct predictor {
 	struct text_answer *answers;
 	struct ocr_orders *orders;
 	struct ocr_match *matches;
+	/* --confirm: the photo read (a copy) and its name, kept once the input is read whole */
+	size_t nphotos;
+	struct img photo;
+	struct strbuf photo_name;
 };
 
 /* A text model's rows: file, text, confidence, lines; with --match a row a matching order
@@ -272,6 +276,26 @@ static int write_batch(struct predictor *pr, struct err *e)
 		/* the writer after the first batch is read, as below */
 		if (m->kind->read(m, b, pr->answers, e) < 0)
 			return -1;
+		if (pr->a->confirm) {
+			size_t pnum;
+			const char *key = b->n ? input_key(pr->in, 0, &pnum) : NULL;
+			const struct img *f = b->n ? &b->frames[0] : NULL;
+			pr->nphotos += b->n;
+			if (pr->nphotos > 1)
+				return err_set(
+				    e, DYN_EUSAGE,
+				    "--confirm: the input holds several photos; confirm one "
+				    "photo at a time (the text is that photo's)");
+			if (f) {
+				img_release(&pr->photo);
+				pr->photo.w = f->w, pr->photo.h = f->h;
+				pr->photo.channels = f->channels;
+				pr->photo.px = xmallocarray(f->w * f->h, (size_t)f->channels);
+				memcpy(pr->photo.px, f->px, f->w * f->h * (size_t)f->channels);
+				strbuf_reset(&pr->photo_name);
+				strbuf_adds(&pr->photo_name, key ? key : "-");
+			}
+		}
 		if (!pr->w) {
 			pr->w = open_writer(pr, false, pr->fmt, pr->keep);
 			out_set_linebuffered(pr->w, pr->interactive && pr->fmt != OUT_TABLE);
@@ -407,6 +431,10 @@ int cmd_predict(int argc, char **argv)
 	    OPT_STRING_(0, "match", &a.match, "ORDERS",
 			"ocr: the orders table (CSV or XLSX) to find each reading in; --top K "
 			"matches"),
+	    OPT_STRING_(
+		0, "confirm", &a.confirm, "TEXT",
+		"ocr: what the one photo's marking says: its line is kept in the store as a "
+		"labeled sample (dyn fit ocr --confirmed)"),
 	    OPT_STRING_(0, "render", &a.render, "OUT.mp4|DIR",
 			"keypoints: also draw the poses on the frames, into a video or a folder of "
 			"PNG frames"),
@@ -417,6 +445,8 @@ int cmd_predict(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	memset(&pr, 0, sizeof(pr));
+	img_init(&pr.photo);
+	strbuf_init(&pr.photo_name);
 	memset(&io, 0, sizeof(io));
 	strv_init(&keep);
 	a.top = 1;
@@ -450,6 +480,22 @@ int cmd_predict(int argc, char **argv)
 	}
 	if (m->kind->output == OUTPUT_TEXT && a.top != 1 && !a.match) {
 		rc = usage_error("--top: with an ocr model, the K best orders of --match");
+		goto out;
+	}
+	if (a.confirm && !m->kind->confirm) {
+		rc = usage_error("--confirm: model \"%s\" keeps no confirmed samples", argv[0]);
+		goto out;
+	}
+	if (a.confirm && n != 2) {
+		rc =
+		    usage_error("--confirm: one photo at a time (the text is that photo's), not %s",
+				n > 2 ? "several" : "standard input");
+		goto out;
+	}
+	/* the text is checked against the model before any photo is read */
+	if (a.confirm &&
+	    m->kind->confirm(m, argv[0], store_dir(store), NULL, NULL, a.confirm, NULL, &e) < 0) {
+		rc = report_err(&e);
 		goto out;
 	}
 	if (a.match && ocr_orders_load(&pr.orders, a.match, NULL, &e) < 0) {
@@ -528,6 +574,20 @@ int cmd_predict(int argc, char **argv)
 		rc = report_err(&e);
 		goto out;
 	}
+	if (a.confirm) {
+		/* after the rows: the reading is shown even when keeping the sample fails */
+		struct strbuf note = STRBUF_INIT;
+		int cr = pr.nphotos == 1 ? m->kind->confirm(m, argv[0], store_dir(store), &pr.photo,
+							    pr.photo_name.buf, a.confirm, &note, &e)
+					 : err_set(&e, DYN_EDATA, "--confirm: no photo was read");
+		if (cr == 0)
+			summary("%s", note.buf);
+		strbuf_release(&note);
+		if (cr < 0) {
+			rc = report_err(&e);
+			goto out;
+		}
+	}
 	if (pr.nblank == 1 && !global.quiet)
 		fprintf(
 		    stderr,
@@ -545,6 +605,8 @@ out:
 		out_finish(&pr.w, &e);
 	vid_writer_free(&pr.render);
 	img_release(&pr.canvas);
+	img_release(&pr.photo);
+	strbuf_release(&pr.photo_name);
 	for (size_t i = 0; pr.answers && i < INPUT_MAX_FRAMES; i++)
 		text_answer_release(&pr.answers[i]);
 	free(pr.answers);

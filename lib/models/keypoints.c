@@ -190,7 +190,7 @@ static int kp_check_weights(const struct params *p, const char *weights, bool wa
 }
 
 static int kp_check(const struct params *p, const struct dataset *ds, const char *weights,
-		    bool warm, struct err *e)
+		    const struct model *warm, struct err *e)
 {
 	struct nn_backbone bb;
 	struct kp_geom g;
@@ -198,7 +198,7 @@ static int kp_check(const struct params *p, const struct dataset *ds, const char
 	int r;
 	if (!ds->pose)
 		return err_set(e, DYN_EUSAGE, "keypoints models train on a pose dataset");
-	if (kp_check_weights(p, weights, warm, e) < 0)
+	if (kp_check_weights(p, weights, warm != NULL, e) < 0)
 		return -1;
 	memset(&bb, 0, sizeof(bb));
 	r = kp_describe(&bb, &g, &cg, p, ds->k, ds->pose->width, ds->pose->height, e);

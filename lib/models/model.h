@@ -184,11 +184,11 @@ struct model_kind {
 	unsigned train; /* enum train_support flags */
 	const struct param_spec *params;
 	/* Optional: checks that params p can train on ds (a network's shape from its data), with
-	 * the weights file given (fit_ctx.weights, or NULL) and whether it goes on from a model of
-	 * its own (warm), so that a bad setting is an error before the model is registered;
-	 * DYN_EUSAGE naming it. */
+	 * the weights file given (fit_ctx.weights, or NULL) and the model of its own it goes on
+	 * from (warm, or NULL: its network must take warm's weights), so that a bad setting is an
+	 * error before the model is registered; DYN_EUSAGE naming it. */
 	int (*check)(const struct params *p, const struct dataset *ds, const char *weights,
-		     bool warm, struct err *e);
+		     const struct model *warm, struct err *e);
 	/* Trains m (params, features and classes already set) on ds; fills m->state and may set
 	 * m->info. warm, when not NULL, is a model of the same kind to start from. */
 	int (*fit)(struct model *m, const struct dataset *ds, const struct model *warm,
@@ -208,6 +208,21 @@ struct model_kind {
 	/* OUTPUT_TEXT: reads each input of b into out[0..b->n) (initialized by the caller). */
 	int (*read)(const struct model *m, const struct batch *b, struct text_answer *out,
 		    struct err *e);
+	/* OUTPUT_TEXT, optional (predict --confirm): keeps photo (read from source) with text, what
+	 * a person confirmed it says, as a labeled sample in the store at directory store, for
+	 * trainings with confirmed below; id names the model in the sample's record. A text the
+	 * model cannot read (a character outside its alphabet, too long) is a DYN_EUSAGE error
+	 * naming it, checked first: photo NULL only checks it (before any photo is read). note
+	 * gets a line saying what was kept (for the summary). */
+	int (*confirm)(const struct model *m, const char *id, const char *store,
+		       const struct img *photo, const char *source, const char *text,
+		       struct strbuf *note, struct err *e);
+	/* Optional (fit --confirmed): appends the samples confirmed in the store at directory
+	 * store to ds (as the kind's training data: for INPUT_PHOTO line crops and their texts),
+	 * sha256 receiving the hex digest of what was read, where the data path its records
+	 * give. None is a DYN_EDATA error. */
+	int (*confirmed)(struct dataset *ds, const char *store, char sha256[65], const char **where,
+			 struct err *e);
 	/* INPUT_POSE: the size the kind scales a src_w x src_h frame to and the channels it
 	 * takes (1 gray, 3 RGB), so that a decoder can give frames so on the way. */
 	void (*frame_size)(const struct model *m, size_t src_w, size_t src_h, size_t *w, size_t *h,

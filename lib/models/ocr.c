@@ -2,8 +2,10 @@
  * itself (ocr/synth.h) and on labeled line crops; on a photo, the text finder's candidate
  * lines (ocr/find.h) are cut upright both ways round and read, and the surest reading is the
  * answer. */
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -12,6 +14,8 @@
 #include "base/par.h"
 #include "io/image.h"
 #include "models/model.h"
+#include "base/sha256.h"
+#include "ocr/confirmed.h"
 #include "ocr/crnn.h"
 #include "ocr/find.h"
 #include "ocr/synth.h"
@@ -155,17 +159,63 @@ static int ocr_on_epoch(void *arg, const struct ocr_crnn_epoch *ep)
 	return 0;
 }
 
-/* The labeled crops' texts must be read with the alphabet: refused before training. */
+/* A warm start goes on from warm's weights: the same alphabet (its classes, in its order) and
+ * every tensor of the same shape (height, channels, hidden units, LSTM layers; max_width and the
+ * training settings may differ). Copies them into st's network unless st is NULL. */
+static int ocr_warm_weights(struct ocr_state *st, const struct params *p, const struct model *warm,
+			    struct err *e)
+{
+	const struct ocr_state *ws = warm->state;
+	const char *a = params_str(p, "alphabet"), *wa = params_str(&warm->params, "alphabet");
+	struct ocr_state *mine = NULL;
+	struct nn_net *dst, *src = ocr_crnn_net(ws->c);
+	int ret = -1;
+	a = a ? a : "", wa = wa ? wa : "";
+	if (strcmp(a, wa)) {
+		err_set(e, DYN_EUSAGE,
+			"--warm-start: the model reads %s%s%s, not %s%s%s (a network goes on only "
+			"with its own alphabet)",
+			*wa ? "\"" : "", *wa ? wa : "the default alphabet", *wa ? "\"" : "",
+			*a ? "\"" : "", *a ? a : "the default alphabet", *a ? "\"" : "");
+		goto out;
+	}
+	if (!st && ocr_build(&mine, p, 1, e) < 0)
+		goto out;
+	dst = ocr_crnn_net(st ? st->c : mine->c);
+	for (int i = 0; i < nn_net_ntensors(dst); i++) {
+		const struct nn_tensor *t = nn_net_tensor(dst, i), *s = nn_net_find(src, t->name);
+		if (!s || s->ndim != t->ndim || memcmp(s->shape, t->shape, sizeof(t->shape))) {
+			err_set(e, DYN_EUSAGE,
+				"--warm-start: the model's network has no tensor \"%s\" of this "
+				"shape (another height, channels, hidden or lstm_layers: give the "
+				"model's own or none)",
+				t->name);
+			goto out;
+		}
+	}
+	for (int i = 0; st && i < nn_net_ntensors(dst); i++) {
+		const struct nn_tensor *t = nn_net_tensor(dst, i), *s = nn_net_find(src, t->name);
+		memcpy(t->data, s->data, t->size * sizeof(float));
+	}
+	ret = 0;
+out:
+	ocr_free_state(mine);
+	return ret;
+}
+
+/* The labeled crops' texts must be read with the alphabet, and a warm start's network must
+ * take the model's weights: refused before training. */
 static int ocr_check(const struct params *p, const struct dataset *ds, const char *weights,
-		     bool warm, struct err *e)
+		     const struct model *warm, struct err *e)
 {
 	struct ocr_alphabet a;
 	const char *alpha = params_str(p, "alphabet");
 	char what[64];
 	int ret = -1;
 	(void)weights;
-	(void)warm;
 	ocr_alphabet_init(&a);
+	if (warm && ocr_warm_weights(NULL, p, warm, e) < 0)
+		goto out;
 	if (ocr_alphabet_parse(&a, alpha && *alpha ? alpha : NULL, e) < 0)
 		goto out;
 	for (size_t i = 0; i < ds->n; i++) {
@@ -197,12 +247,8 @@ static int ocr_fit(struct model *m, const struct dataset *ds, const struct model
 
 	if (ocr_build(&st, p, par_cpus(ctx->threads), e) < 0)
 		goto out;
-	if (warm) {
-		err_set(e, DYN_EUSAGE,
-			"--warm-start: ocr models train from their own initialization (start a new "
-			"model with the confirmed crops as data)");
+	if (warm && ocr_warm_weights(st, p, warm, e) < 0)
 		goto out;
-	}
 	if (params_num(p, "lines") > 0 && ocr_synth_of(&syn, st, params_num(p, "effects"), e) < 0)
 		goto out;
 	if (ds->n) {
@@ -224,6 +270,7 @@ static int ocr_fit(struct model *m, const struct dataset *ds, const struct model
 	to.batch = (int)params_num(p, "batch_size");
 	to.lr = (float)params_num(p, "lr");
 	to.keep_best = to.val_lines > 0;
+	to.warm = warm != NULL;
 	ra.ctx = ctx;
 	ra.epochs = to.epochs;
 	ra.e = e;
@@ -249,65 +296,110 @@ out:
 	return ret;
 }
 
+/* A photo's candidate lines, each cut both ways round (cut 2 i + flip) and read. Embedded
+ * value: photo_reading_release frees it. */
+struct photo_reading {
+	struct ocr_cand *cands;
+	size_t nc;
+	struct strbuf *texts;
+	float *conf;
+};
+
+static void photo_reading_release(struct photo_reading *r)
+{
+	for (size_t i = 0; r->texts && i < 2 * r->nc; i++)
+		strbuf_release(&r->texts[i]);
+	free(r->texts);
+	free(r->conf);
+	free(r->cands);
+	memset(r, 0, sizeof(*r));
+}
+
+static int read_lines(struct ocr_state *st, const struct params *p, const struct img *im,
+		      struct photo_reading *r, struct err *e)
+{
+	struct ocr_find_opts fo;
+	size_t i, k;
+	struct img *cuts = NULL;
+	const struct img **ptrs = NULL;
+	int height = ocr_crnn_opts(st->c)->height, beam = (int)params_num(p, "beam"), ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	memset(&fo, 0, sizeof(fo));
+	fo.work_side = (size_t)params_num(p, "work_side");
+	fo.max_cands = (size_t)params_num(p, "candidates");
+	fo.rings = true;
+	if (ocr_find(im, &fo, &r->cands, &r->nc, e) < 0)
+		goto out;
+	k = 2 * r->nc;
+	cuts = xcalloc(k ? k : 1, sizeof(*cuts));
+	ptrs = xcalloc(k ? k : 1, sizeof(*ptrs));
+	r->texts = xcalloc(k ? k : 1, sizeof(*r->texts));
+	r->conf = xcalloc(k ? k : 1, sizeof(*r->conf));
+	for (i = 0; i < k; i++) {
+		img_init(&cuts[i]);
+		strbuf_init(&r->texts[i]);
+	}
+	for (i = 0; i < k; i++) {
+		if (ocr_find_cut(im, &r->cands[i / 2], height, i % 2, &cuts[i], e) < 0)
+			goto out;
+		ptrs[i] = &cuts[i];
+	}
+	if (k && ocr_crnn_read_batch(st->c, ptrs, k, beam, r->texts, r->conf, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	for (i = 0; cuts && i < 2 * r->nc; i++)
+		img_release(&cuts[i]);
+	free(cuts);
+	free(ptrs);
+	if (ret < 0)
+		photo_reading_release(r);
+	return ret;
+}
+
+/* Line i's box as predict prints it: centre, size and reading direction (flip: turned). */
+static cJSON *box_json(const struct ocr_cand *c, bool flip)
+{
+	const struct ocr_box *b = &c->box;
+	cJSON *box = cJSON_CreateArray();
+	double ang = fmod(b->angle + (flip ? 180 : 0), 360);
+	cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->cx * 10) / 10));
+	cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->cy * 10) / 10));
+	cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->w * 10) / 10));
+	cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->h * 10) / 10));
+	cJSON_AddItemToArray(box, cJSON_CreateNumber(round(ang * 10) / 10));
+	return box;
+}
+
 /* Reads the candidates of one photo: each cut both ways round, the surer reading kept; the
  * answer is the surest line, where every line read with its box. */
 static int ocr_read_photo(struct ocr_state *st, const struct params *p, const struct img *im,
 			  struct text_answer *a, struct err *e)
 {
-	struct ocr_find_opts fo;
-	struct ocr_cand *cands = NULL;
-	size_t nc = 0, i, k;
-	struct img *cuts = NULL;
-	const struct img **ptrs = NULL;
-	struct strbuf *texts = NULL;
-	float *conf = NULL;
-	int height = ocr_crnn_opts(st->c)->height, beam = (int)params_num(p, "beam"), ret = -1;
-	cJSON *where = cJSON_CreateArray();
+	struct photo_reading r;
+	cJSON *where;
 	double best = -1;
 
-	memset(&fo, 0, sizeof(fo));
-	fo.work_side = (size_t)params_num(p, "work_side");
-	fo.max_cands = (size_t)params_num(p, "candidates");
-	fo.rings = true;
-	if (ocr_find(im, &fo, &cands, &nc, e) < 0)
-		goto out;
-	k = 2 * nc;
-	cuts = xcalloc(k ? k : 1, sizeof(*cuts));
-	ptrs = xcalloc(k ? k : 1, sizeof(*ptrs));
-	texts = xcalloc(k ? k : 1, sizeof(*texts));
-	conf = xcalloc(k ? k : 1, sizeof(*conf));
-	for (i = 0; i < k; i++) {
-		img_init(&cuts[i]);
-		strbuf_init(&texts[i]);
-		if (ocr_find_cut(im, &cands[i / 2], height, i % 2, &cuts[i], e) < 0)
-			goto out;
-		ptrs[i] = &cuts[i];
-	}
-	if (k && ocr_crnn_read_batch(st->c, ptrs, k, beam, texts, conf, e) < 0)
-		goto out;
+	if (read_lines(st, p, im, &r, e) < 0)
+		return -1;
+	where = cJSON_CreateArray();
 	strbuf_reset(&a->text);
 	a->confidence = 0;
-	for (i = 0; i < nc; i++) {
-		size_t j = conf[2 * i + 1] > conf[2 * i] ? 2 * i + 1 : 2 * i;
-		const struct ocr_box *b = &cands[i].box;
-		cJSON *l = cJSON_CreateObject(), *box = cJSON_CreateArray();
-		double ang = fmod(b->angle + (j % 2 ? 180 : 0), 360);
-		cJSON_AddStringToObject(l, "text", texts[j].buf);
-		cJSON_AddNumberToObject(l, "confidence", round(conf[j] * 1000) / 1000);
-		cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->cx * 10) / 10));
-		cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->cy * 10) / 10));
-		cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->w * 10) / 10));
-		cJSON_AddItemToArray(box, cJSON_CreateNumber(round(b->h * 10) / 10));
-		cJSON_AddItemToArray(box, cJSON_CreateNumber(round(ang * 10) / 10));
-		cJSON_AddItemToObject(l, "box", box);
-		if (cands[i].kind == OCR_CAND_RING)
+	for (size_t i = 0; i < r.nc; i++) {
+		size_t j = r.conf[2 * i + 1] > r.conf[2 * i] ? 2 * i + 1 : 2 * i;
+		cJSON *l = cJSON_CreateObject();
+		cJSON_AddStringToObject(l, "text", r.texts[j].buf);
+		cJSON_AddNumberToObject(l, "confidence", round(r.conf[j] * 1000) / 1000);
+		cJSON_AddItemToObject(l, "box", box_json(&r.cands[i], j % 2));
+		if (r.cands[i].kind == OCR_CAND_RING)
 			cJSON_AddTrueToObject(l, "ring");
 		cJSON_AddItemToArray(where, l);
-		if (texts[j].len && conf[j] > best) {
-			best = conf[j];
+		if (r.texts[j].len && r.conf[j] > best) {
+			best = r.conf[j];
 			strbuf_reset(&a->text);
-			strbuf_add(&a->text, texts[j].buf, texts[j].len);
-			a->confidence = conf[j];
+			strbuf_add(&a->text, r.texts[j].buf, r.texts[j].len);
+			a->confidence = r.conf[j];
 		}
 	}
 	{
@@ -316,19 +408,166 @@ static int ocr_read_photo(struct ocr_state *st, const struct params *p, const st
 		strbuf_adds(&a->where, s);
 		free(s);
 	}
+	cJSON_Delete(where);
+	photo_reading_release(&r);
+	return 0;
+}
+
+/* The height a confirmed line is kept at: its ink's own height in the photo over the fill a
+ * cut gives it, at least the network's (never a cut narrower than what it reads) and at most
+ * CONFIRM_MAX_HEIGHT (a crop of a few kilobytes), so that a model of another height trains on
+ * it without enlarging it. */
+#define CONFIRM_MAX_HEIGHT 96
+
+static int ocr_confirm(const struct model *m, const char *id, const char *store,
+		       const struct img *photo, const char *source, const char *text,
+		       struct strbuf *note, struct err *e)
+{
+	struct ocr_state *st = m->state;
+	struct photo_reading r;
+	struct img crop;
+	struct ocr_confirmation c;
+	char hash[65], *box = NULL;
+	size_t best = 0, bestd = (size_t)-1;
+	long long total = 0;
+	int net_h = ocr_crnn_opts(st->c)->height, ret = -1, rr, added;
+	double h;
+
+	memset(&r, 0, sizeof(r));
+	img_init(&crop);
+	if (!text[strspn(text, " ")])
+		return err_set(e, DYN_EUSAGE, "--confirm: an empty text");
+	if (text[0] == ' ' || text[strlen(text) - 1] == ' ' || strstr(text, "  "))
+		return err_set(
+		    e, DYN_EUSAGE,
+		    "--confirm: \"%s\": a space at either end or two in a row (the model "
+		    "reads one space between words)",
+		    text);
+	if (ocr_alphabet_check(ocr_crnn_alphabet(st->c), text, "--confirm", e) < 0) {
+		char msg[sizeof(e->msg)];
+		snprintf(msg, sizeof(msg), "%s", e->msg);
+		return err_set(e, DYN_EUSAGE, "%s of model \"%s\"", msg, id);
+	}
+	if (ocr_count_chars(text) > OCR_SYNTH_MAX_CHARS)
+		return err_set(e, DYN_EUSAGE, "--confirm: a line of more than %d characters",
+			       OCR_SYNTH_MAX_CHARS);
+	if (!photo)
+		return 0;
+	pthread_mutex_lock(&st->lock);
+	rr = read_lines(st, &m->params, photo, &r, e);
+	pthread_mutex_unlock(&st->lock);
+	if (rr < 0)
+		goto out;
+	if (!r.nc) {
+		err_set(e, DYN_EDATA,
+			"--confirm: \"%s\": no text line found to keep (cut the line out and train "
+			"on it as a labeled crop: dyn fit ocr CROPS.csv)",
+			source);
+		goto out;
+	}
+	/* the line, and its way round, whose reading is nearest the confirmed text (ties: the
+	 * surer reading): the one the person read */
+	for (size_t j = 0; j < 2 * r.nc; j++) {
+		size_t d = ocr_edit_chars(r.texts[j].buf, text);
+		if (d < bestd || (d == bestd && r.conf[j] > r.conf[best]))
+			best = j, bestd = d;
+	}
+	if (r.cands[best / 2].kind == OCR_CAND_RING)
+		h = (r.cands[best / 2].ring.r_out - r.cands[best / 2].ring.r_in) / OCR_CUT_FILL;
+	else
+		h = r.cands[best / 2].box.h / OCR_CUT_FILL;
+	h = h < net_h ? net_h : h > CONFIRM_MAX_HEIGHT ? CONFIRM_MAX_HEIGHT : h;
+	if (ocr_find_cut(photo, &r.cands[best / 2], (int)lround(h), best % 2, &crop, e) < 0)
+		goto out;
+	{
+		cJSON *b = box_json(&r.cands[best / 2], best % 2);
+		box = cJSON_PrintUnformatted(b);
+		cJSON_Delete(b);
+	}
+	memset(&c, 0, sizeof(c));
+	c.crop = &crop;
+	c.text = text;
+	c.source = source;
+	c.box = box;
+	c.reading = r.texts[best].buf;
+	c.model = id;
+	if ((added = ocr_confirmed_add(store, &c, hash, &total, e)) < 0)
+		goto out;
+	strbuf_addf(note,
+		    "%s line %zu of \"%s\" (read \"%s\") as confirmed sample %.12s, \"%s\" "
+		    "(%lld in the store)",
+		    added ? "kept" : "confirmed again", best / 2 + 1, source, r.texts[best].buf,
+		    hash, text, total);
 	ret = 0;
 out:
-	for (i = 0; cuts && i < k; i++) {
-		img_release(&cuts[i]);
-		strbuf_release(&texts[i]);
-	}
-	free(cuts);
-	free(ptrs);
-	free(texts);
-	free(conf);
-	free(cands);
-	cJSON_Delete(where);
+	free(box);
+	img_release(&crop);
+	photo_reading_release(&r);
 	return ret;
+}
+
+/* The samples confirmed in the store, as labeled crops. */
+struct confirmed_walk {
+	struct dataset *ds;
+	size_t alloc, talloc;
+	struct sha256 sha;
+	struct strbuf bytes;
+};
+
+static int take_confirmed(void *arg, const struct ocr_confirmed *s, struct err *e)
+{
+	struct confirmed_walk *w = arg;
+	struct dataset *ds = w->ds;
+	struct stat sb;
+	int fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct img *dst;
+	if (fd < 0)
+		return err_sys(e, "confirmed sample \"%s\"", s->path);
+	/* a crop is a few kilobytes: anything large is not one of ours */
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (off_t)64 << 20) {
+		close(fd);
+		return err_set(e, DYN_EDATA, "confirmed sample \"%s\": not a crop dyn kept",
+			       s->path);
+	}
+	strbuf_reset(&w->bytes);
+	if (strbuf_read_fd(&w->bytes, fd) < 0) {
+		close(fd);
+		return err_sys(e, "confirmed sample \"%s\"", s->path);
+	}
+	close(fd);
+	ALLOC_GROW(ds->images, ds->n + 1, w->alloc);
+	ALLOC_GROW(ds->text, ds->n + 1, w->talloc);
+	dst = &ds->images[ds->n];
+	img_init(dst);
+	ds->text[ds->n] = xstrdup(s->text);
+	ds->n++;
+	if (img_decode_upright(dst, w->bytes.buf, w->bytes.len, 1, s->path, e) < 0)
+		return err_prefix(e, "confirmed sample");
+	sha256_update(&w->sha, s->hash, strlen(s->hash));
+	sha256_update(&w->sha, s->text, strlen(s->text) + 1);
+	return 0;
+}
+
+static int ocr_confirmed(struct dataset *ds, const char *store, char sha256[65], const char **where,
+			 struct err *e)
+{
+	struct confirmed_walk w;
+	size_t before = ds->n;
+	int r;
+	memset(&w, 0, sizeof(w));
+	w.ds = ds;
+	w.alloc = w.talloc = ds->n;
+	strbuf_init(&w.bytes);
+	sha256_init(&w.sha);
+	*where = OCR_CONFIRMED_DB;
+	r = ocr_confirmed_each(store, take_confirmed, &w, e);
+	sha256_final_hex(&w.sha, sha256);
+	strbuf_release(&w.bytes);
+	if (r == 0 && ds->n == before)
+		return err_set(e, DYN_EDATA,
+			       "--confirmed: no confirmed samples in the store (see dyn predict "
+			       "--confirm)");
+	return r ? -1 : 0;
 }
 
 static int ocr_read(const struct model *m, const struct batch *b, struct text_answer *out,
@@ -447,6 +686,8 @@ const struct model_kind model_ocr = {
     .fit = ocr_fit,
     .read = ocr_read,
     .evaluate = ocr_evaluate,
+    .confirm = ocr_confirm,
+    .confirmed = ocr_confirmed,
     .frame_size = ocr_frame_size,
     .save = ocr_save,
     .load = ocr_load,

@@ -324,9 +324,43 @@ int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, i
 
 /* ---- reading ---- */
 
+void ocr_crnn_path_conf(const float *zb, int K, int T, int len, struct ocr_crnn_conf *cf)
+{
+	double sum = 0, csum = 0, cmin = 1, smin = 1, run = 0;
+	int prev = 0, nch = 0;
+	for (int t = 0; t < len; t++) {
+		int best = 0;
+		float m = zb[t];
+		for (int k = 1; k < K; k++)
+			if (zb[(size_t)k * T + t] > m)
+				m = zb[(size_t)k * T + t], best = k;
+		double s = 0;
+		for (int k = 0; k < K; k++)
+			s += exp((double)(zb[(size_t)k * T + t] - m));
+		double p = 1 / s;
+		sum += log(p);
+		smin = p < smin ? p : smin;
+		if (best != prev && prev != 0) {
+			/* the run of prev ended: its character's probability is known */
+			csum += log(run), cmin = run < cmin ? run : cmin, nch++;
+			run = 0;
+		}
+		if (best != 0)
+			run = p > run ? p : run;
+		prev = best;
+	}
+	if (prev != 0)
+		csum += log(run), cmin = run < cmin ? run : cmin, nch++;
+	cf->path = len > 0 ? (float)exp(sum / len) : 0;
+	cf->step_min = len > 0 ? (float)smin : 0;
+	/* a line read as empty has no character to be unsure of: its steps are all it has */
+	cf->char_min = nch ? (float)cmin : cf->step_min;
+	cf->char_mean = nch ? (float)exp(csum / nch) : cf->path;
+}
+
 /* Decodes sample b of the last forward's logits (B, K, T). */
 static int decode(struct ocr_crnn *c, const float *z, int b, int len, int beam, struct strbuf *text,
-		  float *conf, struct err *e)
+		  struct ocr_crnn_conf *cf, struct err *e)
 {
 	int K = c->classes, T = c->steps, n;
 	const float *zb = z + (size_t)b * (size_t)K * (size_t)T;
@@ -345,15 +379,19 @@ static int decode(struct ocr_crnn *c, const float *z, int b, int len, int beam, 
 	strbuf_reset(text);
 	strbuf_grow(text, 1); /* an empty reading is "", not NULL */
 	ocr_alphabet_decode(&c->alpha, c->labels, (size_t)n, text);
-	if (conf) {
-		float p = expf(logp / (float)(len > 0 ? len : 1));
-		*conf = p > 1 ? 1 : p < 0 ? 0 : p;
+	if (cf) {
+		ocr_crnn_path_conf(zb, K, T, len, cf);
+		if (beam > 1) {
+			/* the beam's reading summed over its alignments */
+			float p = expf(logp / (float)(len > 0 ? len : 1));
+			cf->path = p > 1 ? 1 : p < 0 ? 0 : p;
+		}
 	}
 	return 0;
 }
 
-int ocr_crnn_read_batch(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
-			struct strbuf *texts, float *conf, struct err *e)
+int ocr_crnn_read_confs(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
+			struct strbuf *texts, struct ocr_crnn_conf *confs, struct err *e)
 {
 	size_t HW = (size_t)c->o.height * (size_t)c->o.max_width;
 	if (beam > NN_CTC_MAX_BEAM)
@@ -368,10 +406,21 @@ int ocr_crnn_read_batch(struct ocr_crnn *c, const struct img *const *ims, size_t
 		const float *z = nn_net_forward(c->net, c->x, B, 0);
 		for (int b = 0; b < B; b++)
 			if (decode(c, z, b, c->lens[b], beam, &texts[b0 + (size_t)b],
-				   conf ? &conf[b0 + (size_t)b] : NULL, e) < 0)
+				   confs ? &confs[b0 + (size_t)b] : NULL, e) < 0)
 				return -1;
 	}
 	return 0;
+}
+
+int ocr_crnn_read_batch(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
+			struct strbuf *texts, float *conf, struct err *e)
+{
+	struct ocr_crnn_conf *cf = conf ? xcalloc(n ? n : 1, sizeof(*cf)) : NULL;
+	int ret = ocr_crnn_read_confs(c, ims, n, beam, texts, cf, e);
+	for (size_t i = 0; ret == 0 && conf && i < n; i++)
+		conf[i] = OCR_CRNN_CONF(&cf[i]);
+	free(cf);
+	return ret;
 }
 
 int ocr_crnn_read(struct ocr_crnn *c, const struct img *im, int beam, struct strbuf *text,
@@ -666,7 +715,8 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 	sched.t_max = epochs;
 	sched.warmup = o->warmup < epochs ? o->warmup : epochs - 1;
 	sched.eta_min = lr / 100;
-	nn_net_init(c->net, o->seed);
+	if (!o->warm)
+		nn_net_init(c->net, o->seed);
 	order = xmallocarray(N, sizeof(size_t));
 	dz = xmallocarray(mb * (size_t)c->classes, (size_t)c->steps * sizeof(float));
 	cat = xmallocarray(mb, MAX_LABELS * sizeof(int));

@@ -79,13 +79,30 @@ struct nn_net *ocr_crnn_net(struct ocr_crnn *c);
 int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, int *steps,
 		     struct err *e);
 
-/* Reads n line images: texts[i] (reset, then the reading, UTF-8) and conf[i] (unless NULL).
- * beam 0 or 1: best-path decoding; beam > 1: prefix beam search of that width (nn_ctc_beam).
- * The confidence is the geometric mean over the line's steps of the probability of the path
- * read (greedy: the most likely class of each step; beam: the reading's probability summed
- * over its alignments), exp(log p / steps), in [0, 1]: near 1 when every step is sure of
- * its character or of the blank. An empty reading is no text; its confidence says how sure the
- * network is that the line holds none. Errors: those of ocr_crnn_prepare, naming the line. */
+/* How sure the network is of a reading, from the probabilities (softmax) of the best path's
+ * steps, each in [0, 1]: path, the geometric mean over the line's steps (with beam > 1, the
+ * reading's probability summed over its alignments, exp(log p / steps)); step_min, the least
+ * of them; char_min and char_mean, the least and the geometric mean over the characters read
+ * of each one's probability (the highest over the steps of its run). A line read as empty has
+ * char_min = step_min and char_mean = path. */
+struct ocr_crnn_conf {
+	float path, step_min, char_min, char_mean;
+};
+/* The confidences of the best path over steps 0..len of one line's logits z (K, T), class 0
+ * the blank: each step's most likely class and its probability (softmax); a character's is the
+ * highest over the steps of its run (the step the network is surest of it at). */
+void ocr_crnn_path_conf(const float *z, int K, int T, int len, struct ocr_crnn_conf *cf);
+/* The confidence a reading is given (ocr_crnn_read_batch's conf): chosen for separating right
+ * readings from wrong ones on held-out lines (bench/ocr_conf.c). */
+#define OCR_CRNN_CONF(cf) ((cf)->path)
+
+/* Reads n line images: texts[i] (reset, then the reading, UTF-8) and its confidences confs[i]
+ * (unless NULL). beam 0 or 1: best-path decoding; beam > 1: prefix beam search of that width
+ * (nn_ctc_beam). An empty reading is no text; its confidence says how sure the network is that
+ * the line holds none. Errors: those of ocr_crnn_prepare, naming the line. */
+int ocr_crnn_read_confs(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
+			struct strbuf *texts, struct ocr_crnn_conf *confs, struct err *e);
+/* The same with conf[i] (unless NULL) the reading's OCR_CRNN_CONF. */
 int ocr_crnn_read_batch(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
 			struct strbuf *texts, float *conf, struct err *e);
 /* One line: ocr_crnn_read_batch of one. */
@@ -149,15 +166,18 @@ struct ocr_crnn_train_opts {
 	/* Keep the weights of the epoch with the lowest validation CER (ties: loss) rather than
 	 * the last ones. */
 	int keep_best;
+	/* Go on from c's weights (a warm start: loaded, or copied from another recognizer of the
+	 * same shape) instead of initializing them from seed. */
+	int warm;
 };
 
-/* Trains c (from the initialization of o->seed) on the synthetic lines and the samples for the
- * epochs: batches of o->batch lines made in parallel (each line from its own seed, so the
- * result is the same for any thread count), CTC loss over each line's steps, gradients
- * clipped, AdamW, the learning rate set each epoch by the schedule. Errors (DYN_EUSAGE): no
- * training line, a setting out of range, a sample with an empty image or a character outside
- * the alphabet (named by its index; DYN_EDATA). Without max_seconds the same seed gives the
- * same weights. */
+/* Trains c (from the initialization of o->seed, or its own weights with o->warm) on the synthetic
+ * lines and the samples for the epochs: batches of o->batch lines made in parallel (each line from
+ * its own seed, so the result is the same for any thread count), CTC loss over each line's steps,
+ * gradients clipped, AdamW, the learning rate set each epoch by the schedule. Errors (DYN_EUSAGE):
+ * no training line, a setting out of range, a sample with an empty image or a character outside the
+ * alphabet (named by its index; DYN_EDATA). Without max_seconds the same seed gives the same
+ * weights. */
 int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, struct err *e);
 
 /* Character edit distance (Levenshtein over code points; invalid bytes as they are) between

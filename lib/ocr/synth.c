@@ -1371,18 +1371,25 @@ static void png_sink(void *ctx, void *data, int size)
 	strbuf_add(ctx, data, (size_t)size);
 }
 
+int ocr_png_encode(const struct img *im, struct strbuf *out, const char *name, struct err *e)
+{
+	if (!im->px || !im->w || !im->h || im->w > 1 << 20 || im->h > 1 << 20 ||
+	    (im->channels != 1 && im->channels != 3))
+		return err_set(e, DYN_EUSAGE, "\"%s\": no image to write", name);
+	if (!stbi_write_png_to_func(png_sink, out, (int)im->w, (int)im->h, im->channels, im->px,
+				    (int)im->w * im->channels))
+		return err_set(e, DYN_EDATA, "\"%s\": PNG encoding failed", name);
+	return 0;
+}
+
 int ocr_png_write(const struct img *im, const char *path, struct err *e)
 {
 	struct strbuf sb = STRBUF_INIT;
 	int fd, ret = -1;
 	size_t off = 0;
-	if (!im->px || !im->w || !im->h || im->w > 1 << 20 || im->h > 1 << 20 ||
-	    (im->channels != 1 && im->channels != 3))
-		return err_set(e, DYN_EUSAGE, "\"%s\": no image to write", path);
-	if (!stbi_write_png_to_func(png_sink, &sb, (int)im->w, (int)im->h, im->channels, im->px,
-				    (int)im->w * im->channels)) {
+	if (ocr_png_encode(im, &sb, path, e) < 0) {
 		strbuf_release(&sb);
-		return err_set(e, DYN_EDATA, "\"%s\": PNG encoding failed", path);
+		return -1;
 	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {

@@ -117,6 +117,8 @@ int ocr_synth_line(const struct ocr_synth *s, uint64_t seed, struct img *im, cha
 int ocr_synth_render(const struct ocr_synth *s, uint64_t seed, const char *text, long font,
 		     struct img *im, struct err *e);
 
+/* A gray or RGB image as PNG bytes (stb_image_write), appended to out; name is for messages. */
+int ocr_png_encode(const struct img *im, struct strbuf *out, const char *name, struct err *e);
 /* Writes a gray or RGB image as PNG (stb_image_write), for looking at samples. */
 int ocr_png_write(const struct img *im, const char *path, struct err *e);
 

@@ -335,8 +335,46 @@ out:
 	ocr_synth_free(&s);
 }
 
+/* The confidences of a best path from logits whose softmax is known: steps blank, A, A, blank,
+ * A, B, blank (the path reads "AAB"), each step's winner with probability p[t], the rest shared
+ * by the other two classes. */
+static void check_path_conf(void)
+{
+	enum { K = 3, T = 8, LEN = 7 };
+	static const int cls[LEN] = {0, 1, 1, 0, 1, 2, 0};
+	static const double p[LEN] = {0.9, 0.6, 0.8, 0.95, 0.7, 0.5, 0.4};
+	float z[K * T];
+	struct ocr_crnn_conf cf;
+	double lg = 0;
+	for (int t = 0; t < T; t++)
+		for (int k = 0; k < K; k++)
+			z[k * T + t] = t >= LEN ? 50.0f /* beyond len: never looked at */
+						: (float)log(k == cls[t] ? p[t] : (1 - p[t]) / 2);
+	for (int t = 0; t < LEN; t++)
+		lg += log(p[t]);
+	ocr_crnn_path_conf(z, K, T, LEN, &cf);
+	check(fabs(cf.path - exp(lg / LEN)) < 1e-5, "path: geometric mean of the steps (%.5f)",
+	      (double)cf.path);
+	check(fabs(cf.step_min - 0.4) < 1e-5, "step_min: the least sure step, a blank (%.5f)",
+	      (double)cf.step_min);
+	check(fabs(cf.char_min - 0.5) < 1e-5,
+	      "char_min: the least sure character, each its run's best step (%.5f)",
+	      (double)cf.char_min);
+	check(fabs(cf.char_mean - cbrt(0.8 * 0.7 * 0.5)) < 1e-5,
+	      "char_mean: geometric mean over the 3 characters (%.5f)", (double)cf.char_mean);
+	/* a line read as empty: its steps are all there is */
+	for (int t = 0; t < LEN; t++)
+		for (int k = 0; k < K; k++)
+			z[k * T + t] = (float)log(k == 0 ? 0.9 : 0.05);
+	ocr_crnn_path_conf(z, K, T, LEN, &cf);
+	check(fabs(cf.char_min - 0.9) < 1e-5 && fabs(cf.char_mean - 0.9) < 1e-5,
+	      "empty reading: char measures fall back to the steps (%.5f, %.5f)",
+	      (double)cf.char_min, (double)cf.char_mean);
+}
+
 int main(void)
 {
+	check_path_conf();
 	check_default();
 	check_prepare();
 	check_bad_settings();
