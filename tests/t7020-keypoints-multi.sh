@@ -101,7 +101,8 @@ expect_success 'predict: an instance column, each labeled animal found near its 
 				if (best > 8) { print \"frame \" l[1] \": no animal near \" lab[i] \" (\" best \")\"; bad = 1 }
 			}
 			exit bad
-		}" want p
+		}" want p &&
+	dyn predict bugs ds/f000.bmp --render fr/ >/dev/null && test -s fr/frame-000000.png
 '
 expect_success 'a folder, a zip of it and the labels file train alike' '
 	(cd ds && zip -q "$SCRATCH/ds.zip" *) &&
