@@ -127,7 +127,7 @@ expect_success 'bad settings: an unknown anchor, a crop not a multiple of the st
 	must_fail 2 dyn fit keypoints $TINY --epochs 1 --anchor snout ds/labels.json &&
 	err_is "--anchor .snout.: no node of that name .the skeleton has head, tail." &&
 	must_fail 2 dyn fit keypoints $TINY --epochs 1 --crop-size 40 ds/labels.json &&
-	err_is "crop_size.*40 is not a multiple of the deepest stride 16" &&
+	err_is "crop_size.: expected a multiple of the deepest stride 16 .at least 16., got 40" &&
 	! dyn models ls --format csv | grep -q ",failed$"
 '
 expect_success 'a multi-animal training killed midway resumes as if never stopped' '

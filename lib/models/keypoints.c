@@ -282,11 +282,13 @@ static int kp_multi_setup(const struct params *p, const struct pose_dataset *pd,
 	if (c) {
 		if (c % ms || c < IMG_MIN_SIDE)
 			return err_set(e, DYN_EUSAGE,
-				       "hyperparameter \"crop_size\": %zu is not a multiple of the "
-				       "deepest stride %zu of at least %d",
-				       c, ms, IMG_MIN_SIDE);
+				       "hyperparameter \"crop_size\": expected a multiple of the "
+				       "deepest stride %zu (at least %d), got %zu",
+				       ms, IMG_MIN_SIDE, c);
 	} else {
-		ext *= scale;
+		/* no larger than the frame (labels far outside it are no reason to grow) */
+		double side = fmin(fmax((double)pd->width, (double)pd->height) * scale, 4096);
+		ext = fmin(ext * scale, side);
 		c = (size_t)ceil(ext + 2 * fmax(8, 0.1 * ext));
 		c = (c + ms - 1) / ms * ms;
 		while (c < IMG_MIN_SIDE)
@@ -1647,7 +1649,7 @@ static int kp_evaluate(const struct model *m, const struct dataset *v, cJSON **r
 	b.frames = frames;
 	if (kp_predict(m, &b, pred, e) < 0)
 		goto out;
-	if (mi > 1 || ((const struct kp_state *)m->state)->inst) {
+	if (((const struct kp_state *)m->state)->inst) {
 		*report = kp_report_multi(m, v, pred, mi);
 		ret = 0;
 		goto out;
