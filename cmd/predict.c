@@ -59,8 +59,10 @@ struct predictor {
 	 * punctuation): their number and the first few, for the note at the end */
 	size_t nblank;
 	struct strbuf blank;
-	/* keypoints: frames of several videos or of pictures, told by a file column */
+	/* keypoints: frames of several videos or of pictures, told by a file column; the most
+	 * animals a frame (more than one: an instance column) */
 	bool sources;
+	size_t ninst;
 	struct vid_writer *render; /* --render: opened at the first frame */
 	struct img canvas;
 	/* OUTPUT_TEXT: the batch's answers; with --match, the orders and one input's matches */
@@ -133,13 +135,16 @@ static int render_batch(struct predictor *pr, const struct batch *b, struct err 
 		pr->canvas.px = xmallocarray(f->w * f->h, (size_t)f->channels);
 		memcpy(pr->canvas.px, f->px, f->w * f->h * (size_t)f->channels);
 		draw_to_rgb(&pr->canvas);
-		for (size_t nd = 0; nd < m->k; nd++) {
-			const double *v = pr->proba + (i * m->k + nd) * 3;
-			x[nd] = (float)v[0];
-			y[nd] = (float)v[1];
+		for (size_t q = 0; q < pr->ninst; q++) {
+			for (size_t nd = 0; nd < m->k; nd++) {
+				const double *v = pr->proba + ((i * pr->ninst + q) * m->k + nd) * 3;
+				x[nd] = (float)v[0];
+				y[nd] = (float)v[1];
+			}
+			/* the nodes predict gave positions to: found above the model's threshold
+			 * (an animal not found has none) */
+			pose_draw(&pr->canvas, sk, x, y, NULL, 0, NULL);
 		}
-		/* the nodes predict gave positions to: found above the model's threshold */
-		pose_draw(&pr->canvas, sk, x, y, NULL, 0, NULL);
 		if (vid_writer_put(pr->render, &pr->canvas, e) < 0) {
 			size_t num;
 			const char *src = input_source(pr->in, i);
@@ -155,7 +160,8 @@ out:
 	return ret;
 }
 
-/* A keypoint model's rows: one a frame and node. */
+/* A keypoint model's rows: one a frame and node, or with several animals a frame, one a frame,
+ * animal found and node (none for a frame without any). */
 static void write_keypoints(struct predictor *pr, const struct batch *b)
 {
 	const struct model *m = pr->m;
@@ -163,11 +169,16 @@ static void write_keypoints(struct predictor *pr, const struct batch *b)
 	for (size_t i = 0; i < b->n; i++) {
 		const char *src = input_source(pr->in, i);
 		input_key(pr->in, i, &num);
-		for (size_t nd = 0; nd < m->k; nd++) {
-			const double *v = pr->proba + (i * m->k + nd) * 3;
+		for (size_t r = 0; r < pr->ninst * m->k; r++) {
+			const double *v = pr->proba + (i * pr->ninst * m->k + r) * 3;
+			size_t nd = r % m->k;
+			if (pr->ninst > 1 && isnan(v[2]))
+				continue; /* a slot past the animals found */
 			if (pr->sources)
 				out_str(pr->w, src ? src : "");
 			out_int(pr->w, (long long)num);
+			if (pr->ninst > 1)
+				out_int(pr->w, (long long)(r / m->k));
 			out_str(pr->w, m->classes[nd]);
 			for (int c = 0; c < 2; c++) {
 				if (isnan(v[c]))
@@ -197,11 +208,12 @@ static void result_names(const struct predictor *pr, struct strv *names)
 		return;
 	}
 	if (m->kind->output == OUTPUT_KEYPOINTS) {
-		static const char *const cols[] = {"frame", "node", "x", "y", "score"};
+		static const char *const cols[] = {"frame", "instance", "node", "x", "y", "score"};
 		if (pr->sources)
 			strv_push(names, "file", 4);
 		for (size_t j = 0; j < ARRAY_SIZE(cols); j++)
-			strv_push(names, cols[j], strlen(cols[j]));
+			if (j != 1 || pr->ninst > 1)
+				strv_push(names, cols[j], strlen(cols[j]));
 		return;
 	}
 	if (pr->with_key) {
@@ -544,7 +556,10 @@ int cmd_predict(int argc, char **argv)
 	pr.nkeep = a.text ? 0 : keep.n;
 	service = input_service_shape(pr.in) && !global.format;
 	pr.with_key = !a.text && !service;
-	pr.proba = xmallocarray(BATCH, (m->k ? m->k : 1) * 3 * sizeof(double));
+	pr.ninst = m->kind->instances ? m->kind->instances(m) : 1;
+	/* frames come INPUT_MAX_FRAMES a batch */
+	pr.proba = xmallocarray(pr.ninst > 1 ? INPUT_MAX_FRAMES * pr.ninst : BATCH,
+				(m->k ? m->k : 1) * 3 * sizeof(double));
 	if (m->kind->output == OUTPUT_TEXT) {
 		pr.answers = xcalloc(INPUT_MAX_FRAMES, sizeof(*pr.answers));
 		for (size_t i = 0; i < INPUT_MAX_FRAMES; i++)

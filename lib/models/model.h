@@ -200,7 +200,8 @@ struct model_kind {
 	int (*predict)(const struct model *m, const struct batch *b, double *proba, struct err *e);
 	/* OUTPUT_KEYPOINTS: predict fills n x k x 3 values instead, each node's x, y (pixels of the
 	 * frame at its source size, the centre of the top-left pixel at 0, 0) and score; x and y
-	 * NaN where the node was not found. */
+	 * NaN where the node was not found. With instances giving I > 1: n x I x k x 3, each
+	 * animal found in turn, the slots past the last all NaN (score too). */
 	/* Kinds without TRAIN_CLASSES: the report of m on held-out data v (its own metrics, as a
 	 * JSON object, caller owns). */
 	int (*evaluate)(const struct model *m, const struct dataset *v, struct cJSON **report,
@@ -227,6 +228,9 @@ struct model_kind {
 	 * takes (1 gray, 3 RGB), so that a decoder can give frames so on the way. */
 	void (*frame_size)(const struct model *m, size_t src_w, size_t src_h, size_t *w, size_t *h,
 			   int *channels);
+	/* OUTPUT_KEYPOINTS, optional: the most animals predict gives a frame (NULL: one); more
+	 * than one adds an instance column to the output. */
+	size_t (*instances)(const struct model *m);
 	/* OUTPUT_KEYPOINTS: the nodes' edges and symmetries (node names are the classes), owned
 	 * by m. */
 	const struct pose_skeleton *(*skeleton)(const struct model *m);

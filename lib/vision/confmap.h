@@ -65,11 +65,28 @@ struct confmap_peak {
 void confmap_peaks(const struct confmap_geom *g, const float *maps, size_t nnodes,
 		   enum confmap_refine refine, float threshold, struct confmap_peak *out);
 
+/* Every peak of one map (several animals' anchors): the pixels at or above threshold (and > 0)
+ * that are at least their 8 neighbours (on a plateau, its first pixel in row order), refined
+ * as confmap_peaks refines, strongest first (ties in row order), at most max of them into out
+ * (max entries). Returns how many. */
+size_t confmap_peaks_multi(const struct confmap_geom *g, const float *map,
+			   enum confmap_refine refine, float threshold, size_t max,
+			   struct confmap_peak *out);
+
 /* The centre of an instance: its anchor node when that is usable (anchor >= 0), else the
  * middle of the box around its usable points, as SLEAP centres its crops. False when the
  * instance has no usable point. */
 bool confmap_instance_center(const struct pose_point *pts, size_t nnodes, long anchor, float *cx,
 			     float *cy);
+
+/* Where a crop_w x crop_h crop centred on (cx, cy) starts: its centre pixel (crop_w / 2,
+ * crop_h / 2) on (cx, cy) rounded to the nearest pixel. A point (x, y) of the frame is
+ * (x - x0, y - y0) in the crop, and back. */
+void confmap_crop_origin(float cx, float cy, size_t crop_w, size_t crop_h, long *x0, long *y0);
+/* The crop_w x crop_h pixels of src from (x0, y0) into out (crop_w * crop_h * src->channels
+ * bytes, interleaved), zero outside src. */
+void confmap_crop(const struct img *src, long x0, long y0, size_t crop_w, size_t crop_h,
+		  unsigned char *out);
 
 /* A crop_w x crop_h cut of src centred (to the nearest pixel) on the instance's centre: out
  * (released first) gets the pixels, zero outside src; out_pts (nnodes entries) the points moved

@@ -1,5 +1,6 @@
 /* Unit tests of lib/vision/confmap: target values against hand-computed Gaussians, peak
- * refinement against hand-computed offsets, crops centred on an instance, bad geometry. */
+ * refinement against hand-computed offsets, several animals' peaks in one map, crops centred
+ * on an instance and the way back from a crop, bad geometry. */
 #include <math.h>
 #include <string.h>
 
@@ -209,11 +210,80 @@ static void test_crop(void)
 	img_release(&src);
 }
 
+/* Two animals' anchors in one map: both found, the stronger first, at their positions; a
+ * plateau gives one peak; max and the threshold cut the list. */
+static void test_peaks_multi(void)
+{
+	struct confmap_geom g;
+	struct err e = ERR_INIT;
+	struct pose_point c[2] = {pt(20, 10, POSE_VISIBLE), pt(44.5f, 31, POSE_VISIBLE)};
+	struct confmap_peak pk[4];
+	float *m;
+	size_t n;
+	check(confmap_geom_init(&g, 64, 48, 2, 3, &e) == 0, "geometry");
+	m = xmallocarray(g.out_w * g.out_h, sizeof(float));
+	confmap_make_multi(&g, c, 2, 1, m);
+	n = confmap_peaks_multi(&g, m, CONFMAP_REFINE_GAUSSIAN, 0.2f, 4, pk);
+	check(n == 2 && pk[0].score == 1 && pk[1].score < 1,
+	      "two peaks, the one on the grid first");
+	check(n == 2 && fabsf(pk[0].x - 20) < 1e-3f && fabsf(pk[0].y - 10) < 1e-3f &&
+		  fabsf(pk[1].x - 44.5f) < 1e-3f && fabsf(pk[1].y - 31) < 1e-3f,
+	      "each at its animal's anchor: (%g, %g) (%g, %g)", (double)pk[0].x, (double)pk[0].y,
+	      (double)pk[1].x, (double)pk[1].y);
+	check(confmap_peaks_multi(&g, m, CONFMAP_REFINE_NONE, 0.2f, 1, pk) == 1 && pk[0].x == 20,
+	      "max 1: the strongest only");
+	check(confmap_peaks_multi(&g, m, CONFMAP_REFINE_NONE, 1.01f, 4, pk) == 0,
+	      "none above the threshold");
+	for (size_t i = 0; i < g.out_w * g.out_h; i++)
+		m[i] = 0.5f;
+	check(confmap_peaks_multi(&g, m, CONFMAP_REFINE_NONE, 0.2f, 4, pk) == 1 && pk[0].x == 0 &&
+		  pk[0].y == 0,
+	      "a plateau is one peak, its first pixel");
+	for (size_t i = 0; i < g.out_w * g.out_h; i++)
+		m[i] = 0;
+	check(confmap_peaks_multi(&g, m, CONFMAP_REFINE_NONE, 0, 4, pk) == 0,
+	      "an empty map has no peak, even at threshold 0");
+	free(m);
+}
+
+/* A crop's origin and the way from the frame into the crop and back, by hand: the centre
+ * rounds to the nearest pixel and sits on pixel (side / 2) of the crop. */
+static void test_crop_mapping(void)
+{
+	long x0, y0;
+	float x = 25.25f, y = 40.5f, cx, cy;
+	struct img src;
+	unsigned char out[4 * 4];
+	confmap_crop_origin(20.4f, 30.6f, 32, 32, &x0, &y0);
+	check(x0 == 4 && y0 == 15, "(20.4, 30.6) in a 32x32 crop: from (4, 15), got (%ld, %ld)", x0,
+	      y0);
+	cx = x - (float)x0;
+	cy = y - (float)y0;
+	check(cx == 21.25f && cy == 25.5f && cx + (float)x0 == x && cy + (float)y0 == y,
+	      "(25.25, 40.5) is (21.25, 25.5) in the crop and back");
+	confmap_crop_origin(3.5f, 2.49f, 16, 24, &x0, &y0);
+	check(x0 == -4 && y0 == -10, "near the corner the crop starts outside: (%ld, %ld)", x0, y0);
+	img_init(&src);
+	src.w = 5;
+	src.h = 3;
+	src.channels = 1;
+	src.px = xmalloc(15);
+	for (int i = 0; i < 15; i++)
+		src.px[i] = (unsigned char)(10 + i);
+	confmap_crop(&src, 3, -1, 4, 4, out);
+	check(out[0] == 0 && out[4] == 13 && out[5] == 14 && out[6] == 0 && out[8] == 18 &&
+		  out[13] == 24 && out[12] == 23 && out[15] == 0,
+	      "crop from (3, -1): zero above and right of the frame, its pixels inside");
+	img_release(&src);
+}
+
 int main(void)
 {
 	test_geom();
 	test_targets();
 	test_peaks();
 	test_crop();
+	test_peaks_multi();
+	test_crop_mapping();
 	return check_done();
 }
