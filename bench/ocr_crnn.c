@@ -24,6 +24,15 @@ static double now(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU seconds of the process (all threads): under a shared machine's load the measure of the
+ * training's budget that carries over to another machine */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double loadavg(void)
 {
 	double l = NAN;
@@ -111,10 +120,10 @@ static int on_epoch(void *arg, const struct ocr_crnn_epoch *ep)
 {
 	(void)arg;
 	printf("epoch %d: %ld lines, %ld steps, lr %.2e, loss %.4f, val loss %.4f, val CER %.2f%%, "
-	       "val lines %.1f%%, %.0f s (%.1f lines/s), load %.2f\n",
+	       "val lines %.1f%%, %.0f s (%.1f lines/s), %.1f CPU min, load %.2f\n",
 	       ep->epoch + 1, ep->lines, ep->steps, (double)ep->lr, (double)ep->loss,
 	       (double)ep->val_loss, 100 * (double)ep->val_cer, 100 * (double)ep->val_line_acc,
-	       ep->seconds, (double)ep->lines / ep->seconds, loadavg());
+	       ep->seconds, (double)ep->lines / ep->seconds, cpu_seconds() / 60, loadavg());
 	fflush(stdout);
 	return 0;
 }
@@ -157,9 +166,13 @@ static int cmd_train(double minutes, int threads, long ntest, const char *dir, l
 					 .max_seconds = budget,
 					 .keep_best = 1,
 					 .report = on_epoch};
+	/* PAD_FULL=1: every batch padded to max_width, as before the width buckets */
+	to.pad_full = getenv("PAD_FULL") && *getenv("PAD_FULL") == '1';
 	printf("training: %.0f s, epochs of %ld lines, batch %d, AdamW lr %.1e, cosine over the "
-	       "budget after a 3%% warm-up; validation on 200 lines (load %.2f)\n",
-	       budget, per_epoch, to.batch, (double)to.lr, loadavg());
+	       "budget after a 3%% warm-up; validation on 200 lines; %s (load %.2f)\n",
+	       budget, per_epoch, to.batch, (double)to.lr,
+	       to.pad_full ? "batches padded to max_width" : "batches by width (6 buckets)",
+	       loadavg());
 	fflush(stdout);
 	t0 = now();
 	if (ocr_crnn_train(c, &to, &e) < 0)
@@ -219,7 +232,8 @@ static int cmd_train(double minutes, int threads, long ntest, const char *dir, l
 	free(ptr);
 	for (long i = 0; i < 8 && i < ntest; i++)
 		printf("  \"%s\" read \"%s\" (%.3f)\n", refs[i], out[i].buf, (double)conf[i]);
-	printf("training %.0f s, load after %.2f\n", train_s, loadavg());
+	printf("training %.0f s, %.1f CPU min in all, load after %.2f\n", train_s,
+	       cpu_seconds() / 60, loadavg());
 	ret = 0;
 	goto out;
 fail:
