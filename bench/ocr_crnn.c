@@ -8,7 +8,11 @@
  *with a beam of 8; writes OUTDIR/test/NNNN.png, OUTDIR/truth.txt (one reference a line) and
  *OUTDIR/dyn.txt (the greedy readings), prints the figures. usage: ocr_crnn score TRUTH HYP
  *	character error rate and exact-line accuracy of HYP against TRUTH (line by line), as
- *	read, and with case and Latin/Cyrillic look-alikes folded (ocr_normalize). */
+ *	read, and with case and Latin/Cyrillic look-alikes folded (ocr_normalize).
+ * usage: ocr_crnn speed LINES [REPEATS]
+ *	CPU seconds of one training epoch of LINES generated lines (batch 16, one thread, no
+ *	validation; line making included) with batches by width and padded to max_width,
+ *	alternated REPEATS times (default 2): what the width buckets save. */
 #include <math.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -254,8 +258,57 @@ out:
 	return ret;
 }
 
+static int cmd_speed(long lines, int repeats)
+{
+	struct ocr_synth_opts so = {.effects = 1};
+	struct ocr_crnn_opts co = {.threads = 1};
+	struct ocr_synth *s = NULL;
+	struct ocr_crnn *c = NULL;
+	struct err e = ERR_INIT;
+	int ret = 1;
+	if (ocr_synth_new(&s, &so, &e) < 0 || ocr_crnn_new(&c, &co, &e) < 0)
+		goto out;
+	printf("one epoch of %ld lines, batch 16, 1 thread (load %.2f)\n", lines, loadavg());
+	for (int r = 0; r < repeats; r++)
+		for (int pad = 1; pad >= 0; pad--) {
+			struct ocr_crnn_train_opts to = {.seed = 1,
+							 .synth = s,
+							 .synth_lines = lines,
+							 .epochs = 1,
+							 .batch = 16,
+							 .lr = 2e-3f,
+							 .pad_full = pad};
+			double c0 = cpu_seconds(), t0 = now();
+			if (ocr_crnn_train(c, &to, &e) < 0)
+				goto out;
+			double cs = cpu_seconds() - c0;
+			printf(
+			    "%s: %.1f s CPU, %.1f ms CPU a line, %.1f lines a CPU second (%.0f s "
+			    "wall, load %.2f)\n",
+			    pad ? "padded to max_width" : "batches by width   ", cs,
+			    1000 * cs / (double)lines, (double)lines / cs, now() - t0, loadavg());
+			fflush(stdout);
+		}
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "ocr_crnn: %s\n", e.msg);
+	ocr_crnn_free(&c);
+	ocr_synth_free(&s);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "speed")) {
+		long lines = strtol(argv[2], NULL, 10);
+		int repeats = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2;
+		if (lines < 16 || lines > 1000000 || repeats < 1 || repeats > 100) {
+			fprintf(stderr, "ocr_crnn: bad arguments\n");
+			return 2;
+		}
+		return cmd_speed(lines, repeats);
+	}
 	if (argc == 4 && !strcmp(argv[1], "score"))
 		return cmd_score(argv[2], argv[3]);
 	if (argc >= 6 && !strcmp(argv[1], "train")) {
@@ -270,6 +323,7 @@ int main(int argc, char **argv)
 		return cmd_train(minutes, threads, ntest, argv[5], per_epoch);
 	}
 	fprintf(stderr, "usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCH_LINES]\n"
-			"       ocr_crnn score TRUTH HYP\n");
+			"       ocr_crnn score TRUTH HYP\n"
+			"       ocr_crnn speed LINES [REPEATS]\n");
 	return 2;
 }
