@@ -8,7 +8,11 @@
  *with a beam of 8; writes OUTDIR/test/NNNN.png, OUTDIR/truth.txt (one reference a line) and
  *OUTDIR/dyn.txt (the greedy readings), prints the figures. usage: ocr_crnn score TRUTH HYP
  *	character error rate and exact-line accuracy of HYP against TRUTH (line by line), as
- *	read, and with case and Latin/Cyrillic look-alikes folded (ocr_normalize). */
+ *	read, and with case and Latin/Cyrillic look-alikes folded (ocr_normalize).
+ * usage: ocr_crnn speed LINES [REPEATS]
+ *	CPU seconds of one training epoch of LINES generated lines (batch 16, one thread, no
+ *	validation; line making included) with batches by width and padded to max_width,
+ *	alternated REPEATS times (default 2): what the width buckets save. */
 #include <math.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,6 +25,15 @@ static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds of the process (all threads): under a shared machine's load the measure of the
+ * training's budget that carries over to another machine */
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -111,10 +124,10 @@ static int on_epoch(void *arg, const struct ocr_crnn_epoch *ep)
 {
 	(void)arg;
 	printf("epoch %d: %ld lines, %ld steps, lr %.2e, loss %.4f, val loss %.4f, val CER %.2f%%, "
-	       "val lines %.1f%%, %.0f s (%.1f lines/s), load %.2f\n",
+	       "val lines %.1f%%, %.0f s (%.1f lines/s), %.1f CPU min, load %.2f\n",
 	       ep->epoch + 1, ep->lines, ep->steps, (double)ep->lr, (double)ep->loss,
 	       (double)ep->val_loss, 100 * (double)ep->val_cer, 100 * (double)ep->val_line_acc,
-	       ep->seconds, (double)ep->lines / ep->seconds, loadavg());
+	       ep->seconds, (double)ep->lines / ep->seconds, cpu_seconds() / 60, loadavg());
 	fflush(stdout);
 	return 0;
 }
@@ -157,9 +170,13 @@ static int cmd_train(double minutes, int threads, long ntest, const char *dir, l
 					 .max_seconds = budget,
 					 .keep_best = 1,
 					 .report = on_epoch};
+	/* PAD_FULL=1: every batch padded to max_width, as before the width buckets */
+	to.pad_full = getenv("PAD_FULL") && *getenv("PAD_FULL") == '1';
 	printf("training: %.0f s, epochs of %ld lines, batch %d, AdamW lr %.1e, cosine over the "
-	       "budget after a 3%% warm-up; validation on 200 lines (load %.2f)\n",
-	       budget, per_epoch, to.batch, (double)to.lr, loadavg());
+	       "budget after a 3%% warm-up; validation on 200 lines; %s (load %.2f)\n",
+	       budget, per_epoch, to.batch, (double)to.lr,
+	       to.pad_full ? "batches padded to max_width" : "batches by width (6 buckets)",
+	       loadavg());
 	fflush(stdout);
 	t0 = now();
 	if (ocr_crnn_train(c, &to, &e) < 0)
@@ -219,7 +236,8 @@ static int cmd_train(double minutes, int threads, long ntest, const char *dir, l
 	free(ptr);
 	for (long i = 0; i < 8 && i < ntest; i++)
 		printf("  \"%s\" read \"%s\" (%.3f)\n", refs[i], out[i].buf, (double)conf[i]);
-	printf("training %.0f s, load after %.2f\n", train_s, loadavg());
+	printf("training %.0f s, %.1f CPU min in all, load after %.2f\n", train_s,
+	       cpu_seconds() / 60, loadavg());
 	ret = 0;
 	goto out;
 fail:
@@ -240,8 +258,57 @@ out:
 	return ret;
 }
 
+static int cmd_speed(long lines, int repeats)
+{
+	struct ocr_synth_opts so = {.effects = 1};
+	struct ocr_crnn_opts co = {.threads = 1};
+	struct ocr_synth *s = NULL;
+	struct ocr_crnn *c = NULL;
+	struct err e = ERR_INIT;
+	int ret = 1;
+	if (ocr_synth_new(&s, &so, &e) < 0 || ocr_crnn_new(&c, &co, &e) < 0)
+		goto out;
+	printf("one epoch of %ld lines, batch 16, 1 thread (load %.2f)\n", lines, loadavg());
+	for (int r = 0; r < repeats; r++)
+		for (int pad = 1; pad >= 0; pad--) {
+			struct ocr_crnn_train_opts to = {.seed = 1,
+							 .synth = s,
+							 .synth_lines = lines,
+							 .epochs = 1,
+							 .batch = 16,
+							 .lr = 2e-3f,
+							 .pad_full = pad};
+			double c0 = cpu_seconds(), t0 = now();
+			if (ocr_crnn_train(c, &to, &e) < 0)
+				goto out;
+			double cs = cpu_seconds() - c0;
+			printf(
+			    "%s: %.1f s CPU, %.1f ms CPU a line, %.1f lines a CPU second (%.0f s "
+			    "wall, load %.2f)\n",
+			    pad ? "padded to max_width" : "batches by width   ", cs,
+			    1000 * cs / (double)lines, (double)lines / cs, now() - t0, loadavg());
+			fflush(stdout);
+		}
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "ocr_crnn: %s\n", e.msg);
+	ocr_crnn_free(&c);
+	ocr_synth_free(&s);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "speed")) {
+		long lines = strtol(argv[2], NULL, 10);
+		int repeats = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 2;
+		if (lines < 16 || lines > 1000000 || repeats < 1 || repeats > 100) {
+			fprintf(stderr, "ocr_crnn: bad arguments\n");
+			return 2;
+		}
+		return cmd_speed(lines, repeats);
+	}
 	if (argc == 4 && !strcmp(argv[1], "score"))
 		return cmd_score(argv[2], argv[3]);
 	if (argc >= 6 && !strcmp(argv[1], "train")) {
@@ -256,6 +323,7 @@ int main(int argc, char **argv)
 		return cmd_train(minutes, threads, ntest, argv[5], per_epoch);
 	}
 	fprintf(stderr, "usage: ocr_crnn train MINUTES THREADS TEST_LINES OUTDIR [EPOCH_LINES]\n"
-			"       ocr_crnn score TRUTH HYP\n");
+			"       ocr_crnn score TRUTH HYP\n"
+			"       ocr_crnn speed LINES [REPEATS]\n");
 	return 2;
 }

@@ -25,6 +25,13 @@ expect_success 'fit ocr on generated lines prints the id; the report is on held-
 	done &&
 	dyn models ls --format csv | grep -q "^marks,ocr,.*,synthetic,,done$"
 '
+expect_success 'a time budget (--minutes) ends training before the epochs do' '
+	dyn fit ocr $TINY --epochs 1000 --minutes 0.005 --id budget >/dev/null &&
+	dyn models show budget --format json >show &&
+	grep -q "\"status\":.*\"done\"" show &&
+	n=$(grep -c "\"epoch\":" show) &&
+	test "$n" -ge 1 && test "$n" -lt 1000
+'
 expect_success 'labeled line crops (image,text CSV) train with the generated lines' '
 	printf "image,text\n%s,195-30-1285 2660\n" "$PHOTO" >crops.csv &&
 	dyn fit ocr $TINY --id marks2 crops.csv >/dev/null &&

@@ -45,6 +45,9 @@ static const struct param_spec ocr_params[] = {
     {"batch_size", PARAM_INT, "32", 1, 256, 0, NULL, "lines per step"},
     {"lr", PARAM_NUM, "0.001", 0, 10, PARAM_MIN_OPEN, NULL,
      "peak learning rate (AdamW, cosine schedule)"},
+    {"minutes", PARAM_NUM, "0", 0, 1e6, 0, NULL,
+     "training time budget (0: none): training stops after it, the cosine schedule following "
+     "its share spent instead of the epochs"},
     {"effects", PARAM_NUM, "1", 0, 1, 0, NULL,
      "strength of the stamping effects on synthetic lines (0: clean print)"},
     {"val_lines", PARAM_INT, "200", 0, 100000, 0, NULL,
@@ -269,6 +272,7 @@ static int ocr_fit(struct model *m, const struct dataset *ds, const struct model
 	to.epochs = (int)params_num(p, "epochs");
 	to.batch = (int)params_num(p, "batch_size");
 	to.lr = (float)params_num(p, "lr");
+	to.max_seconds = 60 * params_num(p, "minutes");
 	to.keep_best = to.val_lines > 0;
 	to.warm = warm != NULL;
 	ra.ctx = ctx;

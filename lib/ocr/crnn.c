@@ -2,11 +2,11 @@
  * prepared for it, training on synthetic and labeled lines with CTC, and reading with best-path
  * or beam decoding. */
 #include <math.h>
-#include <time.h>
 
 #include <utf8proc.h>
 
 #include "base/base.h"
+#include "base/clock.h"
 #include "base/par.h"
 #include "core/rng.h"
 #include "ocr/crnn.h"
@@ -15,13 +15,26 @@
 #define STD_FLOOR  0.02f
 #define NLAYERS	   32
 #define MAX_LABELS OCR_SYNTH_MAX_CHARS
+/* Widths the network is built at: bucket k of NBUCKETS reads (k + 1) / NBUCKETS of max_width,
+ * so a batch of short lines is not run over max_width of padding (synthetic lines average about
+ * two thirds of the default width). The buckets are networks of the same tensors; the one last
+ * trained holds the newest state, copied to another before it runs. */
+#define NBUCKETS 6
+/* Training lines made and sorted by width together, then cut into batches (in batches) */
+#define CHUNK_BATCHES 8
 
 struct ocr_crnn {
 	struct ocr_crnn_opts o;
 	struct ocr_alphabet alpha;
 	struct nn_layer_desc layers[NLAYERS];
 	char names[NLAYERS][16];
-	struct nn_net *net;
+	int nlayers;
+	struct nn_net *net;	       /* nets[NBUCKETS - 1]: max_width, the authoritative state */
+	struct nn_net *nets[NBUCKETS]; /* by width; made when first used */
+	int widths[NBUCKETS];
+	int cur;      /* the net whose state is the newest */
+	float *state; /* (nn_net_state_size) copying between nets */
+	float *xb;    /* (max_batch, height, max_width) a batch narrowed to its bucket */
 	int steps, classes;
 	int threads; /* of the passes and line making now (<= o.threads) */
 	float *x;    /* (max_batch, height, max_width) input */
@@ -118,6 +131,78 @@ static int describe(struct ocr_crnn *c)
 	return n;
 }
 
+/* Builds the network of bucket k (same tensors, its width). */
+static int make_net(struct ocr_crnn *c, int k, struct err *e)
+{
+	struct nn_net_desc d = {.dims = 3,
+				.c = 1,
+				.h = c->o.height,
+				.w = c->widths[k],
+				.layers = c->layers,
+				.nlayers = c->nlayers,
+				.max_batch = c->o.max_batch,
+				.threads = c->o.threads};
+	if (nn_net_new(&c->nets[k], &d, e) < 0)
+		return err_prefix(e, "ocr crnn");
+	nn_net_set_threads(c->nets[k], c->threads);
+	if (c->net && (nn_net_nparams(c->nets[k]) != nn_net_nparams(c->net) ||
+		       nn_net_state_size(c->nets[k]) != nn_net_state_size(c->net))) {
+		nn_net_free(&c->nets[k]);
+		return err_set(e, DYN_EUSAGE, "ocr crnn: width %d changes the tensors",
+			       c->widths[k]);
+	}
+	return 0;
+}
+
+/* Net k with the newest state (copied from the net that has it), made when first used. */
+static struct nn_net *use_net(struct ocr_crnn *c, int k, struct err *e)
+{
+	if (!c->nets[k] && make_net(c, k, e) < 0)
+		return NULL;
+	if (k != c->cur) {
+		nn_net_get_state(c->nets[c->cur], c->state);
+		nn_net_set_state(c->nets[k], c->state);
+		c->cur = k;
+	}
+	return c->nets[k];
+}
+
+/* The narrowest bucket whose steps cover `steps`. */
+static int bucket_of(const struct ocr_crnn *c, int steps)
+{
+	for (int k = 0; k < NBUCKETS - 1; k++)
+		if (c->widths[k] / POOL >= steps)
+			return k;
+	return NBUCKETS - 1;
+}
+
+int ocr_crnn_bucket_steps(const struct ocr_crnn *c, int steps)
+{
+	return c->widths[bucket_of(c, steps)] / POOL;
+}
+
+/* Runs B prepared lines x (B, height, max_width) through the bucket that covers the longest
+ * of lens (full: max_width's): the lines narrowed to its width (in c->xb), *T its steps. */
+static const float *forward_bucket(struct ocr_crnn *c, const float *x, const int *lens, int B,
+				   int training, int full, int *T, struct nn_net **net,
+				   struct err *e)
+{
+	int m = 1;
+	for (int b = 0; b < B; b++)
+		m = lens[b] > m ? lens[b] : m;
+	int k = full ? NBUCKETS - 1 : bucket_of(c, m);
+	size_t H = (size_t)c->o.height, W = (size_t)c->o.max_width, Wk = (size_t)c->widths[k];
+	if (!(*net = use_net(c, k, e)))
+		return NULL;
+	if (Wk != W) {
+		for (size_t r = 0; r < (size_t)B * H; r++)
+			memcpy(c->xb + r * Wk, x + r * W, Wk * sizeof(float));
+		x = c->xb;
+	}
+	*T = (int)Wk / POOL;
+	return nn_net_forward(*net, x, B, training);
+}
+
 int ocr_crnn_new(struct ocr_crnn **out, const struct ocr_crnn_opts *o, struct err *e)
 {
 	struct ocr_crnn *c = xcalloc(1, sizeof(*c));
@@ -136,18 +221,19 @@ int ocr_crnn_new(struct ocr_crnn **out, const struct ocr_crnn_opts *o, struct er
 	c->classes = (int)c->alpha.n + 1;
 	c->steps = c->o.max_width / POOL;
 	c->threads = c->o.threads;
-	struct nn_net_desc d = {.dims = 3,
-				.c = 1,
-				.h = c->o.height,
-				.w = c->o.max_width,
-				.layers = c->layers,
-				.nlayers = describe(c),
-				.max_batch = c->o.max_batch,
-				.threads = c->o.threads};
-	if (nn_net_new(&c->net, &d, e) < 0) {
-		err_prefix(e, "ocr crnn");
-		goto out;
+	c->nlayers = describe(c);
+	for (int k = 0; k < NBUCKETS; k++) {
+		int w = (c->o.max_width * (k + 1) / NBUCKETS + POOL - 1) / POOL * POOL;
+		c->widths[k] = w < 2 * POOL ? 2 * POOL : w;
 	}
+	c->widths[NBUCKETS - 1] = c->o.max_width;
+	c->cur = NBUCKETS - 1;
+	if (make_net(c, NBUCKETS - 1, e) < 0)
+		goto out;
+	c->net = c->nets[NBUCKETS - 1];
+	c->state = xmallocarray(nn_net_state_size(c->net), sizeof(float));
+	c->xb = xmallocarray((size_t)c->o.max_batch * (size_t)c->o.height,
+			     (size_t)c->o.max_width * sizeof(float));
 	c->x = xmallocarray((size_t)c->o.max_batch * (size_t)c->o.height,
 			    (size_t)c->o.max_width * sizeof(float));
 	c->lens = xmallocarray((size_t)c->o.max_batch, sizeof(int));
@@ -165,8 +251,11 @@ void ocr_crnn_free(struct ocr_crnn **cp)
 	struct ocr_crnn *c = *cp;
 	if (!c)
 		return;
-	nn_net_free(&c->net);
+	for (int k = 0; k < NBUCKETS; k++)
+		nn_net_free(&c->nets[k]);
 	ocr_alphabet_release(&c->alpha);
+	free(c->state);
+	free(c->xb);
 	free(c->x);
 	free(c->lens);
 	free(c->labels);
@@ -187,7 +276,9 @@ const struct ocr_alphabet *ocr_crnn_alphabet(const struct ocr_crnn *c)
 void ocr_crnn_set_threads(struct ocr_crnn *c, int threads)
 {
 	c->threads = threads < 1 ? 1 : threads > c->o.threads ? c->o.threads : threads;
-	nn_net_set_threads(c->net, c->threads);
+	for (int k = 0; k < NBUCKETS; k++)
+		if (c->nets[k])
+			nn_net_set_threads(c->nets[k], c->threads);
 }
 
 int ocr_crnn_steps(const struct ocr_crnn *c)
@@ -244,10 +335,8 @@ static void area_weights(size_t n, size_t m, size_t *lo, size_t *cnt, float *w, 
 	}
 }
 
-int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, int *steps,
-		     struct err *e)
+static int check_image(const struct img *im, struct err *e)
 {
-	size_t H = (size_t)c->o.height, W = (size_t)c->o.max_width;
 	if (!im || !im->px || !im->w || !im->h)
 		return err_set(e, DYN_EDATA, "ocr crnn: empty line image");
 	if (im->channels < 1 || im->channels > 4)
@@ -255,9 +344,33 @@ int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, i
 	if (im->w > IMG_MAX_SIDE || im->h > IMG_MAX_SIDE)
 		return err_set(e, DYN_EDATA, "ocr crnn: line image %zux%zu larger than %d a side",
 			       im->w, im->h, IMG_MAX_SIDE);
-	/* the width at the network's height, keeping the aspect; narrowed to W when wider */
-	double wd = (double)im->w * (double)H / (double)im->h;
-	size_t wt = wd < 1 ? 1 : wd > (double)W ? W : (size_t)lround(wd);
+	return 0;
+}
+
+/* The width of a (checked) line at the network's height, keeping the aspect; narrowed to
+ * max_width when wider. */
+static size_t line_width(const struct ocr_crnn *c, const struct img *im)
+{
+	double wd = (double)im->w * (double)c->o.height / (double)im->h;
+	return wd < 1			     ? 1
+	       : wd > (double)c->o.max_width ? (size_t)c->o.max_width
+					     : (size_t)lround(wd);
+}
+
+/* The steps over a line wt pixels wide, and one more for the convolutions' reach. */
+static int line_steps(const struct ocr_crnn *c, size_t wt)
+{
+	size_t s = (wt + POOL - 1) / POOL + 1;
+	return (int)(s > (size_t)c->steps ? (size_t)c->steps : s);
+}
+
+int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, int *steps,
+		     struct err *e)
+{
+	size_t H = (size_t)c->o.height, W = (size_t)c->o.max_width;
+	if (check_image(im, e) < 0)
+		return -1;
+	size_t wt = line_width(c, im);
 	int nc = im->channels >= 3 ? 3 : 1, stride = im->channels;
 	size_t sy = im->h / H + 3, sx = im->w / wt + 3;
 	size_t *ylo = xmallocarray(H, sizeof(size_t)), *ycnt = xmallocarray(H, sizeof(size_t));
@@ -313,11 +426,8 @@ int ocr_crnn_prepare(const struct ocr_crnn *c, const struct img *im, float *x, i
 		for (size_t j = wt; j < W; j++)
 			o[j] = 0;
 	}
-	if (steps) {
-		/* the steps over the line's pixels, and one more for the convolutions' reach */
-		size_t s = (wt + POOL - 1) / POOL + 1;
-		*steps = (int)(s > (size_t)c->steps ? (size_t)c->steps : s);
-	}
+	if (steps)
+		*steps = line_steps(c, wt);
 	free(ylo), free(ycnt), free(xlo), free(xcnt), free(yw), free(xw), free(rows);
 	return 0;
 }
@@ -359,10 +469,10 @@ void ocr_crnn_path_conf(const float *zb, int K, int T, int len, struct ocr_crnn_
 }
 
 /* Decodes sample b of the last forward's logits (B, K, T). */
-static int decode(struct ocr_crnn *c, const float *z, int b, int len, int beam, struct strbuf *text,
-		  struct ocr_crnn_conf *cf, struct err *e)
+static int decode(struct ocr_crnn *c, const float *z, int T, int b, int len, int beam,
+		  struct strbuf *text, struct ocr_crnn_conf *cf, struct err *e)
 {
-	int K = c->classes, T = c->steps, n;
+	int K = c->classes, n;
 	const float *zb = z + (size_t)b * (size_t)K * (size_t)T;
 	float logp = 0;
 	if (beam <= 1) {
@@ -393,23 +503,57 @@ static int decode(struct ocr_crnn *c, const float *z, int b, int len, int beam, 
 int ocr_crnn_read_confs(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
 			struct strbuf *texts, struct ocr_crnn_conf *confs, struct err *e)
 {
-	size_t HW = (size_t)c->o.height * (size_t)c->o.max_width;
+	size_t HW = (size_t)c->o.height * (size_t)c->o.max_width, mb = (size_t)c->o.max_batch;
+	size_t *order = NULL, cnt[NBUCKETS + 1] = {0};
+	int *bk = NULL, ret = -1;
 	if (beam > NN_CTC_MAX_BEAM)
 		return err_set(e, DYN_EUSAGE, "ocr crnn: beam %d out of range 1..%d", beam,
 			       NN_CTC_MAX_BEAM);
-	for (size_t b0 = 0; b0 < n; b0 += (size_t)c->o.max_batch) {
-		int B = (int)(n - b0 < (size_t)c->o.max_batch ? n - b0 : (size_t)c->o.max_batch);
-		for (int b = 0; b < B; b++)
-			if (ocr_crnn_prepare(c, ims[b0 + (size_t)b], c->x + (size_t)b * HW,
-					     &c->lens[b], e) < 0)
-				return err_prefix(e, "line %zu", b0 + (size_t)b + 1);
-		const float *z = nn_net_forward(c->net, c->x, B, 0);
-		for (int b = 0; b < B; b++)
-			if (decode(c, z, b, c->lens[b], beam, &texts[b0 + (size_t)b],
-				   confs ? &confs[b0 + (size_t)b] : NULL, e) < 0)
-				return -1;
+	for (size_t i = 0; i < n; i++)
+		if (check_image(ims[i], e) < 0)
+			return err_prefix(e, "line %zu", i + 1);
+	/* each line read at the bucket of its own width, whatever the others: the reading of
+	 * a line does not depend on the batch it came in (the reverse LSTM starts in the
+	 * padding) */
+	c->cur = NBUCKETS - 1; /* tensors may have been written: the full net's are the newest */
+	order = xmallocarray(n ? n : 1, sizeof(size_t));
+	bk = xmallocarray(n ? n : 1, sizeof(int));
+	for (size_t i = 0; i < n; i++) {
+		bk[i] = bucket_of(c, line_steps(c, line_width(c, ims[i])));
+		cnt[bk[i] + 1]++;
 	}
-	return 0;
+	for (int k = 0; k < NBUCKETS; k++)
+		cnt[k + 1] += cnt[k];
+	for (size_t i = 0; i < n; i++)
+		order[cnt[bk[i]]++] = i;
+	for (size_t b0 = 0; b0 < n;) {
+		int k = bk[order[b0]], B = 0, T;
+		struct nn_net *net;
+		while (b0 + (size_t)B < n && (size_t)B < mb && bk[order[b0 + (size_t)B]] == k) {
+			size_t i = order[b0 + (size_t)B];
+			if (ocr_crnn_prepare(c, ims[i], c->x + (size_t)B * HW, &c->lens[B], e) <
+			    0) {
+				err_prefix(e, "line %zu", i + 1);
+				goto out;
+			}
+			B++;
+		}
+		const float *z = forward_bucket(c, c->x, c->lens, B, 0, 0, &T, &net, e);
+		if (!z)
+			goto out;
+		for (int b = 0; b < B; b++) {
+			size_t i = order[b0 + (size_t)b];
+			if (decode(c, z, T, b, c->lens[b], beam, &texts[i],
+				   confs ? &confs[i] : NULL, e) < 0)
+				goto out;
+		}
+		b0 += (size_t)B;
+	}
+	ret = 0;
+out:
+	free(order);
+	free(bk);
+	return ret;
 }
 
 int ocr_crnn_read_batch(struct ocr_crnn *c, const struct img *const *ims, size_t n, int beam,
@@ -487,7 +631,8 @@ size_t ocr_edit_chars(const char *a, const char *b)
 
 /* ---- training ---- */
 
-/* One batch being made: item j's line goes to x + j * HW, its labels to lab + j * MAX_LABELS. */
+/* A chunk of lines being made: item j's line goes to x + j * HW, its labels to
+ * lab + j * MAX_LABELS. */
 struct batch {
 	const struct ocr_crnn *c;
 	const struct ocr_crnn_train_opts *o;
@@ -551,21 +696,46 @@ static int make_batch(struct batch *bt, int B, struct err *e)
 	return 0;
 }
 
-/* The labels of the batch concatenated as nn_ctc_loss takes them. */
-static int concat_labels(const struct batch *bt, int B, int *cat)
+size_t ocr_crnn_cut_batches(const struct ocr_crnn *c, const int *lens, size_t n, int B, int strict,
+			    size_t *pos, size_t *starts)
 {
-	int m = 0;
-	for (int j = 0; j < B; j++)
-		for (int i = 0; i < bt->nlab[j]; i++)
-			cat[m++] = bt->lab[(size_t)j * MAX_LABELS + (size_t)i];
-	return m;
+	size_t nb = 0, m = 0;
+	/* insertion sort: stable, and a chunk is a few hundred lines */
+	for (size_t i = 0; i < n; i++) {
+		size_t j = i;
+		while (j > 0 && lens[pos[j - 1]] > lens[i]) {
+			pos[j] = pos[j - 1];
+			j--;
+		}
+		pos[j] = i;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (m == (size_t)B ||
+		    (strict && m && bucket_of(c, lens[pos[i]]) != bucket_of(c, lens[pos[i - 1]])))
+			m = 0;
+		if (m == 0)
+			starts[nb++] = i;
+		m++;
+	}
+	starts[nb] = n;
+	return nb;
 }
 
-static double wall(void)
+/* Batch pos[0..B) of the chunk gathered: lines into c->x, steps into c->lens, label counts into
+ * nlab, the labels concatenated into cat as nn_ctc_loss takes them. */
+static void gather(struct ocr_crnn *c, const struct batch *bt, const size_t *pos, int B, int *nlab,
+		   int *cat)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+	size_t HW = (size_t)c->o.height * (size_t)c->o.max_width;
+	int m = 0;
+	for (int j = 0; j < B; j++) {
+		size_t p = pos[j];
+		memcpy(c->x + (size_t)j * HW, bt->x + p * HW, HW * sizeof(float));
+		c->lens[j] = bt->lens[p];
+		nlab[j] = bt->nlab[p];
+		for (int i = 0; i < bt->nlab[p]; i++)
+			cat[m++] = bt->lab[p * MAX_LABELS + (size_t)i];
+	}
 }
 
 /* The cosine schedule over the share f of a time budget, with a linear warm-up over its first
@@ -579,9 +749,11 @@ static float budget_lr(float lr, double f, double w)
 	return (float)(lo + (lr - lo) * (1 + cos(M_PI * f)) / 2);
 }
 
-/* Validation: loss, CER and exact lines over the validation lines and samples. */
+/* Validation: loss, CER and exact lines over the validation lines and samples, each line at
+ * its own bucket as reading does. */
 static int validate(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, struct batch *bt,
-		    int *cat, struct ocr_crnn_epoch *ep, struct err *e)
+		    size_t cap, size_t *pos, size_t *starts, int *nlab, int *cat,
+		    struct ocr_crnn_epoch *ep, struct err *e)
 {
 	size_t nv = (size_t)o->val_lines + o->nval_samples, done = 0;
 	size_t *items = xmallocarray(nv ? nv : 1, sizeof(size_t));
@@ -595,35 +767,42 @@ static int validate(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, str
 	bt->items = items, bt->nsynth = (size_t)o->val_lines, bt->run = o->val_seed, bt->base = 0;
 	bt->samples = o->val_samples;
 	while (done < nv) {
-		int B =
-		    (int)(nv - done < (size_t)c->o.max_batch ? nv - done : (size_t)c->o.max_batch);
-		float loss;
+		size_t nch = nv - done < cap ? nv - done : cap;
 		bt->items = items + done;
-		memset(bt->texts, 0, (size_t)B * sizeof(char *));
-		int rc = make_batch(bt, B, e);
-		if (rc == 0) {
-			concat_labels(bt, B, cat);
-			const float *z = nn_net_forward(c->net, bt->x, B, 0);
-			rc = nn_ctc_loss(&loss, losses, NULL, z, cat, bt->lens, bt->nlab, B,
-					 c->classes, c->steps, 0, NN_REDUCE_SUM, 1, e);
+		memset(bt->texts, 0, nch * sizeof(char *));
+		int rc = make_batch(bt, (int)nch, e);
+		size_t nb =
+		    rc == 0 ? ocr_crnn_cut_batches(c, bt->lens, nch, c->o.max_batch, 1, pos, starts)
+			    : 0;
+		for (size_t q = 0; rc == 0 && q < nb; q++) {
+			int B = (int)(starts[q + 1] - starts[q]), T;
+			const size_t *pq = pos + starts[q];
+			struct nn_net *net;
+			float loss;
+			gather(c, bt, pq, B, nlab, cat);
+			const float *z = forward_bucket(c, c->x, c->lens, B, 0, 0, &T, &net, e);
+			rc = z ? nn_ctc_loss(&loss, losses, NULL, z, cat, c->lens, nlab, B,
+					     c->classes, T, 0, NN_REDUCE_SUM, 1, e)
+			       : -1;
 			for (int j = 0; rc == 0 && j < B; j++) {
-				lsum += losses[j] / (bt->nlab[j] > 0 ? bt->nlab[j] : 1);
-				rc = decode(c, z, j, bt->lens[j], 1, &sb, NULL, e);
+				const char *ref = bt->texts[pq[j]];
+				lsum += losses[j] / (nlab[j] > 0 ? nlab[j] : 1);
+				rc = decode(c, z, T, j, c->lens[j], 1, &sb, NULL, e);
 				if (rc == 0) {
-					size_t d = ocr_edit_chars(sb.buf, bt->texts[j]);
+					size_t d = ocr_edit_chars(sb.buf, ref);
 					edits += (double)d;
-					chars += (double)ocr_count_chars(bt->texts[j]);
+					chars += (double)ocr_count_chars(ref);
 					exact += d == 0;
 				}
 			}
 		}
-		for (int j = 0; j < B; j++) {
+		for (size_t j = 0; j < nch; j++) {
 			free(bt->texts[j]);
 			bt->texts[j] = NULL;
 		}
 		if (rc < 0)
 			goto out;
-		done += (size_t)B;
+		done += nch;
 	}
 	if (nv) {
 		ep->val_loss = (float)(lsum / (double)nv);
@@ -693,15 +872,15 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 	float lr = o->lr > 0 ? o->lr : 1e-3f, clip = o->clip > 0 ? o->clip : 5.0f;
 	size_t np = nn_net_nparams(c->net), HW = (size_t)c->o.height * (size_t)c->o.max_width;
 	size_t nsynth = (size_t)o->synth_lines, N = nsynth + o->nsamples,
-	       mb = (size_t)c->o.max_batch;
+	       mb = (size_t)c->o.max_batch, cap = CHUNK_BATCHES * mb;
 	struct nn_optim opt;
 	struct nn_sched sched;
 	struct batch bt = {0};
 	struct ocr_crnn_epoch ep = {0};
-	size_t *order = NULL;
+	size_t *order = NULL, *pos = NULL, *starts = NULL, *bord = NULL;
 	float *mask = NULL, *dz = NULL, *best = NULL, best_cer = INFINITY, best_loss = INFINITY;
-	int *cat = NULL, ret = -1, stop = 0;
-	double t0 = wall();
+	int *cat = NULL, *nlab = NULL, ret = -1, stop = 0;
+	double t0 = clock_monotonic();
 
 	if (check_train(c, o, e) < 0)
 		return -1;
@@ -717,17 +896,22 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 	sched.eta_min = lr / 100;
 	if (!o->warm)
 		nn_net_init(c->net, o->seed);
+	c->cur = NBUCKETS - 1;
 	order = xmallocarray(N, sizeof(size_t));
+	pos = xmallocarray(cap, sizeof(size_t));
+	starts = xmallocarray(cap + 1, sizeof(size_t));
+	bord = xmallocarray(cap + 1, sizeof(size_t));
 	dz = xmallocarray(mb * (size_t)c->classes, (size_t)c->steps * sizeof(float));
 	cat = xmallocarray(mb, MAX_LABELS * sizeof(int));
+	nlab = xmallocarray(mb, sizeof(int));
 	bt.c = c, bt.o = o;
-	bt.x = xmallocarray(mb, HW * sizeof(float));
-	bt.lab = xmallocarray(mb, MAX_LABELS * sizeof(int));
-	bt.nlab = xmallocarray(mb, sizeof(int));
-	bt.lens = xmallocarray(mb, sizeof(int));
-	bt.rc = xmallocarray(mb, sizeof(int));
-	bt.errs = xcalloc(mb, sizeof(struct err));
-	bt.texts = xcalloc(mb, sizeof(char *));
+	bt.x = xmallocarray(cap, HW * sizeof(float));
+	bt.lab = xmallocarray(cap, MAX_LABELS * sizeof(int));
+	bt.nlab = xmallocarray(cap, sizeof(int));
+	bt.lens = xmallocarray(cap, sizeof(int));
+	bt.rc = xmallocarray(cap, sizeof(int));
+	bt.errs = xcalloc(cap, sizeof(struct err));
+	bt.texts = xcalloc(cap, sizeof(char *));
 	if (o->keep_best)
 		best = xmallocarray(nn_net_state_size(c->net), sizeof(float));
 	for (int epoch = 0; epoch < epochs && !stop; epoch++) {
@@ -741,60 +925,79 @@ int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, stru
 		ep.epoch = epoch;
 		ep.lr = o->constant_lr ? lr : nn_sched_lr(&sched, epoch);
 		opt.lr = ep.lr;
-		for (size_t b0 = 0; b0 < N && !stop; b0 += (size_t)B) {
-			int nbt = (int)(N - b0 < (size_t)B ? N - b0 : (size_t)B);
-			float loss;
+		/* chunks of CHUNK_BATCHES batches made together, sorted by width and cut into
+		 * batches of lines of similar width, taken in random order */
+		for (size_t c0 = 0; c0 < N && !stop; c0 += (size_t)B * CHUNK_BATCHES) {
+			size_t nch =
+			    N - c0 < (size_t)B * CHUNK_BATCHES ? N - c0 : (size_t)B * CHUNK_BATCHES;
 			char **keep = bt.texts;
 			bt.texts = NULL;
-			bt.items = order + b0, bt.nsynth = nsynth, bt.run = o->seed;
+			bt.items = order + c0, bt.nsynth = nsynth, bt.run = o->seed;
 			bt.base = (long)((uint64_t)epoch * nsynth);
 			bt.samples = o->samples;
-			if (o->max_seconds > 0 && !o->constant_lr)
-				opt.lr = ep.lr = budget_lr(lr, (wall() - t0) / o->max_seconds,
-							   (double)sched.warmup / epochs);
-			int rc = make_batch(&bt, nbt, e);
+			int rc = make_batch(&bt, (int)nch, e);
 			bt.texts = keep;
 			if (rc < 0)
 				goto out;
-			concat_labels(&bt, nbt, cat);
-			const float *z = nn_net_forward(c->net, bt.x, nbt, 1);
-			if (nn_ctc_loss(&loss, NULL, dz, z, cat, bt.lens, bt.nlab, nbt, c->classes,
-					c->steps, 0, NN_REDUCE_MEAN, 1, e) < 0) {
-				err_prefix(e, "ocr crnn train");
-				goto out;
+			size_t nbt = ocr_crnn_cut_batches(c, bt.lens, nch, B, 0, pos, starts);
+			for (size_t q = 0; q < nbt; q++)
+				bord[q] = q;
+			rng_shuffle(&r, bord, nbt);
+			for (size_t qi = 0; qi < nbt && !stop; qi++) {
+				size_t q = bord[qi];
+				int Bq = (int)(starts[q + 1] - starts[q]), T;
+				struct nn_net *net;
+				float loss;
+				if (o->max_seconds > 0 && !o->constant_lr)
+					opt.lr = ep.lr =
+					    budget_lr(lr, (clock_monotonic() - t0) / o->max_seconds,
+						      (double)sched.warmup / epochs);
+				gather(c, &bt, pos + starts[q], Bq, nlab, cat);
+				const float *z = forward_bucket(c, c->x, c->lens, Bq, 1,
+								o->pad_full, &T, &net, e);
+				if (!z || nn_ctc_loss(&loss, NULL, dz, z, cat, c->lens, nlab, Bq,
+						      c->classes, T, 0, NN_REDUCE_MEAN, 1, e) < 0) {
+					err_prefix(e, "ocr crnn train");
+					goto out;
+				}
+				nn_net_zero_grad(net);
+				nn_net_backward(net, dz);
+				nn_clip_grad_norm(nn_net_grads(net), np, clip);
+				nn_net_step(net, &opt);
+				lsum += loss, nb++;
+				ep.steps++;
+				ep.lines += Bq;
+				if (o->max_seconds > 0 && clock_monotonic() - t0 >= o->max_seconds)
+					stop = 1;
 			}
-			nn_net_zero_grad(c->net);
-			nn_net_backward(c->net, dz);
-			nn_clip_grad_norm(nn_net_grads(c->net), np, clip);
-			nn_net_step(c->net, &opt);
-			lsum += loss, nb++;
-			ep.steps++;
-			ep.lines += nbt;
-			if (o->max_seconds > 0 && wall() - t0 >= o->max_seconds)
-				stop = 1;
 		}
 		ep.loss = (float)(nb ? lsum / (double)nb : NAN);
-		if (validate(c, o, &bt, cat, &ep, e) < 0)
+		if (validate(c, o, &bt, cap, pos, starts, nlab, cat, &ep, e) < 0)
 			goto out;
-		ep.seconds = wall() - t0;
+		ep.seconds = clock_monotonic() - t0;
 		if (best) {
 			float cer = isnan(ep.val_cer) ? 0 : ep.val_cer;
 			float vl = isnan(ep.val_loss) ? ep.loss : ep.val_loss;
 			if (cer < best_cer || (cer == best_cer && vl < best_loss)) {
 				best_cer = cer, best_loss = vl;
-				nn_net_get_state(c->net, best);
+				nn_net_get_state(c->nets[c->cur], best);
 			}
 		}
 		if (o->report && o->report(o->arg, &ep))
 			stop = 1;
 	}
+	/* the full net holds the result, as the tensors and the model file see it */
+	if (!use_net(c, NBUCKETS - 1, e))
+		goto out;
 	if (best)
 		nn_net_set_state(c->net, best);
 	ret = 0;
 out:
 	nn_optim_release(&opt);
-	free(mask), free(order), free(dz), free(cat), free(best);
+	free(mask), free(order), free(dz), free(cat), free(nlab), free(best);
+	free(pos), free(starts), free(bord);
 	free(bt.x), free(bt.lab), free(bt.nlab), free(bt.lens), free(bt.rc), free(bt.errs);
 	free(bt.texts);
+	c->cur = NBUCKETS - 1;
 	return ret;
 }

@@ -12,7 +12,8 @@
 #include "ocr/synth.h"
 
 /* The network's settings; zero means the default. The network, for a gray line image of height
- * H and width W (the widest line; narrower ones padded on the right):
+ * H and width W (max_width, or the narrower width a batch runs at, see ocr_crnn_bucket_steps;
+ * narrower lines padded on the right):
  *	3x3 conv (c0) + batch norm + ReLU, 2x2 max pool		(c0, H/2, W/2)
  *	3x3 conv (c1) + batch norm + ReLU, 2x2 max pool		(c1, H/4, W/4)
  *	3x3 conv (c2) + batch norm + ReLU			(c2, H/4, W/4)
@@ -169,16 +170,34 @@ struct ocr_crnn_train_opts {
 	/* Go on from c's weights (a warm start: loaded, or copied from another recognizer of the
 	 * same shape) instead of initializing them from seed. */
 	int warm;
+	/* Every batch run at max_width, as before the width buckets (for comparison). By
+	 * default lines are made 8 batches at a time, cut into batches of similar width
+	 * (ocr_crnn_cut_batches), taken in random order, each run at the narrowest width that
+	 * holds its longest line (ocr_crnn_bucket_steps). */
+	int pad_full;
 };
 
 /* Trains c (from the initialization of o->seed, or its own weights with o->warm) on the synthetic
- * lines and the samples for the epochs: batches of o->batch lines made in parallel (each line from
- * its own seed, so the result is the same for any thread count), CTC loss over each line's steps,
- * gradients clipped, AdamW, the learning rate set each epoch by the schedule. Errors (DYN_EUSAGE):
- * no training line, a setting out of range, a sample with an empty image or a character outside the
- * alphabet (named by its index; DYN_EDATA). Without max_seconds the same seed gives the same
- * weights. */
+ * lines and the samples for the epochs: batches of o->batch lines of similar width (see pad_full)
+ * made in parallel (each line from its own seed, so the result is the same for any thread count),
+ * CTC loss over each line's steps, gradients clipped, AdamW, the learning rate set each epoch by
+ * the schedule. Errors (DYN_EUSAGE): no training line, a setting out of range, a sample with an
+ * empty image or a character outside the alphabet (named by its index; DYN_EDATA). Without
+ * max_seconds the same seed gives the same weights. */
 int ocr_crnn_train(struct ocr_crnn *c, const struct ocr_crnn_train_opts *o, struct err *e);
+
+/* Batching by width, as training does with each chunk of lines it makes. The network is built
+ * at six widths (max_width / 6, 2 max_width / 6, ..., max_width, multiples of 4) sharing one set
+ * of tensors; a batch runs at the narrowest that covers its longest line, and a line is read at
+ * the narrowest that covers it alone, so that its reading does not depend on the others.
+ * ocr_crnn_bucket_steps: the steps of the width a line of `steps` steps (ocr_crnn_prepare) is
+ * read at. ocr_crnn_cut_batches: the positions 0..n-1 of lines of steps[0..n) put in pos in
+ * order of steps (ties: position) and cut into batches of at most `batch`, batch j being
+ * pos[starts[j] .. starts[j + 1]) (starts: n + 1 entries); strict: a batch also ends where the
+ * width read at changes. Returns the number of batches. */
+int ocr_crnn_bucket_steps(const struct ocr_crnn *c, int steps);
+size_t ocr_crnn_cut_batches(const struct ocr_crnn *c, const int *steps, size_t n, int batch,
+			    int strict, size_t *pos, size_t *starts);
 
 /* Character edit distance (Levenshtein over code points; invalid bytes as they are) between
  * a reading and its reference. */

@@ -181,14 +181,14 @@ static void check_training(void)
 					 .nsamples = NTRAIN,
 					 .val_samples = smp,
 					 .nval_samples = 32,
-					 .epochs = 25,
+					 .epochs = 40,
 					 .batch = 16,
 					 .lr = 3e-3f,
 					 .report = on_epoch,
 					 .arg = &tr};
 	int rc = ocr_crnn_train(c, &to, &e);
 	check(rc == 0, "training runs (%s)", e.msg);
-	check(tr.n == 25, "25 epochs reported (%d)", tr.n);
+	check(tr.n == 40, "40 epochs reported (%d)", tr.n);
 	check(tr.last_loss < 0.25f * tr.first_loss, "CTC loss falls: %.3f -> %.3f", tr.first_loss,
 	      tr.last_loss);
 	/* reading back */
@@ -209,6 +209,46 @@ static void check_training(void)
 	}
 	check(exact >= NTRAIN * 8 / 10, "reads most training lines: %d of %d exact, CER %.3f",
 	      exact, NTRAIN, (double)errs / chars);
+	/* the last epoch's validation (the first 32 lines, each at its own width) is what reading
+	 * gives: the trained state reached the full-width network the tensors are */
+	double verr = 0, vch = 0;
+	for (int i = 0; rc == 0 && i < 32; i++)
+		verr += (double)ocr_edit_chars(out[i].buf, texts[i]),
+		    vch += (double)strlen(texts[i]);
+	check((float)(verr / vch) == tr.last_cer, "validation CER %.4f is reading's %.4f",
+	      (double)tr.last_cer, verr / vch);
+	/* a line reads the same whatever the widths of the lines read with it */
+	{
+		const struct img *rev[NTRAIN];
+		struct strbuf out2[NTRAIN];
+		float conf2[NTRAIN];
+		int same = 0;
+		for (int i = 0; i < NTRAIN; i++)
+			rev[i] = ptr[NTRAIN - 1 - i], strbuf_init(&out2[i]);
+		rc = ocr_crnn_read_batch(c, rev, NTRAIN, 1, out2, conf2, &e);
+		for (int i = 0; rc == 0 && i < NTRAIN; i++)
+			same += !strcmp(out2[NTRAIN - 1 - i].buf, out[i].buf) &&
+				fabsf(conf2[NTRAIN - 1 - i] - conf[i]) <= 1e-6f;
+		check(same == NTRAIN, "reversed batch reads the same: %d of %d", same, NTRAIN);
+		/* beside a line wide enough to need the full width (the confidences may differ in
+		 * the last bits: a batch of another size sums in another order) */
+		struct img wide;
+		img_init(&wide);
+		wide.w = 64, wide.h = 16, wide.channels = 1;
+		wide.px = xmalloc(64 * 16);
+		memset(wide.px, 200, 64 * 16);
+		same = 0;
+		for (int i = 0; rc == 0 && i < 8; i++) {
+			const struct img *two[2] = {&wide, &ims[i]};
+			rc = ocr_crnn_read_batch(c, two, 2, 1, out2, conf2, &e);
+			same += rc == 0 && !strcmp(out2[1].buf, out[i].buf) &&
+				fabsf(conf2[1] - conf[i]) <= 1e-6f;
+		}
+		check(same == 8, "read beside a wide line, the same: %d of 8", same);
+		img_release(&wide);
+		for (int i = 0; i < NTRAIN; i++)
+			strbuf_release(&out2[i]);
+	}
 	check(cmin >= 0 && cmax <= 1 && cmax > 0.5f, "confidences in [0, 1] (%.3f..%.3f)", cmin,
 	      cmax);
 	struct strbuf one = STRBUF_INIT;
@@ -297,6 +337,56 @@ out:
 
 /* Synthetic lines from a generator, validated on another run: a short run completes and
  * reports finite figures. */
+/* Batching by width: every line once, in order of width, batches no larger than asked, strict
+ * batches of one width. */
+static void check_buckets(void)
+{
+	struct ocr_crnn *c = NULL;
+	struct err e = ERR_INIT;
+	struct rng r;
+	int steps[100], seen[100] = {0};
+	size_t pos[100], starts[101];
+	if (ocr_crnn_new(&c, NULL, &e) < 0) {
+		check(0, "default network (%s)", e.msg);
+		return;
+	}
+	/* 384 pixels: widths 64, 128, ..., 384, 16 steps apart */
+	check(ocr_crnn_bucket_steps(c, 1) == 16 && ocr_crnn_bucket_steps(c, 16) == 16 &&
+		  ocr_crnn_bucket_steps(c, 17) == 32 && ocr_crnn_bucket_steps(c, 81) == 96 &&
+		  ocr_crnn_bucket_steps(c, 96) == 96,
+	      "bucket steps 16, 16, 32, 96, 96 (%d %d %d %d %d)", ocr_crnn_bucket_steps(c, 1),
+	      ocr_crnn_bucket_steps(c, 16), ocr_crnn_bucket_steps(c, 17),
+	      ocr_crnn_bucket_steps(c, 81), ocr_crnn_bucket_steps(c, 96));
+	rng_init(&r, 11);
+	for (int i = 0; i < 100; i++)
+		steps[i] = 2 + (int)rng_below(&r, 95);
+	for (int strict = 0; strict < 2; strict++) {
+		size_t nb = ocr_crnn_cut_batches(c, steps, 100, 16, strict, pos, starts);
+		int ok = starts[0] == 0 && starts[nb] == 100, sorted = 1, one_width = 1;
+		memset(seen, 0, sizeof(seen));
+		for (size_t j = 0; j < nb; j++) {
+			ok &= starts[j + 1] > starts[j] && starts[j + 1] - starts[j] <= 16;
+			for (size_t i = starts[j]; i < starts[j + 1]; i++) {
+				seen[pos[i]]++;
+				if (i > starts[j]) {
+					sorted &= steps[pos[i]] >= steps[pos[i - 1]];
+					one_width &= ocr_crnn_bucket_steps(c, steps[pos[i]]) ==
+						     ocr_crnn_bucket_steps(c, steps[pos[i - 1]]);
+				}
+			}
+		}
+		for (int i = 0; i < 100; i++)
+			ok &= seen[i] == 1;
+		check(ok && sorted, "strict %d: every line once, batches of 1..16 by width (%zu)",
+		      strict, nb);
+		if (strict)
+			check(one_width, "strict batches hold lines of one width");
+		else
+			check(nb == 7, "7 batches of 100 lines (%zu)", nb);
+	}
+	ocr_crnn_free(&c);
+}
+
 static void check_synth_stream(void)
 {
 	struct ocr_synth_opts so = {.height = 16, .max_width = 128, .alphabet = "0123456789-."};
@@ -375,6 +465,7 @@ static void check_path_conf(void)
 int main(void)
 {
 	check_path_conf();
+	check_buckets();
 	check_default();
 	check_prepare();
 	check_bad_settings();
