@@ -19,6 +19,7 @@ usage: /usr/bin/python3 bench/pose_torch.py train|infer|profile THREADS STEPS [B
 """
 import resource
 import statistics
+from contextlib import nullcontext
 import sys
 import time
 
@@ -72,6 +73,46 @@ class UNet(nn.Module):
         return self.head(x)
 
 
+def phase(on, name):
+    """a named range of the profile (a no-op when not profiling)"""
+    return torch.autograd.profiler.record_function('phase:' + name) if on else nullcontext()
+
+
+# operators by what they compute, forward and backward apart
+KINDS = [('conv', ('aten::mkldnn_convolution', 'aten::_slow_conv2d_forward'),
+          ('aten::convolution_backward', 'aten::_slow_conv2d_backward')),
+         ('batch norm', ('aten::native_batch_norm',), ('aten::native_batch_norm_backward',)),
+         ('relu', ('aten::clamp_min', 'aten::relu'), ('aten::threshold_backward',)),
+         ('max pool', ('aten::max_pool2d_with_indices',),
+          ('aten::max_pool2d_with_indices_backward',)),
+         ('upsample', ('aten::upsample_bilinear2d',), ('aten::upsample_bilinear2d_backward',)),
+         ('concat', ('aten::cat',), ('aten::slice', 'aten::narrow'))]
+
+
+def report(profiler, steps, cpu):
+    """operators by input shapes (self time a step, most first), then the phases and the kinds
+    of operators; profiler times are wall times, so each is also scaled by the step's CPU over
+    the phases' wall sum (what the load took away)"""
+    ms = lambda us: us / steps / 1e3
+    rows = profiler.key_averages(group_by_input_shape=True)
+    for r in sorted(rows, key=lambda r: -r.self_cpu_time_total):
+        if ms(r.self_cpu_time_total) >= 0.01:
+            print('%-40s %8.2f %s' % (r.key, ms(r.self_cpu_time_total), str(r.input_shapes)[:90]))
+    total = {r.key: r for r in profiler.key_averages()}
+    phases = [(k[6:], ms(r.cpu_time_total)) for k, r in total.items() if k.startswith('phase:')]
+    wall = sum(t for _, t in phases)
+    f = 1e3 * cpu / wall if wall > 0 else 1
+    print('phases (ms a step; profiler wall, then scaled to CPU by %.2f):' % f)
+    for name, t in phases:
+        print('  %-12s %8.2f %8.2f' % (name, t, t * f))
+    print('operators (self ms a step, scaled to CPU): forward, backward')
+    for kind, fw, bw in KINDS:
+        a = sum(ms(total[k].self_cpu_time_total) for k in fw if k in total)
+        b = sum(ms(total[k].self_cpu_time_total) for k in bw if k in total)
+        print('  %-12s %8.2f %8.2f' % (kind, a * f, b * f))
+    print('(step) %.2f' % (1e3 * cpu))
+
+
 def rusage_cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
@@ -107,10 +148,16 @@ def main():
         t0 = time.perf_counter()
         r0 = rusage_cpu()
         if train:
-            loss = F.mse_loss(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            with phase(prof, 'forward'):
+                out = model(x)
+            with phase(prof, 'loss'):
+                loss = F.mse_loss(out, y)
+            with phase(prof, 'zero_grad'):
+                opt.zero_grad()
+            with phase(prof, 'backward'):
+                loss.backward()
+            with phase(prof, 'adam'):
+                opt.step()
         else:
             with torch.inference_mode():
                 model(x)
@@ -120,12 +167,7 @@ def main():
     cpu = (time.process_time() - cpu0) / steps
     if profiler:
         profiler.__exit__(None, None, None)
-        rows = profiler.key_averages(group_by_input_shape=True)
-        for r in sorted(rows, key=lambda r: -r.self_cpu_time_total):
-            if r.self_cpu_time_total / steps >= 10:  # microseconds: 0.01 ms a step
-                print('%-40s %8.2f %s' % (r.key, r.self_cpu_time_total / steps / 1e3,
-                                          str(r.input_shapes)[:90]))
-        print('(step) %.2f' % (1e3 * cpu))
+        report(profiler, steps, cpu)
     print('%.6f %.6f %d %.6f' % (statistics.median(sec), cpu, nparams, statistics.median(csec)))
 
 
