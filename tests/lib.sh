@@ -77,9 +77,11 @@ documented() {
 		grep -qE -- "$o([^a-z0-9-]|$)" plain || { echo "$o missing from $page.1"; return 1; }
 	done <opts
 }
-# completed CMD...: the long options of "dyn CMD... -h" are all offered by "dyn complete".
+# completed CMD...: the long options of "dyn CMD... -h" (each option line's own, not those its
+# description mentions) are all offered by "dyn complete".
 completed() {
-	dyn "$@" -h | grep -oE -- "--[a-z0-9-]+" | sort -u >opts
+	dyn "$@" -h | sed -nE 's/^ +(-[a-zA-Z0-9], )?(--[a-z0-9-]+).*/\2/p' | sort -u >opts
+	test -s opts || { echo "no option lines in dyn $* -h"; return 1; }
 	dyn complete "$@" -- >compl
 	while read -r o; do
 		grep -qx -- "$o" compl || { echo "$o not completed"; return 1; }
