@@ -1,18 +1,19 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/trace.h"
 
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-static int trace_on = -1; /* -1: environment not read yet */
-static double trace_last;
+static int trace_on = -1; /* -1: environment not read yet; 2: with CPU time */
+static double trace_last, trace_last_cpu;
 
-static double trace_now(void)
+static double trace_clock(clockid_t id)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(id, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -22,12 +23,23 @@ void trace_perf(const char *phase)
 	if (trace_on < 0) {
 		const char *v = getenv("DYN_TRACE_PERF");
 		trace_on = v && *v && !(v[0] == '0' && !v[1]);
-		trace_last = trace_now();
+		if (trace_on && !strcmp(v, "cpu"))
+			trace_on = 2;
+		trace_last = trace_clock(CLOCK_MONOTONIC);
+		trace_last_cpu = trace_clock(CLOCK_PROCESS_CPUTIME_ID);
 	}
-	if (trace_on) {
-		double t = trace_now();
+	if (trace_on == 1) {
+		double t = trace_clock(CLOCK_MONOTONIC);
 		fprintf(stderr, "dyn: trace: %-24s %8.3f s\n", phase, t - trace_last);
 		trace_last = t;
+	} else if (trace_on == 2) {
+		/* on a loaded machine the wall time is mostly waiting: the process's CPU time
+		 * (all threads) says what the phase cost */
+		double t = trace_clock(CLOCK_MONOTONIC), c = trace_clock(CLOCK_PROCESS_CPUTIME_ID);
+		fprintf(stderr, "dyn: trace: %-24s %8.3f s %8.3f s cpu\n", phase, t - trace_last,
+			c - trace_last_cpu);
+		trace_last = t;
+		trace_last_cpu = c;
 	}
 	pthread_mutex_unlock(&trace_lock);
 }
