@@ -641,8 +641,9 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	o.threads = fit_threads(ctx);
 	/* The refit after a held-out report starts from the held-out fit's dual variables, each
 	 * training row's its own, the held-out rows at zero: a feasible point of the same dual
-	 * problem whatever the features (the vocabulary and idf changed), most of the way to
-	 * its optimum, which is unique. */
+	 * problem whatever the features (the vocabulary and idf changed), whose optimum is
+	 * unique. How much it saves depends on the data: little at the default tol on the
+	 * bundled corpora (a pass or two, sometimes none). */
 	int warm = 0;
 	if (ctx && ctx->refit_from)
 		warm = warm_duals(m, st, X->nrows, ctx, &o.alpha);
