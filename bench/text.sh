@@ -10,7 +10,7 @@
 # (bench/debian_corpus.py; needs `apt-get update` once); or "synthetic", ROWS documents of the
 # generated ticket corpus (testdata/text/gen_tickets.py). Times: wall clock and CPU (user+sys).
 # Prints ratios. REPEAT=N sets the alternations of the timed fits (default 3), LOGREG=0 skips
-# the logistic regressions.
+# the logistic regressions, SKLEARN_LR=0 scikit-learn's alone (its longest fit).
 # usage: sh bench/text.sh [wordnet | debian | synthetic [ROWS]]   (from the repository root,
 #        after `make`)
 set -eu

@@ -3,7 +3,8 @@
 
 usage: text_bench.py ROOT WORKDIR wordnet|debian|synthetic [ROWS]
 environment: REPEAT (alternations of the timed fits, default 3), LOGREG=0 (skip dyn's and
-scikit-learn's logistic regressions)
+scikit-learn's logistic regressions), SKLEARN_LR=0 (skip scikit-learn's alone: the longest fit,
+about 20 minutes on the debian corpus under load)
 """
 import csv
 import os
@@ -73,6 +74,7 @@ res = {}
 # are reported, every round printed
 REPEAT = int(os.environ.get("REPEAT", "3"))
 LOGREG = os.environ.get("LOGREG", "1") != "0"
+SKLEARN_LR = LOGREG and os.environ.get("SKLEARN_LR", "1") != "0"
 fits = {
     "dyn": [dyn, "--no-progress", "-q", "fit", "text", "--id", "bench", "--replace",
             "train.csv"],
@@ -85,7 +87,7 @@ runs = {name: [] for name in fits}
 for r in range(REPEAT):
     for name, cmd in fits.items():
         runs[name].append(timed(cmd, stdout=subprocess.DEVNULL))
-    print("round %d: %s" % (r + 1, ", ".join("%s %.2f s" % (name, runs[name][-1][0])
+    print("round %d: %s" % (r + 1, ", ".join("%s %.2f s (%.2f s cpu)" % (name, *runs[name][-1])
                                              for name in fits)))
 
 
@@ -141,7 +143,7 @@ Fte = fu.transform(Xte)
 p = svm.predict(Fte)
 pred = (time.perf_counter() - w0, time.process_time() - c0)
 res["sklearn"] = dict(fit=fit, acc=float((p == np.array(yte)).mean()), ll=None, pred=pred)
-if LOGREG:
+if SKLEARN_LR:
     w0, c0 = time.perf_counter(), time.process_time()
     lr = LogisticRegression(C=1.0, max_iter=1000).fit(Ftr, ytr)
     fit = (time.perf_counter() - w0 + feat[0], time.process_time() - c0 + feat[1])
@@ -168,14 +170,25 @@ print("fit wall dyn (default, svm)/fasttext %.2f, medians of %d runs (target <= 
     d["fit"][0] / f["fit"][0], REPEAT, verdict(d["fit"][0] <= f["fit"][0])))
 print("fit wall dyn/sklearn  %.2f; cpu %.2f" % (d["fit"][0] / s["fit"][0],
                                                 d["fit"][1] / s["fit"][1]))
-best = max(s["acc"], res["sklearn lr"]["acc"]) if LOGREG else s["acc"]
+best = max(s["acc"], res["sklearn lr"]["acc"]) if SKLEARN_LR else s["acc"]
 print("accuracy dyn - fasttext %+.2f points, dyn - best sklearn linear %+.2f points "
       "(target >= 0: %s)" % (100 * (d["acc"] - f["acc"]), 100 * (d["acc"] - best),
                               verdict(d["acc"] >= best - 0.0005)))
+# CPU seconds (user + sys), medians of their own: on a loaded machine the wall clock is mostly
+# waiting, and fastText's 12 threads take a larger share of it than dyn's 2
+fcpu = median([c for _, c in runs["fasttext"]])
+print("fit cpu dyn (default, svm)/fasttext %.2f, medians of %d runs (%.2f s / %.2f s)" % (
+    median([c for _, c in runs["dyn"]]) / fcpu, REPEAT, median([c for _, c in runs["dyn"]]),
+    fcpu))
 if LOGREG:
-    dl, sl = res["dyn logreg"], res["sklearn lr"]
+    dl = res["dyn logreg"]
     print("fit wall dyn logreg/fasttext %.2f (target <= 2: %s)" % (
         dl["fit"][0] / f["fit"][0], verdict(dl["fit"][0] <= 2 * f["fit"][0])))
+    lcpu = median([c for _, c in runs["dyn logreg"]])
+    print("fit cpu dyn logreg/fasttext %.2f, medians of %d runs (%.2f s / %.2f s)" % (
+        lcpu / fcpu, REPEAT, lcpu, fcpu))
+if SKLEARN_LR:
+    sl = res["sklearn lr"]
     print("dyn logreg - sklearn LogisticRegression: accuracy %+.2f points, log-loss %+.4f" % (
         100 * (dl["acc"] - sl["acc"]), dl["ll"] - sl["ll"]))
 print("predict docs/s dyn/sklearn %.2f (dyn's time includes process start, model load, CSV "

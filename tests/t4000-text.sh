@@ -76,3 +76,9 @@ expect_success 'DYN_TRACE_PERF=1 times the phases of a fit on stderr, nothing on
 	done &&
 	DYN_TRACE_PERF=0 dyn fit text --id quiet "$TK" >out 2>err && ! grep -q trace err
 '
+expect_success 'DYN_TRACE_PERF=cpu adds the CPU time of each phase' '
+	DYN_TRACE_PERF=cpu dyn fit text --id traced-cpu "$TK" >out 2>err &&
+	test "$(cat out)" = traced-cpu &&
+	grep -q "^dyn: trace: text: solve  *[0-9.]* s  *[0-9.]* s cpu$" err &&
+	! grep -q "^dyn: trace: .* s$" err
+'

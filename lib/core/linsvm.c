@@ -270,6 +270,31 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 	}
 	for (size_t i = 0; i < n; i++)
 		index[i] = i;
+	if (o->alpha) {
+		/* a warm start: w = sum alpha_i y_i x_i of the given duals, rows in order (the
+		 * same sums whichever classes share the group). The squared hinge's dual has no
+		 * upper bound (the loss is in D_ii): its feasible set is alpha >= 0, and a value
+		 * outside it (negative, NaN, infinite) starts at 0. The labels are this call's, so
+		 * a row's variable is right whatever its label was where it came from. */
+		for (size_t i = 0; i < n; i++) {
+			size_t nm = 0;
+			for (size_t c = 0; c < g; c++) {
+				float a = o->alpha[i * p->kp + (p->k == 2 ? 0 : cls[c])];
+				size_t ic = i * g + c;
+				alpha[ic] = a > 0 && isfinite(a) ? a : 0;
+				if (alpha[ic] > 0) {
+					delta[nm] = alpha[ic] * yy[ic];
+					moved[nm++] = c;
+				}
+			}
+			if (nm) {
+				row_update_some(ent + ip[i], ip[i + 1] - ip[i], wt, ws, moved, nm,
+						delta);
+				for (size_t l = 0; l < nm; l++)
+					wt[d * ws + moved[l]] += delta[l];
+			}
+		}
+	}
 
 	while (iter < o->max_iter && ndone < g) {
 		/* a permutation of all the rows, whichever classes still use them: every group
@@ -395,6 +420,10 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 		for (size_t j = 0; j < d; j++)
 			w[j] = wt[(size_t)p->col[j] * ws + c];
 		w[d] = wt[d * ws + c];
+		if (o->alpha)
+			for (size_t i = 0; i < n; i++)
+				o->alpha[i * p->kp + (p->k == 2 ? 0 : cls[c])] =
+				    (float)alpha[i * g + c];
 		int it = done[c] ? iters[c] : iter;
 		if (it > p->max_iter_used[grp])
 			p->max_iter_used[grp] = it;

@@ -17,6 +17,12 @@ struct linsvm_opts {
 	unsigned long seed;   /* order of the coordinates */
 	int threads;	      /* binary problems solved in parallel; <= 1: serially (the result
 			       * is the same for any number of threads) */
+	/* NULL, or n x kp dual variables (row-major; kp = 1 for two classes, else k), in and
+	 * out: on entry the starting point (zeros for a cold start; any alpha >= 0 is a feasible
+	 * start, e.g. a fit on a subset of the rows with the rest at zero, which usually leaves
+	 * fewer passes to the same optimum; negative or non-finite values are taken as 0), on
+	 * return the solution's. */
+	float *alpha;
 };
 
 struct linsvm_info {

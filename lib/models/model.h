@@ -142,6 +142,15 @@ struct fit_ctx {
 	 * just fit on the training split (same kind, params and classes), to start from; the refit
 	 * must reach the optimum it would reach without it. NULL otherwise. */
 	const struct model *refit_from;
+	/* With refit_from: the rows of this data that refit_from was fit on, in its order (its
+	 * row r is this data's row refit_rows[r], r < refit_nrows), for a kind that starts from
+	 * per-row state (the SVM's dual variables); NULL otherwise. */
+	const size_t *refit_rows;
+	size_t refit_nrows;
+	/* Kinds with TRAIN_REFIT_FROM: this fit is the held-out split's, whose model the refit
+	 * will get as refit_from; a kind keeps in it what the refit starts from (the SVM's dual
+	 * variables), which other fits need not hold. */
+	bool refit_next;
 	/* Kinds with TRAIN_RESUME: called after each epoch (after on_epoch) with the training's
 	 * whole state in f, its tensors borrowing the kind's arrays (valid during the call), to
 	 * keep; a -1 (e set) stops the training. NULL: no checkpoints. */

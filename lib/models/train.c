@@ -213,6 +213,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	cJSON *rep = NULL, *grid_results = NULL;
 	double *oof = NULL, *pr = NULL;
 	struct model *m = NULL, *held = NULL;
+	size_t *held_rows = NULL, held_n = 0; /* the rows held was fit on */
 	int ret = -1;
 	bool refit = o->refit && (kind->train & TRAIN_REFIT);
 
@@ -324,7 +325,6 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		}
 		dataset_subset(&dtr, ds, tr, ntr);
 		dataset_subset(&dte, ds, te, nte);
-		free(tr);
 		free(te);
 		/* A kind without refit keeps this model: it trains watching the held-out rows, and
 		 * its epochs are the stored model's. */
@@ -332,6 +332,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		if (refit) {
 			hctx.on_epoch = NULL;
 			hctx.valid = NULL;
+			hctx.refit_next = (kind->train & TRAIN_REFIT_FROM) != 0;
 		} else {
 			hctx.valid = &dte;
 		}
@@ -339,6 +340,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		    !(pr = model_predict_all(m, &dte, e))) {
 			dataset_release(&dtr);
 			dataset_release(&dte);
+			free(tr);
 			goto out;
 		}
 		rep = metrics_report(dte.y, pr, dte.n, dte.k, dte.classes);
@@ -346,21 +348,28 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		trace_perf("fit: report");
 		dataset_release(&dtr);
 		dataset_release(&dte);
-		if (refit) {
-			if (kind->train & TRAIN_REFIT_FROM)
-				held = m;
-			else
-				model_free(&m);
+		if (refit && (kind->train & TRAIN_REFIT_FROM)) {
+			held = m;
 			m = NULL;
+			held_rows = tr;
+			held_n = ntr;
+			tr = NULL;
+		} else if (refit) {
+			model_free(&m);
 		}
+		free(tr);
 	}
 	if (!m) {
 		struct fit_ctx ctx = o->ctx;
 		ctx.valid = NULL;
 		ctx.train_proba = !rep; /* the report is on the training rows */
 		ctx.refit_from = held;
+		ctx.refit_rows = held_rows;
+		ctx.refit_nrows = held_n;
+		ctx.refit_next = false;
 		int rc = fit_one(&m, kind, p, ds, o->warm, &ctx, e);
 		model_free(&held);
+		FREE_AND_NULL(held_rows);
 		if (rc < 0)
 			goto out;
 		if (!rep && !(kind->train & TRAIN_CLASSES)) {
@@ -396,6 +405,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 out:
 	model_free(&m);
 	model_free(&held);
+	free(held_rows);
 	cJSON_Delete(rep);
 	cJSON_Delete(grid_results);
 	free(oof);

@@ -1,7 +1,8 @@
 /* Unit tests of model_train's contract with a kind (lib/models/train.c): the training a kind
  * declares is what it gets (no refit keeps the split's model and passes the held-out rows as
- * its validation set; epochs are reported for the stored model only; an evaluation the kind
- * does not support is a usage error). A recording kind stands in for a network. */
+ * its validation set; a refit from the split's model gets it and the rows it was fit on;
+ * epochs are reported for the stored model only; an evaluation the kind does not support is a
+ * usage error). A recording kind stands in for a network. */
 #include <cjson/cJSON.h>
 
 #include "base/base.h"
@@ -13,6 +14,9 @@ static struct {
 	int fits;
 	size_t n[16], nvalid[16];
 	int with_epochs[16];
+	bool refit_next[16], refit_from[16];
+	double x0[20];	/* the first fit's rows */
+	int rows_match; /* the refit's refit_rows name the first fit's rows, in its order */
 } seen;
 
 static const struct param_spec rec_params[] = {{NULL, 0, NULL, 0, 0, 0, NULL, NULL}};
@@ -26,12 +30,24 @@ static int rec_fit(struct model *m, const struct dataset *ds, const struct model
 		seen.n[f] = ds->n;
 		seen.nvalid[f] = ctx->valid ? ctx->valid->n : 0;
 		seen.with_epochs[f] = ctx->on_epoch != NULL;
+		seen.refit_next[f] = ctx->refit_next;
+		seen.refit_from[f] = ctx->refit_from != NULL;
+	}
+	if (f == 0)
+		for (size_t i = 0; i < ds->n && i < 20; i++)
+			seen.x0[i] = ds->X[i];
+	if (ctx->refit_from) {
+		seen.rows_match = ctx->refit_nrows == *(const size_t *)ctx->refit_from->state;
+		for (size_t r = 0; r < ctx->refit_nrows; r++)
+			seen.rows_match = seen.rows_match && ctx->refit_rows[r] < ds->n &&
+					  ds->X[ctx->refit_rows[r]] == seen.x0[r];
 	}
 	memset(&st, 0, sizeof(st));
 	st.epoch = 1;
 	if (ctx->on_epoch && ctx->on_epoch(ctx->on_epoch_arg, &st, e) < 0)
 		return -1;
-	m->state = xcalloc(1, 1);
+	m->state = xmallocarray(1, sizeof(size_t)); /* the rows it was fit on */
+	*(size_t *)m->state = ds->n;
 	return 0;
 }
 
@@ -123,6 +139,15 @@ int main(void)
 	check(seen.n[0] == 16 && seen.nvalid[0] == 0 && !seen.with_epochs[0] && seen.n[1] == 20 &&
 		  seen.with_epochs[1] && epochs_heard == 1,
 	      "only the stored (refit) model's epochs are reported, no validation set");
+
+	check(train(NET | TRAIN_REFIT | TRAIN_REFIT_FROM, 0.2, 0, true, &e) == 0 &&
+		  seen.fits == 2 && seen.refit_next[0] && !seen.refit_from[0] &&
+		  !seen.refit_next[1] && seen.refit_from[1],
+	      "refit from: the split's fit knows it will be refit from, the refit gets its model");
+	check(seen.rows_match, "and the rows of all that the split's model was fit on, in order");
+	check(train(NET | TRAIN_REFIT, 0.2, 0, true, &e) == 0 && !seen.refit_next[0] &&
+		  !seen.refit_from[1],
+	      "refit without TRAIN_REFIT_FROM: no model to start from");
 
 	check(train(NET, 0, 4, true, &e) == 0 && seen.fits == 5,
 	      "cv 4: four folds, then the stored model on all rows");
