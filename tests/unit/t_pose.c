@@ -2,7 +2,6 @@
  * keypoints and a SLEAP .pkg.slp (through libhdf5), in folders and archives (zip, tar.gz, 7z),
  * read back to the same labels; bad input refused with messages naming where and what. */
 #include <archive.h>
-#include <archive_entry.h>
 #include <hdf5.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -24,13 +23,13 @@
 #include "vision/confmap.h"
 #include "vision/pose.h"
 #include "check.h"
+#include "fixture.h"
 
 #define NF 3
 #define NN 4
 #define W  32
 #define H  24
 
-static char tmpdir[256];
 static const char *const node_names[NN] = {"head", "tail", "left", "right"};
 /* x, y per node per frame; NaN: not labeled */
 static const float label[NF][NN][2] = {
@@ -39,17 +38,10 @@ static const float label[NF][NN][2] = {
     {{30, 3.5f}, {2.75f, 20}, {16, 12}, {17, 13.25f}},
 };
 
-static char *path_of(const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "%s/%s", tmpdir, name);
-	return strbuf_detach(&sb, NULL);
-}
-
 static void mkdirs(const char *rel)
 {
 	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "mkdir -p '%s/%s'", tmpdir, rel);
+	strbuf_addf(&sb, "mkdir -p '%s/%s'", fx_dir, rel);
 	if (system(sb.buf) != 0)
 		exit(1);
 	strbuf_release(&sb);
@@ -57,13 +49,7 @@ static void mkdirs(const char *rel)
 
 static void write_file(const char *rel, const void *data, size_t len)
 {
-	char *p = path_of(rel);
-	FILE *fp = fopen(p, "wb");
-	if (!fp || fwrite(data, 1, len, fp) != len || fclose(fp) != 0) {
-		fprintf(stderr, "cannot write %s\n", p);
-		exit(1);
-	}
-	free(p);
+	free(fx_write(rel, data, len));
 }
 
 static void write_text(const char *rel, const char *s)
@@ -250,7 +236,7 @@ static const char *slp_json(bool nodes)
  * frames 2, 0, 1), a predicted instance that is not a label. */
 static void write_slp(const char *rel, bool nodes)
 {
-	char *p = path_of(rel);
+	char *p = fx_path(rel);
 	hid_t f = H5Fcreate(p, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
 	hid_t g = H5Gcreate2(f, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
 	hid_t sp = H5Screate(H5S_SCALAR), a, vs, ft, it, pt, bt, vl, v0;
@@ -350,51 +336,36 @@ static void write_slp(const char *rel, bool nodes)
 
 struct entry {
 	const char *member; /* name in the archive */
-	const char *file;   /* relative to tmpdir; NULL: zeros of size */
+	const char *file;   /* relative to fx_dir; NULL: zeros of size */
 	size_t size;
 };
 
 static void write_archive(const char *rel, int format, int filter, const struct entry *en, size_t n)
 {
-	char *p = path_of(rel);
-	struct archive *a = archive_write_new();
-	archive_write_add_filter(a, filter);
-	archive_write_set_format(a, format);
-	if (archive_write_open_filename(a, p) != ARCHIVE_OK) {
+	char *p = fx_path(rel);
+	struct fx_member *m = xcalloc(n ? n : 1, sizeof(*m));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = en[i].size;
+		char *data;
+		if (en[i].file) {
+			char *fp = fx_path(en[i].file);
+			data = fx_slurp(fp, &len);
+			free(fp);
+			if (!data)
+				data = xcalloc(1, 1), len = 0;
+		} else {
+			data = xcalloc(len ? len : 1, 1);
+		}
+		/* len 0: fx_archive takes strlen of the zeroed byte, 0 */
+		m[i] = (struct fx_member){en[i].member, data, len};
+	}
+	if (fx_archive(p, format, filter, m, n) < 0) {
 		fprintf(stderr, "cannot write %s\n", p);
 		exit(1);
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct archive_entry *ae = archive_entry_new();
-		char *data;
-		size_t len;
-		if (en[i].file) {
-			char *fp = path_of(en[i].file);
-			struct strbuf sb = STRBUF_INIT;
-			FILE *f = fopen(fp, "rb");
-			char buf[4096];
-			size_t k;
-			while (f && (k = fread(buf, 1, sizeof(buf), f)) > 0)
-				strbuf_add(&sb, buf, k);
-			if (f)
-				fclose(f);
-			free(fp);
-			data = strbuf_detach(&sb, &len);
-		} else {
-			len = en[i].size;
-			data = xcalloc(len ? len : 1, 1);
-		}
-		archive_entry_set_pathname(ae, en[i].member);
-		archive_entry_set_filetype(ae, AE_IFREG);
-		archive_entry_set_perm(ae, 0644);
-		archive_entry_set_size(ae, (la_int64_t)len);
-		archive_write_header(a, ae);
-		archive_write_data(a, data, len);
-		archive_entry_free(ae);
-		free(data);
-	}
-	archive_write_close(a);
-	archive_write_free(a);
+	for (size_t i = 0; i < n; i++)
+		free((void *)m[i].data);
+	free(m);
 	free(p);
 }
 
@@ -403,7 +374,7 @@ static void write_archive(const char *rel, int format, int filter, const struct 
 static struct pose_dataset *load(const char *rel, struct err *e)
 {
 	struct pose_dataset *ds = NULL;
-	char *p = path_of(rel);
+	char *p = fx_path(rel);
 	err_clear(e);
 	pose_load(&ds, p, NULL, e);
 	free(p);
@@ -583,7 +554,7 @@ static void expect_error(const char *rel, const struct pose_opts *o, int code, c
 {
 	struct err e = ERR_INIT;
 	struct pose_dataset *ds = NULL;
-	char *p = path_of(rel);
+	char *p = fx_path(rel);
 	int r = pose_load(&ds, p, o, &e);
 	check(r < 0 && !ds && e.code == code && strstr(e.msg, a) && (!b || strstr(e.msg, b)),
 	      "%s: %s", what, e.msg);
@@ -667,7 +638,7 @@ static void test_bad(void)
 	expect_error("slp0/junk.slp", NULL, DYN_EDATA,
 		     "junk.slp: not an HDF5 file, or a corrupt one", NULL, "corrupt HDF5 file");
 	{
-		char *p = path_of("slp/labels.pkg.slp");
+		char *p = fx_path("slp/labels.pkg.slp");
 		struct stat st;
 		if (stat(p, &st) == 0 && truncate(p, st.st_size / 2) == 0)
 			expect_error("slp/labels.pkg.slp", NULL, DYN_EDATA,
@@ -814,22 +785,13 @@ static void test_openfield(void)
 
 int main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/dyn-t-pose.XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return 1;
+	fx_mkdir("t-pose");
 	test_agree();
 	test_archives();
 	test_multi_animal();
 	test_bad();
 	test_split();
 	test_openfield();
-	{
-		struct strbuf cmd = STRBUF_INIT;
-		strbuf_addf(&cmd, "rm -rf '%s'", tmpdir);
-		if (system(cmd.buf) != 0)
-			fprintf(stderr, "cannot remove %s\n", tmpdir);
-		strbuf_release(&cmd);
-	}
+	fx_rmdir();
 	return check_done();
 }
