@@ -632,13 +632,16 @@ static size_t pattern_text(const struct ocr_synth *s, struct rng *r, int32_t *t)
 	return k;
 }
 
-/* Fills t (OCR_SYNTH_MAX_CHARS code points) with the text of one line; returns its length. */
+/* Fills t (OCR_SYNTH_MAX_CHARS + 8 code points of room; at most OCR_SYNTH_MAX_CHARS used) with the text of one line; returns its length. */
 static size_t gen_text(const struct ocr_synth *s, struct rng *r, int32_t *t)
 {
 	size_t n = 0;
 	if (!chance(r, 0.1))
 		n = pattern_text(s, r, t);
-	if (!n)
+	/* a pattern's longest (prefix, five groups, serial) is 35: about 34 lines in a million
+	 * would be longer than a label may be; they are random text instead, the others as
+	 * they were */
+	if (!n || n > OCR_SYNTH_MAX_CHARS)
 		n = random_text(s, r, t);
 	return n;
 }
