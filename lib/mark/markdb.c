@@ -1,71 +1,21 @@
 /* The marking dataset in SQLite (markdb.h). SQLite is loaded on first use like libarchive
- * (base/lazylib.h): only dyn mark and fit --marked need it. */
+ * (store/sqlite.h): only dyn mark and fit --marked need it. */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mark/markdb.h"
 #include "base/base.h"
-#include "base/lazylib.h"
 #include "cards/markers.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 
 #define SCHEMA_VERSION 2 /* 2: marks.seq */
 #define BUSY_MS	       60000
-
-#define SQLITE_FUNCS(X)                                                                            \
-	X(sqlite3_bind_blob)                                                                       \
-	X(sqlite3_bind_double)                                                                     \
-	X(sqlite3_bind_int64)                                                                      \
-	X(sqlite3_bind_null)                                                                       \
-	X(sqlite3_bind_text)                                                                       \
-	X(sqlite3_busy_timeout)                                                                    \
-	X(sqlite3_changes)                                                                         \
-	X(sqlite3_close_v2)                                                                        \
-	X(sqlite3_column_blob)                                                                     \
-	X(sqlite3_column_bytes)                                                                    \
-	X(sqlite3_column_double)                                                                   \
-	X(sqlite3_column_int64)                                                                    \
-	X(sqlite3_column_text)                                                                     \
-	X(sqlite3_column_type)                                                                     \
-	X(sqlite3_errmsg)                                                                          \
-	X(sqlite3_errstr)                                                                          \
-	X(sqlite3_exec)                                                                            \
-	X(sqlite3_finalize)                                                                        \
-	X(sqlite3_get_autocommit)                                                                  \
-	X(sqlite3_last_insert_rowid)                                                               \
-	X(sqlite3_open_v2)                                                                         \
-	X(sqlite3_prepare_v2)                                                                      \
-	X(sqlite3_reset)                                                                           \
-	X(sqlite3_step)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	SQLITE_FUNCS(X)
-#undef X
-} sq;
-
-static int sqlite_load(struct err *e)
-{
-	static const char *const names[] = {
-#define X(f) #f,
-	    SQLITE_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&sq.f,
-	    SQLITE_FUNCS(X)
-#undef X
-	};
-	static int loaded;
-	return lazylib_load("libsqlite3.so.0", names, slots, ARRAY_SIZE(names), &loaded,
-			    "the marking dataset", e);
-}
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
@@ -106,7 +56,8 @@ static const char schema[] =
 static int db_err(struct markdb *db, int rc, struct err *e, const char *what)
 {
 	int code = DYN_EDATA;
-	const char *msg = db->db ? sq.sqlite3_errmsg(db->db) : sq.sqlite3_errstr(rc);
+	const char *msg =
+	    db->db ? sqlite_lib.sqlite3_errmsg(db->db) : sqlite_lib.sqlite3_errstr(rc);
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
 		return err_set(e, DYN_EDATA,
 			       "\"%s\": not a valid marking database (%s); it was left untouched",
@@ -121,34 +72,34 @@ static int db_err(struct markdb *db, int rc, struct err *e, const char *what)
 /* Runs a statement without results (several, ';'-separated). */
 static int db_exec(struct markdb *db, const char *sql, struct err *e)
 {
-	int rc = sq.sqlite3_exec(db->db, sql, NULL, NULL, NULL);
+	int rc = sqlite_lib.sqlite3_exec(db->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : db_err(db, rc, e, "query failed");
 }
 
 static int prep(struct markdb *db, sqlite3_stmt **st, const char *sql, struct err *e)
 {
-	int rc = sq.sqlite3_prepare_v2(db->db, sql, -1, st, NULL);
+	int rc = sqlite_lib.sqlite3_prepare_v2(db->db, sql, -1, st, NULL);
 	return rc == SQLITE_OK ? 0 : db_err(db, rc, e, "query failed");
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s)
-		sq.sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+		sqlite_lib.sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 	else
-		sq.sqlite3_bind_null(st, i);
+		sqlite_lib.sqlite3_bind_null(st, i);
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
 {
-	const unsigned char *s = sq.sqlite3_column_text(st, i);
+	const unsigned char *s = sqlite_lib.sqlite3_column_text(st, i);
 	return s ? (const char *)s : "";
 }
 
 /* Steps a statement that returns nothing: 0 or -1. */
 static int step_done(struct markdb *db, sqlite3_stmt *st, struct err *e)
 {
-	int rc = sq.sqlite3_step(st);
+	int rc = sqlite_lib.sqlite3_step(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_err(db, rc, e, "query failed");
 }
 
@@ -162,14 +113,14 @@ static int query_int(struct markdb *db, const char *sql, const char *a, long lon
 		return -1;
 	if (a)
 		bind_text(st, 1, a);
-	sq.sqlite3_bind_int64(st, a ? 2 : 1, b);
+	sqlite_lib.sqlite3_bind_int64(st, a ? 2 : 1, b);
 	*out = 0;
-	rc = sq.sqlite3_step(st);
+	rc = sqlite_lib.sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*out = sq.sqlite3_column_int64(st, 0);
+		*out = sqlite_lib.sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE)
 		db_err(db, rc, e, "query failed");
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -185,8 +136,8 @@ int markdb_commit(struct markdb *db, struct err *e)
 
 void markdb_rollback(struct markdb *db)
 {
-	if (db && db->db && !sq.sqlite3_get_autocommit(db->db))
-		sq.sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	if (db && db->db && !sqlite_lib.sqlite3_get_autocommit(db->db))
+		sqlite_lib.sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static int init_schema(struct markdb *db, bool write, struct err *e)
@@ -249,13 +200,13 @@ static int init_schema(struct markdb *db, bool write, struct err *e)
 		bind_text(st, 2, card_markers[m].description);
 		bind_text(st, 3, now);
 		int bad = step_done(db, st, e);
-		sq.sqlite3_reset(st);
+		sqlite_lib.sqlite3_reset(st);
 		if (bad) {
-			sq.sqlite3_finalize(st);
+			sqlite_lib.sqlite3_finalize(st);
 			goto fail;
 		}
 	}
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	if (db_exec(db, "INSERT OR REPLACE INTO meta VALUES ('schema', '2')", e) < 0 ||
 	    markdb_commit(db, e) < 0)
 		goto fail;
@@ -275,11 +226,11 @@ static int mkdir_one(const char *path, mode_t mode, struct err *e)
 static int open_conn(struct markdb *db, const char *path, int flags, struct err *e)
 {
 	/* NOFOLLOW: a symbolic link planted for the database is refused, like the store's */
-	int rc = sq.sqlite3_open_v2(path, &db->db,
-				    flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	int rc = sqlite_lib.sqlite3_open_v2(
+	    path, &db->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(db, rc, e, "cannot open");
-	sq.sqlite3_busy_timeout(db->db, BUSY_MS);
+	sqlite_lib.sqlite3_busy_timeout(db->db, BUSY_MS);
 	return db_exec(db, "PRAGMA foreign_keys = ON", e);
 }
 
@@ -287,7 +238,7 @@ static void close_conn(struct markdb *db)
 {
 	if (db->db) {
 		markdb_rollback(db);
-		sq.sqlite3_close_v2(db->db);
+		sqlite_lib.sqlite3_close_v2(db->db);
 		db->db = NULL;
 	}
 }
@@ -325,7 +276,7 @@ int markdb_open(struct markdb **out, const char *store, enum markdb_mode mode, s
 	long long tables;
 
 	*out = NULL;
-	if (sqlite_load(e) < 0)
+	if (sqlite_lib_load("the marking dataset", e) < 0)
 		return -1;
 	db = xcalloc(1, sizeof(*db));
 	db->path = fmt("%s/%s", store, MARKDB_FILE);
@@ -445,15 +396,15 @@ int markdb_markers(struct markdb *db, int (*fn)(void *arg, const struct markdb_m
 		 "WHERE m.marker = k.id) FROM markers k ORDER BY k.name",
 		 e) < 0)
 		return -1;
-	while ((rc = sq.sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite_lib.sqlite3_step(st)) == SQLITE_ROW) {
 		struct markdb_marker m = {col_text(st, 0), col_text(st, 1),
-					  sq.sqlite3_column_int64(st, 2)};
+					  sqlite_lib.sqlite3_column_int64(st, 2)};
 		if ((ret = fn(arg, &m)) != 0)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = db_err(db, rc, e, "reading markers");
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -499,8 +450,8 @@ int markdb_marker_add(struct markdb *db, const char *name, const char *descripti
 	bind_text(st, 1, name);
 	bind_text(st, 2, description ? description : "");
 	bind_text(st, 3, now);
-	rc = sq.sqlite3_step(st);
-	sq.sqlite3_finalize(st);
+	rc = sqlite_lib.sqlite3_step(st);
+	sqlite_lib.sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return err_set(e, DYN_EDATA, "marker \"%s\" exists", name);
 	return rc == SQLITE_DONE ? 0 : db_err(db, rc, e, "adding a marker");
@@ -518,9 +469,9 @@ static int recount(struct markdb *db, long long marker, long long card, struct e
 			  "cards.id) WHERE id = ?1",
 		 e) < 0)
 		return -1;
-	sq.sqlite3_bind_int64(st, 1, marker ? marker : card);
+	sqlite_lib.sqlite3_bind_int64(st, 1, marker ? marker : card);
 	ret = step_done(db, st, e);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -551,18 +502,18 @@ int markdb_marker_rm(struct markdb *db, const char *name, bool force, long long 
 			 "INSERT INTO touched SELECT DISTINCT card FROM marks WHERE marker = ?1",
 			 e) < 0)
 			goto fail;
-		sq.sqlite3_bind_int64(st, 1, id);
+		sqlite_lib.sqlite3_bind_int64(st, 1, id);
 		if (step_done(db, st, e) < 0)
 			goto fail;
-		sq.sqlite3_finalize(st);
+		sqlite_lib.sqlite3_finalize(st);
 		st = NULL;
 	}
 	if (prep(db, &st, "DELETE FROM marks WHERE marker = ?1", e) < 0)
 		goto fail;
-	sq.sqlite3_bind_int64(st, 1, id);
+	sqlite_lib.sqlite3_bind_int64(st, 1, id);
 	if (step_done(db, st, e) < 0)
 		goto fail;
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	st = NULL;
 	if (cards && db_exec(db,
 			     "UPDATE cards SET nmarks = (SELECT count(*) FROM marks m WHERE "
@@ -571,15 +522,15 @@ int markdb_marker_rm(struct markdb *db, const char *name, bool force, long long 
 		goto fail;
 	if (prep(db, &st, "DELETE FROM markers WHERE id = ?1", e) < 0)
 		goto fail;
-	sq.sqlite3_bind_int64(st, 1, id);
+	sqlite_lib.sqlite3_bind_int64(st, 1, id);
 	if (step_done(db, st, e) < 0 || markdb_commit(db, e) < 0)
 		goto fail;
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	if (unmarked)
 		*unmarked = cards;
 	return 0;
 fail:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	markdb_rollback(db);
 	return -1;
 }
@@ -593,9 +544,9 @@ int markdb_marker_rename(struct markdb *db, const char *from, const char *to, st
 	    prep(db, &st, "UPDATE markers SET name = ?1 WHERE id = ?2", e) < 0)
 		return -1;
 	bind_text(st, 1, to);
-	sq.sqlite3_bind_int64(st, 2, id);
-	rc = sq.sqlite3_step(st);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_bind_int64(st, 2, id);
+	rc = sqlite_lib.sqlite3_step(st);
+	sqlite_lib.sqlite3_finalize(st);
 	if (rc == SQLITE_CONSTRAINT)
 		return err_set(e, DYN_EDATA, "marker \"%s\" exists", to);
 	return rc == SQLITE_DONE ? 0 : db_err(db, rc, e, "renaming a marker");
@@ -632,17 +583,17 @@ static int add_marks(struct markdb *db, long long card, const char *const *marke
 		long long id;
 		if (marker_id(db, markers[i], &id, e) < 0)
 			goto out;
-		sq.sqlite3_bind_int64(st, 1, card);
-		sq.sqlite3_bind_int64(st, 2, id);
+		sqlite_lib.sqlite3_bind_int64(st, 1, card);
+		sqlite_lib.sqlite3_bind_int64(st, 2, id);
 		bind_text(st, 3, user);
 		bind_text(st, 4, now);
 		if (step_done(db, st, e) < 0)
 			goto out;
-		sq.sqlite3_reset(st);
+		sqlite_lib.sqlite3_reset(st);
 	}
 	ret = recount(db, 0, card, e);
 out:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -673,21 +624,21 @@ int markdb_card_add(struct markdb *db, const struct markdb_new_card *nc, long lo
 	bind_text(st, 1, nc->hash);
 	bind_text(st, 2, c->id ? c->id : "");
 	bind_text(st, 3, nc->image);
-	sq.sqlite3_bind_int64(st, 4, (long long)c->n);
-	sq.sqlite3_bind_blob(st, 5, xy, (int)(2 * c->n * sizeof(double)), SQLITE_STATIC);
+	sqlite_lib.sqlite3_bind_int64(st, 4, (long long)c->n);
+	sqlite_lib.sqlite3_bind_blob(st, 5, xy, (int)(2 * c->n * sizeof(double)), SQLITE_STATIC);
 	bind_text(st, 6, now);
 	bind_text(st, 7, nc->user);
-	rc = sq.sqlite3_step(st);
+	rc = sqlite_lib.sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		db_err(db, rc, e, "adding a card");
 		goto out;
 	}
-	*id = sq.sqlite3_last_insert_rowid(db->db);
+	*id = sqlite_lib.sqlite3_last_insert_rowid(db->db);
 	if (nc->nmarkers && add_marks(db, *id, nc->markers, nc->nmarkers, nc->user, e) < 0)
 		goto out;
 	ret = 1;
 out:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	free(xy);
 	return ret;
 }
@@ -725,10 +676,10 @@ int markdb_next(struct markdb *db, const char *user, double ttl, struct rng *r, 
 		return -1;
 	if (prep(db, &st, "DELETE FROM holds WHERE until < ?1", e) < 0)
 		goto fail;
-	sq.sqlite3_bind_double(st, 1, now);
+	sqlite_lib.sqlite3_bind_double(st, 1, now);
 	if (step_done(db, st, e) < 0)
 		goto fail;
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	st = NULL;
 	if (query_int(db, "SELECT card FROM holds WHERE user = ?1", user, 0, card, e) < 0)
 		goto fail;
@@ -748,11 +699,11 @@ int markdb_next(struct markdb *db, const char *user, double ttl, struct rng *r, 
 			 e) < 0)
 			goto fail;
 		bind_text(st, 1, user);
-		sq.sqlite3_bind_int64(st, 2, *card);
-		sq.sqlite3_bind_double(st, 3, now + ttl);
+		sqlite_lib.sqlite3_bind_int64(st, 2, *card);
+		sqlite_lib.sqlite3_bind_double(st, 3, now + ttl);
 		if (step_done(db, st, e) < 0)
 			goto fail;
-		sq.sqlite3_finalize(st);
+		sqlite_lib.sqlite3_finalize(st);
 		st = NULL;
 		*held_until = now + ttl;
 	}
@@ -760,7 +711,7 @@ int markdb_next(struct markdb *db, const char *user, double ttl, struct rng *r, 
 		goto fail;
 	return *card != 0;
 fail:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	markdb_rollback(db);
 	return -1;
 }
@@ -772,9 +723,9 @@ static int release_hold(struct markdb *db, long long card, const char *user, str
 	if (prep(db, &st, "DELETE FROM holds WHERE user = ?1 AND card = ?2", e) < 0)
 		return -1;
 	bind_text(st, 1, user);
-	sq.sqlite3_bind_int64(st, 2, card);
+	sqlite_lib.sqlite3_bind_int64(st, 2, card);
 	ret = step_done(db, st, e);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -787,18 +738,18 @@ int markdb_mark(struct markdb *db, long long card, const char *const *markers, s
 	if (card_exists(db, card, e) < 0 ||
 	    prep(db, &st, "DELETE FROM marks WHERE card = ?1 AND user = ?2", e) < 0)
 		goto fail;
-	sq.sqlite3_bind_int64(st, 1, card);
+	sqlite_lib.sqlite3_bind_int64(st, 1, card);
 	bind_text(st, 2, user);
 	if (step_done(db, st, e) < 0)
 		goto fail;
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	st = NULL;
 	if (add_marks(db, card, markers, n, user, e) < 0 || release_hold(db, card, user, e) < 0 ||
 	    markdb_commit(db, e) < 0)
 		goto fail;
 	return 0;
 fail:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	markdb_rollback(db);
 	return -1;
 }
@@ -815,17 +766,17 @@ int markdb_skip(struct markdb *db, long long card, const char *user, struct err 
 		goto fail;
 	utc_now(now);
 	bind_text(st, 1, user);
-	sq.sqlite3_bind_int64(st, 2, card);
+	sqlite_lib.sqlite3_bind_int64(st, 2, card);
 	bind_text(st, 3, now);
 	if (step_done(db, st, e) < 0)
 		goto fail;
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	st = NULL;
 	if (release_hold(db, card, user, e) < 0 || markdb_commit(db, e) < 0)
 		goto fail;
 	return 0;
 fail:
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	markdb_rollback(db);
 	return -1;
 }
@@ -843,18 +794,18 @@ fail:
 static int card_row(sqlite3_stmt *st, struct markdb_card *c, bool points, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
-	c->id = sq.sqlite3_column_int64(st, 0);
+	c->id = sqlite_lib.sqlite3_column_int64(st, 0);
 	c->hash = col_text(st, 1);
 	c->source = col_text(st, 2);
-	c->image = sq.sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : col_text(st, 3);
+	c->image = sqlite_lib.sqlite3_column_type(st, 3) == SQLITE_NULL ? NULL : col_text(st, 3);
 	c->added_at = col_text(st, 4);
 	c->added_by = col_text(st, 5);
-	c->n = (size_t)sq.sqlite3_column_int64(st, 6);
+	c->n = (size_t)sqlite_lib.sqlite3_column_int64(st, 6);
 	c->markers = col_text(st, 7);
 	c->users = col_text(st, 8);
 	if (points) {
-		const void *blob = sq.sqlite3_column_blob(st, 9);
-		size_t bytes = (size_t)sq.sqlite3_column_bytes(st, 9);
+		const void *blob = sqlite_lib.sqlite3_column_blob(st, 9);
+		size_t bytes = (size_t)sqlite_lib.sqlite3_column_bytes(st, 9);
 		if (bytes != 2 * c->n * sizeof(double) || (!blob && c->n))
 			return err_set(e, DYN_EDATA,
 				       "card %lld: damaged points (%zu bytes for %zu "
@@ -872,7 +823,7 @@ static int walk_cards(struct markdb *db, sqlite3_stmt *st, bool points,
 	struct markdb_card c;
 	int rc, ret = 0;
 	*count = 0;
-	while ((rc = sq.sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite_lib.sqlite3_step(st)) == SQLITE_ROW) {
 		if (card_row(st, &c, points, e) < 0)
 			return -1;
 		++*count;
@@ -908,7 +859,7 @@ int markdb_cards(struct markdb *db, enum markdb_filter filter, const char *arg, 
 	if (filter == MARKDB_MARKER || filter == MARKDB_USER)
 		bind_text(st, 1, arg);
 	ret = walk_cards(db, st, points, fn, fn_arg, &count, e);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -933,9 +884,9 @@ int markdb_card(struct markdb *db, long long id, int (*fn)(void *arg, const stru
 	free(sql);
 	if (ret < 0)
 		return -1;
-	sq.sqlite3_bind_int64(st, 1, id);
+	sqlite_lib.sqlite3_bind_int64(st, 1, id);
 	ret = walk_cards(db, st, true, fn, fn_arg, &count, e);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	if (ret == 0 && count == 0)
 		return err_set(e, DYN_ENOTFOUND, "no card %lld", id);
 	return ret;
@@ -952,15 +903,15 @@ int markdb_card_marks(struct markdb *db, long long id,
 		 "m.marker WHERE m.card = ?1 ORDER BY m.marked_at, m.user, k.name",
 		 e) < 0)
 		return -1;
-	sq.sqlite3_bind_int64(st, 1, id);
-	while ((rc = sq.sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite_lib.sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite_lib.sqlite3_step(st)) == SQLITE_ROW) {
 		struct markdb_mark m = {col_text(st, 0), col_text(st, 1), col_text(st, 2)};
 		if ((ret = fn(fn_arg, &m)) != 0)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = db_err(db, rc, e, "reading marks");
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -972,14 +923,14 @@ int markdb_card_holder(struct markdb *db, long long id, char **user, double *unt
 	*until = 0;
 	if (prep(db, &st, "SELECT user, until FROM holds WHERE card = ?1 AND until >= ?2", e) < 0)
 		return -1;
-	sq.sqlite3_bind_int64(st, 1, id);
-	sq.sqlite3_bind_double(st, 2, now_seconds());
-	rc = sq.sqlite3_step(st);
+	sqlite_lib.sqlite3_bind_int64(st, 1, id);
+	sqlite_lib.sqlite3_bind_double(st, 2, now_seconds());
+	rc = sqlite_lib.sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*user = xstrdup(col_text(st, 0));
-		*until = sq.sqlite3_column_double(st, 1);
+		*until = sqlite_lib.sqlite3_column_double(st, 1);
 	}
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(db, rc, e, "reading holds");
 }
 
@@ -1023,9 +974,9 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 		 e) < 0)
 		return -1;
 	for (;;) {
-		rc = sq.sqlite3_step(st);
+		rc = sqlite_lib.sqlite3_step(st);
 		bool row = rc == SQLITE_ROW;
-		long long c = row ? sq.sqlite3_column_int64(st, 0) : 0;
+		long long c = row ? sqlite_lib.sqlite3_column_int64(st, 0) : 0;
 		const char *u = row ? col_text(st, 1) : "";
 		if (have && (!row || c != card || strcmp(u, user) != 0)) {
 			/* the previous user's set is complete: one vote */
@@ -1065,8 +1016,8 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 		strbuf_adds(&set, col_text(st, 2));
 		if (strcmp(col_text(st, 3), at) > 0)
 			snprintf(at, sizeof(at), "%s", col_text(st, 3));
-		if (sq.sqlite3_column_int64(st, 4) > seq)
-			seq = sq.sqlite3_column_int64(st, 4);
+		if (sqlite_lib.sqlite3_column_int64(st, 4) > seq)
+			seq = sqlite_lib.sqlite3_column_int64(st, 4);
 		have = true;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE && !ret)
@@ -1074,7 +1025,7 @@ static int walk_votes(struct markdb *db, int (*fn)(void *arg, struct card_votes 
 	votes_reset(&cv);
 	free(cv.v);
 	strbuf_release(&set);
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -1116,13 +1067,13 @@ int markdb_users(struct markdb *db,
 		 "FROM skips GROUP BY user) GROUP BY user ORDER BY user",
 		 e) < 0)
 		return -1;
-	while ((rc = sq.sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = fn(fn_arg, col_text(st, 0), sq.sqlite3_column_int64(st, 1),
-			      sq.sqlite3_column_int64(st, 2))) != 0)
+	while ((rc = sqlite_lib.sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = fn(fn_arg, col_text(st, 0), sqlite_lib.sqlite3_column_int64(st, 1),
+			      sqlite_lib.sqlite3_column_int64(st, 2))) != 0)
 			break;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = db_err(db, rc, e, "reading users");
-	sq.sqlite3_finalize(st);
+	sqlite_lib.sqlite3_finalize(st);
 	return ret;
 }
 
@@ -1148,9 +1099,9 @@ static int labeled_votes(void *arg, struct card_votes *cv)
 		if (cv->v[i].count > cv->v[best].count ||
 		    (cv->v[i].count == cv->v[best].count && cv->v[i].seq > cv->v[best].seq))
 			best = i;
-	sq.sqlite3_reset(w->card);
-	sq.sqlite3_bind_int64(w->card, 1, cv->card);
-	rc = sq.sqlite3_step(w->card);
+	sqlite_lib.sqlite3_reset(w->card);
+	sqlite_lib.sqlite3_bind_int64(w->card, 1, cv->card);
+	rc = sqlite_lib.sqlite3_step(w->card);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? 0 : db_err(w->db, rc, w->e, "reading cards");
 	if (card_row(w->card, &c, true, w->e) < 0)
@@ -1172,11 +1123,11 @@ int markdb_labeled(struct markdb *db, const char *since,
 		return -1;
 	/* one read transaction: a mark landing meanwhile is in or out, not half */
 	if (db_exec(db, "BEGIN", e) < 0) {
-		sq.sqlite3_finalize(w.card);
+		sqlite_lib.sqlite3_finalize(w.card);
 		return -1;
 	}
 	ret = walk_votes(db, labeled_votes, &w, e);
-	sq.sqlite3_finalize(w.card);
-	sq.sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	sqlite_lib.sqlite3_finalize(w.card);
+	sqlite_lib.sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
 	return ret;
 }

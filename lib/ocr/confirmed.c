@@ -1,59 +1,19 @@
 /* The confirmed samples of the marking reader in the store (confirmed.h). SQLite is loaded on
- * first use (base/lazylib.h), as for the marking dataset: only --confirm and fit --confirmed
+ * first use (store/sqlite.h), as for the marking dataset: only --confirm and fit --confirmed
  * need it. */
 #include <errno.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/base.h"
-#include "base/lazylib.h"
 #include "base/sha256.h"
 #include "ocr/confirmed.h"
 #include "ocr/synth.h"
+#include "store/sqlite.h"
 #include "store/store.h"
 
 #define SCHEMA_VERSION 1
 #define BUSY_MS	       60000
-
-#define SQLITE_FUNCS(X)                                                                            \
-	X(sqlite3_bind_text)                                                                       \
-	X(sqlite3_busy_timeout)                                                                    \
-	X(sqlite3_changes)                                                                         \
-	X(sqlite3_close_v2)                                                                        \
-	X(sqlite3_column_int64)                                                                    \
-	X(sqlite3_column_text)                                                                     \
-	X(sqlite3_errmsg)                                                                          \
-	X(sqlite3_errstr)                                                                          \
-	X(sqlite3_exec)                                                                            \
-	X(sqlite3_finalize)                                                                        \
-	X(sqlite3_get_autocommit)                                                                  \
-	X(sqlite3_open_v2)                                                                         \
-	X(sqlite3_prepare_v2)                                                                      \
-	X(sqlite3_step)
-
-static struct {
-#define X(f) __typeof__(f) *f;
-	SQLITE_FUNCS(X)
-#undef X
-} sq;
-
-static int sqlite_load(struct err *e)
-{
-	static const char *const names[] = {
-#define X(f) #f,
-	    SQLITE_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&sq.f,
-	    SQLITE_FUNCS(X)
-#undef X
-	};
-	static int loaded;
-	return lazylib_load("libsqlite3.so.0", names, slots, ARRAY_SIZE(names), &loaded,
-			    "the confirmed ocr samples", e);
-}
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -69,7 +29,7 @@ struct db {
 
 static int db_err(struct db *d, int rc, struct err *e)
 {
-	const char *msg = d->db ? sq.sqlite3_errmsg(d->db) : sq.sqlite3_errstr(rc);
+	const char *msg = d->db ? sqlite_lib.sqlite3_errmsg(d->db) : sqlite_lib.sqlite3_errstr(rc);
 	if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
 		return err_set(e, DYN_EDATA,
 			       "\"%s\": not a valid database (%s); it was left untouched", d->path,
@@ -79,7 +39,7 @@ static int db_err(struct db *d, int rc, struct err *e)
 
 static int db_exec(struct db *d, const char *sql, struct err *e)
 {
-	int rc = sq.sqlite3_exec(d->db, sql, NULL, NULL, NULL);
+	int rc = sqlite_lib.sqlite3_exec(d->db, sql, NULL, NULL, NULL);
 	return rc == SQLITE_OK ? 0 : db_err(d, rc, e);
 }
 
@@ -87,24 +47,24 @@ static void db_close(struct db *d)
 {
 	if (!d->db)
 		return;
-	if (!sq.sqlite3_get_autocommit(d->db))
-		sq.sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
-	sq.sqlite3_close_v2(d->db);
+	if (!sqlite_lib.sqlite3_get_autocommit(d->db))
+		sqlite_lib.sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite_lib.sqlite3_close_v2(d->db);
 	d->db = NULL;
 }
 
 static int db_open(struct db *d, const char *path, int flags, struct err *e)
 {
 	/* NOFOLLOW: a symbolic link planted for the database is refused, like the store's */
-	int rc = sq.sqlite3_open_v2(path, &d->db,
-				    flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
+	int rc = sqlite_lib.sqlite3_open_v2(
+	    path, &d->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW, NULL);
 	d->path = path;
 	if (rc != SQLITE_OK) {
 		db_err(d, rc, e);
 		db_close(d);
 		return -1;
 	}
-	sq.sqlite3_busy_timeout(d->db, BUSY_MS);
+	sqlite_lib.sqlite3_busy_timeout(d->db, BUSY_MS);
 	return 0;
 }
 
@@ -114,25 +74,25 @@ static int db_version(struct db *d, long long *v, struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 	*v = 0;
-	rc = sq.sqlite3_prepare_v2(d->db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'",
-				   -1, &st, NULL);
+	rc = sqlite_lib.sqlite3_prepare_v2(
+	    d->db, "SELECT count(*) FROM sqlite_master WHERE name = 'meta'", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(d, rc, e);
-	rc = sq.sqlite3_step(st);
-	long long has = rc == SQLITE_ROW ? sq.sqlite3_column_int64(st, 0) : 0;
-	sq.sqlite3_finalize(st);
+	rc = sqlite_lib.sqlite3_step(st);
+	long long has = rc == SQLITE_ROW ? sqlite_lib.sqlite3_column_int64(st, 0) : 0;
+	sqlite_lib.sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
 		return db_err(d, rc, e);
 	if (!has)
 		return 0;
-	rc = sq.sqlite3_prepare_v2(
+	rc = sqlite_lib.sqlite3_prepare_v2(
 	    d->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'schema'", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(d, rc, e);
-	rc = sq.sqlite3_step(st);
+	rc = sqlite_lib.sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		*v = sq.sqlite3_column_int64(st, 0);
-	sq.sqlite3_finalize(st);
+		*v = sqlite_lib.sqlite3_column_int64(st, 0);
+	sqlite_lib.sqlite3_finalize(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(d, rc, e);
 	if (*v > SCHEMA_VERSION)
@@ -187,7 +147,7 @@ static int db_open_store(struct db *d, const char *store, bool write, struct str
 	long long v;
 	strbuf_reset(path);
 	strbuf_addf(path, "%s/%s", store, OCR_CONFIRMED_DB);
-	if (sqlite_load(e) < 0)
+	if (sqlite_lib_load("the confirmed ocr samples", e) < 0)
 		return -1;
 	if (lstat(path->buf, &st) == 0 && !S_ISREG(st.st_mode))
 		return err_set(e, DYN_EDATA,
@@ -265,7 +225,7 @@ out:
 
 static void bind(sqlite3_stmt *st, int i, const char *s)
 {
-	sq.sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
+	sqlite_lib.sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
 }
 
 int ocr_confirmed_add(const char *store, const struct ocr_confirmation *c, char hash_out[65],
@@ -290,7 +250,7 @@ int ocr_confirmed_add(const char *store, const struct ocr_confirmation *c, char 
 	utc_now(now);
 	if (db_exec(&d, "BEGIN IMMEDIATE", e) < 0)
 		goto out;
-	rc = sq.sqlite3_prepare_v2(
+	rc = sqlite_lib.sqlite3_prepare_v2(
 	    d.db,
 	    "INSERT INTO samples(hash, text, source, box, reading, model, confirmed_at) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(hash) DO UPDATE SET "
@@ -305,16 +265,16 @@ int ocr_confirmed_add(const char *store, const struct ocr_confirmation *c, char 
 	{
 		/* whether the crop is new, asked inside the same transaction */
 		sqlite3_stmt *q = NULL;
-		rc = sq.sqlite3_prepare_v2(d.db, "SELECT count(*) FROM samples WHERE hash = ?1", -1,
-					   &q, NULL);
+		rc = sqlite_lib.sqlite3_prepare_v2(
+		    d.db, "SELECT count(*) FROM samples WHERE hash = ?1", -1, &q, NULL);
 		if (rc != SQLITE_OK) {
 			db_err(&d, rc, e);
 			goto out;
 		}
 		bind(q, 1, hash);
-		rc = sq.sqlite3_step(q);
-		added = rc == SQLITE_ROW && sq.sqlite3_column_int64(q, 0) == 0;
-		sq.sqlite3_finalize(q);
+		rc = sqlite_lib.sqlite3_step(q);
+		added = rc == SQLITE_ROW && sqlite_lib.sqlite3_column_int64(q, 0) == 0;
+		sqlite_lib.sqlite3_finalize(q);
 		if (rc != SQLITE_ROW) {
 			db_err(&d, rc, e);
 			goto out;
@@ -327,21 +287,22 @@ int ocr_confirmed_add(const char *store, const struct ocr_confirmation *c, char 
 	bind(st, 5, c->reading);
 	bind(st, 6, c->model);
 	bind(st, 7, now);
-	rc = sq.sqlite3_step(st);
+	rc = sqlite_lib.sqlite3_step(st);
 	if (rc != SQLITE_DONE) {
 		db_err(&d, rc, e);
 		goto out;
 	}
 	if (total) {
 		sqlite3_stmt *q = NULL;
-		rc = sq.sqlite3_prepare_v2(d.db, "SELECT count(*) FROM samples", -1, &q, NULL);
+		rc = sqlite_lib.sqlite3_prepare_v2(d.db, "SELECT count(*) FROM samples", -1, &q,
+						   NULL);
 		if (rc != SQLITE_OK) {
 			db_err(&d, rc, e);
 			goto out;
 		}
-		rc = sq.sqlite3_step(q);
-		*total = rc == SQLITE_ROW ? sq.sqlite3_column_int64(q, 0) : 0;
-		sq.sqlite3_finalize(q);
+		rc = sqlite_lib.sqlite3_step(q);
+		*total = rc == SQLITE_ROW ? sqlite_lib.sqlite3_column_int64(q, 0) : 0;
+		sqlite_lib.sqlite3_finalize(q);
 		if (rc != SQLITE_ROW) {
 			db_err(&d, rc, e);
 			goto out;
@@ -354,7 +315,7 @@ int ocr_confirmed_add(const char *store, const struct ocr_confirmation *c, char 
 	ret = added;
 out:
 	if (st)
-		sq.sqlite3_finalize(st);
+		sqlite_lib.sqlite3_finalize(st);
 	db_close(&d);
 	strbuf_release(&path);
 	return ret;
@@ -374,18 +335,18 @@ int ocr_confirmed_each(const char *store,
 		ret = r;
 		goto out;
 	}
-	rc = sq.sqlite3_prepare_v2(d.db, "SELECT hash, text, confirmed_at FROM samples ORDER BY id",
-				   -1, &st, NULL);
+	rc = sqlite_lib.sqlite3_prepare_v2(
+	    d.db, "SELECT hash, text, confirmed_at FROM samples ORDER BY id", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_err(&d, rc, e);
 		goto out;
 	}
-	while ((rc = sq.sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite_lib.sqlite3_step(st)) == SQLITE_ROW) {
 		struct ocr_confirmed s;
-		const char *h = (const char *)sq.sqlite3_column_text(st, 0);
+		const char *h = (const char *)sqlite_lib.sqlite3_column_text(st, 0);
 		s.hash = h ? h : "";
-		s.text = (const char *)sq.sqlite3_column_text(st, 1);
-		s.confirmed_at = (const char *)sq.sqlite3_column_text(st, 2);
+		s.text = (const char *)sqlite_lib.sqlite3_column_text(st, 1);
+		s.confirmed_at = (const char *)sqlite_lib.sqlite3_column_text(st, 2);
 		if (!s.text)
 			s.text = "";
 		if (!s.confirmed_at)
@@ -412,7 +373,7 @@ int ocr_confirmed_each(const char *store,
 	ret = 0;
 out:
 	if (st)
-		sq.sqlite3_finalize(st);
+		sqlite_lib.sqlite3_finalize(st);
 	db_close(&d);
 	strbuf_release(&path);
 	strbuf_release(&img);
