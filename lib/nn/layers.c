@@ -106,23 +106,6 @@ static void affine(float *restrict y, const float *restrict x, float a, float b,
 		y[i] = a * x[i] + b;
 }
 
-/* Four floats as one SSE register (gcc and clang vector extensions): the selections of ReLU and
- * max pooling without branches, which the compilers do not vectorize by themselves at -O2. */
-typedef float nn_f4 __attribute__((vector_size(16)));
-typedef int32_t nn_i4 __attribute__((vector_size(16)));
-
-static nn_f4 ld4(const float *p)
-{
-	nn_f4 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void st4(float *p, nn_f4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
 /* v where mask is set, else 0 */
 static nn_f4 keep4(nn_f4 v, nn_i4 mask)
 {
@@ -653,10 +636,10 @@ static void maxpool_quads(float *restrict y, int *restrict ix, const float *rest
 	int o = 0;
 	/* four outputs at a time: the even and odd columns of 8 inputs of each row */
 	for (; o + 4 <= n; o += 4) {
-		nn_f4 p = ld4(r0 + 2 * o), q = ld4(r0 + 2 * o + 4);
+		nn_f4 p = nn_ld4(r0 + 2 * o), q = nn_ld4(r0 + 2 * o + 4);
 		nn_f4 a = __builtin_shufflevector(p, q, 0, 2, 4, 6);
 		nn_f4 b = __builtin_shufflevector(p, q, 1, 3, 5, 7);
-		p = ld4(r1 + 2 * o), q = ld4(r1 + 2 * o + 4);
+		p = nn_ld4(r1 + 2 * o), q = nn_ld4(r1 + 2 * o + 4);
 		nn_f4 c = __builtin_shufflevector(p, q, 0, 2, 4, 6);
 		nn_f4 d = __builtin_shufflevector(p, q, 1, 3, 5, 7);
 		nn_i4 t = (b > a) | ((b != b) & (a == a)), k = t & one;
@@ -668,7 +651,7 @@ static void maxpool_quads(float *restrict y, int *restrict ix, const float *rest
 		m = (nn_f4)(((nn_i4)d & t) | ((nn_i4)m & ~t));
 		k = (three & t) | (k & ~t);
 		nn_i4 at = base + 2 * o + lane + (k & one) + (k >> 1) * w;
-		st4(y + o, m);
+		nn_st4(y + o, m);
 		memcpy(ix + o, &at, sizeof(at));
 	}
 	for (; o < n; o++) {
@@ -1097,8 +1080,8 @@ void nn_relu_forward(float *restrict out, const float *restrict inp, size_t n)
 	const nn_f4 zero = {0};
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4) {
-		nn_f4 x = ld4(inp + i);
-		st4(out + i, keep4(x, x > zero));
+		nn_f4 x = nn_ld4(inp + i);
+		nn_st4(out + i, keep4(x, x > zero));
 	}
 	for (; i < n; i++)
 		out[i] = inp[i] > 0 ? inp[i] : 0.0f;
@@ -1110,7 +1093,8 @@ void nn_relu_backward(float *restrict dinp, const float *restrict dout, const fl
 	const nn_f4 zero = {0};
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4)
-		st4(dinp + i, ld4(dinp + i) + keep4(ld4(dout + i), ld4(out + i) > zero));
+		nn_st4(dinp + i,
+		       nn_ld4(dinp + i) + keep4(nn_ld4(dout + i), nn_ld4(out + i) > zero));
 	for (; i < n; i++)
 		dinp[i] += out[i] > 0 ? dout[i] : 0.0f;
 }
@@ -1121,7 +1105,7 @@ void nn_relu_backward_set(float *restrict dinp, const float *restrict dout,
 	const nn_f4 zero = {0};
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4)
-		st4(dinp + i, keep4(ld4(dout + i), ld4(out + i) > zero));
+		nn_st4(dinp + i, keep4(nn_ld4(dout + i), nn_ld4(out + i) > zero));
 	for (; i < n; i++)
 		dinp[i] = out[i] > 0 ? dout[i] : 0.0f;
 }
@@ -1144,9 +1128,9 @@ void nn_leaky_relu_forward(float *restrict out, const float *restrict inp, size_
 	const nn_f4 zero = {0};
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4) {
-		nn_f4 x = ld4(inp + i);
+		nn_f4 x = nn_ld4(inp + i);
 		nn_i4 pos = x > zero;
-		st4(out + i, keep4(x, pos) + keep4(x * slope, ~pos));
+		nn_st4(out + i, keep4(x, pos) + keep4(x * slope, ~pos));
 	}
 	for (; i < n; i++)
 		out[i] = inp[i] > 0 ? inp[i] : inp[i] * slope;
@@ -1158,9 +1142,9 @@ void nn_leaky_relu_backward(float *restrict dinp, const float *restrict dout,
 	const nn_f4 zero = {0};
 	size_t i = 0;
 	for (; i + 4 <= n; i += 4) {
-		nn_f4 d = ld4(dout + i);
-		nn_i4 pos = ld4(inp + i) > zero;
-		st4(dinp + i, ld4(dinp + i) + (keep4(d, pos) + keep4(d * slope, ~pos)));
+		nn_f4 d = nn_ld4(dout + i);
+		nn_i4 pos = nn_ld4(inp + i) > zero;
+		nn_st4(dinp + i, nn_ld4(dinp + i) + (keep4(d, pos) + keep4(d * slope, ~pos)));
 	}
 	for (; i < n; i++)
 		dinp[i] += inp[i] > 0 ? dout[i] : dout[i] * slope;

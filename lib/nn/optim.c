@@ -10,6 +10,7 @@
 
 #include "base/mem.h"
 #include "nn/nn.h"
+#include "nn/nn_internal.h"
 
 void nn_optim_init(struct nn_optim *o, enum nn_optim_kind kind, size_t n)
 {
@@ -48,27 +49,10 @@ static void sgd_step(struct nn_optim *o, float *p, const float *g)
 	}
 }
 
-/* Four floats as one SSE register (gcc and clang vector extensions): Adam's update four
- * parameters at a time, the same operations in the same order as one at a time (C11 mode does
- * not contract them into fused multiply-adds), so the results are identical. */
-typedef float optim_f4 __attribute__((vector_size(16)));
-
-static optim_f4 ld4(const float *p)
-{
-	optim_f4 v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static void st4(float *p, optim_f4 v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static optim_f4 sqrt4(optim_f4 v)
+static nn_f4 sqrt4(nn_f4 v)
 {
 #if defined(__SSE__)
-	return (optim_f4)_mm_sqrt_ps((__m128)v);
+	return (nn_f4)_mm_sqrt_ps((__m128)v);
 #else
 	for (int j = 0; j < 4; j++)
 		v[j] = sqrtf(v[j]);
@@ -84,19 +68,19 @@ static void adam_step(struct nn_optim *o, float *p, const float *g)
 	int adamw = o->kind == NN_ADAMW;
 	size_t i = 0;
 	for (; i + 4 <= o->n; i += 4) {
-		optim_f4 wd = o->weight_decay + (optim_f4){0};
+		nn_f4 wd = o->weight_decay + (nn_f4){0};
 		if (o->decay_mask)
-			wd = o->weight_decay * ld4(o->decay_mask + i);
-		optim_f4 d = ld4(g + i), pv = ld4(p + i);
+			wd = o->weight_decay * nn_ld4(o->decay_mask + i);
+		nn_f4 d = nn_ld4(g + i), pv = nn_ld4(p + i);
 		if (adamw)
 			pv *= 1.0f - o->lr * wd;
 		else
 			d += wd * pv;
-		optim_f4 m = b1 * ld4(o->m + i) + (1.0f - b1) * d;
-		optim_f4 v = b2 * ld4(o->v + i) + (1.0f - b2) * d * d;
-		st4(o->m + i, m);
-		st4(o->v + i, v);
-		st4(p + i, pv - step * m / (sqrt4(v) / bc2s + eps));
+		nn_f4 m = b1 * nn_ld4(o->m + i) + (1.0f - b1) * d;
+		nn_f4 v = b2 * nn_ld4(o->v + i) + (1.0f - b2) * d * d;
+		nn_st4(o->m + i, m);
+		nn_st4(o->v + i, v);
+		nn_st4(p + i, pv - step * m / (sqrt4(v) / bc2s + eps));
 	}
 	for (; i < o->n; i++) {
 		float wd = o->decay_mask ? o->weight_decay * o->decay_mask[i] : o->weight_decay;
