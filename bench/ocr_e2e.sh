@@ -7,6 +7,7 @@
 # trained here for a few seconds: the time of a read depends on the network's size, not on its
 # training, but the readings (and so the matches printed) only mean something for a trained
 # model.
+# Then scores the readings against the photos' markings.
 # usage: [MODEL=ID] [DYN_STORE=DIR] sh bench/ocr_e2e.sh [PHOTOS [ROWS]]
 set -eu
 N=${1:-9}
@@ -37,3 +38,32 @@ for f in "$OUT"/photos/p*.jpg; do
 done
 sort -n -k1 "$OUT/times" | awk '{ w[NR] = $1 } END { printf "median wall %.3f s over %d photos (target < 0.5 s)\n", w[int((NR + 1) / 2)], NR }'
 sort -n -k2 "$OUT/times" | awk '{ c[NR] = $2 } END { printf "median cpu  %.3f s\n", c[int((NR + 1) / 2)] }'
+# How right the readings are: the photo's text against its marking (line 0 of truth.csv), as
+# character error rate and exact readings, and whether the first order row is the photo's own.
+/usr/bin/python3 - "$OUT" <<'PY'
+import csv, os, sys
+out = sys.argv[1]
+def lev(a, b):
+    d = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, cb in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (ca != cb))
+    return d[len(b)]
+truth = {r["file"]: r["text"] for r in csv.DictReader(open(os.path.join(out, "photos/truth.csv")))
+         if r["line"] == "0"}
+n = exact = found = 0
+errs = chars = 0
+for f, t in sorted(truth.items()):
+    p = os.path.join(out, f[:-4] + ".csv")
+    rows = list(csv.DictReader(open(p))) if os.path.exists(p) else []
+    got = rows[0] if rows else {}
+    text = got.get("text") or ""
+    n += 1
+    exact += text == t
+    errs += lev(text, t)
+    chars += len(t)
+    found += (got.get("article", "") + " " + got.get("serial", "")).strip() == t
+print("readings: CER %.1f%%, exact %d of %d; first order row the photo's own: %d of %d"
+      % (100.0 * errs / max(chars, 1), exact, n, found, n))
+PY

@@ -329,7 +329,8 @@ out:
 
 /* ---- where the files are ---- */
 
-enum label_kind { LABEL_NONE, LABEL_SLP, LABEL_DLC, LABEL_JSON };
+/* LABEL_DLC_CONFIG: DeepLabCut's project file, config.yaml, for its skeleton. */
+enum label_kind { LABEL_NONE, LABEL_SLP, LABEL_DLC, LABEL_JSON, LABEL_DLC_CONFIG };
 
 struct member {
 	char *name;
@@ -389,6 +390,8 @@ static enum label_kind label_kind(const char *name)
 		return LABEL_DLC;
 	if (ends_with(b, ".json"))
 		return LABEL_JSON;
+	if (!strcmp(b, "config.yaml"))
+		return LABEL_DLC_CONFIG;
 	return LABEL_NONE;
 }
 
@@ -1250,6 +1253,38 @@ static enum label_kind kind_of(const struct src *s, const char *l)
 	return s->direct ? s->direct : label_kind(l);
 }
 
+/* The skeleton of DeepLabCut's project file, config.yaml, when the dataset holds one: the one
+ * nearest the root (the project's, beside labeled-data/). */
+static int read_dlc_config(struct pose_dataset *ds, struct src *s, struct err *e)
+{
+	const char *best = NULL;
+	size_t best_depth = SIZE_MAX;
+	const unsigned char *buf;
+	unsigned char *own = NULL;
+	size_t len;
+	char *name;
+	int r;
+	for (size_t i = 0; i < s->labels.n; i++) {
+		const char *l = s->labels.v[i];
+		size_t depth = 0;
+		if (label_kind(l) != LABEL_DLC_CONFIG)
+			continue;
+		for (const char *c = l; *c; c++)
+			depth += *c == '/';
+		if (depth < best_depth)
+			best = l, best_depth = depth;
+	}
+	if (!best)
+		return 0;
+	if (src_read(s, best, &buf, &len, &own, e) < 0)
+		return -1;
+	name = src_name(s, best);
+	r = pose_dlc_config(ds, buf, len, name, e);
+	free(name);
+	free(own);
+	return r;
+}
+
 /* Labels files in a folder's own order would differ between file systems. */
 static int read_labels(struct pose_dataset *ds, struct src *s, struct err *e)
 {
@@ -1308,7 +1343,7 @@ static int read_labels(struct pose_dataset *ds, struct src *s, struct err *e)
 			if (read_dlc(ds, s, l, e) < 0)
 				return -1;
 		}
-		return 0;
+		return read_dlc_config(ds, s, e);
 	}
 	for (size_t i = 0; i < s->labels.n && njson; i++) {
 		const char *l = s->labels.v[i];

@@ -8,6 +8,8 @@
  *     [individuals,] bodyparts, coords) and one row per frame naming a PNG next to it (the
  *     .h5 twin of the CSV is ignored); the image column may be one path or DeepLabCut 2.2's
  *     three columns (labeled-data, VIDEO, FILE). Empty cells and NaN are unlabeled points.
+ *     The skeleton: the edges of the project's config.yaml (the one nearest the root), when
+ *     the dataset holds it (libyaml, loaded on first use).
  *   - COCO keypoints: a JSON file with images, annotations (keypoints [x, y, v]*) and
  *     categories (keypoints names, 1-based skeleton pairs); file_name relative to the JSON's
  *     folder, the dataset's root, the JSON's parent folder or an images/ folder in either, or

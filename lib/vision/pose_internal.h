@@ -1,5 +1,6 @@
 /* What the pose readers share inside lib/vision: building a dataset frame by frame (pose.c) and
- * the SLEAP reader (pose_slp.c), which lives apart because it speaks HDF5. */
+ * the SLEAP reader (pose_slp.c), which lives apart because it speaks HDF5, and DeepLabCut's
+ * project file (pose_dlc.c), YAML. */
 #ifndef DYN_VISION_POSE_INTERNAL_H
 #define DYN_VISION_POSE_INTERNAL_H
 
@@ -32,5 +33,11 @@ long pose_track(struct pose_dataset *ds, const char *name);
  * most max_frame_bytes in all. */
 int pose_read_slp(struct pose_dataset *ds, const char *path, const void *buf, size_t len,
 		  const char *name, uint64_t max_frame_bytes, struct err *e);
+
+/* Reads DeepLabCut's project file (config.yaml, buf[0..len), name for messages) for its
+ * skeleton: "skeleton:" a list of pairs of body part names, which must be nodes of ds (set by
+ * the labels first); none, null or [] leave ds without edges. */
+int pose_dlc_config(struct pose_dataset *ds, const void *buf, size_t len, const char *name,
+		    struct err *e);
 
 #endif

@@ -476,6 +476,90 @@ static void test_agree(void)
 	pose_free(&slp);
 }
 
+/* DeepLabCut's project file: the skeleton of config.yaml, in block or flow style, beside other
+ * settings; none, [] or null; names that are not body parts and what is not YAML refused. */
+static bool edges_are(const struct pose_dataset *ds, const size_t *want, size_t n)
+{
+	if (!ds || ds->skel.nedges != n)
+		return false;
+	for (size_t i = 0; i < 2 * n; i++)
+		if (ds->skel.edges[i] != want[i])
+			return false;
+	return true;
+}
+
+static void test_dlc_config(void)
+{
+	struct err e = ERR_INIT;
+	struct pose_dataset *ds;
+	static const size_t block[] = {0, 1, 2, 3}, flow[] = {1, 2};
+	write_dlc("dlcy");
+	write_text("dlcy/config.yaml", "Task: t\nbodyparts:\n- head\n- tail\n"
+				       "video_sets:\n  /a/b.mp4:\n    crop: 0, 32, 0, 24\n"
+				       "skeleton:\n- - head\n  - tail\n- - left\n  - right\n"
+				       "skeleton_color: black\n");
+	/* a deeper config.yaml is not the project's */
+	write_text("dlcy/labeled-data/config.yaml", "skeleton: [[head, left]]\n");
+	ds = load("dlcy", &e);
+	check(edges_are(ds, block, 2), "dlc config.yaml: block-style skeleton, two edges (%s)",
+	      e.msg);
+	check_labels(ds, "dlc with config.yaml");
+	pose_free(&ds);
+
+	write_text("dlcy/config.yaml",
+		   "video_sets: {x: {crop: [0, 1]}}\nskeleton: [[tail, left]]\n");
+	ds = load("dlcy", &e);
+	check(edges_are(ds, flow, 1),
+	      "dlc config.yaml: flow-style skeleton after a nested mapping");
+	pose_free(&ds);
+	{
+		const struct entry zip[] = {
+		    {"p/labeled-data/vid/CollectedData_me.csv",
+		     "dlcy/labeled-data/vid/CollectedData_me.csv", 0},
+		    {"p/labeled-data/vid/img000.png", "dlcy/labeled-data/vid/img000.png", 0},
+		    {"p/labeled-data/vid/img001.png", "dlcy/labeled-data/vid/img001.png", 0},
+		    {"p/labeled-data/vid/img002.png", "dlcy/labeled-data/vid/img002.png", 0},
+		    {"p/config.yaml", "dlcy/config.yaml", 0},
+		};
+		write_archive("dlcy.zip", ARCHIVE_FORMAT_ZIP, ARCHIVE_FILTER_NONE, zip,
+			      ARRAY_SIZE(zip));
+		ds = load("dlcy.zip", &e);
+		check(edges_are(ds, flow, 1), "dlc config.yaml read from a zip (%s)", e.msg);
+		pose_free(&ds);
+	}
+	for (int k = 0; k < 3; k++) {
+		static const char *const none[] = {"skeleton: []\n", "skeleton:\n", "Task: t\n"};
+		write_text("dlcy/config.yaml", none[k]);
+		ds = load("dlcy", &e);
+		check(ds && ds->skel.nedges == 0,
+		      "dlc config.yaml with an empty, a null or no skeleton (%d): no edges (%s)", k,
+		      e.msg);
+		pose_free(&ds);
+	}
+
+	write_text("dlcy/config.yaml", "bodyparts: [head]\nskeleton:\n- [head, nose]\n");
+	ds = load("dlcy", &e);
+	check(!ds && e.code == DYN_EDATA &&
+		  strstr(e.msg, "config.yaml:3: skeleton edge 1: \"nose\" is not a body part"),
+	      "a skeleton naming no body part: %s", e.msg);
+	pose_free(&ds);
+	write_text("dlcy/config.yaml", "skeleton:\n- [head, tail, left]\n");
+	ds = load("dlcy", &e);
+	check(!ds && strstr(e.msg, "config.yaml:2: skeleton edge 1: expected a pair"),
+	      "an edge of three: %s", e.msg);
+	pose_free(&ds);
+	write_text("dlcy/config.yaml", "skeleton: [[head, tail]\nTask: [\n");
+	ds = load("dlcy", &e);
+	check(!ds && strstr(e.msg, "config.yaml:") && strstr(e.msg, "not YAML"),
+	      "config.yaml that is not YAML: %s", e.msg);
+	pose_free(&ds);
+	write_text("dlcy/config.yaml", "skeleton: black\n");
+	ds = load("dlcy", &e);
+	check(!ds && strstr(e.msg, "config.yaml:1: skeleton: expected a list of pairs"),
+	      "a skeleton that is not a list: %s", e.msg);
+	pose_free(&ds);
+}
+
 static void test_archives(void)
 {
 	struct err e = ERR_INIT;
@@ -787,6 +871,7 @@ int main(void)
 {
 	fx_mkdir("t-pose");
 	test_agree();
+	test_dlc_config();
 	test_archives();
 	test_multi_animal();
 	test_bad();
