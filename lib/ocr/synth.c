@@ -632,7 +632,8 @@ static size_t pattern_text(const struct ocr_synth *s, struct rng *r, int32_t *t)
 	return k;
 }
 
-/* Fills t (OCR_SYNTH_MAX_CHARS + 8 code points of room; at most OCR_SYNTH_MAX_CHARS used) with the text of one line; returns its length. */
+/* Fills t (OCR_SYNTH_MAX_CHARS + 8 code points of room; at most OCR_SYNTH_MAX_CHARS used) with the
+ * text of one line; returns its length. */
 static size_t gen_text(const struct ocr_synth *s, struct rng *r, int32_t *t)
 {
 	size_t n = 0;
