@@ -88,7 +88,12 @@ static int write_texts(struct predictor *pr, const struct batch *b, struct err *
 		struct ocr_match_opts mo;
 		memset(&mo, 0, sizeof(mo));
 		mo.top_k = pr->ntop;
-		if (pr->orders && a->text.len &&
+		/* every line read may be the marking: the best rows any of them finds */
+		if (pr->orders && a->lines.n &&
+		    ocr_orders_match_lines(pr->orders, (const char *const *)a->lines.v, a->lines.n,
+					   &mo, pr->matches, &nm, e) < 0)
+			return -1;
+		if (pr->orders && !a->lines.n && a->text.len &&
 		    ocr_orders_match(pr->orders, a->text.buf, &mo, pr->matches, &nm, e) < 0)
 			return -1;
 		for (r = 0; r < (pr->orders && nm ? nm : 1); r++) {

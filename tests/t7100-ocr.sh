@@ -20,6 +20,7 @@ expect_success 'fit ocr on generated lines prints the id; the report is on held-
 	dyn models show marks --format json >show &&
 	grep -q "\"status\":.*\"done\"" show &&
 	test "$(grep -c "\"epoch\":" show)" -eq 2 &&
+	tr -d " \t\n" <show | grep -q "\"paths\":\[\],\"rows\":0," &&
 	for k in loss val_loss lr val_cer cer line_accuracy synthetic; do
 		grep -q "$k" show || { echo "no $k"; exit 1; }
 	done &&

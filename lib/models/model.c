@@ -114,6 +114,7 @@ void text_answer_init(struct text_answer *a)
 {
 	strbuf_init(&a->text);
 	strbuf_init(&a->where);
+	strv_init(&a->lines);
 	a->confidence = NAN;
 }
 
@@ -121,6 +122,7 @@ void text_answer_release(struct text_answer *a)
 {
 	strbuf_release(&a->text);
 	strbuf_release(&a->where);
+	strv_release(&a->lines);
 }
 
 struct batch dataset_batch(const struct dataset *ds)

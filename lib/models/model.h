@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/progress.h"
 #include "base/strbuf.h"
+#include "base/strv.h"
 #include "models/params.h"
 
 struct cJSON;
@@ -43,6 +44,7 @@ struct text_answer {
 	struct strbuf text;
 	double confidence;
 	struct strbuf where;
+	struct strv lines; /* the text of each line read, the answer's among them (for --match) */
 };
 void text_answer_init(struct text_answer *a);
 void text_answer_release(struct text_answer *a);

@@ -378,6 +378,21 @@ static cJSON *box_json(const struct ocr_cand *c, bool flip)
 
 /* Reads the candidates of one photo: each cut both ways round, the surer reading kept; the
  * answer is the surest line, where every line read with its box. */
+/* Whether a reading has a marking's shape: at least three characters other than spaces and
+ * separators, a digit among them (articles and serials are numbered). */
+static bool marking_like(const char *t)
+{
+	size_t n = 0;
+	bool digit = false;
+	for (const unsigned char *c = (const unsigned char *)t; *c; c++) {
+		if ((*c & 0xC0) == 0x80 || strchr(" .-/", *c))
+			continue;
+		n++;
+		digit |= *c >= '0' && *c <= '9';
+	}
+	return n >= 3 && digit;
+}
+
 static int ocr_read_photo(struct ocr_state *st, const struct params *p, const struct img *im,
 			  struct text_answer *a, struct err *e)
 {
@@ -389,18 +404,23 @@ static int ocr_read_photo(struct ocr_state *st, const struct params *p, const st
 		return -1;
 	where = cJSON_CreateArray();
 	strbuf_reset(&a->text);
+	strv_release(&a->lines);
 	a->confidence = 0;
 	for (size_t i = 0; i < r.nc; i++) {
 		size_t j = r.conf[2 * i + 1] > r.conf[2 * i] ? 2 * i + 1 : 2 * i;
 		cJSON *l = cJSON_CreateObject();
+		/* the answer: the surest line that looks like a marking, else the surest line;
+		 * specks and edges read as one or two letters with high confidence */
+		double rank = r.conf[j] + (marking_like(r.texts[j].buf) ? 1 : 0);
 		cJSON_AddStringToObject(l, "text", r.texts[j].buf);
 		cJSON_AddNumberToObject(l, "confidence", round(r.conf[j] * 1000) / 1000);
 		cJSON_AddItemToObject(l, "box", box_json(&r.cands[i], j % 2));
 		if (r.cands[i].kind == OCR_CAND_RING)
 			cJSON_AddTrueToObject(l, "ring");
 		cJSON_AddItemToArray(where, l);
-		if (r.texts[j].len && r.conf[j] > best) {
-			best = r.conf[j];
+		strv_push(&a->lines, r.texts[j].buf, r.texts[j].len);
+		if (r.texts[j].len && rank > best) {
+			best = rank;
 			strbuf_reset(&a->text);
 			strbuf_add(&a->text, r.texts[j].buf, r.texts[j].len);
 			a->confidence = r.conf[j];

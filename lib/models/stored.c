@@ -68,7 +68,9 @@ static void add_provenance(cJSON *data, const char *const *paths, size_t npaths,
 {
 	cJSON *arr = cJSON_AddArrayToObject(data, "paths");
 	size_t i;
-	if (!npaths)
+	/* no path: the rows came from standard input; a kind that trains on no data at all (an ocr
+	 * model on its synthetic lines alone) has no path either, and no rows */
+	if (!npaths && rows)
 		cJSON_AddItemToArray(arr, cJSON_CreateString("stdin"));
 	for (i = 0; i < npaths; i++)
 		cJSON_AddItemToArray(

@@ -1143,3 +1143,34 @@ int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct 
 	free(c);
 	return 0;
 }
+
+int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts, size_t nt,
+			   const struct ocr_match_opts *mo, struct ocr_match *out, size_t *n,
+			   struct err *e)
+{
+	size_t top_k = mo && mo->top_k ? mo->top_k : 5, nall = 0, nres = 0, got;
+	struct ocr_match *all = xmallocarray(nt * top_k + 1, sizeof(*all));
+	int ret = -1;
+	*n = 0;
+	for (size_t i = 0; i < nt; i++) {
+		if (!texts[i][0])
+			continue;
+		if (ocr_orders_match(o, texts[i], mo, all + nall, &got, e) < 0)
+			goto out;
+		nall += got;
+	}
+	/* a row several lines found keeps its best score */
+	qsort(all, nall, sizeof(*all), cmp_match);
+	for (size_t i = 0; i < nall && nres < top_k; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < nres && !seen; j++)
+			seen = out[j].row == all[i].row;
+		if (!seen)
+			out[nres++] = all[i];
+	}
+	*n = nres;
+	ret = 0;
+out:
+	free(all);
+	return ret;
+}

@@ -90,6 +90,14 @@ struct ocr_match {
 int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct ocr_match_opts *mo,
 		     struct ocr_match *out, size_t *n, struct err *e);
 
+/* ocr_orders_match over the lines read in one photo (texts[0..nt), empty ones skipped): the
+ * rows any of them finds, each at the best score a line gave it, best first (ties in table
+ * order), up to top_k in out[0..*n). A photo holds other lines than its marking (steel grade,
+ * heat number), and the line the reader is surest of is not always the marking. */
+int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts, size_t nt,
+			   const struct ocr_match_opts *mo, struct ocr_match *out, size_t *n,
+			   struct err *e);
+
 /* The weighted edit distance between two UTF-8 strings (invalid bytes compared as they are):
  * insertion or deletion 1 (0.15 for a separator: space . - / _ ,), substitution 1, 0 for the
  * same character after case and look-alike folding (Cyrillic А and Latin A), 0.1 between two

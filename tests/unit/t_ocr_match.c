@@ -181,6 +181,34 @@ int main(void)
 		  !strcmp(ocr_orders_row(o, m[1].row)->f[OCR_ORDER], "З-1061") && m[0].score == 1 &&
 		  m[1].score == 1,
 	      "duplicate rows: both returned, tied, in table order");
+	/* the lines of one photo: a speck read as a letter, the steel grade, the marking misread,
+	 * the marking again from the other side; the best row any line finds, once */
+	{
+		static const char *const lines[] = {"Ф", "", "12Х18Н10Т", "AM1I7.O7.0I.2II 29",
+						    "АМ117.07.01.211 29"};
+		static const char *const none[] = {"Ф", "", "XYZ 99"};
+		struct ocr_match_opts mo = {.top_k = 3};
+		check(ocr_orders_match_lines(o, lines, ARRAY_SIZE(lines), &mo, m, &n, &e) == 0 &&
+			  n == 1 && !strcmp(ocr_orders_row(o, m[0].row)->f[OCR_ORDER], "З-1043") &&
+			  m[0].score == 1,
+		      "lines of a photo: the marking's row, once, at its best line's score (%zu)",
+		      n);
+		check(ocr_orders_match_lines(o, lines, 3, &mo, m, &n, &e) == 0 && n == 0,
+		      "lines of a photo without the marking: rejected");
+		check(ocr_orders_match_lines(o, none, ARRAY_SIZE(none), &mo, m, &n, &e) == 0 &&
+			  n == 0,
+		      "lines that find nothing: rejected");
+		mo.top_k = 2;
+		static const char *const two[] = {"КД.302.15.001 7", "195-30-1285 2661"};
+		check(ocr_orders_match_lines(o, two, 2, &mo, m, &n, &e) == 0 && n == 2 &&
+			  m[0].score == 1 && m[1].score == 1 &&
+			  !strcmp(ocr_orders_row(o, m[0].row)->f[OCR_ORDER], "З-1045") &&
+			  !strcmp(ocr_orders_row(o, m[1].row)->f[OCR_ORDER], "З-1060"),
+		      "two lines, two exact rows: top 2 in table order");
+		static const char *const bad[] = {"АМ117", "AB\xff"};
+		check(ocr_orders_match_lines(o, bad, 2, &mo, m, &n, &e) < 0 && e.code == DYN_EUSAGE,
+		      "a line of invalid UTF-8: %s", e.msg);
+	}
 	check(ocr_orders_match(o, "AB\xff", NULL, m, &n, &e) < 0 && e.code == DYN_EUSAGE,
 	      "invalid UTF-8 reading: %s", e.msg);
 	ocr_orders_free(&o);
