@@ -1,7 +1,8 @@
-/* Backbones for confidence maps (lib/nn/backbone.c): torchvision's resnet18, resnet50, vgg16
- * encoders and mobilenet_v2's, built under torchvision's tensor names, give PyTorch's features on
- * formula weights (tests/ref/backbone_torch.py); every backbone builds to the right output shape
- * and lowers an MSE loss on blob targets in a few steps; bad settings are refused with a reason. */
+/* Backbones for confidence maps (lib/nn/backbone.c): torchvision's resnet18, resnet34, resnet50,
+ * vgg16 encoders and mobilenet_v2's, built under torchvision's tensor names, give PyTorch's
+ * features on formula weights (tests/ref/backbone_torch.py); every backbone builds to the right
+ * output shape and lowers an MSE loss on blob targets in a few steps; bad settings are refused with
+ * a reason. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,6 +373,8 @@ int main(void)
 {
 	encoder_vs_torch(NN_ENCODER_RESNET18, 64, backbone_ref_resnet18,
 			 ARRAY_SIZE(backbone_ref_resnet18));
+	encoder_vs_torch(NN_ENCODER_RESNET34, 32, backbone_ref_resnet34,
+			 ARRAY_SIZE(backbone_ref_resnet34));
 	encoder_vs_torch(NN_ENCODER_RESNET50, 32, backbone_ref_resnet50,
 			 ARRAY_SIZE(backbone_ref_resnet50));
 	encoder_vs_torch(NN_ENCODER_VGG16, 64, backbone_ref_vgg16, ARRAY_SIZE(backbone_ref_vgg16));
