@@ -7,11 +7,21 @@
  *	trains a CRNN (first convolution CHANNELS, default 32; LSTM HIDDEN, default 128) on
  *	generated lines (run seed 1, epochs of 1000 lines, stamping effects EFFECTS, default 1)
  *	for MINUTES, then reads TEST_LINES lines of run seed 3 (which no training saw)
- *	greedily. */
+ *	greedily.
+ *        ocr_conf MODEL.safetensors THREADS TEST_LINES
+ *	reads the same lines with a stored model of the default size (dyn fit ocr's file in the
+ *	store's models/) instead, and also prints the error with Latin and Cyrillic look-alikes
+ *	folded (ocr_normalize) and the most frequent character confusions. */
+#include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
+#include "models/model.h"
 #include "ocr/crnn.h"
+#include "ocr/match.h"
+#include "store/safetensors.h"
 
 static const char *const names[] = {"path (geometric mean over steps)", "step_min", "char_min",
 				    "char_mean"};
@@ -39,6 +49,86 @@ static double auc(const float *s, const int *right, long n)
 	return pos && neg ? wins / (pos * neg) : NAN;
 }
 
+static int load_model(struct ocr_crnn *c, const char *path, struct err *e)
+{
+	struct st_file f;
+	struct stat sb;
+	int fd = open(path, O_RDONLY), ret = -1;
+	st_init(&f);
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return err_set(e, DYN_EDATA, "%s: cannot open", path);
+	if (st_read(&f, fd, (uint64_t)sb.st_size, NULL, e) == 0 &&
+	    model_net_load(&f, "crnn", ocr_crnn_net(c), e) == 0)
+		ret = 0;
+	close(fd);
+	st_release(&f);
+	return ret;
+}
+
+/* Character confusions of same-length readings (a substitution per differing position), and
+ * the error with look-alikes folded. */
+static void confusions(char *const *refs, const struct strbuf *out, long n)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	double edits = 0, chars = 0;
+	long exact = 0, samelen = 0;
+	enum { MAXP = 4096 };
+	static char pair[MAXP][16];
+	static long count[MAXP];
+	long np = 0;
+	for (long i = 0; i < n; i++) {
+		strbuf_reset(&a);
+		strbuf_reset(&b);
+		ocr_normalize(refs[i], &a);
+		ocr_normalize(out[i].buf, &b);
+		size_t d = ocr_edit_chars(b.buf, a.buf);
+		edits += (double)d, chars += (double)ocr_count_chars(a.buf);
+		exact += d == 0;
+		/* positions of two strings of as many characters (UTF-8) */
+		const char *p = refs[i], *q = out[i].buf;
+		if (ocr_count_chars(p) != ocr_count_chars(q) || !strcmp(p, q))
+			continue;
+		samelen++;
+		while (*p && *q) {
+			int lp = 1, lq = 1;
+			while ((p[lp] & 0xC0) == 0x80)
+				lp++;
+			while ((q[lq] & 0xC0) == 0x80)
+				lq++;
+			if (lp != lq || memcmp(p, q, (size_t)lp)) {
+				char key[16];
+				snprintf(key, sizeof(key), "%.*s>%.*s", lp, p, lq, q);
+				long k = 0;
+				while (k < np && strcmp(pair[k], key))
+					k++;
+				if (k == np && np < MAXP)
+					snprintf(pair[np++], sizeof(pair[0]), "%s", key);
+				if (k < MAXP)
+					count[k]++;
+			}
+			p += lp, q += lq;
+		}
+	}
+	printf("look-alikes folded: CER %.2f%%, %ld of %ld exact (%.1f%%)\n", 100 * edits / chars,
+	       exact, n, 100.0 * (double)exact / (double)n);
+	printf("substitutions in %ld wrong readings of the reference's length "
+	       "(reference>read: count):",
+	       samelen);
+	for (int t = 0; t < 25; t++) {
+		long best = -1;
+		for (long k = 0; k < np; k++)
+			if (count[k] > 0 && (best < 0 || count[k] > count[best]))
+				best = k;
+		if (best < 0)
+			break;
+		printf(" %s:%ld", pair[best], count[best]);
+		count[best] = -count[best];
+	}
+	printf("\n");
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
 int main(int argc, char **argv)
 {
 	struct ocr_synth_opts so = {.effects = 1};
@@ -61,7 +151,10 @@ int main(int argc, char **argv)
 	}
 	if (argc > 6)
 		so.effects = strtod(argv[6], NULL);
+	const char *model = strstr(argv[1], ".safetensors") ? argv[1] : NULL;
 	if (n < 2 || ocr_synth_new(&s, &so, &e) < 0 || ocr_crnn_new(&c, &co, &e) < 0)
+		goto fail;
+	if (model && load_model(c, model, &e) < 0)
 		goto fail;
 	struct ocr_crnn_train_opts to = {.seed = 1,
 					 .synth = s,
@@ -74,7 +167,7 @@ int main(int argc, char **argv)
 					 .warmup = 3000,
 					 .max_seconds = minutes * 60,
 					 .keep_best = 1};
-	if (ocr_crnn_train(c, &to, &e) < 0)
+	if (!model && ocr_crnn_train(c, &to, &e) < 0)
 		goto fail;
 	struct img *ims = xcalloc((size_t)n, sizeof(*ims));
 	const struct img **ptr = xcalloc((size_t)n, sizeof(*ptr));
@@ -126,6 +219,8 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	if (model)
+		confusions(refs, out, n);
 	for (long i = 0; i < 12; i++)
 		printf(
 		    "  \"%s\" read \"%s\": path %.3f step_min %.3f char_min %.3f char_mean %.3f\n",

@@ -93,9 +93,12 @@ struct ocr_crnn_conf {
  * the blank: each step's most likely class and its probability (softmax); a character's is the
  * highest over the steps of its run (the step the network is surest of it at). */
 void ocr_crnn_path_conf(const float *z, int K, int T, int len, struct ocr_crnn_conf *cf);
-/* The confidence a reading is given (ocr_crnn_read_batch's conf): chosen for separating right
- * readings from wrong ones on held-out lines (bench/ocr_conf.c). */
-#define OCR_CRNN_CONF(cf) ((cf)->path)
+/* The confidence a reading is given (ocr_crnn_read_batch's conf): the least sure character's
+ * probability. On 400 held-out generated lines read by a model trained 40 minutes
+ * (bench/ocr_conf.c) it separates right readings from wrong ones best (ROC AUC 0.88; path 0.83)
+ * and has a usable scale: above 0.9 it was right for 117 lines of 118, where path was above 0.5
+ * for every line, wrong ones included (the blank steps the network is sure of dominate it). */
+#define OCR_CRNN_CONF(cf) ((cf)->char_min)
 
 /* Reads n line images: texts[i] (reset, then the reading, UTF-8) and its confidences confs[i]
  * (unless NULL). beam 0 or 1: best-path decoding; beam > 1: prefix beam search of that width
