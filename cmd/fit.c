@@ -266,7 +266,7 @@ int cmd_fit(int argc, char **argv)
 	struct st_image img;
 	size_t i;
 	int rc = 0, r, n, have_params = 0, have_grid = 0;
-	char usage[128], result[128];
+	char usage[128], result[192];
 	double acc, auc;
 	const char *how;
 
@@ -623,8 +623,10 @@ int cmd_fit(int argc, char **argv)
 		acc = doc_num(report, "cer");
 		auc = doc_num(report, "line_accuracy");
 		snprintf(result, sizeof(result),
-			 "%s character error rate %.4f, lines read exactly %.3f", how ? how : "",
-			 acc, auc);
+			 "%s character error rate %.4f (%.4f with look-alikes folded), lines read "
+			 "exactly %.3f (%.3f)",
+			 how ? how : "", acc, doc_num(report, "cer_folded"), auc,
+			 doc_num(report, "line_accuracy_folded"));
 	} else if (kind->output == OUTPUT_KEYPOINTS) {
 		acc = doc_num(report, "median_error_px");
 		auc = doc_num(report, "pck_10px");

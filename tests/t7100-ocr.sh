@@ -15,7 +15,7 @@ TRUTH=$(cut -f1 "$TESTDATA/ocr/stamped.txt")
 TBOX=$(cut -f2 "$TESTDATA/ocr/stamped.txt")
 
 expect_success 'fit ocr on generated lines prints the id; the report is on held-out generated lines' '
-	dyn fit ocr $TINY --id marks >out 2>err &&
+	dyn --verbose fit ocr $TINY --id marks >out 2>err &&
 	test "$(cat out)" = marks &&
 	dyn models show marks --format json >show &&
 	grep -q "\"status\":.*\"done\"" show &&
@@ -24,6 +24,9 @@ expect_success 'fit ocr on generated lines prints the id; the report is on held-
 	for k in loss val_loss lr val_cer cer line_accuracy synthetic; do
 		grep -q "$k" show || { echo "no $k"; exit 1; }
 	done &&
+	grep -q "character error rate [0-9.]* ([0-9.]* with look-alikes folded)" err &&
+	tr -d " \t\n" <show | sed -n "s/.*\"metrics\":{\"cer\":\([^,]*\),\"line_accuracy\":\([^,]*\),\"cer_folded\":\([^,]*\),\"line_accuracy_folded\":\([^,]*\),.*/\1 \2 \3 \4/p" >m &&
+	awk "NF == 4 && \$3 <= \$1 && \$4 >= \$2 && \$3 >= 0 && \$4 <= 1 { ok = 1 } END { exit !ok }" m &&
 	dyn models ls --format csv | grep -q "^marks,ocr,.*,synthetic,,done$"
 '
 expect_success 'a time budget (--minutes) ends training before the epochs do' '
