@@ -38,8 +38,10 @@ for f in "$OUT"/photos/p*.jpg; do
 done
 sort -n -k1 "$OUT/times" | awk '{ w[NR] = $1 } END { printf "median wall %.3f s over %d photos (target < 0.5 s)\n", w[int((NR + 1) / 2)], NR }'
 sort -n -k2 "$OUT/times" | awk '{ c[NR] = $2 } END { printf "median cpu  %.3f s\n", c[int((NR + 1) / 2)] }'
-# How right the readings are: the photo's text against its marking (line 0 of truth.csv), as
-# character error rate and exact readings, and whether the first order row is the photo's own.
+# How right the readings are: the photo's text against its marking (its first straight line in
+# truth.csv, the one its order row holds: ocr_photos.c), as character error rate and exact
+# readings, also with Latin and Cyrillic look-alikes folded; and whether the first order row is
+# the photo's own (photo pNNN's order is ORD-000NNN).
 /usr/bin/python3 - "$OUT" <<'PY'
 import csv, os, sys
 out = sys.argv[1]
@@ -50,10 +52,15 @@ def lev(a, b):
         for j, cb in enumerate(b, 1):
             prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (ca != cb))
     return d[len(b)]
-truth = {r["file"]: r["text"] for r in csv.DictReader(open(os.path.join(out, "photos/truth.csv")))
-         if r["line"] == "0"}
-n = exact = found = 0
-errs = chars = 0
+ALIKE = str.maketrans("АВЕЁКМНОРСТХУ", "ABEEKMHOPCTXY")
+def fold(s):
+    return s.upper().translate(ALIKE)
+truth = {}
+for r in csv.DictReader(open(os.path.join(out, "photos/truth.csv"))):
+    if r["ring"] == "0" and r["file"] not in truth:
+        truth[r["file"]] = r["text"]
+n = exact = fexact = found = 0
+errs = ferrs = chars = 0
 for f, t in sorted(truth.items()):
     p = os.path.join(out, f[:-4] + ".csv")
     rows = list(csv.DictReader(open(p))) if os.path.exists(p) else []
@@ -61,9 +68,12 @@ for f, t in sorted(truth.items()):
     text = got.get("text") or ""
     n += 1
     exact += text == t
+    fexact += fold(text) == fold(t)
     errs += lev(text, t)
+    ferrs += lev(fold(text), fold(t))
     chars += len(t)
-    found += (got.get("article", "") + " " + got.get("serial", "")).strip() == t
-print("readings: CER %.1f%%, exact %d of %d; first order row the photo's own: %d of %d"
-      % (100.0 * errs / max(chars, 1), exact, n, found, n))
+    found += got.get("order", "") == "ORD-%06d" % int(f[1:4])
+print("readings: CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d; "
+      "first order row the photo's own: %d of %d"
+      % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n, found, n))
 PY
