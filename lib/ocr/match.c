@@ -1153,7 +1153,10 @@ int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts,
 	int ret = -1;
 	*n = 0;
 	for (size_t i = 0; i < nt; i++) {
-		if (!texts[i][0])
+		size_t chars = 0;
+		for (const unsigned char *c = (const unsigned char *)texts[i]; *c; c++)
+			chars += (*c & 0xC0) != 0x80 && !strchr(" .-/", *c);
+		if (chars < OCR_LINE_MIN_CHARS)
 			continue;
 		if (ocr_orders_match(o, texts[i], mo, all + nall, &got, e) < 0)
 			goto out;

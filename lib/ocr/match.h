@@ -90,10 +90,16 @@ struct ocr_match {
 int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct ocr_match_opts *mo,
 		     struct ocr_match *out, size_t *n, struct err *e);
 
-/* ocr_orders_match over the lines read in one photo (texts[0..nt), empty ones skipped): the
- * rows any of them finds, each at the best score a line gave it, best first (ties in table
- * order), up to top_k in out[0..*n). A photo holds other lines than its marking (steel grade,
- * heat number), and the line the reader is surest of is not always the marking. */
+/* Lines of fewer characters than this, separators and spaces not counted, are not searched
+ * for by ocr_orders_match_lines: a speck or an edge read as "4. -" would find a short article
+ * as well as the marking finds its own. */
+#define OCR_LINE_MIN_CHARS 3
+
+/* ocr_orders_match over the lines read in one photo (texts[0..nt), those shorter than
+ * OCR_LINE_MIN_CHARS skipped): the rows any of them finds, each at the best score a line gave
+ * it, best first (ties in table order), up to top_k in out[0..*n). A photo holds other lines
+ * than its marking (steel grade, heat number), and the line the reader is surest of is not
+ * always the marking. */
 int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts, size_t nt,
 			   const struct ocr_match_opts *mo, struct ocr_match *out, size_t *n,
 			   struct err *e);

@@ -215,6 +215,24 @@ int main(void)
 
 	/* headers: English names, overrides, missing columns */
 	{
+		/* a line with too few characters to tell an order by (a speck, an edge) is not
+		 * searched for, though a short article reads the same */
+		static const char shortrow[] =
+		    "Article,Serial,Order\n4-/,,P1\nАМ117.07.01.211,29,P2\n";
+		static const char *const junk[] = {"4. -", "Ф"};
+		static const char *const junk_and_marking[] = {"4. -", "АМ117.07.01.211 29"};
+		struct ocr_match_opts mo = {.top_k = 3};
+		check(
+		    ocr_orders_load(&o, write_tmp("short.csv", shortrow, strlen(shortrow)), NULL,
+				    &e) == 0 &&
+			ocr_orders_match(o, "4-/", &mo, m, &n, &e) == 0 && n == 1 &&
+			ocr_orders_match_lines(o, junk, 2, &mo, m, &n, &e) == 0 && n == 0,
+		    "a line of %d characters finds no row (%zu; the short article alone finds it)",
+		    OCR_LINE_MIN_CHARS - 1, n);
+		check(ocr_orders_match_lines(o, junk_and_marking, 2, &mo, m, &n, &e) == 0 &&
+			  n == 1 && !strcmp(ocr_orders_row(o, m[0].row)->f[OCR_ORDER], "P2"),
+		      "beside it, the marking finds its row only");
+		ocr_orders_free(&o);
 		static const char en[] = "Article,Serial,Order\nAB-1,5,P1\n";
 		static const char custom[] = "Part;SN;PO;Where\nAB-1;5;P1;here\n";
 		static const char missing[] = "Артикул,Наименование,Кол-во\nАБ-1,Вал,2\n";
