@@ -3,15 +3,15 @@
  * measure's ROC AUC (right = the reading equals the reference) and the accuracy of the readings
  * it puts above 0.5 and 0.9 are printed (bench/ocr_conf.sh runs it).
  *
- * usage: ocr_conf MINUTES THREADS TEST_LINES [CHANNELS HIDDEN [EFFECTS]]
+ * usage: ocr_conf MINUTES THREADS TEST_LINES [CHANNELS HIDDEN [EFFECTS [LSTM_LAYERS]]]
  *	trains a CRNN (first convolution CHANNELS, default 32; LSTM HIDDEN, default 128) on
  *	generated lines (run seed 1, epochs of 1000 lines, stamping effects EFFECTS, default 1)
  *	for MINUTES, then reads TEST_LINES lines of run seed 3 (which no training saw)
  *	greedily.
- *        ocr_conf MODEL.safetensors THREADS TEST_LINES
- *	reads the same lines with a stored model of the default size (dyn fit ocr's file in the
- *	store's models/) instead, and also prints the error with Latin and Cyrillic look-alikes
- *	folded (ocr_normalize) and the most frequent character confusions. */
+ *        ocr_conf MODEL.safetensors THREADS TEST_LINES [CHANNELS HIDDEN [1 [LSTM_LAYERS]]]
+ *	reads the same lines with a stored model (dyn fit ocr's file in the store's models/) of
+ *	that size (default: dyn fit ocr's) instead, and also prints the error with Latin and
+ *	Cyrillic look-alikes folded (ocr_normalize) and the most frequent character confusions. */
 #include <fcntl.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -138,7 +138,8 @@ int main(int argc, char **argv)
 	struct err e = ERR_INIT;
 	if (argc < 4) {
 		fprintf(stderr,
-			"usage: ocr_conf MINUTES THREADS TEST_LINES [CHANNELS HIDDEN [EFFECTS]]\n");
+			"usage: ocr_conf MINUTES THREADS TEST_LINES [CHANNELS HIDDEN [EFFECTS "
+			"[LSTM_LAYERS]]]\n");
 		return 2;
 	}
 	double minutes = strtod(argv[1], NULL);
@@ -151,6 +152,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 6)
 		so.effects = strtod(argv[6], NULL);
+	if (argc > 7)
+		co.lstm_layers = (int)strtol(argv[7], NULL, 10);
 	const char *model = strstr(argv[1], ".safetensors") ? argv[1] : NULL;
 	if (n < 2 || ocr_synth_new(&s, &so, &e) < 0 || ocr_crnn_new(&c, &co, &e) < 0)
 		goto fail;
