@@ -93,9 +93,6 @@ static int write_texts(struct predictor *pr, const struct batch *b, struct err *
 		    ocr_orders_match_lines(pr->orders, (const char *const *)a->lines.v, a->lines.n,
 					   &mo, pr->matches, &nm, e) < 0)
 			return -1;
-		if (pr->orders && !a->lines.n && a->text.len &&
-		    ocr_orders_match(pr->orders, a->text.buf, &mo, pr->matches, &nm, e) < 0)
-			return -1;
 		for (r = 0; r < (pr->orders && nm ? nm : 1); r++) {
 			out_str(pr->w, key ? key : "");
 			out_str(pr->w, a->text.buf);

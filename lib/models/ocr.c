@@ -307,8 +307,7 @@ struct photo_reading {
 	struct ocr_cand *cands;
 	size_t nc;
 	struct strbuf *texts;
-	float *conf; /* each reading's confidence (OCR_CRNN_CONF) */
-	float *fit;  /* and how well the whole reading fits its cut (the path's mean) */
+	struct ocr_crnn_conf *cf; /* each reading's confidences */
 };
 
 static void photo_reading_release(struct photo_reading *r)
@@ -316,8 +315,7 @@ static void photo_reading_release(struct photo_reading *r)
 	for (size_t i = 0; r->texts && i < 2 * r->nc; i++)
 		strbuf_release(&r->texts[i]);
 	free(r->texts);
-	free(r->conf);
-	free(r->fit);
+	free(r->cf);
 	free(r->cands);
 	memset(r, 0, sizeof(*r));
 }
@@ -330,7 +328,6 @@ static int read_lines(struct ocr_state *st, const struct params *p, const struct
 	struct img *cuts = NULL;
 	const struct img **ptrs = NULL;
 	int height = ocr_crnn_opts(st->c)->height, beam = (int)params_num(p, "beam"), ret = -1;
-	struct ocr_crnn_conf *cf = NULL;
 
 	memset(r, 0, sizeof(*r));
 	memset(&fo, 0, sizeof(fo));
@@ -343,8 +340,7 @@ static int read_lines(struct ocr_state *st, const struct params *p, const struct
 	cuts = xcalloc(k ? k : 1, sizeof(*cuts));
 	ptrs = xcalloc(k ? k : 1, sizeof(*ptrs));
 	r->texts = xcalloc(k ? k : 1, sizeof(*r->texts));
-	r->conf = xcalloc(k ? k : 1, sizeof(*r->conf));
-	r->fit = xcalloc(k ? k : 1, sizeof(*r->fit));
+	r->cf = xcalloc(k ? k : 1, sizeof(*r->cf));
 	for (i = 0; i < k; i++) {
 		img_init(&cuts[i]);
 		strbuf_init(&r->texts[i]);
@@ -354,20 +350,14 @@ static int read_lines(struct ocr_state *st, const struct params *p, const struct
 			goto out;
 		ptrs[i] = &cuts[i];
 	}
-	cf = xcalloc(k ? k : 1, sizeof(*cf));
-	if (k && ocr_crnn_read_confs(st->c, ptrs, k, beam, r->texts, cf, e) < 0)
+	if (k && ocr_crnn_read_confs(st->c, ptrs, k, beam, r->texts, r->cf, e) < 0)
 		goto out;
-	for (i = 0; i < k; i++) {
-		r->conf[i] = OCR_CRNN_CONF(&cf[i]);
-		r->fit[i] = cf[i].path;
-	}
 	ret = 0;
 out:
 	for (i = 0; cuts && i < 2 * r->nc; i++)
 		img_release(&cuts[i]);
 	free(cuts);
 	free(ptrs);
-	free(cf);
 	if (ret < 0)
 		photo_reading_release(r);
 	return ret;
@@ -387,22 +377,17 @@ static cJSON *box_json(const struct ocr_cand *c, bool flip)
 	return box;
 }
 
-/* Reads the candidates of one photo: each cut both ways round, the surer reading kept; the
- * answer is the surest line, where every line read with its box. */
 /* Whether a reading has a marking's shape: at least three characters other than spaces and
  * separators, a digit among them (articles and serials are numbered). */
 static bool marking_like(const char *t)
 {
-	size_t n = 0;
-	bool digit = false;
-	for (const unsigned char *c = (const unsigned char *)t; *c; c++) {
-		if ((*c & 0xC0) == 0x80 || strchr(" .-/", *c))
-			continue;
-		n++;
-		digit |= *c >= '0' && *c <= '9';
-	}
-	return n >= 3 && digit;
+	size_t digits;
+	return ocr_content_chars(t, &digits) >= 3 && digits > 0;
 }
+
+/* Reads the candidates of one photo: each cut both ways round, the better fitting reading
+ * kept; the answer is the surest line shaped like a marking, else the surest line, where every
+ * line read with its box, and a->lines every line's text. */
 
 static int ocr_read_photo(struct ocr_state *st, const struct params *p, const struct img *im,
 			  struct text_answer *a, struct err *e)
@@ -422,13 +407,14 @@ static int ocr_read_photo(struct ocr_state *st, const struct params *p, const st
 		 * characters (6 for 9) that can each be sure, so the least sure one does not tell
 		 * the ways apart as well as the mean over the path does (bench/ocr_e2e.sh: 17 of
 		 * 30 orders found this way, 15 by the confidence) */
-		size_t j = r.fit[2 * i + 1] > r.fit[2 * i] ? 2 * i + 1 : 2 * i;
+		size_t j = r.cf[2 * i + 1].path > r.cf[2 * i].path ? 2 * i + 1 : 2 * i;
+		float conf = OCR_CRNN_CONF(&r.cf[j]);
 		cJSON *l = cJSON_CreateObject();
 		/* the answer: the surest line that looks like a marking, else the surest line;
 		 * specks and edges read as one or two letters with high confidence */
-		double rank = r.conf[j] + (marking_like(r.texts[j].buf) ? 1 : 0);
+		double rank = conf + (marking_like(r.texts[j].buf) ? 1 : 0);
 		cJSON_AddStringToObject(l, "text", r.texts[j].buf);
-		cJSON_AddNumberToObject(l, "confidence", round(r.conf[j] * 1000) / 1000);
+		cJSON_AddNumberToObject(l, "confidence", round(conf * 1000) / 1000);
 		cJSON_AddItemToObject(l, "box", box_json(&r.cands[i], j % 2));
 		if (r.cands[i].kind == OCR_CAND_RING)
 			cJSON_AddTrueToObject(l, "ring");
@@ -438,7 +424,7 @@ static int ocr_read_photo(struct ocr_state *st, const struct params *p, const st
 			best = rank;
 			strbuf_reset(&a->text);
 			strbuf_add(&a->text, r.texts[j].buf, r.texts[j].len);
-			a->confidence = r.conf[j];
+			a->confidence = conf;
 		}
 	}
 	{
@@ -508,7 +494,8 @@ static int ocr_confirm(const struct model *m, const char *id, const char *store,
 	 * surer reading): the one the person read */
 	for (size_t j = 0; j < 2 * r.nc; j++) {
 		size_t d = ocr_edit_chars(r.texts[j].buf, text);
-		if (d < bestd || (d == bestd && r.conf[j] > r.conf[best]))
+		if (d < bestd ||
+		    (d == bestd && OCR_CRNN_CONF(&r.cf[j]) > OCR_CRNN_CONF(&r.cf[best])))
 			best = j, bestd = d;
 	}
 	if (r.cands[best / 2].kind == OCR_CAND_RING)

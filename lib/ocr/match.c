@@ -1144,6 +1144,20 @@ int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct 
 	return 0;
 }
 
+size_t ocr_content_chars(const char *text, size_t *digits)
+{
+	size_t n = 0, nd = 0;
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if ((*c & 0xC0) == 0x80 || strchr(" .-/", *c))
+			continue;
+		n++;
+		nd += *c >= '0' && *c <= '9';
+	}
+	if (digits)
+		*digits = nd;
+	return n;
+}
+
 int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts, size_t nt,
 			   const struct ocr_match_opts *mo, struct ocr_match *out, size_t *n,
 			   struct err *e)
@@ -1153,10 +1167,7 @@ int ocr_orders_match_lines(const struct ocr_orders *o, const char *const *texts,
 	int ret = -1;
 	*n = 0;
 	for (size_t i = 0; i < nt; i++) {
-		size_t chars = 0;
-		for (const unsigned char *c = (const unsigned char *)texts[i]; *c; c++)
-			chars += (*c & 0xC0) != 0x80 && !strchr(" .-/", *c);
-		if (chars < OCR_LINE_MIN_CHARS)
+		if (ocr_content_chars(texts[i], NULL) < OCR_LINE_MIN_CHARS)
 			continue;
 		if (ocr_orders_match(o, texts[i], mo, all + nall, &got, e) < 0)
 			goto out;

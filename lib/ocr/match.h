@@ -90,6 +90,10 @@ struct ocr_match {
 int ocr_orders_match(const struct ocr_orders *o, const char *text, const struct ocr_match_opts *mo,
 		     struct ocr_match *out, size_t *n, struct err *e);
 
+/* The characters of a UTF-8 text other than spaces and the separators . - /, and in *digits
+ * (unless NULL) how many of them are digits. */
+size_t ocr_content_chars(const char *text, size_t *digits);
+
 /* Lines of fewer characters than this, separators and spaces not counted, are not searched
  * for by ocr_orders_match_lines: a speck or an edge read as "4. -" would find a short article
  * as well as the marking finds its own. */
