@@ -29,6 +29,9 @@ struct svm_ent {
 #define LINSVM_MAX_UNROLL 10
 /* Other sets of classes are taken this many at a time (see row_dot_sel). */
 #define LINSVM_CHUNK 8
+/* A row's sums and updates are taken for all the group's classes (dense) when at least
+ * 1 / LINSVM_DENSE_DIV of them take part. */
+#define LINSVM_DENSE_DIV 4
 /* Lines of a feature's weights prefetched for a row (up to 64 classes a group). */
 #define LINSVM_MAX_LINES 8
 
@@ -127,6 +130,63 @@ static inline __attribute__((always_inline)) void row_update_sel(const struct sv
 	}
 }
 
+/* Four doubles, a vector of the instruction set the code is compiled for (two SSE2 registers,
+ * one AVX2 register); read and written in place through linsvm_v4u (any alignment, may alias
+ * the doubles it covers). */
+typedef double linsvm_v4 __attribute__((vector_size(32)));
+typedef double linsvm_v4u __attribute__((vector_size(32), aligned(8), may_alias));
+
+/* dot[c] += sum of x * w[j][c] over the entries of a row for every c < ws, all of a group's
+ * classes (and its padding, whose weights are 0) as vectors, 16 or 8 at a time: cheaper than
+ * picking the live classes when most of them are. Each sum is still taken in the row's order,
+ * each product and each sum rounded as in row_dot_sel: the same bits. */
+static inline __attribute__((always_inline)) void
+row_dot_dense(const struct svm_ent *e, size_t len, const double *wt, size_t ws, double *dot)
+{
+	for (size_t c0 = 0; c0 < ws; c0 += 8) {
+		int two = c0 + 16 <= ws; /* ws is a multiple of 8 (see svm_solve_group) */
+		linsvm_v4 a[4];
+		memcpy(a, dot + c0, (two ? 4 : 2) * sizeof(*a));
+		for (size_t q = 0; q < len; q++) {
+			const double *wj = wt + (size_t)e[q].j * ws + c0;
+			double x = e[q].v;
+			const linsvm_v4u *w = (const linsvm_v4u *)wj;
+			a[0] += x * w[0];
+			a[1] += x * w[1];
+			if (two) {
+				a[2] += x * w[2];
+				a[3] += x * w[3];
+			}
+		}
+		memcpy(dot + c0, a, (two ? 4 : 2) * sizeof(*a));
+		c0 += two ? 8 : 0;
+	}
+}
+
+/* w[j][c] += x * delta[c] over the entries of a row for every c < ws, as vectors (delta is 0
+ * for the classes that do not move: adding x * 0 leaves a weight as it was, none being -0). */
+static inline __attribute__((always_inline)) void
+row_update_dense(const struct svm_ent *e, size_t len, double *wt, size_t ws, const double *delta)
+{
+	for (size_t c0 = 0; c0 < ws; c0 += 8) {
+		int two = c0 + 16 <= ws;
+		linsvm_v4 dl[4];
+		memcpy(dl, delta + c0, (two ? 4 : 2) * sizeof(*dl));
+		for (size_t q = 0; q < len; q++) {
+			double *wj = wt + (size_t)e[q].j * ws + c0;
+			double x = e[q].v;
+			linsvm_v4u *w = (linsvm_v4u *)wj;
+			w[0] += x * dl[0];
+			w[1] += x * dl[1];
+			if (two) {
+				w[2] += x * dl[2];
+				w[3] += x * dl[3];
+			}
+		}
+		c0 += two ? 8 : 0;
+	}
+}
+
 #define SEL_DOT(e, len, wt, ws, sel, dot, L)	  row_dot_sel(e, len, wt, ws, sel, L, dot)
 #define SEL_UPDATE(e, len, wt, ws, sel, delta, L) row_update_sel(e, len, wt, ws, sel, L, delta)
 
@@ -216,10 +276,21 @@ static void row_update_some(const struct svm_ent *e, size_t len, double *wt, siz
 #define ROW_DOT(e, len, wt, ws, dot, G)	     row_dot_all(e, len, wt, ws, G, dot)
 #define ROW_UPDATE(e, len, wt, ws, delta, G) row_update_all(e, len, wt, ws, G, delta)
 
+/* The classes still optimizing a row (late passes have few): those of the g not done whose
+ * variable at the row is not shrunk (sh: the row's flags). Returns their count. */
+static size_t row_live(const unsigned char *sh, const unsigned char *done, size_t g, size_t *live)
+{
+	size_t nl = 0;
+	for (size_t c = 0; c < g; c++)
+		if (!done[c] && !sh[c])
+			live[nl++] = c;
+	return nl;
+}
+
 /* Solves the problems cls[0..g) (class c against the rest) in lockstep; fills their rows of
  * p->W and the group's entries of p->max_iter_used and p->unconverged. */
-static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g,
-			    uint64_t seed)
+__attribute__((target_clones("avx2", "default"))) static void
+svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, uint64_t seed)
 {
 	const struct csr *X = p->X;
 	const size_t *ip = X->indptr;
@@ -246,6 +317,8 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 	double *pgmin = xmallocarray(g, sizeof(double)), *dot = xmallocarray(g, sizeof(double));
 	double *delta = xmallocarray(g, sizeof(double));
 	size_t *live = xmallocarray(g, sizeof(*live)), *moved = xmallocarray(g, sizeof(*moved));
+	size_t *live1 = xmallocarray(g, sizeof(*live1));
+	double *ddot = xmallocarray(ws, sizeof(*ddot)), *ddelta = xmallocarray(ws, sizeof(*ddelta));
 	uint64_t rs = seed;
 	size_t ndone = 0;
 	int iter = 0;
@@ -310,31 +383,48 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 			pgmax[c] = -INFINITY;
 			pgmin[c] = INFINITY;
 		}
+		/* the rows come in random order and their weights' lines are read at random: each
+		 * step asks for what the next rows will read, a row ahead for its weights, two for
+		 * its entries and variables, three for where its entries start */
+		size_t nl = n ? row_live(shrunk + index[0] * g, done, g, live) : 0;
+		if (n)
+			row_prefetch(ent + ip[index[0]], ip[index[0] + 1] - ip[index[0]], wt, ws,
+				     live, nl);
 		for (size_t s = 0; s < n; s++) {
 			size_t i = index[s];
 			const double *bias = wt + d * ws;
-			size_t nl = 0, nm = 0;
-			/* the rows come in random order: ask ahead for the next row's variables and
-			 * first entries, and for where the one after starts */
-			if (s + 2 < n)
-				__builtin_prefetch(ip + index[s + 2]);
+			size_t nm = 0, nl1 = 0;
+			if (s + 3 < n)
+				__builtin_prefetch(ip + index[s + 3]);
+			if (s + 2 < n) {
+				size_t i2 = index[s + 2];
+				__builtin_prefetch(shrunk + i2 * g);
+				__builtin_prefetch(yy + i2 * g);
+				for (size_t b = 0; b < g * sizeof(double); b += 64) {
+					__builtin_prefetch((const char *)(alpha + i2 * g) + b);
+					__builtin_prefetch((const char *)(diag + i2 * g) + b);
+				}
+				for (size_t q = ip[i2]; q < ip[i2 + 1]; q += 8)
+					__builtin_prefetch(ent + q);
+			}
 			if (s + 1 < n) {
 				size_t i1 = index[s + 1];
-				__builtin_prefetch(shrunk + i1 * g);
-				__builtin_prefetch(yy + i1 * g);
-				__builtin_prefetch(alpha + i1 * g);
-				__builtin_prefetch(diag + i1 * g);
-				__builtin_prefetch(ent + ip[i1]);
+				nl1 = row_live(shrunk + i1 * g, done, g, live1);
+				row_prefetch(ent + ip[i1], ip[i1 + 1] - ip[i1], wt, ws, live1, nl1);
 			}
-			/* only the classes still optimizing this row: late passes have few */
-			for (size_t c = 0; c < g; c++)
-				if (!done[c] && !shrunk[i * g + c])
-					live[nl++] = c;
 			if (nl == 0)
-				continue; /* every class is done or shrunk at this row */
+				goto next; /* every class is done or shrunk at this row */
+			if (g > LINSVM_MAX_UNROLL && nl * LINSVM_DENSE_DIV >= g) {
+				/* most classes live: the sums of all, vector arithmetic, are
+				 * cheaper than those of the live ones alone */
+				memcpy(ddot, bias, ws * sizeof(*ddot));
+				row_dot_dense(ent + ip[i], ip[i + 1] - ip[i], wt, ws, ddot);
+				for (size_t l = 0; l < nl; l++)
+					dot[l] = ddot[live[l]];
+				goto step;
+			}
 			for (size_t l = 0; l < nl; l++)
 				dot[l] = bias[live[l]];
-			row_prefetch(ent + ip[i], ip[i + 1] - ip[i], wt, ws, live, nl);
 			if (nl == g && g <= LINSVM_MAX_UNROLL) {
 				const struct svm_ent *e = ent + ip[i];
 				size_t len = ip[i + 1] - ip[i];
@@ -346,6 +436,7 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 			} else {
 				row_dot_some(ent + ip[i], ip[i + 1] - ip[i], wt, ws, live, nl, dot);
 			}
+		step:
 			for (size_t l = 0; l < nl; l++) {
 				size_t c = live[l], ic = i * g + c;
 				double yi = yy[ic];
@@ -385,12 +476,24 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 				}
 				for (size_t l = 0; l < nm; l++)
 					wt[d * ws + moved[l]] += delta[l];
+			} else if (g > LINSVM_MAX_UNROLL && nm * LINSVM_DENSE_DIV >= g) {
+				memset(ddelta, 0, ws * sizeof(*ddelta));
+				for (size_t l = 0; l < nm; l++)
+					ddelta[moved[l]] = delta[l];
+				row_update_dense(ent + ip[i], ip[i + 1] - ip[i], wt, ws, ddelta);
+				for (size_t l = 0; l < nm; l++)
+					wt[d * ws + moved[l]] += delta[l];
 			} else if (nm) {
 				row_update_some(ent + ip[i], ip[i + 1] - ip[i], wt, ws, moved, nm,
 						delta);
 				for (size_t l = 0; l < nm; l++)
 					wt[d * ws + moved[l]] += delta[l];
 			}
+		next:;
+			size_t *t = live;
+			live = live1;
+			live1 = t;
+			nl = nl1;
 		}
 		iter++;
 		for (size_t c = 0; c < g; c++) {
@@ -445,6 +548,9 @@ static void svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls
 	free(dot);
 	free(delta);
 	free(live);
+	free(live1);
+	free(ddot);
+	free(ddelta);
 	free(moved);
 }
 

@@ -12,13 +12,13 @@
 
 #include "core/rng.h"
 
-/* n rows of 12 non-zeros of d = 300 columns, l2-normalized, k classes: each class has columns
- * of its own that its rows draw half their terms from (16 columns, so that a row always finds
- * 6 free ones), the rest at random; 10% of the labels
+/* n rows of 12 non-zeros of d = 300 columns (16 k + 16 if more), l2-normalized, k classes:
+ * each class has columns of its own that its rows draw half their terms from (16 columns, so
+ * that a row always finds 6 free ones), the rest at random; 10% of the labels
  * flipped, so that many rows keep a dual variable > 0 (the problem is not separable). */
 static void make_data(struct csr *X, int *y, size_t n, size_t k, uint64_t seed)
 {
-	const size_t d = 300, nnz = 12;
+	const size_t d = 16 * k + 16 > 300 ? 16 * k + 16 : 300, nnz = 12;
 	struct rng r;
 	rng_init(&r, seed);
 	csr_init(X, d);
@@ -204,9 +204,42 @@ static void test_warm(size_t k)
 	csr_release(&X);
 }
 
+/* The solver takes a row's sums class by class, a group's few classes unrolled, or all of a
+ * group's classes as vectors when most take part (linsvm.c): each sum in the same order, so
+ * the weights are the same bits whichever way the classes are grouped. 24 classes on 1, 2 and
+ * 3 threads: groups of 24 and 12 (vectors of 16 and 8, and picked classes in late passes)
+ * and of 8 (unrolled). */
+static void test_paths(void)
+{
+	const size_t n = 1500, k = 24;
+	struct csr X;
+	int *y = xmallocarray(n, sizeof(*y));
+	struct err e = ERR_INIT;
+	make_data(&X, y, n, k, 11);
+	size_t D1 = X.ncols + 1;
+	struct linsvm_opts o = {.C = 1, .tol = 0.1, .max_iter = 1000, .seed = 3, .threads = 1};
+	struct linsvm_info info;
+	double *W1 = xmallocarray(k * D1, sizeof(double)),
+	       *W = xmallocarray(k * D1, sizeof(double));
+	int ok = linsvm_fit(&X, y, k, &o, W1, &info, &e) == 0;
+	check(ok && info.unconverged == 0 && info.max_iter_used > 2,
+	      "k=%zu, one group: converged in %d passes", k, info.max_iter_used);
+	for (int t = 2; t <= 3; t++) {
+		o.threads = t;
+		ok = linsvm_fit(&X, y, k, &o, W, NULL, &e) == 0;
+		check(ok && !memcmp(W, W1, k * D1 * sizeof(double)),
+		      "k=%zu: %d groups give the weights of one, to the bit", k, t);
+	}
+	free(W);
+	free(W1);
+	free(y);
+	csr_release(&X);
+}
+
 int main(void)
 {
 	test_warm(2);
 	test_warm(5);
+	test_paths();
 	return check_done();
 }
