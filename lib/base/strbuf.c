@@ -10,7 +10,7 @@
 #include "base/numparse.h"
 #include "base/strbuf.h"
 
-static char strbuf_empty[1];
+char strbuf_empty[1];
 
 void strbuf_init(struct strbuf *sb)
 {

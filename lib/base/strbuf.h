@@ -11,9 +11,12 @@ struct strbuf {
 	size_t alloc;
 };
 
+/* The buffer of every empty strbuf that owns none: "", never written. */
+extern char strbuf_empty[1];
+
 #define STRBUF_INIT                                                                                \
 	{                                                                                          \
-		NULL, 0, 0                                                                         \
+		strbuf_empty, 0, 0                                                                 \
 	}
 
 void strbuf_init(struct strbuf *sb);

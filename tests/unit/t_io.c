@@ -838,9 +838,32 @@ static void test_fuzz_archives(void)
 	      "%zu corrupted or truncated archives and compressed files: errors, no crash", runs);
 }
 
+/* An empty strbuf reads as "" however it was made or emptied: STRBUF_INIT, strbuf_init, reset,
+ * release, detach (its buf was NULL from STRBUF_INIT, and an empty reading killed the OCR
+ * report's folded figures). */
+static void test_strbuf_empty(void)
+{
+	struct strbuf a = STRBUF_INIT, b;
+	strbuf_init(&b);
+	check(a.buf && !strcmp(a.buf, "") && a.len == 0, "STRBUF_INIT is \"\"");
+	check(b.buf && !strcmp(b.buf, "") && b.len == 0, "strbuf_init is \"\"");
+	strbuf_reset(&a);
+	check(a.buf && !strcmp(a.buf, ""), "reset of an empty strbuf is \"\"");
+	strbuf_adds(&a, "x");
+	strbuf_reset(&a);
+	check(a.buf && !strcmp(a.buf, "") && a.len == 0, "reset after an add is \"\"");
+	strbuf_release(&a);
+	check(a.buf && !strcmp(a.buf, "") && a.alloc == 0, "released is \"\"");
+	char *d = strbuf_detach(&b, NULL);
+	check(d && !strcmp(d, "") && b.buf && !strcmp(b.buf, ""),
+	      "detached from an empty strbuf: an owned \"\", and it is empty again");
+	free(d);
+}
+
 int main(void)
 {
 	fx_mkdir("t_io");
+	test_strbuf_empty();
 	test_csv();
 	test_csv_big();
 	test_json();
