@@ -39,7 +39,7 @@ static const struct param_spec ocr_params[] = {
     {"channels", PARAM_INT, "32", 4, 256, 0, NULL,
      "channels of the first convolution (the next two have 2 and 3 times as many)"},
     {"hidden", PARAM_INT, "128", 8, 1024, 0, NULL, "LSTM units a direction"},
-    {"lstm_layers", PARAM_INT, "1", 1, 2, 0, NULL, "bidirectional LSTM layers"},
+    {"lstm_layers", PARAM_INT, "2", 1, 2, 0, NULL, "bidirectional LSTM layers"},
     {"epochs", PARAM_INT, "10", 1, 100000, 0, NULL, "epochs"},
     {"lines", PARAM_INT, "4000", 0, 10000000, 0, NULL,
      "synthetic lines an epoch (new ones each epoch), besides the labeled crops"},
