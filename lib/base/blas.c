@@ -29,23 +29,13 @@ static atomic_int ready;
 
 const struct blas_fns *blas_fns(void)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    BLAS_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&fns.f,
-	    BLAS_FUNCS(X)
-#undef X
-	};
 	static int loaded;
 
 	/* the lock-free test first: this runs before every BLAS call */
 	if (atomic_load_explicit(&ready, memory_order_acquire))
 		return &fns;
 	blas_pick_core();
-	lazylib_need("libopenblas.so.0", names, slots, ARRAY_SIZE(names), &loaded, "BLAS");
+	LAZYLIB_NEED(BLAS_FUNCS, fns, "libopenblas.so.0", &loaded, "BLAS");
 	atomic_store_explicit(&ready, 1, memory_order_release);
 	return &fns;
 }

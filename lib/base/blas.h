@@ -8,6 +8,8 @@
 
 #include <cblas.h>
 
+#include "base/lazylib.h"
+
 #define BLAS_FUNCS(X)                                                                              \
 	X(cblas_daxpy)                                                                             \
 	X(cblas_ddot)                                                                              \
@@ -22,9 +24,7 @@
 	X(openblas_set_num_threads)
 
 struct blas_fns {
-#define X(f) __typeof__(f) *f;
-	BLAS_FUNCS(X)
-#undef X
+	BLAS_FUNCS(LAZYLIB_MEMBER)
 };
 
 /* The functions, OpenBLAS loaded by the first call (any thread; a failure to load it calls

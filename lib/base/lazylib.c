@@ -17,17 +17,20 @@ static void lazylib_abort(const struct err *e)
 
 void (*lazylib_fatal)(const struct err *e) = lazylib_abort;
 
-void lazylib_need(const char *soname, const char *const *names, void **const *slots, size_t n,
-		  int *loaded, const char *what)
+void lazylib_need(const char *soname, const char *const *names, size_t n, void *table, int *loaded,
+		  const char *what)
 {
 	struct err e = ERR_INIT;
-	if (lazylib_load(soname, names, slots, n, loaded, what, &e) < 0)
+	if (lazylib_load(soname, names, n, table, loaded, what, &e) < 0)
 		lazylib_fatal(&e);
 }
 
-int lazylib_load(const char *soname, const char *const *names, void **const *slots, size_t n,
-		 int *loaded, const char *what, struct err *e)
+int lazylib_load(const char *soname, const char *const *names, size_t n, void *table, int *loaded,
+		 const char *what, struct err *e)
 {
+	/* a table of pointers: functions, and the variables some libraries export, all the size
+	 * of a data pointer where dlsym works (POSIX) */
+	void **slot = table;
 	void *h;
 	size_t i;
 	int ret = -1;
@@ -48,7 +51,7 @@ int lazylib_load(const char *soname, const char *const *names, void **const *slo
 			err_set(e, DYN_EDATA, "%s: %s lacks %s", what, soname, names[i]);
 			goto out;
 		}
-		*slots[i] = sym;
+		slot[i] = sym;
 	}
 	*loaded = 1;
 	ret = 0;

@@ -16,28 +16,16 @@
 	X(EVP_sha256)
 
 static struct {
-#define X(f) __typeof__(f) *f;
-	CRYPTO_FUNCS(X)
-#undef X
+	CRYPTO_FUNCS(LAZYLIB_MEMBER)
 } cr;
 
 static void crypto_need(void)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    CRYPTO_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&cr.f,
-	    CRYPTO_FUNCS(X)
-#undef X
-	};
 	static int loaded;
 	static atomic_int ready;
 	if (atomic_load_explicit(&ready, memory_order_acquire))
 		return;
-	lazylib_need("libcrypto.so.3", names, slots, ARRAY_SIZE(names), &loaded, "SHA-256");
+	LAZYLIB_NEED(CRYPTO_FUNCS, cr, "libcrypto.so.3", &loaded, "SHA-256");
 	atomic_store_explicit(&ready, 1, memory_order_release);
 }
 

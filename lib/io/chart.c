@@ -14,18 +14,8 @@ struct chart_cairo_fns chart_cairo;
 
 static int chart_load(struct err *e)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    CHART_CAIRO_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&chart_cairo.f,
-	    CHART_CAIRO_FUNCS(X)
-#undef X
-	};
 	static int loaded;
-	return lazylib_load("libcairo.so.2", names, slots, ARRAY_SIZE(names), &loaded, "--plot", e);
+	return LAZYLIB_LOAD(CHART_CAIRO_FUNCS, chart_cairo, "libcairo.so.2", &loaded, "--plot", e);
 }
 
 static const char *ext_of(const char *path)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "base/err.h"
+#include "base/lazylib.h"
 
 #define CHART_CAIRO_FUNCS(X)                                                                       \
 	X(cairo_arc)                                                                               \
@@ -44,9 +45,7 @@
 	X(cairo_translate)
 
 struct chart_cairo_fns {
-#define X(f) __typeof__(f) *f;
-	CHART_CAIRO_FUNCS(X)
-#undef X
+	CHART_CAIRO_FUNCS(LAZYLIB_MEMBER)
 };
 
 /* The cairo functions, filled by the first chart_open (cairo is not linked: base/lazylib.h

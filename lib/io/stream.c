@@ -60,25 +60,13 @@ struct stream {
 	X(archive_set_error)
 
 static struct {
-#define X(f) __typeof__(f) *f;
-	ARCHIVE_FUNCS(X)
-#undef X
+	ARCHIVE_FUNCS(LAZYLIB_MEMBER)
 } ar_fn;
 
 static int archive_load(struct err *e, const char *name)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    ARCHIVE_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&ar_fn.f,
-	    ARCHIVE_FUNCS(X)
-#undef X
-	};
 	static int loaded;
-	return lazylib_load("libarchive.so.13", names, slots, ARRAY_SIZE(names), &loaded, name, e);
+	return LAZYLIB_LOAD(ARCHIVE_FUNCS, ar_fn, "libarchive.so.13", &loaded, name, e);
 }
 
 static ssize_t read_full(int fd, char *buf, size_t cap)

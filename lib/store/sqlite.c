@@ -7,16 +7,6 @@ struct sqlite_lib sqlite_lib;
 
 int sqlite_lib_load(const char *what, struct err *e)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    SQLITE_LIB_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&sqlite_lib.f,
-	    SQLITE_LIB_FUNCS(X)
-#undef X
-	};
 	static int loaded;
-	return lazylib_load("libsqlite3.so.0", names, slots, ARRAY_SIZE(names), &loaded, what, e);
+	return LAZYLIB_LOAD(SQLITE_LIB_FUNCS, sqlite_lib, "libsqlite3.so.0", &loaded, what, e);
 }

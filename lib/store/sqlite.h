@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "base/err.h"
+#include "base/lazylib.h"
 
 #define SQLITE_LIB_FUNCS(X)                                                                        \
 	X(sqlite3_bind_blob)                                                                       \
@@ -35,9 +36,7 @@
 	X(sqlite3_step)
 
 struct sqlite_lib {
-#define X(f) __typeof__(f) *f;
-	SQLITE_LIB_FUNCS(X)
-#undef X
+	SQLITE_LIB_FUNCS(LAZYLIB_MEMBER)
 };
 extern struct sqlite_lib sqlite_lib;
 

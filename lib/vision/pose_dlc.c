@@ -15,26 +15,14 @@
 	X(yaml_parser_delete)
 
 static struct {
-#define X(f) __typeof__(f) *f;
-	YAML_FUNCS(X)
-#undef X
+	YAML_FUNCS(LAZYLIB_MEMBER)
 } yl;
 
 static int yaml_load(struct err *e)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    YAML_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&yl.f,
-	    YAML_FUNCS(X)
-#undef X
-	};
 	static int loaded;
-	return lazylib_load("libyaml-0.so.2", names, slots, ARRAY_SIZE(names), &loaded,
-			    "DeepLabCut's config.yaml", e);
+	return LAZYLIB_LOAD(YAML_FUNCS, yl, "libyaml-0.so.2", &loaded, "DeepLabCut's config.yaml",
+			    e);
 }
 
 /* More would be no skeleton anyone drew. */

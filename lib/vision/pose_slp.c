@@ -73,9 +73,7 @@
 	X(H5P_CLS_FILE_ACCESS_ID_g)
 
 static struct {
-#define X(f) __typeof__(f) *f;
-	HDF5_FUNCS(X)
-#undef X
+	HDF5_FUNCS(LAZYLIB_MEMBER)
 #define X(v) hid_t *v;
 	HDF5_VARS(X)
 #undef X
@@ -83,20 +81,12 @@ static struct {
 
 static int hdf5_load(const char *what, struct err *e)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    HDF5_FUNCS(X) HDF5_VARS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&h5.f,
-	    HDF5_FUNCS(X) HDF5_VARS(X)
-#undef X
-	};
+	static const char *const names[] = {HDF5_FUNCS(LAZYLIB_NAME) HDF5_VARS(LAZYLIB_NAME)};
+	_Static_assert(sizeof(names) == sizeof(h5), "a pointer of h5 a name");
 	static int loaded;
 	bool first = !loaded;
-	if (lazylib_load("libhdf5_serial.so.103", names, slots, ARRAY_SIZE(names), &loaded, what,
-			 e) < 0)
+	if (lazylib_load("libhdf5_serial.so.103", names, ARRAY_SIZE(names), &h5, &loaded, what, e) <
+	    0)
 		return -1;
 	/* The predefined types exist once the library is open; and lib/ never prints, so
 	 * HDF5's own error stack printing goes (errors are reported by what failed). */

@@ -90,9 +90,7 @@
 #define FF_FUNCS(X) AVUTIL_FUNCS(X) AVCODEC_FUNCS(X) AVFORMAT_FUNCS(X) SWSCALE_FUNCS(X)
 
 static struct {
-#define X(f) __typeof__(f) *f;
-	FF_FUNCS(X)
-#undef X
+	FF_FUNCS(LAZYLIB_MEMBER)
 } ff;
 
 /* The sonames of the major versions whose headers dyn was built with: structures are read
@@ -144,16 +142,8 @@ static void av_why(int code, char *buf, size_t cap)
 
 int vid_ffmpeg_load(const char *what, struct err *e)
 {
-	static const char *const names[] = {
-#define X(f) #f,
-	    FF_FUNCS(X)
-#undef X
-	};
-	void **const slots[] = {
-#define X(f) (void **)&ff.f,
-	    FF_FUNCS(X)
-#undef X
-	};
+	static const char *const names[] = {FF_FUNCS(LAZYLIB_NAME)};
+	_Static_assert(sizeof(names) == sizeof(ff), "a pointer of ff a name");
 	static const size_t counts[VID_NLIBS] = {
 #define X(f) +1
 	    0 AVUTIL_FUNCS(X), 0 AVCODEC_FUNCS(X), 0 AVFORMAT_FUNCS(X), 0 SWSCALE_FUNCS(X)
@@ -163,8 +153,8 @@ int vid_ffmpeg_load(const char *what, struct err *e)
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	size_t i, at = 0;
 	for (i = 0; i < VID_NLIBS; i++) {
-		if (lazylib_load(vid_soname[i], names + at, slots + at, counts[i], &loaded[i], what,
-				 e) < 0)
+		if (lazylib_load(vid_soname[i], names + at, counts[i], (void **)&ff + at,
+				 &loaded[i], what, e) < 0)
 			return -1;
 		at += counts[i];
 	}
