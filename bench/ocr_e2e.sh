@@ -7,8 +7,13 @@
 # trained here for a few seconds: the time of a read depends on the network's size, not on its
 # training, but the readings (and so the matches printed) only mean something for a trained
 # model.
-# Then scores the readings against the photos' markings.
-# usage: [MODEL=ID] [DYN_STORE=DIR] sh bench/ocr_e2e.sh [PHOTOS [ROWS]]
+# Then scores the readings against the photos' markings; and, when Debian's tesseract is
+# installed (TESSERACT=0 skips it), Tesseract 5 reads the same photos in the same run, with
+# automatic page segmentation and orientation (--psm 1; sparse text, --psm 11, took 260 s a
+# photo), languages rus+eng, two processes of one thread at a time. Tesseract is scored
+# generously: for each photo, the best of all its lines against the marking, where dyn is scored
+# on the one text it answers.
+# usage: [MODEL=ID] [DYN_STORE=DIR] [TESSERACT=0] sh bench/ocr_e2e.sh [PHOTOS [ROWS]]
 set -eu
 N=${1:-9}
 ROWS=${2:-20000}
@@ -38,13 +43,29 @@ for f in "$OUT"/photos/p*.jpg; do
 done
 sort -n -k1 "$OUT/times" | awk '{ w[NR] = $1 } END { printf "median wall %.3f s over %d photos (target < 0.5 s)\n", w[int((NR + 1) / 2)], NR }'
 sort -n -k2 "$OUT/times" | awk '{ c[NR] = $2 } END { printf "median cpu  %.3f s\n", c[int((NR + 1) / 2)] }'
+TESS=0
+if [ "${TESSERACT:-1}" != 0 ] && command -v tesseract >/dev/null; then
+	TESS=1
+	langs=eng
+	tesseract --list-langs 2>/dev/null | grep -qx rus && langs=rus+eng
+	mkdir -p "$OUT/tesseract"
+	t0=$(date +%s.%N)
+	for f in "$OUT"/photos/p*.jpg; do
+		echo "$f"
+	done | xargs -P 2 -I{} sh -c '
+		b=$(basename "$1" .jpg)
+		OMP_THREAD_LIMIT=1 tesseract "$1" - --psm 1 -l "$2" 2>/dev/null >"$3/$b.txt"' \
+		_ {} "$langs" "$OUT/tesseract"
+	t1=$(date +%s.%N)
+	echo "$(tesseract --version 2>&1 | head -1), $langs, --psm 1: $(echo "($t1 - $t0) / $N" | bc -l | cut -c1-5) s a photo (two at a time)"
+fi
 # How right the readings are: the photo's text against its marking (its first straight line in
 # truth.csv, the one its order row holds: ocr_photos.c), as character error rate and exact
 # readings, also with Latin and Cyrillic look-alikes folded; and whether the first order row is
 # the photo's own (photo pNNN's order is ORD-000NNN).
-/usr/bin/python3 - "$OUT" <<'PY'
+/usr/bin/python3 - "$OUT" "$TESS" <<'PY'
 import csv, os, sys
-out = sys.argv[1]
+out, tess = sys.argv[1], sys.argv[2] == "1"
 def lev(a, b):
     d = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -76,4 +97,20 @@ for f, t in sorted(truth.items()):
 print("readings: CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d; "
       "first order row the photo's own: %d of %d"
       % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n, found, n))
+if tess:
+    n = exact = fexact = errs = ferrs = chars = 0
+    for f, t in sorted(truth.items()):
+        p = os.path.join(out, "tesseract", f[:-4] + ".txt")
+        lines = [l.strip() for l in open(p, encoding="utf-8", errors="replace")] if os.path.exists(p) else []
+        lines = [l for l in lines if l] or [""]
+        e = min(lev(l, t) for l in lines)
+        fe = min(lev(fold(l), fold(t)) for l in lines)
+        n += 1
+        exact += e == 0
+        fexact += fe == 0
+        errs += e
+        ferrs += fe
+        chars += len(t)
+    print("tesseract, its best line a photo: CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d"
+          % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n))
 PY
