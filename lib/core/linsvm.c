@@ -415,28 +415,27 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 			if (nl == 0)
 				goto next; /* every class is done or shrunk at this row */
 			if (g > LINSVM_MAX_UNROLL && nl * LINSVM_DENSE_DIV >= g) {
-				/* most classes live: the sums of all, vector arithmetic, are
-				 * cheaper than those of the live ones alone */
+				/* a quarter or more of the classes live: the sums of all of them
+				 * as vectors cost less than those of the live ones one by one */
 				memcpy(ddot, bias, ws * sizeof(*ddot));
 				row_dot_dense(ent + ip[i], ip[i + 1] - ip[i], wt, ws, ddot);
 				for (size_t l = 0; l < nl; l++)
 					dot[l] = ddot[live[l]];
-				goto step;
-			}
-			for (size_t l = 0; l < nl; l++)
-				dot[l] = bias[live[l]];
-			if (nl == g && g <= LINSVM_MAX_UNROLL) {
+			} else if (nl == g && g <= LINSVM_MAX_UNROLL) {
 				const struct svm_ent *e = ent + ip[i];
 				size_t len = ip[i + 1] - ip[i];
+				for (size_t l = 0; l < nl; l++)
+					dot[l] = bias[l];
 				switch (g) {
 					LINSVM_CASES(ROW_DOT, e, len, wt, ws, dot)
 				default:
 					break;
 				}
 			} else {
+				for (size_t l = 0; l < nl; l++)
+					dot[l] = bias[live[l]];
 				row_dot_some(ent + ip[i], ip[i + 1] - ip[i], wt, ws, live, nl, dot);
 			}
-		step:
 			for (size_t l = 0; l < nl; l++) {
 				size_t c = live[l], ic = i * g + c;
 				double yi = yy[ic];
