@@ -8,7 +8,7 @@
 
 #include "base/err.h"
 
-/* A library's symbols as a table: a struct of pointers, one a name of the library's X-macro
+/* A library's symbols as a table: a struct of pointers, one for each name of its X-macro
  * list FUNCS(X), in the list's order, declared `struct { FUNCS(LAZYLIB_MEMBER) }`; its names
  * are FUNCS(LAZYLIB_NAME). */
 #define LAZYLIB_MEMBER(f) __typeof__(f) *f;
