@@ -49,15 +49,14 @@ if [ "${TESSERACT:-1}" != 0 ] && command -v tesseract >/dev/null; then
 	langs=eng
 	tesseract --list-langs 2>/dev/null | grep -qx rus && langs=rus+eng
 	mkdir -p "$OUT/tesseract"
+	np=$(ls "$OUT"/photos/p*.jpg | wc -l)
 	t0=$(date +%s.%N)
-	for f in "$OUT"/photos/p*.jpg; do
-		echo "$f"
-	done | xargs -P 2 -I{} sh -c '
+	printf '%s\n' "$OUT"/photos/p*.jpg | xargs -P 2 -I{} sh -c '
 		b=$(basename "$1" .jpg)
 		OMP_THREAD_LIMIT=1 tesseract "$1" - --psm 1 -l "$2" 2>/dev/null >"$3/$b.txt"' \
 		_ {} "$langs" "$OUT/tesseract"
 	t1=$(date +%s.%N)
-	echo "$(tesseract --version 2>&1 | head -1), $langs, --psm 1: $(echo "($t1 - $t0) / $N" | bc -l | cut -c1-5) s a photo (two at a time)"
+	echo "$(tesseract --version 2>&1 | head -1), $langs, --psm 1: $(echo "($t1 - $t0) / $np" | bc -l | cut -c1-5) s a photo (two at a time)"
 fi
 # How right the readings are: the photo's text against its marking (its first straight line in
 # truth.csv, the one its order row holds: ocr_photos.c), as character error rate and exact
@@ -80,29 +79,12 @@ truth = {}
 for r in csv.DictReader(open(os.path.join(out, "photos/truth.csv"))):
     if r["ring"] == "0" and r["file"] not in truth:
         truth[r["file"]] = r["text"]
-n = exact = fexact = found = 0
-errs = ferrs = chars = 0
-for f, t in sorted(truth.items()):
-    p = os.path.join(out, f[:-4] + ".csv")
-    rows = list(csv.DictReader(open(p))) if os.path.exists(p) else []
-    got = rows[0] if rows else {}
-    text = got.get("text") or ""
-    n += 1
-    exact += text == t
-    fexact += fold(text) == fold(t)
-    errs += lev(text, t)
-    ferrs += lev(fold(text), fold(t))
-    chars += len(t)
-    found += got.get("order", "") == "ORD-%06d" % int(f[1:4])
-print("readings: CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d; "
-      "first order row the photo's own: %d of %d"
-      % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n, found, n))
-if tess:
+def score(lines_of):
+    """CER and exact readings (raw and folded) over the photos, each photo scored on the best
+    of the lines lines_of(photo) gives."""
     n = exact = fexact = errs = ferrs = chars = 0
     for f, t in sorted(truth.items()):
-        p = os.path.join(out, "tesseract", f[:-4] + ".txt")
-        lines = [l.strip() for l in open(p, encoding="utf-8", errors="replace")] if os.path.exists(p) else []
-        lines = [l for l in lines if l] or [""]
+        lines = lines_of(f) or [""]
         e = min(lev(l, t) for l in lines)
         fe = min(lev(fold(l), fold(t)) for l in lines)
         n += 1
@@ -111,6 +93,22 @@ if tess:
         errs += e
         ferrs += fe
         chars += len(t)
-    print("tesseract, its best line a photo: CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d"
-          % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n))
+    return ("CER %.1f%% (%.1f%% look-alikes folded), exact %d (%d) of %d"
+            % (100.0 * errs / max(chars, 1), 100.0 * ferrs / max(chars, 1), exact, fexact, n))
+def dyn_rows(f):
+    p = os.path.join(out, f[:-4] + ".csv")
+    return list(csv.DictReader(open(p))) if os.path.exists(p) else []
+def tesseract_lines(f):
+    p = os.path.join(out, "tesseract", f[:-4] + ".txt")
+    if not os.path.exists(p):
+        return []
+    return [l.strip() for l in open(p, encoding="utf-8", errors="replace") if l.strip()]
+found = 0
+for f in truth:
+    rows = dyn_rows(f)
+    found += bool(rows) and rows[0].get("order", "") == "ORD-%06d" % int(f[1:4])
+print("readings: %s; first order row the photo's own: %d of %d"
+      % (score(lambda f: [(dyn_rows(f) or [{}])[0].get("text") or ""]), found, len(truth)))
+if tess:
+    print("tesseract, its best line a photo: " + score(tesseract_lines))
 PY

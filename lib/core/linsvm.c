@@ -386,10 +386,12 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 		/* the rows come in random order and their weights' lines are read at random: each
 		 * step asks for what the next rows will read, a row ahead for its weights, two for
 		 * its entries and variables, three for where its entries start */
-		size_t nl = n ? row_live(shrunk + index[0] * g, done, g, live) : 0;
-		if (n)
+		size_t nl = 0;
+		if (n) {
+			nl = row_live(shrunk + index[0] * g, done, g, live);
 			row_prefetch(ent + ip[index[0]], ip[index[0] + 1] - ip[index[0]], wt, ws,
 				     live, nl);
+		}
 		for (size_t s = 0; s < n; s++) {
 			size_t i = index[s];
 			const double *bias = wt + d * ws;
@@ -473,21 +475,17 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 				default:
 					break;
 				}
-				for (size_t l = 0; l < nm; l++)
-					wt[d * ws + moved[l]] += delta[l];
 			} else if (g > LINSVM_MAX_UNROLL && nm * LINSVM_DENSE_DIV >= g) {
 				memset(ddelta, 0, ws * sizeof(*ddelta));
 				for (size_t l = 0; l < nm; l++)
 					ddelta[moved[l]] = delta[l];
 				row_update_dense(ent + ip[i], ip[i + 1] - ip[i], wt, ws, ddelta);
-				for (size_t l = 0; l < nm; l++)
-					wt[d * ws + moved[l]] += delta[l];
 			} else if (nm) {
 				row_update_some(ent + ip[i], ip[i + 1] - ip[i], wt, ws, moved, nm,
 						delta);
-				for (size_t l = 0; l < nm; l++)
-					wt[d * ws + moved[l]] += delta[l];
 			}
+			for (size_t l = 0; l < nm; l++) /* the bias feature */
+				wt[d * ws + moved[l]] += delta[l];
 		next:;
 			size_t *t = live;
 			live = live1;

@@ -388,7 +388,6 @@ static bool marking_like(const char *t)
 /* Reads the candidates of one photo: each cut both ways round, the better fitting reading
  * kept; the answer is the surest line shaped like a marking, else the surest line, where every
  * line read with its box, and a->lines every line's text. */
-
 static int ocr_read_photo(struct ocr_state *st, const struct params *p, const struct img *im,
 			  struct text_answer *a, struct err *e)
 {

@@ -82,7 +82,7 @@ static struct {
 static int hdf5_load(const char *what, struct err *e)
 {
 	static const char *const names[] = {HDF5_FUNCS(LAZYLIB_NAME) HDF5_VARS(LAZYLIB_NAME)};
-	_Static_assert(sizeof(names) == sizeof(h5), "a pointer of h5 a name");
+	_Static_assert(sizeof(names) == sizeof(h5), "h5: one pointer for each name");
 	static int loaded;
 	bool first = !loaded;
 	if (lazylib_load("libhdf5_serial.so.103", names, ARRAY_SIZE(names), &h5, &loaded, what, e) <

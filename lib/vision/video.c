@@ -143,7 +143,7 @@ static void av_why(int code, char *buf, size_t cap)
 int vid_ffmpeg_load(const char *what, struct err *e)
 {
 	static const char *const names[] = {FF_FUNCS(LAZYLIB_NAME)};
-	_Static_assert(sizeof(names) == sizeof(ff), "a pointer of ff a name");
+	_Static_assert(sizeof(names) == sizeof(ff), "ff: one pointer for each name");
 	static const size_t counts[VID_NLIBS] = {
 #define X(f) +1
 	    0 AVUTIL_FUNCS(X), 0 AVCODEC_FUNCS(X), 0 AVFORMAT_FUNCS(X), 0 SWSCALE_FUNCS(X)

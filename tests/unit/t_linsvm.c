@@ -205,10 +205,10 @@ static void test_warm(size_t k)
 }
 
 /* The solver takes a row's sums class by class, a group's few classes unrolled, or all of a
- * group's classes as vectors when most take part (linsvm.c): each sum in the same order, so
- * the weights are the same bits whichever way the classes are grouped. 24 classes on 1, 2 and
- * 3 threads: groups of 24 and 12 (vectors of 16 and 8, and picked classes in late passes)
- * and of 8 (unrolled). */
+ * group's classes as vectors when a quarter or more take part (linsvm.c): each sum in the same
+ * order, so the weights are the same bits whichever way the classes are grouped. 24 classes on 1, 2
+ * and 3 threads: groups of 24 and 12 (vectors of 16 and 8, and picked classes in late passes) and
+ * of 8 (unrolled). */
 static void test_paths(void)
 {
 	const size_t n = 1500, k = 24;
