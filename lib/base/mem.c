@@ -51,6 +51,17 @@ void *xreallocarray(void *ptr, size_t n, size_t size)
 	return xrealloc(ptr, n * size);
 }
 
+void *xmalloc_aligned(size_t n, size_t size, size_t align)
+{
+	void *p = NULL;
+	if (size && n > SIZE_MAX / size)
+		oom(SIZE_MAX);
+	size_t bytes = n * size;
+	if (posix_memalign(&p, align, bytes ? bytes : 1) != 0)
+		oom(n * size);
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	return xstrndup(s, strlen(s));

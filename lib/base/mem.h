@@ -12,6 +12,9 @@ void *xrealloc(void *ptr, size_t size);
 /* n * size with an overflow check. */
 void *xmallocarray(size_t n, size_t size);
 void *xreallocarray(void *ptr, size_t n, size_t size);
+/* n * size bytes aligned to align (a power of two, a multiple of sizeof(void *)), e.g. 64 for
+ * whole cache lines. */
+void *xmalloc_aligned(size_t n, size_t size, size_t align);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -19,12 +19,14 @@
  *
  * Layout: the weights live feature-major, v[j * kp + c], the intercepts last (row d), so that
  * a non-zero's kp weights are adjacent. X's columns are renumbered by decreasing frequency (as
- * linsvm.c does): the frequent terms, which most rows read, share pages and cache lines. A
- * product X^T r is not taken over a transposed copy of X (whose rows would read r all over
- * memory) but row by row, in the same visit as the row's scores: each row adds x_ij r_i to the
- * sums of its terms, which sit next to the weights just read. Every sum is taken in an order
- * fixed by the data (rows a block at a time, blocks in order, a fixed number of parts each with
- * its own copy of the sums, added in order), so the result does not depend on the threads. */
+ * linsvm.c does): the frequent terms, which most rows read, share pages and cache lines. The
+ * loss and the gradient are taken in double, row by row: each row's scores, then x_ij r_i added
+ * to the sums of its terms, in a fixed number of parts each with its own copy of the sums. The
+ * products of the conjugate gradients and the preconditioner, with 8 classes or more, are
+ * taken in single precision in two steps, the rows' r into a table, then X^T r a column at a
+ * time over a column-major copy of X (rows_f says why). Every sum is taken in an order fixed
+ * by the data (rows a block at a time, blocks in order, parts added in order; a column's rows
+ * in order), so the result does not depend on the threads. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,17 @@
 /* A CG solve stops when its residual is this fraction of the gradient (both in the
  * preconditioner's norm). */
 #define ML_CG_EPS 0.1
+/* From this many classes on, the passes of the conjugate gradients (ROW_HESS) and of the
+ * preconditioner (ROW_DIAG) run in single precision, each term's or row's kp numbers padded
+ * to whole cache lines (ML_FLINE floats): a pass is bound by fetching them, and at 58 classes
+ * they are 4 lines of floats against 7.25 of doubles. The loss and the gradient stay in
+ * double, so the optimum is the same; only the steps towards it are taken from a Hessian
+ * correct to about 1e-7 (relative; t_mlogit), which the trust region does not notice. */
+#define ML_FLOAT_MIN 8
+#define ML_FLINE     16
+/* Columns are dealt out to the threads in this many ranges. */
+#define ML_COL_CHUNKS  64
+#define ML_MAX_THREADS ML_PARTS
 
 enum ml_row_mode {
 	ROW_LOSS, /* scores of v, then the loss and probabilities (into P) */
@@ -68,6 +81,17 @@ struct ml {
 	int threads;
 	size_t part[ML_PARTS + 1]; /* the parts' first blocks */
 	double *gp[ML_PARTS];	   /* the parts' sums, d x kp each */
+	/* single precision (kp >= ML_FLOAT_MIN, else U is NULL): kf floats a term or a row, kp
+	 * of them used (see rows_f) */
+	size_t kf;
+	float *vf;    /* (d + 1) x kf: the direction of a ROW_HESS pass */
+	float *U;     /* n x kf */
+	size_t *cp;   /* X column-major: column j's entries are cp[j] .. cp[j + 1] */
+	uint32_t *ci; /* their rows, in order */
+	float *cv;    /* their values */
+	size_t cchunk[ML_COL_CHUNKS + 1]; /* column ranges of about equal entries */
+	float *cacc[ML_MAX_THREADS];	  /* a thread's scratch of kf floats */
+	double *csum[ML_MAX_THREADS];	  /* and of kp doubles */
 	/* the pass being run */
 	int mode;
 	const double *v, *P;
@@ -190,6 +214,101 @@ __attribute__((target_clones("avx2", "default"))) static void row_part(void *arg
 	free(r);
 }
 
+/* u[c] += x * w[c], c < kf (a multiple of ML_FLINE). */
+static inline void add_scaled_f(float *restrict u, const float *restrict w, float x, size_t kf)
+{
+	for (size_t c = 0; c < kf; c += ML_FLINE)
+		for (size_t l = 0; l < ML_FLINE; l++)
+			u[c + l] += x * w[c + l];
+}
+
+static inline void prefetch_lines(const float *w, size_t kf)
+{
+	for (size_t c = 0; c < kf; c += ML_FLINE)
+		__builtin_prefetch(w + c);
+}
+
+/* ROW_HESS and ROW_DIAG in single precision, in two steps. First the rows, a block at a time:
+ * each row's kp numbers (its softmax Hessian applied to its scores X_i v, or the Hessian's
+ * diagonal) into M->U, and its block's intercept sums. Then X^T U a column at a time, over the
+ * column-major copy of X: a column's sum runs over its rows in order, so it is the same on any
+ * number of threads, and each term's sums are written once. Both steps read at random from a
+ * table of floats (the direction, then U) that at 58 classes and 80,000 terms or 50,000 rows
+ * is 13-21 MB and stays in the cache, where summing into per-part copies of the weights' sums
+ * (row_part) sent every term's update out to memory. */
+__attribute__((target_clones("avx2", "default"))) static void rows_f(void *arg, size_t bk, int t)
+{
+	struct ml *M = arg;
+	size_t kp = M->kp, kf = M->kf, d = M->d;
+	const float *v = M->vf;
+	size_t i0 = bk * ML_BLOCK, i1 = i0 + ML_BLOCK < M->n ? i0 + ML_BLOCK : M->n;
+	double *bs = M->blk + bk * (kp + 1);
+	(void)t;
+	for (size_t c = 0; c <= kp; c++)
+		bs[c] = 0;
+	for (size_t i = i0; i < i1; i++) {
+		double sw = M->sw[i];
+		const double *p = M->P + i * kp;
+		float *u = M->U + i * kf;
+		if (M->mode == ROW_HESS) {
+			size_t q0 = M->rp[i], q1 = M->rp[i + 1];
+			if (i + 1 < i1)
+				__builtin_prefetch(M->rj + q1);
+			memcpy(u, v + d * kf, kf * sizeof(*u));
+			for (size_t q = q0; q < q1; q++) {
+				if (q + ML_PREFETCH < q1)
+					prefetch_lines(v + (size_t)M->rj[q + ML_PREFETCH] * kf, kf);
+				add_scaled_f(u, v + (size_t)M->rj[q] * kf, (float)M->rv[q], kf);
+			}
+			double pu = 0;
+			for (size_t c = 0; c < kp; c++)
+				pu += p[c] * u[c];
+			for (size_t c = 0; c < kp; c++)
+				u[c] = (float)(sw * p[c] * (u[c] - pu));
+		} else { /* ROW_DIAG */
+			for (size_t c = 0; c < kp; c++)
+				u[c] = (float)(sw * p[c] * (1 - p[c]));
+		}
+		for (size_t c = kp; c < kf; c++)
+			u[c] = 0;
+		for (size_t c = 0; c < kp; c++)
+			bs[1 + c] += u[c];
+	}
+}
+
+/* Entries of a column summed in float before they are added to its double sums. */
+#define ML_COL_RUN 256
+
+__attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, size_t ch, int t)
+{
+	struct ml *M = arg;
+	size_t kp = M->kp, kf = M->kf;
+	float *acc = M->cacc[t];
+	double *sum = M->csum[t];
+	int diag = M->mode == ROW_DIAG;
+	(void)t;
+	for (size_t j = M->cchunk[ch]; j < M->cchunk[ch + 1]; j++) {
+		size_t q0 = M->cp[j], q1 = M->cp[j + 1];
+		for (size_t c = 0; c < kp; c++)
+			sum[c] = 0;
+		for (size_t r0 = q0; r0 < q1; r0 += ML_COL_RUN) {
+			size_t r1 = r0 + ML_COL_RUN < q1 ? r0 + ML_COL_RUN : q1;
+			memset(acc, 0, kf * sizeof(*acc));
+			for (size_t q = r0; q < r1; q++) {
+				float x = M->cv[q];
+				if (q + ML_PREFETCH < q1)
+					prefetch_lines(M->U + (size_t)M->ci[q + ML_PREFETCH] * kf,
+						       kf);
+				add_scaled_f(acc, M->U + (size_t)M->ci[q] * kf, diag ? x * x : x,
+					     kf);
+			}
+			for (size_t c = 0; c < kp; c++)
+				sum[c] += acc[c];
+		}
+		memcpy(M->out + j * kp, sum, kp * sizeof(*sum));
+	}
+}
+
 /* A pass in the given mode (v: weights or direction, P: probabilities); for ROW_LOSS the
  * probabilities go to out (n x kp) and the loss is returned; otherwise out (nw) gets X^T r for
  * the weights and the sums of r for the intercepts. */
@@ -201,14 +320,24 @@ static double rows(struct ml *M, int mode, const double *v, const double *P, dou
 	M->v = v;
 	M->P = P;
 	M->out = out;
-	par_for(ML_PARTS, M->threads, row_part, M);
-	if (mode != ROW_LOSS) {
-		/* parts added in order: the same sums on any number of threads */
-		memcpy(out, M->gp[0], nwd * sizeof(*out));
-		for (size_t pi = 1; pi < ML_PARTS; pi++)
-			for (size_t q = 0; q < nwd; q++)
-				out[q] += M->gp[pi][q];
+	if (M->U && (mode == ROW_HESS || mode == ROW_DIAG)) {
+		if (mode == ROW_HESS)
+			for (size_t j = 0; j <= M->d; j++)
+				for (size_t c = 0; c < kp; c++)
+					M->vf[j * M->kf + c] = (float)v[j * kp + c];
+		par_for(M->nblk, M->threads, rows_f, M);
+		par_for(ML_COL_CHUNKS, M->threads, cols_f, M);
 		memset(out + nwd, 0, kp * sizeof(*out));
+	} else {
+		par_for(ML_PARTS, M->threads, row_part, M);
+		if (mode != ROW_LOSS) {
+			/* parts added in order: the same sums on any number of threads */
+			memcpy(out, M->gp[0], nwd * sizeof(*out));
+			for (size_t pi = 1; pi < ML_PARTS; pi++)
+				for (size_t q = 0; q < nwd; q++)
+					out[q] += M->gp[pi][q];
+			memset(out + nwd, 0, kp * sizeof(*out));
+		}
 	}
 	for (size_t bk = 0; bk < M->nblk; bk++) {
 		const double *bs = M->blk + bk * (kp + 1);
@@ -230,6 +359,55 @@ static void ml_release(struct ml *M)
 	free(M->blk);
 	for (size_t pi = 0; pi < ML_PARTS; pi++)
 		free(M->gp[pi]);
+	free(M->vf);
+	free(M->U);
+	free(M->cp);
+	free(M->ci);
+	free(M->cv);
+	for (size_t t = 0; t < ML_MAX_THREADS; t++) {
+		free(M->cacc[t]);
+		free(M->csum[t]);
+	}
+}
+
+/* The single-precision passes' tables (see rows_f), from M's rows. */
+static void single_init(struct ml *M)
+{
+	size_t n = M->n, d = M->d, nnz = M->rp[n];
+	size_t kf = M->kf = (M->kp + ML_FLINE - 1) / ML_FLINE * ML_FLINE;
+	M->vf = xmalloc_aligned((d + 1) * kf, sizeof(float), 64);
+	memset(M->vf, 0, (d + 1) * kf * sizeof(float)); /* the padding stays zero */
+	M->U = xmalloc_aligned(n ? n * kf : 1, sizeof(float), 64);
+	mem_advise_huge(M->U, n * kf * sizeof(float));
+	M->cp = xcalloc(d + 1, sizeof(*M->cp));
+	M->ci = xmallocarray(nnz ? nnz : 1, sizeof(*M->ci));
+	M->cv = xmallocarray(nnz ? nnz : 1, sizeof(*M->cv));
+	for (size_t q = 0; q < nnz; q++)
+		M->cp[M->rj[q] + 1]++;
+	for (size_t j = 0; j < d; j++)
+		M->cp[j + 1] += M->cp[j];
+	size_t *next = xmallocarray(d ? d : 1, sizeof(*next));
+	memcpy(next, M->cp, d * sizeof(*next));
+	for (size_t i = 0; i < n; i++)
+		for (size_t q = M->rp[i]; q < M->rp[i + 1]; q++) {
+			size_t at = next[M->rj[q]]++;
+			M->ci[at] = (uint32_t)i;
+			M->cv[at] = (float)M->rv[q];
+		}
+	free(next);
+	size_t j = 0;
+	M->cchunk[0] = 0;
+	for (size_t ch = 1; ch < ML_COL_CHUNKS; ch++) {
+		size_t goal = nnz / ML_COL_CHUNKS * ch;
+		while (j < d && M->cp[j] < goal)
+			j++;
+		M->cchunk[ch] = j;
+	}
+	M->cchunk[ML_COL_CHUNKS] = d;
+	for (size_t t = 0; t < ML_MAX_THREADS; t++) {
+		M->cacc[t] = xmalloc_aligned(kf, sizeof(float), 64);
+		M->csum[t] = xmallocarray(M->kp, sizeof(double));
+	}
 }
 
 static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
@@ -295,6 +473,8 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 		M->rj[q] = M->col[X->indices[q]];
 		M->rv[q] = X->data[q];
 	}
+	if (M->kp >= ML_FLOAT_MIN)
+		single_init(M);
 	/* parts of about equal non-zeros, on block boundaries */
 	size_t bk = 0;
 	M->part[0] = 0;

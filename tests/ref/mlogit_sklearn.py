@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # Reference numbers for tests/unit/t_mlogit.c: scikit-learn's LogisticRegression (multinomial
-# and binary, L2, intercept fitted and not penalized) on a small sparse problem generated here,
+# and binary, L2, intercept fitted and not penalized) on a small sparse problem generated here
+# (5 classes, 2 classes, and 12 classes, where mlogit's products run in single precision),
 # shaped like TF-IDF rows (non-negative, l2-normalized, a few non-zeros each). Regenerate with
 # (from the repository root):
 #   /usr/bin/python3 tests/ref/mlogit_sklearn.py > tests/unit/mlogit_ref.h
@@ -19,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 warnings.simplefilter("ignore")
 
 N, D, K = 240, 30, 5
+K12 = 12
 
 
 def problem():
@@ -94,6 +96,14 @@ def main():
     yb = (y >= 2).astype(int)
     print(arr("ml_yb", yb, "int", "%d"))
     emit("ml_bin", X, yb, 1.0, False)
+    # 12 classes on the same rows: labels from weights of their own (a generator of its own,
+    # so the arrays above do not change)
+    rs = np.random.RandomState(1)
+    y12 = np.argmax(X @ rs.normal(0, 3, (D, K12)) + rs.gumbel(0, 1, (N, K12)), axis=1)
+    assert len(np.unique(y12)) == K12
+    print("enum { ML_K12 = %d };" % K12)
+    print(arr("ml_y12", y12, "int", "%d"))
+    emit("ml_k12", X, y12, 1.0, False)
 
 
 main()
