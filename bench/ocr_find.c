@@ -3,7 +3,10 @@
  * JPEG, turning it by its Exif orientation, cutting the best candidates out both ways up),
  * and the recall of the true lines over generated photos of a seed set apart from the tests'.
  * usage: ocr_find [TIMED [RECALL [SIDE]]]   (defaults 9 photos timed, 100 for recall, recall
- * photos 4032x3024; SIDE sets their long side, the short one 3/4 of it) */
+ * photos 4032x3024; SIDE sets their long side, the short one 3/4 of it)
+ * environment: SEED, the recall photos' first seed (default 900000, the figure reported; look
+ * at others when changing the finder, so that the figure is not tuned to its own photos);
+ * MISSES=DIR prints each line missed and writes it, cut out along its true box, to DIR. */
 #include <math.h>
 #include <time.h>
 
@@ -71,6 +74,8 @@ int main(int argc, char **argv)
 	double *tc, *tw, *td, *tturn, *tcut, gen = 0, mc, mw;
 	long lines = 0, found = 0, found3 = 0, rings = 0, rfound = 0, cands = 0;
 	long bare_high = 0;
+	const char *seed_env = getenv("SEED"), *misses = getenv("MISSES");
+	uint64_t seed0 = seed_env ? strtoull(seed_env, NULL, 10) : 900000;
 	struct img im, cut;
 
 	if (timed < 1 || nrec < 0 || side < 256 || side > 8192) {
@@ -141,7 +146,7 @@ int main(int argc, char **argv)
 		size_t n = 0;
 		double g0 = cpu();
 		/* seeds 900000 and on: neither the tests' nor the timing's */
-		if (ocr_synth_photo(s, 900000 + (uint64_t)i, &o, &p, &e) < 0)
+		if (ocr_synth_photo(s, seed0 + (uint64_t)i, &o, &p, &e) < 0)
 			goto fail;
 		gen += cpu() - g0;
 		if (ocr_find(&p.im, &fo, &c, &n, &e) < 0)
@@ -150,6 +155,7 @@ int main(int argc, char **argv)
 		for (size_t j = 0; j < p.n; j++) {
 			const struct ocr_photo_line *l = &p.lines[j];
 			double best = 0, best3 = 0;
+			size_t bk = 0;
 			if (l->is_ring) {
 				rings++;
 				for (size_t k = 0; k < n; k++)
@@ -172,28 +178,59 @@ int main(int argc, char **argv)
 				double v = c[k].kind == OCR_CAND_LINE
 					       ? ocr_box_iou(&l->box, &c[k].box)
 					       : 0;
+				if (v > best)
+					bk = k;
 				best = v > best ? v : best;
 				if (k < 3)
 					best3 = v > best3 ? v : best3;
 			}
 			found += best >= 0.5;
 			found3 += best3 >= 0.5;
+			if (misses && best < 0.5) {
+				struct ocr_cand t = {.kind = OCR_CAND_LINE, .box = l->box};
+				char path[4096];
+				printf("miss: seed %llu line %zu \"%s\": box %.0fx%.0f at %.0f deg "
+				       "centre %.0f,%.0f; best IoU %.2f: %.0fx%.0f at %.0f deg centre "
+				       "%.0f,%.0f; %zu candidates\n",
+				       (unsigned long long)(seed0 + (uint64_t)i), j, l->text, l->box.w,
+				       l->box.h, l->box.angle, l->box.cx, l->box.cy, best,
+				       n ? c[bk].box.w : 0, n ? c[bk].box.h : 0,
+				       n ? c[bk].box.angle : 0, n ? c[bk].box.cx : 0,
+				       n ? c[bk].box.cy : 0, n);
+				snprintf(path, sizeof(path), "%s/%llu-%zu.png", misses,
+					 (unsigned long long)(seed0 + (uint64_t)i), j);
+				if (ocr_find_cut(&p.im, &t, 64, 0, &cut, &e) == 0)
+					stbi_write_png(path, (int)cut.w, (int)cut.h, cut.channels,
+						       cut.px, (int)cut.w * cut.channels);
+				/* the photo, and every candidate, to draw them on it */
+				snprintf(path, sizeof(path), "%s/%llu.jpg", misses,
+					 (unsigned long long)(seed0 + (uint64_t)i));
+				stbi_write_jpg(path, (int)p.im.w, (int)p.im.h, p.im.channels,
+					       p.im.px, 80);
+				for (size_t k = 0; k < n; k++)
+					if (c[k].kind == OCR_CAND_LINE)
+						printf("cand: seed %llu %zu score %.2f: %.0fx%.0f "
+						       "at %.0f deg centre %.0f,%.0f\n",
+						       (unsigned long long)(seed0 + (uint64_t)i), k,
+						       c[k].score, c[k].box.w, c[k].box.h,
+						       c[k].box.angle, c[k].box.cx, c[k].box.cy);
+			}
 		}
 		free(c);
 		/* the same photo's metal without text: what does the finder make of it */
 		o.lines = -1;
 		o.ring = 0;
-		if (ocr_synth_photo(s, 900000 + (uint64_t)i, &o, &p, &e) < 0 ||
+		if (ocr_synth_photo(s, seed0 + (uint64_t)i, &o, &p, &e) < 0 ||
 		    ocr_find(&p.im, &fo, &c, &n, &e) < 0)
 			goto fail;
 		bare_high += n && c[0].score >= 0.9;
 		free(c);
 	}
 	if (nrec > 0) {
-		printf("recall over %ld photos %ldx%ld (seeds 900000..): %ld of %ld lines (%.1f%%) "
+		printf("recall over %ld photos %ldx%ld (seeds %llu..): %ld of %ld lines (%.1f%%) "
 		       "found at IoU >= 0.5 among all candidates, %ld (%.1f%%) among the best 3; "
 		       "%ld of %ld rings (%.1f%%); %.1f candidates a photo\n",
-		       nrec, side, side * 3 / 4, found, lines,
+		       nrec, side, side * 3 / 4, (unsigned long long)seed0, found, lines,
 		       100.0 * (double)found / (double)lines, found3,
 		       100.0 * (double)found3 / (double)lines, rfound, rings,
 		       rings ? 100.0 * (double)rfound / (double)rings : 0,

@@ -502,14 +502,26 @@ static void merge_bands(struct bands *b)
 				if (fabs(p->th - q->th) > 6 * PI / 180 || hm > 1.6 * fmin(hp, hq) ||
 				    fabs(pt - (p->t0 + p->t1) / 2) > 0.35 * hm || gap > 2 * hm)
 					continue;
-				{
-					double ws = p->s1 - p->s0, wq = q->s1 - q->s0;
-					p->th = (p->th * ws + q->th * wq) / (ws + wq);
-				}
+				double ws = p->s1 - p->s0, wq = q->s1 - q->s0;
 				p->s0 = fmin(p->s0, qs0);
 				p->s1 = fmax(p->s1, qs1);
 				p->t0 = fmin(p->t0, pt - hq / 2);
 				p->t1 = fmax(p->t1, pt + hq / 2);
+				/* the joined band takes the words' mean skew about its own centre: its
+				 * extents are in the old frame, whose origin is the plane's corner, so
+				 * turning the frame alone would swing the band about that corner */
+				{
+					double ms = (p->s0 + p->s1) / 2, mt = (p->t0 + p->t1) / 2;
+					double mx = ms * c - mt * sn, my = ms * sn + mt * c;
+					double nth = (p->th * ws + q->th * wq) / (ws + wq);
+					double nc = cos(nth), ns = sin(nth);
+					double ds = mx * nc + my * ns - ms, dt = -mx * ns + my * nc - mt;
+					p->th = nth;
+					p->s0 += ds;
+					p->s1 += ds;
+					p->t0 += dt;
+					p->t1 += dt;
+				}
 				b->v[j] = b->v[--b->n];
 				again = true;
 				j--;

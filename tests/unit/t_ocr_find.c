@@ -406,7 +406,9 @@ static void test_find_rotations(const struct ocr_synth *s)
 		all_found += found;
 		all_lines += lines;
 	}
-	check(10 * all_found >= 6 * all_lines, "find: %d of %d lines found over 20 photos",
+	/* 42 of 44; 37 when joining two words of a line with different skews turned the joined
+	 * band about the plane's corner, which moved lines far from it off their text */
+	check(10 * all_found >= 9 * all_lines, "find: %d of %d lines found over 20 photos",
 	      all_found, all_lines);
 	ocr_photo_release(&p);
 }
