@@ -189,14 +189,15 @@ int main(int argc, char **argv)
 			if (misses && best < 0.5) {
 				struct ocr_cand t = {.kind = OCR_CAND_LINE, .box = l->box};
 				char path[4096];
-				printf("miss: seed %llu line %zu \"%s\": box %.0fx%.0f at %.0f deg "
-				       "centre %.0f,%.0f; best IoU %.2f: %.0fx%.0f at %.0f deg centre "
-				       "%.0f,%.0f; %zu candidates\n",
-				       (unsigned long long)(seed0 + (uint64_t)i), j, l->text, l->box.w,
-				       l->box.h, l->box.angle, l->box.cx, l->box.cy, best,
-				       n ? c[bk].box.w : 0, n ? c[bk].box.h : 0,
-				       n ? c[bk].box.angle : 0, n ? c[bk].box.cx : 0,
-				       n ? c[bk].box.cy : 0, n);
+				printf(
+				    "miss: seed %llu line %zu \"%s\": box %.0fx%.0f at %.0f deg "
+				    "centre %.0f,%.0f; best IoU %.2f: %.0fx%.0f at %.0f deg centre "
+				    "%.0f,%.0f; %zu candidates\n",
+				    (unsigned long long)(seed0 + (uint64_t)i), j, l->text, l->box.w,
+				    l->box.h, l->box.angle, l->box.cx, l->box.cy, best,
+				    n ? c[bk].box.w : 0, n ? c[bk].box.h : 0,
+				    n ? c[bk].box.angle : 0, n ? c[bk].box.cx : 0,
+				    n ? c[bk].box.cy : 0, n);
 				snprintf(path, sizeof(path), "%s/%llu-%zu.png", misses,
 					 (unsigned long long)(seed0 + (uint64_t)i), j);
 				if (ocr_find_cut(&p.im, &t, 64, 0, &cut, &e) == 0)

@@ -507,15 +507,17 @@ static void merge_bands(struct bands *b)
 				p->s1 = fmax(p->s1, qs1);
 				p->t0 = fmin(p->t0, pt - hq / 2);
 				p->t1 = fmax(p->t1, pt + hq / 2);
-				/* the joined band takes the words' mean skew about its own centre: its
-				 * extents are in the old frame, whose origin is the plane's corner, so
-				 * turning the frame alone would swing the band about that corner */
+				/* the joined band takes the words' mean skew about its own centre:
+				 * its extents are in the old frame, whose origin is the plane's
+				 * corner, so turning the frame alone would swing the band about
+				 * that corner */
 				{
 					double ms = (p->s0 + p->s1) / 2, mt = (p->t0 + p->t1) / 2;
 					double mx = ms * c - mt * sn, my = ms * sn + mt * c;
 					double nth = (p->th * ws + q->th * wq) / (ws + wq);
 					double nc = cos(nth), ns = sin(nth);
-					double ds = mx * nc + my * ns - ms, dt = -mx * ns + my * nc - mt;
+					double ds = mx * nc + my * ns - ms,
+					       dt = -mx * ns + my * nc - mt;
 					p->th = nth;
 					p->s0 += ds;
 					p->s1 += ds;
