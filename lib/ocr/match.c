@@ -831,14 +831,6 @@ out:
 
 /* ---- index ---- */
 
-static int cmp_post(const void *a, const void *b)
-{
-	const struct posting *x = a, *y = b;
-	if (x->gram != y->gram)
-		return x->gram < y->gram ? -1 : 1;
-	return x->row < y->row ? -1 : x->row > y->row;
-}
-
 #define GRAM_EDGE  0x1FFFFF /* the padding at both ends of a key, so that short keys have grams */
 #define SERIAL_TAG ((uint64_t)1 << 63) /* grams use 63 bits: this one marks a serial's */
 
@@ -855,6 +847,35 @@ static size_t grams(const int32_t *k, size_t n, uint64_t *out)
 	for (size_t i = 0; i + 3 <= m; i++)
 		out[g++] = (uint64_t)c[i] << 42 | (uint64_t)c[i + 1] << 21 | (uint64_t)c[i + 2];
 	return g;
+}
+
+/* Sorts postings by gram, keeping their order within a gram: an LSD radix sort, a byte a pass,
+ * skipping the bytes all postings share. build_index adds postings row by row, so this is the
+ * order by gram, then row, in a few passes over the array instead of a comparison
+ * sort's n log n calls: with 20,000 orders, a tenth of reading a photo went to the sort. */
+static void sort_postings(struct posting *p, size_t n)
+{
+	struct posting *tmp = xmallocarray(n ? n : 1, sizeof(*tmp)), *src = p, *dst = tmp;
+	for (int shift = 0; shift < 64 && n; shift += 8) {
+		size_t at[256] = {0}, sum = 0;
+		for (size_t i = 0; i < n; i++)
+			at[src[i].gram >> shift & 255]++;
+		if (at[src[0].gram >> shift & 255] == n)
+			continue;
+		for (int b = 0; b < 256; b++) {
+			size_t c = at[b];
+			at[b] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[at[src[i].gram >> shift & 255]++] = src[i];
+		struct posting *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != p)
+		memcpy(p, src, n * sizeof(*p));
+	free(tmp);
 }
 
 static void build_index(struct ocr_orders *o)
@@ -889,8 +910,7 @@ static void build_index(struct ocr_orders *o)
 			}
 		}
 	}
-	if (o->npost)
-		qsort(o->post, o->npost, sizeof(*o->post), cmp_post);
+	sort_postings(o->post, o->npost);
 	/* a gram twice in one key counts once */
 	{
 		size_t w = 0;
