@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 		if (ocr_find(&p.im, &fo, &c, &n, &e) < 0)
 			goto fail;
 		cands += (long)n;
+		bool shown = false; /* the photo written to MISSES */
 		for (size_t j = 0; j < p.n; j++) {
 			const struct ocr_photo_line *l = &p.lines[j];
 			double best = 0, best3 = 0;
@@ -203,7 +204,11 @@ int main(int argc, char **argv)
 				if (ocr_find_cut(&p.im, &t, 64, 0, &cut, &e) == 0)
 					stbi_write_png(path, (int)cut.w, (int)cut.h, cut.channels,
 						       cut.px, (int)cut.w * cut.channels);
-				/* the photo, and every candidate, to draw them on it */
+				/* the photo, and every candidate, to draw them on it: once a
+				 * photo, however many of its lines were missed */
+				if (shown)
+					continue;
+				shown = true;
 				snprintf(path, sizeof(path), "%s/%llu.jpg", misses,
 					 (unsigned long long)(seed0 + (uint64_t)i));
 				stbi_write_jpg(path, (int)p.im.w, (int)p.im.h, p.im.channels,

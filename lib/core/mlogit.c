@@ -286,7 +286,6 @@ __attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, 
 	float *acc = M->cacc[t];
 	double *sum = M->csum[t];
 	int diag = M->mode == ROW_DIAG;
-	(void)t;
 	for (size_t j = M->cchunk[ch]; j < M->cchunk[ch + 1]; j++) {
 		size_t q0 = M->cp[j], q1 = M->cp[j + 1];
 		for (size_t c = 0; c < kp; c++)

@@ -851,8 +851,8 @@ static size_t grams(const int32_t *k, size_t n, uint64_t *out)
 
 /* Sorts postings by gram, keeping their order within a gram: an LSD radix sort, a byte a pass,
  * skipping the bytes all postings share. build_index adds postings row by row, so this is the
- * order by gram, then row, in a few passes over the array instead of a comparison
- * sort's n log n calls: with 20,000 orders, a tenth of reading a photo went to the sort. */
+ * order by gram, then row, in a few passes over the array instead of a comparison sort's
+ * n log n calls: with 20,000 orders, qsort took about 7% of reading a photo. */
 static void sort_postings(struct posting *p, size_t n)
 {
 	struct posting *tmp = xmallocarray(n ? n : 1, sizeof(*tmp)), *src = p, *dst = tmp;
