@@ -92,6 +92,8 @@ struct ml {
 	size_t cchunk[ML_COL_CHUNKS + 1]; /* column ranges of about equal entries */
 	float *cacc[ML_MAX_THREADS];	  /* a thread's scratch of kf floats */
 	double *csum[ML_MAX_THREADS];	  /* and of kp doubles */
+	double cdot[ML_COL_CHUNKS];	  /* a ROW_HESS pass: each range's part of v . out */
+	int vf_ready;			  /* vf holds the next ROW_HESS pass's direction */
 	/* the pass being run */
 	int mode;
 	const double *v, *P;
@@ -286,6 +288,7 @@ __attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, 
 	float *acc = M->cacc[t];
 	double *sum = M->csum[t];
 	int diag = M->mode == ROW_DIAG;
+	double dot = 0;
 	for (size_t j = M->cchunk[ch]; j < M->cchunk[ch + 1]; j++) {
 		size_t q0 = M->cp[j], q1 = M->cp[j + 1];
 		for (size_t c = 0; c < kp; c++)
@@ -304,37 +307,164 @@ __attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, 
 			for (size_t c = 0; c < kp; c++)
 				sum[c] += acc[c];
 		}
-		memcpy(M->out + j * kp, sum, kp * sizeof(*sum));
+		if (diag) {
+			memcpy(M->out + j * kp, sum, kp * sizeof(*sum));
+			continue;
+		}
+		/* the regularizer's part, and the direction's product with the result */
+		const double *vj = M->v + j * kp;
+		double *o = M->out + j * kp;
+		for (size_t c = 0; c < kp; c++) {
+			o[c] = sum[c] + M->lam * vj[c];
+			dot += vj[c] * o[c];
+		}
 	}
+	M->cdot[ch] = dot;
+}
+
+/* The solver's vector steps over the nw weights, fused so that each visits its vectors once,
+ * on the threads: ML_VEC_CHUNKS fixed ranges of whole terms, each range's sums kept apart and
+ * added in range order, so the result does not depend on the threads. At 5 million weights a
+ * vector is 42 MB: the steps are bound by memory, and one thread did not draw what two can. */
+#define ML_VEC_CHUNKS 32
+
+enum vec_op {
+	VEC_CG_START, /* s = 0, r = -g, d = r / Md; sums r . d */
+	VEC_CG_STEP,  /* s += a d, r -= a hd; sums r . r / Md */
+	VEC_CG_DIR,   /* d = r / Md + a d */
+	VEC_TRIAL,    /* vn = v + s; sums g . s, s . r, s . Md s, and vn . vn over the weights */
+	VEC_MAXABS,   /* the largest |g| (in sum[0]) */
+	VEC_MERGE,    /* vn = the parts' sums gp[] (+ a v if v), on the weights; sums v . vn */
+};
+
+struct vec {
+	struct ml *M;
+	int op;
+	double a;
+	const double *g, *Md, *hd, *v;
+	double *s, *r, *d, *vn;
+	double sum[ML_VEC_CHUNKS][4];
+};
+
+static void vec_chunk(void *arg, size_t ch, int t)
+{
+	struct vec *V = arg;
+	const struct ml *M = V->M;
+	size_t kp = M->kp, terms = M->d + 1, nwd = M->d * kp;
+	size_t q0 = terms * ch / ML_VEC_CHUNKS * kp, q1 = terms * (ch + 1) / ML_VEC_CHUNKS * kp;
+	const double *g = V->g, *Md = V->Md, *hd = V->hd, *v = V->v;
+	double *s = V->s, *r = V->r, *d = V->d, *vn = V->vn, a = V->a;
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	(void)t;
+	switch (V->op) {
+	case VEC_CG_START:
+		for (size_t q = q0; q < q1; q++) {
+			s[q] = 0;
+			r[q] = -g[q];
+			d[q] = r[q] / Md[q];
+			s0 += r[q] * d[q];
+		}
+		break;
+	case VEC_CG_STEP:
+		for (size_t q = q0; q < q1; q++) {
+			s[q] += a * d[q];
+			r[q] -= a * hd[q];
+			s0 += r[q] * r[q] / Md[q];
+		}
+		break;
+	case VEC_CG_DIR:
+		for (size_t q = q0; q < q1; q++)
+			d[q] = r[q] / Md[q] + a * d[q];
+		break;
+	case VEC_TRIAL:
+		for (size_t q = q0; q < q1; q++) {
+			vn[q] = v[q] + s[q];
+			s0 += g[q] * s[q];
+			s1 += s[q] * r[q];
+			s2 += s[q] * Md[q] * s[q];
+			if (q < nwd)
+				s3 += vn[q] * vn[q];
+		}
+		break;
+	case VEC_MAXABS:
+		for (size_t q = q0; q < q1; q++)
+			if (fabs(g[q]) > s0)
+				s0 = fabs(g[q]);
+		break;
+	default: /* VEC_MERGE: parts added in order, the same sums on any number of threads */
+		if (q1 > nwd)
+			q1 = nwd;
+		for (size_t q = q0; q < q1; q++) {
+			double x = M->gp[0][q];
+			for (size_t pi = 1; pi < ML_PARTS; pi++)
+				x += M->gp[pi][q];
+			if (v) {
+				vn[q] = x + a * v[q];
+				s0 += v[q] * vn[q];
+			} else {
+				vn[q] = x;
+			}
+		}
+		break;
+	}
+	/* the direction of the next ROW_HESS pass, in single precision */
+	if ((V->op == VEC_CG_START || V->op == VEC_CG_DIR) && M->U)
+		for (size_t j = q0 / kp; j < q1 / kp; j++)
+			for (size_t c = 0; c < kp; c++)
+				M->vf[j * M->kf + c] = (float)d[j * kp + c];
+	V->sum[ch][0] = s0;
+	V->sum[ch][1] = s1;
+	V->sum[ch][2] = s2;
+	V->sum[ch][3] = s3;
+}
+
+/* Runs V's step; its sums, added in range order (the maximum for VEC_MAXABS), into out. */
+static void vec_run(struct vec *V, int op, double a, double out[4])
+{
+	V->op = op;
+	V->a = a;
+	par_for(ML_VEC_CHUNKS, V->M->threads, vec_chunk, V);
+	for (int k = 0; k < 4; k++)
+		out[k] = 0;
+	for (size_t ch = 0; ch < ML_VEC_CHUNKS; ch++)
+		for (int k = 0; k < 4; k++)
+			out[k] =
+			    op == VEC_MAXABS ? fmax(out[k], V->sum[ch][k]) : out[k] + V->sum[ch][k];
+	if (op == VEC_CG_START || op == VEC_CG_DIR)
+		V->M->vf_ready = 1;
 }
 
 /* A pass in the given mode (v: weights or direction, P: probabilities); for ROW_LOSS the
  * probabilities go to out (n x kp) and the loss is returned; otherwise out (nw) gets X^T r for
- * the weights and the sums of r for the intercepts. */
+ * the weights and the sums of r for the intercepts, and for ROW_HESS also the regularizer's
+ * lam v on the weights, and v . out is returned. */
 static double rows(struct ml *M, int mode, const double *v, const double *P, double *out)
 {
 	size_t kp = M->kp, nwd = M->d * kp;
-	double f = 0;
+	double f = 0, dot = 0;
 	M->mode = mode;
 	M->v = v;
 	M->P = P;
 	M->out = out;
 	if (M->U && (mode == ROW_HESS || mode == ROW_DIAG)) {
-		if (mode == ROW_HESS)
+		if (mode == ROW_HESS && !M->vf_ready)
 			for (size_t j = 0; j <= M->d; j++)
 				for (size_t c = 0; c < kp; c++)
 					M->vf[j * M->kf + c] = (float)v[j * kp + c];
+		M->vf_ready = 0;
 		par_for(M->nblk, M->threads, rows_f, M);
 		par_for(ML_COL_CHUNKS, M->threads, cols_f, M);
 		memset(out + nwd, 0, kp * sizeof(*out));
+		if (mode == ROW_HESS)
+			for (size_t ch = 0; ch < ML_COL_CHUNKS; ch++)
+				dot += M->cdot[ch];
 	} else {
 		par_for(ML_PARTS, M->threads, row_part, M);
 		if (mode != ROW_LOSS) {
-			/* parts added in order: the same sums on any number of threads */
-			memcpy(out, M->gp[0], nwd * sizeof(*out));
-			for (size_t pi = 1; pi < ML_PARTS; pi++)
-				for (size_t q = 0; q < nwd; q++)
-					out[q] += M->gp[pi][q];
+			struct vec V = {.M = M, .v = v, .vn = out};
+			double sum[4];
+			vec_run(&V, VEC_MERGE, mode == ROW_DIAG ? 0 : M->lam, sum);
+			dot = sum[0];
 			memset(out + nwd, 0, kp * sizeof(*out));
 		}
 	}
@@ -344,6 +474,11 @@ static double rows(struct ml *M, int mode, const double *v, const double *P, dou
 		if (mode != ROW_LOSS)
 			for (size_t c = 0; c < kp; c++)
 				out[nwd + c] += bs[1 + c];
+	}
+	if (mode == ROW_HESS) {
+		for (size_t c = 0; c < kp; c++)
+			dot += v[nwd + c] * out[nwd + c];
+		return dot;
 	}
 	return f;
 }
@@ -500,19 +635,13 @@ static double ml_f(struct ml *M, const double *v, double *P)
 /* The gradient at v, whose probabilities are P. */
 static void ml_grad(struct ml *M, const double *v, const double *P, double *g)
 {
-	size_t nw = M->d * M->kp;
-	rows(M, ROW_GRAD, NULL, P, g);
-	for (size_t q = 0; q < nw; q++)
-		g[q] += M->lam * v[q];
+	rows(M, ROW_GRAD, v, P, g);
 }
 
-/* hv = H s at the point whose probabilities are P. */
-static void ml_hess(struct ml *M, const double *P, const double *s, double *hv)
+/* hv = H s at the point whose probabilities are P; returns s . H s. */
+static double ml_hess(struct ml *M, const double *P, const double *s, double *hv)
 {
-	size_t nw = M->d * M->kp;
-	rows(M, ROW_HESS, s, P, hv);
-	for (size_t q = 0; q < nw; q++)
-		hv[q] += M->lam * s[q];
+	return rows(M, ROW_HESS, s, P, hv);
 }
 
 /* The preconditioner: the Hessian's diagonal mixed with the regularizer. */
@@ -547,21 +676,12 @@ static void to_external(const struct ml *M, const double *v, double *W)
 	}
 }
 
-static double dot(const double *a, const double *b, size_t n)
+static double max_abs(struct ml *M, const double *g)
 {
-	double s = 0;
-	for (size_t q = 0; q < n; q++)
-		s += a[q] * b[q];
-	return s;
-}
-
-static double max_abs(const double *a, size_t n)
-{
-	double m = 0;
-	for (size_t q = 0; q < n; q++)
-		if (fabs(a[q]) > m)
-			m = fabs(a[q]);
-	return m;
+	struct vec V = {.M = M, .g = g};
+	double sum[4];
+	vec_run(&V, VEC_MAXABS, 0, sum);
+	return sum[0];
 }
 
 /* Scratch of the Newton iterations, nw each. */
@@ -575,24 +695,19 @@ struct tr {
  * the boundary in *boundary. */
 static int trcg(struct ml *M, struct tr *T, double delta, int *boundary)
 {
-	size_t nw = M->nw;
-	double *g = T->g, *Md = T->Md, *s = T->s, *r = T->r, *dv = T->dv, *hd = T->hd;
-	double rz = 0, sMs = 0, sMd = 0, dMd = 0;
+	struct vec V = {
+	    .M = M, .g = T->g, .Md = T->Md, .hd = T->hd, .s = T->s, .r = T->r, .d = T->dv};
+	double sum[4], rz, sMs = 0, sMd = 0, dMd;
 	int it = 0;
 	*boundary = 0;
-	for (size_t q = 0; q < nw; q++) {
-		s[q] = 0;
-		r[q] = -g[q];
-		dv[q] = r[q] / Md[q];
-		rz += r[q] * dv[q];
-	}
+	vec_run(&V, VEC_CG_START, 0, sum);
+	rz = sum[0];
 	/* the M^-1 norm of the gradient: ||r||_{M^-1}^2 = r . M^-1 r */
 	double cgtol = ML_CG_EPS * sqrt(rz);
 	dMd = rz; /* d = M^-1 r: d . M d = r . M^-1 r */
 	while (sqrt(rz) > cgtol) {
-		ml_hess(M, T->P, dv, hd);
+		double dhd = ml_hess(M, T->P, T->dv, T->hd);
 		it++;
-		double dhd = dot(dv, hd, nw);
 		if (!(dhd > 0))
 			break; /* no curvature left in this direction (flat to rounding) */
 		double alpha = rz / dhd;
@@ -602,41 +717,21 @@ static int trcg(struct ml *M, struct tr *T, double delta, int *boundary)
 			double rad = sqrt(fmax(sMd * sMd + dMd * (delta * delta - sMs), 0));
 			double tau =
 			    sMd >= 0 ? (delta * delta - sMs) / (sMd + rad) : (rad - sMd) / dMd;
-			for (size_t q = 0; q < nw; q++) {
-				s[q] += tau * dv[q];
-				r[q] -= tau * hd[q];
-			}
+			vec_run(&V, VEC_CG_STEP, tau, sum);
 			*boundary = 1;
 			break;
 		}
-		double rznew = 0;
-		for (size_t q = 0; q < nw; q++) {
-			s[q] += alpha * dv[q];
-			r[q] -= alpha * hd[q];
-			rznew += r[q] * r[q] / Md[q];
-		}
-		double beta = rznew / rz;
-		sMs = 0;
-		sMd = 0;
-		dMd = 0;
-		for (size_t q = 0; q < nw; q++) {
-			double z = r[q] / Md[q];
-			dv[q] = z + beta * dv[q];
-			sMs += s[q] * Md[q] * s[q];
-			sMd += s[q] * Md[q] * dv[q];
-			dMd += dv[q] * Md[q] * dv[q];
-		}
+		vec_run(&V, VEC_CG_STEP, alpha, sum);
+		double rznew = sum[0], beta = rznew / rz;
+		vec_run(&V, VEC_CG_DIR, beta, sum);
+		/* the M-products of the step and the new direction, by the recurrences of CG
+		 * (s . r = 0 and d . r = 0 for the new residual r; Steihaug 1983) */
+		sMs = nsMs;
+		sMd = beta * (sMd + alpha * dMd);
+		dMd = rznew + beta * beta * dMd;
 		rz = rznew;
 	}
 	return it;
-}
-
-static double norm_M(const double *s, const double *Md, size_t n)
-{
-	double t = 0;
-	for (size_t q = 0; q < n; q++)
-		t += s[q] * Md[q] * s[q];
-	return sqrt(t);
 }
 
 int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o, double *W,
@@ -665,7 +760,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 		goto out;
 	}
 	ml_grad(&M, v, T.P, T.g);
-	double pg = max_abs(T.g, nw);
+	double pg = max_abs(&M, T.g);
 	ml_precond(&M, T.P, T.Md);
 	double delta = 0;
 	for (size_t q = 0; q < nw; q++)
@@ -674,13 +769,14 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 	while (pg > o->tol && iter < o->max_iter) {
 		int boundary;
 		cgits += trcg(&M, &T, delta, &boundary);
-		double gs = dot(T.g, T.s, nw), sr = dot(T.s, T.r, nw);
+		double *vn = T.hd, sum[4]; /* hd is free after the solve */
+		struct vec V = {
+		    .M = &M, .g = T.g, .Md = T.Md, .v = v, .s = T.s, .r = T.r, .vn = vn};
+		vec_run(&V, VEC_TRIAL, 0, sum);
+		double gs = sum[0], sr = sum[1], snorm = sqrt(sum[2]);
 		double prered = -0.5 * (gs - sr);
-		double *vn = T.hd; /* free after the solve */
-		for (size_t q = 0; q < nw; q++)
-			vn[q] = v[q] + T.s[q];
-		double fnew = ml_f(&M, vn, T.Pt);
-		double actred = f - fnew, snorm = norm_M(T.s, T.Md, nw);
+		double fnew = rows(&M, ROW_LOSS, vn, NULL, T.Pt) + 0.5 * M.lam * sum[3];
+		double actred = f - fnew;
 		if (iter == 0 && snorm < delta)
 			delta = snorm;
 		/* the step length the one-dimensional quadratic through f, g.s and fnew prefers */
@@ -694,14 +790,15 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 		else
 			delta = fmax(delta, fmin(alpha * snorm, 4 * delta));
 		if (isfinite(fnew) && actred > 1e-4 * prered) {
-			memcpy(v, vn, nw * sizeof(*v));
+			T.hd = v;
+			v = vn;
 			double *t = T.P;
 			T.P = T.Pt;
 			T.Pt = t;
 			f = fnew;
 			iter++;
 			ml_grad(&M, v, T.P, T.g);
-			pg = max_abs(T.g, nw);
+			pg = max_abs(&M, T.g);
 			if (o->iter_done)
 				o->iter_done(o->arg, iter);
 			if (pg <= o->tol)
