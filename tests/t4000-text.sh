@@ -26,6 +26,16 @@ expect_success 'the default model is the svm' '
 	dyn fit text --id def --test-fraction 0 "$TK" >/dev/null &&
 	show_json def | grep -q "\"model\":\"svm\""
 '
+expect_success 'the held-out fit stops at ten times the automatic tolerance, the stored one at it' '
+	show_json lr >show &&
+	grep -q "\"tol\":0.0001," show && grep -q "\"holdout_tol\":0.001," show &&
+	dyn fit text --id hsvm "$TK" >/dev/null && show_json hsvm >show &&
+	grep -q "\"tol\":0.1," show && grep -q "\"holdout_tol\":1," show &&
+	dyn fit text --id nore --no-refit "$TK" >/dev/null && show_json nore >show &&
+	grep -q "\"tol\":0.1," show && ! grep -q holdout_tol show &&
+	dyn fit text --id given --tol 0.05 "$TK" >/dev/null && show_json given >show &&
+	grep -q "\"tol\":0.05," show && grep -q "\"holdout_tol\":0.05," show
+'
 expect_success 'fit text --model svm with the services params shape' '
 	dyn fit text --id svm --model svm --params "{\"C\": 10, \"solver\": \"lbfgs\"}" "$TK" >/dev/null &&
 	show_json svm | grep -q "\"model\":\"svm\""

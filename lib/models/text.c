@@ -282,12 +282,36 @@ static void opts_from_params(const struct params *p, struct tfidf_opts *o)
 	o->invalid_utf8 = (enum text_utf8)params_choice(p, "invalid_utf8");
 }
 
+/* Under "auto", a fit that only makes the held-out report (a refit on all rows follows) stops
+ * at this many times the solver's tolerance. Such a model is never stored; the report's figures
+ * are its accuracy and log-loss on the held-out rows, which a sample of them gives to a few
+ * tenths of a point (one standard error of the accuracy: 0.4 points on 10,000 rows). On the
+ * Debian package descriptions (10,150 held-out rows, 58 classes) the looser stop moved the
+ * report's accuracy by 0.04 points for the svm and 0.02 for logreg, and took 0.8 s against
+ * 1.4-1.8 s (svm) and 49 products against 69 (logreg). The refit, whose model is stored,
+ * stops at the tolerance itself. */
+#define HOLDOUT_TOL_FACTOR 10
+
 /* tol, or the solver's own default for "auto": 1e-4 for logreg (scikit-learn's), 0.1 for the
  * dual SVM solver (liblinear's default for its dual solvers; scikit-learn's LinearSVC asks for
- * 1e-4, which costs several times the passes for the same held-out accuracy on text). */
-static double tol_of(const struct params *p, double automatic)
+ * 1e-4, which costs several times the passes for the same held-out accuracy on text), and
+ * HOLDOUT_TOL_FACTOR times that for a held-out fit a refit will replace. */
+static double tol_of(const struct params *p, double automatic, const struct fit_ctx *ctx)
 {
-	return params_choice(p, "tol") == 0 ? automatic : params_num(p, "tol");
+	if (params_choice(p, "tol") != 0)
+		return params_num(p, "tol");
+	return ctx && ctx->refit_next ? automatic * HOLDOUT_TOL_FACTOR : automatic;
+}
+
+/* The tolerance in the model's info; and for a refit, the held-out fit's before it. */
+static void add_tol(struct model *m, double automatic, const struct fit_ctx *ctx)
+{
+	cJSON_AddNumberToObject(m->info, "tol", tol_of(&m->params, automatic, ctx));
+	if (ctx && ctx->refit_from) {
+		struct fit_ctx held = {.refit_next = true};
+		cJSON_AddNumberToObject(m->info, "holdout_tol",
+					tol_of(&m->params, automatic, &held));
+	}
 }
 
 /* ---- logistic regression on a sparse matrix ---- */
@@ -385,7 +409,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 
 	o.C = params_num(&m->params, "C");
 	o.weight = cw;
-	o.tol = tol_of(&m->params, 1e-4);
+	o.tol = tol_of(&m->params, 1e-4, ctx);
 	o.max_iter = pr.max_iter = (int)params_num(&m->params, "max_iter");
 	o.threads = fit_threads(ctx);
 	o.iter_done = lr_iter;
@@ -398,6 +422,7 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	}
 	cJSON_AddNumberToObject(m->info, "iterations", info.iterations);
 	cJSON_AddNumberToObject(m->info, "hessian_products", info.cg_iterations);
+	add_tol(m, 1e-4, ctx);
 	cJSON_AddBoolToObject(m->info, "converged", info.converged);
 	cJSON_AddNumberToObject(m->info, "objective", info.f);
 	if (ctx && ctx->refit_from)
@@ -632,7 +657,7 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	double *W = k == 2 ? xmallocarray(k, D1 * sizeof(double)) : st->W;
 
 	o.C = params_num(&m->params, "C");
-	o.tol = tol_of(&m->params, 0.1);
+	o.tol = tol_of(&m->params, 0.1, ctx);
 	o.max_iter = (int)params_num(&m->params, "max_iter");
 	o.weight = cw;
 	o.seed = ctx ? ctx->seed : 0;
@@ -666,6 +691,7 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	if (ret < 0)
 		return -1;
 	cJSON_AddNumberToObject(m->info, "iterations", info.max_iter_used);
+	add_tol(m, 0.1, ctx);
 	cJSON_AddBoolToObject(m->info, "converged", info.unconverged == 0);
 	if (info.unconverged)
 		add_warning(m->info, "svm: the dual solver did not converge in max_iter passes "
