@@ -10,6 +10,14 @@
  * using Platt's smoothed targets. */
 void platt_fit(const double *dec, const signed char *y, size_t n, double *A, double *B);
 
+/* One sigmoid sigmoid(A f + B) for all classes of a one-vs-rest model: fits it to the decision
+ * values f (n x kp, row-major; kp = 1 for two classes, row i's positive being y[i] == 1) with
+ * row i's class y[i] the positive of its row, Platt's smoothed targets over the n kp points
+ * pooled. Note the sign: A and B are the negatives of platt_fit's for the same points. The
+ * result does not depend on threads. */
+void platt_fit_pooled(const double *f, const int *y, size_t n, size_t kp, int threads, double *A,
+		      double *B);
+
 /* The fitted probability of the positive class, computed without overflow. */
 double platt_prob(double dec, double A, double B);
 

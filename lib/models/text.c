@@ -16,6 +16,7 @@
 #include "core/linsvm.h"
 #include "core/mat.h"
 #include "core/mlogit.h"
+#include "core/platt.h"
 #include "core/sparse.h"
 #include "models/model.h"
 #include "store/safetensors.h"
@@ -456,154 +457,6 @@ static void scores_to_proba(const struct text_state *st, size_t k, double *s, do
 	}
 }
 
-/* Platt's sigmoid fit (with Lin, Lin and Weng's safeguards) of the training decision values f
- * (n x kp) of every class, pooled, with one-vs-rest targets t_j: minimizes
- * F = sum log1pexp(z_j) - t_j z_j, z_j = A f_j + B, by Newton with backtracking. The sums over
- * the n kp points are taken in blocks of rows, on threads; a block's sum and the order blocks
- * are added in do not depend on the threads, so neither does the fit. The steps depend on F
- * only through the backtracking's comparisons: F's log1p(e^-|z|) terms are summed as the log
- * of a product of the 1 + e^-|z| of a run of points, one log per run instead of a log1p per
- * point (most of the fit's time), which moves F by less than its rounding. */
-struct platt_sums {
-	double f, h11, h22, h21, g1, g2; /* F, its Hessian and gradient */
-};
-
-struct platt_job {
-	const double *f;
-	const int *y;
-	size_t n, kp, rows; /* rows per block */
-	size_t first, last; /* this job's blocks */
-	double a, b, tp, tn;
-	struct platt_sums *sums; /* one per block */
-};
-
-/* About this many points per block. */
-#define PLATT_BLOCK 4096
-
-/* Points taken at a time: their exps, then their sums; the product of their 1 + e^-|z|, each
- * in (1, 2], stays below the overflow of a double. */
-#define PLATT_RUN 512
-
-/* F and its derivatives over the job's blocks at (a, b): one exp per point, the derivatives as
- * mat_sigmoid computes the probabilities. */
-static void *platt_run(void *arg)
-{
-	const struct platt_job *J = arg;
-	size_t kp = J->kp;
-	double z[PLATT_RUN], e[PLATT_RUN], t[PLATT_RUN];
-	/* the first point, A = 0, has z = B everywhere: one exp will do */
-	double e0 = J->a == 0 ? exp(-fabs(J->b)) : 0;
-	for (size_t blk = J->first; blk < J->last; blk++) {
-		struct platt_sums S = {0};
-		size_t i = blk * J->rows, c = 0;
-		size_t j = i * kp,
-		       jend = ((blk + 1) * J->rows < J->n ? (blk + 1) * J->rows : J->n) * kp;
-		while (j < jend) {
-			size_t len = jend - j < PLATT_RUN ? jend - j : PLATT_RUN;
-			const double *f = J->f + j;
-			double prod = 1;
-			/* the exps in a loop of their own: calls in the loop of the sums would keep
-			 * the sums in memory */
-			for (size_t q = 0; q < len; q++) {
-				/* row i's positive: its class, or the one problem's */
-				size_t yc = kp == 1 ? (J->y[i] == 1 ? 0 : 1) : (size_t)J->y[i];
-				t[q] = c == yc ? J->tp : J->tn;
-				z[q] = J->a * f[q] + J->b;
-				e[q] = J->a == 0 ? e0 : exp(-fabs(z[q]));
-				if (++c == kp) {
-					c = 0;
-					i++;
-				}
-			}
-			for (size_t q = 0; q < len; q++) {
-				double d = 1.0 + e[q], p = (z[q] >= 0 ? 1.0 : e[q]) / d,
-				       w = p * (1 - p);
-				double x = f[q];
-				S.f += (z[q] > 0 ? z[q] : 0) - t[q] * z[q];
-				prod *= d;
-				S.h11 += x * x * w;
-				S.h22 += w;
-				S.h21 += x * w;
-				S.g1 += x * (p - t[q]);
-				S.g2 += p - t[q];
-			}
-			S.f += log(prod);
-			j += len;
-		}
-		J->sums[blk] = S;
-	}
-	return NULL;
-}
-
-static void platt_eval(struct platt_job *job, size_t nt, size_t nblocks, double a, double b,
-		       struct platt_sums *out)
-{
-	struct platt_sums *bs = job[0].sums;
-	for (size_t t = 0; t < nt; t++) {
-		job[t].a = a;
-		job[t].b = b;
-	}
-	par_run(platt_run, job, sizeof(*job), nt);
-	*out = (struct platt_sums){0, 1e-12, 1e-12, 0, 0, 0};
-	for (size_t blk = 0; blk < nblocks; blk++) {
-		out->f += bs[blk].f;
-		out->h11 += bs[blk].h11;
-		out->h22 += bs[blk].h22;
-		out->h21 += bs[blk].h21;
-		out->g1 += bs[blk].g1;
-		out->g2 += bs[blk].g2;
-	}
-}
-
-static void platt_fit(const double *f, const int *y, size_t n, size_t kp, int threads, double *A,
-		      double *B)
-{
-	size_t m = n * kp, rows = PLATT_BLOCK / kp ? PLATT_BLOCK / kp : 1;
-	size_t nblocks = (n + rows - 1) / rows, nt = threads > 1 ? (size_t)threads : 1;
-	double np = 0, nn;
-	struct platt_sums cur, next;
-
-	for (size_t i = 0; i < n; i++)
-		np += kp == 1 ? y[i] == 1 : 1;
-	nn = (double)m - np;
-	double tp = (np + 1) / (np + 2), tn = 1 / (nn + 2);
-	double a = 0, b = log((np + 1) / (nn + 1));
-
-	if (nt > nblocks)
-		nt = nblocks ? nblocks : 1;
-	struct platt_job *job = xcalloc(nt, sizeof(*job));
-	struct platt_sums *bs = xcalloc(nblocks ? nblocks : 1, sizeof(*bs));
-	for (size_t t = 0; t < nt; t++) {
-		job[t] = (struct platt_job){
-		    f, y, n, kp, rows, nblocks * t / nt, nblocks * (t + 1) / nt, 0, 0, tp, tn, bs};
-	}
-	/* each trial point's derivatives come with its value: the next Newton step has them */
-	platt_eval(job, nt, nblocks, a, b, &cur);
-	for (int it = 0; it < 100; it++) {
-		if (fabs(cur.g1) < 1e-5 * (double)m && fabs(cur.g2) < 1e-5 * (double)m)
-			break;
-		double det = cur.h11 * cur.h22 - cur.h21 * cur.h21;
-		double da = -(cur.h22 * cur.g1 - cur.h21 * cur.g2) / det;
-		double db = -(-cur.h21 * cur.g1 + cur.h11 * cur.g2) / det;
-		double gd = cur.g1 * da + cur.g2 * db, step = 1;
-		while (step >= 1e-10) {
-			double na = a + step * da, nb = b + step * db;
-			platt_eval(job, nt, nblocks, na, nb, &next);
-			if (next.f < cur.f + 1e-4 * step * gd) {
-				a = na, b = nb, cur = next;
-				break;
-			}
-			step /= 2;
-		}
-		if (step < 1e-10)
-			break;
-	}
-	free(job);
-	free(bs);
-	*A = a;
-	*B = b;
-}
-
 /* Training rows [first, last): their scores (into f, n x kp, when X is set) and probabilities
  * (into proba, n x k, when set; from f when X is not set). */
 struct score_job {
@@ -772,7 +625,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		f = xmallocarray(n, st->kp * sizeof(*f));
 		mem_advise_huge(f, n * st->kp * sizeof(*f));
 		score_rows(st, &X, n, k, f, NULL, o.threads);
-		platt_fit(f, ds->y, n, st->kp, o.threads, &st->platt[0], &st->platt[1]);
+		platt_fit_pooled(f, ds->y, n, st->kp, o.threads, &st->platt[0], &st->platt[1]);
 		if (proba)
 			score_rows(st, NULL, n, k, f, proba, o.threads);
 	} else if (proba) {

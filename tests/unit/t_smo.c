@@ -236,6 +236,33 @@ static void check_platt(void)
 	      "platt: probability stable at extremes");
 	free(dec);
 	free(y);
+
+	/* The pooled fit of a one-vs-rest model (the text svm's) is libsvm's on the same points
+	 * flattened, with the opposite sign; enough rows that its first steps run on a sample. */
+	size_t rows = 40000, kp = 8, m = rows * kp;
+	double *f = xmallocarray(m, sizeof(double));
+	int *cls = xmallocarray(rows, sizeof(int));
+	signed char *pos = xmallocarray(m, 1);
+	for (size_t i = 0; i < rows; i++) {
+		cls[i] = (int)(urand() * kp) % (int)kp;
+		for (size_t c = 0; c < kp; c++) {
+			int yes = (int)c == cls[i];
+			f[i * kp + c] = nrand() + (yes ? 1.5 : -1.0);
+			pos[i * kp + c] = yes ? 1 : -1;
+		}
+	}
+	double Ap, Bp, A1, B1, A3, B3;
+	platt_fit(f, pos, m, &A, &B);
+	platt_fit_pooled(f, cls, rows, kp, 1, &A1, &B1);
+	platt_fit_pooled(f, cls, rows, kp, 3, &A3, &B3);
+	Ap = A1, Bp = B1;
+	check(fabs(Ap + A) < 1e-3 && fabs(Bp + B) < 1e-3,
+	      "platt pooled: A %.5f B %.5f, libsvm's on the same points %.5f %.5f", Ap, Bp, -A,
+	      -B);
+	check(A1 == A3 && B1 == B3, "platt pooled: the same on 1 and 3 threads");
+	free(f);
+	free(cls);
+	free(pos);
 }
 
 int main(void)
