@@ -268,15 +268,9 @@ int img_decode(struct img *im, const void *buf, size_t len, int channels, const 
 		}
 		stbi_image_free(px);
 		px = out;
-	} else {
-		/* stb_image allocates with malloc: hand over a copy owned as free() expects. */
-		size_t bytes = (size_t)w * (size_t)h * (size_t)channels;
-		unsigned char *out = xmalloc(bytes);
-		mem_advise_huge(out, bytes);
-		memcpy(out, px, bytes);
-		stbi_image_free(px);
-		px = out;
 	}
+	/* otherwise px is stb_image's own, from malloc (STBI_MALLOC above): the image owns it as
+	 * it owns any buffer, and frees it with free() */
 	im->w = (size_t)w;
 	im->h = (size_t)h;
 	im->channels = channels;
