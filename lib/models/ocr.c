@@ -15,6 +15,7 @@
 #include "io/image.h"
 #include "models/model.h"
 #include "base/sha256.h"
+#include "base/trace.h"
 #include "ocr/confirmed.h"
 #include "ocr/crnn.h"
 #include "ocr/find.h"
@@ -336,6 +337,7 @@ static int read_lines(struct ocr_state *st, const struct params *p, const struct
 	fo.rings = true;
 	if (ocr_find(im, &fo, &r->cands, &r->nc, e) < 0)
 		goto out;
+	trace_perf("ocr: find lines");
 	k = 2 * r->nc;
 	cuts = xcalloc(k ? k : 1, sizeof(*cuts));
 	ptrs = xcalloc(k ? k : 1, sizeof(*ptrs));
@@ -350,8 +352,10 @@ static int read_lines(struct ocr_state *st, const struct params *p, const struct
 			goto out;
 		ptrs[i] = &cuts[i];
 	}
+	trace_perf("ocr: cut lines");
 	if (k && ocr_crnn_read_confs(st->c, ptrs, k, beam, r->texts, r->cf, e) < 0)
 		goto out;
+	trace_perf("ocr: read lines");
 	ret = 0;
 out:
 	for (i = 0; cuts && i < 2 * r->nc; i++)

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/base.h"
+#include "base/trace.h"
 #include "models/curve.h"
 #include "models/stored.h"
 #include "store/safetensors.h"
@@ -42,6 +43,7 @@ int model_from_store(struct store *s, const char *id, struct model **out, struct
 	snprintf(where, sizeof(where), "model \"%s\"", id);
 	if (model_load(out, &f, where, e) < 0)
 		goto out;
+	trace_perf("load model");
 	ret = 0;
 out:
 	st_release(&f);

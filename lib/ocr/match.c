@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include "base/base.h"
+#include "base/trace.h"
 #include "io/records.h"
 #include "io/stream.h"
 #include "ocr/match.h"
@@ -941,10 +942,12 @@ int ocr_orders_load(struct ocr_orders **out, const char *path, const struct ocr_
 	}
 	if ((is_xlsx_name(path) ? load_xlsx(o, path, opts, e) : load_records(o, path, opts, e)) < 0)
 		goto out;
+	trace_perf("ocr: read orders");
 	for (size_t r = 0; r < o->nrows; r++)
 		for (int k = 0; k < OCR_NCOLS; k++)
 			o->rows[r].f[k] = o->pool.buf + o->off[r][k];
 	build_index(o);
+	trace_perf("ocr: index orders");
 	ret = 0;
 out:
 	if (ret < 0)

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "base/base.h"
+#include "base/trace.h"
 #include "base/strbuf.h"
 #include "base/strv.h"
 #include "io/stream.h"
@@ -167,6 +168,7 @@ static int decode(struct frame_reader *r, const char *what, struct img *im, stru
 {
 	if (img_decode_upright(&r->raw, r->buf.buf, r->buf.len, r->o.channels, what, e) < 0)
 		return -1;
+	trace_perf("picture: decode");
 	fi->src_w = r->raw.w;
 	fi->src_h = r->raw.h;
 	if (!r->o.width || (r->raw.w == r->o.width && r->raw.h == r->o.height)) {
