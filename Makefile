@@ -121,7 +121,12 @@ lint:
 		--inline-suppr --suppress=missingIncludeSystem -Ilib -D__GNUC__ lib cmd
 
 clean:
-	rm -rf build build-asan dyn bench/out
+	rm -rf build build-asan dyn
 
-.PHONY: fuzz all units deps check test demo bench install format lint clean
+# bench/out holds the benchmarks' trained models (an OCR model is 40 minutes of training): only
+# this removes it.
+clean-bench:
+	rm -rf bench/out
+
+.PHONY: fuzz all units deps check test demo bench install format lint clean clean-bench
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d)
