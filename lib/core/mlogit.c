@@ -288,7 +288,7 @@ __attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, 
 	float *acc = M->cacc[t];
 	double *sum = M->csum[t];
 	int diag = M->mode == ROW_DIAG;
-	double dot = 0;
+	double dot = 0, lam = M->lam;
 	for (size_t j = M->cchunk[ch]; j < M->cchunk[ch + 1]; j++) {
 		size_t q0 = M->cp[j], q1 = M->cp[j + 1];
 		for (size_t c = 0; c < kp; c++)
@@ -311,13 +311,24 @@ __attribute__((target_clones("avx2", "default"))) static void cols_f(void *arg, 
 			memcpy(M->out + j * kp, sum, kp * sizeof(*sum));
 			continue;
 		}
-		/* the regularizer's part, and the direction's product with the result */
-		const double *vj = M->v + j * kp;
-		double *o = M->out + j * kp;
-		for (size_t c = 0; c < kp; c++) {
-			o[c] = sum[c] + M->lam * vj[c];
-			dot += vj[c] * o[c];
+		/* the regularizer's part, and the direction's product with the result, in four
+		 * lanes (one chain of additions through every class waited on each one) */
+		const double *restrict vj = M->v + j * kp;
+		double *restrict o = M->out + j * kp;
+		double d4[4] = {0, 0, 0, 0};
+		size_t c = 0;
+		for (; c + 4 <= kp; c += 4)
+			for (size_t l = 0; l < 4; l++) {
+				double x = sum[c + l] + lam * vj[c + l];
+				o[c + l] = x;
+				d4[l] += vj[c + l] * x;
+			}
+		for (; c < kp; c++) {
+			double x = sum[c] + lam * vj[c];
+			o[c] = x;
+			d4[0] += vj[c] * x;
 		}
+		dot += (d4[0] + d4[1]) + (d4[2] + d4[3]);
 	}
 	M->cdot[ch] = dot;
 }
