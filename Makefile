@@ -12,10 +12,10 @@ FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS = libcjson stb libutf8proc
-# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS, libcrypto, HDF5, libyaml, libjpeg and
+# Headers only: dyn loads libarchive, cairo, SQLite, OpenBLAS, libcrypto, HDF5, libyaml and
 # FFmpeg's libraries when it first needs them (lib/base/lazylib.h and lib/base/blas.h say why); the unit
 # tests link libarchive and HDF5 to write their fixtures and OpenBLAS, which t_par calls directly.
-CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto hdf5 yaml-0.1 libjpeg \
+CFLAGS_ONLY_PKGS = cairo libarchive sqlite3 openblas libcrypto hdf5 yaml-0.1 \
 	libavformat libavcodec libswscale libavutil
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 

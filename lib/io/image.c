@@ -47,36 +47,7 @@ static void *img_stbi_malloc(size_t n)
 #include <stb_image.h>
 #pragma GCC diagnostic pop
 
-#include <limits.h>
-#include <setjmp.h>
-#include <stdio.h> /* jpeglib.h needs FILE */
-
-#include <jpeglib.h>
-#include <jerror.h>
-
 #include "base/base.h"
-#include "base/lazylib.h"
-
-/* JPEG through libjpeg-turbo, loaded on first use: its SIMD decoder reads a 12-megapixel phone
- * photo in gray in 0.075 s where stb_image takes 0.14 s (most of a photo's read, see
- * bench/RESULTS.md). stb_image stays the decoder of the other formats, of JPEGs whose colour
- * space libjpeg would not turn into gray or RGB (CMYK, YCCK), and of every JPEG where libjpeg
- * cannot be loaded. */
-#define JPEG_LIB_FUNCS(X)                                                                          \
-	X(jpeg_std_error)                                                                          \
-	X(jpeg_CreateDecompress)                                                                   \
-	X(jpeg_mem_src)                                                                            \
-	X(jpeg_read_header)                                                                        \
-	X(jpeg_start_decompress)                                                                   \
-	X(jpeg_read_scanlines)                                                                     \
-	X(jpeg_finish_decompress)                                                                  \
-	X(jpeg_destroy_decompress)
-
-static struct {
-	JPEG_LIB_FUNCS(LAZYLIB_MEMBER)
-} jpeg_lib;
-
-bool img_libjpeg = true;
 
 void img_init(struct img *im)
 {
@@ -248,101 +219,6 @@ int img_info(const void *buf, size_t len, size_t *w, size_t *h, const char *name
 	return 0;
 }
 
-/* libjpeg's errors come back here (error_exit must not return); its warnings (corrupt data
- * it decodes around: a truncated file, a damaged segment) are counted, and a picture with any
- * is refused as stb_image refuses it, except for stray bytes between segments, which both
- * decoders step over. */
-struct jpeg_err {
-	struct jpeg_error_mgr pub;
-	jmp_buf jump;
-	int warnings;
-};
-
-static void jpeg_error_exit(j_common_ptr c)
-{
-	longjmp(((struct jpeg_err *)c->err)->jump, 1);
-}
-
-static void jpeg_emit(j_common_ptr c, int level)
-{
-	struct jpeg_err *je = (struct jpeg_err *)c->err;
-	if (level < 0 && je->pub.msg_code != JWRN_EXTRANEOUS_DATA)
-		je->warnings++;
-}
-
-static void jpeg_output(j_common_ptr c)
-{
-	(void)c;
-}
-
-/* Decodes the JPEG buf[0..len) into im with libjpeg: 1 when done, 0 when stb_image should
- * (libjpeg not loaded, a colour space it does not turn into the channels asked for), -1 on
- * error (e set). */
-static int decode_libjpeg(struct img *im, const unsigned char *buf, size_t len, int channels,
-			  const char *name, struct err *e)
-{
-	static int loaded;
-	struct err le = ERR_INIT;
-	struct jpeg_decompress_struct c;
-	struct jpeg_err je;
-	/* touched between setjmp and longjmp: volatile, so that the jump finds them */
-	unsigned char *volatile px = NULL;
-	volatile int created = 0;
-
-	if (!img_libjpeg || len < 3 || buf[0] != 0xFF || buf[1] != 0xD8 ||
-	    len > (size_t)ULONG_MAX ||
-	    LAZYLIB_LOAD(JPEG_LIB_FUNCS, jpeg_lib, "libjpeg.so.62", &loaded, "JPEG", &le) < 0)
-		return 0;
-	memset(&c, 0, sizeof(c));
-	memset(&je, 0, sizeof(je));
-	c.err = jpeg_lib.jpeg_std_error(&je.pub);
-	je.pub.error_exit = jpeg_error_exit;
-	je.pub.emit_message = jpeg_emit;
-	je.pub.output_message = jpeg_output;
-	if (setjmp(je.jump)) {
-		char why[JMSG_LENGTH_MAX];
-		je.pub.format_message((j_common_ptr)&c, why);
-		if (created)
-			jpeg_lib.jpeg_destroy_decompress(&c);
-		free(px);
-		return err_set(e, DYN_EDATA, "%s: corrupt or unsupported picture (%s)", name, why);
-	}
-	jpeg_lib.jpeg_CreateDecompress(&c, JPEG_LIB_VERSION, sizeof(c));
-	created = 1;
-	jpeg_lib.jpeg_mem_src(&c, buf, (unsigned long)len);
-	jpeg_lib.jpeg_read_header(&c, TRUE);
-	if (!(c.jpeg_color_space == JCS_GRAYSCALE || c.jpeg_color_space == JCS_YCbCr ||
-	      c.jpeg_color_space == JCS_RGB)) {
-		jpeg_lib.jpeg_destroy_decompress(&c);
-		return 0;
-	}
-	c.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-	jpeg_lib.jpeg_start_decompress(&c);
-	if (size_check(c.output_width, c.output_height, name, e) < 0) {
-		jpeg_lib.jpeg_destroy_decompress(&c);
-		return -1;
-	}
-	size_t stride = (size_t)c.output_width * (size_t)channels;
-	px = xmallocarray(c.output_height, stride);
-	mem_advise_huge(px, c.output_height * stride);
-	while (c.output_scanline < c.output_height) {
-		JSAMPROW row = px + (size_t)c.output_scanline * stride;
-		jpeg_lib.jpeg_read_scanlines(&c, &row, 1);
-	}
-	jpeg_lib.jpeg_finish_decompress(&c);
-	jpeg_lib.jpeg_destroy_decompress(&c);
-	if (je.warnings) {
-		free(px);
-		return err_set(e, DYN_EDATA, "%s: corrupt picture (damaged or truncated JPEG data)",
-			       name);
-	}
-	im->w = c.output_width;
-	im->h = c.output_height;
-	im->channels = channels;
-	im->px = px;
-	return 1;
-}
-
 int img_decode(struct img *im, const void *buf, size_t len, int channels, const char *name,
 	       struct err *e)
 {
@@ -366,9 +242,6 @@ int img_decode(struct img *im, const void *buf, size_t len, int channels, const 
 		return corrupt(name, e);
 	if (size_check((uint64_t)w, (uint64_t)h, name, e) < 0)
 		return -1;
-	int r = decode_libjpeg(im, buf, len, channels, name, e);
-	if (r)
-		return r < 0 ? -1 : 0;
 	/* With alpha, decode it too: transparent pixels are the background (white). */
 	want = comp == 2 || comp == 4 ? 4 : channels;
 	px = stbi_load_from_memory(buf, (int)len, &w, &h, &comp, want);

@@ -1,6 +1,5 @@
-/* Pictures decoded from memory (PNG, JPEG, BMP, TGA through stb_image; JPEG through
- * libjpeg-turbo when it can be loaded) to 8-bit gray or RGB, with the header checked before any
- * pixel memory is allocated. */
+/* Pictures decoded from memory (PNG, JPEG, BMP, TGA through stb_image) to 8-bit gray or RGB,
+ * with the header checked before any pixel memory is allocated. */
 #ifndef DYN_IO_IMAGE_H
 #define DYN_IO_IMAGE_H
 
@@ -23,10 +22,6 @@ struct img {
 #define IMG_MIN_SIDE   16
 #define IMG_MAX_SIDE   20000
 #define IMG_MAX_PIXELS ((size_t)50 * 1000 * 1000)
-
-/* Whether JPEGs go through libjpeg-turbo (true, the default) or stb_image: for the tests that
- * compare the two. */
-extern bool img_libjpeg;
 
 void img_init(struct img *im);
 void img_release(struct img *im);

@@ -501,70 +501,6 @@ static void test_archive(void)
 	card_release(&src);
 }
 
-/* JPEGs go through libjpeg-turbo (loaded on first use) and decode as stb_image decodes them, to
- * the rounding of two IDCTs and chroma upsamplings; damaged JPEG data is refused. */
-static void test_libjpeg(void)
-{
-	const char *paths[] = {"../testdata/cards/surface.jpg", "../testdata/ocr/stamped.jpg"};
-	struct err e = ERR_INIT;
-	for (size_t f = 0; f < 2; f++) {
-		FILE *fp = fopen(paths[f], "rb");
-		unsigned char *buf = xmalloc(1 << 22);
-		size_t len = fp ? fread(buf, 1, 1 << 22, fp) : 0;
-		if (fp)
-			fclose(fp);
-		check(len > 1000, "%s read", paths[f]);
-		for (int ch = 1; ch <= 3; ch += 2) {
-			struct img a, b;
-			img_init(&a);
-			img_init(&b);
-			img_libjpeg = false;
-			int ra = img_decode(&a, buf, len, ch, paths[f], &e);
-			img_libjpeg = true;
-			int rb = img_decode(&b, buf, len, ch, paths[f], &e);
-			check(ra == 0 && rb == 0 && a.w == b.w && a.h == b.h && a.channels == ch &&
-				  b.channels == ch,
-			      "%s, %d channels: both decoders read it (%zux%zu)", paths[f], ch, b.w,
-			      b.h);
-			if (ra == 0 && rb == 0 && a.w == b.w && a.h == b.h) {
-				size_t n = a.w * a.h * (size_t)ch, big = 0;
-				double sum = 0;
-				for (size_t i = 0; i < n; i++) {
-					int d = abs((int)a.px[i] - (int)b.px[i]);
-					sum += d;
-					big += d > 8;
-				}
-				check(
-				    sum / (double)n < 1.0 && big * 100 < n,
-				    "%s, %d channels: libjpeg's pixels are stb_image's (mean diff "
-				    "%.3f, %zu of %zu over 8)",
-				    paths[f], ch, sum / (double)n, big, n);
-			}
-			img_release(&a);
-			img_release(&b);
-		}
-		if (f == 1) {
-			/* cut in its entropy-coded data */
-			struct img c;
-			img_init(&c);
-			check(img_decode(&c, buf, len * 2 / 3, 1, "cut.jpg", &e) < 0 &&
-				  strstr(e.msg, "cut.jpg: corrupt") == e.msg,
-			      "a truncated JPEG is refused: %s", e.msg);
-			img_release(&c);
-		}
-		free(buf);
-	}
-	/* and it was libjpeg that read them */
-	FILE *maps = fopen("/proc/self/maps", "r");
-	char line[512];
-	bool found = false;
-	while (maps && fgets(line, sizeof(line), maps))
-		found = found || strstr(line, "libjpeg.so") != NULL;
-	if (maps)
-		fclose(maps);
-	check(found, "libjpeg was loaded");
-}
-
 int main(void)
 {
 	fx_mkdir("t-cards-image");
@@ -572,7 +508,6 @@ int main(void)
 	test_rendered();
 	test_bad_pictures();
 	test_archive();
-	test_libjpeg();
 	fx_rmdir();
 	return check_done();
 }
