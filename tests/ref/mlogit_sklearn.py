@@ -86,6 +86,7 @@ def main():
           % sklearn.__version__)
     print("/* A %d x %d sparse problem, %d non-zeros, %d classes (CSR arrays). */"
           % (N, D, X.nnz, K))
+    print("/* clang-format off */")
     print("enum { ML_N = %d, ML_D = %d, ML_K = %d, ML_NNZ = %d };" % (N, D, K, X.nnz))
     print(arr("ml_indptr", X.indptr, "size_t", "%d"))
     print(arr("ml_indices", X.indices, "uint32_t", "%d"))

@@ -175,6 +175,7 @@ def main():
       ' * against 1.0 * sin(0.37 i + 1.3 * 13). Schedules from lr 0.1: StepLR(3, 0.5),\n'
       ' * CosineAnnealingLR(T_max=10, eta_min=0.01), ReduceLROnPlateau(factor=0.5, patience=2,\n'
       ' * cooldown=1) fed %s. */\n' % (torch.__version__, PLATEAU_METRICS))
+    w('/* clang-format off */\n')
     for i, (name, vals) in enumerate(out):
         w('static const float nn_ref_%d[%d] = {%s};\n'
           % (i, len(vals), ', '.join('%.9g' % v for v in vals)))
