@@ -447,8 +447,8 @@ static void vec_run(struct vec *V, int op, double a, double out[4])
 
 /* A pass in the given mode (v: weights or direction, P: probabilities); for ROW_LOSS the
  * probabilities go to out (n x kp) and the loss is returned; otherwise out (nw) gets X^T r for
- * the weights and the sums of r for the intercepts, and for ROW_HESS also the regularizer's
- * lam v on the weights, and v . out is returned. */
+ * the weights and the sums of r for the intercepts; for ROW_GRAD and ROW_HESS the
+ * regularizer's lam v is added on the weights, and ROW_HESS returns v . out. */
 static double rows(struct ml *M, int mode, const double *v, const double *P, double *out)
 {
 	size_t kp = M->kp, nwd = M->d * kp;

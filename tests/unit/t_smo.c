@@ -251,13 +251,12 @@ static void check_platt(void)
 			pos[i * kp + c] = yes ? 1 : -1;
 		}
 	}
-	double Ap, Bp, A1, B1, A3, B3;
+	double A1, B1, A3, B3;
 	platt_fit(f, pos, m, &A, &B);
 	platt_fit_pooled(f, cls, rows, kp, 1, &A1, &B1);
 	platt_fit_pooled(f, cls, rows, kp, 3, &A3, &B3);
-	Ap = A1, Bp = B1;
-	check(fabs(Ap + A) < 1e-3 && fabs(Bp + B) < 1e-3,
-	      "platt pooled: A %.5f B %.5f, libsvm's on the same points %.5f %.5f", Ap, Bp, -A, -B);
+	check(fabs(A1 + A) < 1e-3 && fabs(B1 + B) < 1e-3,
+	      "platt pooled: A %.5f B %.5f, libsvm's on the same points %.5f %.5f", A1, B1, -A, -B);
 	check(A1 == A3 && B1 == B3, "platt pooled: the same on 1 and 3 threads");
 	free(f);
 	free(cls);
