@@ -76,6 +76,13 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void *xmalloc_huge(size_t n, size_t size)
+{
+	void *p = xmallocarray(n ? n : 1, size ? size : 1);
+	mem_advise_huge(p, n * size);
+	return p;
+}
+
 void mem_advise_huge(void *p, size_t size)
 {
 #ifdef MADV_HUGEPAGE

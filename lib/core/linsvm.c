@@ -304,8 +304,9 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 	double *wt = (double *)(((uintptr_t)wt_mem + 63) & ~(uintptr_t)63);
 	/* before the first write: the weights are read at random, huge pages spare TLB misses */
 	mem_advise_huge(wt, (d + 1) * ws * sizeof(*wt));
-	double *alpha = xcalloc(n1 * g, sizeof(*alpha));
-	double *diag = xmallocarray(n1 * g, sizeof(*diag));
+	double *alpha = xcalloc(n1 * g, sizeof(*alpha)); /* fresh pages: advice still counts */
+	mem_advise_huge(alpha, n1 * g * sizeof(*alpha));
+	double *diag = xmalloc_huge(n1 * g, sizeof(*diag));
 	signed char *yy = xmallocarray(n1 * g, sizeof(*yy));
 	unsigned char *shrunk = xcalloc(n1 * g, 1);
 	size_t *index = xmallocarray(n1, sizeof(*index));

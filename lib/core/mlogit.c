@@ -521,12 +521,13 @@ static void single_init(struct ml *M)
 	size_t n = M->n, d = M->d, nnz = M->rp[n];
 	size_t kf = M->kf = (M->kp + ML_FLINE - 1) / ML_FLINE * ML_FLINE;
 	M->vf = xmalloc_aligned((d + 1) * kf, sizeof(float), 64);
+	mem_advise_huge(M->vf, (d + 1) * kf * sizeof(float));
 	memset(M->vf, 0, (d + 1) * kf * sizeof(float)); /* the padding stays zero */
 	M->U = xmalloc_aligned(n ? n * kf : 1, sizeof(float), 64);
 	mem_advise_huge(M->U, n * kf * sizeof(float));
 	M->cp = xcalloc(d + 1, sizeof(*M->cp));
-	M->ci = xmallocarray(nnz ? nnz : 1, sizeof(*M->ci));
-	M->cv = xmallocarray(nnz ? nnz : 1, sizeof(*M->cv));
+	M->ci = xmalloc_huge(nnz, sizeof(*M->ci));
+	M->cv = xmalloc_huge(nnz, sizeof(*M->cv));
 	for (size_t q = 0; q < nnz; q++)
 		M->cp[M->rj[q] + 1]++;
 	for (size_t j = 0; j < d; j++)
@@ -586,8 +587,7 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 	M->lam = 1.0 / (o->C * total);
 	M->blk = xmallocarray(M->nblk ? M->nblk : 1, (M->kp + 1) * sizeof(double));
 	for (size_t pi = 0; pi < ML_PARTS; pi++) {
-		M->gp[pi] = xmallocarray(d ? d : 1, M->kp * sizeof(double));
-		mem_advise_huge(M->gp[pi], d * M->kp * sizeof(double));
+		M->gp[pi] = xmalloc_huge(d, M->kp * sizeof(double));
 	}
 
 	/* columns by decreasing number of rows (a stable counting sort) */
@@ -609,10 +609,8 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 	free(cnt);
 
 	M->rp = xmallocarray(n + 1, sizeof(*M->rp));
-	M->rj = xmallocarray(nnz ? nnz : 1, sizeof(*M->rj));
-	M->rv = xmallocarray(nnz ? nnz : 1, sizeof(*M->rv));
-	mem_advise_huge(M->rj, nnz * sizeof(*M->rj));
-	mem_advise_huge(M->rv, nnz * sizeof(*M->rv));
+	M->rj = xmalloc_huge(nnz, sizeof(*M->rj));
+	M->rv = xmalloc_huge(nnz, sizeof(*M->rv));
 	memcpy(M->rp, X->indptr, (n + 1) * sizeof(*M->rp));
 	for (size_t q = 0; q < nnz; q++) {
 		M->rj[q] = M->col[X->indices[q]];
@@ -754,15 +752,16 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 	if (ml_init(&M, X, y, k, o, e) < 0)
 		return -1;
 	size_t nw = M.nw, nkp = (M.n ? M.n : 1) * M.kp;
-	double *v = xmallocarray(nw, sizeof(*v));
-	T.g = xmallocarray(nw, sizeof(double));
-	T.Md = xmallocarray(nw, sizeof(double));
-	T.s = xmallocarray(nw, sizeof(double));
-	T.r = xmallocarray(nw, sizeof(double));
-	T.dv = xmallocarray(nw, sizeof(double));
-	T.hd = xmallocarray(nw, sizeof(double));
-	T.P = xmallocarray(nkp, sizeof(double));
-	T.Pt = xmallocarray(nkp, sizeof(double));
+	/* the vectors and probabilities: big, and written first by the passes (mem.h) */
+	double *v = xmalloc_huge(nw, sizeof(*v));
+	T.g = xmalloc_huge(nw, sizeof(double));
+	T.Md = xmalloc_huge(nw, sizeof(double));
+	T.s = xmalloc_huge(nw, sizeof(double));
+	T.r = xmalloc_huge(nw, sizeof(double));
+	T.dv = xmalloc_huge(nw, sizeof(double));
+	T.hd = xmalloc_huge(nw, sizeof(double));
+	T.P = xmalloc_huge(nkp, sizeof(double));
+	T.Pt = xmalloc_huge(nkp, sizeof(double));
 	to_internal(&M, W, v);
 
 	double f = ml_f(&M, v, T.P);
