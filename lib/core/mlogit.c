@@ -42,6 +42,7 @@
  * the end: a fixed number, so that the result does not depend on the threads (which take the
  * parts), and a small one, as each part's sums are a copy of the weights. */
 #define ML_PARTS 2
+_Static_assert(ML_PARTS == 2, "rows: the first part's sums in the output, the second's in spare");
 /* Weight of the Hessian's diagonal in the preconditioner, against the regularizer's: 0.1 took
  * 43 products on 5,000 Debian package descriptions (58 classes), 0.01 (liblinear's) 67, 1 (the
  * diagonal alone) 48, 0.5 56. */
@@ -70,17 +71,20 @@ enum ml_row_mode {
 
 struct ml {
 	size_t n, d, kp, nw, nblk;
-	size_t *rp;   /* row starts */
-	uint32_t *rj; /* a row's columns, renumbered */
-	double *rv;
-	uint32_t *col; /* col[j]: the renumbered column of X's column j */
+	size_t *rp;	  /* row starts */
+	uint32_t *rj;	  /* a row's columns, renumbered */
+	const double *rv; /* their values: X's own */
+	uint32_t *col;	  /* col[j]: the renumbered column of X's column j */
 	const int *y;
 	double *sw;  /* row weights / S */
 	double lam;  /* 1 / (C S) */
 	double *blk; /* nblk x (kp + 1): a block's loss, then its kp sums */
 	int threads;
 	size_t part[ML_PARTS + 1]; /* the parts' first blocks */
-	double *gp[ML_PARTS];	   /* the parts' sums, d x kp each */
+	/* the parts' sums of a pass by rows (row_part), d x kp each: the first into the pass's
+	 * output, the second into a vector lent by the caller (rows) */
+	double *gp[ML_PARTS];
+	double *spare; /* nw: the second part's when the products go by rows (U NULL) */
 	/* single precision (kp >= ML_FLOAT_MIN, else U is NULL): kf floats a term or a row, kp
 	 * of them used (see rows_f) */
 	size_t kf;
@@ -448,8 +452,11 @@ static void vec_run(struct vec *V, int op, double a, double out[4])
 /* A pass in the given mode (v: weights or direction, P: probabilities); for ROW_LOSS the
  * probabilities go to out (n x kp) and the loss is returned; otherwise out (nw) gets X^T r for
  * the weights and the sums of r for the intercepts; for ROW_GRAD and ROW_HESS the
- * regularizer's lam v is added on the weights, and ROW_HESS returns v . out. */
-static double rows(struct ml *M, int mode, const double *v, const double *P, double *out)
+ * regularizer's lam v is added on the weights, and ROW_HESS returns v . out. A pass by rows
+ * (row_part) other than ROW_LOSS sums its second part into spare (nw, overwritten): a vector
+ * of the solver's that is free at the time, rather than two more of 42 MB to fault in. */
+static double rows(struct ml *M, int mode, const double *v, const double *P, double *out,
+		   double *spare)
 {
 	size_t kp = M->kp, nwd = M->d * kp;
 	double f = 0, dot = 0;
@@ -470,6 +477,8 @@ static double rows(struct ml *M, int mode, const double *v, const double *P, dou
 			for (size_t ch = 0; ch < ML_COL_CHUNKS; ch++)
 				dot += M->cdot[ch];
 	} else {
+		M->gp[0] = out;
+		M->gp[1] = spare;
 		par_for(ML_PARTS, M->threads, row_part, M);
 		if (mode != ROW_LOSS) {
 			struct vec V = {.M = M, .v = v, .vn = out};
@@ -498,12 +507,10 @@ static void ml_release(struct ml *M)
 {
 	free(M->rp);
 	free(M->rj);
-	free(M->rv);
 	free(M->col);
 	free(M->sw);
 	free(M->blk);
-	for (size_t pi = 0; pi < ML_PARTS; pi++)
-		free(M->gp[pi]);
+	free(M->spare);
 	free(M->vf);
 	free(M->U);
 	free(M->cp);
@@ -586,9 +593,6 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 		M->sw[i] /= total;
 	M->lam = 1.0 / (o->C * total);
 	M->blk = xmallocarray(M->nblk ? M->nblk : 1, (M->kp + 1) * sizeof(double));
-	for (size_t pi = 0; pi < ML_PARTS; pi++) {
-		M->gp[pi] = xmalloc_huge(d, M->kp * sizeof(double));
-	}
 
 	/* columns by decreasing number of rows (a stable counting sort) */
 	size_t *cnt = xcalloc(d + 1, sizeof(*cnt)), maxc = 0;
@@ -610,14 +614,14 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 
 	M->rp = xmallocarray(n + 1, sizeof(*M->rp));
 	M->rj = xmalloc_huge(nnz, sizeof(*M->rj));
-	M->rv = xmalloc_huge(nnz, sizeof(*M->rv));
+	M->rv = X->data;
 	memcpy(M->rp, X->indptr, (n + 1) * sizeof(*M->rp));
-	for (size_t q = 0; q < nnz; q++) {
+	for (size_t q = 0; q < nnz; q++)
 		M->rj[q] = M->col[X->indices[q]];
-		M->rv[q] = X->data[q];
-	}
 	if (M->kp >= ML_FLOAT_MIN)
 		single_init(M);
+	else
+		M->spare = xmalloc_huge(M->nw, sizeof(*M->spare));
 	/* parts of about equal non-zeros, on block boundaries */
 	size_t bk = 0;
 	M->part[0] = 0;
@@ -634,30 +638,30 @@ static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 /* F at v (feature-major), the probabilities into P. */
 static double ml_f(struct ml *M, const double *v, double *P)
 {
-	double f = rows(M, ROW_LOSS, v, NULL, P), r = 0;
+	double f = rows(M, ROW_LOSS, v, NULL, P, NULL), r = 0;
 	size_t nw = M->d * M->kp;
 	for (size_t q = 0; q < nw; q++)
 		r += v[q] * v[q];
 	return f + 0.5 * M->lam * r;
 }
 
-/* The gradient at v, whose probabilities are P. */
-static void ml_grad(struct ml *M, const double *v, const double *P, double *g)
+/* The gradient at v, whose probabilities are P (spare: see rows). */
+static void ml_grad(struct ml *M, const double *v, const double *P, double *g, double *spare)
 {
-	rows(M, ROW_GRAD, v, P, g);
+	rows(M, ROW_GRAD, v, P, g, spare);
 }
 
 /* hv = H s at the point whose probabilities are P; returns s . H s. */
 static double ml_hess(struct ml *M, const double *P, const double *s, double *hv)
 {
-	return rows(M, ROW_HESS, s, P, hv);
+	return rows(M, ROW_HESS, s, P, hv, M->spare);
 }
 
 /* The preconditioner: the Hessian's diagonal mixed with the regularizer. */
 static void ml_precond(struct ml *M, const double *P, double *Md)
 {
 	size_t nw = M->d * M->kp;
-	rows(M, ROW_DIAG, NULL, P, Md);
+	rows(M, ROW_DIAG, NULL, P, Md, M->spare);
 	for (size_t q = 0; q < nw; q++)
 		Md[q] = (1 - ML_PRECOND_MIX) * M->lam + ML_PRECOND_MIX * (Md[q] + M->lam);
 	for (size_t q = nw; q < M->nw; q++)
@@ -769,7 +773,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 		err_set(e, DYN_EDATA, "mlogit: the objective is not finite at the starting point");
 		goto out;
 	}
-	ml_grad(&M, v, T.P, T.g);
+	ml_grad(&M, v, T.P, T.g, T.r); /* r: free until the first solve */
 	double pg = max_abs(&M, T.g);
 	ml_precond(&M, T.P, T.Md);
 	double delta = 0;
@@ -785,7 +789,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 		vec_run(&V, VEC_TRIAL, 0, sum);
 		double gs = sum[0], sr = sum[1], snorm = sqrt(sum[2]);
 		double prered = -0.5 * (gs - sr);
-		double fnew = rows(&M, ROW_LOSS, vn, NULL, T.Pt) + 0.5 * M.lam * sum[3];
+		double fnew = rows(&M, ROW_LOSS, vn, NULL, T.Pt, NULL) + 0.5 * M.lam * sum[3];
 		double actred = f - fnew;
 		if (iter == 0 && snorm < delta)
 			delta = snorm;
@@ -807,7 +811,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 			T.Pt = t;
 			f = fnew;
 			iter++;
-			ml_grad(&M, v, T.P, T.g);
+			ml_grad(&M, v, T.P, T.g, T.r); /* r: free until the next solve */
 			pg = max_abs(&M, T.g);
 			if (o->iter_done)
 				o->iter_done(o->arg, iter);
@@ -868,7 +872,9 @@ double mlogit_objective(const struct csr *X, const int *y, size_t k, const struc
 	to_internal(&M, W, v);
 	double f = ml_f(&M, v, P);
 	if (g) {
-		ml_grad(&M, v, P, gi);
+		double *spare = xmalloc_huge(M.nw, sizeof(*spare));
+		ml_grad(&M, v, P, gi, spare);
+		free(spare);
 		to_external(&M, gi, g);
 	}
 	free(v);
