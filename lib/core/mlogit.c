@@ -35,6 +35,7 @@
 #include "base/par.h"
 #include "core/mat.h"
 #include "core/mlogit.h"
+#include "core/sparse.h"
 
 /* Rows a block: losses and intercept sums are added a block at a time, blocks in order. */
 #define ML_BLOCK 1024
@@ -61,6 +62,13 @@ _Static_assert(ML_PARTS == 2, "rows: the first part's sums in the output, the se
 /* Columns are dealt out to the threads in this many ranges. */
 #define ML_COL_CHUNKS  64
 #define ML_MAX_THREADS ML_PARTS
+/* A fit from zeros on at least ML_SAMPLE_MIN rows starts from a fit of every ML_SAMPLE_STEP-th
+ * row (sample_start), stopped at ML_SAMPLE_TOL or the fit's own tolerance if looser: 3e-4 took
+ * 77 products on the sample against 63 at 1e-3 and saved nothing after it; a step of 8 left
+ * the full problem 58 products. */
+#define ML_SAMPLE_STEP 4
+#define ML_SAMPLE_MIN  (4096 * ML_SAMPLE_STEP)
+#define ML_SAMPLE_TOL  1e-3
 
 enum ml_row_mode {
 	ROW_LOSS, /* scores of v, then the loss and probabilities (into P) */
@@ -563,19 +571,27 @@ static void single_init(struct ml *M)
 	}
 }
 
+static int check_args(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o,
+		      struct err *e)
+{
+	if (k < 2)
+		return err_set(e, DYN_EDATA, "mlogit: need at least two classes, got %zu", k);
+	if (!(o->C > 0) || !isfinite(o->C))
+		return err_set(e, DYN_EUSAGE, "mlogit: C must be a positive number");
+	for (size_t i = 0; i < X->nrows; i++)
+		if (y[i] < 0 || (size_t)y[i] >= k)
+			return err_set(e, DYN_EDATA, "mlogit: row %zu: class %d out of range",
+				       i + 1, y[i]);
+	return 0;
+}
+
 static int ml_init(struct ml *M, const struct csr *X, const int *y, size_t k,
 		   const struct mlogit_opts *o, struct err *e)
 {
 	size_t n = X->nrows, d = X->ncols, nnz = X->nnz;
 	memset(M, 0, sizeof(*M));
-	if (k < 2)
-		return err_set(e, DYN_EDATA, "mlogit: need at least two classes, got %zu", k);
-	if (!(o->C > 0) || !isfinite(o->C))
-		return err_set(e, DYN_EUSAGE, "mlogit: C must be a positive number");
-	for (size_t i = 0; i < n; i++)
-		if (y[i] < 0 || (size_t)y[i] >= k)
-			return err_set(e, DYN_EDATA, "mlogit: row %zu: class %d out of range",
-				       i + 1, y[i]);
+	if (check_args(X, y, k, o, e) < 0)
+		return -1;
 	M->n = n;
 	M->d = d;
 	M->kp = k == 2 ? 1 : k;
@@ -747,8 +763,9 @@ static int trcg(struct ml *M, struct tr *T, double delta, int *boundary)
 	return it;
 }
 
-int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o, double *W,
-	       struct mlogit_info *info, struct err *e)
+/* The trust-region Newton method from the point in W (see mlogit_fit). */
+static int newton(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o,
+		  double *W, struct mlogit_info *info, struct err *e)
 {
 	struct ml M;
 	struct tr T = {0};
@@ -768,7 +785,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 	T.Pt = xmalloc_huge(nkp, sizeof(double));
 	to_internal(&M, W, v);
 
-	double f = ml_f(&M, v, T.P);
+	double f = ml_f(&M, v, T.P), f_start = f;
 	if (!isfinite(f)) {
 		err_set(e, DYN_EDATA, "mlogit: the objective is not finite at the starting point");
 		goto out;
@@ -841,6 +858,7 @@ int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_
 		info->iterations = iter;
 		info->cg_iterations = cgits;
 		info->f = f;
+		info->f_start = f_start;
 		info->pg_max = pg;
 		info->converged = pg <= o->tol;
 	}
@@ -857,6 +875,104 @@ out:
 	free(T.Pt);
 	ml_release(&M);
 	return ret;
+}
+
+/* The starting point of a fit from zeros on X (W, zero, gets it): a fit of every
+ * ML_SAMPLE_STEP-th row on the columns they use, at the same regularization per unit of row
+ * weight (C times the ratio of all rows' weight to the sample's), to max(tol, ML_SAMPLE_TOL).
+ * From zeros, the trust region bounds a dozen Newton steps, each with its passes over the
+ * rows; on the sample they cost a quarter, and from its optimum the full problem took 2
+ * iterations and 25 products instead of 13 and 49 (40,599 Debian package descriptions, 58
+ * classes). The sample is fit once: a sample of the sample started no better (66 products on
+ * the quarter from it against 63 from zeros). */
+static int sample_start(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o,
+			double *W, struct mlogit_info *info, struct err *e)
+{
+	size_t n = X->nrows, d = X->ncols, kp = k == 2 ? 1 : k;
+	size_t ns = (n + ML_SAMPLE_STEP - 1) / ML_SAMPLE_STEP, nnz = 0, ds = 0, maxlen = 0;
+	uint32_t *map = xmallocarray(d ? d : 1, sizeof(*map));
+	size_t *cols = xmallocarray(d ? d : 1, sizeof(*cols));
+	int *ys = xmallocarray(ns, sizeof(*ys));
+	double S = 0, Ss = 0;
+	struct csr Xs;
+	struct mlogit_info si;
+
+	for (size_t i = 0; i < n; i++)
+		S += o->weight ? o->weight[y[i]] : 1.0;
+	for (size_t j = 0; j < d; j++)
+		map[j] = UINT32_MAX;
+	for (size_t r = 0; r < ns; r++) {
+		size_t i = r * ML_SAMPLE_STEP, len = X->indptr[i + 1] - X->indptr[i];
+		ys[r] = y[i];
+		Ss += o->weight ? o->weight[y[i]] : 1.0;
+		for (size_t q = X->indptr[i]; q < X->indptr[i + 1]; q++)
+			map[X->indices[q]] = 0;
+		nnz += len;
+		if (len > maxlen)
+			maxlen = len;
+	}
+	for (size_t j = 0; j < d; j++)
+		if (map[j] == 0) {
+			cols[ds] = j;
+			map[j] = (uint32_t)ds++;
+		}
+	uint32_t *idx = xmallocarray(maxlen ? maxlen : 1, sizeof(*idx));
+	csr_init(&Xs, ds);
+	csr_reserve(&Xs, ns, nnz);
+	for (size_t r = 0; r < ns; r++) {
+		size_t i = r * ML_SAMPLE_STEP, q0 = X->indptr[i], len = X->indptr[i + 1] - q0;
+		for (size_t q = 0; q < len; q++)
+			idx[q] = map[X->indices[q0 + q]];
+		csr_add_row(&Xs, len, idx, X->data + q0);
+	}
+	free(idx);
+	free(map);
+
+	struct mlogit_opts so = *o;
+	so.C = o->C * (Ss > 0 ? S / Ss : 1.0);
+	so.tol = fmax(o->tol, ML_SAMPLE_TOL);
+	so.iter_done = NULL;
+	so.no_sample = 1;
+	double *Ws = xcalloc(kp * (ds + 1), sizeof(*Ws));
+	int rc = newton(&Xs, ys, k, &so, Ws, &si, e);
+	if (rc == 0) {
+		for (size_t c = 0; c < kp; c++) {
+			for (size_t j = 0; j < ds; j++)
+				W[c * (d + 1) + cols[j]] = Ws[c * (ds + 1) + j];
+			W[c * (d + 1) + d] = Ws[c * (ds + 1) + ds];
+		}
+		info->sample_rows = ns;
+		info->sample_iterations = si.iterations;
+		info->sample_cg_iterations = si.cg_iterations;
+	}
+	free(Ws);
+	free(cols);
+	free(ys);
+	csr_release(&Xs);
+	return rc;
+}
+
+int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o, double *W,
+	       struct mlogit_info *info, struct err *e)
+{
+	struct mlogit_info sample = {0}, dummy;
+	if (check_args(X, y, k, o, e) < 0)
+		return -1;
+	size_t nw = (X->ncols + 1) * (k == 2 ? 1 : k);
+	int zero = 1;
+	for (size_t q = 0; q < nw && zero; q++)
+		zero = W[q] == 0;
+	if (zero && !o->no_sample && X->nrows >= ML_SAMPLE_MIN &&
+	    sample_start(X, y, k, o, W, &sample, e) < 0)
+		return -1;
+	if (!info)
+		info = &dummy;
+	if (newton(X, y, k, o, W, info, e) < 0)
+		return -1;
+	info->sample_rows = sample.sample_rows;
+	info->sample_iterations = sample.sample_iterations;
+	info->sample_cg_iterations = sample.sample_cg_iterations;
+	return 0;
 }
 
 double mlogit_objective(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o,

@@ -29,19 +29,27 @@ struct mlogit_opts {
 	/* Optional: called after each Newton iteration. */
 	void (*iter_done)(void *arg, int iter);
 	void *arg;
+	/* From zeros on many rows, the solver starts from a fit of a sample of them (mlogit.c,
+	 * ML_SAMPLE_STEP); set to fit every row from the start (for checking). */
+	int no_sample;
 };
 
 struct mlogit_info {
 	int iterations;	   /* Newton iterations taken */
 	int cg_iterations; /* Hessian-vector products, all iterations */
 	double f;	   /* F at the returned W */
+	double f_start;	   /* F where the Newton iterations on all rows started */
 	double pg_max;	   /* max |gradient| there */
 	int converged;	   /* pg_max <= tol */
+	/* the sample fit that gave the starting point: its rows (0 when there was none), its
+	 * Newton iterations and products, over its rows and the columns they use */
+	size_t sample_rows;
+	int sample_iterations, sample_cg_iterations;
 };
 
 /* Minimizes F from the point in W (zeros, or a warm start: any finite point) and leaves the
  * minimizer there. y[i] in [0, k), k >= 2. Returns 0, or -1 with e set on bad arguments or a
- * non-finite objective. info may be NULL. */
+ * non-finite objective. info may be NULL. The result does not depend on o->threads. */
 int mlogit_fit(const struct csr *X, const int *y, size_t k, const struct mlogit_opts *o, double *W,
 	       struct mlogit_info *info, struct err *e);
 

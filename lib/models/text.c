@@ -424,6 +424,13 @@ static int fit_logreg(struct model *m, struct text_state *st, const struct csr *
 	}
 	cJSON_AddNumberToObject(m->info, "iterations", info.iterations);
 	cJSON_AddNumberToObject(m->info, "hessian_products", info.cg_iterations);
+	if (info.sample_rows) {
+		/* the start: a fit of a sample of the rows (mlogit.h) */
+		cJSON_AddNumberToObject(m->info, "sample_rows", (double)info.sample_rows);
+		cJSON_AddNumberToObject(m->info, "sample_iterations", info.sample_iterations);
+		cJSON_AddNumberToObject(m->info, "sample_hessian_products",
+					info.sample_cg_iterations);
+	}
 	add_tol(m, 1e-4, ctx);
 	cJSON_AddBoolToObject(m->info, "converged", info.converged);
 	cJSON_AddNumberToObject(m->info, "objective", info.f);
