@@ -86,6 +86,14 @@ expect_success 'DYN_TRACE_PERF=1 times the phases of a fit on stderr, nothing on
 	done &&
 	DYN_TRACE_PERF=0 dyn fit text --id quiet "$TK" >out 2>err && ! grep -q trace err
 '
+expect_success 'the held-out fit and the refit count the documents once, a single fit once' '
+	DYN_TRACE_PERF=1 dyn fit text --id once "$TK" >out 2>err &&
+	test "$(grep -c "^dyn: trace: text: tf-idf: count " err)" = 1 &&
+	test "$(grep -c "^dyn: trace: text: solve " err)" = 2 &&
+	DYN_TRACE_PERF=1 dyn fit text --id once-nr --no-refit "$TK" >out 2>err &&
+	test "$(grep -c "^dyn: trace: text: tf-idf: count " err)" = 1 &&
+	test "$(grep -c "^dyn: trace: text: solve " err)" = 1
+'
 expect_success 'DYN_TRACE_PERF=cpu adds the CPU time of each phase' '
 	DYN_TRACE_PERF=cpu dyn fit text --id traced-cpu "$TK" >out 2>err &&
 	test "$(cat out)" = traced-cpu &&

@@ -123,6 +123,12 @@ struct epoch_stats {
 	double seconds;			 /* wall time of the epoch */
 };
 
+/* See fit_ctx.carry. */
+struct fit_carry {
+	void *p;
+	void (*release)(void *p);
+};
+
 struct fit_ctx {
 	unsigned long seed;
 	int threads;
@@ -153,6 +159,17 @@ struct fit_ctx {
 	 * will get as refit_from; a kind keeps in it what the refit starts from (the SVM's dual
 	 * variables), which other fits need not hold. */
 	bool refit_next;
+	/* With refit_next: the whole training data, of which this fit's data is the rows
+	 * all_rows[0..n) in this data's order, for a kind that does the refit's share of some
+	 * work at once (the text kind counts the documents of both fits in one pass); NULL
+	 * otherwise. */
+	const struct dataset *all;
+	const size_t *all_rows;
+	/* Kinds with TRAIN_REFIT_FROM, in the held-out fit and the refit: what the held-out fit
+	 * leaves for the refit besides its model (the text kind: every document counted), owned
+	 * by the training, which releases what is left after the refit with carry->release. The
+	 * held-out fit may set it; the refit may take it (and set p to NULL). NULL otherwise. */
+	struct fit_carry *carry;
 	/* Kinds with TRAIN_RESUME: called after each epoch (after on_epoch) with the training's
 	 * whole state in f, its tensors borrowing the kind's arrays (valid during the call), to
 	 * keep; a -1 (e set) stops the training. NULL: no checkpoints. */

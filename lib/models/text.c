@@ -562,6 +562,45 @@ static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, 
 	return 0;
 }
 
+static void counts_release(void *p)
+{
+	struct tfidf_counts *c = p;
+	tfidf_counts_free(&c);
+}
+
+/* The vocabulary and the matrix of ds. A held-out fit that a refit follows counts every
+ * document of the whole data, its own and the held-out ones, and leaves the counts to the
+ * refit (ctx->carry), which then reads no text: the same vocabularies and rows as counting
+ * each fit's documents (tfidf_fit_counts), one pass over the texts fewer. */
+static int count_and_fit(struct text_state *st, const struct tfidf_opts *o,
+			 const struct dataset *ds, const struct fit_ctx *ctx, struct csr *X,
+			 struct err *e)
+{
+	const char *const *docs = (const char *const *)ds->text;
+	struct tfidf_counts *c = NULL;
+	if (ctx && ctx->refit_next && ctx->carry && !ctx->carry->p && ctx->all && ctx->all->text &&
+	    ctx->all_rows) {
+		if (tfidf_count(&c, o, (const char *const *)ctx->all->text, ctx->all->n, e) < 0)
+			return -1;
+		if (tfidf_fit_counts(&st->v, c, ctx->all_rows, ds->n, X, e) < 0) {
+			tfidf_counts_free(&c);
+			return -1;
+		}
+		ctx->carry->p = c;
+		ctx->carry->release = counts_release;
+		return 0;
+	}
+	if (ctx && ctx->refit_from && ctx->carry && ctx->carry->release == counts_release &&
+	    tfidf_counts_docs(ctx->carry->p, docs) == ds->n) {
+		c = ctx->carry->p;
+		ctx->carry->p = NULL;
+		int rc = tfidf_fit_counts(&st->v, c, NULL, ds->n, X, e);
+		tfidf_counts_free(&c); /* before the solver's memory is taken */
+		return rc;
+	}
+	return tfidf_fit_transform(&st->v, o, docs, ds->n, X, e);
+}
+
 static int text_fit(struct model *m, const struct dataset *ds, const struct model *warm,
 		    const struct fit_ctx *ctx, struct err *e)
 {
@@ -593,7 +632,7 @@ static int text_fit(struct model *m, const struct dataset *ds, const struct mode
 		return err_set(e, DYN_EUSAGE,
 			       "text: ngram_word and ngram_char are both none: no features");
 	}
-	if (tfidf_fit_transform(&st->v, &o, (const char *const *)ds->text, n, &X, e) < 0) {
+	if (count_and_fit(st, &o, ds, ctx, &X, e) < 0) {
 		err_prefix(e, "text");
 		goto out;
 	}

@@ -213,7 +213,8 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	cJSON *rep = NULL, *grid_results = NULL;
 	double *oof = NULL, *pr = NULL;
 	struct model *m = NULL, *held = NULL;
-	size_t *held_rows = NULL, held_n = 0; /* the rows held was fit on */
+	size_t *held_rows = NULL, held_n = 0;  /* the rows held was fit on */
+	struct fit_carry carry = {NULL, NULL}; /* from the held-out fit to the refit */
 	int ret = -1;
 	bool refit = o->refit && (kind->train & TRAIN_REFIT);
 
@@ -333,6 +334,11 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 			hctx.on_epoch = NULL;
 			hctx.valid = NULL;
 			hctx.refit_next = (kind->train & TRAIN_REFIT_FROM) != 0;
+			if (hctx.refit_next) {
+				hctx.all = ds;
+				hctx.all_rows = tr;
+				hctx.carry = &carry;
+			}
 		} else {
 			hctx.valid = &dte;
 		}
@@ -367,6 +373,7 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 		ctx.refit_rows = held_rows;
 		ctx.refit_nrows = held_n;
 		ctx.refit_next = false;
+		ctx.carry = held ? &carry : NULL;
 		int rc = fit_one(&m, kind, p, ds, o->warm, &ctx, e);
 		model_free(&held);
 		FREE_AND_NULL(held_rows);
@@ -403,6 +410,8 @@ int model_train(struct model **out, const struct model_kind *kind, struct params
 	rep = NULL;
 	ret = 0;
 out:
+	if (carry.p && carry.release)
+		carry.release(carry.p);
 	model_free(&m);
 	model_free(&held);
 	free(held_rows);

@@ -981,21 +981,15 @@ struct merge_job {
 	uint64_t *kh; /* out: the hashes of the kept terms, for the term map */
 };
 
-static void *merge_run(void *arg)
+/* Block bi of the shards' terms into shard 0's map (the union): each other shard's fin maps its
+ * terms to their union ids, and the union's df and tot are the shards' sums. */
+static void union_block(struct shard *sh, size_t nsh, int bi, bool tot)
 {
-	struct merge_job *j = arg;
-	const struct tfidf_opts *o = &j->v->o;
-	struct tfidf_block *b = &j->v->b[j->bi];
-	struct shard_block *u = &j->sh[0].b[j->bi];
+	struct shard_block *u = &sh[0].b[bi];
 	struct term_map *m = u->m;
-	bool tot = o->max_features > 0;
-	uint32_t *keep = NULL, *newid = NULL;
-	struct freq_ent *fe = NULL;
-	size_t nkeep = 0;
-
 	shard_block_df_room(u, tot);
-	for (size_t si = 1; si < j->nsh; si++) {
-		struct shard_block *sb = &j->sh[si].b[j->bi];
+	for (size_t si = 1; si < nsh; si++) {
+		struct shard_block *sb = &sh[si].b[bi];
 		const struct term_map *sm = sb->m;
 		sb->nterms = sm->n;
 		sb->fin = big_realloc(NULL, 0, sm->n ? sm->n : 1, sizeof(*sb->fin));
@@ -1012,20 +1006,35 @@ static void *merge_run(void *arg)
 		}
 		term_map_free(&sb->m);
 	}
+	u->nterms = m->n;
+}
+
+/* The vocabulary of block bi of v from the union map m: the terms in at least min_df of the n
+ * documents (df[id] of them; none that is in none), the max_features most frequent (tot), in
+ * bytewise order, with their idf. Returns newid (m's ids to the final indices, UINT32_MAX for a
+ * dropped term; caller frees) and the kept terms' hashes in *kh (caller frees). */
+static uint32_t *select_block(struct tfidf *v, int bi, const struct term_map *m, const uint32_t *df,
+			      const double *tot, size_t n, uint64_t **kh)
+{
+	const struct tfidf_opts *o = &v->o;
+	struct tfidf_block *b = &v->b[bi];
+	uint32_t *keep, *newid;
+	struct freq_ent *fe = NULL;
+	size_t nkeep = 0;
 
 	/* prune: min_df as a count (>= 1) or a fraction of the documents, like sklearn */
-	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)j->n;
+	double min_count = o->min_df >= 1 ? o->min_df : o->min_df * (double)n;
 	keep = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*keep));
 	for (size_t id = 0; id < m->n; id++)
-		if ((double)u->dc[id].df >= min_count)
+		if (df[id] > 0 && (double)df[id] >= min_count)
 			keep[nkeep++] = (uint32_t)id;
 	if (o->max_features && nkeep > o->max_features) {
 		fe = xmallocarray(nkeep, sizeof(*fe));
 		for (size_t q = 0; q < nkeep; q++) {
 			fe[q].id = keep[q];
-			fe[q].tf = u->tot[keep[q]];
+			fe[q].tf = tot[keep[q]];
 		}
-		qsort_r(fe, nkeep, sizeof(*fe), cmp_freq, m);
+		qsort_r(fe, nkeep, sizeof(*fe), cmp_freq, (void *)m);
 		nkeep = o->max_features;
 		for (size_t q = 0; q < nkeep; q++)
 			keep[q] = fe[q].id;
@@ -1038,7 +1047,7 @@ static void *merge_run(void *arg)
 	block_release(b);
 	b->nterms = nkeep;
 	b->idf = xmallocarray(nkeep ? nkeep : 1, sizeof(*b->idf));
-	uint64_t *kh = big_realloc(NULL, 0, nkeep ? nkeep : 1, sizeof(*kh));
+	*kh = big_realloc(NULL, 0, nkeep ? nkeep : 1, sizeof(**kh));
 	for (size_t q = 0; q < nkeep; q++)
 		b->terms_len += m->len[keep[q]] + 1;
 	b->terms = xmalloc(b->terms_len + 1);
@@ -1046,24 +1055,38 @@ static void *merge_run(void *arg)
 		uint32_t id = keep[q];
 		newid[id] = (uint32_t)q;
 		/* smooth idf: ln((1 + n) / (1 + df)) + 1 */
-		b->idf[q] = log((1.0 + (double)j->n) / (1.0 + u->dc[id].df)) + 1.0;
+		b->idf[q] = log((1.0 + (double)n) / (1.0 + df[id])) + 1.0;
 		memcpy(b->terms + p, m->bytes + m->off[id], m->len[id] + 1);
 		p += m->len[id] + 1;
-		kh[q] = m->hash[id];
+		(*kh)[q] = m->hash[id];
 	}
 	b->terms[b->terms_len] = 0;
-	j->kh = kh; /* the map is built while X is weighed: the weighing does not need it */
+	free(keep);
+	free(fe);
+	return newid;
+}
 
+static void *merge_run(void *arg)
+{
+	struct merge_job *j = arg;
+	bool tot = j->v->o.max_features > 0;
+	struct shard_block *u = &j->sh[0].b[j->bi];
+
+	union_block(j->sh, j->nsh, j->bi, tot);
+	const struct term_map *m = u->m;
+	uint32_t *df = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*df));
+	for (size_t id = 0; id < m->n; id++)
+		df[id] = u->dc[id].df;
+	/* the map is built while X is weighed: the weighing does not need it */
+	uint32_t *newid = select_block(j->v, j->bi, m, df, u->tot, j->n, &j->kh);
+	free(df);
 	for (size_t si = 1; si < j->nsh; si++) {
 		struct shard_block *sb = &j->sh[si].b[j->bi];
 		for (size_t l = 0; l < sb->nterms; l++)
 			sb->fin[l] = newid[sb->fin[l]];
 	}
-	u->nterms = m->n;
 	u->fin = newid;
-	j->pruned = nkeep < m->n;
-	free(keep);
-	free(fe);
+	j->pruned = j->v->b[j->bi].nterms < m->n;
 	return NULL;
 }
 
@@ -1331,6 +1354,279 @@ out:
 	free(wpc);
 	for (size_t q = 0; q < nmj; q++)
 		free(mj[q].kh);
+	return ret;
+}
+
+/* ---- counted once, fit on subsets ---- */
+
+struct tfidf_counts {
+	struct tfidf v; /* the options, which the shards read */
+	const char *const *docs;
+	size_t n, nsh;
+	struct shard *sh; /* each block's terms in shard 0's map (union_block) */
+};
+
+struct union_job {
+	struct shard *sh;
+	size_t nsh;
+	int bi;
+	bool tot;
+};
+
+static void *union_run(void *arg)
+{
+	const struct union_job *j = arg;
+	union_block(j->sh, j->nsh, j->bi, j->tot);
+	return NULL;
+}
+
+void tfidf_counts_free(struct tfidf_counts **cp)
+{
+	struct tfidf_counts *c = *cp;
+	if (!c)
+		return;
+	for (size_t t = 0; t < c->nsh; t++)
+		shard_release(&c->sh[t]);
+	free(c->sh);
+	free(c);
+	*cp = NULL;
+}
+
+size_t tfidf_counts_docs(const struct tfidf_counts *c, const char *const *docs)
+{
+	return c && c->docs == docs ? c->n : 0;
+}
+
+int tfidf_count(struct tfidf_counts **cp, const struct tfidf_opts *o, const char *const *docs,
+		size_t n, struct err *e)
+{
+	struct tfidf_counts *c = xcalloc(1, sizeof(*c));
+	struct union_job uj[TFIDF_NBLOCKS];
+	size_t nsh = o->threads > 1 ? (size_t)o->threads : 1, nuj = 0;
+
+	*cp = NULL;
+	c->v.o = *o;
+	c->v.n_docs = n;
+	c->docs = docs;
+	c->n = n;
+	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
+		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
+	if (nsh < 1)
+		nsh = 1;
+	c->nsh = nsh;
+	c->sh = xcalloc(nsh, sizeof(*c->sh));
+	shard_split(c->sh, nsh, docs, n);
+	c->sh[0].bytes_goal = c->sh[0].bytes; /* no weights in place: room for its own */
+	for (size_t t = 0; t < nsh; t++) {
+		c->sh[t].v = &c->v;
+		c->sh[t].docs = docs;
+	}
+	par_run(shard_count_run, c->sh, sizeof(*c->sh), nsh);
+	trace_perf("text: tf-idf: count");
+	for (size_t t = 0; t < nsh; t++)
+		if (c->sh[t].rc < 0) {
+			*e = c->sh[t].e;
+			tfidf_counts_free(&c);
+			return -1;
+		}
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			uj[nuj++] = (struct union_job){c->sh, nsh, bi, o->max_features > 0};
+	if (o->threads > 1)
+		par_run(union_run, uj, sizeof(*uj), nuj);
+	else
+		for (size_t q = 0; q < nuj; q++)
+			union_run(&uj[q]);
+	*cp = c;
+	return 0;
+}
+
+/* The shard that counted document d. */
+static const struct shard *shard_of(const struct tfidf_counts *c, size_t d)
+{
+	size_t t = c->nsh - 1;
+	while (t > 0 && c->sh[t].first > d)
+		t--;
+	return &c->sh[t];
+}
+
+/* The kept entries of block bi of document d (its union ids through fin, then newid). */
+static size_t doc_kept(const struct shard *sh, size_t d, int bi, const uint32_t *newid)
+{
+	const uint32_t *fin = sh->b[bi].fin;
+	size_t k = 0, ld = d - sh->first;
+	for (size_t p = sh->seg[2 * ld + (size_t)bi]; p < sh->seg[2 * ld + (size_t)bi + 1]; p++)
+		k += newid[fin ? fin[sh->ent[p].id] : sh->ent[p].id] != UINT32_MAX;
+	return k;
+}
+
+struct rows_job {
+	const struct tfidf_counts *c;
+	const struct tfidf *v;
+	const size_t *rows;
+	size_t r0, r1;
+	uint32_t *const *newid;
+	struct csr *X;
+	bool count; /* only each row's number of entries, into X->indptr[r + 1] */
+};
+
+/* Rows [r0, r1) of X: each block's kept entries weighed and l2-normalized on its own, in the
+ * order of the document's terms, as shard_weigh does. */
+static void *rows_run(void *arg)
+{
+	const struct rows_job *j = arg;
+	const struct tfidf *v = j->v;
+	struct csr *X = j->X;
+	if (j->count) {
+		for (size_t r = j->r0; r < j->r1; r++) {
+			size_t d = j->rows ? j->rows[r] : r, k = 0;
+			const struct shard *sh = shard_of(j->c, d);
+			for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+				if (j->newid[bi])
+					k += doc_kept(sh, d, bi, j->newid[bi]);
+			X->indptr[r + 1] = k;
+		}
+		return NULL;
+	}
+	for (size_t r = j->r0; r < j->r1; r++) {
+		size_t d = j->rows ? j->rows[r] : r, w = X->indptr[r], base = 0;
+		const struct shard *sh = shard_of(j->c, d);
+		size_t ld = d - sh->first;
+		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+			const uint32_t *fin = sh->b[bi].fin, *newid = j->newid[bi];
+			const double *idf = v->b[bi].idf;
+			size_t w0 = w;
+			double ss = 0;
+			if (newid)
+				for (size_t p = sh->seg[2 * ld + (size_t)bi];
+				     p < sh->seg[2 * ld + (size_t)bi + 1]; p++) {
+					uint32_t id =
+					    newid[fin ? fin[sh->ent[p].id] : sh->ent[p].id];
+					if (id == UINT32_MAX)
+						continue;
+					double cnt = (double)sh->ent[p].cnt;
+					double tf = v->o.sublinear_tf ? 1.0 + log(cnt) : cnt;
+					double x = tf * idf[id];
+					X->indices[w] = id + (uint32_t)base;
+					X->data[w++] = x;
+					ss += x * x;
+				}
+			if (ss > 0) {
+				double rs = 1.0 / sqrt(ss);
+				for (size_t q = w0; q < w; q++)
+					X->data[q] *= rs;
+			}
+			base += v->b[bi].nterms;
+		}
+	}
+	return NULL;
+}
+
+/* Block bi of the vocabulary of the documents rows[0..nrows) (all when rows is NULL). */
+struct vocab_job {
+	const struct tfidf_counts *c;
+	struct tfidf *v;
+	int bi;
+	const size_t *rows;
+	size_t nrows;
+	uint32_t **newid; /* out */
+};
+
+static void *vocab_run(void *arg)
+{
+	const struct vocab_job *j = arg;
+	const struct tfidf_counts *c = j->c;
+	int bi = j->bi;
+	bool tot = c->v.o.max_features > 0;
+	const struct shard_block *u = &c->sh[0].b[bi];
+	const struct term_map *m = u->m;
+	uint32_t *df = big_calloc(m->n ? m->n : 1, sizeof(*df));
+	double *tt = tot ? big_calloc(m->n ? m->n : 1, sizeof(*tt)) : NULL;
+	if (!j->rows) {
+		for (size_t id = 0; id < m->n; id++)
+			df[id] = u->dc[id].df;
+		if (tot)
+			memcpy(tt, u->tot, m->n * sizeof(*tt));
+	} else {
+		/* a document's entries are its distinct terms: one each to df */
+		for (size_t r = 0; r < j->nrows; r++) {
+			const struct shard *sh = shard_of(c, j->rows[r]);
+			const uint32_t *fin = sh->b[bi].fin;
+			size_t ld = j->rows[r] - sh->first;
+			for (size_t p = sh->seg[2 * ld + (size_t)bi];
+			     p < sh->seg[2 * ld + (size_t)bi + 1]; p++) {
+				uint32_t g = fin ? fin[sh->ent[p].id] : sh->ent[p].id;
+				df[g]++;
+				if (tot)
+					tt[g] += sh->ent[p].cnt;
+			}
+		}
+	}
+	uint64_t *kh;
+	*j->newid = select_block(j->v, bi, m, df, tt, j->rows ? j->nrows : c->n, &kh);
+	struct tfidf_block *b = &j->v->b[bi];
+	b->map = term_map_from_terms(b->terms, b->terms_len, b->nterms, kh);
+	free(kh);
+	free(df);
+	free(tt);
+	return NULL;
+}
+
+int tfidf_fit_counts(struct tfidf *v, const struct tfidf_counts *c, const size_t *rows,
+		     size_t nrows, struct csr *X, struct err *e)
+{
+	const struct tfidf_opts *o = &c->v.o;
+	size_t nr = rows ? nrows : c->n;
+	uint32_t *newid[TFIDF_NBLOCKS] = {NULL};
+	int ret = -1;
+
+	tfidf_release(v);
+	v->o = *o;
+	v->n_docs = nr;
+	struct vocab_job vj[TFIDF_NBLOCKS];
+	size_t nvj = 0;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		if (block_on(o, bi))
+			vj[nvj++] = (struct vocab_job){c, v, bi, rows, nrows, &newid[bi]};
+	if (o->threads > 1)
+		par_run(vocab_run, vj, sizeof(*vj), nvj);
+	else
+		for (size_t q = 0; q < nvj; q++)
+			vocab_run(&vj[q]);
+	trace_perf("text: tf-idf: vocabulary");
+	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
+	if (!v->nfeatures) {
+		err_set(e, DYN_EDATA,
+			"no terms left: the texts are empty, have no words of two or more "
+			"letters, or min_df (%g) prunes every term",
+			o->min_df);
+		goto out;
+	}
+	csr_init(X, v->nfeatures);
+	csr_reserve(X, nr, 0);
+	size_t nj = c->nsh;
+	struct rows_job *job = xcalloc(nj, sizeof(*job));
+	for (size_t t = 0; t < nj; t++)
+		job[t] =
+		    (struct rows_job){c, v, rows, nr * t / nj, nr * (t + 1) / nj, newid, X, true};
+	par_run(rows_run, job, sizeof(*job), nj);
+	X->indptr[0] = 0;
+	for (size_t r = 0; r < nr; r++)
+		X->indptr[r + 1] += X->indptr[r];
+	size_t total = X->indptr[nr];
+	X->indices = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->indices));
+	X->data = big_realloc(NULL, 0, total ? total : 1, sizeof(*X->data));
+	X->alloc = total ? total : 1;
+	X->nrows = nr;
+	X->nnz = total;
+	for (size_t t = 0; t < nj; t++)
+		job[t].count = false;
+	par_run(rows_run, job, sizeof(*job), nj);
+	free(job);
+	ret = 0;
+out:
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
+		free(newid[bi]);
 	return ret;
 }
 

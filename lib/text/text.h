@@ -83,6 +83,21 @@ void tfidf_release(struct tfidf *v);
  * no term left after pruning. */
 int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char *const *docs,
 			size_t n, struct csr *X, struct err *e);
+/* Documents counted once for the vocabularies of several subsets of them (a held-out split's
+ * training rows, then all rows) without analyzing the texts again. Heap object: tfidf_count /
+ * tfidf_counts_free. */
+struct tfidf_counts;
+/* Counts docs[0..n), which must outlive the counts (they are not copied). Errors as
+ * tfidf_fit_transform's. */
+int tfidf_count(struct tfidf_counts **cp, const struct tfidf_opts *o, const char *const *docs,
+		size_t n, struct err *e);
+/* As tfidf_fit_transform on the counted documents rows[0..nrows) (all of them, in order, when
+ * rows is NULL): the same vocabulary, idf and rows, X's row r being document rows[r]. */
+int tfidf_fit_counts(struct tfidf *v, const struct tfidf_counts *c, const size_t *rows,
+		     size_t nrows, struct csr *X, struct err *e);
+/* The number of documents counted, and whether docs is the array they were counted from. */
+size_t tfidf_counts_docs(const struct tfidf_counts *c, const char *const *docs);
+void tfidf_counts_free(struct tfidf_counts **cp);
 /* TF-IDF rows of docs[0..n) with the fitted vocabulary, into X (initialised here). Terms not
  * in the vocabulary are ignored; a document without any known term is a row of zeros. */
 int tfidf_transform(const struct tfidf *v, const char *const *docs, size_t n, struct csr *X,

@@ -779,6 +779,122 @@ static void test_threads(char **docs, size_t n)
 	docs[900] = (char *)keep[1];
 }
 
+/* Whether two fitted vectorizers and their matrices are the same, to the bit. */
+static int same_fit(const struct tfidf *a, const struct csr *A, const struct tfidf *b,
+		    const struct csr *B)
+{
+	if (a->nfeatures != b->nfeatures || a->n_docs != b->n_docs || A->nrows != B->nrows ||
+	    A->nnz != B->nnz || A->ncols != B->ncols)
+		return 0;
+	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
+		const struct tfidf_block *x = &a->b[bi], *y = &b->b[bi];
+		if (x->nterms != y->nterms || x->terms_len != y->terms_len ||
+		    (x->nterms && (memcmp(x->terms, y->terms, x->terms_len) ||
+				   memcmp(x->idf, y->idf, x->nterms * sizeof(*x->idf)))))
+			return 0;
+	}
+	return !memcmp(A->indptr, B->indptr, (A->nrows + 1) * sizeof(*A->indptr)) &&
+	       !memcmp(A->indices, B->indices, A->nnz * sizeof(*A->indices)) &&
+	       !memcmp(A->data, B->data, A->nnz * sizeof(*A->data));
+}
+
+/* Documents counted once (tfidf_count), then fit on four fifths of them in another order and
+ * on all of them: the vectorizers and rows that tfidf_fit_transform makes of those documents,
+ * to the bit, on 1 and 3 threads. */
+static void check_counts(const char *what, struct tfidf_opts *o, char **docs, size_t n)
+{
+	size_t *rows = xmallocarray(n, sizeof(*rows)), nr = 0;
+	const char **sub = xmallocarray(n, sizeof(*sub));
+	/* every row but each fifth, from the end: another order than the counts' */
+	for (size_t i = n; i-- > 0;)
+		if (i % 5) {
+			sub[nr] = docs[i];
+			rows[nr++] = i;
+		}
+	for (int t = 1; t <= 3; t += 2) {
+		struct tfidf v1, v2;
+		struct tfidf_counts *c = NULL;
+		struct csr X1, X2;
+		struct err e = ERR_INIT;
+		o->threads = t;
+		tfidf_init(&v1);
+		tfidf_init(&v2);
+		int ok = tfidf_count(&c, o, (const char *const *)docs, n, &e) == 0 &&
+			 tfidf_counts_docs(c, (const char *const *)docs) == n;
+		ok = ok && tfidf_fit_transform(&v1, o, sub, nr, &X1, &e) == 0;
+		ok = ok && tfidf_fit_counts(&v2, c, rows, nr, &X2, &e) == 0;
+		check(ok && same_fit(&v1, &X1, &v2, &X2),
+		      "%s, %d threads: four fifths of the counts fit as those texts alone (%zu "
+		      "features)",
+		      what, t, v1.nfeatures);
+		if (ok) {
+			csr_release(&X1);
+			csr_release(&X2);
+		}
+		ok = ok && tfidf_fit_transform(&v1, o, (const char *const *)docs, n, &X1, &e) == 0;
+		ok = ok && tfidf_fit_counts(&v2, c, NULL, n, &X2, &e) == 0;
+		check(ok && same_fit(&v1, &X1, &v2, &X2),
+		      "%s, %d threads: then all the counts fit as all the texts (%zu features)",
+		      what, t, v1.nfeatures);
+		if (ok) {
+			csr_release(&X1);
+			csr_release(&X2);
+		}
+		tfidf_release(&v1);
+		tfidf_release(&v2);
+		tfidf_counts_free(&c);
+	}
+	o->threads = 0;
+	free(rows);
+	free(sub);
+}
+
+static void test_counts(char **docs, size_t n)
+{
+	struct tfidf_opts o;
+	tfidf_opts_default(&o);
+	check_counts("counts, default", &o, docs, n);
+	o.min_df = 2;
+	o.sublinear_tf = true;
+	o.max_features = 4995;
+	o.stem = TEXT_STEM_AUTO;
+	check_counts("counts, pruned and stemmed", &o, docs, n);
+	tfidf_opts_default(&o);
+	o.min_df = 0.01;
+	o.char_min = o.char_max = 0;
+	check_counts("counts, words only, min_df 1%", &o, docs, n);
+	tfidf_opts_default(&o);
+	o.word_min = o.word_max = 0;
+	o.char_min = 1;
+	o.char_max = 3;
+	o.max_features = 300;
+	check_counts("counts, chars only, max_features", &o, docs, n);
+	/* min_df as a fraction of none: a term only the other documents have is not kept */
+	tfidf_opts_default(&o);
+	o.min_df = 0;
+	check_counts("counts, min_df 0", &o, docs, n);
+
+	/* a bad document is named; a subset whose terms are all pruned is an error */
+	struct tfidf_counts *c = NULL;
+	struct tfidf v;
+	struct csr X;
+	struct err e = ERR_INIT;
+	const char *bad[3] = {"fine words here", "bad \xff one", "more"};
+	tfidf_opts_default(&o);
+	check(tfidf_count(&c, &o, bad, 3, &e) < 0 && !c &&
+		  !strcmp(e.msg, "document 2: invalid UTF-8 at byte 5"),
+	      "counts: the bad document is named (%s)", e.msg);
+	const char *two[2] = {"alpha beta", "gamma delta"};
+	size_t first = 0;
+	o.min_df = 2;
+	tfidf_init(&v);
+	check(tfidf_count(&c, &o, two, 2, &e) == 0 &&
+		  tfidf_fit_counts(&v, c, &first, 1, &X, &e) < 0 && strstr(e.msg, "no terms left"),
+	      "counts: a subset without terms is refused (%s)", e.msg);
+	tfidf_release(&v);
+	tfidf_counts_free(&c);
+}
+
 int main(void)
 {
 	struct tfidf_opts o;
@@ -805,6 +921,7 @@ int main(void)
 		o.max_features = 4995;
 		check_ref("pruned", &o, docs, n, ref_pruned, ARRAY_SIZE(ref_pruned), 3531, 4995);
 		test_threads(docs, n);
+		test_counts(docs, n);
 		free_texts(docs, n);
 	}
 	return check_done();
