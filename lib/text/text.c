@@ -1257,10 +1257,41 @@ static void shard_split(struct shard *sh, size_t nsh, const char *const *docs, s
 	free(len);
 }
 
+/* Counts docs[0..n) in shards, one a thread, with v's options: *shp (nsh of them, caller
+ * releases), or -1 with e set by the first bad document. in_place: shard 0 makes room for
+ * every document's entries, which become X's weights (see tfidf_fit_transform). */
+static int count_shards(struct shard **shp, size_t *nshp, const struct tfidf *v,
+			const char *const *docs, size_t n, bool in_place, struct err *e)
+{
+	size_t nsh = v->o.threads > 1 ? (size_t)v->o.threads : 1;
+	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
+		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
+	if (nsh < 1)
+		nsh = 1;
+	struct shard *sh = xcalloc(nsh, sizeof(*sh));
+	shard_split(sh, nsh, docs, n);
+	if (!in_place)
+		sh[0].bytes_goal = sh[0].bytes;
+	for (size_t t = 0; t < nsh; t++) {
+		sh[t].v = v;
+		sh[t].docs = docs;
+	}
+	par_run(shard_count_run, sh, sizeof(*sh), nsh);
+	trace_perf("text: tf-idf: count");
+	*shp = sh;
+	*nshp = nsh;
+	for (size_t t = 0; t < nsh; t++)
+		if (sh[t].rc < 0) {
+			*e = sh[t].e;
+			return -1;
+		}
+	return 0;
+}
+
 int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char *const *docs,
 			size_t n, struct csr *X, struct err *e)
 {
-	size_t nsh = o->threads > 1 ? (size_t)o->threads : 1;
+	size_t nsh;
 	struct shard *sh;
 	struct merge_job mj[TFIDF_NBLOCKS];
 	size_t nmj = 0;
@@ -1272,24 +1303,10 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	tfidf_release(v);
 	v->o = *o;
 	v->n_docs = n;
-	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
-		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
-	if (nsh < 1)
-		nsh = 1;
-	sh = xcalloc(nsh, sizeof(*sh));
-	shard_split(sh, nsh, docs, n);
-	for (size_t t = 0; t < nsh; t++) {
-		sh[t].v = v;
-		sh[t].docs = docs;
-		sh[t].X = X;
-	}
-	par_run(shard_count_run, sh, sizeof(*sh), nsh);
-	trace_perf("text: tf-idf: count");
+	if (count_shards(&sh, &nsh, v, docs, n, true, e) < 0)
+		goto out;
 	for (size_t t = 0; t < nsh; t++)
-		if (sh[t].rc < 0) {
-			*e = sh[t].e;
-			goto out;
-		}
+		sh[t].X = X;
 
 	/* the blocks have vocabularies of their own: with two threads each merges one */
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
@@ -1402,36 +1419,20 @@ int tfidf_count(struct tfidf_counts **cp, const struct tfidf_opts *o, const char
 {
 	struct tfidf_counts *c = xcalloc(1, sizeof(*c));
 	struct union_job uj[TFIDF_NBLOCKS];
-	size_t nsh = o->threads > 1 ? (size_t)o->threads : 1, nuj = 0;
+	size_t nuj = 0;
 
 	*cp = NULL;
 	c->v.o = *o;
 	c->v.n_docs = n;
 	c->docs = docs;
 	c->n = n;
-	if (nsh > n / TFIDF_MIN_DOCS_PER_THREAD)
-		nsh = n / TFIDF_MIN_DOCS_PER_THREAD;
-	if (nsh < 1)
-		nsh = 1;
-	c->nsh = nsh;
-	c->sh = xcalloc(nsh, sizeof(*c->sh));
-	shard_split(c->sh, nsh, docs, n);
-	c->sh[0].bytes_goal = c->sh[0].bytes; /* no weights in place: room for its own */
-	for (size_t t = 0; t < nsh; t++) {
-		c->sh[t].v = &c->v;
-		c->sh[t].docs = docs;
+	if (count_shards(&c->sh, &c->nsh, &c->v, docs, n, false, e) < 0) {
+		tfidf_counts_free(&c);
+		return -1;
 	}
-	par_run(shard_count_run, c->sh, sizeof(*c->sh), nsh);
-	trace_perf("text: tf-idf: count");
-	for (size_t t = 0; t < nsh; t++)
-		if (c->sh[t].rc < 0) {
-			*e = c->sh[t].e;
-			tfidf_counts_free(&c);
-			return -1;
-		}
 	for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
 		if (block_on(o, bi))
-			uj[nuj++] = (struct union_job){c->sh, nsh, bi, o->max_features > 0};
+			uj[nuj++] = (struct union_job){c->sh, c->nsh, bi, o->max_features > 0};
 	if (o->threads > 1)
 		par_run(union_run, uj, sizeof(*uj), nuj);
 	else
