@@ -306,7 +306,9 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 	mem_advise_huge(wt, (d + 1) * ws * sizeof(*wt));
 	double *alpha = xcalloc(n1 * g, sizeof(*alpha)); /* fresh pages: advice still counts */
 	mem_advise_huge(alpha, n1 * g * sizeof(*alpha));
-	double *diag = xmalloc_huge(n1 * g, sizeof(*diag));
+	/* squared hinge: D_ii = 1 / (2 C_i), no upper bound on alpha; C_i is a class's own, so
+	 * D_ii is one of two numbers a class (not an array of n x g: less memory to fault in) */
+	double *dpos = xmallocarray(g, sizeof(*dpos)), *dneg = xmallocarray(g, sizeof(*dneg));
 	signed char *yy = xmallocarray(n1 * g, sizeof(*yy));
 	unsigned char *shrunk = xcalloc(n1 * g, 1);
 	size_t *index = xmallocarray(n1, sizeof(*index));
@@ -334,12 +336,10 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 			if (p->k == 2)
 				neg_c *= o->weight[1 - cls[c]];
 		}
-		for (size_t i = 0; i < n; i++) {
-			int pos = (size_t)p->y[i] == cls[c];
-			yy[i * g + c] = pos ? 1 : -1;
-			/* squared hinge: D_ii = 1 / (2 C_i), no upper bound on alpha */
-			diag[i * g + c] = 0.5 / (pos ? pos_c : neg_c);
-		}
+		dpos[c] = 0.5 / pos_c;
+		dneg[c] = 0.5 / neg_c;
+		for (size_t i = 0; i < n; i++)
+			yy[i * g + c] = (size_t)p->y[i] == cls[c] ? 1 : -1;
 		pgmax_old[c] = INFINITY;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -403,10 +403,8 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 				size_t i2 = index[s + 2];
 				__builtin_prefetch(shrunk + i2 * g);
 				__builtin_prefetch(yy + i2 * g);
-				for (size_t b = 0; b < g * sizeof(double); b += 64) {
+				for (size_t b = 0; b < g * sizeof(double); b += 64)
 					__builtin_prefetch((const char *)(alpha + i2 * g) + b);
-					__builtin_prefetch((const char *)(diag + i2 * g) + b);
-				}
 				for (size_t q = ip[i2]; q < ip[i2 + 1]; q += 8)
 					__builtin_prefetch(ent + q);
 			}
@@ -441,8 +439,8 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 			}
 			for (size_t l = 0; l < nl; l++) {
 				size_t c = live[l], ic = i * g + c;
-				double yi = yy[ic];
-				double gr = yi * dot[l] - 1 + alpha[ic] * diag[ic];
+				double yi = yy[ic], dg = yi > 0 ? dpos[c] : dneg[c];
+				double gr = yi * dot[l] - 1 + alpha[ic] * dg;
 				double pg = 0;
 				if (alpha[ic] == 0) {
 					if (gr > pgmax_old[c]) {
@@ -462,7 +460,7 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 					pgmin[c] = pg;
 				if (fabs(pg) > 1e-12) {
 					double old = alpha[ic];
-					alpha[ic] = fmax(old - gr / (p->qd0[i] + diag[ic]), 0.0);
+					alpha[ic] = fmax(old - gr / (p->qd0[i] + dg), 0.0);
 					delta[nm] = (alpha[ic] - old) * yi;
 					moved[nm++] = c;
 				}
@@ -533,7 +531,8 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 	}
 	free(wt_mem);
 	free(alpha);
-	free(diag);
+	free(dpos);
+	free(dneg);
 	free(yy);
 	free(shrunk);
 	free(index);
