@@ -33,8 +33,10 @@ struct linsvm_info {
 /* Trains on X (n x d) with labels y[i] in [0, k), k >= 2. W (k x (d + 1), row-major, filled
  * here) gets one row per class: the weights and, last, the bias, which is learnt as the weight
  * of an extra feature of constant value 1 and so is regularized (like liblinear's -B 1). For
- * k == 2 the rows are w and -w of one binary problem. decision(x)_c = W_c . [x, 1]. */
-int linsvm_fit(const struct csr *X, const int *y, size_t k, const struct linsvm_opts *o, double *W,
+ * k == 2 the rows are w and -w of one binary problem. decision(x)_c = W_c . [x, 1]. X's column
+ * indices are renumbered while the solver runs (not a copy of X) and are as they were when it
+ * returns. */
+int linsvm_fit(struct csr *X, const int *y, size_t k, const struct linsvm_opts *o, double *W,
 	       struct linsvm_info *info, struct err *e);
 
 #endif

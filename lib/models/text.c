@@ -507,7 +507,7 @@ static void score_rows(const struct text_state *st, const struct csr *X, size_t 
 	free(job);
 }
 
-static int fit_svm(struct model *m, struct text_state *st, const struct csr *X, const int *y,
+static int fit_svm(struct model *m, struct text_state *st, struct csr *X, const int *y,
 		   const double *cw, const struct fit_ctx *ctx, struct err *e)
 {
 	size_t k = m->k, D1 = X->ncols + 1;

@@ -92,7 +92,16 @@ static void test_warm(size_t k)
 	float *a = xmallocarray(n * kp, sizeof(float)), *bad = xmallocarray(n * kp, sizeof(float));
 
 	/* cold: without alpha, and with a zero alpha, which also returns the solution's duals */
+	uint32_t *cols = xmallocarray(X.nnz, sizeof(*cols));
+	double *vals = xmallocarray(X.nnz, sizeof(*vals));
+	memcpy(cols, X.indices, X.nnz * sizeof(*cols));
+	memcpy(vals, X.data, X.nnz * sizeof(*vals));
 	int ok = linsvm_fit(&X, y, k, &o, Wc, &cold_info, &e) == 0;
+	check(ok && !memcmp(cols, X.indices, X.nnz * sizeof(*cols)) &&
+		  !memcmp(vals, X.data, X.nnz * sizeof(*vals)),
+	      "k=%zu: X as it was after the fit (its columns renumbered while it ran)", k);
+	free(cols);
+	free(vals);
 	o.alpha = ac;
 	ok = ok && linsvm_fit(&X, y, k, &o, W, NULL, &e) == 0;
 	check(ok && cold_info.unconverged == 0 && !memcmp(W, Wc, k * D1 * sizeof(double)),
