@@ -1257,6 +1257,18 @@ static void shard_split(struct shard *sh, size_t nsh, const char *const *docs, s
 	free(len);
 }
 
+/* v's number of features, which must not be 0 (e set, -1). */
+static int count_features(struct tfidf *v, struct err *e)
+{
+	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
+	if (!v->nfeatures)
+		return err_set(e, DYN_EDATA,
+			       "no terms left: the texts are empty, have no words of two or more "
+			       "letters, or min_df (%g) prunes every term",
+			       v->o.min_df);
+	return 0;
+}
+
 /* Counts docs[0..n) in shards, one a thread, with v's options: *shp (nsh of them, caller
  * releases), or -1 with e set by the first bad document. in_place: shard 0 makes room for
  * every document's entries, which become X's weights (see tfidf_fit_transform). */
@@ -1320,14 +1332,8 @@ int tfidf_fit_transform(struct tfidf *v, const struct tfidf_opts *o, const char 
 	for (size_t q = 0; q < nmj; q++)
 		pruned |= mj[q].pruned;
 	trace_perf("text: tf-idf: vocabulary");
-	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
-	if (!v->nfeatures) {
-		err_set(e, DYN_EDATA,
-			"no terms left: the texts are empty, have no words of two or more "
-			"letters, or min_df (%g) prunes every term",
-			o->min_df);
+	if (count_features(v, e) < 0)
 		goto out;
-	}
 	if (pruned)
 		par_run(shard_prune_run, sh, sizeof(*sh), nsh);
 
@@ -1595,14 +1601,8 @@ int tfidf_fit_counts(struct tfidf *v, const struct tfidf_counts *c, const size_t
 		for (size_t q = 0; q < nvj; q++)
 			vocab_run(&vj[q]);
 	trace_perf("text: tf-idf: vocabulary");
-	v->nfeatures = v->b[0].nterms + v->b[1].nterms;
-	if (!v->nfeatures) {
-		err_set(e, DYN_EDATA,
-			"no terms left: the texts are empty, have no words of two or more "
-			"letters, or min_df (%g) prunes every term",
-			o->min_df);
+	if (count_features(v, e) < 0)
 		goto out;
-	}
 	csr_init(X, v->nfeatures);
 	csr_reserve(X, nr, 0);
 	size_t nj = c->nsh;

@@ -725,26 +725,38 @@ static int cmp_len(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* fn on the option sets the vectorizer's paths differ by: the defaults; pruned, sublinear
+ * and stemmed; words alone with min_df a fraction; characters alone with max_features. */
+static void each_option_set(const char *prefix,
+			    void (*fn)(const char *, const struct tfidf_opts *, char **, size_t),
+			    char **docs, size_t n)
+{
+	struct tfidf_opts o[4];
+	const char *name[4] = {"default", "pruned and stemmed", "words only, min_df 1%",
+			       "chars only, max_features"};
+	for (int q = 0; q < 4; q++)
+		tfidf_opts_default(&o[q]);
+	o[1].min_df = 2;
+	o[1].sublinear_tf = true;
+	o[1].max_features = 4995;
+	o[1].stem = TEXT_STEM_AUTO;
+	o[2].min_df = 0.01;
+	o[2].char_min = o[2].char_max = 0;
+	o[3].word_min = o[3].word_max = 0;
+	o[3].char_min = 1;
+	o[3].char_max = 3;
+	o[3].max_features = 300;
+	for (int q = 0; q < 4; q++) {
+		char what[96];
+		snprintf(what, sizeof(what), "%s, %s", prefix, name[q]);
+		fn(what, &o[q], docs, n);
+	}
+}
+
 static void test_threads(char **docs, size_t n)
 {
 	struct tfidf_opts o;
-	tfidf_opts_default(&o);
-	check_threads("threads, default", &o, docs, n);
-	o.min_df = 2;
-	o.sublinear_tf = true;
-	o.max_features = 4995;
-	o.stem = TEXT_STEM_AUTO;
-	check_threads("threads, pruned and stemmed", &o, docs, n);
-	tfidf_opts_default(&o);
-	o.min_df = 0.01;
-	o.char_min = o.char_max = 0;
-	check_threads("threads, words only, min_df 1%", &o, docs, n);
-	tfidf_opts_default(&o);
-	o.word_min = o.word_max = 0;
-	o.char_min = 1;
-	o.char_max = 3;
-	o.max_features = 300;
-	check_threads("threads, chars only, max_features", &o, docs, n);
+	each_option_set("threads", check_threads, docs, n);
 
 	/* shortest texts first: the room the first texts promise is too little */
 	char **by_len = xmallocarray(n, sizeof(*by_len));
@@ -801,8 +813,9 @@ static int same_fit(const struct tfidf *a, const struct csr *A, const struct tfi
 /* Documents counted once (tfidf_count), then fit on four fifths of them in another order and
  * on all of them: the vectorizers and rows that tfidf_fit_transform makes of those documents,
  * to the bit, on 1 and 3 threads. */
-static void check_counts(const char *what, struct tfidf_opts *o, char **docs, size_t n)
+static void check_counts(const char *what, const struct tfidf_opts *base, char **docs, size_t n)
 {
+	struct tfidf_opts oo = *base, *o = &oo;
 	size_t *rows = xmallocarray(n, sizeof(*rows)), nr = 0;
 	const char **sub = xmallocarray(n, sizeof(*sub));
 	/* every row but each fifth, from the end: another order than the counts' */
@@ -844,7 +857,6 @@ static void check_counts(const char *what, struct tfidf_opts *o, char **docs, si
 		tfidf_release(&v2);
 		tfidf_counts_free(&c);
 	}
-	o->threads = 0;
 	free(rows);
 	free(sub);
 }
@@ -852,23 +864,7 @@ static void check_counts(const char *what, struct tfidf_opts *o, char **docs, si
 static void test_counts(char **docs, size_t n)
 {
 	struct tfidf_opts o;
-	tfidf_opts_default(&o);
-	check_counts("counts, default", &o, docs, n);
-	o.min_df = 2;
-	o.sublinear_tf = true;
-	o.max_features = 4995;
-	o.stem = TEXT_STEM_AUTO;
-	check_counts("counts, pruned and stemmed", &o, docs, n);
-	tfidf_opts_default(&o);
-	o.min_df = 0.01;
-	o.char_min = o.char_max = 0;
-	check_counts("counts, words only, min_df 1%", &o, docs, n);
-	tfidf_opts_default(&o);
-	o.word_min = o.word_max = 0;
-	o.char_min = 1;
-	o.char_max = 3;
-	o.max_features = 300;
-	check_counts("counts, chars only, max_features", &o, docs, n);
+	each_option_set("counts", check_counts, docs, n);
 	/* min_df as a fraction of none: a term only the other documents have is not kept */
 	tfidf_opts_default(&o);
 	o.min_df = 0;
