@@ -83,6 +83,13 @@ void *xmalloc_huge(size_t n, size_t size)
 	return p;
 }
 
+void *xcalloc_huge(size_t n, size_t size)
+{
+	void *p = xcalloc(n ? n : 1, size ? size : 1);
+	mem_advise_huge(p, n * size);
+	return p;
+}
+
 void mem_advise_huge(void *p, size_t size)
 {
 #ifdef MADV_HUGEPAGE

@@ -26,6 +26,9 @@ void mem_advise_huge(void *p, size_t size);
  * writes it. Where a 4 KiB page fault costs microseconds (virtual machines), the faults of
  * a few fresh arrays of tens of megabytes took seconds of a fit. */
 void *xmalloc_huge(size_t n, size_t size);
+/* xcalloc for a big array, advised the same way (fresh pages are not written by calloc, so
+ * the advice still counts). */
+void *xcalloc_huge(size_t n, size_t size);
 
 /* Grows array x (of *alloc elements) so that it holds at least nr elements. */
 #define ALLOC_GROW(x, nr, alloc)                                                                   \

@@ -307,8 +307,7 @@ svm_solve_group(struct svm_problem *p, size_t grp, const size_t *cls, size_t g, 
 	double *wt = (double *)(((uintptr_t)wt_mem + 63) & ~(uintptr_t)63);
 	/* before the first write: the weights are read at random, huge pages spare TLB misses */
 	mem_advise_huge(wt, (d + 1) * ws * sizeof(*wt));
-	double *alpha = xcalloc(n1 * g, sizeof(*alpha)); /* fresh pages: advice still counts */
-	mem_advise_huge(alpha, n1 * g * sizeof(*alpha));
+	double *alpha = xcalloc_huge(n1 * g, sizeof(*alpha));
 	/* squared hinge: D_ii = 1 / (2 C_i), no upper bound on alpha; C_i is a class's own, so
 	 * D_ii is one of two numbers a class (not an array of n x g: less memory to fault in) */
 	double *dpos = xmallocarray(g, sizeof(*dpos)), *dneg = xmallocarray(g, sizeof(*dneg));

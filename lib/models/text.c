@@ -395,8 +395,7 @@ static int warm_duals(const struct model *m, const struct text_state *st, size_t
 	for (size_t r = 0; r < fs->alpha_n; r++)
 		if (ctx->refit_rows[r] >= n)
 			return 0;
-	*alpha = xcalloc(n ? n : 1, kp * sizeof(**alpha));
-	mem_advise_huge(*alpha, n * kp * sizeof(**alpha)); /* fresh pages: advice still counts */
+	*alpha = xcalloc_huge(n, kp * sizeof(**alpha));
 	for (size_t r = 0; r < fs->alpha_n; r++)
 		memcpy(*alpha + ctx->refit_rows[r] * kp, fs->alpha + r * kp, kp * sizeof(**alpha));
 	return 1;
@@ -533,10 +532,8 @@ static int fit_svm(struct model *m, struct text_state *st, struct csr *X, const 
 	int warm = 0;
 	if (ctx && ctx->refit_from)
 		warm = warm_duals(m, st, X->nrows, ctx, &o.alpha);
-	else if (ctx && ctx->refit_next) {
-		o.alpha = xcalloc(X->nrows ? X->nrows : 1, st->kp * sizeof(*o.alpha));
-		mem_advise_huge(o.alpha, X->nrows * st->kp * sizeof(*o.alpha));
-	}
+	else if (ctx && ctx->refit_next)
+		o.alpha = xcalloc_huge(X->nrows, st->kp * sizeof(*o.alpha));
 	int ret = linsvm_fit(X, y, k, &o, W, &info, e);
 	if (ret == 0 && ctx && ctx->refit_next) {
 		st->alpha = o.alpha;

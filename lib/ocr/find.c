@@ -12,15 +12,6 @@
 
 #define PI 3.14159265358979323846
 
-/* A zeroed array of n elements of size bytes, on huge pages when large: the planes of a search
- * are megabytes each, and first touching them page by page costs as much as the search. */
-static void *big(size_t n, size_t size)
-{
-	void *p = xcalloc(n, size);
-	mem_advise_huge(p, n * size);
-	return p;
-}
-
 /* ---- boxes ---- */
 
 static void box_corners(const struct ocr_box *b, double *px, double *py)
@@ -118,8 +109,8 @@ static void work_release(struct work *wk)
  * the metal is mostly below a work pixel. */
 static float *shrink(const struct img *im, int f, int w, int h)
 {
-	float *g = big((size_t)w * (size_t)h, sizeof(float));
-	float *t = big((size_t)w * (size_t)h, sizeof(float));
+	float *g = xcalloc_huge((size_t)w * (size_t)h, sizeof(float));
+	float *t = xcalloc_huge((size_t)w * (size_t)h, sizeof(float));
 	size_t c = (size_t)im->channels;
 	float norm = 1.0f / (float)(f * f) / (c == 3 ? 256.0f : 1.0f);
 	for (int y = 0; y < h; y++) {
@@ -200,7 +191,7 @@ static void threshold(const float *a, int w, int h, float ref, unsigned char *b)
 {
 	int rad = (w > h ? w : h) / 32;
 	size_t W = (size_t)(w + 1);
-	double *ii = big((size_t)(w + 1) * (size_t)(h + 1), sizeof(double));
+	double *ii = xcalloc_huge((size_t)(w + 1) * (size_t)(h + 1), sizeof(double));
 	float thr_g = 2.5f * ref + 1.0f;
 	for (int y = 0; y < h; y++) {
 		double acc = 0;
@@ -233,10 +224,10 @@ static void edges(struct work *wk, const float *g)
 {
 	int w = wk->w, h = wk->h;
 	size_t n = (size_t)w * (size_t)h;
-	wk->m = big(n, sizeof(float));
-	wk->gx = big(n, sizeof(float));
-	wk->gy = big(n, sizeof(float));
-	wk->b = big(n, 1);
+	wk->m = xcalloc_huge(n, sizeof(float));
+	wk->gx = xcalloc_huge(n, sizeof(float));
+	wk->gy = xcalloc_huge(n, sizeof(float));
+	wk->b = xcalloc_huge(n, 1);
 	for (int y = 1; y < h - 1; y++)
 		for (int x = 1; x < w - 1; x++) {
 			const float *c = g + (size_t)y * (size_t)w + (size_t)x;
@@ -537,8 +528,8 @@ static void find_rows(const struct rows *rw, unsigned char *closed, int gap, int
 {
 	int w = rw->w, h = rw->h;
 	size_t n = (size_t)w * (size_t)h;
-	int *label = big(n, sizeof(int));
-	int *stack = big(n, sizeof(int));
+	int *label = xcalloc_huge(n, sizeof(int));
+	int *stack = xcalloc_huge(n, sizeof(int));
 	int minh = 4, maxh = h / 4;
 	struct bands bands = {0};
 	close_rows(closed, w, h, gap);
@@ -729,7 +720,7 @@ static void find_rings(const struct work *wk, struct cands *out)
 	int w = wk->w, h = wk->h, shortside = w < h ? w : h;
 	int rmin = shortside / 16, rmax = shortside / 2, nr = rmax + 8;
 	int aw = w / 2 + 1, ah = h / 2 + 1, best = -1;
-	float *acc = big((size_t)aw * (size_t)ah, sizeof(float));
+	float *acc = xcalloc_huge((size_t)aw * (size_t)ah, sizeof(float));
 	float thr = 3 * wk->noise + 1, bestv = 0;
 	double *circ = xcalloc((size_t)nr, sizeof(double)),
 	       *energy = xcalloc((size_t)nr, sizeof(double));
@@ -990,8 +981,8 @@ int ocr_find(const struct img *im, const struct ocr_find_opts *o, struct ocr_can
 	edges(&wk, g);
 	{
 		size_t np = (size_t)wk.w * (size_t)wk.h;
-		unsigned char *bt = big(np, 1), *closed = big(np, 1);
-		float *mt = big(np, sizeof(float));
+		unsigned char *bt = xcalloc_huge(np, 1), *closed = xcalloc_huge(np, 1);
+		float *mt = xcalloc_huge(np, sizeof(float));
 		int lng = wk.w > wk.h ? wk.w : wk.h, gap = lng / 64 > 4 ? lng / 64 : 4;
 		struct rows rw = {wk.w, wk.h, NULL, wk.b, wk.m, wk.noise};
 		memcpy(closed, wk.b, np);

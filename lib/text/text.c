@@ -188,19 +188,10 @@ static void *big_realloc(void *p, size_t used, size_t n, size_t size)
 		mem_advise_huge(p, n * size);
 		return p;
 	}
-	void *q = xmallocarray(n, size);
-	mem_advise_huge(q, n * size);
+	void *q = xmalloc_huge(n, size);
 	memcpy(q, p, used * size);
 	free(p);
 	return q;
-}
-
-/* A zeroed array that may be big (see big_realloc). */
-static void *big_calloc(size_t n, size_t size)
-{
-	void *p = xcalloc(n, size); /* fresh pages, not written yet: advice still counts */
-	mem_advise_huge(p, n * size);
-	return p;
 }
 
 static uint64_t term_hash(const char *s, size_t len)
@@ -227,7 +218,7 @@ static struct term_map *term_map_new(size_t nterms)
 	m->cap = 1024;
 	while (m->cap < 2 * nterms)
 		m->cap *= 2;
-	m->slot = big_calloc(m->cap, sizeof(*m->slot));
+	m->slot = xcalloc_huge(m->cap, sizeof(*m->slot));
 	return m;
 }
 
@@ -286,7 +277,7 @@ static void term_map_grow(struct term_map *m)
 {
 	free(m->slot);
 	m->cap *= 2;
-	m->slot = big_calloc(m->cap, sizeof(*m->slot));
+	m->slot = xcalloc_huge(m->cap, sizeof(*m->slot));
 	size_t mask = m->cap - 1;
 	for (size_t id = 0; id < m->n; id++) {
 		size_t i = m->hash[id] & mask;
@@ -1066,6 +1057,16 @@ static uint32_t *select_block(struct tfidf *v, int bi, const struct term_map *m,
 	return newid;
 }
 
+/* The union's document frequencies (union_block), an array of their own (caller frees). */
+static uint32_t *union_df(const struct shard_block *u)
+{
+	const struct term_map *m = u->m;
+	uint32_t *df = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*df));
+	for (size_t id = 0; id < m->n; id++)
+		df[id] = u->dc[id].df;
+	return df;
+}
+
 static void *merge_run(void *arg)
 {
 	struct merge_job *j = arg;
@@ -1074,9 +1075,7 @@ static void *merge_run(void *arg)
 
 	union_block(j->sh, j->nsh, j->bi, tot);
 	const struct term_map *m = u->m;
-	uint32_t *df = big_realloc(NULL, 0, m->n ? m->n : 1, sizeof(*df));
-	for (size_t id = 0; id < m->n; id++)
-		df[id] = u->dc[id].df;
+	uint32_t *df = union_df(u);
 	/* the map is built while X is weighed: the weighing does not need it */
 	uint32_t *newid = select_block(j->v, j->bi, m, df, u->tot, j->n, &j->kh);
 	free(df);
@@ -1448,23 +1447,24 @@ int tfidf_count(struct tfidf_counts **cp, const struct tfidf_opts *o, const char
 	return 0;
 }
 
-/* The shard that counted document d. */
-static const struct shard *shard_of(const struct tfidf_counts *c, size_t d)
+/* Block bi of document d: the shard that counted it, its entries sh->ent[*p0 .. *p1). */
+static const struct shard *doc_block(const struct tfidf_counts *c, size_t d, int bi, size_t *p0,
+				     size_t *p1)
 {
 	size_t t = c->nsh - 1;
 	while (t > 0 && c->sh[t].first > d)
 		t--;
-	return &c->sh[t];
+	const struct shard *sh = &c->sh[t];
+	*p0 = sh->seg[2 * (d - sh->first) + (size_t)bi];
+	*p1 = sh->seg[2 * (d - sh->first) + (size_t)bi + 1];
+	return sh;
 }
 
-/* The kept entries of block bi of document d (its union ids through fin, then newid). */
-static size_t doc_kept(const struct shard *sh, size_t d, int bi, const uint32_t *newid)
+/* The union id (union_block) of entry p of block bi of a shard. */
+static inline uint32_t union_id(const struct shard *sh, int bi, size_t p)
 {
 	const uint32_t *fin = sh->b[bi].fin;
-	size_t k = 0, ld = d - sh->first;
-	for (size_t p = sh->seg[2 * ld + (size_t)bi]; p < sh->seg[2 * ld + (size_t)bi + 1]; p++)
-		k += newid[fin ? fin[sh->ent[p].id] : sh->ent[p].id] != UINT32_MAX;
-	return k;
+	return fin ? fin[sh->ent[p].id] : sh->ent[p].id;
 }
 
 struct rows_job {
@@ -1477,55 +1477,42 @@ struct rows_job {
 	bool count; /* only each row's number of entries, into X->indptr[r + 1] */
 };
 
-/* Rows [r0, r1) of X: each block's kept entries weighed and l2-normalized on its own, in the
- * order of the document's terms, as shard_weigh does. */
+/* Rows [r0, r1) of X: each block's kept entries, in the order of the document's terms,
+ * weighed by weigh_row (the numbers shard_weigh computes). */
 static void *rows_run(void *arg)
 {
 	const struct rows_job *j = arg;
 	const struct tfidf *v = j->v;
 	struct csr *X = j->X;
-	if (j->count) {
-		for (size_t r = j->r0; r < j->r1; r++) {
-			size_t d = j->rows ? j->rows[r] : r, k = 0;
-			const struct shard *sh = shard_of(j->c, d);
-			for (int bi = 0; bi < TFIDF_NBLOCKS; bi++)
-				if (j->newid[bi])
-					k += doc_kept(sh, d, bi, j->newid[bi]);
-			X->indptr[r + 1] = k;
-		}
-		return NULL;
-	}
+	uint32_t *ids = NULL, *cnt = NULL;
+	size_t idalloc = 0, cntalloc = 0;
 	for (size_t r = j->r0; r < j->r1; r++) {
-		size_t d = j->rows ? j->rows[r] : r, w = X->indptr[r], base = 0;
-		const struct shard *sh = shard_of(j->c, d);
-		size_t ld = d - sh->first;
+		size_t d = j->rows ? j->rows[r] : r, w = j->count ? 0 : X->indptr[r], base = 0;
 		for (int bi = 0; bi < TFIDF_NBLOCKS; bi++) {
-			const uint32_t *fin = sh->b[bi].fin, *newid = j->newid[bi];
-			const double *idf = v->b[bi].idf;
-			size_t w0 = w;
-			double ss = 0;
-			if (newid)
-				for (size_t p = sh->seg[2 * ld + (size_t)bi];
-				     p < sh->seg[2 * ld + (size_t)bi + 1]; p++) {
-					uint32_t id =
-					    newid[fin ? fin[sh->ent[p].id] : sh->ent[p].id];
-					if (id == UINT32_MAX)
-						continue;
-					double cnt = (double)sh->ent[p].cnt;
-					double tf = v->o.sublinear_tf ? 1.0 + log(cnt) : cnt;
-					double x = tf * idf[id];
-					X->indices[w] = id + (uint32_t)base;
-					X->data[w++] = x;
-					ss += x * x;
+			size_t p0, p1, k = 0;
+			const struct shard *sh = doc_block(j->c, d, bi, &p0, &p1);
+			if (j->newid[bi]) {
+				ALLOC_GROW(ids, p1 - p0, idalloc);
+				ALLOC_GROW(cnt, p1 - p0, cntalloc);
+				for (size_t p = p0; p < p1; p++) {
+					uint32_t id = j->newid[bi][union_id(sh, bi, p)];
+					if (id != UINT32_MAX) {
+						ids[k] = id;
+						cnt[k++] = sh->ent[p].cnt;
+					}
 				}
-			if (ss > 0) {
-				double rs = 1.0 / sqrt(ss);
-				for (size_t q = w0; q < w; q++)
-					X->data[q] *= rs;
 			}
+			if (!j->count)
+				weigh_row(&v->o, v->b[bi].idf, ids, cnt, k, X->indices + w,
+					  X->data + w, (uint32_t)base);
+			w += k;
 			base += v->b[bi].nterms;
 		}
+		if (j->count)
+			X->indptr[r + 1] = w;
 	}
+	free(ids);
+	free(cnt);
 	return NULL;
 }
 
@@ -1547,22 +1534,20 @@ static void *vocab_run(void *arg)
 	bool tot = c->v.o.max_features > 0;
 	const struct shard_block *u = &c->sh[0].b[bi];
 	const struct term_map *m = u->m;
-	uint32_t *df = big_calloc(m->n ? m->n : 1, sizeof(*df));
-	double *tt = tot ? big_calloc(m->n ? m->n : 1, sizeof(*tt)) : NULL;
+	uint32_t *df;
+	double *tt = tot ? xcalloc_huge(m->n, sizeof(*tt)) : NULL;
 	if (!j->rows) {
-		for (size_t id = 0; id < m->n; id++)
-			df[id] = u->dc[id].df;
+		df = union_df(u);
 		if (tot)
 			memcpy(tt, u->tot, m->n * sizeof(*tt));
 	} else {
 		/* a document's entries are its distinct terms: one each to df */
+		df = xcalloc_huge(m->n, sizeof(*df));
 		for (size_t r = 0; r < j->nrows; r++) {
-			const struct shard *sh = shard_of(c, j->rows[r]);
-			const uint32_t *fin = sh->b[bi].fin;
-			size_t ld = j->rows[r] - sh->first;
-			for (size_t p = sh->seg[2 * ld + (size_t)bi];
-			     p < sh->seg[2 * ld + (size_t)bi + 1]; p++) {
-				uint32_t g = fin ? fin[sh->ent[p].id] : sh->ent[p].id;
+			size_t p0, p1;
+			const struct shard *sh = doc_block(c, j->rows[r], bi, &p0, &p1);
+			for (size_t p = p0; p < p1; p++) {
+				uint32_t g = union_id(sh, bi, p);
 				df[g]++;
 				if (tot)
 					tt[g] += sh->ent[p].cnt;
